@@ -1,0 +1,89 @@
+// Package dsar is the domain of zoom-dsar: access requests, their sections
+// and states, and the processor that runs them to completion through
+// crashes, restarts and Zoom's rate limits.
+//
+// dsar imports neither grpc, bbolt nor oauth2: it declares the small
+// interfaces it needs and the adapters (store, zoomclient, dsar/rpc)
+// satisfy them.
+package dsar
+
+import "time"
+
+// State is the state of an access request.
+//
+//	QUEUED -> RUNNING <-> WAITING_QUOTA -> ASSEMBLING -> COMPLETED
+//
+// and FAILED or CANCELLED from any non-final state.
+type State string
+
+const (
+	StateQueued       State = "QUEUED"
+	StateRunning      State = "RUNNING"
+	StateWaitingQuota State = "WAITING_QUOTA"
+	StateAssembling   State = "ASSEMBLING"
+	StateCompleted    State = "COMPLETED"
+	StateFailed       State = "FAILED"
+	StateCancelled    State = "CANCELLED"
+)
+
+// Final reports whether no further work happens in state s without an
+// operator (resume on a FAILED request).
+func (s State) Final() bool {
+	return s == StateCompleted || s == StateFailed || s == StateCancelled
+}
+
+// SectionState is the state of one section of a request.
+type SectionState string
+
+const (
+	SectionPending       SectionState = "PENDING"
+	SectionRunning       SectionState = "RUNNING"
+	SectionComplete      SectionState = "COMPLETE"
+	SectionNotApplicable SectionState = "NOT_APPLICABLE"
+	SectionWaitingQuota  SectionState = "WAITING_QUOTA"
+	SectionFailed        SectionState = "FAILED"
+)
+
+// Done reports whether the section needs no more calls.
+func (s SectionState) Done() bool {
+	return s == SectionComplete || s == SectionNotApplicable
+}
+
+// Section names, in the order of DESIGN.md.
+const (
+	SectionProfile          = "profile"
+	SectionSettings         = "settings"
+	SectionMeetings         = "meetings"
+	SectionWebinars         = "webinars"
+	SectionCloudRecordings  = "cloud_recordings"
+	SectionPhoneProfile     = "phone_profile"
+	SectionPhoneSettings    = "phone_settings"
+	SectionPhoneCallHistory = "phone_call_history"
+	SectionPhoneVoicemails  = "phone_voicemails"
+	SectionPhoneRecordings  = "phone_recordings"
+)
+
+// Sections lists every section of an access request, in report order.
+var Sections = []string{
+	SectionProfile, SectionSettings, SectionMeetings, SectionWebinars,
+	SectionCloudRecordings, SectionPhoneProfile, SectionPhoneSettings,
+	SectionPhoneCallHistory, SectionPhoneVoicemails, SectionPhoneRecordings,
+}
+
+// Clock is the time source of the processor. Tests pass the emulator's
+// clock so that moving it past midnight UTC wakes a parked request.
+type Clock interface {
+	Now() time.Time
+	// AfterFunc calls f in its own goroutine once the clock has advanced by d.
+	// stop cancels the call and reports whether it did.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
+// SystemClock is the real time.
+type SystemClock struct{}
+
+func (SystemClock) Now() time.Time { return time.Now() }
+
+func (SystemClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
+}
