@@ -1,0 +1,121 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
+)
+
+// allCodes is every error code of package dsar.
+var allCodes = []string{
+	dsar.EINVALID, dsar.ENOTFOUND, dsar.ECONFLICT, dsar.EPRECONDITION,
+	dsar.EUNAVAILABLE, dsar.EUNAUTHORIZED, dsar.EFORBIDDEN, dsar.EOUTOFRANGE,
+	dsar.EINTERNAL,
+}
+
+func TestCodeTableComplete(t *testing.T) {
+	seen := map[codes.Code]string{}
+	for _, c := range allCodes {
+		m, ok := codeTable[c]
+		if !ok {
+			t.Errorf("dsar code %q has no gRPC code", c)
+			continue
+		}
+		if m.message == "" {
+			t.Errorf("dsar code %q has no default message", c)
+		}
+		if prev, dup := seen[m.code]; dup {
+			t.Errorf("dsar codes %q and %q both map to %v", prev, c, m.code)
+		}
+		seen[m.code] = c
+	}
+	if len(codeTable) != len(allCodes) {
+		t.Errorf("codeTable has %d codes, allCodes %d: update the test", len(codeTable), len(allCodes))
+	}
+}
+
+func TestToStatus(t *testing.T) {
+	const op = "dsar.Test"
+	for _, tc := range []struct {
+		name     string
+		err      error
+		code     codes.Code
+		msg      string
+		logged   string // in the log; "" means nothing logged
+		notShown string // must not reach the client
+	}{
+		{name: "invalid", err: dsar.Errorf(dsar.EINVALID, op, "email is required"), code: codes.InvalidArgument, msg: "email is required"},
+		{name: "not found", err: dsar.Errorf(dsar.ENOTFOUND, op, "no access request r1"), code: codes.NotFound, msg: "no access request r1"},
+		{name: "conflict", err: dsar.Errorf(dsar.ECONFLICT, op, "idempotency key used for another email"), code: codes.AlreadyExists, msg: "idempotency key used for another email"},
+		{name: "precondition", err: dsar.Errorf(dsar.EPRECONDITION, op, "request is COMPLETED"), code: codes.FailedPrecondition, msg: "request is COMPLETED"},
+		{name: "unavailable", err: dsar.Errorf(dsar.EUNAVAILABLE, op, "shutting down"), code: codes.Unavailable, msg: "shutting down"},
+		{name: "unauthorized", err: dsar.Errorf(dsar.EUNAUTHORIZED, op, "no token"), code: codes.Unauthenticated, msg: "no token"},
+		{name: "forbidden", err: dsar.Errorf(dsar.EFORBIDDEN, op, "operators only"), code: codes.PermissionDenied, msg: "operators only"},
+		{name: "out of range", err: dsar.Errorf(dsar.EOUTOFRANGE, op, "offset 10 past size 5"), code: codes.OutOfRange, msg: "offset 10 past size 5"},
+		{
+			name: "wrapped domain error", code: codes.NotFound, msg: "no access request r1",
+			err: fmt.Errorf("rpc.Get: %w", dsar.Errorf(dsar.ENOTFOUND, op, "no access request r1")),
+		},
+		{
+			name: "no message uses the table's", code: codes.FailedPrecondition,
+			err: &dsar.Error{Code: dsar.EPRECONDITION, Op: op},
+			msg: codeTable[dsar.EPRECONDITION].message,
+		},
+		{
+			name: "cause stays in the server", code: codes.NotFound, msg: "no access request r1", notShown: "bbolt",
+			err: &dsar.Error{Code: dsar.ENOTFOUND, Op: op, Message: "no access request r1", Err: errors.New("bbolt: bucket missing")},
+		},
+		{
+			name: "internal", code: codes.Internal, msg: "internal error", logged: "disk on fire", notShown: "disk on fire",
+			err: &dsar.Error{Code: dsar.EINTERNAL, Op: op, Message: "disk on fire"},
+		},
+		{
+			name: "unknown code", code: codes.Internal, msg: "internal error", logged: "brand_new",
+			err: &dsar.Error{Code: "brand_new", Op: op, Message: "what"},
+		},
+		{name: "plain error", err: errors.New("boom at 0x1234"), code: codes.Internal, msg: "internal error", logged: "boom at 0x1234", notShown: "0x1234"},
+		{name: "status passes through", err: status.Error(codes.ResourceExhausted, "slow down"), code: codes.ResourceExhausted, msg: "slow down"},
+		{name: "wrapped status", err: fmt.Errorf("send: %w", status.Error(codes.Aborted, "retry")), code: codes.Aborted, msg: "retry"},
+		{name: "canceled", err: fmt.Errorf("watch: %w", context.Canceled), code: codes.Canceled, msg: "the call was cancelled"},
+		{name: "deadline", err: context.DeadlineExceeded, code: codes.DeadlineExceeded},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			err := toStatus(tc.err, slog.New(slog.NewTextHandler(&buf, nil)))
+			s, ok := status.FromError(err)
+			if !ok {
+				t.Fatalf("toStatus returned %T %v, not a status", err, err)
+			}
+			if s.Code() != tc.code {
+				t.Errorf("code = %v, want %v", s.Code(), tc.code)
+			}
+			if tc.msg != "" && s.Message() != tc.msg {
+				t.Errorf("message = %q, want %q", s.Message(), tc.msg)
+			}
+			if s.Message() == "" {
+				t.Error("empty message")
+			}
+			if tc.notShown != "" && strings.Contains(s.Message(), tc.notShown) {
+				t.Errorf("message %q shows %q", s.Message(), tc.notShown)
+			}
+			if tc.logged == "" && buf.Len() > 0 {
+				t.Errorf("logged %q, want nothing", buf.String())
+			}
+			if tc.logged != "" && !strings.Contains(buf.String(), tc.logged) {
+				t.Errorf("log %q does not contain %q", buf.String(), tc.logged)
+			}
+		})
+	}
+	if err := toStatus(nil, slog.Default()); err != nil {
+		t.Errorf("toStatus(nil) = %v", err)
+	}
+}
