@@ -1,0 +1,134 @@
+// Package bundle writes, reads and verifies access bundles: deterministic,
+// signed zip files that hold everything Zoom returned for one access
+// request, a readable report and a manifest of every entry.
+//
+// A bundle holds, in this fixed order (zip readers list entries in it):
+//
+//	data/<section>.json   one per section, sorted by path
+//	media/<section>/...   recording and voicemail files, sorted by path
+//	index.html            the report for the data subject
+//	manifest.json         the request, its sections and every entry above
+//	manifest.sig          Ed25519 signature of manifest.json (64 raw bytes)
+//
+// The manifest and its signature come last because they describe the
+// entries before them; the report comes after the data because its summary
+// needs the record counts. Assembly streams: stored pages are decoded and
+// written one at a time, so memory does not grow with the bundle.
+package bundle
+
+import (
+	"context"
+	"io"
+	"runtime/debug"
+	"time"
+)
+
+// Request is everything Write needs to know about an access request besides
+// its stored pages.
+type Request struct {
+	ID       string
+	Account  string
+	Subject  string // the data subject's email address
+	Outcome  string // "" or OutcomeNoZoomUser
+	Started  time.Time
+	Finished time.Time
+	Version  string    // the tool's version; "" means Version
+	Sections []Section // in report order
+}
+
+// OutcomeNoZoomUser marks a request whose email matched no Zoom user: the
+// bundle is valid and says so.
+const OutcomeNoZoomUser = "no_zoom_user"
+
+// Section states as the processor names them (dsar.SectionState). bundle
+// cannot import dsar, which imports bundle.
+const (
+	StateComplete      = "COMPLETE"
+	StateNotApplicable = "NOT_APPLICABLE"
+)
+
+// Section is one section of a request: its outcome and the parts (Zoom
+// endpoints) its stored pages belong to.
+type Section struct {
+	Name       string
+	State      string
+	Reason     string // Zoom's message when NOT_APPLICABLE
+	ReasonCode int    // Zoom's error code when NOT_APPLICABLE
+	Windows    []Window
+	Calls      int // Zoom API calls made for the section
+	Parts      []Part
+}
+
+// Window is a time window the section's calls covered, as sent to Zoom
+// (yyyy-mm-dd).
+type Window struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// Part is one Zoom endpoint of a section. List is the field of a page that
+// holds the records ("meetings"); "" means the page is itself the record (an
+// object such as GET /users/{id}). ID is the record field that Page.Drop
+// refers to, "id" when empty.
+type Part struct {
+	Name string
+	List string
+	ID   string
+}
+
+// Page is one stored Zoom response body. Drop lists the ids of records that
+// an earlier page of the same part already holds (a window redone after its
+// page token expired); they are left out.
+type Page struct {
+	Body []byte
+	Drop []string
+}
+
+// Media is one file (a recording, a voicemail) to store in the bundle
+// uncompressed. Path is "media/<section>/<name>"; Body yields exactly Size
+// bytes and is read only during the callback that received it.
+type Media struct {
+	Path string
+	Size int64
+	Body io.Reader
+}
+
+// Source is where Write reads a request's stored pages. The store adapter
+// satisfies it.
+type Source interface {
+	// Pages calls fn with every stored page of one part, in page order,
+	// stopping at fn's first error and returning it.
+	Pages(ctx context.Context, requestID, section, part string, fn func(Page) error) error
+	// Media calls fn with every media file of the request in ascending Path
+	// order; it may yield nothing.
+	Media(ctx context.Context, requestID string, fn func(Media) error) error
+}
+
+// Result describes a written bundle.
+type Result struct {
+	Size     int64  // bytes written to w
+	SHA256   string // lower-case hex SHA-256 of those bytes
+	Manifest Manifest
+}
+
+// Version is the tool version written into manifests when Request.Version
+// is empty: the main module's version from the build, or "devel".
+var Version = buildVersion()
+
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
+		return "devel"
+	}
+	return bi.Main.Version
+}
+
+// Fixed names of the bundle's own entries.
+const (
+	IndexPath     = "index.html"
+	ManifestPath  = "manifest.json"
+	SignaturePath = "manifest.sig"
+)
+
+// DataPath is the entry that holds a section's records.
+func DataPath(section string) string { return "data/" + section + ".json" }

@@ -1,0 +1,173 @@
+package bundle
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strconv"
+)
+
+// column is one column of a report table: the first of Fields that a
+// record has, rendered by kind.
+type column struct {
+	Header string
+	Fields []string
+	Kind   string // "", "minutes", "seconds", "bytes", "licence"
+}
+
+func col(header, kind string, fields ...string) column {
+	return column{Header: header, Fields: fields, Kind: kind}
+}
+
+var (
+	meetingCols = []column{
+		col("Topic", "", "topic"), col("Start", "", "start_time"), col("Duration", "minutes", "duration"),
+		col("Time zone", "", "timezone"), col("Meeting ID", "", "id"),
+	}
+	from = col("From", "", "caller_name", "caller_did_number", "caller_number", "caller_ext_number")
+	to   = col("To", "", "callee_name", "callee_did_number", "callee_number", "callee_ext_number")
+
+	// reportColumns maps "section/part" or "section" to its table's columns.
+	reportColumns = map[string][]column{
+		"meetings": meetingCols,
+		"webinars": meetingCols,
+		"cloud_recordings": {
+			col("Topic", "", "topic"), col("Start", "", "start_time"), col("Duration", "minutes", "duration"),
+			col("Files", "", "recording_count"), col("Size", "bytes", "total_size"), col("Meeting ID", "", "id"),
+		},
+		"phone_call_history": {
+			col("Start", "", "start_time", "date_time"), col("Direction", "", "direction"), from, to,
+			col("Result", "", "result", "call_result"), col("Duration", "seconds", "duration", "talk_time"),
+		},
+		"phone_voicemails": {
+			col("Received", "", "date_time"), from, col("Duration", "seconds", "duration"), col("Status", "", "status"),
+		},
+		"phone_recordings": {
+			col("Date", "", "date_time", "start_time"), col("Direction", "", "direction"), from, to,
+			col("Duration", "seconds", "duration"),
+		},
+		"profile/assistants": {col("Email", "", "email"), col("ID", "", "id")},
+		"profile/schedulers": {col("Email", "", "email"), col("ID", "", "id"), col("Personal meeting ID", "", "pmi")},
+	}
+
+	// profileFields are the user fields a person asks about first.
+	profileFields = []column{
+		col("Name", "", "display_name"), col("First name", "", "first_name"), col("Last name", "", "last_name"),
+		col("Email", "", "email"), col("Status", "", "status"), col("Role", "", "role_name"),
+		col("Licence", "licence", "type"), col("Last login", "", "last_login_time"),
+		col("Last client version", "", "last_client_version"), col("Groups", "", "group_ids"),
+		col("Chat groups", "", "im_group_ids"), col("Department", "", "dept"), col("Job title", "", "job_title"),
+		col("Company", "", "company"), col("Location", "", "location"), col("Time zone", "", "timezone"),
+		col("Language", "", "language"), col("Personal meeting ID", "", "pmi"),
+		col("Created", "", "user_created_at", "created_at"),
+	}
+)
+
+// maxFallbackCols bounds the columns of a table for an unknown part.
+const maxFallbackCols = 8
+
+// columnsFor returns the columns of a list part's table; an unknown part
+// gets the first record's scalar fields in name order.
+func columnsFor(section, part string, first map[string]any) []column {
+	if c, ok := reportColumns[section+"/"+part]; ok {
+		return c
+	}
+	if c, ok := reportColumns[section]; ok {
+		return c
+	}
+	var keys []string
+	for k, v := range first {
+		switch v.(type) {
+		case map[string]any, []any:
+		default:
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	if len(keys) > maxFallbackCols {
+		keys = keys[:maxFallbackCols]
+	}
+	cols := make([]column, len(keys))
+	for i, k := range keys {
+		cols[i] = col(k, "", k)
+	}
+	return cols
+}
+
+// cell renders the column's value from a decoded record.
+func (c column) cell(obj map[string]any) string {
+	for _, f := range c.Fields {
+		v, ok := obj[f]
+		if !ok || v == nil || v == "" {
+			continue
+		}
+		return c.format(formatValue(v))
+	}
+	return ""
+}
+
+// rawCell renders the column's value from a record's JSON without decoding
+// all of it.
+func (c column) rawCell(rec []byte) string {
+	for _, f := range c.Fields {
+		v := objectField(rec, f)
+		if len(v) == 0 || string(v) == "null" || string(v) == `""` {
+			continue
+		}
+		var s string
+		switch v[0] {
+		case '"':
+			if json.Unmarshal(v, &s) != nil {
+				continue
+			}
+			s = displayTime(s)
+		case 't':
+			s = "yes"
+		case 'f':
+			s = "no"
+		case '{', '[':
+			d := json.NewDecoder(bytes.NewReader(v))
+			d.UseNumber()
+			var x any
+			if d.Decode(&x) != nil {
+				continue
+			}
+			s = formatValue(x)
+		default:
+			s = string(v)
+		}
+		return c.format(s)
+	}
+	return ""
+}
+
+func (c column) format(s string) string {
+	switch c.Kind {
+	case "minutes":
+		return s + " min"
+	case "seconds":
+		return s + " s"
+	case "bytes":
+		return humanBytes(s)
+	case "licence":
+		return licenceWords(s)
+	}
+	return s
+}
+
+func humanBytes(s string) string {
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return s
+	}
+	units := []string{"bytes", "KB", "MB", "GB", "TB"}
+	i := 0
+	for n >= 1000 && i < len(units)-1 {
+		n /= 1000
+		i++
+	}
+	if i == 0 {
+		return s + " bytes"
+	}
+	return strconv.FormatFloat(n, 'f', 1, 64) + " " + units[i]
+}

@@ -1,0 +1,128 @@
+package bundle
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// memSource is a Source over pages held in memory.
+type memSource struct {
+	pages map[string][]Page // "section/part"
+	media []memMedia
+	err   error // returned by Pages, if set
+}
+
+type memMedia struct {
+	path string
+	data []byte
+	size int64 // announced size; len(data) when 0
+}
+
+func (s *memSource) Pages(ctx context.Context, _, section, part string, fn func(Page) error) error {
+	if s.err != nil {
+		return s.err
+	}
+	for _, p := range s.pages[section+"/"+part] {
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *memSource) Media(ctx context.Context, _ string, fn func(Media) error) error {
+	for _, m := range s.media {
+		size := m.size
+		if size == 0 {
+			size = int64(len(m.data))
+		}
+		if err := fn(Media{Path: m.path, Size: size, Body: bytes.NewReader(m.data)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// testKey is a fixed key, so that golden bundles stay the same.
+func testKey(seed byte) ed25519.PrivateKey {
+	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize))
+}
+
+func page(body string, drop ...string) Page { return Page{Body: []byte(body), Drop: drop} }
+
+// meetingsPage is a page of GET /users/{id}/meetings holding meetings with
+// the given ids.
+func meetingsPage(next string, ids ...int) Page {
+	recs := make([]string, len(ids))
+	for i, id := range ids {
+		recs[i] = fmt.Sprintf(`{"uuid":"u%d==","id":%d,"topic":"Meeting %d","type":2,"start_time":"2025-11-0%dT10:00:00Z","duration":30,"timezone":"Europe/Berlin"}`, id, id, id, id%9+1)
+	}
+	return page(fmt.Sprintf(`{"page_size":2,"total_records":5,"next_page_token":%q,"meetings":[%s]}`, next, strings.Join(recs, ",")))
+}
+
+// testRequest is a request with every kind of section: several parts, an
+// object, pages with records to drop, an empty list, NOT_APPLICABLE phone
+// sections, windows and media.
+func testRequest() (Request, *memSource) {
+	req := Request{
+		ID:       "req-0001",
+		Account:  "acct-1",
+		Subject:  "subject@example.test",
+		Started:  time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Finished: time.Date(2026, 1, 2, 3, 9, 0, 0, time.UTC),
+		Version:  "v0.0.0-test",
+		Sections: []Section{
+			{Name: "profile", State: StateComplete, Calls: 3, Parts: []Part{
+				{Name: "user"}, {Name: "assistants", List: "assistants"}, {Name: "schedulers", List: "schedulers"},
+			}},
+			{Name: "settings", State: StateComplete, Calls: 1, Parts: []Part{{Name: "settings"}}},
+			{Name: "meetings", State: StateComplete, Calls: 4, Parts: []Part{
+				{Name: "scheduled", List: "meetings"}, {Name: "upcoming", List: "meetings"}, {Name: "previous_meetings", List: "meetings"},
+			}},
+			{Name: "webinars", State: StateComplete, Calls: 1, Parts: []Part{{Name: "webinars", List: "webinars"}}},
+			{Name: "cloud_recordings", State: StateComplete, Calls: 3,
+				Windows: []Window{{From: "2025-11-01", To: "2025-12-01"}, {From: "2025-12-01", To: "2026-01-01"}},
+				Parts:   []Part{{Name: "recordings", List: "meetings", ID: "uuid"}, {Name: "trash", List: "meetings", ID: "uuid"}}},
+			{Name: "phone_call_history", State: StateNotApplicable, ReasonCode: 2031,
+				Reason: "Zoom Phone has not been enabled for this account.", Calls: 1,
+				Parts: []Part{{Name: "call_history", List: "call_logs"}}},
+			{Name: "phone_voicemails", State: StateNotApplicable, ReasonCode: 1001,
+				Reason: "User does not exist: x", Calls: 1, Parts: []Part{{Name: "voice_mails", List: "voice_mails"}}},
+		},
+	}
+	src := &memSource{pages: map[string][]Page{
+		"profile/user":       {page(`{"id":"KDcuGIm1QgePTO8WbOqwIQ","first_name":"Ada","last_name":"Example","display_name":"Ada Example","email":"subject@example.test","type":2,"role_name":"Member","status":"active","last_login_time":"2025-12-30T08:15:00Z","group_ids":["g1","g2"],"timezone":"Europe/Berlin","custom_attributes":[{"key":"k","value":"v"}]}`)},
+		"profile/assistants": {page(`{"assistants":[{"id":"a1","email":"assistant@example.test"}]}`)},
+		"profile/schedulers": {page(`{"schedulers":[]}`)},
+		"settings/settings":  {page(`{"in_meeting":{"chat":true,"polling":false},"recording":{"cloud_recording":true}}`)},
+		"meetings/scheduled": {meetingsPage("t1", 1, 2), meetingsPage("t2", 3, 4)},
+		// The window was redone after its token expired: 1 and 2 are dropped.
+		"meetings/previous_meetings": {meetingsPage("", 5), meetingsPage("", 1, 2, 6).withDrop("1", "2")},
+		"cloud_recordings/recordings": {
+			page(`{"from":"2025-11-01","to":"2025-12-01","meetings":[{"uuid":"r1==","id":10,"topic":"Recorded","start_time":"2025-11-05T10:00:00Z","duration":10,"recording_count":1,"total_size":2048,"recording_files":[{"id":"f1","file_type":"MP4","file_size":2048}]}]}`),
+			page(`{"from":"2025-12-01","to":"2026-01-01","meetings":[]}`),
+		},
+		"cloud_recordings/trash": {page(`{"meetings":[{"uuid":"r2==","id":11,"topic":"Deleted","start_time":"2025-10-01T10:00:00Z","duration":5}]}`)},
+	}, media: []memMedia{
+		{path: "media/cloud_recordings/r1==/f1.mp4", data: bytes.Repeat([]byte{0, 1, 2, 3}, 512)},
+	}}
+	return req, src
+}
+
+func (p Page) withDrop(ids ...string) Page { p.Drop = ids; return p }
+
+// writeBundle writes a bundle and fails the test on error.
+func writeBundle(t testing.TB, req Request, src Source, key ed25519.PrivateKey) ([]byte, Result) {
+	t.Helper()
+	var buf bytes.Buffer
+	res, err := Write(t.Context(), &buf, req, src, key)
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	return buf.Bytes(), res
+}

@@ -1,0 +1,60 @@
+package bundle
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// ManifestFormat names the manifest's layout; it changes only when a reader
+// of an older bundle would misread a newer one.
+const ManifestFormat = "zoom-dsar-bundle/1"
+
+// Manifest is the content of manifest.json: what was collected, for whom,
+// and the size and SHA-256 of every other entry of the bundle.
+type Manifest struct {
+	Format    string            `json:"format"`
+	RequestID string            `json:"request_id"`
+	Account   string            `json:"account"`
+	Subject   string            `json:"subject"`
+	Outcome   string            `json:"outcome"` // "complete" or "no_zoom_user"
+	Started   string            `json:"collection_started"`
+	Finished  string            `json:"collection_finished"`
+	Version   string            `json:"tool_version"`
+	PublicKey string            `json:"public_key"` // Fingerprint of the signing key
+	Sections  []ManifestSection `json:"sections"`
+	Entries   []ManifestEntry   `json:"entries"`
+}
+
+// ManifestSection is one section's outcome.
+type ManifestSection struct {
+	Name       string   `json:"name"`
+	State      string   `json:"state"`
+	ReasonCode int      `json:"reason_code,omitempty"`
+	Reason     string   `json:"reason,omitempty"`
+	Windows    []Window `json:"windows"`
+	Records    int64    `json:"records"`
+	MediaFiles int      `json:"media_files"`
+	Calls      int      `json:"api_calls"`
+	Entry      string   `json:"entry"`
+}
+
+// ManifestEntry is one entry of the bundle other than the manifest and its
+// signature.
+type ManifestEntry struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Outcome values of a manifest.
+const (
+	OutcomeComplete = "complete"
+)
+
+func (m *Manifest) marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode manifest: %w", err)
+	}
+	return append(b, '\n'), nil
+}

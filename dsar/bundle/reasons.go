@@ -1,0 +1,103 @@
+package bundle
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Plain words for the data subject: section titles, states and the reasons
+// Zoom gives for a section that does not apply.
+
+var sectionTitles = map[string]string{
+	"profile":            "Profile",
+	"settings":           "Settings",
+	"meetings":           "Meetings",
+	"webinars":           "Webinars",
+	"cloud_recordings":   "Cloud recordings",
+	"phone_profile":      "Zoom Phone profile",
+	"phone_settings":     "Zoom Phone settings",
+	"phone_call_history": "Zoom Phone call history",
+	"phone_voicemails":   "Zoom Phone voicemails",
+	"phone_recordings":   "Zoom Phone call recordings",
+}
+
+var partTitles = map[string]string{
+	"user":              "Account details",
+	"assistants":        "Assistants",
+	"schedulers":        "People who can schedule for you",
+	"scheduled":         "Scheduled meetings",
+	"upcoming":          "Upcoming meetings",
+	"previous_meetings": "Previous meetings",
+	"recordings":        "Recordings",
+	"trash":             "Recordings in the trash",
+}
+
+func title(names map[string]string, name string) string {
+	if t, ok := names[name]; ok {
+		return t
+	}
+	t := strings.ReplaceAll(name, "_", " ")
+	if t == "" {
+		return t
+	}
+	return strings.ToUpper(t[:1]) + t[1:]
+}
+
+func stateWords(state string) string {
+	switch state {
+	case StateComplete:
+		return "Collected"
+	case StateNotApplicable:
+		return "Not applicable"
+	case "FAILED":
+		return "Could not be collected"
+	case "":
+		return "Not collected"
+	}
+	return strings.ToLower(strings.ReplaceAll(state, "_", " "))
+}
+
+// reasonWords explains in plain words why a section does not apply, from
+// Zoom's error code and message; it falls back to Zoom's own message.
+func reasonWords(section string, code int, msg string) string {
+	phone := strings.HasPrefix(section, "phone_")
+	lower := strings.ToLower(msg)
+	switch {
+	case code == 2031 || (phone && strings.Contains(lower, "not been enabled")):
+		return "Zoom Phone is not enabled for this account."
+	case phone && (code == 1001 || (code == 300 && strings.Contains(lower, "not exist"))):
+		return "This person has no Zoom Phone licence, so Zoom Phone holds no data about them."
+	case section == "webinars" && (strings.Contains(lower, "webinar") || strings.Contains(lower, "plan")):
+		return "This account does not have the Zoom Webinars add-on."
+	case section == "cloud_recordings" && strings.Contains(lower, "cloud recording"):
+		return "Cloud recording is not enabled, so there are no cloud recordings."
+	case code == 200 && strings.Contains(lower, "paid"):
+		return "This feature is only available on a paid Zoom plan, and this account does not have one."
+	case code == 2001:
+		return "The Zoom account does not exist."
+	case code == 1001:
+		return "Zoom has no user with this email address in this account."
+	case msg != "" && code != 0:
+		return fmt.Sprintf("Zoom answered: %q (code %d).", msg, code)
+	case msg != "":
+		return fmt.Sprintf("Zoom answered: %q.", msg)
+	}
+	return "Zoom reported that this does not apply to this person or account."
+}
+
+// licenceWords names a Zoom user type.
+func licenceWords(v string) string {
+	switch v {
+	case "1":
+		return "Basic (free)"
+	case "2":
+		return "Licensed"
+	case "3":
+		return "On-premises"
+	case "4":
+		return "Unassigned, without Meetings Basic"
+	case "99":
+		return "None"
+	}
+	return v
+}

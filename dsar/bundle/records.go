@@ -1,0 +1,376 @@
+package bundle
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+
+	"slices"
+)
+
+// Pages are scanned, not decoded: a record is copied as the bytes Zoom
+// sent, and one strict pass both checks the page's JSON and finds the
+// records, which keeps assembly close to the compressor's speed.
+
+// errStop ends a walk over pages early without failing.
+var errStop = errors.New("stop")
+
+var errSyntax = errors.New("malformed JSON")
+
+// maxDepth bounds nesting, as encoding/json does, so that no page can
+// exhaust the stack.
+const maxDepth = 10000
+
+// pageRecords calls fn with the raw bytes of every record of a list page,
+// in order, leaving out the records whose id is in p.Drop. A page without
+// the list field (or with null) holds no records. The bytes passed to fn
+// alias p.Body. The whole page must be valid JSON.
+func pageRecords(p Page, part Part, fn func(rec []byte) error) error {
+	b := p.Body
+	idField := part.ID
+	if idField == "" {
+		idField = "id"
+	}
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return errors.New("page is not a JSON object")
+	}
+	found := false
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		i++
+	} else {
+		for {
+			kend, err := scanString(b, i)
+			if err != nil {
+				return err
+			}
+			key := b[i:kend]
+			i = skipSpace(b, kend)
+			if i >= len(b) || b[i] != ':' {
+				return errSyntax
+			}
+			i = skipSpace(b, i+1)
+			var end int
+			if !found && keyIs(key, part.List) {
+				found = true
+				end, err = listRecords(b, i, p.Drop, idField, fn)
+			} else {
+				end, err = scanValue(b, i, 1)
+			}
+			if err != nil {
+				return err
+			}
+			i = skipSpace(b, end)
+			if i < len(b) && b[i] == ',' {
+				i = skipSpace(b, i+1)
+				continue
+			}
+			if i < len(b) && b[i] == '}' {
+				i++
+				break
+			}
+			return errSyntax
+		}
+	}
+	if skipSpace(b, i) != len(b) {
+		return errSyntax
+	}
+	return nil
+}
+
+// listRecords scans the list value at b[i] (an array or null), calling fn
+// with each record that is not dropped, and returns the index past it.
+func listRecords(b []byte, i int, drop []string, idField string, fn func([]byte) error) (int, error) {
+	if i < len(b) && b[i] == 'n' {
+		return scanValue(b, i, 1)
+	}
+	if i >= len(b) || b[i] != '[' {
+		return 0, errors.New("list field is not a list")
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1, nil
+	}
+	for {
+		end, err := scanValue(b, i, 2)
+		if err != nil {
+			return 0, err
+		}
+		rec := b[i:end]
+		if len(drop) == 0 || !slices.Contains(drop, recordID(rec, idField)) {
+			if err := fn(rec); err != nil {
+				return 0, err
+			}
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return 0, errSyntax
+		}
+		switch b[i] {
+		case ']':
+			return i + 1, nil
+		case ',':
+			i = skipSpace(b, i+1)
+		default:
+			return 0, errSyntax
+		}
+	}
+}
+
+// objectBody returns the trimmed body of an object page after checking that
+// it is a JSON object.
+func objectBody(p Page) ([]byte, error) {
+	b := bytes.TrimSpace(p.Body)
+	if len(b) == 0 || b[0] != '{' {
+		return nil, errors.New("page is not a JSON object")
+	}
+	end, err := scanValue(b, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	if end != len(b) {
+		return nil, errSyntax
+	}
+	return b, nil
+}
+
+// recordID returns the value of a record's id field as text: a string
+// unquoted, a number as written. It returns "" when the field is absent or
+// the record is not an object.
+func recordID(rec []byte, field string) string {
+	v := objectField(rec, field)
+	if len(v) == 0 {
+		return ""
+	}
+	if v[0] == '"' {
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			return ""
+		}
+		return s
+	}
+	return string(v)
+}
+
+// objectField returns the raw value of a top-level field of the JSON
+// object b, or nil when it is absent or b is not an object.
+func objectField(b []byte, name string) []byte {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil
+	}
+	i = skipSpace(b, i+1)
+	for i < len(b) && b[i] == '"' {
+		kend, err := scanString(b, i)
+		if err != nil {
+			return nil
+		}
+		key := b[i:kend]
+		i = skipSpace(b, kend)
+		if i >= len(b) || b[i] != ':' {
+			return nil
+		}
+		i = skipSpace(b, i+1)
+		vend, err := scanValue(b, i, 1)
+		if err != nil {
+			return nil
+		}
+		if keyIs(key, name) {
+			return b[i:vend]
+		}
+		i = skipSpace(b, vend)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return nil
+}
+
+// keyIs reports whether the quoted JSON string key equals name.
+func keyIs(key []byte, name string) bool {
+	inner := key[1 : len(key)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return string(inner) == name
+	}
+	var s string
+	return json.Unmarshal(key, &s) == nil && s == name
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// scanValue checks the JSON value starting at b[i] (after any whitespace
+// the caller skipped) and returns the index just past it.
+func scanValue(b []byte, i, depth int) (int, error) {
+	if i >= len(b) || depth > maxDepth {
+		return 0, errSyntax
+	}
+	switch c := b[i]; c {
+	case '"':
+		return scanString(b, i)
+	case '{', '[':
+		closer := byte('}')
+		if c == '[' {
+			closer = ']'
+		}
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == closer {
+			return i + 1, nil
+		}
+		for {
+			var err error
+			if c == '{' {
+				if i, err = scanString(b, i); err != nil {
+					return 0, err
+				}
+				i = skipSpace(b, i)
+				if i >= len(b) || b[i] != ':' {
+					return 0, errSyntax
+				}
+				i = skipSpace(b, i+1)
+			}
+			if i, err = scanValue(b, i, depth+1); err != nil {
+				return 0, err
+			}
+			i = skipSpace(b, i)
+			if i >= len(b) {
+				return 0, errSyntax
+			}
+			if b[i] == closer {
+				return i + 1, nil
+			}
+			if b[i] != ',' {
+				return 0, errSyntax
+			}
+			i = skipSpace(b, i+1)
+		}
+	case 't':
+		return scanLiteral(b, i, "true")
+	case 'f':
+		return scanLiteral(b, i, "false")
+	case 'n':
+		return scanLiteral(b, i, "null")
+	default:
+		return scanNumber(b, i)
+	}
+}
+
+func scanLiteral(b []byte, i int, lit string) (int, error) {
+	if !bytes.HasPrefix(b[i:], []byte(lit)) {
+		return 0, errSyntax
+	}
+	return i + len(lit), nil
+}
+
+// scanNumber checks a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func scanNumber(b []byte, i int) (int, error) {
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		i = digits(b, i)
+	default:
+		return 0, errSyntax
+	}
+	if i < len(b) && b[i] == '.' {
+		j := digits(b, i+1)
+		if j == i+1 {
+			return 0, errSyntax
+		}
+		i = j
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := digits(b, i)
+		if j == i {
+			return 0, errSyntax
+		}
+		i = j
+	}
+	return i, nil
+}
+
+func digits(b []byte, i int) int {
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// plain marks the bytes a string may hold without a closer look.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// scanString checks the string starting at b[i] == '"' and returns the
+// index past its closing quote.
+func scanString(b []byte, i int) (int, error) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, errSyntax
+	}
+	i++
+	for i < len(b) {
+		c := b[i]
+		if plain[c] {
+			i++
+			continue
+		}
+		switch c {
+		case '"':
+			return i + 1, nil
+		case '\\':
+			if i+1 >= len(b) {
+				return 0, errSyntax
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) || !isHex4(b[i+2:i+6]) {
+					return 0, errSyntax
+				}
+				i += 6
+			default:
+				return 0, errSyntax
+			}
+		default: // a control character
+			return 0, errSyntax
+		}
+	}
+	return 0, errSyntax
+}
+
+func isHex4(h []byte) bool {
+	for _, c := range h {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// validJSON reports whether b is one JSON value, for tests against
+// encoding/json.
+func validJSON(b []byte) bool {
+	end, err := scanValue(b, skipSpace(b, 0), 0)
+	return err == nil && skipSpace(b, end) == len(b)
+}

@@ -1,0 +1,84 @@
+package bundle
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"testing"
+)
+
+var jsonSeeds = []string{
+	`{"items":[{"id":1},{"id":"2"}],"next_page_token":""}`,
+	`{"items":null}`, `{}`, `[]`, `{"items":[]} `, `{"items":[1,]}`, `{"items":[1 2]}`,
+	`{"a":"\u00e9\ud83d\ude00\"\\\/\b\f\n\r\t","items":[-0.5e+10, 0, 1E2, true, false, null]}`,
+	`{"a":01}`, `{"a":1.}`, `{"a":.1}`, `{"a":-}`, `{"a":"\x"}`, `{"a":"\u12g4"}`, "{\"a\":\"\x01\"}",
+	`{"a":tru}`, `{"a":1}x`, `{"a" 1}`, `{"a":1,}`, `{"items":{"id":1}}`, `{"items":[[[]]],"items":[1]}`,
+	"{\"a\":\"\xff\xfe\"}", `"str"`, `  {"items" : [ {"x" : [1, {"y": "]}"}]} ] }  `,
+}
+
+func FuzzScanValue(f *testing.F) {
+	for _, s := range jsonSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := validJSON(b), json.Valid(b); got != want {
+			t.Fatalf("validJSON(%q) = %v, encoding/json says %v", b, got, want)
+		}
+	})
+}
+
+// FuzzPageRecords checks that the records found by scanning are exactly
+// the elements encoding/json finds in the page's list field.
+func FuzzPageRecords(f *testing.F) {
+	for _, s := range jsonSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var got [][]byte
+		err := pageRecords(Page{Body: b}, Part{List: "items"}, func(rec []byte) error {
+			got = append(got, rec)
+			return nil
+		})
+		var page map[string]json.RawMessage
+		jerr := json.Unmarshal(b, &page)
+		var want []json.RawMessage
+		if jerr == nil && page["items"] != nil {
+			jerr = json.Unmarshal(page["items"], &want)
+		}
+		if jerr != nil {
+			if err == nil {
+				t.Fatalf("pageRecords accepted %q; encoding/json: %v", b, jerr)
+			}
+			return
+		}
+		if err != nil {
+			// encoding/json keeps the last of repeated keys, we the first.
+			if bytes.Count(b, []byte(`"items"`)) > 1 {
+				return
+			}
+			t.Fatalf("pageRecords(%q): %v", b, err)
+		}
+		if bytes.Count(b, []byte(`"items"`)) > 1 {
+			return
+		}
+		if !slices.EqualFunc(got, want, func(a []byte, b json.RawMessage) bool { return bytes.Equal(a, b) }) {
+			t.Fatalf("records of %q = %q, want %q", b, got, want)
+		}
+	})
+}
+
+func TestRecordID(t *testing.T) {
+	tests := []struct{ rec, field, want string }{
+		{`{"id":123,"uuid":"a/b=="}`, "id", "123"},
+		{`{"id":123,"uuid":"a/b=="}`, "uuid", "a/b=="},
+		{`{"id":"x\u0041"}`, "id", "xA"},
+		{`{"other":1}`, "id", ""},
+		{`[1,2]`, "id", ""},
+		{`{"nested":{"id":5}}`, "id", ""},
+	}
+	for _, tt := range tests {
+		if got := recordID([]byte(tt.rec), tt.field); got != tt.want {
+			t.Errorf("recordID(%s, %s) = %q, want %q", tt.rec, tt.field, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,334 @@
+package bundle
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// reportRows caps each table of index.html; data/<section>.json always has
+// every record.
+const reportRows = 1000
+
+//go:embed report.tmpl
+var reportFS embed.FS
+
+var reportTmpl = template.Must(template.ParseFS(reportFS, "report.tmpl"))
+
+type summaryRow struct {
+	Anchor, Title, Status, Explanation, Period string
+	Records                                    int64
+}
+
+type sectionView struct {
+	Name, Anchor, Title, Status, Explanation, Period, Entry string
+	Collected                                               bool
+	Records                                                 int64
+	MediaFiles                                              int
+}
+
+type tableView struct {
+	Title   string
+	Headers []string
+}
+
+type tableEnd struct {
+	Shown, Total int64
+	Entry        string
+}
+
+// writeReport writes index.html, reading the pages again (at most
+// reportRows records per table) and escaping everything Zoom sent.
+func writeReport(ctx context.Context, w io.Writer, req Request, m *Manifest, src Source, counts map[string]int64) error {
+	head := struct {
+		Subject, Account, RequestID, Started, Finished, Version string
+		NoUser                                                  bool
+		Summary                                                 []summaryRow
+	}{
+		Subject: req.Subject, Account: req.Account, RequestID: req.ID,
+		Started: displayTime(m.Started), Finished: displayTime(m.Finished), Version: m.Version,
+		NoUser: m.Outcome == OutcomeNoZoomUser,
+	}
+	for i, s := range req.Sections {
+		row := summaryRow{
+			Anchor: "s-" + s.Name, Title: title(sectionTitles, s.Name), Status: stateWords(s.State),
+			Records: m.Sections[i].Records, Period: period(s.Windows),
+		}
+		if s.State == StateNotApplicable {
+			row.Explanation = reasonWords(s.Name, s.ReasonCode, s.Reason)
+		}
+		head.Summary = append(head.Summary, row)
+	}
+	if err := reportTmpl.ExecuteTemplate(w, "head", head); err != nil {
+		return err
+	}
+	for i, s := range req.Sections {
+		v := sectionView{
+			Name: s.Name, Anchor: "s-" + s.Name, Title: title(sectionTitles, s.Name),
+			Status: stateWords(s.State), Entry: DataPath(s.Name), Period: period(s.Windows),
+			Records: m.Sections[i].Records, MediaFiles: m.Sections[i].MediaFiles,
+			Collected: s.State != StateNotApplicable,
+		}
+		if len(s.Windows) == 0 {
+			v.Period = ""
+		}
+		if s.State == StateNotApplicable {
+			v.Explanation = reasonWords(s.Name, s.ReasonCode, s.Reason)
+		}
+		if err := reportTmpl.ExecuteTemplate(w, "section", v); err != nil {
+			return err
+		}
+		if !v.Collected {
+			continue
+		}
+		for _, p := range s.Parts {
+			pt := ""
+			if len(s.Parts) > 1 {
+				pt = title(partTitles, p.Name)
+			}
+			var err error
+			if p.List == "" {
+				err = reportObject(ctx, w, req.ID, s.Name, p, pt, src)
+			} else {
+				err = reportList(ctx, w, req.ID, s.Name, p, pt, src, counts[s.Name+"/"+p.Name])
+			}
+			if err != nil {
+				return fmt.Errorf("section %s part %s: %w", s.Name, p.Name, err)
+			}
+		}
+	}
+	return reportTmpl.ExecuteTemplate(w, "foot", nil)
+}
+
+// reportList writes one list part as a table, stopping after reportRows
+// records. Rows are rendered a page at a time: memory stays bounded by one
+// page.
+func reportList(ctx context.Context, w io.Writer, reqID, section string, p Part, ptitle string, src Source, total int64) error {
+	var (
+		shown int64
+		cols  []column
+		rows  [][]string
+	)
+	flush := func() error {
+		err := reportTmpl.ExecuteTemplate(w, "rows", rows)
+		rows = rows[:0]
+		return err
+	}
+	err := src.Pages(ctx, reqID, section, p.Name, func(pg Page) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := pageRecords(pg, p, func(rec []byte) error {
+			if shown == reportRows {
+				return errStop
+			}
+			if cols == nil {
+				first, err := decodeObject(rec)
+				if err != nil {
+					return err
+				}
+				cols = columnsFor(section, p.Name, first)
+				hs := make([]string, len(cols))
+				for i, c := range cols {
+					hs[i] = c.Header
+				}
+				if err := reportTmpl.ExecuteTemplate(w, "tableStart", tableView{Title: ptitle, Headers: hs}); err != nil {
+					return err
+				}
+			}
+			cells := make([]string, len(cols))
+			for i, c := range cols {
+				cells[i] = c.rawCell(rec)
+			}
+			rows = append(rows, cells)
+			shown++
+			return nil
+		})
+		if ferr := flush(); err == nil {
+			err = ferr
+		}
+		return err
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return err
+	}
+	if shown == 0 {
+		return reportTmpl.ExecuteTemplate(w, "empty", tableView{Title: ptitle})
+	}
+	return reportTmpl.ExecuteTemplate(w, "tableEnd", tableEnd{Shown: shown, Total: max(total, shown), Entry: DataPath(section)})
+}
+
+// reportObject writes an object part as a table of field and value; the
+// profile's user object first gets a table of the fields a person asks
+// about.
+func reportObject(ctx context.Context, w io.Writer, reqID, section string, p Part, ptitle string, src Source) error {
+	var obj map[string]any
+	err := src.Pages(ctx, reqID, section, p.Name, func(pg Page) error {
+		body, err := objectBody(pg)
+		if err != nil {
+			return err
+		}
+		obj, err = decodeObject(body)
+		if err != nil {
+			return err
+		}
+		return errStop
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return err
+	}
+	if obj == nil {
+		return reportTmpl.ExecuteTemplate(w, "empty", tableView{Title: ptitle})
+	}
+	if section == "profile" && p.Name == "user" {
+		if err := reportTmpl.ExecuteTemplate(w, "tableStart", tableView{Title: ptitle, Headers: []string{"Field", "Value"}}); err != nil {
+			return err
+		}
+		for _, c := range profileFields {
+			if v := c.cell(obj); v != "" {
+				if err := reportTmpl.ExecuteTemplate(w, "row", []string{c.Header, v}); err != nil {
+					return err
+				}
+			}
+		}
+		if err := reportTmpl.ExecuteTemplate(w, "tableEnd", tableEnd{}); err != nil {
+			return err
+		}
+		ptitle = "All profile fields"
+	}
+	var rows [][2]string
+	flatten("", obj, &rows)
+	if err := reportTmpl.ExecuteTemplate(w, "tableStart", tableView{Title: ptitle, Headers: []string{"Field", "Value"}}); err != nil {
+		return err
+	}
+	for i, r := range rows {
+		if i == reportRows {
+			break
+		}
+		if err := reportTmpl.ExecuteTemplate(w, "row", r[:]); err != nil {
+			return err
+		}
+	}
+	return reportTmpl.ExecuteTemplate(w, "tableEnd", tableEnd{Shown: int64(min(len(rows), reportRows)), Total: int64(len(rows)), Entry: DataPath(section)})
+}
+
+// decodeObject decodes a record for display, numbers kept as written.
+func decodeObject(b []byte) (map[string]any, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, fmt.Errorf("decode record: %w", err)
+	}
+	if obj, ok := v.(map[string]any); ok {
+		return obj, nil
+	}
+	return map[string]any{"value": v}, nil // a record that is not an object
+}
+
+// flatten lists an object's scalar values under dotted paths, in sorted
+// order.
+func flatten(prefix string, v any, rows *[][2]string) {
+	switch t := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			p := k
+			if prefix != "" {
+				p = prefix + "." + k
+			}
+			flatten(p, t[k], rows)
+		}
+	case []any:
+		if scalars(t) {
+			*rows = append(*rows, [2]string{prefix, formatValue(t)})
+			return
+		}
+		for i, e := range t {
+			flatten(prefix+"["+strconv.Itoa(i)+"]", e, rows)
+		}
+	default:
+		*rows = append(*rows, [2]string{prefix, formatValue(t)})
+	}
+}
+
+func scalars(a []any) bool {
+	for _, e := range a {
+		switch e.(type) {
+		case map[string]any, []any:
+			return false
+		}
+	}
+	return true
+}
+
+// formatValue renders a decoded JSON value as text for a table cell.
+func formatValue(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return displayTime(t)
+	case json.Number:
+		return t.String()
+	case bool:
+		if t {
+			return "yes"
+		}
+		return "no"
+	case []any:
+		if scalars(t) {
+			s := make([]string, len(t))
+			for i, e := range t {
+				s[i] = formatValue(e)
+			}
+			return strings.Join(s, ", ")
+		}
+	}
+	b, err := json.Marshal(v) // maps encode with sorted keys
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// displayTime shows an RFC 3339 time as "2006-01-02 15:04 UTC" and any
+// other string unchanged.
+func displayTime(s string) string {
+	if len(s) < 20 || s[4] != '-' || s[10] != 'T' {
+		return s
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return s
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// period summarises a section's windows.
+func period(ws []Window) string {
+	if len(ws) == 0 {
+		return "—" // not limited to a window: everything Zoom returned
+	}
+	from, to := ws[0].From, ws[0].To
+	for _, w := range ws[1:] {
+		from, to = min(from, w.From), max(to, w.To)
+	}
+	if len(ws) == 1 {
+		return from + " to " + to
+	}
+	return fmt.Sprintf("%s to %s (%d windows)", from, to, len(ws))
+}

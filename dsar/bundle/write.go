@@ -1,0 +1,356 @@
+package bundle
+
+import (
+	"bufio"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/zip"
+)
+
+// deflateLevel is pinned: another level, or another version of
+// klauspost/compress, gives other bytes and breaks the golden test.
+const deflateLevel = 5
+
+// Every entry carries this modification time (the MS-DOS epoch, 1980-01-01
+// 00:00) so that the time of day never reaches the bundle.
+const (
+	dosDate = 1<<5 | 1 // 1980-01-01
+	dosTime = 0
+)
+
+// Write streams the bundle of req to w, reading the records from src and
+// signing the manifest with key. It never needs the bundle's size in
+// advance and holds at most one page in memory at a time. The same request
+// and pages give the same bytes. On error w holds a partial bundle that
+// the caller discards.
+func Write(ctx context.Context, w io.Writer, req Request, src Source, key ed25519.PrivateKey) (Result, error) {
+	if len(key) != ed25519.PrivateKeySize {
+		return Result{}, errors.New("bundle: write: no valid Ed25519 signing key")
+	}
+	bw := newWriter(w)
+	m, err := bw.write(ctx, req, src, key)
+	if err != nil {
+		return Result{}, fmt.Errorf("bundle: write request %s: %w", req.ID, err)
+	}
+	return Result{Size: bw.out.n, SHA256: hex.EncodeToString(bw.out.h.Sum(nil)), Manifest: m}, nil
+}
+
+// writer is the state of one bundle being written.
+type writer struct {
+	out     *hashWriter // the whole bundle
+	zw      *zip.Writer
+	fw      *flate.Writer // the one encoder of the bundle, reset per entry
+	entry   hashWriter    // the current entry
+	buf     *bufio.Writer // buffers writes to entry
+	entries []ManifestEntry
+	counts  map[string]int64 // records per section/part, for the report
+}
+
+func newWriter(w io.Writer) *writer {
+	bw := &writer{out: &hashWriter{w: w, h: sha256.New()}, counts: map[string]int64{}}
+	bw.zw = zip.NewWriter(bw.out)
+	bw.fw, _ = flate.NewWriter(nil, deflateLevel) // the level is valid
+	bw.zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+		bw.fw.Reset(w)
+		return bw.fw, nil
+	})
+	bw.entry.h = sha256.New()
+	bw.buf = bufio.NewWriterSize(&bw.entry, 64<<10)
+	return bw
+}
+
+func (bw *writer) write(ctx context.Context, req Request, src Source, key ed25519.PrivateKey) (Manifest, error) {
+	m := Manifest{
+		Format:    ManifestFormat,
+		RequestID: req.ID,
+		Account:   req.Account,
+		Subject:   req.Subject,
+		Outcome:   OutcomeComplete,
+		Started:   formatTime(req.Started),
+		Finished:  formatTime(req.Finished),
+		Version:   req.Version,
+		PublicKey: Fingerprint(key.Public().(ed25519.PublicKey)),
+		Sections:  make([]ManifestSection, 0, len(req.Sections)),
+	}
+	if req.Outcome != "" {
+		m.Outcome = req.Outcome
+	}
+	if m.Version == "" {
+		m.Version = Version
+	}
+
+	// Data entries, sorted by path; the manifest keeps the request's order.
+	seen := map[string]bool{}
+	for _, s := range req.Sections {
+		if s.Name == "" || strings.ContainsAny(s.Name, "/\\") || seen[s.Name] {
+			return m, fmt.Errorf("invalid or repeated section name %q", s.Name)
+		}
+		seen[s.Name] = true
+		windows := s.Windows
+		if windows == nil {
+			windows = []Window{}
+		}
+		m.Sections = append(m.Sections, ManifestSection{
+			Name: s.Name, State: s.State, ReasonCode: s.ReasonCode, Reason: s.Reason,
+			Windows: windows, Calls: s.Calls, Entry: DataPath(s.Name),
+		})
+	}
+	order := make([]int, len(req.Sections))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(req.Sections[a].Name, req.Sections[b].Name) })
+	for _, i := range order {
+		n, err := bw.writeSection(ctx, req.ID, req.Sections[i], src)
+		if err != nil {
+			return m, fmt.Errorf("section %s: %w", req.Sections[i].Name, err)
+		}
+		m.Sections[i].Records = n
+	}
+
+	if err := bw.writeMedia(ctx, req.ID, src, &m); err != nil {
+		return m, err
+	}
+
+	if err := bw.entryStart(IndexPath, zip.Deflate); err != nil {
+		return m, err
+	}
+	if err := writeReport(ctx, bw.buf, req, &m, src, bw.counts); err != nil {
+		return m, fmt.Errorf("report: %w", err)
+	}
+	if err := bw.entryEnd(); err != nil {
+		return m, err
+	}
+
+	m.Entries = bw.entries
+	mb, err := m.marshal()
+	if err != nil {
+		return m, err
+	}
+	if err := bw.rawEntry(ManifestPath, zip.Deflate, mb); err != nil {
+		return m, err
+	}
+	if err := bw.rawEntry(SignaturePath, zip.Store, ed25519.Sign(key, mb)); err != nil {
+		return m, err
+	}
+	if err := bw.zw.Close(); err != nil {
+		return m, fmt.Errorf("close zip: %w", err)
+	}
+	return m, nil
+}
+
+// writeSection writes data/<section>.json and returns its record count.
+func (bw *writer) writeSection(ctx context.Context, reqID string, s Section, src Source) (int64, error) {
+	if err := bw.entryStart(DataPath(s.Name), zip.Deflate); err != nil {
+		return 0, err
+	}
+	var total int64
+	switch len(s.Parts) {
+	case 0:
+		bw.buf.WriteString("null\n")
+	case 1:
+		n, err := bw.writePart(ctx, src, reqID, s.Name, s.Parts[0], "")
+		if err != nil {
+			return 0, err
+		}
+		total = n
+		bw.buf.WriteByte('\n')
+	default:
+		bw.buf.WriteString("{\n")
+		for i, p := range s.Parts {
+			name, _ := json.Marshal(p.Name) // a string always encodes
+			bw.buf.WriteString("  ")
+			bw.buf.Write(name)
+			bw.buf.WriteString(": ")
+			n, err := bw.writePart(ctx, src, reqID, s.Name, p, "  ")
+			if err != nil {
+				return 0, err
+			}
+			total += n
+			if i < len(s.Parts)-1 {
+				bw.buf.WriteByte(',')
+			}
+			bw.buf.WriteByte('\n')
+		}
+		bw.buf.WriteString("}\n")
+	}
+	return total, bw.entryEnd()
+}
+
+// writePart writes one part's records as a JSON array (list part) or its
+// object, indenting the array's lines by indent, and returns the count.
+func (bw *writer) writePart(ctx context.Context, src Source, reqID, section string, p Part, indent string) (int64, error) {
+	var n int64
+	page := 0
+	err := src.Pages(ctx, reqID, section, p.Name, func(pg Page) error {
+		page++
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if p.List == "" {
+			if page > 1 {
+				return fmt.Errorf("part %s: object part has more than one page", p.Name)
+			}
+			body, err := objectBody(pg)
+			if err != nil {
+				return fmt.Errorf("part %s page %d: %w", p.Name, page, err)
+			}
+			n = 1
+			_, err = bw.buf.Write(body)
+			return err
+		}
+		err := pageRecords(pg, p, func(rec []byte) error {
+			if n == 0 {
+				bw.buf.WriteString("[\n")
+			} else {
+				bw.buf.WriteString(",\n")
+			}
+			bw.buf.WriteString(indent)
+			bw.buf.WriteString("  ")
+			n++
+			_, err := bw.buf.Write(rec)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("part %s page %d: %w", p.Name, page, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case p.List == "" && n == 0:
+		bw.buf.WriteString("null")
+	case p.List != "" && n == 0:
+		bw.buf.WriteString("[]")
+	case p.List != "":
+		bw.buf.WriteByte('\n')
+		bw.buf.WriteString(indent)
+		bw.buf.WriteByte(']')
+	}
+	bw.counts[section+"/"+p.Name] = n
+	return n, nil
+}
+
+// writeMedia stores the request's media files, uncompressed.
+func (bw *writer) writeMedia(ctx context.Context, reqID string, src Source, m *Manifest) error {
+	files := map[string]int{}
+	last := ""
+	copyBuf := make([]byte, 256<<10)
+	err := src.Media(ctx, reqID, func(md Media) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !validMediaPath(md.Path) {
+			return fmt.Errorf("invalid media path %q", md.Path)
+		}
+		if md.Path <= last {
+			return fmt.Errorf("media %s: not in ascending path order", md.Path)
+		}
+		last = md.Path
+		if md.Size < 0 || md.Body == nil {
+			return fmt.Errorf("media %s: no body", md.Path)
+		}
+		if err := bw.entryStart(md.Path, zip.Store); err != nil {
+			return err
+		}
+		n, err := io.CopyBuffer(&bw.entry, io.LimitReader(md.Body, md.Size+1), copyBuf)
+		if err != nil {
+			return fmt.Errorf("media %s: %w", md.Path, err)
+		}
+		if n != md.Size {
+			return fmt.Errorf("media %s: got %d bytes, want %d", md.Path, n, md.Size)
+		}
+		files[strings.Split(md.Path, "/")[1]]++
+		return bw.entryEnd()
+	})
+	if err != nil {
+		return fmt.Errorf("media: %w", err)
+	}
+	for i := range m.Sections {
+		m.Sections[i].MediaFiles = files[m.Sections[i].Name]
+	}
+	return nil
+}
+
+func validMediaPath(p string) bool {
+	parts := strings.Split(p, "/")
+	return len(parts) >= 3 && parts[0] == "media" && path.Clean(p) == p &&
+		!strings.ContainsAny(p, "\\\x00") && !slices.Contains(parts, "..") && !slices.Contains(parts, ".")
+}
+
+func (bw *writer) entryStart(name string, method uint16) error {
+	zf, err := bw.zw.CreateHeader(&zip.FileHeader{
+		Name:         name,
+		Method:       method,
+		ModifiedDate: dosDate,
+		ModifiedTime: dosTime,
+	})
+	if err != nil {
+		return fmt.Errorf("entry %s: %w", name, err)
+	}
+	bw.entry.w, bw.entry.n = zf, 0
+	bw.entry.h.Reset()
+	bw.buf.Reset(&bw.entry)
+	bw.entries = append(bw.entries, ManifestEntry{Path: name})
+	return nil
+}
+
+func (bw *writer) entryEnd() error {
+	if err := bw.buf.Flush(); err != nil {
+		return fmt.Errorf("entry %s: %w", bw.entries[len(bw.entries)-1].Path, err)
+	}
+	e := &bw.entries[len(bw.entries)-1]
+	e.Size = bw.entry.n
+	e.SHA256 = hex.EncodeToString(bw.entry.h.Sum(nil))
+	return nil
+}
+
+// rawEntry writes an entry that the manifest does not list.
+func (bw *writer) rawEntry(name string, method uint16, b []byte) error {
+	zf, err := bw.zw.CreateHeader(&zip.FileHeader{
+		Name: name, Method: method, ModifiedDate: dosDate, ModifiedTime: dosTime,
+	})
+	if err == nil {
+		_, err = zf.Write(b)
+	}
+	if err != nil {
+		return fmt.Errorf("entry %s: %w", name, err)
+	}
+	return nil
+}
+
+// hashWriter counts and hashes what it passes on.
+type hashWriter struct {
+	w io.Writer
+	h hash.Hash
+	n int64
+}
+
+func (hw *hashWriter) Write(p []byte) (int, error) {
+	n, err := hw.w.Write(p)
+	hw.h.Write(p[:n])
+	hw.n += int64(n)
+	return n, err
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
