@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var startLine = regexp.MustCompile(`^zoomfake listening on (http://\S+) account_id=(\S+) client_id=(\S+) client_secret=(\S+)$`)
+
+// start runs zoomfake in-process and returns its base URL and credentials.
+func start(t *testing.T, args ...string) (base, account, id, secret string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"-listen", "127.0.0.1:0"}, args...), func(string) string { return "" }, pw, io.Discard)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no start line: %v", err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	m := startLine.FindStringSubmatch(strings.TrimSpace(line))
+	if m == nil {
+		t.Fatalf("start line %q", line)
+	}
+	return m[1], m[2], m[3], m[4]
+}
+
+func do(t *testing.T, method, u, tok string, body io.Reader) (int, http.Header, []byte) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), method, u, body)
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+func TestRun(t *testing.T) {
+	base, account, id, secret := start(t, "-start-time", "2026-03-15T23:59:00Z", "-frozen-clock", "-daily", "Light=1")
+
+	form := url.Values{"grant_type": {"account_credentials"}, "account_id": {account}}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/oauth/token?"+form.Encode(), nil)
+	req.SetBasicAuth(id, secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("token: %d %v", resp.StatusCode, err)
+	}
+
+	user := base + "/v2/users/jane.doe@example.com"
+	if status, h, b := do(t, "GET", user, tok.AccessToken, nil); status != 200 || h.Get("Date") != "Sun, 15 Mar 2026 23:59:00 GMT" {
+		t.Fatalf("user: %d Date %q %s", status, h.Get("Date"), b)
+	}
+	// The daily cap of one Light call is used up until midnight.
+	if status, h, _ := do(t, "GET", user, tok.AccessToken, nil); status != 429 || h.Get("Retry-After") != "2026-03-16T00:00:00Z" {
+		t.Fatalf("second call: %d Retry-After %q", status, h.Get("Retry-After"))
+	}
+	if status, _, b := do(t, "POST", base+"/_zoomfake/clock?advance=1m", "", nil); status != 200 || !bytes.Contains(b, []byte("2026-03-16T00:00:00")) {
+		t.Fatalf("clock: %d %s", status, b)
+	}
+	if status, _, _ := do(t, "GET", user, tok.AccessToken, nil); status != 200 {
+		t.Fatalf("after midnight: %d", status)
+	}
+
+	if status, _, b := do(t, "POST", base+"/_zoomfake/faults", "", strings.NewReader(`{"script":{"*":["503"]}}`)); status != 200 {
+		t.Fatalf("faults: %d %s", status, b)
+	}
+	if status, _, _ := do(t, "GET", base+"/v2/users/jane.doe@example.com/settings", tok.AccessToken, nil); status != 503 {
+		t.Errorf("scripted fault: %d, want 503", status)
+	}
+	if status, _, _ := do(t, "POST", base+"/_zoomfake/faults", "", strings.NewReader(`{"rates":{"418":1}}`)); status != 400 {
+		t.Errorf("bad faults: %d, want 400", status)
+	}
+	if status, _, _ := do(t, "POST", base+"/_zoomfake/clock?advance=soon", "", nil); status != 400 {
+		t.Errorf("bad duration: %d, want 400", status)
+	}
+
+	status, _, b := do(t, "GET", base+"/_zoomfake/log", "", nil)
+	if status != 200 {
+		t.Fatalf("log: %d", status)
+	}
+	var statuses []int
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		var e struct {
+			Path   string `json:"path"`
+			Status int    `json:"status"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("log line %q: %v", sc.Text(), err)
+		}
+		if strings.HasPrefix(e.Path, "/v2/") {
+			statuses = append(statuses, e.Status)
+		}
+	}
+	if want := []int{200, 429, 200, 503}; !equal(statuses, want) {
+		t.Errorf("logged API statuses %v, want %v", statuses, want)
+	}
+}
+
+func equal(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestRunFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string
+		wantOut string // in stderr
+	}{
+		{"help", []string{"-h"}, nil, "", "curl -H \"Authorization: Bearer $TOKEN\""},
+		{"bad plan", []string{"-plan", "gold"}, nil, "unknown plan", ""},
+		{"bad dataset", []string{"-dataset", "huge"}, nil, "unknown dataset", ""},
+		{"missing file", []string{"-dataset", "/nonexistent/data.json"}, nil, "no such file", ""},
+		{"bad start", []string{"-start-time", "yesterday"}, nil, "-start-time", ""},
+		{"bad fault", []string{"-faults", "503"}, nil, "-faults", ""},
+		{"unknown fault", []string{"-faults", "boom=0.1"}, nil, "unknown fault", ""},
+		{"bad limit", []string{"-limit", "Light=2"}, nil, "-limit", ""},
+		{"bad category", []string{"-daily", "Tiny=2"}, nil, "unknown category", ""},
+		{"bad env", nil, map[string]string{"ZOOMFAKE_SEED": "x"}, "ZOOMFAKE_SEED", ""},
+		{"bad listen from env", nil, map[string]string{"ZOOMFAKE_LISTEN": "256.0.0.1:1"}, "listen", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			err := run(ctx, tt.args, func(k string) string { return tt.env[k] }, io.Discard, &stderr)
+			if tt.wantErr == "" && err != nil {
+				t.Fatalf("error %v", err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("error %v, want %q", err, tt.wantErr)
+			}
+			if !strings.Contains(stderr.String(), tt.wantOut) {
+				t.Errorf("stderr lacks %q:\n%s", tt.wantOut, stderr.String())
+			}
+		})
+	}
+}

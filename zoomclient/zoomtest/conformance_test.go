@@ -1,0 +1,280 @@
+package zoomtest_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
+)
+
+// loadSpecs loads the trimmed specs and points their servers at srv.
+func loadSpecs(t *testing.T, srv *zoomtest.Server) map[string]*openapi3.T {
+	t.Helper()
+	docs := map[string]*openapi3.T{}
+	for _, f := range specFiles {
+		loader := openapi3.NewLoader()
+		doc, err := loader.LoadFromFile(filepath.Join("testdata", "openapi", f.name))
+		if err != nil {
+			t.Fatalf("%s: %v", f.name, err)
+		}
+		doc.Servers = openapi3.Servers{{URL: srv.APIURL}}
+		for _, p := range f.paths {
+			docs["GET "+p] = doc
+		}
+	}
+	return docs
+}
+
+var rateLabel = regexp.MustCompile("Rate Limit Label[^`]*`([A-Z_ ]+)`")
+
+// TestConformance calls every emulated operation and validates the
+// request (path, parameter names and values) and the 200 response body
+// against Zoom's published specs.
+func TestConformance(t *testing.T) {
+	srv := zoomtest.NewServer(t, zoomtest.WithDataset("tiny"), zoomtest.WithStartTime(start), zoomtest.WithFrozenClock(),
+		zoomtest.WithLimits(zoomtest.Limits{Off: true}))
+	docs := loadSpecs(t, srv)
+	tok := token(t, srv, srv.Account())
+	jane := srv.Dataset().User(zoomtest.JaneEmail)
+	const j = zoomtest.JaneEmail
+	var rec zoomtest.Recording
+	for _, r := range jane.Recordings {
+		if !r.Trashed() {
+			rec = r
+		}
+	}
+	month := "from=2026-02-14&to=2026-03-14"
+	calls := "from=" + jane.Phone.CallLogs[0].StartTime.Format("2006-01-02") + "&to=" + jane.Phone.CallLogs[0].StartTime.AddDate(0, 0, 20).Format("2006-01-02")
+	vm, prec := jane.Phone.Voicemails[0], jane.Phone.Recordings[0]
+	tests := []struct {
+		op   string // as in the spec
+		path string
+	}{
+		{"GET /users/{userId}", "/users/" + j},
+		{"GET /users/{userId}", "/users/pending.invitee@example.com"},
+		{"GET /users/{userId}/settings", "/users/" + j + "/settings"},
+		{"GET /users/{userId}/assistants", "/users/" + j + "/assistants"},
+		{"GET /users/{userId}/schedulers", "/users/" + j + "/schedulers"},
+		{"GET /groups", "/groups?page_size=10"},
+		{"GET /users/{userId}/meetings", "/users/" + j + "/meetings?type=previous_meetings&page_size=5"},
+		{"GET /users/{userId}/meetings", "/users/" + j + "/meetings?type=scheduled&page_size=300"},
+		{"GET /users/{userId}/webinars", "/users/" + j + "/webinars?type=scheduled&page_size=30"},
+		{"GET /users/{userId}/recordings", "/users/" + j + "/recordings?page_size=30&from=" + rec.StartTime.Format("2006-01-02") + "&to=" + rec.StartTime.AddDate(0, 0, 3).Format("2006-01-02")},
+		{"GET /users/{userId}/recordings", "/users/" + j + "/recordings?trash=true&trash_type=meeting_recordings"},
+		{"GET /meetings/{meetingId}/recordings", "/meetings/" + strconv.FormatInt(rec.MeetingID, 10) + "/recordings"},
+		{"GET /report/users/{userId}/meetings", "/report/users/" + j + "/meetings?type=past&page_size=30&" + month},
+		{"GET /phone/users/{userId}", "/phone/users/" + j},
+		{"GET /phone/users/{userId}/settings", "/phone/users/" + j + "/settings"},
+		{"GET /phone/users/{userId}/call_history", "/phone/users/" + j + "/call_history?page_size=300&" + calls},
+		{"GET /phone/users/{userId}/call_logs", "/phone/users/" + j + "/call_logs?page_size=300&type=all&" + calls},
+		{"GET /phone/users/{userId}/voice_mails", "/phone/users/" + j + "/voice_mails?status=all&from=" + vm.DateTime.Format("2006-01-02") + "&to=" + vm.DateTime.Format("2006-01-02")},
+		{"GET /phone/users/{userId}/recordings", "/phone/users/" + j + "/recordings?from=" + prec.DateTime.Format("2006-01-02") + "&to=" + prec.DateTime.Format("2006-01-02")},
+		{"GET /phone/recording/download/{fileId}", "/phone/recording/download/" + prec.ID},
+		{"GET /phone/voice_mails/download/{fileId}", "/phone/voice_mails/download/" + vm.ID},
+	}
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			seen[tt.op] = true
+			doc := docs[tt.op]
+			if doc == nil {
+				t.Fatalf("no spec for %s", tt.op)
+			}
+			// Zoom's examples and defaults break their own enums in places
+			// and its OAuth flows carry an "extensions" member; neither
+			// matters for validating traffic.
+			router, err := legacy.NewRouter(doc, openapi3.DisableExamplesValidation(), openapi3.DisableSchemaDefaultsValidation(),
+				openapi3.AllowExtraSiblingFields("extensions"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.APIURL+tt.path, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			route, params, err := router.FindRoute(req)
+			if err != nil {
+				t.Fatalf("route: %v", err)
+			}
+			if got := route.Method + " " + route.Path; got != tt.op {
+				t.Fatalf("routed to %s", got)
+			}
+			checkParamNames(t, route, req.URL.Query())
+			in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+				Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+			if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+				t.Errorf("request: %v", err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("%d %s %v", resp.StatusCode, body, err)
+			}
+			if strings.Contains(resp.Header.Get("Content-Type"), "json") && !bytes.Contains(body, []byte(`:`)) {
+				t.Errorf("empty JSON body %q", body)
+			}
+			out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header,
+				Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}}
+			out.SetBodyBytes(body)
+			if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+				t.Errorf("response: %.2000v", err)
+			}
+			// The validator does look at bodies: a wrong type fails.
+			if bad := bytes.Replace(body, []byte(`"total_records":`), []byte(`"total_records":"x","_":`), 1); !bytes.Equal(bad, body) {
+				out.SetBodyBytes(bad)
+				if openapi3filter.ValidateResponse(context.Background(), out) == nil {
+					t.Error("a string total_records passed validation")
+				}
+			}
+		})
+	}
+	for _, o := range zoomtest.Operations() {
+		if !seen[o.Method+" "+o.Path] {
+			t.Errorf("%s %s not exercised", o.Method, o.Path)
+		}
+	}
+}
+
+// checkParamNames fails on a query parameter the operation does not
+// declare.
+func checkParamNames(t *testing.T, route *routers.Route, q url.Values) {
+	t.Helper()
+	declared := map[string]bool{}
+	for _, p := range route.Operation.Parameters {
+		declared[p.Value.Name] = true
+	}
+	for _, p := range route.PathItem.Parameters {
+		declared[p.Value.Name] = true
+	}
+	for name := range q {
+		if !declared[name] {
+			t.Errorf("query parameter %q is not declared by %s %s", name, route.Method, route.Path)
+		}
+	}
+}
+
+// TestOperationTable checks the emulator's categories and scopes against
+// each operation's Rate Limit Label and scopes in the specs.
+func TestOperationTable(t *testing.T) {
+	srv := zoomtest.NewServer(t)
+	docs := loadSpecs(t, srv)
+	// Operations whose spec has no label; the emulator's choice is
+	// explained in ops.go.
+	unlabelled := map[string]string{"GET /users/{userId}/schedulers": "Medium", "GET /report/users/{userId}/meetings": "Heavy"}
+	cat := map[string]string{"LIGHT": "Light", "MEDIUM": "Medium", "HEAVY": "Heavy", "RESOURCE_INTENSIVE": "Resource-intensive", "RESOURCE INTENSIVE": "Resource-intensive"}
+	for _, o := range zoomtest.Operations() {
+		key := o.Method + " " + o.Path
+		op := docs[key].Paths.Find(o.Path).GetOperation(o.Method)
+		want := unlabelled[key]
+		if m := rateLabel.FindStringSubmatch(op.Description); m != nil {
+			want = cat[m[1]]
+		}
+		if want == "" || o.Category != want {
+			t.Errorf("%s: category %q, spec says %q", key, o.Category, want)
+		}
+		if o.Phone != strings.HasPrefix(o.Path, "/phone/") {
+			t.Errorf("%s: phone bucket %v", key, o.Phone)
+		}
+		scopes := specScopes(op)
+		if len(scopes) == 0 {
+			t.Errorf("%s: the spec names no scopes", key)
+			continue
+		}
+		found := scopes[o.Scope]
+		for _, m := range o.Macro {
+			found = found || scopes[m]
+		}
+		if !found {
+			t.Errorf("%s: neither %s nor %v is among the spec's scopes %v", key, o.Scope, o.Macro, scopes)
+		}
+	}
+}
+
+// specScopes collects the scopes an operation names: security
+// requirements and x-macro-scopes / x-granular-scopes.
+func specScopes(op *openapi3.Operation) map[string]bool {
+	out := map[string]bool{}
+	if op.Security != nil {
+		for _, req := range *op.Security {
+			for _, ss := range req {
+				for _, s := range ss {
+					out[s] = true
+				}
+			}
+		}
+	}
+	if ext, ok := op.Extensions["x-extensions"].(map[string]any); ok {
+		for _, k := range []string{"x-macro-scopes", "x-granular-scopes"} {
+			list, _ := ext[k].([]any)
+			for _, s := range list {
+				out[fmt.Sprint(s)] = true
+			}
+		}
+	}
+	return out
+}
+
+// TestDocumentedErrorsInSpec checks that the status and code the emulator
+// sends for each documented error case are the ones the spec documents
+// for that operation.
+func TestDocumentedErrorsInSpec(t *testing.T) {
+	srv := zoomtest.NewServer(t)
+	docs := loadSpecs(t, srv)
+	tests := []struct {
+		op     string
+		status int
+		code   int
+	}{
+		{"GET /users/{userId}", 404, 1001},
+		{"GET /users/{userId}/settings", 404, 1001},
+		{"GET /users/{userId}/assistants", 404, 1001},
+		{"GET /users/{userId}/schedulers", 404, 1001},
+		{"GET /groups", 400, 200},
+		{"GET /users/{userId}/meetings", 404, 1001},
+		{"GET /users/{userId}/webinars", 404, 1001},
+		{"GET /users/{userId}/recordings", 404, 1001},
+		{"GET /meetings/{meetingId}/recordings", 404, 3301},
+		{"GET /report/users/{userId}/meetings", 400, 200},
+		{"GET /report/users/{userId}/meetings", 400, 300},
+		{"GET /report/users/{userId}/meetings", 404, 1001},
+		{"GET /phone/users/{userId}", 404, 1001},
+		{"GET /phone/users/{userId}/settings", 404, 1001},
+		{"GET /phone/users/{userId}/call_history", 404, 300},
+		{"GET /phone/users/{userId}/call_history", 400, 301},
+		{"GET /phone/users/{userId}/call_logs", 400, 400},
+		{"GET /phone/users/{userId}/call_logs", 404, 1001},
+		{"GET /phone/users/{userId}/voice_mails", 400, 400},
+		{"GET /phone/users/{userId}/voice_mails", 404, 1001},
+		{"GET /phone/users/{userId}/recordings", 404, 1001},
+		{"GET /phone/recording/download/{fileId}", 400, 404},
+		{"GET /phone/voice_mails/download/{fileId}", 400, 404},
+	}
+	for _, tt := range tests {
+		method, path, _ := strings.Cut(tt.op, " ")
+		op := docs[tt.op].Paths.Find(path).GetOperation(method)
+		r := op.Responses.Status(tt.status)
+		if r == nil || r.Value == nil || r.Value.Description == nil {
+			t.Errorf("%s: spec documents no %d", tt.op, tt.status)
+			continue
+		}
+		if !strings.Contains(*r.Value.Description, fmt.Sprintf("`%d`", tt.code)) {
+			t.Errorf("%s: spec's %d does not name code %d", tt.op, tt.status, tt.code)
+		}
+	}
+}
