@@ -1,0 +1,417 @@
+// Package zoomclient is zoom-dsar's client of Zoom's REST API v2: the only
+// package that knows how to talk to Zoom.
+//
+// One Client serves one Zoom account and is shared by every request on it:
+// it owns the account's Server-to-Server OAuth token, one throttle per
+// rate-limit bucket (category of the general or Phone API) at a share of the
+// plan's published limits, the daily-quota blocks and a retry budget. Every
+// call is throttled, retried on transient failures with full-jitter backoff,
+// and either returns a complete, well-formed answer or a typed error
+// (*Error, *QuotaError) whose text holds no secret and no personal data.
+package zoomclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// Default endpoints of Zoom's API and token service.
+const (
+	DefaultAPIURL   = "https://api.zoom.us/v2"
+	DefaultTokenURL = "https://zoom.us/oauth/token"
+)
+
+// Clock is the client's time source. Token expiry, daily-quota resets and
+// the recovery of a lowered rate are read from it; tests pass the
+// emulator's clock.
+type Clock interface {
+	Now() time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// Event describes one HTTP attempt, for metrics. Endpoint is the endpoint
+// name (never a path with personal data).
+type Event struct {
+	Endpoint  string
+	Bucket    Bucket
+	Attempt   int           // 1 for the first try
+	Status    int           // HTTP status; 0 if no answer
+	Code      int           // Zoom error code; 0 if none
+	RateLimit string        // X-RateLimit-Type of a 429: "QPS" or "Daily-limit"
+	Wait      time.Duration // time spent in the throttle before the attempt
+	Latency   time.Duration // time of the HTTP exchange
+	Err       error         // transport or decode failure, if any
+}
+
+// Config configures a Client for one Zoom account.
+type Config struct {
+	AccountID, ClientID, ClientSecret string
+
+	Plan     string // "free", "pro" or "business" (the default): selects the published limits
+	APIURL   string // default DefaultAPIURL; a regional host or the emulator
+	TokenURL string // default DefaultTokenURL
+
+	// Share is the fraction of the plan's limits the client uses, in
+	// (0, 1]; default 0.8. Zoom's limits are shared by all apps of the
+	// account, so leave room for the others.
+	Share float64
+	// Limits overrides published per-second limits (requests per second)
+	// by bucket, e.g. for an account with a negotiated limit or a test
+	// emulator with shrunk limits. Share applies to these too.
+	Limits map[Bucket]float64
+
+	RecordingsHorizon int // months of cloud recordings to fetch; default 12
+
+	MaxAttempts int           // HTTP attempts per call; default 5
+	RetryBase   time.Duration // backoff base; default 100ms
+	RetryCap    time.Duration // backoff cap; default 20s
+	// RetryRatio is the account's retry budget: retries of transient
+	// failures may add at most this fraction to the calls made (plus a
+	// reserve of RetryReserve). Defaults 0.2 and 10.
+	RetryRatio   float64
+	RetryReserve float64
+	CallTimeout  time.Duration // per HTTP attempt of an API call; default 30s
+
+	HTTPClient *http.Client // default: a client of its own
+	Clock      Clock        // default: the system clock
+	Logger     *slog.Logger // default: discard
+	Observe    func(Event)  // optional; called after every HTTP attempt; must not block
+}
+
+// Client calls Zoom for one account. It is safe for concurrent use.
+type Client struct {
+	cfg    Config
+	api    string
+	hc     *http.Client
+	clock  Clock
+	log    *slog.Logger
+	auth   *tokenCache
+	limits *throttles
+	budget *retryBudget
+}
+
+// New returns a client for the account in cfg. It makes no call.
+func New(cfg Config) (*Client, error) {
+	if cfg.AccountID == "" || cfg.ClientID == "" || cfg.ClientSecret == "" {
+		return nil, errors.New("zoomclient: account id, client id and client secret are required")
+	}
+	if cfg.Plan == "" {
+		cfg.Plan = "business"
+	}
+	if _, ok := publishedLimits[cfg.Plan]; !ok {
+		return nil, fmt.Errorf("zoomclient: unknown plan %q (want free, pro or business)", cfg.Plan)
+	}
+	if cfg.Share == 0 {
+		cfg.Share = 0.8
+	}
+	if cfg.Share < 0 || cfg.Share > 1 {
+		return nil, fmt.Errorf("zoomclient: share %v outside (0, 1]", cfg.Share)
+	}
+	for b, r := range cfg.Limits {
+		if r <= 0 {
+			return nil, fmt.Errorf("zoomclient: limit of %s must be positive", b)
+		}
+	}
+	setDefault(&cfg.APIURL, DefaultAPIURL)
+	setDefault(&cfg.TokenURL, DefaultTokenURL)
+	for _, u := range []string{cfg.APIURL, cfg.TokenURL} {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			return nil, errors.New("zoomclient: API and token URLs must be absolute http(s) URLs")
+		}
+	}
+	if cfg.RecordingsHorizon == 0 {
+		cfg.RecordingsHorizon = EndpointRecordings.Window.Months
+	}
+	if cfg.RecordingsHorizon < 0 {
+		return nil, errors.New("zoomclient: negative recordings horizon")
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 5
+	}
+	setDefault(&cfg.RetryBase, 100*time.Millisecond)
+	setDefault(&cfg.RetryCap, 20*time.Second)
+	setDefault(&cfg.RetryRatio, 0.2)
+	setDefault(&cfg.RetryReserve, 10)
+	setDefault(&cfg.CallTimeout, 30*time.Second)
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = systemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Client{
+		cfg:    cfg,
+		api:    strings.TrimSuffix(cfg.APIURL, "/"),
+		hc:     cfg.HTTPClient,
+		clock:  cfg.Clock,
+		log:    cfg.Logger,
+		budget: newRetryBudget(cfg.RetryRatio, cfg.RetryReserve),
+	}
+	c.limits = newThrottles(cfg.Plan, cfg.Share, cfg.Limits, cfg.Clock)
+	c.auth = &tokenCache{
+		cc: clientcredentials.Config{
+			ClientID:     cfg.ClientID,
+			ClientSecret: cfg.ClientSecret,
+			TokenURL:     cfg.TokenURL,
+			EndpointParams: url.Values{
+				"grant_type": {"account_credentials"},
+				"account_id": {cfg.AccountID},
+			},
+			AuthStyle: oauth2.AuthStyleInHeader,
+		},
+		hc:    cfg.HTTPClient,
+		clock: cfg.Clock,
+		sem:   make(chan struct{}, 1),
+	}
+	return c, nil
+}
+
+func setDefault[T comparable](p *T, v T) {
+	var zero T
+	if *p == zero {
+		*p = v
+	}
+}
+
+// Rate returns the rate (requests per second) the client currently allows
+// in bucket b: Share × the plan's limit, lowered for a while after
+// per-second 429s.
+func (c *Client) Rate(b Bucket) float64 { return c.limits.get(b).rate() }
+
+// request is one logical API call.
+type request struct {
+	ep     Endpoint
+	userID string // redacted from Zoom's messages
+	query  url.Values
+	// check validates a 200 body; an error makes the answer a transient
+	// failure (garbled or truncated JSON) to be retried.
+	check func([]byte) error
+}
+
+func (c *Client) newError(r *request, kind Kind, msg string) *Error {
+	return &Error{Op: r.ep.Name, Path: r.ep.Path, Kind: kind, Message: msg}
+}
+
+// get performs r with throttling, token renewal and retries, and returns
+// the body of a 200 answer that passed r.check.
+func (c *Client) get(ctx context.Context, r *request) ([]byte, error) {
+	u := c.api + r.ep.path(r.userID)
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
+	}
+	th := c.limits.get(r.ep.Bucket())
+	c.budget.deposit()
+	renewed := false
+	var last *Error // the last transient failure
+	for attempt := 1; ; attempt++ {
+		if err := th.blocked(r.ep.Name); err != nil {
+			return nil, err
+		}
+		tok, err := c.auth.token(ctx, c.cfg.CallTimeout)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("zoomclient: %s: %w", r.ep.Name, ctx.Err())
+			}
+			var e *Error
+			if !errors.As(err, &e) {
+				e = c.newError(r, Unavailable, "token request failed")
+				e.Err = err
+			}
+			e.Op, e.Path = r.ep.Name, r.ep.Path
+			if e.Kind != Unavailable {
+				return nil, e
+			}
+			last = e
+			if err := c.retryWait(ctx, r, attempt, last); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		wait, err := th.wait(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("zoomclient: %s: waiting for the throttle: %w", r.ep.Name, err)
+		}
+		res := c.attempt(ctx, u, tok, r)
+		c.observe(r, attempt, wait, res)
+		switch {
+		case res.err == nil && res.status == http.StatusOK:
+			if attempt > 1 {
+				c.log.Info("zoom call succeeded after retries", "endpoint", r.ep.Name, "attempts", attempt)
+			}
+			return res.body, nil
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("zoomclient: %s: %w", r.ep.Name, ctx.Err())
+		case res.status == http.StatusUnauthorized && res.code == 124 && !renewed:
+			// The token expired early or was revoked: fetch a new one once.
+			renewed = true
+			c.auth.invalidate(tok)
+			attempt--
+			continue
+		case res.status == http.StatusTooManyRequests && res.rateLimit == "Daily-limit":
+			return nil, c.quota(r, th, res)
+		case res.status == http.StatusTooManyRequests:
+			th.decrease()
+			last = c.newError(r, RateLimited, res.message)
+			last.Status, last.Code, last.TrackingID = res.status, res.code, res.tracking
+			if attempt >= c.cfg.MaxAttempts {
+				last.Attempts = attempt
+				return nil, last
+			}
+			if err := sleep(ctx, c.backoff(attempt)); err != nil {
+				return nil, fmt.Errorf("zoomclient: %s: %w", r.ep.Name, err)
+			}
+			continue
+		case res.err != nil || res.status >= 500:
+			last = c.newError(r, Unavailable, res.message)
+			last.Status, last.Code, last.TrackingID, last.Err = res.status, res.code, res.tracking, res.err
+			if err := c.retryWait(ctx, r, attempt, last); err != nil {
+				return nil, err
+			}
+			continue
+		default:
+			e := c.classify(r, res)
+			e.Attempts = attempt
+			if renewed && e.Kind == Unauthorized && res.code == 124 {
+				e.Message = "access token refused after renewal (" + e.Message +
+					"): check the app's client id and secret and that the app is activated, not deactivated or revoked"
+			}
+			return nil, e
+		}
+	}
+}
+
+// retryWait decides whether a transient failure may be retried: within the
+// attempt limit and the account's retry budget. It sleeps the backoff and
+// returns nil to retry, or the final error.
+func (c *Client) retryWait(ctx context.Context, r *request, attempt int, last *Error) error {
+	last.Attempts = attempt
+	if attempt >= c.cfg.MaxAttempts {
+		c.log.Warn("zoom call failed", "endpoint", r.ep.Name, "attempts", attempt, "status", last.Status)
+		return last
+	}
+	if !c.budget.withdraw() {
+		c.log.Warn("zoom retry budget exhausted", "endpoint", r.ep.Name, "attempts", attempt, "status", last.Status)
+		if last.Message != "" {
+			last.Message += "; "
+		}
+		last.Message += "account retry budget exhausted"
+		return last
+	}
+	if err := sleep(ctx, c.backoff(attempt)); err != nil {
+		return fmt.Errorf("zoomclient: %s: %w", r.ep.Name, err)
+	}
+	return nil
+}
+
+func (c *Client) observe(r *request, attempt int, wait time.Duration, res result) {
+	if res.err != nil {
+		c.log.Debug("zoom call", "endpoint", r.ep.Name, "attempt", attempt, "err", res.err)
+	} else {
+		c.log.Debug("zoom call", "endpoint", r.ep.Name, "attempt", attempt, "status", res.status,
+			"code", res.code, "rate_limit", res.rateLimit, "wait", wait, "latency", res.latency)
+	}
+	if c.cfg.Observe != nil {
+		c.cfg.Observe(Event{Endpoint: r.ep.Name, Bucket: r.ep.Bucket(), Attempt: attempt, Status: res.status,
+			Code: res.code, RateLimit: res.rateLimit, Wait: wait, Latency: res.latency, Err: res.err})
+	}
+}
+
+// result is the outcome of one HTTP attempt.
+type result struct {
+	status    int
+	code      int // Zoom's code on errors
+	message   string
+	body      []byte // 200 only
+	header    http.Header
+	rateLimit string
+	tracking  string
+	latency   time.Duration
+	err       error // transport, read or check failure: retried
+	werr      error // the caller's writer failed: not retried
+}
+
+// attempt makes one HTTP request under the per-attempt timeout.
+func (c *Client) attempt(ctx context.Context, u, tok string, r *request) result {
+	actx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
+	defer cancel()
+	start := time.Now()
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, u, nil)
+	if err != nil {
+		return result{err: errors.New("building request")}
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return result{err: transportError(err), latency: time.Since(start)}
+	}
+	defer resp.Body.Close()
+	res := result{
+		status:    resp.StatusCode,
+		header:    resp.Header,
+		rateLimit: resp.Header.Get("X-RateLimit-Type"),
+		tracking:  resp.Header.Get("X-Zm-Trackingid"),
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	res.latency = time.Since(start)
+	if err != nil {
+		res.err = fmt.Errorf("reading the answer: %w", transportError(err))
+		return res
+	}
+	if resp.StatusCode != http.StatusOK {
+		res.code, res.message = parseZoomError(body, resp.StatusCode, r.userID)
+		return res
+	}
+	if r.check != nil {
+		if err := r.check(body); err != nil {
+			res.err = fmt.Errorf("malformed answer (%d bytes): %w", len(body), err)
+			return res
+		}
+	}
+	res.body = body
+	return res
+}
+
+// maxBody bounds an API answer; Zoom's largest pages are a few megabytes.
+const maxBody = 64 << 20
+
+// transportError strips the URL (which may hold an email) from a
+// transport error and keeps its cause.
+func transportError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,210 @@
+package zoomclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EndpointDownload names media downloads in errors, logs and events. File
+// URLs are not API calls and are not throttled, except Phone files served
+// under the API URL, which count as Phone Medium.
+var EndpointDownload = Endpoint{Name: "download", Path: "{download_url}", Category: Medium}
+
+// Download writes the file at fileURL (a recording's or voicemail's
+// download_url) to w from byte offset on, with the account's bearer token,
+// following redirects. A connection lost mid-file is resumed with a Range
+// request from the last byte written, within the retry limits. size is the
+// expected total size of the file (≤ 0 if unknown); a file of another size
+// is an error. It returns the bytes written to w by this call, so a
+// caller whose context ended may resume at offset+n.
+func (c *Client) Download(ctx context.Context, fileURL string, offset int64, w io.Writer, size int64) (int64, error) {
+	ep := EndpointDownload
+	if strings.HasPrefix(fileURL, c.api+"/phone/") {
+		ep.Phone = true
+	}
+	r := &request{ep: ep}
+	if offset < 0 || (size > 0 && offset > size) {
+		return 0, c.newError(r, Invalid, "offset outside the file")
+	}
+	var th *throttle
+	if strings.HasPrefix(fileURL, c.api+"/") {
+		th = c.limits.get(ep.Bucket())
+	}
+	c.budget.deposit()
+	var n int64
+	renewed := false
+	for attempt := 1; ; attempt++ {
+		if size > 0 && offset+n == size {
+			return n, nil
+		}
+		if th != nil {
+			if err := th.blocked(ep.Name); err != nil {
+				return n, err
+			}
+		}
+		tok, err := c.auth.token(ctx, c.cfg.CallTimeout)
+		if err != nil {
+			if ctx.Err() != nil {
+				return n, fmt.Errorf("zoomclient: download: %w", ctx.Err())
+			}
+			var e *Error
+			if errors.As(err, &e) {
+				e.Op, e.Path = ep.Name, ep.Path
+				if e.Kind != Unavailable {
+					return n, e
+				}
+			}
+			if err := c.retryWait(ctx, r, attempt, unavailable(r, err)); err != nil {
+				return n, err
+			}
+			continue
+		}
+		var wait time.Duration
+		if th != nil {
+			if wait, err = th.wait(ctx); err != nil {
+				return n, fmt.Errorf("zoomclient: download: waiting for the throttle: %w", err)
+			}
+		}
+		start := time.Now()
+		got, res := c.fetchRange(ctx, fileURL, tok, offset+n, w, r)
+		n += got
+		res.latency = time.Since(start)
+		c.observe(r, attempt, wait, res)
+		switch {
+		case res.werr != nil:
+			return n, fmt.Errorf("zoomclient: download: writing the file: %w", res.werr)
+		case res.err == nil && res.status/100 == 2:
+			if size > 0 && offset+n != size {
+				e := c.newError(r, Invalid, fmt.Sprintf("file has %d bytes, expected %d", offset+n, size))
+				return n, e
+			}
+			return n, nil
+		case ctx.Err() != nil:
+			return n, fmt.Errorf("zoomclient: download: %w", ctx.Err())
+		case res.status == http.StatusUnauthorized && !renewed:
+			renewed = true
+			c.auth.invalidate(tok)
+			attempt--
+			continue
+		case res.status == http.StatusTooManyRequests && res.rateLimit == "Daily-limit" && th != nil:
+			return n, c.quota(r, th, res)
+		case res.status == http.StatusTooManyRequests:
+			if th != nil {
+				th.decrease()
+			}
+			fallthrough
+		case res.err != nil || res.status >= 500:
+			e := c.newError(r, Unavailable, res.message)
+			e.Status, e.Code, e.Err = res.status, res.code, res.err
+			if res.status == http.StatusTooManyRequests {
+				e.Kind = RateLimited
+			}
+			if err := c.retryWait(ctx, r, attempt, e); err != nil {
+				return n, err
+			}
+		default:
+			e := c.classify(r, res)
+			e.Attempts = attempt
+			return n, e
+		}
+	}
+}
+
+func unavailable(r *request, err error) *Error {
+	return &Error{Op: r.ep.Name, Path: r.ep.Path, Kind: Unavailable, Message: "token request failed", Err: err}
+}
+
+// fetchRange makes one GET from byte from on and copies the body to w. It
+// returns the bytes written and the outcome; a body cut short is a
+// transient failure.
+func (c *Client) fetchRange(ctx context.Context, fileURL, tok string, from int64, w io.Writer, r *request) (int64, result) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fileURL, nil)
+	if err != nil {
+		return 0, result{werr: errors.New("bad download URL")}
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if from > 0 {
+		req.Header.Set("Range", "bytes="+strconv.FormatInt(from, 10)+"-")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, result{err: transportError(err)}
+	}
+	defer resp.Body.Close()
+	res := result{status: resp.StatusCode, header: resp.Header, rateLimit: resp.Header.Get("X-RateLimit-Type")}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		// The server ignored Range: skip what we already have.
+		if from > 0 {
+			if _, err := io.CopyN(io.Discard, resp.Body, from); err != nil {
+				res.err = fmt.Errorf("skipping to offset: %w", transportError(err))
+				return 0, res
+			}
+		}
+	case http.StatusPartialContent:
+		if start, ok := contentRangeStart(resp.Header.Get("Content-Range")); !ok || start != from {
+			res.status, res.err = 0, errors.New("answer to a range request starts at the wrong offset")
+			return 0, res
+		}
+	case http.StatusRequestedRangeNotSatisfiable:
+		res.message = "offset past the end of the file"
+		return 0, res
+	default:
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		res.code, res.message = parseZoomError(body, resp.StatusCode, "")
+		return 0, res
+	}
+	var want int64 = -1
+	if resp.ContentLength >= 0 {
+		want = resp.ContentLength
+		if resp.StatusCode == http.StatusOK {
+			want -= from
+		}
+	}
+	ww := &watchWriter{w: w}
+	n, err := io.Copy(ww, resp.Body)
+	switch {
+	case ww.err != nil:
+		res.werr = ww.err
+	case err != nil:
+		res.err = fmt.Errorf("reading the file: %w", transportError(err))
+	case want >= 0 && n != want:
+		res.err = fmt.Errorf("reading the file: %w", io.ErrUnexpectedEOF)
+	}
+	return n, res
+}
+
+// watchWriter tells a failure of the caller's writer (not retried) from
+// one of the connection (resumed).
+type watchWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (ww *watchWriter) Write(p []byte) (int, error) {
+	n, err := ww.w.Write(p)
+	if err != nil {
+		ww.err = err
+	}
+	return n, err
+}
+
+// contentRangeStart parses the first byte of "bytes 100-199/200".
+func contentRangeStart(s string) (int64, bool) {
+	rest, ok := strings.CutPrefix(s, "bytes ")
+	if !ok {
+		return 0, false
+	}
+	first, _, ok := strings.Cut(rest, "-")
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(first, 10, 64)
+	return v, err == nil
+}

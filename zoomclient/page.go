@@ -1,0 +1,174 @@
+package zoomclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+)
+
+// Cursor is where a list fetch stands: a date window (empty when the
+// endpoint is not windowed) and Zoom's next_page_token ("" for the first
+// page of the window).
+type Cursor struct {
+	From, To  string // yyyy-mm-dd, UTC, inclusive
+	PageToken string
+}
+
+// Page is one validated page of a list endpoint.
+type Page struct {
+	Body []byte   // the answer as Zoom sent it: a JSON object holding the list field
+	IDs  []string // id of each record of the list, in order; "" for a record without one
+	Next Cursor   // the cursor of the next page of this window; zero when Last
+	Last bool     // no more pages in this window
+}
+
+// User is the part of a Zoom user the processor needs. It holds personal
+// data; its LogValue leaves the email out.
+type User struct {
+	ID        string `json:"id"`
+	Email     string `json:"email"`
+	Status    string `json:"status"` // active, inactive, pending
+	Type      int    `json:"type"`   // 1 basic, 2 licensed, ...
+	AccountID string `json:"account_id"`
+}
+
+// LogValue implements slog.LogValuer without the email.
+func (u User) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", u.ID), slog.String("status", u.Status))
+}
+
+// User looks a user up by email or id (GET /users/{userId}) and returns
+// the body as Zoom sent it and its main fields. An unknown user is an
+// error for which IsNotFound is true.
+func (c *Client) User(ctx context.Context, emailOrID string) ([]byte, User, error) {
+	var u User
+	r := &request{ep: EndpointUser, userID: emailOrID, check: func(b []byte) error {
+		u = User{}
+		if err := json.Unmarshal(b, &u); err != nil {
+			return err
+		}
+		if u.ID == "" {
+			return errors.New("user without id")
+		}
+		return nil
+	}}
+	body, err := c.get(ctx, r)
+	if err != nil {
+		return nil, User{}, err
+	}
+	return body, u, nil
+}
+
+// Get fetches an object endpoint (one without a list) for a user and
+// returns the body as Zoom sent it, checked to be a JSON object.
+func (c *Client) Get(ctx context.Context, ep Endpoint, userID string) ([]byte, error) {
+	r := &request{ep: ep, userID: userID, query: cloneQuery(ep.Query), check: func(b []byte) error {
+		var m map[string]json.RawMessage
+		return json.Unmarshal(b, &m)
+	}}
+	if ep.List != "" {
+		return nil, fmt.Errorf("zoomclient: %s is a list endpoint: use Page", ep.Name)
+	}
+	return c.get(ctx, r)
+}
+
+// Page fetches the page of a list endpoint at cur. The page is returned
+// only when complete: a well-formed JSON object with the list field, so
+// the caller may store Body and Next together as a checkpoint. A page
+// token Zoom no longer accepts (they live 15 minutes) is an error for
+// which IsPageTokenExpired is true: fetch the window again from its start.
+func (c *Client) Page(ctx context.Context, ep Endpoint, userID string, cur Cursor) (Page, error) {
+	if ep.List == "" {
+		return Page{}, fmt.Errorf("zoomclient: %s is not a list endpoint: use Get", ep.Name)
+	}
+	if (ep.Window.Months > 0) != (cur.From != "") || (cur.From == "") != (cur.To == "") {
+		return Page{}, fmt.Errorf("zoomclient: %s: cursor window does not fit the endpoint (use Windows)", ep.Name)
+	}
+	q := cloneQuery(ep.Query)
+	if cur.From != "" {
+		q.Set("from", cur.From)
+		q.Set("to", cur.To)
+	}
+	if ep.PageSize > 0 {
+		q.Set("page_size", strconv.Itoa(ep.PageSize))
+	}
+	if cur.PageToken != "" {
+		q.Set("next_page_token", cur.PageToken)
+	}
+	var p Page
+	r := &request{ep: ep, userID: userID, query: q, check: func(b []byte) error {
+		var err error
+		p, err = parsePage(b, ep.List, ep.ID)
+		return err
+	}}
+	body, err := c.get(ctx, r)
+	if err != nil {
+		return Page{}, err
+	}
+	p.Body = body
+	if !p.Last {
+		p.Next = Cursor{From: cur.From, To: cur.To, PageToken: p.Next.PageToken}
+	}
+	return p, nil
+}
+
+// parsePage validates a list answer and extracts its record ids and next
+// page token.
+func parsePage(b []byte, list, idField string) (Page, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		return Page{}, err
+	}
+	raw, ok := top[list]
+	if !ok {
+		return Page{}, fmt.Errorf("no %q field", list)
+	}
+	var recs []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &recs); err != nil {
+		return Page{}, fmt.Errorf("field %q: %w", list, err)
+	}
+	var p Page
+	p.IDs = make([]string, len(recs))
+	for i, rec := range recs {
+		p.IDs[i] = idString(rec[idField])
+	}
+	if t, ok := top["next_page_token"]; ok && !bytes.Equal(t, []byte("null")) {
+		var tok string
+		if err := json.Unmarshal(t, &tok); err != nil {
+			return Page{}, fmt.Errorf("next_page_token: %w", err)
+		}
+		p.Next.PageToken = tok
+	}
+	p.Last = p.Next.PageToken == ""
+	return p, nil
+}
+
+// idString renders a string or numeric id; Zoom's meeting ids are numbers
+// too large for float64.
+func idString(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
+}
+
+func cloneQuery(q url.Values) url.Values {
+	out := make(url.Values, len(q)+3)
+	for k, v := range q {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}

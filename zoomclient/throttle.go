@@ -1,0 +1,174 @@
+package zoomclient
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// publishedLimits are Zoom's per-second limits by plan (zoom-api.md §4),
+// in requests per second; Resource-intensive is published per minute.
+// Zoom publishes Phone limits for Pro and Business+ only; a free account
+// has no Phone and gets the Pro figures.
+var publishedLimits = map[string]map[Bucket]float64{
+	"free": {
+		{Light, false}: 4, {Medium, false}: 2, {Heavy, false}: 1, {ResourceIntensive, false}: 10.0 / 60,
+		{Light, true}: 20, {Medium, true}: 10, {Heavy, true}: 5, {ResourceIntensive, true}: 5.0 / 60,
+	},
+	"pro": {
+		{Light, false}: 30, {Medium, false}: 20, {Heavy, false}: 10, {ResourceIntensive, false}: 10.0 / 60,
+		{Light, true}: 20, {Medium, true}: 10, {Heavy, true}: 5, {ResourceIntensive, true}: 5.0 / 60,
+	},
+	"business": {
+		{Light, false}: 80, {Medium, false}: 60, {Heavy, false}: 40, {ResourceIntensive, false}: 20.0 / 60,
+		{Light, true}: 40, {Medium, true}: 20, {Heavy, true}: 10, {ResourceIntensive, true}: 10.0 / 60,
+	},
+}
+
+// AIMD parameters: a per-second 429 halves the bucket's rate (not below
+// minFactor of the configured rate); the rate then grows back by
+// recoverPerSec of the configured rate per second of the client's clock.
+const (
+	minFactor     = 1.0 / 16
+	recoverPerSec = 0.05
+	cutEvery      = time.Second
+)
+
+// throttles holds the throttles of one account.
+type throttles struct {
+	mu    sync.Mutex
+	m     map[Bucket]*throttle
+	plan  map[Bucket]float64
+	over  map[Bucket]float64
+	share float64
+	clock Clock
+}
+
+func newThrottles(plan string, share float64, over map[Bucket]float64, clock Clock) *throttles {
+	return &throttles{m: map[Bucket]*throttle{}, plan: publishedLimits[plan], over: over, share: share, clock: clock}
+}
+
+func (ts *throttles) get(b Bucket) *throttle {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	t := ts.m[b]
+	if t == nil {
+		limit, ok := ts.over[b]
+		if !ok {
+			limit = ts.plan[b]
+		}
+		if limit == 0 { // an unknown category: be as careful as Zoom's slowest
+			limit = ts.plan[Bucket{ResourceIntensive, b.Phone}]
+		}
+		base := limit * ts.share
+		t = &throttle{bucket: b, base: base, factor: 1, clock: ts.clock, lim: rate.NewLimiter(rate.Limit(base), 1)}
+		ts.m[b] = t
+	}
+	return t
+}
+
+// block stops calls in bucket b until q.Reset. Where Zoom shares one daily
+// cap between Heavy and Resource-intensive both are blocked.
+func (ts *throttles) block(b Bucket, q *QuotaError) {
+	ts.get(b).block(q)
+	switch b.Category {
+	case Heavy:
+		ts.get(Bucket{ResourceIntensive, b.Phone}).block(q)
+	case ResourceIntensive:
+		ts.get(Bucket{Heavy, b.Phone}).block(q)
+	}
+}
+
+// throttle spaces the calls of one bucket of an account. The limiter has a
+// burst of one: calls are evenly spaced, so no second-long window of
+// Zoom's ever sees more than the configured share.
+type throttle struct {
+	bucket Bucket
+	base   float64 // configured rate, requests per second
+	clock  Clock
+	lim    *rate.Limiter
+
+	mu      sync.Mutex
+	factor  float64   // AIMD multiplier of base, in [minFactor, 1]
+	changed time.Time // client clock at the last change of factor
+	cut     time.Time // client clock at the last decrease
+	quota   *QuotaError
+}
+
+// wait blocks until the bucket allows a call and returns how long it waited.
+func (t *throttle) wait(ctx context.Context) (time.Duration, error) {
+	t.recover()
+	start := time.Now()
+	err := t.lim.Wait(ctx)
+	if err != nil && ctx.Err() == nil {
+		// The wait would outlast the context's deadline: give up now.
+		err = fmt.Errorf("%w (the wait would outlast it)", context.DeadlineExceeded)
+	}
+	return time.Since(start), err
+}
+
+// rate returns the current rate after recovery.
+func (t *throttle) rate() float64 {
+	t.recover()
+	return float64(t.lim.Limit())
+}
+
+// recover adds back rate lost to 429s, in proportion to the time since
+// the last change.
+func (t *throttle) recover() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.factor >= 1 {
+		return
+	}
+	now := t.clock.Now()
+	el := now.Sub(t.changed).Seconds()
+	if el <= 0 {
+		return
+	}
+	t.factor = min(1, t.factor+recoverPerSec*el)
+	t.changed = now
+	t.lim.SetLimit(rate.Limit(t.base * t.factor))
+}
+
+// decrease halves the rate after a per-second 429. The 429s of calls
+// that were already under way when the first came answer the same excess,
+// so the rate is cut at most once per cutEvery.
+func (t *throttle) decrease() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.clock.Now()
+	if !t.cut.IsZero() && now.Sub(t.cut) < cutEvery {
+		return
+	}
+	t.factor = max(minFactor, t.factor/2)
+	t.changed, t.cut = now, now
+	t.lim.SetLimit(rate.Limit(t.base * t.factor))
+}
+
+func (t *throttle) block(q *QuotaError) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.quota == nil || q.Reset.After(t.quota.Reset) {
+		t.quota = q
+	}
+}
+
+// blocked returns a *QuotaError while the bucket's daily limit lasts.
+func (t *throttle) blocked(op string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.quota == nil {
+		return nil
+	}
+	if !t.clock.Now().Before(t.quota.Reset) {
+		t.quota = nil
+		return nil
+	}
+	q := *t.quota
+	q.Op = op
+	return &q
+}
