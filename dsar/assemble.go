@@ -1,0 +1,113 @@
+package dsar
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+)
+
+// partShapes says where a part's records sit in a page Zoom sends: the list
+// field ("" when the page is the record) and the record's id field.
+var partShapes = map[string]struct{ List, ID string }{
+	SectionProfile + "/" + PartUser:                         {"", "id"},
+	SectionProfile + "/" + PartAssistants:                   {"assistants", "id"},
+	SectionProfile + "/" + PartSchedulers:                   {"schedulers", "id"},
+	SectionSettings + "/" + SectionSettings:                 {"", ""},
+	SectionMeetings + "/" + PartScheduled:                   {"meetings", "uuid"},
+	SectionMeetings + "/" + PartUpcoming:                    {"meetings", "uuid"},
+	SectionMeetings + "/" + PartPrevious:                    {"meetings", "uuid"},
+	SectionWebinars + "/" + SectionWebinars:                 {"webinars", "uuid"},
+	SectionCloudRecordings + "/" + PartRecordings:           {"meetings", "uuid"},
+	SectionCloudRecordings + "/" + PartTrash:                {"meetings", "uuid"},
+	SectionPhoneProfile + "/" + SectionPhoneProfile:         {"", "id"},
+	SectionPhoneSettings + "/" + SectionPhoneSettings:       {"", ""},
+	SectionPhoneCallHistory + "/" + SectionPhoneCallHistory: {"call_logs", "id"},
+	SectionPhoneVoicemails + "/" + SectionPhoneVoicemails:   {"voice_mails", "id"},
+	SectionPhoneRecordings + "/" + SectionPhoneRecordings:   {"recordings", "id"},
+}
+
+// FileAssembler writes bundles as files in Dir, signed with Key.
+type FileAssembler struct {
+	Store   Store
+	Dir     string
+	Key     ed25519.PrivateKey
+	Version string // "" means the build's version
+}
+
+// Assemble writes the bundle of r to Dir/<id>.zip: first to a temporary
+// file, synced, then renamed, so a crash leaves either no bundle or a whole
+// one.
+func (a *FileAssembler) Assemble(ctx context.Context, r *Request, sections []Section, zoom Zoom) (Bundle, error) {
+	in := bundle.Request{
+		ID: r.ID, Account: r.Account, Subject: r.Email, Outcome: r.Outcome,
+		Started: r.CreatedAt, Version: a.Version,
+	}
+	for _, s := range sections {
+		bs := bundle.Section{
+			Name: s.Name, State: string(s.State), Reason: s.Reason, ReasonCode: s.ReasonCode,
+			Calls: int(s.Calls),
+		}
+		for _, pt := range s.Parts {
+			shape := partShapes[s.Name+"/"+pt.Name]
+			bs.Parts = append(bs.Parts, bundle.Part{Name: pt.Name, List: shape.List, ID: shape.ID})
+			if zoom == nil || s.State != SectionComplete {
+				continue
+			}
+			for _, w := range zoom.Windows(s.Name, pt.Name, r.CreatedAt) {
+				bs.Windows = append(bs.Windows, bundle.Window{From: w.From, To: w.To})
+			}
+		}
+		if s.FinishedAt.After(in.Finished) {
+			in.Finished = s.FinishedAt
+		}
+		in.Sections = append(in.Sections, bs)
+	}
+	if in.Finished.IsZero() {
+		in.Finished = r.UpdatedAt
+	}
+
+	if err := os.MkdirAll(a.Dir, 0o700); err != nil {
+		return Bundle{}, fmt.Errorf("bundle directory: %w", err)
+	}
+	path := filepath.Join(a.Dir, r.ID+".zip")
+	// A crash during an earlier assembly may have left a partial file.
+	if old, err := filepath.Glob(filepath.Join(a.Dir, r.ID+".*.tmp")); err == nil {
+		for _, name := range old {
+			os.Remove(name)
+		}
+	}
+	f, err := os.CreateTemp(a.Dir, r.ID+".*.tmp")
+	if err != nil {
+		return Bundle{}, fmt.Errorf("create bundle file: %w", err)
+	}
+	defer os.Remove(f.Name()) // after the rename, a no-op
+	res, err := bundle.Write(ctx, f, in, pageSource{a.Store}, a.Key)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		return Bundle{}, fmt.Errorf("write bundle: %w", err)
+	}
+	return Bundle{Path: path, Size: res.Size, SHA256: res.SHA256, Finished: in.Finished}, nil
+}
+
+// pageSource reads stored pages for the bundle writer.
+type pageSource struct{ store Store }
+
+func (s pageSource) Pages(ctx context.Context, id, section, part string, fn func(bundle.Page) error) error {
+	return s.store.Pages(ctx, id, section, part, func(p Page) error {
+		return fn(bundle.Page{Body: p.Body, Drop: p.Drop})
+	})
+}
+
+func (s pageSource) Media(context.Context, string, func(bundle.Media) error) error { return nil }

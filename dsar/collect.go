@@ -1,0 +1,166 @@
+package dsar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// section fetches the remaining parts of one section, page by page, each
+// page committed together with the cursor that follows it. It returns nil
+// when the section is COMPLETE or NOT_APPLICABLE, errParked with the reset
+// time when a daily quota is spent, errFailed when Zoom keeps failing or
+// refuses, and the context's error on cancellation.
+func (p *Processor) section(ctx context.Context, zoom Zoom, r *Request, s Section) (time.Time, error) {
+	select {
+	case p.sem <- struct{}{}:
+	case <-ctx.Done():
+		return time.Time{}, ctx.Err()
+	}
+	defer func() { <-p.sem }()
+
+	// Renew the lease as each section starts: the bbolt file lock already
+	// makes this process the only writer; the lease tells others who works
+	// on the request and until when.
+	now := p.clock.Now()
+	if _, err := p.cfg.Store.Claim(ctx, r.ID, p.cfg.Owner, now.Add(p.cfg.Lease)); err != nil {
+		return time.Time{}, err
+	}
+	if _, err := p.cfg.Store.UpdateSection(ctx, r.ID, s.Name, func(s *Section) error {
+		s.State = SectionRunning
+		s.Reason, s.ReasonCode = "", 0
+		s.WaitingUntil = time.Time{}
+		if s.StartedAt.IsZero() {
+			s.StartedAt = now
+		}
+		return nil
+	}); err != nil {
+		return time.Time{}, err
+	}
+	p.notify(r.ID)
+
+	for _, pt := range s.Parts {
+		if pt.Done {
+			continue
+		}
+		err := p.part(ctx, zoom, r, s.Name, pt)
+		if err == nil {
+			continue
+		}
+		var ze *ZoomError
+		if ctx.Err() != nil || !errors.As(err, &ze) {
+			return time.Time{}, err
+		}
+		return p.sectionStopped(ctx, r.ID, s.Name, ze)
+	}
+	_, err := p.cfg.Store.UpdateSection(ctx, r.ID, s.Name, func(s *Section) error {
+		s.State = SectionComplete
+		s.FinishedAt = p.clock.Now()
+		return nil
+	})
+	p.notify(r.ID)
+	return time.Time{}, err
+}
+
+// sectionStopped records why a section cannot go on.
+func (p *Processor) sectionStopped(ctx context.Context, id, name string, ze *ZoomError) (time.Time, error) {
+	var (
+		state  SectionState
+		result error
+	)
+	switch ze.Kind {
+	case ZoomNotApplicable:
+		state = SectionNotApplicable
+	case ZoomQuota:
+		state, result = SectionWaitingQuota, errParked
+	default:
+		state, result = SectionFailed, errFailed
+		p.log.Warn("section failed", "request", id, "section", name, "err", ze)
+	}
+	_, err := p.cfg.Store.UpdateSection(ctx, id, name, func(s *Section) error {
+		s.State = state
+		s.ReasonCode = ze.Code
+		s.Reason = ze.Message
+		if state == SectionWaitingQuota {
+			s.WaitingUntil = ze.Until
+		} else {
+			s.FinishedAt = p.clock.Now()
+		}
+		return nil
+	})
+	p.notify(id)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return ze.Until, result
+}
+
+// part fetches one part from its cursor to its end. Records that a page
+// repeats from an earlier page of the same window (after Zoom's page token
+// expired and the window was fetched again) are listed in the page's Drop.
+func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section string, pt Part) error {
+	windows := zoom.Windows(section, pt.Name, r.CreatedAt)
+	cur := pt.Cursor
+	var seen map[string]struct{} // ids stored in the current window
+	for {
+		var w Span
+		if windows != nil {
+			if cur.Window >= len(windows) {
+				return fmt.Errorf("part %s/%s: window %d of %d", section, pt.Name, cur.Window, len(windows))
+			}
+			w = windows[cur.Window]
+			cur.From, cur.To = w.From, w.To
+		}
+		if seen == nil {
+			var err error
+			if seen, err = p.cfg.Store.PageIDs(ctx, r.ID, section, pt.Name, cur.Window); err != nil {
+				return err
+			}
+		}
+		f, err := zoom.Fetch(ctx, r.ZoomUserID, section, pt.Name, w, cur.PageToken)
+		var ze *ZoomError
+		if errors.As(err, &ze) && ze.Kind == ZoomPageTokenExpired && cur.PageToken != "" {
+			p.log.Info("page token expired, fetching the window again", "request", r.ID, "section", section, "part", pt.Name)
+			cur.PageToken = ""
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if p.cfg.Hooks.AfterFetch != nil {
+			p.cfg.Hooks.AfterFetch(section, pt.Name)
+		}
+		page := Page{Body: f.Body, IDs: f.IDs}
+		for _, id := range f.IDs {
+			if _, dup := seen[id]; dup {
+				page.Drop = append(page.Drop, id)
+			}
+			seen[id] = struct{}{}
+		}
+		next, done := cur, false
+		next.PageToken = f.NextPageToken
+		if f.NextPageToken == "" {
+			if cur.Window+1 < len(windows) {
+				nw := windows[cur.Window+1]
+				next = Cursor{Window: cur.Window + 1, From: nw.From, To: nw.To}
+				seen = nil
+			} else {
+				done = true
+			}
+		}
+		// A fetched page is committed even when shutdown has begun: that is
+		// what lets a restart go on without fetching it again.
+		if err := p.cfg.Store.CommitPage(context.WithoutCancel(ctx), r.ID, section, pt.Name, page, next, done); err != nil {
+			return err
+		}
+		if p.cfg.Hooks.AfterCommit != nil {
+			p.cfg.Hooks.AfterCommit(section, pt.Name)
+		}
+		p.notify(r.ID)
+		if done {
+			return nil
+		}
+		cur = next
+	}
+}

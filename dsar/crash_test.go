@@ -1,0 +1,340 @@
+package dsar_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	mrand "math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+	"github.com/zoomdsar/zoom-dsar/store"
+	"github.com/zoomdsar/zoom-dsar/zoomclient"
+	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
+)
+
+// The crash test runs the processor in child processes (this test binary
+// again, told so by crashChildEnv) against an emulator served by the
+// parent, and kills them with SIGKILL.
+const (
+	crashChildEnv = "DSAR_CRASH_CHILD"
+	crashSeed     = 7
+)
+
+// TestCrash kills the processor at random moments and at the named points
+// where a crash matters (a page fetched but not committed, a commit just
+// made, the bundle being written), restarts it each time, and checks after
+// every kill that the store is consistent, and at the end that no committed
+// page was fetched again and that every bundle holds exactly what an
+// uninterrupted run collects.
+func TestCrash(t *testing.T) {
+	kills := 50
+	if testing.Short() {
+		kills = 8
+	}
+	srv := zoomtest.NewServer(t, zoomtest.WithDataset("reference"), zoomtest.WithSeed(crashSeed))
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "signing.key")
+	if err := os.WriteFile(keyFile, key.Seed(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := srv.Account()
+	child := func(dataDir, email, killAt string) *exec.Cmd {
+		cmd := exec.Command(exe, "-test.run=^$")
+		cmd.Env = append(os.Environ(),
+			crashChildEnv+"=1",
+			"CRASH_DIR="+dataDir, "CRASH_EMAIL="+email, "CRASH_KILL="+killAt, "CRASH_KEY="+keyFile,
+			"CRASH_API="+srv.APIURL, "CRASH_TOKEN_URL="+srv.TokenURL,
+			"CRASH_ACCOUNT="+a.ID, "CRASH_CLIENT_ID="+a.ClientID, "CRASH_CLIENT_SECRET="+a.ClientSecret,
+		)
+		cmd.Stderr = os.Stderr
+		return cmd
+	}
+
+	// Subjects with Phone data and many pages, jane first.
+	subjects := []string{jane}
+	for _, u := range srv.Dataset().Accounts[0].Users {
+		if u.Phone != nil && u.Status == "active" && !strings.EqualFold(u.Email, jane) {
+			subjects = append(subjects, u.Email)
+		}
+	}
+
+	rng := mrand.New(mrand.NewPCG(crashSeed, uint64(time.Now().UnixNano())))
+	crashDir := filepath.Join(dir, "crashed")
+	killed, done := 0, []string(nil)
+	for _, email := range subjects {
+		if killed >= kills {
+			break
+		}
+		seen := map[string]bool{} // pages fetched for this subject so far
+		allowed := 0              // refetches the kills so far excuse
+		for run := 0; ; run++ {
+			if run > 200 {
+				t.Fatalf("subject %d did not complete after %d runs", len(done), run)
+			}
+			killAt := ""
+			if killed < kills {
+				switch rng.IntN(4) {
+				case 0:
+					killAt = "fetch:" + strconv.Itoa(1+rng.IntN(3))
+				case 1:
+					killAt = "commit:" + strconv.Itoa(1+rng.IntN(3))
+				case 2:
+					killAt = "assemble"
+				default:
+					killAt = "after:" + strconv.Itoa(rng.IntN(150)) + "ms"
+				}
+			}
+			from := len(srv.Log())
+			cmd := child(crashDir, email, killAt)
+			var timer *time.Timer
+			if ms, ok := strings.CutPrefix(killAt, "after:"); ok {
+				d, _ := time.ParseDuration(ms)
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				timer = time.AfterFunc(d, func() { cmd.Process.Kill() })
+				err = cmd.Wait()
+			} else {
+				err = cmd.Run()
+			}
+			if timer != nil {
+				timer.Stop()
+			}
+			refetch := 0
+			for _, le := range srv.Log()[from:] {
+				if le.Category == "" || le.Status != http.StatusOK || le.Fault != "" {
+					continue
+				}
+				k := le.Path + "?" + le.Query
+				if seen[k] {
+					refetch++
+				}
+				seen[k] = true
+			}
+			if refetch > allowed {
+				t.Errorf("run %d (%s) fetched %d committed pages again; the kill before excused %d", run, killAt, refetch, allowed)
+			}
+			allowed = 0
+			running := checkStore(t, filepath.Join(crashDir, "dsar.db"))
+			if err == nil {
+				done = append(done, email)
+				break
+			}
+			if ee, ok := err.(*exec.ExitError); !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+				t.Fatalf("child %s: %v", killAt, err)
+			}
+			killed++
+			// Each section running at the kill may have had one page in
+			// flight, and the user lookup one more.
+			allowed = running + 1
+		}
+	}
+	if killed < kills {
+		t.Fatalf("only %d kills: the dataset ran out of subjects", killed)
+	}
+
+	// The same subjects, uninterrupted, in another store: the bundles'
+	// data entries must be identical.
+	cleanDir := filepath.Join(dir, "clean")
+	for _, email := range done {
+		if err := child(cleanDir, email, "").Run(); err != nil {
+			t.Fatalf("clean run: %v", err)
+		}
+	}
+	crashed, clean := dataEntries(t, crashDir, key.Public().(ed25519.PublicKey)), dataEntries(t, cleanDir, key.Public().(ed25519.PublicKey))
+	if len(crashed) != len(done) || len(clean) != len(done) {
+		t.Fatalf("%d crashed and %d clean bundles for %d subjects", len(crashed), len(clean), len(done))
+	}
+	for email, want := range clean {
+		if got := crashed[email]; got != want {
+			t.Errorf("subject %d: bundle data differs after crashes:\n got %s\nwant %s", indexOf(done, email), got, want)
+		}
+	}
+	t.Logf("%d kills over %d subjects", killed, len(done))
+}
+
+func indexOf(s []string, v string) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}
+
+// checkStore runs bbolt's consistency check on a store no process holds
+// and returns how many sections were RUNNING.
+func checkStore(t *testing.T, path string) int {
+	t.Helper()
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatalf("open after kill: %v", err)
+	}
+	defer db.Close()
+	if err := db.Check(); err != nil {
+		t.Fatalf("bbolt check after kill: %v", err)
+	}
+	reqs, _, err := db.ListRequests(t.Context(), dsar.RequestFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := 0
+	for _, r := range reqs {
+		secs, err := db.Sections(t.Context(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range secs {
+			if s.State == dsar.SectionRunning {
+				running++
+			}
+		}
+	}
+	return running
+}
+
+// dataEntries verifies every bundle of a store and returns, by subject,
+// the paths and SHA-256 of its data entries.
+func dataEntries(t *testing.T, dir string, pub ed25519.PublicKey) map[string]string {
+	t.Helper()
+	db, err := store.Open(filepath.Join(dir, "dsar.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	reqs, _, err := db.ListRequests(t.Context(), dsar.RequestFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, r := range reqs {
+		if r.State != dsar.StateCompleted {
+			t.Fatalf("request %s is %s", r.ID, r.State)
+		}
+		f, err := os.Open(r.Bundle.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := bundle.Verify(f, r.Bundle.Size, pub)
+		f.Close()
+		if err != nil {
+			t.Fatalf("verify %s: %v", r.ID, err)
+		}
+		var b strings.Builder
+		for _, e := range m.Entries {
+			if strings.HasPrefix(e.Path, "data/") {
+				fmt.Fprintf(&b, "%s=%s ", e.Path, e.SHA256[:12])
+			}
+		}
+		out[r.Email] = b.String()
+	}
+	return out
+}
+
+// crashChild runs one request to completion, or dies where CRASH_KILL
+// says: "fetch:N" after the Nth fetched page, "commit:N" after the Nth
+// commit, "assemble" when the bundle is being written.
+func crashChild() int {
+	fail := func(err error) int {
+		fmt.Fprintln(os.Stderr, "crash child:", err)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	seed, err := os.ReadFile(os.Getenv("CRASH_KEY"))
+	if err != nil {
+		return fail(err)
+	}
+	dir := os.Getenv("CRASH_DIR")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fail(err)
+	}
+	db, err := store.Open(filepath.Join(dir, "dsar.db"), store.Options{})
+	if err != nil {
+		return fail(err)
+	}
+	defer db.Close()
+	c, err := zoomclient.New(zoomclient.Config{
+		AccountID: os.Getenv("CRASH_ACCOUNT"), ClientID: os.Getenv("CRASH_CLIENT_ID"), ClientSecret: os.Getenv("CRASH_CLIENT_SECRET"),
+		APIURL: os.Getenv("CRASH_API"), TokenURL: os.Getenv("CRASH_TOKEN_URL"),
+	})
+	if err != nil {
+		return fail(err)
+	}
+	die := func() { syscall.Kill(os.Getpid(), syscall.SIGKILL) }
+	var hooks dsar.Hooks
+	kind, n, _ := strings.Cut(os.Getenv("CRASH_KILL"), ":")
+	limit, _ := strconv.Atoi(n)
+	var count atomic.Int32
+	at := func(string, string) {
+		if int(count.Add(1)) == limit {
+			die()
+		}
+	}
+	switch kind {
+	case "fetch":
+		hooks.AfterFetch = at
+	case "commit":
+		hooks.AfterCommit = at
+	case "assemble":
+		hooks.Assembling = die
+	}
+	p, err := dsar.NewProcessor(dsar.Config{
+		Store:     db,
+		Accounts:  map[string]dsar.Zoom{"main": zoomclient.NewSource(c)},
+		Assembler: &dsar.FileAssembler{Store: db, Dir: filepath.Join(dir, "bundles"), Key: ed25519.NewKeyFromSeed(seed), Version: "test"},
+		Owner:     "crash",
+		Hooks:     hooks,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	defer p.Close()
+	if err := p.Start(ctx); err != nil {
+		return fail(err)
+	}
+	email := os.Getenv("CRASH_EMAIL")
+	r, err := p.Create(ctx, dsar.CreateInput{Email: email, Account: "main", IdempotencyKey: "crash-" + email})
+	if err != nil {
+		return fail(err)
+	}
+	ch, stop := p.Watch(r.ID)
+	defer stop()
+	for {
+		r, _, err := p.Request(ctx, r.ID)
+		if err != nil {
+			return fail(err)
+		}
+		switch r.State {
+		case dsar.StateCompleted:
+			return 0
+		case dsar.StateFailed, dsar.StateCancelled:
+			return fail(fmt.Errorf("request %s: %s", r.State, r.Reason))
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fail(ctx.Err())
+		}
+	}
+}

@@ -1,0 +1,254 @@
+package dsar
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+)
+
+// CreateInput is what a privacy platform sends to open an access request.
+type CreateInput struct {
+	Email          string
+	Account        string
+	IdempotencyKey string
+	Regulation     Regulation // default GDPR
+}
+
+// Create validates and stores a new request (QUEUED) and starts it. The
+// same idempotency key returns the request it created first; the same key
+// with another email or account is a conflict.
+func (p *Processor) Create(ctx context.Context, in CreateInput) (*Request, error) {
+	const op = "dsar.Create"
+	in.Email = strings.TrimSpace(in.Email)
+	if in.Regulation == "" {
+		in.Regulation = GDPR
+	}
+	switch {
+	case strings.TrimSpace(in.IdempotencyKey) == "":
+		return nil, Errorf(EINVALID, op, "idempotency key is empty")
+	case len(in.IdempotencyKey) > 200:
+		return nil, Errorf(EINVALID, op, "idempotency key is longer than 200 characters")
+	case in.Account == "":
+		return nil, Errorf(EINVALID, op, "account is empty")
+	}
+	if _, ok := p.cfg.Accounts[in.Account]; !ok {
+		return nil, Errorf(ENOTFOUND, op, "account %q is not configured", in.Account)
+	}
+	now := p.clock.Now()
+	due, err := p.cfg.Deadlines.Due(in.Regulation, now)
+	if err != nil {
+		return nil, err
+	}
+	id, err := NewID(p.cfg.Shard, now)
+	if err != nil {
+		return nil, err
+	}
+	r := &Request{
+		ID: id, Account: in.Account, Email: in.Email, Regulation: in.Regulation,
+		IdempotencyKey: in.IdempotencyKey, State: StateQueued,
+		CreatedAt: now, UpdatedAt: now, DueAt: due,
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	r, created, err := p.cfg.Store.CreateRequest(ctx, r, NewSections(id))
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		p.schedule(r)
+	}
+	return r, nil
+}
+
+// Request returns a request and its sections.
+func (p *Processor) Request(ctx context.Context, id string) (*Request, []Section, error) {
+	r, err := p.cfg.Store.Request(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := p.cfg.Store.Sections(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, s, nil
+}
+
+// List returns requests matching f and the token of the next page.
+func (p *Processor) List(ctx context.Context, f RequestFilter) ([]Request, string, error) {
+	return p.cfg.Store.ListRequests(ctx, f)
+}
+
+// Audit returns audit events.
+func (p *Processor) Audit(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
+	return p.cfg.Store.Audit(ctx, f)
+}
+
+// Record appends an operator's or auditor's action to the audit log.
+func (p *Processor) Record(ctx context.Context, id, action, detail string) error {
+	_, err := p.cfg.Store.AppendAudit(ctx, AuditEvent{
+		Time: p.clock.Now(), Request: id, Actor: ActorFrom(ctx), Action: action, Detail: detail,
+	})
+	return err
+}
+
+// Cancel stops a request for good; calls in flight are abandoned.
+func (p *Processor) Cancel(ctx context.Context, id, reason string) (*Request, error) {
+	const op = "dsar.Cancel"
+	if reason = strings.TrimSpace(reason); reason == "" {
+		reason = "cancelled by " + ActorFrom(ctx).Name
+	}
+	r, err := p.cfg.Store.UpdateRequest(ctx, id, func(r *Request) error {
+		if r.State.Final() {
+			return Errorf(EPRECONDITION, op, "a %s request cannot be cancelled", r.State)
+		}
+		r.State = StateCancelled
+		r.Reason = reason
+		r.WaitingUntil = time.Time{}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	if ru := p.running[id]; ru != nil {
+		ru.cancel()
+	}
+	if stop, ok := p.timers[id]; ok {
+		stop()
+		delete(p.timers, id)
+	}
+	p.mu.Unlock()
+	if err := p.Record(ctx, id, ActionCancel, reason); err != nil {
+		return nil, err
+	}
+	p.notify(id)
+	return r, nil
+}
+
+// Resume goes on with a request from its checkpoints: a FAILED one, one
+// parked for a quota (early: the quota may still refuse), or one that no
+// goroutine works on.
+func (p *Processor) Resume(ctx context.Context, id string) (*Request, error) {
+	const op = "dsar.Resume"
+	r, err := p.cfg.Store.Request(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.State == StateCompleted || r.State == StateCancelled {
+		return nil, Errorf(EPRECONDITION, op, "a %s request cannot be resumed", r.State)
+	}
+	if idle, err := p.idle(ctx, r); err != nil || !idle {
+		return nil, errors.Join(err, Errorf(EPRECONDITION, op, "the request is already running"))
+	}
+	if err := p.Record(ctx, id, ActionResume, "from "+string(r.State)); err != nil {
+		return nil, err
+	}
+	return p.restart(ctx, r)
+}
+
+// restart sets a FAILED or parked request RUNNING and starts its work.
+func (p *Processor) restart(ctx context.Context, r *Request) (*Request, error) {
+	if r.State == StateFailed || r.State == StateWaitingQuota {
+		var err error
+		if r, err = p.setState(ctx, r.ID, StateRunning, ""); err != nil {
+			return nil, err
+		}
+	}
+	p.schedule(r)
+	return r, nil
+}
+
+// RetrySection fetches one section of a stopped request again: from its
+// cursor, or from scratch (its stored pages deleted) with fromStart; then
+// the request resumes.
+func (p *Processor) RetrySection(ctx context.Context, id, section string, fromStart bool) (*Request, error) {
+	const op = "dsar.RetrySection"
+	if !slices.Contains(Sections, section) {
+		return nil, Errorf(EINVALID, op, "unknown section %q", section)
+	}
+	r, err := p.cfg.Store.Request(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case r.State != StateFailed && r.State != StateWaitingQuota:
+		return nil, Errorf(EPRECONDITION, op, "sections of a %s request cannot be retried; only of a FAILED or WAITING_QUOTA one", r.State)
+	case section == SectionProfile && fromStart:
+		return nil, Errorf(EINVALID, op, "the profile holds the user lookup and cannot be fetched from the start")
+	}
+	if idle, err := p.idle(ctx, r); err != nil || !idle {
+		return nil, errors.Join(err, Errorf(EPRECONDITION, op, "the request is running"))
+	}
+	if fromStart {
+		if _, err := p.cfg.Store.ResetSection(ctx, id, section); err != nil {
+			return nil, err
+		}
+	} else if _, err := p.cfg.Store.UpdateSection(ctx, id, section, func(s *Section) error {
+		s.State = SectionPending
+		s.Reason, s.ReasonCode = "", 0
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	detail := section
+	if fromStart {
+		detail += " from the start"
+	}
+	if err := p.Record(ctx, id, ActionRetry, detail); err != nil {
+		return nil, err
+	}
+	return p.restart(ctx, r)
+}
+
+// Extend moves a request's due date once, with a reason.
+func (p *Processor) Extend(ctx context.Context, id, reason string, days int) (*Request, error) {
+	now := p.clock.Now()
+	r, err := p.cfg.Store.UpdateRequest(ctx, id, func(r *Request) error {
+		return r.Extend(reason, now, days)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Record(ctx, id, ActionExtend, reason); err != nil {
+		return nil, err
+	}
+	p.notify(id)
+	return r, nil
+}
+
+// Watch returns a channel that receives a value whenever the request may
+// have changed, and a function that ends the subscription. Values are
+// coalesced: a slow reader sees the latest state by reading it again.
+func (p *Processor) Watch(id string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	p.mu.Lock()
+	p.watchers[id] = append(p.watchers[id], ch)
+	p.mu.Unlock()
+	return ch, func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		ws := p.watchers[id]
+		if i := slices.Index(ws, ch); i >= 0 {
+			ws = slices.Delete(ws, i, i+1)
+		}
+		if len(ws) == 0 {
+			delete(p.watchers, id)
+		} else {
+			p.watchers[id] = ws
+		}
+	}
+}
+
+func (p *Processor) notify(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ch := range p.watchers[id] {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}

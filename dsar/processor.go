@@ -1,0 +1,558 @@
+package dsar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+)
+
+// Store keeps requests, sections, pages and the audit log. store.DB
+// satisfies it; every method is one transaction.
+type Store interface {
+	CreateRequest(ctx context.Context, r *Request, sections []Section) (*Request, bool, error)
+	Request(ctx context.Context, id string) (*Request, error)
+	ListRequests(ctx context.Context, f RequestFilter) ([]Request, string, error)
+	UpdateRequest(ctx context.Context, id string, fn func(*Request) error) (*Request, error)
+	Claim(ctx context.Context, id, owner string, until time.Time) (*Request, error)
+	Sections(ctx context.Context, id string) ([]Section, error)
+	UpdateSection(ctx context.Context, id, name string, fn func(*Section) error) (*Section, error)
+	CommitPage(ctx context.Context, id, section, part string, page Page, next Cursor, done bool) error
+	Pages(ctx context.Context, id, section, part string, fn func(Page) error) error
+	PageIDs(ctx context.Context, id, section, part string, window int) (map[string]struct{}, error)
+	ResetSection(ctx context.Context, id, section string) (*Section, error)
+	AppendAudit(ctx context.Context, ev AuditEvent) (AuditEvent, error)
+	Audit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+}
+
+// RequestFilter selects requests for ListRequests. Zero fields select all.
+type RequestFilter struct {
+	States        []State
+	Account       string
+	CreatedAfter  time.Time // exclusive
+	CreatedBefore time.Time // exclusive
+	DueBefore     time.Time // exclusive: requests due before this time
+	PageToken     string    // from the previous call
+	Limit         int       // default 100, at most 1000
+}
+
+// AuditFilter selects audit events: of one request or all, after a
+// sequence number, at most Limit (default 100, at most 1000).
+type AuditFilter struct {
+	Request string
+	After   uint64
+	Limit   int
+}
+
+// Assembler writes the bundle of a request from its stored pages.
+type Assembler interface {
+	// Assemble writes the bundle; zoom (nil for an account no longer
+	// configured) tells the windows each section covered.
+	Assemble(ctx context.Context, r *Request, sections []Section, zoom Zoom) (Bundle, error)
+}
+
+// Hooks are called at the points where a crash matters most; the crash
+// test kills the process there. Nil hooks are skipped.
+type Hooks struct {
+	AfterFetch  func(section, part string) // a page is fetched, not yet committed
+	AfterCommit func(section, part string) // a page and its cursor are committed
+	Assembling  func()                     // the bundle is being written
+}
+
+// Config configures a Processor.
+type Config struct {
+	Store     Store
+	Accounts  map[string]Zoom // by the account's configured name
+	Assembler Assembler
+	Clock     Clock        // nil: the system clock
+	Logger    *slog.Logger // nil: discard
+	// Owner names this processor in leases; the same owner reclaims its
+	// leases after a restart. Default: the host name.
+	Owner string
+	// Shard prefixes new request ids.
+	Shard     string
+	Deadlines Deadlines // nil: DefaultDeadlines
+	// Concurrency bounds the sections fetched at once across all requests.
+	// Default 8.
+	Concurrency int
+	// Lease is how long a claim lasts before it must be renewed. Default 5m.
+	Lease time.Duration
+	Hooks Hooks
+}
+
+// Processor runs access requests to completion. Every goroutine it starts
+// ends before Close returns.
+type Processor struct {
+	cfg   Config
+	log   *slog.Logger
+	clock Clock
+	sem   chan struct{}
+
+	mu       sync.Mutex
+	ctx      context.Context // the processor's lifetime, set by Start
+	stop     context.CancelFunc
+	running  map[string]*run            // requests being worked on
+	timers   map[string]func() bool     // parked requests' wake-ups
+	watchers map[string][]chan struct{} // Watch subscriptions
+	closed   bool
+	wg       sync.WaitGroup
+}
+
+// run is one request being worked on in this process.
+type run struct {
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the run has ended
+}
+
+// NewProcessor returns a processor; Start sets it going.
+func NewProcessor(cfg Config) (*Processor, error) {
+	if cfg.Store == nil {
+		return nil, Errorf(EINVALID, "dsar.NewProcessor", "no store")
+	}
+	if cfg.Assembler == nil {
+		return nil, Errorf(EINVALID, "dsar.NewProcessor", "no assembler")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Owner == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			host = "dsard"
+		}
+		cfg.Owner = host
+	}
+	if cfg.Deadlines == nil {
+		cfg.Deadlines = DefaultDeadlines
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 8
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 5 * time.Minute
+	}
+	return &Processor{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		clock:    cfg.Clock,
+		sem:      make(chan struct{}, cfg.Concurrency),
+		running:  make(map[string]*run),
+		timers:   make(map[string]func() bool),
+		watchers: make(map[string][]chan struct{}),
+	}, nil
+}
+
+// resumable are the states a request is picked up in on start.
+var resumable = []State{StateQueued, StateRunning, StateWaitingQuota, StateAssembling}
+
+// Start resumes every request left QUEUED, RUNNING, WAITING_QUOTA or
+// ASSEMBLING and accepts new work until ctx ends or Close is called.
+func (p *Processor) Start(ctx context.Context) error {
+	p.mu.Lock()
+	if p.ctx != nil {
+		p.mu.Unlock()
+		return Errorf(EPRECONDITION, "dsar.Start", "processor already started")
+	}
+	p.ctx, p.stop = context.WithCancel(ctx)
+	p.mu.Unlock()
+
+	f := RequestFilter{States: resumable, Limit: 1000}
+	for {
+		reqs, next, err := p.cfg.Store.ListRequests(ctx, f)
+		if err != nil {
+			return fmt.Errorf("dsar.Start: list requests to resume: %w", err)
+		}
+		for i := range reqs {
+			p.schedule(&reqs[i])
+		}
+		if next == "" {
+			return nil
+		}
+		f.PageToken = next
+	}
+}
+
+// Close stops all work and waits for it: a page being fetched is
+// abandoned, a page being committed is committed. Requests stay in their
+// states and resume on the next Start.
+func (p *Processor) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	if p.stop != nil {
+		p.stop()
+	}
+	for id, stop := range p.timers {
+		stop()
+		delete(p.timers, id)
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+	return nil
+}
+
+// schedule starts work on a request unless it is already running here or
+// is parked until later.
+func (p *Processor) schedule(r *Request) {
+	now := p.clock.Now()
+	if r.State == StateWaitingQuota && r.WaitingUntil.After(now) {
+		p.park(r.ID, r.WaitingUntil)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.ctx == nil || p.running[r.ID] != nil {
+		return
+	}
+	if stop, ok := p.timers[r.ID]; ok {
+		stop()
+		delete(p.timers, r.ID)
+	}
+	ctx, cancel := context.WithCancel(p.ctx)
+	ru := &run{cancel: cancel, done: make(chan struct{})}
+	p.running[r.ID] = ru
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		defer cancel()
+		err := p.work(ctx, r.ID)
+		p.mu.Lock()
+		delete(p.running, r.ID)
+		p.mu.Unlock()
+		close(ru.done)
+		if err != nil && ctx.Err() == nil {
+			p.log.Error("request stopped", "request", r.ID, "err", err)
+		}
+		p.notify(r.ID)
+	}()
+}
+
+// park arms a timer of the processor's clock that resumes a request at
+// until, when a daily quota resets.
+func (p *Processor) park(id string, until time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	if stop, ok := p.timers[id]; ok {
+		stop()
+	}
+	d := until.Sub(p.clock.Now())
+	p.timers[id] = p.clock.AfterFunc(d, func() { p.wake(id) })
+	p.log.Info("request parked until quota reset", "request", id, "until", until.UTC().Format(time.RFC3339))
+}
+
+// wake resumes a parked request when its timer fires.
+func (p *Processor) wake(id string) {
+	p.mu.Lock()
+	delete(p.timers, id)
+	ctx := p.ctx
+	p.mu.Unlock()
+	if ctx == nil || ctx.Err() != nil {
+		return
+	}
+	r, err := p.cfg.Store.Request(ctx, id)
+	if err != nil {
+		p.log.Error("wake parked request", "request", id, "err", err)
+		return
+	}
+	if r.State != StateWaitingQuota {
+		return
+	}
+	r.WaitingUntil = time.Time{} // due now, whatever the stored time says
+	p.schedule(r)
+}
+
+// idle reports whether no goroutine works on a request. A run that has
+// stored a resting state (FAILED, WAITING_QUOTA) is about to end: idle
+// waits for it.
+func (p *Processor) idle(ctx context.Context, r *Request) (bool, error) {
+	p.mu.Lock()
+	ru := p.running[r.ID]
+	p.mu.Unlock()
+	if ru == nil {
+		return true, nil
+	}
+	if r.State != StateFailed && r.State != StateWaitingQuota {
+		return false, nil
+	}
+	select {
+	case <-ru.done:
+		return true, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+// errParked and errFailed end a section's work without being failures of
+// the request's goroutine.
+var (
+	errParked = errors.New("section waits for a quota reset")
+	errFailed = errors.New("section failed")
+)
+
+// work takes a request one step to its next resting state: COMPLETED,
+// FAILED, WAITING_QUOTA, or (on shutdown) where it was.
+func (p *Processor) work(ctx context.Context, id string) error {
+	ctx = WithActor(ctx, System)
+	r, err := p.cfg.Store.Claim(ctx, id, p.cfg.Owner, p.clock.Now().Add(p.cfg.Lease))
+	if err != nil {
+		return err
+	}
+	switch r.State {
+	case StateCompleted, StateCancelled:
+		return nil
+	case StateAssembling:
+		return p.assemble(ctx, r)
+	}
+	if r.State != StateRunning {
+		r, err = p.setState(ctx, id, StateRunning, "")
+		if err != nil {
+			return err
+		}
+	}
+	zoom, ok := p.cfg.Accounts[r.Account]
+	if !ok {
+		_, err := p.setState(ctx, id, StateFailed, fmt.Sprintf("account %q is not configured", r.Account))
+		return err
+	}
+	if r.ZoomUserID == "" && r.Outcome == "" {
+		r, err = p.lookup(ctx, zoom, r)
+		if err != nil {
+			return p.stopped(ctx, id, err)
+		}
+	}
+	if r.Outcome == OutcomeNoZoomUser {
+		return p.toAssembly(ctx, r)
+	}
+
+	sections, err := p.cfg.Store.Sections(ctx, id)
+	if err != nil {
+		return err
+	}
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		parked  time.Time
+		failed  []string
+		workErr error
+	)
+	for _, s := range sections {
+		if s.State.Done() {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			until, err := p.section(ctx, zoom, r, s)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+			case errors.Is(err, errParked):
+				if parked.IsZero() || until.Before(parked) {
+					parked = until
+				}
+			case errors.Is(err, errFailed):
+				failed = append(failed, s.Name)
+			default:
+				if workErr == nil {
+					workErr = err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if workErr != nil {
+		_, err := p.setState(ctx, id, StateFailed, "internal error while collecting")
+		return errors.Join(workErr, err)
+	}
+	switch {
+	case !parked.IsZero():
+		_, err := p.cfg.Store.UpdateRequest(ctx, id, func(r *Request) error {
+			r.State = StateWaitingQuota
+			r.WaitingUntil = parked
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		p.notify(id)
+		p.park(id, parked)
+		return nil
+	case len(failed) > 0:
+		_, err := p.setState(ctx, id, StateFailed, fmt.Sprintf("sections failed: %v; resume to retry from their checkpoints", failed))
+		return err
+	}
+	return p.toAssembly(ctx, r)
+}
+
+// stopped ends a request's step on an error of the lookup.
+func (p *Processor) stopped(ctx context.Context, id string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var ze *ZoomError
+	if errors.As(err, &ze) && ze.Kind == ZoomQuota {
+		if _, err := p.cfg.Store.UpdateRequest(ctx, id, func(r *Request) error {
+			r.State = StateWaitingQuota
+			r.WaitingUntil = ze.Until
+			return nil
+		}); err != nil {
+			return err
+		}
+		p.notify(id)
+		p.park(id, ze.Until)
+		return nil
+	}
+	reason := "internal error while looking up the Zoom user"
+	if ze != nil {
+		reason = "looking up the Zoom user: " + ze.Error()
+	}
+	_, serr := p.setState(ctx, id, StateFailed, reason)
+	return errors.Join(err, serr)
+}
+
+// lookup finds the request's Zoom user and stores the profile as the first
+// page of profile/user, then records the user id. A crash between the two
+// loses nothing: the id is read back from the stored page.
+func (p *Processor) lookup(ctx context.Context, zoom Zoom, r *Request) (*Request, error) {
+	secs, err := p.cfg.Store.Sections(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	var uid string
+	for _, s := range secs {
+		if s.Name == SectionProfile {
+			if pt := s.Part(PartUser); pt != nil && pt.Done {
+				uid, err = p.storedUserID(ctx, r.ID)
+				if err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if uid == "" {
+		id, body, err := zoom.LookupUser(ctx, r.Email)
+		var ze *ZoomError
+		if errors.As(err, &ze) && ze.Kind == ZoomNotFound {
+			return p.noZoomUser(ctx, r.ID, ze)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if p.cfg.Hooks.AfterFetch != nil {
+			p.cfg.Hooks.AfterFetch(SectionProfile, PartUser)
+		}
+		page := Page{Body: body, IDs: []string{id}}
+		if err := p.cfg.Store.CommitPage(ctx, r.ID, SectionProfile, PartUser, page, Cursor{}, true); err != nil {
+			return nil, err
+		}
+		if p.cfg.Hooks.AfterCommit != nil {
+			p.cfg.Hooks.AfterCommit(SectionProfile, PartUser)
+		}
+		uid = id
+	}
+	return p.cfg.Store.UpdateRequest(ctx, r.ID, func(r *Request) error {
+		r.ZoomUserID = uid
+		return nil
+	})
+}
+
+// storedUserID reads the user id back from the stored profile page.
+func (p *Processor) storedUserID(ctx context.Context, id string) (string, error) {
+	var uid string
+	err := p.cfg.Store.Pages(ctx, id, SectionProfile, PartUser, func(pg Page) error {
+		if len(pg.IDs) > 0 {
+			uid = pg.IDs[0]
+		}
+		return nil
+	})
+	if err == nil && uid == "" {
+		err = Errorf(EINTERNAL, "dsar.storedUserID", "stored profile has no user id")
+	}
+	return uid, err
+}
+
+// noZoomUser completes the lookup of an email Zoom does not know: every
+// section is not applicable and the bundle says so.
+func (p *Processor) noZoomUser(ctx context.Context, id string, ze *ZoomError) (*Request, error) {
+	for _, name := range Sections {
+		_, err := p.cfg.Store.UpdateSection(ctx, id, name, func(s *Section) error {
+			s.State = SectionNotApplicable
+			s.ReasonCode = ze.Code
+			s.Reason = "Zoom has no user with this email address"
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return p.cfg.Store.UpdateRequest(ctx, id, func(r *Request) error {
+		r.Outcome = OutcomeNoZoomUser
+		return nil
+	})
+}
+
+// toAssembly moves a request whose sections are all done to ASSEMBLING and
+// assembles it.
+func (p *Processor) toAssembly(ctx context.Context, r *Request) error {
+	r, err := p.setState(ctx, r.ID, StateAssembling, "")
+	if err != nil {
+		return err
+	}
+	return p.assemble(ctx, r)
+}
+
+// assemble writes the bundle and completes the request.
+func (p *Processor) assemble(ctx context.Context, r *Request) error {
+	if p.cfg.Hooks.Assembling != nil {
+		p.cfg.Hooks.Assembling()
+	}
+	sections, err := p.cfg.Store.Sections(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	b, err := p.cfg.Assembler.Assemble(ctx, r, sections, p.cfg.Accounts[r.Account])
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		_, serr := p.setState(ctx, r.ID, StateFailed, "the bundle could not be written; resume to try again")
+		return errors.Join(fmt.Errorf("assemble: %w", err), serr)
+	}
+	_, err = p.cfg.Store.UpdateRequest(ctx, r.ID, func(r *Request) error {
+		r.State = StateCompleted
+		r.Bundle = b
+		return nil
+	})
+	if err == nil {
+		p.log.Info("request completed", "request", r.ID, "bundle_bytes", b.Size)
+	}
+	return err
+}
+
+// setState moves a request to state with a reason for a person.
+func (p *Processor) setState(ctx context.Context, id string, s State, reason string) (*Request, error) {
+	r, err := p.cfg.Store.UpdateRequest(ctx, id, func(r *Request) error {
+		r.State = s
+		r.Reason = reason
+		if s != StateWaitingQuota {
+			r.WaitingUntil = time.Time{}
+		}
+		return nil
+	})
+	if err == nil {
+		p.notify(id)
+	}
+	return r, err
+}

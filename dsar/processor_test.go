@@ -1,0 +1,583 @@
+package dsar_test
+
+import (
+	"archive/zip"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"crypto/rand"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+	"github.com/zoomdsar/zoom-dsar/store"
+	"github.com/zoomdsar/zoom-dsar/zoomclient"
+	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(crashChildEnv) != "" {
+		os.Exit(crashChild()) // a child process of TestCrash
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// t0 is the emulator's start: mid-afternoon UTC, hours before a daily reset.
+var t0 = time.Date(2026, 3, 15, 14, 0, 0, 0, time.UTC)
+
+const jane = zoomtest.JaneEmail
+
+// env is a processor wired to a temp-dir store and an in-process emulator,
+// all on the emulator's clock.
+type env struct {
+	t    *testing.T
+	srv  *zoomtest.Server
+	db   *store.DB
+	dir  string
+	pub  ed25519.PublicKey
+	proc *dsar.Processor
+}
+
+type envConfig struct {
+	zoom   []zoomtest.Option
+	client func(*zoomclient.Config)
+	proc   func(*dsar.Config)
+}
+
+func newEnv(t *testing.T, ec envConfig) *env {
+	t.Helper()
+	srv := zoomtest.NewServer(t, append([]zoomtest.Option{zoomtest.WithStartTime(t0), zoomtest.WithSeed(1)}, ec.zoom...)...)
+	e := &env{t: t, srv: srv, dir: t.TempDir()}
+	e.open(ec)
+	return e
+}
+
+// open (re)starts the store and the processor over e.dir, as dsard does.
+func (e *env) open(ec envConfig) {
+	t := e.t
+	t.Helper()
+	db, err := store.Open(filepath.Join(e.dir, "dsar.db"), store.Options{Clock: e.srv.Clock()})
+	if err != nil {
+		t.Fatalf("store.Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	a := e.srv.Account()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	cc := zoomclient.Config{
+		AccountID: a.ID, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Plan: string(a.Plan),
+		APIURL: e.srv.APIURL, TokenURL: e.srv.TokenURL,
+		RetryBase: time.Millisecond, RetryCap: 10 * time.Millisecond,
+		HTTPClient: &http.Client{Transport: tr}, Clock: e.srv.Clock(),
+	}
+	if ec.client != nil {
+		ec.client(&cc)
+	}
+	c, err := zoomclient.New(cc)
+	if err != nil {
+		t.Fatalf("zoomclient.New: %v", err)
+	}
+	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := dsar.Config{
+		Store:     db,
+		Accounts:  map[string]dsar.Zoom{"main": zoomclient.NewSource(c)},
+		Assembler: &dsar.FileAssembler{Store: db, Dir: filepath.Join(e.dir, "bundles"), Key: key, Version: "test"},
+		Clock:     e.srv.Clock(),
+		Owner:     "test",
+	}
+	if ec.proc != nil {
+		ec.proc(&cfg)
+	}
+	p, err := dsar.NewProcessor(cfg)
+	if err != nil {
+		t.Fatalf("NewProcessor: %v", err)
+	}
+	t.Cleanup(func() { p.Close() })
+	if err := p.Start(t.Context()); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	e.db, e.pub, e.proc = db, pub, p
+}
+
+// create opens a request for email on the "main" account.
+func (e *env) create(email string) *dsar.Request {
+	e.t.Helper()
+	r, err := e.proc.Create(e.t.Context(), dsar.CreateInput{Email: email, Account: "main", IdempotencyKey: "k-" + email})
+	if err != nil {
+		e.t.Fatalf("Create: %v", err)
+	}
+	return r
+}
+
+// wait returns the request once until says so, watching its changes.
+func (e *env) wait(id string, until func(*dsar.Request) bool) *dsar.Request {
+	e.t.Helper()
+	ch, stop := e.proc.Watch(id)
+	defer stop()
+	deadline := time.NewTimer(2 * time.Minute)
+	defer deadline.Stop()
+	for {
+		r, _, err := e.proc.Request(e.t.Context(), id)
+		if err != nil {
+			e.t.Fatalf("Request: %v", err)
+		}
+		if until(r) {
+			return r
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			e.t.Fatalf("request %s still %s after 2 minutes", id, r.State)
+		}
+	}
+}
+
+func inState(states ...dsar.State) func(*dsar.Request) bool {
+	return func(r *dsar.Request) bool {
+		for _, s := range states {
+			if r.State == s {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// verify checks a completed request's bundle and returns its manifest.
+func (e *env) verify(r *dsar.Request) *bundle.Manifest {
+	e.t.Helper()
+	f, err := os.Open(r.Bundle.Path)
+	if err != nil {
+		e.t.Fatalf("open bundle: %v", err)
+	}
+	defer f.Close()
+	m, err := bundle.Verify(f, r.Bundle.Size, e.pub)
+	if err != nil {
+		e.t.Fatalf("Verify: %v", err)
+	}
+	return m
+}
+
+// refetched returns the API calls answered 200 that repeat an earlier
+// answered call exactly (same path and query): pages fetched twice.
+func refetched(srv *zoomtest.Server) []string {
+	seen := map[string]bool{}
+	var dups []string
+	for _, le := range srv.Log() {
+		if le.Category == "" || le.Status != http.StatusOK || le.Fault != "" {
+			continue
+		}
+		k := le.Path + "?" + le.Query
+		if seen[k] {
+			dups = append(dups, k)
+		}
+		seen[k] = true
+	}
+	return dups
+}
+
+func records(m *bundle.Manifest) map[string]int64 {
+	out := map[string]int64{}
+	for _, s := range m.Sections {
+		out[s.Name] = s.Records
+	}
+	return out
+}
+
+func TestCollectEverything(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	m := e.verify(r)
+	u := e.srv.Dataset().User(jane)
+	got := records(m)
+	var past int64
+	for _, mt := range u.Meetings {
+		if mt.Past() {
+			past++
+		}
+	}
+	want := map[string]int64{
+		dsar.SectionProfile:          1 + int64(len(u.Assistants)+len(u.Schedulers)),
+		dsar.SectionPhoneCallHistory: int64(len(u.Phone.CallLogs)),
+		dsar.SectionPhoneVoicemails:  int64(len(u.Phone.Voicemails)),
+		dsar.SectionPhoneRecordings:  int64(len(u.Phone.Recordings)),
+		dsar.SectionCloudRecordings:  int64(len(u.Recordings)),
+	}
+	for s, n := range want {
+		if got[s] != n {
+			t.Errorf("%s: %d records in the bundle, the dataset has %d", s, got[s], n)
+		}
+	}
+	for _, s := range m.Sections {
+		if s.State != string(dsar.SectionComplete) {
+			t.Errorf("section %s: %s (%s)", s.Name, s.State, s.Reason)
+		}
+	}
+	if d := refetched(e.srv); len(d) > 0 {
+		t.Errorf("pages fetched twice: %v", d)
+	}
+	if r.ZoomUserID != u.ID {
+		t.Errorf("zoom user id %q, want %q", r.ZoomUserID, u.ID)
+	}
+}
+
+func TestNoZoomUser(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	r := e.wait(e.create("nobody@example.com").ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted || r.Outcome != dsar.OutcomeNoZoomUser {
+		t.Fatalf("state %s outcome %q, want COMPLETED no_zoom_user", r.State, r.Outcome)
+	}
+	m := e.verify(r)
+	if m.Outcome != dsar.OutcomeNoZoomUser {
+		t.Errorf("manifest outcome %q", m.Outcome)
+	}
+	for _, s := range m.Sections {
+		if s.State != string(dsar.SectionNotApplicable) || s.Records != 0 {
+			t.Errorf("section %s: %s with %d records", s.Name, s.State, s.Records)
+		}
+	}
+}
+
+func TestCreateValidation(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	ctx := t.Context()
+	first, err := e.proc.Create(ctx, dsar.CreateInput{Email: jane, Account: "main", IdempotencyKey: "key-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		in   dsar.CreateInput
+		code string
+	}{
+		{"malformed email", dsar.CreateInput{Email: "jane.example.com", Account: "main", IdempotencyKey: "a"}, dsar.EINVALID},
+		{"email with space", dsar.CreateInput{Email: "jane doe@example.com", Account: "main", IdempotencyKey: "a"}, dsar.EINVALID},
+		{"unknown account", dsar.CreateInput{Email: jane, Account: "other", IdempotencyKey: "a"}, dsar.ENOTFOUND},
+		{"empty key", dsar.CreateInput{Email: jane, Account: "main", IdempotencyKey: " "}, dsar.EINVALID},
+		{"unknown regulation", dsar.CreateInput{Email: jane, Account: "main", IdempotencyKey: "a", Regulation: "lgpd"}, dsar.EINVALID},
+		{"key reused for another email", dsar.CreateInput{Email: "john@example.com", Account: "main", IdempotencyKey: "key-1"}, dsar.ECONFLICT},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.proc.Create(ctx, tt.in)
+			if got := dsar.ErrorCode(err); got != tt.code {
+				t.Fatalf("code %q (%v), want %q", got, err, tt.code)
+			}
+			if strings.Contains(err.Error(), "@example.com") {
+				t.Errorf("error names the email: %v", err)
+			}
+		})
+	}
+	again, err := e.proc.Create(ctx, dsar.CreateInput{Email: jane, Account: "main", IdempotencyKey: "key-1"})
+	if err != nil || again.ID != first.ID {
+		t.Fatalf("same key: %v, id %v want %v", err, again, first.ID)
+	}
+	e.wait(first.ID, inState(dsar.StateCompleted))
+}
+
+// TestNotApplicable runs a user without Phone licence or webinar add-on:
+// those sections end NOT_APPLICABLE with Zoom's reason, the request
+// completes.
+func TestNotApplicable(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	var subject *zoomtest.User
+	for _, u := range e.srv.Dataset().Accounts[0].Users {
+		if u.Phone == nil && !u.WebinarAddon && u.Status == "active" {
+			subject = u
+			break
+		}
+	}
+	if subject == nil {
+		t.Fatal("the dataset has no active user without Phone and webinars")
+	}
+	r := e.wait(e.create(subject.Email).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	_, secs, err := e.proc.Request(t.Context(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	na := map[string]bool{}
+	for _, s := range secs {
+		if s.State == dsar.SectionNotApplicable {
+			na[s.Name] = true
+			if s.Reason == "" || s.ReasonCode == 0 {
+				t.Errorf("%s: not applicable without Zoom's reason", s.Name)
+			}
+		}
+	}
+	for _, s := range []string{dsar.SectionWebinars, dsar.SectionPhoneProfile, dsar.SectionPhoneCallHistory} {
+		if !na[s] {
+			t.Errorf("section %s is not NOT_APPLICABLE", s)
+		}
+	}
+	if na[dsar.SectionMeetings] || na[dsar.SectionProfile] {
+		t.Errorf("meetings or profile not applicable: %v", na)
+	}
+	e.verify(r)
+}
+
+// TestQuotaParks runs on a free plan whose daily Medium cap is smaller than
+// the calls jane needs: the request parks WAITING_QUOTA until 00:00 UTC,
+// makes no call until the clock passes it, then completes with nothing
+// fetched twice.
+func TestQuotaParks(t *testing.T) {
+	fast := zoomtest.Rate{N: 200, Per: time.Second}
+	e := newEnv(t, envConfig{
+		zoom: []zoomtest.Option{zoomtest.WithPlan(zoomtest.Free), zoomtest.WithLimits(zoomtest.Limits{
+			Rate:  map[string]zoomtest.Rate{zoomtest.Light: fast, zoomtest.Medium: fast},
+			Daily: map[string]int{zoomtest.Medium: 14}, // jane needs ~21 Medium calls: two days
+		})},
+		client: func(c *zoomclient.Config) {
+			c.Limits = map[zoomclient.Bucket]float64{
+				{Category: zoomclient.Light}: 200, {Category: zoomclient.Medium}: 200,
+			}
+		},
+	})
+	r := e.wait(e.create(jane).ID, inState(dsar.StateWaitingQuota, dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateWaitingQuota {
+		t.Fatalf("state %s (%s), want WAITING_QUOTA", r.State, r.Reason)
+	}
+	midnight := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
+	// Retry-After less Date, in the processor's clock: the Date header has
+	// whole seconds.
+	if d := r.WaitingUntil.Sub(midnight); d < -time.Second || d > time.Second {
+		t.Errorf("waiting until %v, want %v", r.WaitingUntil, midnight)
+	}
+	parkedAt := len(e.srv.Log())
+	e.srv.Clock().Set(midnight.Add(-time.Minute))
+	if r, _, _ := e.proc.Request(t.Context(), r.ID); r.State != dsar.StateWaitingQuota {
+		t.Fatalf("woke before the reset: %s", r.State)
+	}
+	e.srv.Clock().Set(midnight.Add(time.Second))
+	r = e.wait(r.ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	log := e.srv.Log()
+	for _, le := range log[parkedAt:] {
+		if le.Category != "" && le.Time.Before(midnight) {
+			t.Errorf("call while parked: %s %s at %v", le.Method, le.Path, le.Time)
+		}
+	}
+	var daily int
+	for _, le := range log {
+		if le.RateLimit == "Daily-limit" {
+			daily++
+		}
+	}
+	if daily == 0 {
+		t.Error("no Daily-limit 429: the test did not exhaust the quota")
+	}
+	if d := refetched(e.srv); len(d) > 0 {
+		t.Errorf("pages fetched twice: %v", d)
+	}
+	e.verify(r)
+}
+
+// TestFaults runs with injected 5xx, resets and garbled bodies: the request
+// completes, or fails with its checkpoints kept and a resume finishes it.
+func TestFaults(t *testing.T) {
+	for _, rate := range []float64{0.05, 0.5} {
+		t.Run(fmt.Sprintf("%.0f%%", rate*100), func(t *testing.T) {
+			e := newEnv(t, envConfig{zoom: []zoomtest.Option{zoomtest.WithFaults(zoomtest.Faults{Rates: map[zoomtest.Fault]float64{
+				zoomtest.Fault500: rate / 4, zoomtest.Fault503: rate / 4, zoomtest.FaultReset: rate / 4, zoomtest.FaultGarble: rate / 4,
+			}})}})
+			id := e.create(jane).ID
+			r := e.wait(id, inState(dsar.StateCompleted, dsar.StateFailed))
+			for resumes := 0; r.State == dsar.StateFailed; resumes++ {
+				if resumes == 20 {
+					t.Fatalf("still FAILED after %d resumes: %s", resumes, r.Reason)
+				}
+				_, secs, _ := e.proc.Request(t.Context(), id)
+				var pages int64
+				for _, s := range secs {
+					pages += s.Pages
+				}
+				e.srv.SetFaults(zoomtest.Faults{}) // Zoom recovers
+				if _, err := e.proc.Resume(t.Context(), id); err != nil {
+					t.Fatalf("Resume: %v", err)
+				}
+				r = e.wait(id, inState(dsar.StateCompleted, dsar.StateFailed))
+				_, after, _ := e.proc.Request(t.Context(), id)
+				var pagesAfter int64
+				for _, s := range after {
+					pagesAfter += s.Pages
+				}
+				if pagesAfter < pages {
+					t.Fatalf("resume lost pages: %d before, %d after", pages, pagesAfter)
+				}
+			}
+			if d := refetched(e.srv); len(d) > 0 {
+				t.Errorf("pages fetched twice: %v", d)
+			}
+			e.verify(r)
+		})
+	}
+}
+
+// TestPageTokenExpired lets Zoom's page token expire in the middle of a
+// window: the window is fetched again from its start and the bundle holds
+// every record once.
+func TestPageTokenExpired(t *testing.T) {
+	var e *env
+	expired := false
+	e = newEnv(t, envConfig{proc: func(c *dsar.Config) {
+		c.Concurrency = 1
+		c.Hooks.AfterCommit = func(section, part string) {
+			if section == dsar.SectionMeetings && part == dsar.PartPrevious && !expired {
+				expired = true
+				e.srv.Clock().Advance(16 * time.Minute)
+			}
+		}
+	}, zoom: []zoomtest.Option{zoomtest.WithDataset("reference")}})
+	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	if !expired {
+		t.Fatal("the hook never ran")
+	}
+	var past int
+	for _, mt := range e.srv.Dataset().User(jane).Meetings {
+		if mt.Past() {
+			past++
+		}
+	}
+	var data struct {
+		Previous []struct {
+			UUID string `json:"uuid"`
+		} `json:"previous_meetings"`
+	}
+	readEntry(t, e.verify(r), r, bundle.DataPath(dsar.SectionMeetings), &data)
+	uuids := map[string]bool{}
+	for _, m := range data.Previous {
+		if uuids[m.UUID] {
+			t.Errorf("meeting %s twice in the bundle", m.UUID)
+		}
+		uuids[m.UUID] = true
+	}
+	if len(uuids) != past {
+		t.Errorf("%d past meetings in the bundle, the dataset has %d", len(uuids), past)
+	}
+	var codes []int
+	for _, le := range e.srv.Log() {
+		if le.Code != 0 {
+			codes = append(codes, le.Code)
+		}
+	}
+	if !containsInt(codes, 300) {
+		t.Errorf("no expired-token error (code 300) in the log: %v", codes)
+	}
+}
+
+// readEntry decodes a JSON entry of a request's bundle.
+func readEntry(t *testing.T, _ *bundle.Manifest, r *dsar.Request, name string, v any) {
+	t.Helper()
+	z, err := zip.OpenReader(r.Bundle.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	f, err := z.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := json.NewDecoder(f).Decode(v); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+}
+
+func containsInt(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// TestRestartResumes closes the processor in the middle of a request and
+// starts a new one on the same store: it finishes without fetching a
+// committed page again.
+func TestRestartResumes(t *testing.T) {
+	stopAt := make(chan struct{})
+	var commits atomic.Int32
+	var e *env
+	e = newEnv(t, envConfig{proc: func(c *dsar.Config) {
+		c.Hooks.AfterCommit = func(string, string) {
+			if commits.Add(1) == 5 {
+				close(stopAt)
+			}
+		}
+	}})
+	id := e.create(jane).ID
+	<-stopAt
+	e.proc.Close()
+	e.db.Close()
+	e.open(envConfig{})
+	r := e.wait(id, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	// At most the pages in flight at the stop (one per running section) may
+	// be fetched again.
+	if d := refetched(e.srv); len(d) > 8 {
+		t.Errorf("%d pages fetched twice: %v", len(d), d)
+	}
+	e.verify(r)
+}
+
+func TestCancel(t *testing.T) {
+	release := make(chan struct{})
+	var e *env
+	e = newEnv(t, envConfig{proc: func(c *dsar.Config) {
+		var first sync.Once
+		c.Hooks.AfterCommit = func(string, string) {
+			first.Do(func() { <-release })
+		}
+	}})
+	id := e.create(jane).ID
+	r, err := e.proc.Cancel(dsar.WithActor(t.Context(), dsar.Actor{Name: "oncall", Role: "operator"}), id, "wrong subject")
+	close(release)
+	if err != nil {
+		t.Fatalf("Cancel: %v", err)
+	}
+	if r.State != dsar.StateCancelled {
+		t.Fatalf("state %s", r.State)
+	}
+	e.proc.Close() // waits for the request's goroutines: cancel stopped them
+	evs, err := e.db.Audit(t.Context(), dsar.AuditFilter{Request: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var byOncall bool
+	for _, ev := range evs {
+		if ev.Action == dsar.ActionCancel && ev.Actor.Name == "oncall" {
+			byOncall = true
+		}
+	}
+	if !byOncall {
+		t.Errorf("no cancel event by the operator in %+v", evs)
+	}
+	if _, err := e.proc.Cancel(t.Context(), id, ""); dsar.ErrorCode(err) != dsar.EPRECONDITION {
+		t.Errorf("second cancel: %v", err)
+	}
+}

@@ -1,0 +1,430 @@
+package dsar
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Regulation is the law an access request is made under; it sets the due
+// date.
+type Regulation string
+
+const (
+	GDPR Regulation = "gdpr"
+	CCPA Regulation = "ccpa"
+)
+
+// Deadlines maps a regulation to the days an organisation has to answer.
+// dsard may override the defaults from its config.
+type Deadlines map[Regulation]int
+
+// DefaultDeadlines are the statutory periods: GDPR one month (taken as 30
+// days), CCPA 45 days.
+var DefaultDeadlines = Deadlines{GDPR: 30, CCPA: 45}
+
+// Due returns the due date of a request made under r at created.
+func (d Deadlines) Due(r Regulation, created time.Time) (time.Time, error) {
+	days, ok := d[r]
+	if !ok || days <= 0 {
+		return time.Time{}, Errorf(EINVALID, "dsar.Due", "unknown regulation %q", string(r))
+	}
+	return created.AddDate(0, 0, days), nil
+}
+
+// Outcomes of a completed request besides the normal one ("").
+const (
+	OutcomeNoZoomUser = "no_zoom_user" // Zoom knows no user with that email
+)
+
+// Request is one data-subject access request. Email is personal data: it is
+// stored but never logged (see LogValue).
+type Request struct {
+	ID             string
+	Account        string // the Zoom account, as named in the config
+	Email          string // the data subject
+	Regulation     Regulation
+	IdempotencyKey string
+	State          State
+	Reason         string // why FAILED or CANCELLED, for a person
+	Outcome        string // "" or OutcomeNoZoomUser
+	ZoomUserID     string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	DueAt          time.Time
+	Extension      *Extension // at most one
+	WaitingUntil   time.Time  // when WAITING_QUOTA, the time to resume
+	Lease          Lease
+	Bundle         Bundle
+}
+
+// Extension records the one extension of a request's due date.
+type Extension struct {
+	Reason string
+	At     time.Time
+	NewDue time.Time
+}
+
+// Lease says which processor works on a request, and until when. An
+// expired lease may be claimed by another.
+type Lease struct {
+	Owner string
+	Until time.Time
+}
+
+// Held reports whether the lease is held by someone at now.
+func (l Lease) Held(now time.Time) bool {
+	return l.Owner != "" && now.Before(l.Until)
+}
+
+// Bundle describes the assembled bundle of a completed request.
+type Bundle struct {
+	Path     string
+	Size     int64
+	SHA256   string // hex
+	Finished time.Time
+}
+
+// LogValue keeps the subject's email out of logs: a request is logged by id
+// and state. The value receiver makes Request and *Request both redact.
+func (r Request) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("id", r.ID),
+		slog.String("state", string(r.State)),
+	)
+}
+
+var _ slog.LogValuer = Request{}
+
+// Validate checks the fields a new request must have.
+func (r *Request) Validate() error {
+	const op = "dsar.Request.Validate"
+	switch {
+	case r.ID == "":
+		return Errorf(EINVALID, op, "request id is empty")
+	case r.Account == "":
+		return Errorf(EINVALID, op, "account is empty")
+	case !validEmail(r.Email):
+		return Errorf(EINVALID, op, "email address is malformed")
+	case !r.State.Valid():
+		return Errorf(EINVALID, op, "unknown state %q", string(r.State))
+	}
+	if _, ok := DefaultDeadlines[r.Regulation]; !ok {
+		return Errorf(EINVALID, op, "unknown regulation %q", string(r.Regulation))
+	}
+	return nil
+}
+
+// validEmail is a sanity check, not RFC 5322: Zoom is the judge of whether
+// the address exists.
+func validEmail(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && at < len(s)-1 && len(s) <= 254 &&
+		!strings.ContainsAny(s, " \t\r\n\x00")
+}
+
+// Extend moves the due date to days after the current one, once.
+func (r *Request) Extend(reason string, at time.Time, days int) error {
+	const op = "dsar.Request.Extend"
+	switch {
+	case r.Extension != nil:
+		return Errorf(EPRECONDITION, op, "the due date was already extended once")
+	case strings.TrimSpace(reason) == "":
+		return Errorf(EINVALID, op, "an extension needs a reason")
+	case days <= 0:
+		return Errorf(EINVALID, op, "an extension must add at least one day")
+	}
+	due := r.DueAt.AddDate(0, 0, days)
+	r.Extension = &Extension{Reason: reason, At: at, NewDue: due}
+	r.DueAt = due
+	return nil
+}
+
+// Valid reports whether s is one of the request states.
+func (s State) Valid() bool {
+	switch s {
+	case StateQueued, StateRunning, StateWaitingQuota, StateAssembling,
+		StateCompleted, StateFailed, StateCancelled:
+		return true
+	}
+	return false
+}
+
+// CanTransition reports whether a request may go from one state to another:
+//
+//	QUEUED -> RUNNING <-> WAITING_QUOTA -> ASSEMBLING -> COMPLETED
+//	RUNNING -> ASSEMBLING
+//	any non-final state -> FAILED, CANCELLED
+//	FAILED -> RUNNING (an operator's resume)
+//
+// Staying in the same state is not a transition and is not allowed here.
+func CanTransition(from, to State) bool {
+	if !from.Valid() || !to.Valid() || from == to {
+		return false
+	}
+	if to == StateFailed || to == StateCancelled {
+		return !from.Final()
+	}
+	switch from {
+	case StateQueued:
+		return to == StateRunning
+	case StateRunning:
+		return to == StateWaitingQuota || to == StateAssembling
+	case StateWaitingQuota:
+		return to == StateRunning || to == StateAssembling
+	case StateAssembling:
+		return to == StateCompleted
+	case StateFailed:
+		return to == StateRunning
+	}
+	return false
+}
+
+// Valid reports whether s is one of the section states.
+func (s SectionState) Valid() bool {
+	switch s {
+	case SectionPending, SectionRunning, SectionComplete, SectionNotApplicable,
+		SectionWaitingQuota, SectionFailed:
+		return true
+	}
+	return false
+}
+
+// Section is one part of a request's data (a row of DESIGN.md's table). Its
+// progress lives in its parts, one per Zoom endpoint.
+type Section struct {
+	Request      string // the request id
+	Name         string // one of the Section* names
+	State        SectionState
+	Reason       string // Zoom's message when NOT_APPLICABLE or FAILED
+	ReasonCode   int    // Zoom's error code, or the HTTP status when it sent none
+	Parts        []Part
+	Calls        int64 // Zoom API calls made
+	Records      int64 // records stored
+	Pages        int64 // pages stored
+	WaitingUntil time.Time
+	StartedAt    time.Time
+	FinishedAt   time.Time
+}
+
+// Part returns the part called name, or nil.
+func (s *Section) Part(name string) *Part {
+	for i := range s.Parts {
+		if s.Parts[i].Name == name {
+			return &s.Parts[i]
+		}
+	}
+	return nil
+}
+
+// Done reports whether every part of the section is done.
+func (s *Section) Done() bool {
+	for _, p := range s.Parts {
+		if !p.Done {
+			return false
+		}
+	}
+	return true
+}
+
+// Part is one Zoom endpoint of a section, with its own cursor and pages.
+type Part struct {
+	Name    string
+	Cursor  Cursor // where the next call starts
+	Done    bool
+	Covered Span // the date range of the windows fetched so far
+	Calls   int64
+	Records int64
+	Pages   int64
+}
+
+// Cursor is the position of a part: the date window (for endpoints that
+// take from/to) and Zoom's next_page_token within it.
+type Cursor struct {
+	Window    int    // index of the window, 0 = the most recent
+	From, To  string // the window's dates, "yyyy-mm-dd"; empty without windows
+	PageToken string // Zoom's next_page_token; empty at a window's start
+}
+
+// Span is a range of dates, "yyyy-mm-dd", both ends included.
+type Span struct {
+	From, To string
+}
+
+// Add widens s to include t.
+func (s Span) Add(t Span) Span {
+	if t.From != "" && (s.From == "" || t.From < s.From) {
+		s.From = t.From
+	}
+	if t.To != "" && (s.To == "" || t.To > s.To) {
+		s.To = t.To
+	}
+	return s
+}
+
+// Part names. A section with one endpoint has one part named like it.
+const (
+	PartUser       = "user"
+	PartAssistants = "assistants"
+	PartSchedulers = "schedulers"
+	PartScheduled  = "scheduled"
+	PartUpcoming   = "upcoming"
+	PartPrevious   = "previous_meetings"
+	PartRecordings = "recordings"
+	PartTrash      = "trash"
+)
+
+// sectionParts lists the parts of sections with more than one endpoint.
+var sectionParts = map[string][]string{
+	SectionProfile:         {PartUser, PartAssistants, PartSchedulers},
+	SectionMeetings:        {PartScheduled, PartUpcoming, PartPrevious},
+	SectionCloudRecordings: {PartRecordings, PartTrash},
+}
+
+// PartsOf returns the part names of a section, in fetch order.
+func PartsOf(section string) []string {
+	if p, ok := sectionParts[section]; ok {
+		return append([]string(nil), p...)
+	}
+	return []string{section}
+}
+
+// NewSections returns every section of request id, PENDING, with empty
+// cursors.
+func NewSections(id string) []Section {
+	out := make([]Section, 0, len(Sections))
+	for _, name := range Sections {
+		s := Section{Request: id, Name: name, State: SectionPending}
+		for _, p := range PartsOf(name) {
+			s.Parts = append(s.Parts, Part{Name: p})
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Page is one page of records as Zoom sent it.
+type Page struct {
+	Section string
+	Part    string
+	Seq     uint64   // order within the part, assigned by the store
+	Window  int      // the cursor window it was fetched in, set by the store
+	Body    []byte   // the raw JSON
+	IDs     []string // ids of the records in Body; one id for a single object
+	Drop    []string // ids an earlier page already holds (a redone window)
+}
+
+// Audit actions.
+const (
+	ActionCreate   = "create"
+	ActionState    = "state" // a state change; Detail is "FROM -> TO"
+	ActionResume   = "resume"
+	ActionRetry    = "retry"
+	ActionCancel   = "cancel"
+	ActionExtend   = "extend"
+	ActionDownload = "download"
+)
+
+// AuditEvent is one entry of the append-only audit log.
+type AuditEvent struct {
+	Seq     uint64 // assigned by the store, increasing
+	Time    time.Time
+	Request string // request id
+	Actor   Actor
+	Action  string // one of the Action* constants
+	Detail  string // no personal data
+}
+
+// Actor is who did something: a caller authenticated by dsar/rpc, or the
+// system itself.
+type Actor struct {
+	Name string
+	Role string
+}
+
+// System is the actor of the processor's own actions.
+var System = Actor{Name: "system"}
+
+type actorKey struct{}
+
+// WithActor returns a context that carries the caller, for the audit log.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the caller in ctx, or System.
+func ActorFrom(ctx context.Context) Actor {
+	if a, ok := ctx.Value(actorKey{}).(Actor); ok && a.Name != "" {
+		return a
+	}
+	return System
+}
+
+// idAlphabet is Crockford's base32 in lower case: it sorts like the numbers
+// it encodes.
+const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+
+// NewID returns a request id: the shard, a dash, then 10 characters of
+// milliseconds since 1970 and 16 random characters (80 bits), so ids sort by
+// creation time within a shard and cannot be guessed. shard is a short
+// lower-case name, or empty for an unsharded deployment.
+func NewID(shard string, now time.Time) (string, error) {
+	if !validShard(shard) {
+		return "", Errorf(EINVALID, "dsar.NewID", "shard must be 1-16 of a-z and 0-9")
+	}
+	var rnd [10]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return "", &Error{Code: EINTERNAL, Op: "dsar.NewID", Err: err}
+	}
+	var b strings.Builder
+	if shard != "" {
+		b.WriteString(shard)
+		b.WriteByte('-')
+	}
+	ms := uint64(now.UnixMilli())
+	for i := 9; i >= 0; i-- {
+		b.WriteByte(idAlphabet[(ms>>(5*uint(i)))&31])
+	}
+	var acc uint
+	bits := 0
+	for _, c := range rnd { // 80 bits, 16 characters
+		acc = acc<<8 | uint(c)
+		bits += 8
+		for bits >= 5 {
+			bits -= 5
+			b.WriteByte(idAlphabet[(acc>>uint(bits))&31])
+		}
+	}
+	return b.String(), nil
+}
+
+// ShardOf returns the shard named by a request id, "" when it has none.
+func ShardOf(id string) string {
+	if i := strings.IndexByte(id, '-'); i >= 0 {
+		return id[:i]
+	}
+	return ""
+}
+
+func validShard(s string) bool {
+	if len(s) > 16 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// String names the actor for logs and the audit log.
+func (a Actor) String() string {
+	if a.Role == "" {
+		return a.Name
+	}
+	return fmt.Sprintf("%s (%s)", a.Name, a.Role)
+}

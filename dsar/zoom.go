@@ -1,0 +1,76 @@
+package dsar
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Zoom is one Zoom account as the processor sees it. zoomclient adapts the
+// REST API to it; the processor knows sections and parts, the adapter knows
+// endpoints.
+type Zoom interface {
+	// LookupUser finds the Zoom user with an email address and returns its
+	// id and the profile as Zoom sent it. No such user is a *ZoomError of
+	// kind ZoomNotFound.
+	LookupUser(ctx context.Context, email string) (id string, body []byte, err error)
+	// Windows returns the date windows a part is fetched in, most recent
+	// first, for a collection that started at start; nil when the endpoint
+	// takes no dates.
+	Windows(section, part string, start time.Time) []Span
+	// Fetch gets one page of a part: the first of window w when pageToken
+	// is empty.
+	Fetch(ctx context.Context, userID, section, part string, w Span, pageToken string) (Fetched, error)
+}
+
+// Fetched is one page as Zoom sent it.
+type Fetched struct {
+	Body          []byte
+	IDs           []string // the ids of its records
+	NextPageToken string   // "" on the window's last page
+}
+
+// ZoomErrorKind says what the processor should do about a failed call.
+type ZoomErrorKind int
+
+const (
+	// ZoomUnavailable: Zoom failed and retries are spent; the section fails
+	// keeping its checkpoints and may be resumed later.
+	ZoomUnavailable ZoomErrorKind = iota + 1
+	// ZoomNotFound: the user does not exist.
+	ZoomNotFound
+	// ZoomNotApplicable: the data does not exist for this user or account
+	// (no Phone licence, no webinar add-on, free plan): an answer.
+	ZoomNotApplicable
+	// ZoomQuota: the daily limit of a rate-limit category is spent until
+	// Until.
+	ZoomQuota
+	// ZoomPageTokenExpired: the window must be fetched again from its start.
+	ZoomPageTokenExpired
+	// ZoomRejected: Zoom refused the call (credentials, a missing scope, a
+	// bad request): an operator must act before a retry can help.
+	ZoomRejected
+)
+
+// ZoomError is a failed Zoom call, classified. Message is Zoom's own (code
+// and text), which names no person.
+type ZoomError struct {
+	Kind    ZoomErrorKind
+	Code    int    // Zoom's error code, or the HTTP status
+	Message string // for a person: Zoom's message or a sentence of ours
+	Until   time.Time
+	Err     error
+}
+
+func (e *ZoomError) Error() string {
+	s := e.Message
+	if e.Code != 0 {
+		s = fmt.Sprintf("zoom code %d: %s", e.Code, e.Message)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *ZoomError) Unwrap() error { return e.Err }

@@ -1,0 +1,321 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
+)
+
+// A stored page is a format byte, the window as a uvarint (readable without
+// decompressing, for PageIDs), then zstd of: the ids, the dropped ids (each
+// a uvarint count of uvarint-length strings) and the body.
+const (
+	pageFormat  = 1
+	maxPageSize = 64 << 20 // a decoded page; Zoom's pages are far smaller
+
+	// Pages reads this many pages, or this many stored bytes, per read
+	// transaction, so that a slow consumer does not hold one open.
+	pagesPerChunk = 64
+	bytesPerChunk = 4 << 20
+)
+
+// testHookCommitPage, when set by a test, runs between writing the page and
+// writing the cursor of CommitPage; an error aborts the transaction.
+var testHookCommitPage func() error
+
+// CommitPage stores page as the next page of a part and, in the same
+// transaction, moves the part's cursor to next (and marks it done). It
+// counts one call, the page, and the page's records (its ids less the
+// dropped ones) on the part and the section. The page's window is the
+// part's cursor window before the move; that cursor's dates widen the part's
+// covered span.
+func (db *DB) CommitPage(ctx context.Context, id, section, part string, page dsar.Page, next dsar.Cursor, done bool) error {
+	const op = "store.CommitPage"
+	if err := checkPart(op, id, section, part); err != nil {
+		return err
+	}
+	payload, err := encodePayload(page)
+	if err != nil {
+		return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: "page cannot be stored", Err: err}
+	}
+	z := db.enc.EncodeAll(payload, nil)
+	return db.update(ctx, op, func(tx *bolt.Tx) error {
+		sb := tx.Bucket(bucketSections)
+		sec, err := getSection(sb, id, section)
+		if err != nil {
+			return err
+		}
+		p := sec.Part(part)
+		if p == nil {
+			return notFound(op, "part")
+		}
+		if p.Done {
+			return dsar.Errorf(dsar.EPRECONDITION, op, "part %s/%s is already done", section, part)
+		}
+		pb := tx.Bucket(bucketPages)
+		seq, err := nextSeq(pb.Cursor(), id, section, part)
+		if err != nil {
+			return err
+		}
+		v := make([]byte, 0, 1+binary.MaxVarintLen64+len(z))
+		v = append(v, pageFormat)
+		v = binary.AppendUvarint(v, uint64(p.Cursor.Window))
+		v = append(v, z...)
+		if err := pb.Put(pageKey(id, section, part, seq), v); err != nil {
+			return err
+		}
+		if testHookCommitPage != nil {
+			if err := testHookCommitPage(); err != nil {
+				return err
+			}
+		}
+		records := int64(len(page.IDs) - len(page.Drop))
+		if records < 0 {
+			records = 0
+		}
+		p.Covered = p.Covered.Add(dsar.Span{From: p.Cursor.From, To: p.Cursor.To})
+		p.Cursor = next
+		p.Done = done
+		p.Calls++
+		p.Pages++
+		p.Records += records
+		sec.Calls++
+		sec.Pages++
+		sec.Records += records
+		return putJSON(sb, sectionKey(id, section), sec)
+	})
+}
+
+// nextSeq returns one past the last page's seq of a part, or 0.
+func nextSeq(c *bolt.Cursor, id, section, part string) (uint64, error) {
+	prefix := pagePrefix(id, section, part)
+	k, _ := c.Seek(pageKey(id, section, part, math.MaxUint64))
+	if k == nil {
+		k, _ = c.Last()
+	} else if !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8 {
+		k, _ = c.Prev()
+	}
+	if k == nil || !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8 {
+		return 0, nil
+	}
+	seq := binary.BigEndian.Uint64(k[len(prefix):])
+	if seq == math.MaxUint64 {
+		return 0, errors.New("page sequence exhausted")
+	}
+	return seq + 1, nil
+}
+
+// Pages calls fn with every page of a part, in order, decoding one at a
+// time. fn runs outside any transaction and may use the DB. An error from fn
+// stops the walk and is returned as is.
+func (db *DB) Pages(ctx context.Context, id, section, part string, fn func(dsar.Page) error) error {
+	const op = "store.Pages"
+	if err := checkPart(op, id, section, part); err != nil {
+		return err
+	}
+	prefix := pagePrefix(id, section, part)
+	from := pageKey(id, section, part, 0)
+	type raw struct {
+		seq uint64
+		v   []byte
+	}
+	var chunk []raw
+	for {
+		chunk = chunk[:0] // the next view checks ctx
+		err := db.view(ctx, op, func(tx *bolt.Tx) error {
+			c := tx.Bucket(bucketPages).Cursor()
+			size := 0
+			for k, v := c.Seek(from); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+				if len(chunk) == pagesPerChunk || size >= bytesPerChunk {
+					break
+				}
+				if len(k) != len(prefix)+8 {
+					return fmt.Errorf("malformed page key under %s/%s", section, part)
+				}
+				chunk = append(chunk, raw{binary.BigEndian.Uint64(k[len(prefix):]), bytes.Clone(v)})
+				size += len(v)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range chunk {
+			page, err := db.decodePage(r.v)
+			if err != nil {
+				return &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: fmt.Errorf("page %s/%s/%d: %w", section, part, r.seq, err)}
+			}
+			page.Section, page.Part, page.Seq = section, part, r.seq
+			if err := fn(page); err != nil {
+				return err
+			}
+		}
+		if len(chunk) == 0 {
+			return nil
+		}
+		last := chunk[len(chunk)-1].seq
+		if last == math.MaxUint64 {
+			return nil
+		}
+		from = pageKey(id, section, part, last+1)
+	}
+}
+
+// PageIDs returns the record ids held by the pages of a part fetched in
+// window: the ids a redone window must not store again.
+func (db *DB) PageIDs(ctx context.Context, id, section, part string, window int) (map[string]struct{}, error) {
+	const op = "store.PageIDs"
+	if err := checkPart(op, id, section, part); err != nil {
+		return nil, err
+	}
+	ids := make(map[string]struct{})
+	prefix := pagePrefix(id, section, part)
+	err := db.view(ctx, op, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketPages).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			w, _, err := pageHeader(v)
+			if err != nil {
+				return err
+			}
+			if w != window {
+				continue
+			}
+			page, err := db.decodePage(v)
+			if err != nil {
+				return err
+			}
+			for _, x := range page.IDs {
+				ids[x] = struct{}{}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// ResetSection deletes a section's pages and sets it back to PENDING with
+// empty cursors and counters, for a retry from the start.
+func (db *DB) ResetSection(ctx context.Context, id, section string) (*dsar.Section, error) {
+	const op = "store.ResetSection"
+	if err := checkSection(op, id, section); err != nil {
+		return nil, err
+	}
+	var out *dsar.Section
+	err := db.update(ctx, op, func(tx *bolt.Tx) error {
+		sb := tx.Bucket(bucketSections)
+		sec, err := getSection(sb, id, section)
+		if err != nil {
+			return err
+		}
+		prefix := pagePrefix(id, section, "")
+		c := tx.Bucket(bucketPages).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		parts := make([]dsar.Part, len(sec.Parts))
+		for i, p := range sec.Parts {
+			parts[i] = dsar.Part{Name: p.Name}
+		}
+		*sec = dsar.Section{Request: id, Name: section, State: dsar.SectionPending, Parts: parts}
+		out = sec
+		return putJSON(sb, sectionKey(id, section), sec)
+	})
+	return out, err
+}
+
+func encodePayload(p dsar.Page) ([]byte, error) {
+	n := len(p.Body) + 2*binary.MaxVarintLen64
+	for _, l := range [][]string{p.IDs, p.Drop} {
+		for _, s := range l {
+			n += len(s) + binary.MaxVarintLen64
+		}
+	}
+	if n > maxPageSize {
+		return nil, fmt.Errorf("page of %d bytes is over the limit of %d", n, maxPageSize)
+	}
+	b := make([]byte, 0, n)
+	for _, l := range [][]string{p.IDs, p.Drop} {
+		b = binary.AppendUvarint(b, uint64(len(l)))
+		for _, s := range l {
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			b = append(b, s...)
+		}
+	}
+	return append(b, p.Body...), nil
+}
+
+// pageHeader returns the window of a stored page and its compressed rest.
+func pageHeader(v []byte) (int, []byte, error) {
+	if len(v) < 2 || v[0] != pageFormat {
+		return 0, nil, errors.New("unknown page format")
+	}
+	w, n := binary.Uvarint(v[1:])
+	if n <= 0 || w > math.MaxInt32 {
+		return 0, nil, errors.New("malformed page window")
+	}
+	return int(w), v[1+n:], nil
+}
+
+// decodePage decodes a stored page; it never panics on corrupt input.
+func (db *DB) decodePage(v []byte) (dsar.Page, error) {
+	w, z, err := pageHeader(v)
+	if err != nil {
+		return dsar.Page{}, err
+	}
+	b, err := db.dec.DecodeAll(z, nil)
+	if err != nil {
+		return dsar.Page{}, fmt.Errorf("zstd: %w", err)
+	}
+	page := dsar.Page{Window: w}
+	for _, dst := range []*[]string{&page.IDs, &page.Drop} {
+		count, n := binary.Uvarint(b)
+		if n <= 0 || count > uint64(len(b)) {
+			return dsar.Page{}, errors.New("malformed id list")
+		}
+		b = b[n:]
+		if count > 0 {
+			*dst = make([]string, 0, count)
+		}
+		for range count {
+			l, n := binary.Uvarint(b)
+			if n <= 0 || l > uint64(len(b)-n) {
+				return dsar.Page{}, errors.New("malformed id")
+			}
+			*dst = append(*dst, string(b[n:n+int(l)]))
+			b = b[n+int(l):]
+		}
+	}
+	page.Body = b
+	return page, nil
+}
+
+func checkSection(op, id, section string) error {
+	for _, c := range [][2]string{{"request id", id}, {"section", section}} {
+		if err := checkComponent(c[0], c[1]); err != nil {
+			return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: err.Error()}
+		}
+	}
+	return nil
+}
+
+func checkPart(op, id, section, part string) error {
+	if err := checkSection(op, id, section); err != nil {
+		return err
+	}
+	if err := checkComponent("part", part); err != nil {
+		return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: err.Error()}
+	}
+	return nil
+}

@@ -1,0 +1,360 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
+)
+
+// CreateRequest stores a new request, its sections and a "create" audit
+// event in one transaction. A zero CreatedAt is set to now and a zero DueAt
+// from dsar.DefaultDeadlines.
+//
+// A request whose idempotency key is already stored is not created again:
+// with the same email, account and regulation the stored request is
+// returned (created is false); with anything else the error has code
+// ECONFLICT. An empty key is no key.
+func (db *DB) CreateRequest(ctx context.Context, r *dsar.Request, sections []dsar.Section) (req *dsar.Request, created bool, err error) {
+	const op = "store.CreateRequest"
+	if err := r.Validate(); err != nil {
+		return nil, false, err
+	}
+	if err := checkComponent("request id", r.ID); err != nil {
+		return nil, false, &dsar.Error{Code: dsar.EINVALID, Op: op, Message: err.Error()}
+	}
+	secs, err := prepareSections(op, r.ID, sections)
+	if err != nil {
+		return nil, false, err
+	}
+	now := db.clock.Now()
+	nr := *r
+	if nr.CreatedAt.IsZero() {
+		nr.CreatedAt = now
+	}
+	nr.UpdatedAt = nr.CreatedAt
+	if nr.DueAt.IsZero() {
+		if nr.DueAt, err = dsar.DefaultDeadlines.Due(nr.Regulation, nr.CreatedAt); err != nil {
+			return nil, false, err
+		}
+	}
+	err = db.update(ctx, op, func(tx *bolt.Tx) error {
+		rb := tx.Bucket(bucketRequests)
+		idem := tx.Bucket(bucketIdem)
+		if nr.IdempotencyKey != "" {
+			if id := idem.Get([]byte(nr.IdempotencyKey)); id != nil {
+				old, err := getRequest(rb, string(id))
+				if err != nil {
+					return err
+				}
+				if old.Email != nr.Email || old.Account != nr.Account || old.Regulation != nr.Regulation {
+					return dsar.Errorf(dsar.ECONFLICT, op, "idempotency key was already used for a different request")
+				}
+				req = old
+				return nil
+			}
+		}
+		if rb.Get([]byte(nr.ID)) != nil {
+			return dsar.Errorf(dsar.ECONFLICT, op, "request id already exists")
+		}
+		if err := putJSON(rb, []byte(nr.ID), &nr); err != nil {
+			return err
+		}
+		if nr.IdempotencyKey != "" {
+			if err := idem.Put([]byte(nr.IdempotencyKey), []byte(nr.ID)); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bucketByState).Put(stateKey(string(nr.State), nr.ID), nil); err != nil {
+			return err
+		}
+		sb := tx.Bucket(bucketSections)
+		for i := range secs {
+			if err := putJSON(sb, sectionKey(nr.ID, secs[i].Name), &secs[i]); err != nil {
+				return err
+			}
+		}
+		_, err := db.appendAudit(ctx, tx, dsar.AuditEvent{Request: nr.ID, Action: dsar.ActionCreate,
+			Detail: fmt.Sprintf("%s %s", nr.Regulation, nr.State)})
+		req, created = &nr, true
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return req, created, nil
+}
+
+// prepareSections checks and copies the sections of a new request.
+func prepareSections(op, id string, sections []dsar.Section) ([]dsar.Section, error) {
+	out := make([]dsar.Section, len(sections))
+	seen := make(map[string]bool, len(sections))
+	for i, s := range sections {
+		if s.Request != "" && s.Request != id {
+			return nil, dsar.Errorf(dsar.EINVALID, op, "section %q belongs to another request", s.Name)
+		}
+		if err := checkComponent("section", s.Name); err != nil {
+			return nil, &dsar.Error{Code: dsar.EINVALID, Op: op, Message: err.Error()}
+		}
+		if seen[s.Name] {
+			return nil, dsar.Errorf(dsar.EINVALID, op, "section %q given twice", s.Name)
+		}
+		seen[s.Name] = true
+		if err := checkParts(op, &s); err != nil {
+			return nil, err
+		}
+		s.Request = id
+		if s.State == "" {
+			s.State = dsar.SectionPending
+		}
+		s.Parts = slices.Clone(s.Parts)
+		out[i] = s
+	}
+	return out, nil
+}
+
+func checkParts(op string, s *dsar.Section) error {
+	if s.State != "" && !s.State.Valid() {
+		return dsar.Errorf(dsar.EINVALID, op, "section %q has unknown state %q", s.Name, string(s.State))
+	}
+	seen := make(map[string]bool, len(s.Parts))
+	for _, p := range s.Parts {
+		if err := checkComponent("part", p.Name); err != nil {
+			return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: err.Error()}
+		}
+		if seen[p.Name] {
+			return dsar.Errorf(dsar.EINVALID, op, "part %q of section %q given twice", p.Name, s.Name)
+		}
+		seen[p.Name] = true
+	}
+	return nil
+}
+
+// Request returns the request with id.
+func (db *DB) Request(ctx context.Context, id string) (*dsar.Request, error) {
+	var r *dsar.Request
+	err := db.view(ctx, "store.Request", func(tx *bolt.Tx) error {
+		var err error
+		r, err = getRequest(tx.Bucket(bucketRequests), id)
+		return err
+	})
+	return r, err
+}
+
+const (
+	defaultLimit = 100
+	maxLimit     = 1000
+)
+
+// ListRequests returns the requests that match f, oldest first, and the
+// token of the next page ("" when there is none).
+func (db *DB) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Request, string, error) {
+	const op = "store.ListRequests"
+	limit := f.Limit
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	limit = min(limit, maxLimit)
+	for _, s := range f.States {
+		if !s.Valid() {
+			return nil, "", dsar.Errorf(dsar.EINVALID, op, "unknown state %q", string(s))
+		}
+	}
+	match := func(r *dsar.Request) bool {
+		return (f.Account == "" || r.Account == f.Account) &&
+			(f.CreatedAfter.IsZero() || r.CreatedAt.After(f.CreatedAfter)) &&
+			(f.CreatedBefore.IsZero() || r.CreatedAt.Before(f.CreatedBefore)) &&
+			(f.DueBefore.IsZero() || r.DueAt.Before(f.DueBefore))
+	}
+	var (
+		out  []dsar.Request
+		next string
+	)
+	err := db.view(ctx, op, func(tx *bolt.Tx) error {
+		rb := tx.Bucket(bucketRequests)
+		// visit returns false to stop.
+		visit := func(id []byte, v []byte) (bool, error) {
+			var r dsar.Request
+			if err := json.Unmarshal(v, &r); err != nil {
+				return false, fmt.Errorf("request %s: %w", id, err)
+			}
+			if !match(&r) {
+				return true, nil
+			}
+			if len(out) == limit {
+				next = out[len(out)-1].ID
+				return false, nil
+			}
+			out = append(out, r)
+			return true, nil
+		}
+		if len(f.States) == 0 {
+			c := rb.Cursor()
+			k, v := c.First()
+			if f.PageToken != "" {
+				k, v = c.Seek([]byte(f.PageToken))
+				if k != nil && string(k) == f.PageToken {
+					k, v = c.Next()
+				}
+			}
+			for ; k != nil; k, v = c.Next() {
+				if more, err := visit(k, v); err != nil || !more {
+					return err
+				}
+			}
+			return nil
+		}
+		var ids []string
+		c := tx.Bucket(bucketByState).Cursor()
+		for _, s := range slices.Compact(slices.Sorted(slices.Values(f.States))) {
+			prefix := joinKey(true, string(s))
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				if id := string(k[len(prefix):]); id > f.PageToken {
+					ids = append(ids, id)
+				}
+			}
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			v := rb.Get([]byte(id))
+			if v == nil {
+				return fmt.Errorf("state index names missing request %s", id)
+			}
+			if more, err := visit([]byte(id), v); err != nil || !more {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
+}
+
+// UpdateRequest applies fn to the request with id and stores the result.
+// A change of state must be allowed by dsar.CanTransition and is written to
+// the audit log in the same transaction, with the actor of ctx
+// (dsar.WithActor). The id, account, email and idempotency key cannot
+// change. An error from fn is returned as is and nothing is written.
+func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(*dsar.Request) error) (*dsar.Request, error) {
+	const op = "store.UpdateRequest"
+	var out *dsar.Request
+	err := db.update(ctx, op, func(tx *bolt.Tx) error {
+		rb := tx.Bucket(bucketRequests)
+		r, err := getRequest(rb, id)
+		if err != nil {
+			return err
+		}
+		old := *r
+		if err := fn(r); err != nil {
+			return err
+		}
+		if r.ID != old.ID || r.Account != old.Account || r.Email != old.Email ||
+			r.IdempotencyKey != old.IdempotencyKey || !r.CreatedAt.Equal(old.CreatedAt) {
+			return dsar.Errorf(dsar.EINVALID, op, "a request's id, account, email, key and creation time cannot change")
+		}
+		if r.State != old.State {
+			if !dsar.CanTransition(old.State, r.State) {
+				return dsar.Errorf(dsar.EPRECONDITION, op, "a %s request cannot become %s", old.State, r.State)
+			}
+			sb := tx.Bucket(bucketByState)
+			if err := sb.Delete(stateKey(string(old.State), id)); err != nil {
+				return err
+			}
+			if err := sb.Put(stateKey(string(r.State), id), nil); err != nil {
+				return err
+			}
+			if _, err := db.appendAudit(ctx, tx, dsar.AuditEvent{Request: id, Action: dsar.ActionState,
+				Detail: fmt.Sprintf("%s -> %s", old.State, r.State)}); err != nil {
+				return err
+			}
+		}
+		r.UpdatedAt = db.clock.Now()
+		out = r
+		return putJSON(rb, []byte(id), r)
+	})
+	return out, err
+}
+
+// Claim gives the lease of a request to owner until the given time, if no
+// one else holds it now. The same owner may extend its lease.
+func (db *DB) Claim(ctx context.Context, id, owner string, until time.Time) (*dsar.Request, error) {
+	const op = "store.Claim"
+	if owner == "" {
+		return nil, dsar.Errorf(dsar.EINVALID, op, "lease owner is empty")
+	}
+	now := db.clock.Now()
+	if !until.After(now) {
+		return nil, dsar.Errorf(dsar.EINVALID, op, "lease must end in the future")
+	}
+	var out *dsar.Request
+	err := db.update(ctx, op, func(tx *bolt.Tx) error {
+		rb := tx.Bucket(bucketRequests)
+		r, err := getRequest(rb, id)
+		if err != nil {
+			return err
+		}
+		if r.Lease.Held(now) && r.Lease.Owner != owner {
+			return dsar.Errorf(dsar.EPRECONDITION, op, "request is leased by %s until %s",
+				r.Lease.Owner, r.Lease.Until.UTC().Format(time.RFC3339))
+		}
+		r.Lease = dsar.Lease{Owner: owner, Until: until}
+		r.UpdatedAt = now
+		out = r
+		return putJSON(rb, []byte(id), r)
+	})
+	return out, err
+}
+
+// Release ends owner's lease on a request. Releasing a lease that owner
+// does not hold is an EPRECONDITION error, unless no one holds it.
+func (db *DB) Release(ctx context.Context, id, owner string) error {
+	const op = "store.Release"
+	return db.update(ctx, op, func(tx *bolt.Tx) error {
+		rb := tx.Bucket(bucketRequests)
+		r, err := getRequest(rb, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case r.Lease.Owner == owner:
+		case !r.Lease.Held(db.clock.Now()):
+			return nil
+		default:
+			return dsar.Errorf(dsar.EPRECONDITION, op, "request is leased by %s", r.Lease.Owner)
+		}
+		r.Lease = dsar.Lease{}
+		r.UpdatedAt = db.clock.Now()
+		return putJSON(rb, []byte(id), r)
+	})
+}
+
+func getRequest(rb *bolt.Bucket, id string) (*dsar.Request, error) {
+	if err := checkComponent("request id", id); err != nil {
+		return nil, &dsar.Error{Code: dsar.EINVALID, Op: "store.Request", Message: err.Error()}
+	}
+	v := rb.Get([]byte(id))
+	if v == nil {
+		return nil, notFound("store.Request", "request")
+	}
+	var r dsar.Request
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, fmt.Errorf("request %s: %w", id, err)
+	}
+	return &r, nil
+}
+
+func putJSON(b *bolt.Bucket, k []byte, v any) error {
+	buf, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, buf)
+}

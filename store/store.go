@@ -1,0 +1,225 @@
+// Package store keeps access requests, their sections, the pages fetched
+// from Zoom and the audit log in one bbolt file.
+//
+// A page and its part's next cursor are written in one transaction (see
+// DB.CommitPage), so after a crash the stored cursor and the stored pages
+// always agree. Every write is synced before it returns.
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
+)
+
+// SchemaVersion is the layout of the buckets this build reads and writes.
+// A file written by a newer build is refused rather than misread.
+const SchemaVersion = 1
+
+// ErrNotFound is wrapped in a dsar.Error with code ENOTFOUND when a request,
+// section or part does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Bucket names.
+var (
+	bucketMeta     = []byte("meta")
+	bucketRequests = []byte("requests") // id -> JSON dsar.Request
+	bucketIdem     = []byte("idem")     // idempotency key -> id
+	bucketByState  = []byte("by_state") // state \0 id -> nil
+	bucketSections = []byte("sections") // id \0 section -> JSON dsar.Section
+	bucketPages    = []byte("pages")    // id \0 section \0 part \0 seq -> page
+	bucketAudit    = []byte("audit")    // seq -> JSON dsar.AuditEvent
+	bucketAuditReq = []byte("audit_by_request")
+
+	keySchema = []byte("schema")
+
+	allBuckets = [][]byte{bucketMeta, bucketRequests, bucketIdem, bucketByState,
+		bucketSections, bucketPages, bucketAudit, bucketAuditReq}
+)
+
+// Options configure Open. The zero value is usable.
+type Options struct {
+	// Timeout bounds the wait for the file lock held by another process.
+	// Zero means one second.
+	Timeout time.Duration
+	// Clock stamps updates, audit events and lease checks. Nil means the
+	// system clock.
+	Clock dsar.Clock
+	// ReadOnly opens the file with a shared lock and allows no writes.
+	ReadOnly bool
+	// InitialMmapSize, in bytes, lets the file grow that far without a
+	// remap, which waits for open read transactions.
+	InitialMmapSize int
+}
+
+var _ dsar.Store = (*DB)(nil)
+
+// DB is an open store. Its methods are safe for concurrent use.
+type DB struct {
+	bolt  *bolt.DB
+	path  string
+	clock dsar.Clock
+	enc   *zstd.Encoder
+	dec   *zstd.Decoder
+}
+
+// Open opens or creates the store at path. When another process holds the
+// file, Open fails after opts.Timeout with an error that says so.
+func Open(path string, opts Options) (*DB, error) {
+	const op = "store.Open"
+	if opts.Timeout <= 0 {
+		opts.Timeout = time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = dsar.SystemClock{}
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:         opts.Timeout,
+		FreelistType:    bolt.FreelistMapType,
+		ReadOnly:        opts.ReadOnly,
+		InitialMmapSize: opts.InitialMmapSize,
+	})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, &dsar.Error{Code: dsar.EUNAVAILABLE, Op: op, Err: err,
+			Message: fmt.Sprintf("%s is locked: another process holds it (is dsard already running?)", path)}
+	}
+	if err != nil {
+		return nil, &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: err,
+			Message: fmt.Sprintf("cannot open store %s", path)}
+	}
+	if err := checkSchema(bdb, opts.ReadOnly); err != nil {
+		_ = bdb.Close()
+		return nil, &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Err: err,
+			Message: fmt.Sprintf("store %s", path)}
+	}
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithLowerEncoderMem(true))
+	if err != nil {
+		_ = bdb.Close()
+		return nil, fmt.Errorf("%s: zstd encoder: %w", op, err)
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxPageSize), zstd.WithDecoderConcurrency(0))
+	if err != nil {
+		_ = bdb.Close()
+		_ = enc.Close()
+		return nil, fmt.Errorf("%s: zstd decoder: %w", op, err)
+	}
+	return &DB{bolt: bdb, path: path, clock: opts.Clock, enc: enc, dec: dec}, nil
+}
+
+// checkSchema creates the buckets of a new file, or checks the version of
+// an existing one.
+func checkSchema(bdb *bolt.DB, readOnly bool) error {
+	check := func(tx *bolt.Tx) (bool, error) {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			empty := true
+			_ = tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
+			if !empty {
+				return false, errors.New("not a zoom-dsar store (no schema version)")
+			}
+			return true, nil
+		}
+		v := meta.Get(keySchema)
+		if len(v) != 4 {
+			return false, errors.New("schema version is missing or malformed")
+		}
+		switch got := binary.BigEndian.Uint32(v); {
+		case got > SchemaVersion:
+			return false, fmt.Errorf("schema version %d is newer than this build's %d: run a newer dsard", got, SchemaVersion)
+		case got < SchemaVersion:
+			return false, fmt.Errorf("schema version %d is older than this build's %d and there is no migration", got, SchemaVersion)
+		}
+		return false, nil
+	}
+	if readOnly {
+		return bdb.View(func(tx *bolt.Tx) error {
+			fresh, err := check(tx)
+			if err == nil && fresh {
+				err = errors.New("empty file opened read-only")
+			}
+			return err
+		})
+	}
+	return bdb.Update(func(tx *bolt.Tx) error {
+		fresh, err := check(tx)
+		if err != nil || !fresh {
+			return err
+		}
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion))
+	})
+}
+
+// Path returns the file's path.
+func (db *DB) Path() string { return db.path }
+
+// Close closes the file. It waits for running transactions.
+func (db *DB) Close() error {
+	err := db.bolt.Close()
+	_ = db.enc.Close()
+	db.dec.Close()
+	if err != nil {
+		return fmt.Errorf("store.Close: %w", err)
+	}
+	return nil
+}
+
+// Check verifies the consistency of the whole file (bbolt's tx.Check) and
+// returns every problem found.
+func (db *DB) Check() error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	})
+}
+
+// view and update run fn in a read or write transaction after checking ctx:
+// bbolt transactions cannot be interrupted, so a cancelled context only
+// stops work that has not started.
+func (db *DB) view(ctx context.Context, op string, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return &dsar.Error{Code: dsar.EUNAVAILABLE, Op: op, Err: err}
+	}
+	return wrapInternal(op, db.bolt.View(fn))
+}
+
+func (db *DB) update(ctx context.Context, op string, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return &dsar.Error{Code: dsar.EUNAVAILABLE, Op: op, Err: err}
+	}
+	return wrapInternal(op, db.bolt.Update(fn))
+}
+
+// wrapInternal passes domain errors through and wraps the rest (bbolt's,
+// a full disk) as internal.
+func wrapInternal(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *dsar.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	return &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: err}
+}
+
+func notFound(op, what string) error {
+	return &dsar.Error{Code: dsar.ENOTFOUND, Op: op, Message: what + " not found", Err: ErrNotFound}
+}
+
+var _ dsar.Store = (*DB)(nil)
