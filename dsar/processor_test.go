@@ -3,9 +3,9 @@ package dsar_test
 import (
 	"archive/zip"
 	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"crypto/rand"
 	"net/http"
 	"os"
 	"path/filepath"

@@ -58,6 +58,9 @@ type Options struct {
 	// InitialMmapSize, in bytes, lets the file grow that far without a
 	// remap, which waits for open read transactions.
 	InitialMmapSize int
+	// NoSync skips fsync on commit: for bulk loads in benchmarks only, as
+	// a crash may then lose or corrupt committed pages.
+	NoSync bool
 }
 
 var _ dsar.Store = (*DB)(nil)
@@ -86,6 +89,7 @@ func Open(path string, opts Options) (*DB, error) {
 		FreelistType:    bolt.FreelistMapType,
 		ReadOnly:        opts.ReadOnly,
 		InitialMmapSize: opts.InitialMmapSize,
+		NoSync:          opts.NoSync,
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, &dsar.Error{Code: dsar.EUNAVAILABLE, Op: op, Err: err,
