@@ -21,29 +21,73 @@ type LogEntry struct {
 	Fault     string    `json:"fault,omitempty"`      // injected fault, "" if none
 }
 
+// requestLog keeps entries in order of arrival. A request takes its slot
+// when it arrives and fills it when its handler returns, and a reader waits
+// for the slots taken before it read: a client can have its whole answer
+// before the handler has returned, and a test reading the log then must
+// still see that request.
 type requestLog struct {
-	mu  sync.Mutex
-	all []LogEntry
+	mu      sync.Mutex
+	changed *sync.Cond
+	all     []LogEntry
+	open    map[int]bool // slots taken, not yet filled
 }
 
-func (l *requestLog) add(e LogEntry) {
+func newRequestLog() *requestLog {
+	l := &requestLog{open: map[int]bool{}}
+	l.changed = sync.NewCond(&l.mu)
+	return l
+}
+
+// take reserves the next slot.
+func (l *requestLog) take() int {
 	l.mu.Lock()
-	l.all = append(l.all, e)
+	defer l.mu.Unlock()
+	l.all = append(l.all, LogEntry{})
+	l.open[len(l.all)-1] = true
+	return len(l.all) - 1
+}
+
+// fill writes the entry of slot i.
+func (l *requestLog) fill(i int, e LogEntry) {
+	l.mu.Lock()
+	l.all[i] = e
+	delete(l.open, i)
 	l.mu.Unlock()
+	l.changed.Broadcast()
+}
+
+// add appends a finished entry (the control endpoints, which a reader
+// must not wait for).
+func (l *requestLog) add(e LogEntry) {
+	l.fill(l.take(), e)
 }
 
 func (l *requestLog) entries() []LogEntry {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]LogEntry(nil), l.all...)
+	out, _ := l.since(0)
+	return out
 }
 
-// since returns the entries from index i on, and the index to pass next.
+// since returns the entries from index i on, and the index to pass next,
+// once every request that arrived before the call has been logged.
 func (l *requestLog) since(i int) ([]LogEntry, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if i < 0 || i > len(l.all) {
+	n := len(l.all)
+	for l.openBefore(n) {
+		l.changed.Wait()
+	}
+	if i < 0 || i > n {
 		i = 0
 	}
-	return append([]LogEntry(nil), l.all[i:]...), len(l.all)
+	return append([]LogEntry(nil), l.all[i:n]...), n
+}
+
+func (l *requestLog) openBefore(n int) bool {
+	for i := range l.open {
+		if i < n {
+			return true
+		}
+	}
+	return false
 }

@@ -87,13 +87,22 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	now := e.clock.Now()
 	w.Header().Set("Date", now.Format(http.TimeFormat))
 	rec := &recorder{ResponseWriter: w, limit: -1, le: LogEntry{Time: now, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery}}
+	control := strings.HasPrefix(r.URL.Path, "/_zoomfake/")
+	slot := -1
+	if !control {
+		slot = e.log.take()
+	}
 	defer func() {
 		rec.le.Status = rec.status
 		if rec.le.Status == 0 {
 			rec.le.Status = http.StatusOK
 		}
 		rec.le.Bytes = rec.written
-		e.log.add(rec.le)
+		if control {
+			e.log.add(rec.le)
+		} else {
+			e.log.fill(slot, rec.le)
+		}
 	}()
 	e.mux.ServeHTTP(rec, r)
 }

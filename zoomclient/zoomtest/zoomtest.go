@@ -138,7 +138,7 @@ type Emulator struct {
 	auth    *auth
 	limiter *limiter
 	faults  *faultInjector
-	log     requestLog
+	log     *requestLog
 	mux     *http.ServeMux
 	pageKey []byte
 
@@ -164,7 +164,7 @@ func New(opts ...Option) (*Emulator, error) {
 	if err := cfg.faults.Validate(); err != nil {
 		return nil, fmt.Errorf("zoomtest: faults: %w", err)
 	}
-	e := &Emulator{cfg: cfg, clock: newClock(cfg.start, cfg.frozen), rateLimited: map[string]int{}}
+	e := &Emulator{cfg: cfg, clock: newClock(cfg.start, cfg.frozen), rateLimited: map[string]int{}, log: newRequestLog()}
 	var err error
 	if cfg.datasetFile != "" {
 		e.data, err = LoadDataset(cfg.datasetFile)
