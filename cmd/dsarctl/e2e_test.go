@@ -1,0 +1,357 @@
+package main
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
+	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
+)
+
+// tokens of the end-to-end test, one per role.
+var e2eTokens = map[string]string{"platform": "tok-platform-e2e", "operator": "tok-operator-e2e", "auditor": "tok-auditor-e2e"}
+
+// dsard is a dsard process started by a test.
+type dsard struct {
+	addr string
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	done chan struct{}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// buildDsard builds cmd/dsard into a temporary directory.
+func buildDsard(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "dsard")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/zoomdsar/zoom-dsar/cmd/dsard").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build dsard: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startDsard runs the binary with the emulator's account and waits until
+// it logs that it is serving.
+func startDsard(t *testing.T, bin string, zoom *zoomtest.Server) *dsard {
+	t.Helper()
+	dir := t.TempDir()
+	var toks strings.Builder
+	for role, tok := range e2eTokens {
+		sum := sha256.Sum256([]byte(tok))
+		toks.WriteString(role + " " + role + "-caller " + hex.EncodeToString(sum[:]) + "\n")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tokens"), []byte(toks.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := zoom.Account()
+	accts, err := json.Marshal([]map[string]string{{
+		"name": "main", "plan": string(a.Plan), "account_id": a.ID, "client_id": a.ClientID,
+		"client_secret_env": "E2E_ZOOM_SECRET", "api_url": zoom.APIURL, "token_url": zoom.TokenURL,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "accounts.json"), accts, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-accounts", filepath.Join(dir, "accounts.json"))
+	cmd.Env = append(os.Environ(),
+		"DSAR_DATA_DIR="+filepath.Join(dir, "data"), "DSAR_TOKENS="+filepath.Join(dir, "tokens"),
+		"DSAR_LOG_LEVEL=debug", "E2E_ZOOM_SECRET="+a.ClientSecret)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d := &dsard{cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
+	addr := make(chan string, 1)
+	go func() {
+		defer close(d.done)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Bytes()
+			d.logs.Write(append(line, '\n'))
+			var m struct{ Msg, Addr string }
+			if json.Unmarshal(line, &m) == nil && m.Msg == "serving" {
+				addr <- m.Addr
+			}
+		}
+		close(addr)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-d.done
+		_ = cmd.Wait()
+	})
+	select {
+	case a, ok := <-addr:
+		if !ok {
+			t.Fatalf("dsard exited before serving:\n%s", d.logs.String())
+		}
+		d.addr = a
+	case <-time.After(time.Minute):
+		t.Fatalf("dsard did not start within a minute:\n%s", d.logs.String())
+	}
+	return d
+}
+
+// ctl runs dsarctl in-process as a role and returns its stdout.
+func ctl(t *testing.T, d *dsard, role string, args ...string) (string, error) {
+	t.Helper()
+	env := map[string]string{"DSAR_SERVER": d.addr, "DSAR_TOKEN": e2eTokens[role]}
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), args, func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
+	return stdout.String(), err
+}
+
+func mustCtl(t *testing.T, d *dsard, role string, args ...string) string {
+	t.Helper()
+	out, err := ctl(t, d, role, args...)
+	if err != nil {
+		t.Fatalf("dsarctl %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+func TestEndToEnd(t *testing.T) {
+	bin := buildDsard(t)
+	zoom := zoomtest.NewServer(t, zoomtest.WithDataset("reference"), zoomtest.WithLimits(zoomtest.Limits{Off: true}))
+	d := startDsard(t, bin, zoom)
+	dir := t.TempDir()
+
+	id := strings.TrimSpace(mustCtl(t, d, "platform", "create", "-account", "main", zoomtest.JaneEmail))
+	if id == "" || strings.ContainsAny(id, " \n") {
+		t.Fatalf("create printed %q, want the id alone", id)
+	}
+	out := mustCtl(t, d, "platform", "watch", id)
+	if !strings.Contains(out, id+"  COMPLETED") || !strings.Contains(out, "phone_call_history COMPLETE") {
+		t.Errorf("watch output lacks the completion:\n%s", out)
+	}
+
+	var got requestView
+	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "get", id, "--json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.State != "COMPLETED" || len(got.Sections) != 10 || got.Bundle == nil {
+		t.Fatalf("get --json: %+v", got)
+	}
+
+	// A download broken after its first chunk, then resumed.
+	bundlePath := filepath.Join(dir, "bundle.zip")
+	downloadHook = func(written int64) error {
+		if written > 0 {
+			return errors.New("connection reset (test)")
+		}
+		return nil
+	}
+	_, err := ctl(t, d, "auditor", "download", "-o", bundlePath, id)
+	downloadHook = nil
+	if err == nil || !strings.Contains(err.Error(), "-resume") {
+		t.Fatalf("interrupted download: %v, want an error that suggests -resume", err)
+	}
+	part, err := os.Stat(bundlePath + ".part")
+	if err != nil || part.Size() == 0 || part.Size() >= got.Bundle.Size {
+		t.Fatalf("partial file: %v, %v; want part of the bundle", part, err)
+	}
+	mustCtl(t, d, "auditor", "download", "-resume", "-o", bundlePath, id)
+	data, err := os.ReadFile(bundlePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	if hex.EncodeToString(sum[:]) != got.Bundle.SHA256 || int64(len(data)) != got.Bundle.Size {
+		t.Fatalf("bundle sha256 %x (%d bytes), server says %s (%d bytes)", sum, len(data), got.Bundle.SHA256, got.Bundle.Size)
+	}
+	checkManifest(t, data)
+
+	pub := filepath.Join(dir, "signing.pub")
+	mustCtl(t, d, "auditor", "key", "-o", pub)
+	if out := mustCtl(t, d, "auditor", "verify", "-public-key", pub, bundlePath); !strings.HasPrefix(out, "OK ") {
+		t.Errorf("verify: %s", out)
+	}
+
+	// Operator actions and their refusals.
+	if _, err := ctl(t, d, "operator", "cancel", id); err == nil || !strings.Contains(err.Error(), "cannot be cancelled") {
+		t.Errorf("cancel of a completed request: %v", err)
+	}
+	if _, err := ctl(t, d, "platform", "list"); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("list as platform: %v, want permission denied", err)
+	}
+	mustCtl(t, d, "operator", "extend", "-reason", "large account", id)
+	var list []requestView
+	if err := json.Unmarshal([]byte(mustCtl(t, d, "operator", "list", "-state", "completed", "--json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].ID != id {
+		t.Errorf("list -state completed: %+v", list)
+	}
+
+	// The audit log names every caller.
+	var evs []auditView
+	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "audit", id, "--json")), &evs); err != nil {
+		t.Fatal(err)
+	}
+	var trail []string
+	for _, ev := range evs {
+		if ev.Action != "StateChange" {
+			trail = append(trail, ev.Action+" by "+ev.Caller+" ("+ev.Role+")")
+		}
+	}
+	want := []string{
+		"CreateAccessRequest by platform-caller (platform)",
+		"DownloadBundle by auditor-caller (auditor)",
+		"DownloadBundle by auditor-caller (auditor)",
+		"ExtendDeadline by operator-caller (operator)",
+	}
+	if strings.Join(trail, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit trail:\n%s\nwant:\n%s", strings.Join(trail, "\n"), strings.Join(want, "\n"))
+	}
+
+	checkReflectionAndHealth(t, d.addr)
+
+	// SIGTERM: a graceful stop.
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-d.done
+	if err := d.cmd.Wait(); err != nil {
+		t.Errorf("dsard after SIGTERM: %v", err)
+	}
+	logs := d.logs.String()
+	if !strings.Contains(logs, `"msg":"stopped"`) {
+		t.Errorf("dsard did not log its stop")
+	}
+	u := zoom.Dataset().User(zoomtest.JaneEmail)
+	for what, v := range map[string]string{"email": zoomtest.JaneEmail, "first name": u.FirstName, "last name": u.LastName,
+		"client secret": zoom.Account().ClientSecret, "token": e2eTokens["auditor"]} {
+		if strings.Contains(logs, v) {
+			t.Errorf("dsard's logs contain the %s", what)
+		}
+	}
+}
+
+// checkManifest checks every entry of the bundle against manifest.json.
+func checkManifest(t *testing.T, data []byte) {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := map[string]*zip.File{}
+	for _, f := range zr.File {
+		entries[f.Name] = f
+	}
+	mf, ok := entries[bundle.ManifestPath]
+	if !ok {
+		t.Fatal("no manifest.json")
+	}
+	rc, err := mf.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m bundle.Manifest
+	err = json.NewDecoder(rc).Decode(&m)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Entries) == 0 {
+		t.Fatal("the manifest lists no entries")
+	}
+	for _, e := range m.Entries {
+		f, ok := entries[e.Path]
+		if !ok {
+			t.Errorf("manifest entry %s is not in the zip", e.Path)
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != e.SHA256 || n != e.Size {
+			t.Errorf("%s: sha256 %s, %d bytes; manifest says %s, %d", e.Path, got, n, e.SHA256, e.Size)
+		}
+	}
+}
+
+// checkReflectionAndHealth lists dsard's services by reflection, without
+// credentials, as grpcurl does, and checks that it is SERVING.
+func checkReflectionAndHealth(t *testing.T, addr string) {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	st, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := st.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = st.CloseSend()
+	var names []string
+	for _, s := range r.GetListServicesResponse().GetService() {
+		names = append(names, s.GetName())
+	}
+	if !strings.Contains(strings.Join(names, " "), dsarv1.AccessRequestService_ServiceDesc.ServiceName) {
+		t.Errorf("reflection lists %v", names)
+	}
+	h, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: dsarv1.AccessRequestService_ServiceDesc.ServiceName})
+	if err != nil || h.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("health: %v, %v", h, err)
+	}
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
+)
+
+// runResume resumes one request, or in bulk every request in the given
+// states (created longer ago than -older-than).
+func runResume(e *env, args []string) error {
+	fs := e.newFlags("resume", "[ID]", true)
+	var states stateList
+	fs.Var(&states, "state", "resume every request in this `state` (repeatable or comma-separated), e.g. failed")
+	olderThan := fs.Duration("older-than", 0, "with -state: only requests created longer than this `duration` ago")
+	pos, err := parse(fs, args, 0, 1)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) == 1 && len(states) > 0:
+		return usagef("resume: give an id or -state, not both")
+	case len(pos) == 0 && len(states) == 0:
+		return usagef("resume: give an id, or -state for all requests in a state")
+	case *olderThan != 0 && len(states) == 0:
+		return usagef("resume: -older-than needs -state")
+	}
+	cc, c, err := e.conn.dial()
+	if err != nil {
+		return err
+	}
+	defer cc.Close()
+	ids := pos
+	if len(states) > 0 {
+		req := &dsarv1.ListAccessRequestsRequest{States: states}
+		if *olderThan > 0 {
+			req.CreatedBefore = timestamppb.New(time.Now().Add(-*olderThan))
+		}
+		reqs, err := listRequests(e, c, req, 0)
+		if err != nil {
+			return err
+		}
+		for _, r := range reqs {
+			ids = append(ids, r.GetId())
+		}
+		if len(ids) == 0 {
+			fmt.Fprintln(e.stderr, "no request to resume")
+			return nil
+		}
+	}
+	var failed int
+	var last error
+	for _, id := range ids {
+		resp, err := c.ResumeAccessRequest(e.ctx, &dsarv1.ResumeAccessRequestRequest{Id: id})
+		if err != nil && len(ids) == 1 {
+			return rpcError("resume", err)
+		}
+		if err != nil {
+			failed++
+			last = rpcError("resume "+id, err)
+			fmt.Fprintln(e.stderr, oneLine(last))
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s %s\n", id, stateWord(resp.GetAccessRequest().GetState()))
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d requests could not be resumed; the last: %w", failed, len(ids), last)
+	}
+	return nil
+}

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"golang.org/x/term"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// env is what every command gets: the context, the environment and the
+// standard streams.
+type env struct {
+	ctx    context.Context
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	conn   connFlags // set by flags before the command name
+}
+
+// command is one subcommand.
+type command struct {
+	summary string
+	run     func(e *env, args []string) error
+}
+
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"create":   {"create an access request; prints its id", runCreate},
+		"get":      {"show one access request", runGet},
+		"list":     {"list access requests", runList},
+		"watch":    {"follow an access request until it is final", runWatch},
+		"resume":   {"resume a request, or all in a state", runResume},
+		"retry":    {"fetch one section of a request again", runRetry},
+		"cancel":   {"cancel a request", runCancel},
+		"extend":   {"extend a request's deadline once", runExtend},
+		"download": {"download a bundle (resumable) and check its SHA-256", runDownload},
+		"verify":   {"verify a bundle offline", runVerify},
+		"audit":    {"list the audit log", runAudit},
+		"key":      {"fetch the public key that signs bundles", runKey},
+		"demo":     {"run an emulated Zoom and a dsard, and collect a demo bundle", runDemo},
+	}
+}
+
+// usageError is a mistake on the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// run is dsarctl; main only wires it to the process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := &env{ctx: ctx, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	fs := flag.NewFlagSet("dsarctl", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	e.conn.register(fs, getenv)
+	fs.Usage = func() { usage(stderr, fs) }
+	if err := fs.Parse(args); err != nil {
+		return flagError(err)
+	}
+	if fs.NArg() == 0 {
+		usage(stderr, fs)
+		return usagef("no command given")
+	}
+	name, rest := fs.Arg(0), fs.Args()[1:]
+	if name == "help" {
+		usage(stdout, fs)
+		return nil
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		return usagef("unknown command %q; run `dsarctl help`", name)
+	}
+	return cmd.run(e, rest)
+}
+
+func usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintln(w, "usage: dsarctl [connection flags] <command> [flags] [args]")
+	fmt.Fprintln(w, "\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nconnection flags (also accepted after the command):")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// newFlags returns the flag set of a command, with the connection flags
+// when it talks to dsard.
+func (e *env) newFlags(name, args string, conn bool) *flag.FlagSet {
+	fs := flag.NewFlagSet("dsarctl "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	if conn {
+		e.conn.register(fs, nil)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: dsarctl %s [flags] %s\n", name, args)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags and positional arguments in any order and checks the
+// number of the latter.
+func parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, flagError(err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		// "--" ends the flags: everything after it is positional.
+		if len(args) > 0 && len(fs.Args()) < len(args) && args[len(args)-len(fs.Args())-1] == "--" {
+			pos = append(pos, fs.Args()...)
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	switch {
+	case len(pos) < minArgs:
+		fs.Usage()
+		return nil, usagef("%s: missing arguments", fs.Name())
+	case maxArgs >= 0 && len(pos) > maxArgs:
+		fs.Usage()
+		return nil, usagef("%s: too many arguments", fs.Name())
+	}
+	return pos, nil
+}
+
+// flagError makes a flag's parse error a usage error; -h stays ErrHelp.
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return &usageError{err.Error()}
+}
+
+// oneLine describes an error for a person in one line.
+func oneLine(err error) string {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return ue.msg
+	}
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+func exitCode(err error) int {
+	var ue *usageError
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		return 2
+	}
+	return 1
+}
+
+// rpcError describes a failed call: what was attempted, the gRPC code in
+// words and the server's message.
+func rpcError(what string, err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	var hint string
+	switch st.Code() {
+	case codes.Unavailable:
+		hint = " (is dsard running at -server / DSAR_SERVER?)"
+	case codes.Unauthenticated:
+		hint = " (set DSAR_TOKEN or -token-file)"
+	}
+	return fmt.Errorf("%s: %s: %s%s", what, codeWords(st.Code()), st.Message(), hint)
+}
+
+func codeWords(c codes.Code) string {
+	switch c {
+	case codes.InvalidArgument:
+		return "invalid argument"
+	case codes.NotFound:
+		return "not found"
+	case codes.AlreadyExists:
+		return "already exists"
+	case codes.FailedPrecondition:
+		return "not possible now"
+	case codes.PermissionDenied:
+		return "permission denied"
+	case codes.Unauthenticated:
+		return "not authenticated"
+	case codes.Unavailable:
+		return "unavailable"
+	case codes.OutOfRange:
+		return "out of range"
+	case codes.DeadlineExceeded:
+		return "timed out"
+	case codes.Canceled:
+		return "cancelled"
+	}
+	return strings.ToLower(c.String())
+}
+
+// isTerminal reports whether w is a terminal, for progress bars.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

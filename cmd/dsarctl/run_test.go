@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func noEnv(string) string { return "" }
+
+func TestParseInterleaved(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		wantPos  []string
+		wantJSON bool
+	}{
+		{[]string{"id1"}, []string{"id1"}, false},
+		{[]string{"id1", "--json"}, []string{"id1"}, true},
+		{[]string{"-json", "id1"}, []string{"id1"}, true},
+		{[]string{"--", "-weird-id"}, []string{"-weird-id"}, false},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		asJSON := fs.Bool("json", false, "")
+		pos, err := parse(fs, tc.args, 1, 1)
+		if err != nil {
+			t.Errorf("parse(%q): %v", tc.args, err)
+			continue
+		}
+		if strings.Join(pos, ",") != strings.Join(tc.wantPos, ",") || *asJSON != tc.wantJSON {
+			t.Errorf("parse(%q) = %q, json %v", tc.args, pos, *asJSON)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "no command"},
+		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"get"}, "missing arguments"},
+		{[]string{"get", "a", "b"}, "too many arguments"},
+		{[]string{"create", "jane@example.com"}, "-account is required"},
+		{[]string{"create", "-account", "a", "-regulation", "lgpd", "x@example.com"}, "gdpr or ccpa"},
+		{[]string{"resume"}, "give an id"},
+		{[]string{"resume", "-state", "failed", "id"}, "not both"},
+		{[]string{"retry", "id"}, "-section is required"},
+		{[]string{"extend", "id"}, "-reason is required"},
+		{[]string{"verify", "b.zip"}, "-public-key is required"},
+		{[]string{"list", "-state", "sleeping"}, "unknown state"},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(t.Context(), tc.args, noEnv, strings.NewReader(""), &out, &errOut)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
+			continue
+		}
+		if exitCode(err) != 2 {
+			t.Errorf("run(%q): exit code %d, want 2", tc.args, exitCode(err))
+		}
+		if strings.Contains(oneLine(err), "\n") {
+			t.Errorf("run(%q): error is not one line", tc.args)
+		}
+	}
+}
+
+func TestConnectionErrors(t *testing.T) {
+	env := map[string]string{"DSAR_SERVER": "dsar.example.com:7443", "DSAR_TOKEN": "t"}
+	var out, errOut bytes.Buffer
+	err := run(t.Context(), []string{"get", "id1"}, func(k string) string { return env[k] }, nil, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "without TLS") {
+		t.Errorf("plaintext to a remote server: %v, want a refusal", err)
+	}
+	// A server that is not there: one line, a hint, exit 1.
+	env["DSAR_SERVER"] = "127.0.0.1:1"
+	err = run(t.Context(), []string{"get", "id1"}, func(k string) string { return env[k] }, nil, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "unavailable") || exitCode(err) != 1 {
+		t.Errorf("no server: %v", err)
+	}
+}
+
+func TestVerifyDetectsTampering(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	// The demo makes a real bundle and key to tamper with.
+	if err := run(t.Context(), []string{"demo", "-dir", dir}, noEnv, nil, &out, &errOut); err != nil {
+		t.Fatalf("demo: %v\n%s", err, errOut.String())
+	}
+	for _, name := range []string{"bundle.zip", "signing.pub", "index.html"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("demo left no %s: %v", name, err)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	summary := lines[len(lines)-1]
+	if !strings.Contains(summary, "verified") || !strings.HasSuffix(lines[len(lines)-2], "index.html") {
+		t.Errorf("demo's last lines:\n%s", strings.Join(lines[len(lines)-2:], "\n"))
+	}
+	zipPath := filepath.Join(dir, "bundle.zip")
+	data, err := os.ReadFile(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Flip a byte in the middle of the data entries.
+	data[len(data)/3] ^= 0xff
+	bad := filepath.Join(dir, "bad.zip")
+	if err := os.WriteFile(bad, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	err = run(t.Context(), []string{"verify", "-public-key", filepath.Join(dir, "signing.pub"), bad}, noEnv, nil, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "not intact") || !strings.Contains(out.String(), "FAIL") {
+		t.Errorf("verify of a tampered bundle: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"verify", "-public-key", filepath.Join(dir, "signing.pub"), zipPath}, noEnv, nil, &out, &errOut); err != nil {
+		t.Errorf("verify of the demo bundle: %v", err)
+	}
+	if err := run(t.Context(), []string{"verify", "-public-key", filepath.Join(dir, "signing.pub"), filepath.Join(dir, "none.zip")}, noEnv, nil, &out, &errOut); err == nil || errors.Is(err, flag.ErrHelp) {
+		t.Errorf("verify of a missing file: %v", err)
+	}
+}
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+)
+
+// runVerify checks a bundle offline: every entry's hash and the manifest's
+// signature by the given public key.
+func runVerify(e *env, args []string) error {
+	fs := e.newFlags("verify", "BUNDLE", false)
+	keyFile := fs.String("public-key", e.getenv("DSAR_PUBLIC_KEY"), "the signing public key `file` (PEM; from `dsarctl key`) (env DSAR_PUBLIC_KEY)")
+	pos, err := parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	if *keyFile == "" {
+		return usagef("verify: -public-key is required; fetch it with `dsarctl key -o signing.pub`")
+	}
+	m, err := verify(pos[0], *keyFile)
+	var ve *bundle.VerifyError
+	if errors.As(err, &ve) {
+		for _, p := range ve.Problems {
+			fmt.Fprintln(e.stdout, "FAIL", p.String())
+		}
+		return fmt.Errorf("%s is not intact: %d problems", pos[0], len(ve.Problems))
+	}
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(e.stdout, "OK %s: request %s, %d entries, signed by %s\n", pos[0], m.RequestID, len(m.Entries), m.PublicKey)
+	return err
+}
+
+func verify(path, keyFile string) (*bundle.Manifest, error) {
+	pub, err := bundle.LoadPublicKey(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	return bundle.Verify(f, fi.Size(), pub)
+}

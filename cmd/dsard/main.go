@@ -1,0 +1,30 @@
+// Command dsard is zoom-dsar's server: it takes access requests over gRPC,
+// collects what Zoom holds about a person and serves signed bundles.
+//
+// Configuration is by flags with DSAR_* environment fallbacks; run
+// `dsard -h` for them. See cmd/internal/daemon.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/zoomdsar/zoom-dsar/cmd/internal/daemon"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := daemon.Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "dsard: %v\n", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,154 @@
+// Package daemon is dsard: its configuration, the wiring of store,
+// processor and gRPC service, the metrics listener and graceful shutdown.
+// It is a package so that `dsarctl demo` and end-to-end tests can run a
+// dsard in-process; cmd/dsard only turns signals into a context.
+package daemon
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+)
+
+// DefaultListen is where dsard listens unless told otherwise.
+const DefaultListen = "127.0.0.1:7443"
+
+// Config is dsard's configuration. Every field that is a flag has a DSAR_*
+// environment fallback; secrets are never flags, only files (or, for Zoom
+// client secrets, environment variables named in the accounts file).
+type Config struct {
+	Listen        string // gRPC address
+	DataDir       string // the store, bundles and the default signing key
+	AccountsFile  string // JSON array of Account
+	TLSCert       string // server certificate (PEM file)
+	TLSKey        string // its private key (PEM file)
+	ClientCA      string // CAs of accepted client certificates (PEM file)
+	TokensFile    string // bearer tokens (rpc.ParseTokens)
+	SigningKey    string // Ed25519 private key (PEM); default DataDir/signing.key, created if absent
+	MetricsListen string // Prometheus listener; empty: none
+	LogLevel      string // debug, info, warn, error
+	Shard         string // prefix of new request ids
+	// ShutdownGrace bounds how long a shutdown waits for calls in flight
+	// (downloads) before it cuts them off.
+	ShutdownGrace time.Duration
+
+	// The fields below are for programs that run dsard in-process.
+
+	// Accounts are added to those of AccountsFile.
+	Accounts []Account
+	// Getenv reads the environment for client_secret_env; nil: none.
+	Getenv func(string) string
+	// Logs receives the JSON logs; nil: io.Discard.
+	Logs io.Writer
+}
+
+// flagSet declares dsard's flags on c, with defaults from the DSAR_*
+// variables that getenv returns.
+func (c *Config) flagSet(getenv func(string) string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("dsard", flag.ContinueOnError)
+	fs.SetOutput(out)
+	str := func(p *string, name, def, usage string) {
+		env := envName(name)
+		if v := getenv(env); v != "" {
+			def = v
+		}
+		fs.StringVar(p, name, def, usage+" (env "+env+")")
+	}
+	str(&c.Listen, "listen", DefaultListen, "gRPC listen `address`; without TLS it must be a loopback address")
+	str(&c.DataDir, "data-dir", "", "`directory` of the store, the bundles and the default signing key (required)")
+	str(&c.AccountsFile, "accounts", "", "Zoom accounts `file` (JSON); without it dsard starts with no account")
+	str(&c.TLSCert, "tls-cert", "", "TLS certificate `file` (PEM)")
+	str(&c.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
+	str(&c.ClientCA, "client-ca", "", "`file` of CA certificates (PEM) that sign accepted client certificates")
+	str(&c.TokensFile, "tokens", "", "bearer tokens `file`: lines of <role> <name> <sha256-hex-of-token>")
+	str(&c.SigningKey, "signing-key", "", "Ed25519 signing key `file` (PEM PKCS #8); default <data-dir>/signing.key, created if absent")
+	str(&c.MetricsListen, "metrics-listen", "", "Prometheus metrics listen `address`; empty: no metrics")
+	str(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	str(&c.Shard, "shard", "", "shard `name` prefixed to new request ids (a-z, 0-9)")
+	grace := 30 * time.Second
+	if v := getenv(envName("shutdown-grace")); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			grace = d
+		}
+	}
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", grace, "how long a shutdown waits for calls in flight (env DSAR_SHUTDOWN_GRACE)")
+	return fs
+}
+
+// envName is the environment fallback of a flag: -data-dir is DSAR_DATA_DIR.
+func envName(flag string) string {
+	return "DSAR_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// ParseFlags returns the configuration of args (without the program name),
+// falling back to DSAR_* variables, and validates it.
+func ParseFlags(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+	var c Config
+	fs := c.flagSet(getenv, usage)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q; dsard takes only flags", fs.Arg(0))
+	}
+	c.Getenv = getenv
+	return c, c.Validate()
+}
+
+// Validate checks the configuration before anything is opened.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("no data directory: set -data-dir or DSAR_DATA_DIR")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("-tls-cert and -tls-key go together: set both or neither")
+	}
+	if c.ClientCA != "" && c.TLSCert == "" {
+		return errors.New("-client-ca needs TLS: set -tls-cert and -tls-key too")
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	if c.ShutdownGrace < 0 {
+		return errors.New("-shutdown-grace must not be negative")
+	}
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return fmt.Errorf("-listen %q: want host:port: %w", c.Listen, err)
+	}
+	if c.TLSCert == "" && !loopback(host) {
+		return fmt.Errorf("refusing to listen on %s without TLS: bearer tokens would cross the network in clear; set -tls-cert and -tls-key, or listen on 127.0.0.1", c.Listen)
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			return fmt.Errorf("-metrics-listen %q: want host:port: %w", c.MetricsListen, err)
+		}
+	}
+	return nil
+}
+
+// loopback reports whether host names only this machine. An empty host
+// (all interfaces) and other names are not loopback.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if s == "" {
+		return slog.LevelInfo, nil
+	}
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("-log-level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}

@@ -1,0 +1,359 @@
+package daemon
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+	"github.com/zoomdsar/zoom-dsar/dsar/rpc"
+	"github.com/zoomdsar/zoom-dsar/store"
+	"github.com/zoomdsar/zoom-dsar/zoomclient"
+)
+
+// Run is dsard: it parses args (without the program name), starts the
+// server and serves until ctx ends, then shuts down gracefully. Logs go to
+// stderr as JSON.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := ParseFlags(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	cfg.Logs = stderr
+	d, err := Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return d.Wait()
+}
+
+// Daemon is a running dsard.
+type Daemon struct {
+	log     *slog.Logger
+	addr    net.Addr
+	metrics net.Addr
+	pub     ed25519.PublicKey
+	done    chan struct{}
+	err     error
+}
+
+// Addr returns the address the gRPC server listens on.
+func (d *Daemon) Addr() net.Addr { return d.addr }
+
+// MetricsAddr returns the address of the metrics listener, or nil.
+func (d *Daemon) MetricsAddr() net.Addr { return d.metrics }
+
+// PublicKey returns the key that verifies bundle signatures.
+func (d *Daemon) PublicKey() ed25519.PublicKey { return d.pub }
+
+// Wait blocks until the daemon has shut down, after its context ended.
+func (d *Daemon) Wait() error {
+	<-d.done
+	return d.err
+}
+
+// Start opens the store, starts the processor and serves gRPC (and
+// metrics) until ctx ends; then it shuts down (see Wait). It returns once
+// the server is SERVING: the store is open and interrupted requests are
+// scheduled.
+func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	level, _ := parseLevel(cfg.LogLevel)
+	logs := cfg.Logs
+	if logs == nil {
+		logs = io.Discard
+	}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}))
+
+	// undo releases what Start has opened if it fails half-way.
+	var undo []func()
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
+
+	accts, err := accounts(cfg)
+	if err != nil {
+		return nil, err
+	}
+	auth, tlsConf, err := security(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	key, err := signingKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(filepath.Join(cfg.DataDir, "dsar.db"), store.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	undo = append(undo, func() { db.Close() })
+
+	m := newMetrics(db)
+	zooms := make(map[string]dsar.Zoom, len(accts))
+	// One transport for every account, closed on shutdown, so that no
+	// idle connection outlives the daemon.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	undo = append(undo, tr.CloseIdleConnections)
+	for _, a := range accts {
+		c, err := zoomclient.New(zoomclient.Config{
+			AccountID: a.AccountID, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
+			Plan: a.Plan, APIURL: a.APIURL, TokenURL: a.TokenURL, Limits: a.Limits,
+			HTTPClient: &http.Client{Transport: tr},
+			Logger:     log.With("account", a.Name),
+			Observe:    m.observe(a.Name),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("account %q: %w", a.Name, err)
+		}
+		zooms[a.Name] = zoomclient.NewSource(c)
+	}
+	if len(zooms) == 0 {
+		log.Warn("no Zoom accounts configured: the API can be explored, but CreateAccessRequest answers NOT_FOUND until -accounts names some")
+	} else {
+		names := make([]string, 0, len(accts))
+		for _, a := range accts {
+			names = append(names, a.Name)
+		}
+		log.Info("zoom accounts", "accounts", names)
+	}
+
+	st := timedStore{Store: db, m: m, clock: dsar.SystemClock{}}
+	proc, err := dsar.NewProcessor(dsar.Config{
+		Store:     st,
+		Accounts:  zooms,
+		Assembler: &dsar.FileAssembler{Store: db, Dir: filepath.Join(cfg.DataDir, "bundles"), Key: key},
+		Logger:    log,
+		Shard:     cfg.Shard,
+	})
+	if err != nil {
+		return nil, err
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	svc, err := rpc.NewService(rpc.ServiceConfig{
+		Processor:  proc,
+		SigningKey: pub,
+		Logger:     log,
+		Windows: func(account, section, part string, start time.Time) []dsar.Span {
+			if z := zooms[account]; z != nil {
+				return z.Windows(section, part, start)
+			}
+			return nil
+		},
+		Served: func(n int) { m.bundleBytes.Add(float64(n)) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	health := rpc.NewHealth()
+	srv, err := rpc.NewServer(rpc.ServerConfig{Service: svc, Auth: auth, Health: health, Logger: log, TLS: tlsConf})
+	if err != nil {
+		return nil, err
+	}
+	lis, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	undo = append(undo, func() { lis.Close() })
+
+	var mlis net.Listener
+	if cfg.MetricsListen != "" {
+		if mlis, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			return nil, fmt.Errorf("metrics listen: %w", err)
+		}
+		undo = append(undo, func() { mlis.Close() })
+	}
+
+	d = &Daemon{log: log, addr: lis.Addr(), pub: pub, done: make(chan struct{})}
+	var wg sync.WaitGroup
+	ctx, stop := context.WithCancel(ctx)
+	var serveErr error
+	var once sync.Once
+	fail := func(err error) {
+		once.Do(func() { serveErr = err })
+		stop()
+	}
+	wg.Go(func() {
+		if err := srv.Serve(lis); err != nil {
+			fail(fmt.Errorf("serve gRPC: %w", err))
+		}
+	})
+	var hs *http.Server
+	if mlis != nil {
+		d.metrics = mlis.Addr()
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+		hs = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		wg.Go(func() {
+			if err := hs.Serve(mlis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				fail(fmt.Errorf("serve metrics: %w", err))
+			}
+		})
+	}
+
+	// The processor outlives the signal: on shutdown Close lets pages being
+	// committed finish.
+	if err := proc.Start(context.WithoutCancel(ctx)); err != nil {
+		stop()
+		srv.Stop()
+		if hs != nil {
+			hs.Close()
+		}
+		wg.Wait()
+		proc.Close()
+		stop()
+		return nil, fmt.Errorf("resume requests: %w", err)
+	}
+	health.SetServing()
+	attrs := []any{"addr", d.addr.String(), "tls", tlsConf != nil, "fingerprint", bundle.Fingerprint(pub)}
+	if d.metrics != nil {
+		attrs = append(attrs, "metrics", d.metrics.String())
+	}
+	log.Info("serving", attrs...)
+
+	go func() {
+		defer close(d.done)
+		<-ctx.Done()
+		log.Info("shutting down")
+		health.Shutdown()
+		svc.Close()
+		graceful(srv, cfg.ShutdownGrace, log)
+		if hs != nil {
+			_ = hs.Close()
+		}
+		wg.Wait()
+		perr := proc.Close()
+		derr := db.Close()
+		tr.CloseIdleConnections()
+		d.err = errors.Join(serveErr, perr, derr)
+		log.Info("stopped")
+	}()
+	return d, nil
+}
+
+// graceful stops accepting calls and waits up to grace for those in
+// flight, then cuts them off.
+func graceful(srv *grpc.Server, grace time.Duration, log *slog.Logger) {
+	done := make(chan struct{})
+	go func() {
+		srv.GracefulStop()
+		close(done)
+	}()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		log.Warn("calls still in flight after the shutdown grace; cutting them off", "grace", grace.String())
+		srv.Stop()
+		<-done
+	}
+}
+
+// accounts returns the configured accounts with their secrets.
+func accounts(cfg Config) ([]Account, error) {
+	var accts []Account
+	if cfg.AccountsFile != "" {
+		a, err := LoadAccounts(cfg.AccountsFile)
+		if err != nil {
+			return nil, err
+		}
+		accts = a
+	}
+	accts = append(accts, cfg.Accounts...)
+	seen := map[string]bool{}
+	for i := range accts {
+		if err := accts[i].validate(cfg.Getenv); err != nil {
+			return nil, err
+		}
+		if seen[accts[i].Name] {
+			return nil, fmt.Errorf("account %q is configured twice", accts[i].Name)
+		}
+		seen[accts[i].Name] = true
+	}
+	return accts, nil
+}
+
+// security returns the authentication of callers and the server's TLS
+// configuration (nil for plaintext).
+func security(cfg Config, log *slog.Logger) (*rpc.Auth, *tls.Config, error) {
+	auth := &rpc.Auth{}
+	if cfg.TokensFile != "" {
+		t, err := rpc.LoadTokens(cfg.TokensFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		auth.Tokens = t
+	}
+	var tc *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, nil, fmt.Errorf("TLS certificate: %w", err)
+		}
+		tc = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if cfg.ClientCA != "" {
+		pem, err := os.ReadFile(cfg.ClientCA)
+		if err != nil {
+			return nil, nil, fmt.Errorf("client CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, nil, fmt.Errorf("client CA %s holds no PEM certificate", cfg.ClientCA)
+		}
+		tc.ClientCAs = pool
+		tc.ClientAuth = tls.VerifyClientCertIfGiven
+		auth.ClientCerts = true
+	}
+	if (auth.Tokens == nil || auth.Tokens.Len() == 0) && !auth.ClientCerts {
+		log.Warn("no -tokens and no -client-ca: every call except health and reflection is refused")
+	}
+	return auth, tc, nil
+}
+
+// signingKey loads the configured key, or loads or creates the default one
+// in the data directory.
+func signingKey(cfg Config, log *slog.Logger) (ed25519.PrivateKey, error) {
+	if cfg.SigningKey != "" {
+		k, err := bundle.LoadKey(cfg.SigningKey)
+		if err != nil {
+			return nil, fmt.Errorf("signing key: %w", err)
+		}
+		return k, nil
+	}
+	name := filepath.Join(cfg.DataDir, "signing.key")
+	k, created, err := bundle.LoadOrCreateKey(name)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	if created {
+		log.Info("created a signing key", "path", name, "public_key", name+".pub",
+			"fingerprint", bundle.Fingerprint(k.Public().(ed25519.PublicKey)))
+	}
+	return k, nil
+}

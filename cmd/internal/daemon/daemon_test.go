@@ -1,0 +1,286 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
+	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+const operatorToken = "operator-token-for-tests"
+
+// started is a daemon running in-process against the emulator.
+type started struct {
+	d      *Daemon
+	stop   context.CancelFunc
+	logs   *syncBuffer
+	conn   *grpc.ClientConn
+	client dsarv1.AccessRequestServiceClient
+	zoom   *zoomtest.Server
+}
+
+func start(t *testing.T, withAccount bool) *started {
+	t.Helper()
+	dir := t.TempDir()
+	sum := sha256.Sum256([]byte(operatorToken))
+	tokens := filepath.Join(dir, "tokens")
+	if err := os.WriteFile(tokens, []byte("operator ops "+hex.EncodeToString(sum[:])+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := &started{logs: &syncBuffer{}}
+	cfg := Config{Listen: "127.0.0.1:0", MetricsListen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"),
+		TokensFile: tokens, LogLevel: "debug", ShutdownGrace: 10 * time.Second, Logs: s.logs}
+	if withAccount {
+		s.zoom = zoomtest.NewServer(t, zoomtest.WithLimits(zoomtest.Limits{Off: true}))
+		a := s.zoom.Account()
+		accts := filepath.Join(dir, "accounts.json")
+		body := `[{"name": "main", "plan": "` + string(a.Plan) + `", "account_id": "` + a.ID + `", "client_id": "` + a.ClientID +
+			`", "client_secret_env": "ZOOM_SECRET", "api_url": "` + s.zoom.APIURL + `", "token_url": "` + s.zoom.TokenURL + `"}]`
+		if err := os.WriteFile(accts, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg.AccountsFile = accts
+		cfg.Getenv = envMap(map[string]string{"ZOOM_SECRET": a.ClientSecret})
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	d, err := Start(ctx, cfg)
+	if err != nil {
+		stop()
+		t.Fatalf("Start: %v", err)
+	}
+	s.d, s.stop = d, stop
+	conn, err := grpc.NewClient(d.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.conn = conn
+	s.client = dsarv1.NewAccessRequestServiceClient(conn)
+	t.Cleanup(func() {
+		conn.Close()
+		stop()
+		if err := d.Wait(); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return s
+}
+
+func operator(ctx context.Context) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+operatorToken)
+}
+
+func (s *started) metrics(t *testing.T) string {
+	t.Helper()
+	resp, err := http.Get("http://" + s.d.MetricsAddr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	return string(b)
+}
+
+// TestWholeRequest runs a request through the in-process daemon and checks
+// health, metrics and that the logs hold no personal data or secret.
+func TestWholeRequest(t *testing.T) {
+	s := start(t, true)
+	ctx := operator(t.Context())
+
+	hc := healthpb.NewHealthClient(s.conn)
+	h, err := hc.Check(t.Context(), &healthpb.HealthCheckRequest{})
+	if err != nil || h.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health after Start: %v, %v; want SERVING", h, err)
+	}
+
+	resp, err := s.client.CreateAccessRequest(ctx, &dsarv1.CreateAccessRequestRequest{
+		Email: zoomtest.JaneEmail, Account: "main", IdempotencyKey: "k", Regulation: dsarv1.Regulation_REGULATION_GDPR})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := resp.GetAccessRequest().GetId()
+	st, err := s.client.WatchAccessRequest(ctx, &dsarv1.WatchAccessRequestRequest{Id: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last *dsarv1.AccessRequest
+	for {
+		m, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = m.GetAccessRequest()
+	}
+	if last.GetState() != dsarv1.RequestState_REQUEST_STATE_COMPLETED {
+		t.Fatalf("request ended %v: %s", last.GetState(), last.GetReason())
+	}
+	dl, err := s.client.DownloadBundle(ctx, &dsarv1.DownloadBundleRequest{Id: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for {
+		m, err := dl.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += int64(len(m.GetChunk()))
+	}
+	if n != last.GetBundle().GetSizeBytes() {
+		t.Errorf("downloaded %d bytes of %d", n, last.GetBundle().GetSizeBytes())
+	}
+
+	m := s.metrics(t)
+	for _, want := range []string{
+		`dsar_requests{state="COMPLETED"} 1`,
+		`dsar_zoom_calls_total{account="main",category="Medium",status="200"}`,
+		`dsar_zoom_throttle_wait_seconds_count{account="main",category="Light"}`,
+		`dsar_section_duration_seconds_count{section="meetings",state="COMPLETE"} 1`,
+		`dsar_bundle_bytes_served_total ` + strconv.FormatFloat(float64(n), 'g', -1, 64),
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(m, "example.com") {
+		t.Errorf("metrics name an email")
+	}
+
+	// Shutdown: health turns NOT_SERVING, the daemon stops.
+	watch, err := hc.Watch(t.Context(), &healthpb.HealthCheckRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, err := watch.Recv(); err != nil || h.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health watch: %v, %v", h, err)
+	}
+	s.stop()
+	for {
+		h, err := watch.Recv()
+		if err != nil {
+			t.Fatalf("health watch ended (%v) before NOT_SERVING", err)
+		}
+		if h.GetStatus() == healthpb.HealthCheckResponse_NOT_SERVING {
+			break
+		}
+	}
+	s.conn.Close() // ends the watch, so the graceful stop need not wait
+	if err := s.d.Wait(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+
+	logs := s.logs.String()
+	u := s.zoom.Dataset().User(zoomtest.JaneEmail)
+	secrets := map[string]string{
+		"email": zoomtest.JaneEmail, "local part": "jane.doe", "first name": u.FirstName, "last name": u.LastName,
+		"display name": u.DisplayName, "client secret": s.zoom.Account().ClientSecret, "token": operatorToken,
+	}
+	for what, v := range secrets {
+		if v != "" && strings.Contains(logs, v) {
+			t.Errorf("the logs contain the subject's %s", what)
+		}
+	}
+	for _, want := range []string{`"msg":"serving"`, `"request":"` + id + `"`, `"msg":"request completed"`, `"msg":"stopped"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %s", want)
+		}
+	}
+}
+
+func TestNoAccountsStarts(t *testing.T) {
+	s := start(t, false)
+	if !strings.Contains(s.logs.String(), "no Zoom accounts configured") {
+		t.Errorf("the daemon did not say that it has no accounts")
+	}
+	_, err := s.client.CreateAccessRequest(operator(t.Context()), &dsarv1.CreateAccessRequestRequest{
+		Email: "someone@example.com", Account: "main", IdempotencyKey: "k", Regulation: dsarv1.Regulation_REGULATION_GDPR})
+	if status.Code(err) != codes.NotFound {
+		t.Errorf("create without accounts: %v, want NotFound", err)
+	}
+	if _, err := s.client.GetSigningKey(t.Context(), &dsarv1.GetSigningKeyRequest{}); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("call without a token: %v, want Unauthenticated", err)
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	dir := t.TempDir()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"tokens file missing", Config{Listen: "127.0.0.1:0", DataDir: dir, TokensFile: filepath.Join(dir, "nope")}, "tokens"},
+		{"accounts file missing", Config{Listen: "127.0.0.1:0", DataDir: dir, AccountsFile: filepath.Join(dir, "nope")}, "accounts file"},
+		{"bad TLS files", Config{Listen: "127.0.0.1:0", DataDir: dir, TLSCert: "nope", TLSKey: "nope"}, "TLS certificate"},
+		{"signing key missing", Config{Listen: "127.0.0.1:0", DataDir: dir, SigningKey: filepath.Join(dir, "nope")}, "signing key"},
+		{"port taken", Config{Listen: taken.Addr().String(), DataDir: dir}, "listen"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := Start(t.Context(), tc.cfg)
+			if err == nil {
+				d.Wait()
+				t.Fatal("Start succeeded")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}

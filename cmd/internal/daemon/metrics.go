@@ -1,0 +1,145 @@
+package daemon
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
+	"github.com/zoomdsar/zoom-dsar/zoomclient"
+)
+
+// metrics are dsard's Prometheus metrics, in a registry of their own.
+// Labels name accounts, rate-limit buckets, sections and states: never an
+// email or a request id.
+type metrics struct {
+	reg          *prometheus.Registry
+	zoomCalls    *prometheus.CounterVec
+	rateLimited  *prometheus.CounterVec
+	throttleWait *prometheus.HistogramVec
+	sectionTime  *prometheus.HistogramVec
+	bundleBytes  prometheus.Counter
+}
+
+func newMetrics(store dsar.Store) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		zoomCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dsar_zoom_calls_total",
+			Help: "Zoom API HTTP attempts by account, rate-limit category and HTTP status (\"error\" when there was no answer).",
+		}, []string{"account", "category", "status"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dsar_zoom_rate_limited_total",
+			Help: "Zoom 429 responses by account and X-RateLimit-Type (QPS, Daily-limit).",
+		}, []string{"account", "type"}),
+		throttleWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "dsar_zoom_throttle_wait_seconds",
+			Help:    "Time a Zoom call waited in the client's throttle, by account and category.",
+			Buckets: []float64{0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+		}, []string{"account", "category"}),
+		sectionTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "dsar_section_duration_seconds",
+			Help:    "Time from a section's start to its end, by section and final state.",
+			Buckets: prometheus.ExponentialBuckets(0.1, 3, 12),
+		}, []string{"section", "state"}),
+		bundleBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dsar_bundle_bytes_served_total",
+			Help: "Bytes of bundles sent by DownloadBundle.",
+		}),
+	}
+	m.reg.MustRegister(m.zoomCalls, m.rateLimited, m.throttleWait, m.sectionTime, m.bundleBytes,
+		&requestStates{store: store},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// observe returns the zoomclient hook of one account.
+func (m *metrics) observe(account string) func(zoomclient.Event) {
+	return func(e zoomclient.Event) {
+		cat := e.Bucket.String()
+		status := "error"
+		if e.Status != 0 {
+			status = strconv.Itoa(e.Status)
+		}
+		m.zoomCalls.WithLabelValues(account, cat, status).Inc()
+		if e.Status == 429 {
+			typ := e.RateLimit
+			if typ == "" {
+				typ = "unknown"
+			}
+			m.rateLimited.WithLabelValues(account, typ).Inc()
+		}
+		m.throttleWait.WithLabelValues(account, cat).Observe(e.Wait.Seconds())
+	}
+}
+
+// requestStates counts requests by state when scraped.
+type requestStates struct{ store dsar.Store }
+
+var requestsDesc = prometheus.NewDesc("dsar_requests", "Access requests by state.", []string{"state"}, nil)
+
+var allStates = []dsar.State{dsar.StateQueued, dsar.StateRunning, dsar.StateWaitingQuota,
+	dsar.StateAssembling, dsar.StateCompleted, dsar.StateFailed, dsar.StateCancelled}
+
+func (c *requestStates) Describe(ch chan<- *prometheus.Desc) { ch <- requestsDesc }
+
+func (c *requestStates) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, st := range allStates {
+		n, err := countRequests(ctx, c.store, st)
+		if err != nil {
+			ch <- prometheus.NewInvalidMetric(requestsDesc, err)
+			return
+		}
+		ch <- prometheus.MustNewConstMetric(requestsDesc, prometheus.GaugeValue, float64(n), string(st))
+	}
+}
+
+func countRequests(ctx context.Context, s dsar.Store, st dsar.State) (int, error) {
+	f := dsar.RequestFilter{States: []dsar.State{st}, Limit: 1000}
+	n := 0
+	for {
+		reqs, next, err := s.ListRequests(ctx, f)
+		if err != nil {
+			return 0, err
+		}
+		n += len(reqs)
+		if next == "" {
+			return n, nil
+		}
+		f.PageToken = next
+	}
+}
+
+// timedStore is the store with the duration of every section that ends
+// observed as it is written.
+type timedStore struct {
+	dsar.Store
+	m     *metrics
+	clock dsar.Clock
+}
+
+func (s timedStore) UpdateSection(ctx context.Context, id, name string, fn func(*dsar.Section) error) (*dsar.Section, error) {
+	var ended bool
+	sec, err := s.Store.UpdateSection(ctx, id, name, func(sec *dsar.Section) error {
+		before := sec.State
+		if err := fn(sec); err != nil {
+			return err
+		}
+		after := sec.State
+		ended = before != after && (after.Done() || after == dsar.SectionFailed)
+		return nil
+	})
+	if err == nil && ended && !sec.StartedAt.IsZero() {
+		end := sec.FinishedAt
+		if end.IsZero() {
+			end = s.clock.Now() // a failed section has no finish time
+		}
+		s.m.sectionTime.WithLabelValues(sec.Name, string(sec.State)).Observe(end.Sub(sec.StartedAt).Seconds())
+	}
+	return sec, err
+}

@@ -1,0 +1,246 @@
+package rpc
+
+import (
+	"strconv"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
+	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
+)
+
+// The tables below are the one place where domain enums meet proto enums.
+
+var requestStates = map[dsar.State]dsarv1.RequestState{
+	dsar.StateQueued:       dsarv1.RequestState_REQUEST_STATE_QUEUED,
+	dsar.StateRunning:      dsarv1.RequestState_REQUEST_STATE_RUNNING,
+	dsar.StateWaitingQuota: dsarv1.RequestState_REQUEST_STATE_WAITING_QUOTA,
+	dsar.StateAssembling:   dsarv1.RequestState_REQUEST_STATE_ASSEMBLING,
+	dsar.StateCompleted:    dsarv1.RequestState_REQUEST_STATE_COMPLETED,
+	dsar.StateFailed:       dsarv1.RequestState_REQUEST_STATE_FAILED,
+	dsar.StateCancelled:    dsarv1.RequestState_REQUEST_STATE_CANCELLED,
+}
+
+var sectionStates = map[dsar.SectionState]dsarv1.SectionState{
+	dsar.SectionPending:       dsarv1.SectionState_SECTION_STATE_PENDING,
+	dsar.SectionRunning:       dsarv1.SectionState_SECTION_STATE_RUNNING,
+	dsar.SectionComplete:      dsarv1.SectionState_SECTION_STATE_COMPLETE,
+	dsar.SectionNotApplicable: dsarv1.SectionState_SECTION_STATE_NOT_APPLICABLE,
+	dsar.SectionWaitingQuota:  dsarv1.SectionState_SECTION_STATE_WAITING_QUOTA,
+	dsar.SectionFailed:        dsarv1.SectionState_SECTION_STATE_FAILED,
+}
+
+var regulations = map[dsar.Regulation]dsarv1.Regulation{
+	dsar.GDPR: dsarv1.Regulation_REGULATION_GDPR,
+	dsar.CCPA: dsarv1.Regulation_REGULATION_CCPA,
+}
+
+// auditActions names audit actions as the RPCs that cause them, as the
+// proto documents; actions of the processor itself keep their own names.
+var auditActions = map[string]string{
+	dsar.ActionCreate:   "CreateAccessRequest",
+	dsar.ActionCancel:   "CancelAccessRequest",
+	dsar.ActionResume:   "ResumeAccessRequest",
+	dsar.ActionRetry:    "RetrySection",
+	dsar.ActionExtend:   "ExtendDeadline",
+	dsar.ActionDownload: "DownloadBundle",
+	dsar.ActionState:    "StateChange",
+}
+
+// stateFromProto returns the domain state of s, or false for UNSPECIFIED
+// and unknown values.
+func stateFromProto(s dsarv1.RequestState) (dsar.State, bool) {
+	for d, p := range requestStates {
+		if p == s {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+// regulationFromProto returns the domain regulation of r, or false.
+func regulationFromProto(r dsarv1.Regulation) (dsar.Regulation, bool) {
+	for d, p := range regulations {
+		if p == r {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+// WindowsFunc returns the date windows of a windowed part of an account's
+// requests started at start (dsar.Zoom.Windows), or nil. The service uses
+// it for windows_total and the completion estimate.
+type WindowsFunc func(account, section, part string, start time.Time) []dsar.Span
+
+// converter turns domain values into messages.
+type converter struct {
+	windows     WindowsFunc // may be nil
+	fingerprint string      // of the signing key, for Bundle.key_fingerprint
+}
+
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+// request converts a request and its sections. ext carries what the domain
+// does not keep about an extension (who made it, the due time before it).
+func (c converter) request(r *dsar.Request, secs []dsar.Section, ext *dsarv1.Extension) *dsarv1.AccessRequest {
+	out := &dsarv1.AccessRequest{
+		Id:             r.ID,
+		Account:        r.Account,
+		Email:          r.Email,
+		Regulation:     regulations[r.Regulation],
+		State:          requestStates[r.State],
+		Reason:         r.Reason,
+		IdempotencyKey: r.IdempotencyKey,
+		CreateTime:     ts(r.CreatedAt),
+		UpdateTime:     ts(r.UpdatedAt),
+		DueTime:        ts(r.DueAt),
+		WaitingUntil:   ts(r.WaitingUntil),
+	}
+	switch {
+	case r.Outcome == dsar.OutcomeNoZoomUser:
+		out.Outcome = dsarv1.Outcome_OUTCOME_NO_ZOOM_USER
+	case r.ZoomUserID != "":
+		out.Outcome = dsarv1.Outcome_OUTCOME_USER_FOUND
+	}
+	if r.Extension != nil {
+		out.Extension = &dsarv1.Extension{Reason: r.Extension.Reason, ExtendTime: ts(r.Extension.At)}
+		if ext != nil {
+			out.Extension.ExtendedBy = ext.GetExtendedBy()
+			out.Extension.PreviousDueTime = ext.GetPreviousDueTime()
+		}
+	}
+	if r.State == dsar.StateCompleted && r.Bundle.SHA256 != "" {
+		out.Bundle = &dsarv1.Bundle{SizeBytes: r.Bundle.Size, Sha256: r.Bundle.SHA256, KeyFingerprint: c.fingerprint}
+	}
+	for i := range secs {
+		out.Sections = append(out.Sections, c.section(r, &secs[i]))
+	}
+	return out
+}
+
+func (c converter) section(r *dsar.Request, s *dsar.Section) *dsarv1.Section {
+	out := &dsarv1.Section{
+		Name:         s.Name,
+		State:        sectionStates[s.State],
+		Reason:       s.Reason,
+		Records:      s.Records,
+		Pages:        s.Pages,
+		Calls:        s.Calls,
+		WaitingUntil: ts(s.WaitingUntil),
+		StartTime:    ts(s.StartedAt),
+		FinishTime:   ts(s.FinishedAt),
+	}
+	if s.ReasonCode != 0 {
+		out.ReasonCode = strconv.Itoa(s.ReasonCode)
+	}
+	var covered dsar.Span
+	for _, p := range s.Parts {
+		covered = covered.Add(p.Covered)
+		done, total := c.partWindows(r, s.Name, &p)
+		out.WindowsDone += int32(done)
+		out.WindowsTotal += int32(total)
+	}
+	if covered.From != "" || covered.To != "" {
+		out.Covered = &dsarv1.TimeWindow{StartTime: ts(day(covered.From, 0)), EndTime: ts(day(covered.To, 1))}
+	}
+	return out
+}
+
+// partWindows returns how many of a part's date windows are done and how
+// many it has; 0, 0 for a part without windows or when they are unknown.
+func (c converter) partWindows(r *dsar.Request, section string, p *dsar.Part) (done, total int) {
+	if c.windows == nil {
+		return 0, 0
+	}
+	total = len(c.windows(r.Account, section, p.Name, r.CreatedAt))
+	switch {
+	case total == 0:
+		return 0, 0
+	case p.Done:
+		return total, total
+	}
+	// Cursor.Window is the index of the window being fetched; the ones
+	// before it are done.
+	return min(max(p.Cursor.Window, 0), total), total
+}
+
+// day parses a "yyyy-mm-dd" date as midnight UTC, plus add days (the end of
+// a half-open window); the zero time when it is empty or malformed.
+func day(s string, add int) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t.AddDate(0, 0, add)
+}
+
+func auditEvent(ev *dsar.AuditEvent) *dsarv1.AuditEvent {
+	action := ev.Action
+	if a, ok := auditActions[action]; ok {
+		action = a
+	}
+	return &dsarv1.AuditEvent{
+		Id:        strconv.FormatUint(ev.Seq, 10),
+		Time:      ts(ev.Time),
+		Caller:    ev.Actor.Name,
+		Role:      ev.Actor.Role,
+		Action:    action,
+		RequestId: ev.Request,
+		Detail:    ev.Detail,
+	}
+}
+
+// progress is how much of a request's work is done, in units of one
+// window of a windowed part or one call of a part without windows.
+func (c converter) progress(r *dsar.Request, secs []dsar.Section) (done, total int, started time.Time) {
+	for i := range secs {
+		s := &secs[i]
+		if !s.StartedAt.IsZero() && (started.IsZero() || s.StartedAt.Before(started)) {
+			started = s.StartedAt
+		}
+		for j := range s.Parts {
+			p := &s.Parts[j]
+			d, t := c.partWindows(r, s.Name, p)
+			if t == 0 {
+				t, d = 1, 0
+				if p.Done {
+					d = 1
+				}
+			}
+			if s.State.Done() {
+				d = t // NOT_APPLICABLE parts never run
+			}
+			done += d
+			total += t
+		}
+	}
+	return done, total, started
+}
+
+// estimate returns when a RUNNING request is expected to finish: the time
+// spent so far scaled by the work left, where work is counted in windows
+// (and single calls). It is the zero time when unknown: before any unit of
+// work is done, while waiting for quota, or when the request is not
+// running.
+func (c converter) estimate(r *dsar.Request, secs []dsar.Section, now time.Time) time.Time {
+	if r.State != dsar.StateRunning {
+		return time.Time{}
+	}
+	done, total, started := c.progress(r, secs)
+	if started.IsZero() || done == 0 || done >= total {
+		return time.Time{}
+	}
+	elapsed := now.Sub(started)
+	if elapsed <= 0 {
+		return time.Time{}
+	}
+	left := time.Duration(float64(elapsed) * float64(total-done) / float64(done))
+	return now.Add(left)
+}

@@ -1,0 +1,144 @@
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
+)
+
+// fakeProcessor keeps requests in memory and never runs them: for tests
+// that need a request to stay where it is, or a failure injected.
+type fakeProcessor struct {
+	mu       sync.Mutex
+	reqs     map[string]*dsar.Request
+	keys     map[string]string
+	watchers map[string][]chan struct{}
+	last     dsar.Actor
+	panicOn  string // Request panics for this id
+	n        int
+}
+
+func newFakeProcessor() *fakeProcessor {
+	return &fakeProcessor{reqs: map[string]*dsar.Request{}, keys: map[string]string{}, watchers: map[string][]chan struct{}{}}
+}
+
+var _ Processor = (*fakeProcessor)(nil)
+
+func (f *fakeProcessor) actor() dsar.Actor {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last
+}
+
+func (f *fakeProcessor) get(op, id string) (*dsar.Request, error) {
+	r, ok := f.reqs[id]
+	if !ok {
+		return nil, dsar.Errorf(dsar.ENOTFOUND, op, "request not found")
+	}
+	c := *r
+	return &c, nil
+}
+
+func (f *fakeProcessor) Create(ctx context.Context, in dsar.CreateInput) (*dsar.Request, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.last = dsar.ActorFrom(ctx)
+	if in.Account != "main" {
+		return nil, dsar.Errorf(dsar.ENOTFOUND, "fake.Create", "account %q is not configured", in.Account)
+	}
+	if id, ok := f.keys[in.IdempotencyKey]; ok {
+		if f.reqs[id].Email != in.Email {
+			return nil, dsar.Errorf(dsar.ECONFLICT, "fake.Create", "idempotency key was already used for a different request")
+		}
+		return f.get("fake.Create", id)
+	}
+	f.n++
+	now := time.Now()
+	r := &dsar.Request{ID: fmt.Sprintf("01fake%d", f.n), Account: in.Account, Email: in.Email, Regulation: in.Regulation,
+		IdempotencyKey: in.IdempotencyKey, State: dsar.StateQueued, CreatedAt: now, UpdatedAt: now, DueAt: now.AddDate(0, 0, 30)}
+	f.reqs[r.ID] = r
+	f.keys[in.IdempotencyKey] = r.ID
+	return f.get("fake.Create", r.ID)
+}
+
+func (f *fakeProcessor) Request(ctx context.Context, id string) (*dsar.Request, []dsar.Section, error) {
+	if id == f.panicOn {
+		panic("fake processor bug")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, err := f.get("fake.Request", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, dsar.NewSections(id), nil
+}
+
+func (f *fakeProcessor) List(context.Context, dsar.RequestFilter) ([]dsar.Request, string, error) {
+	return nil, "", nil
+}
+
+func (f *fakeProcessor) Audit(context.Context, dsar.AuditFilter) ([]dsar.AuditEvent, error) {
+	return nil, nil
+}
+
+func (f *fakeProcessor) Record(ctx context.Context, id, action, detail string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.last = dsar.ActorFrom(ctx)
+	return nil
+}
+
+func (f *fakeProcessor) Cancel(ctx context.Context, id, reason string) (*dsar.Request, error) {
+	f.mu.Lock()
+	f.last = dsar.ActorFrom(ctx)
+	f.mu.Unlock()
+	return f.setState(id, dsar.StateCancelled)
+}
+
+func (f *fakeProcessor) Resume(ctx context.Context, id string) (*dsar.Request, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.get("fake.Resume", id)
+}
+
+func (f *fakeProcessor) RetrySection(ctx context.Context, id, section string, fromStart bool) (*dsar.Request, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.get("fake.RetrySection", id)
+}
+
+func (f *fakeProcessor) Extend(ctx context.Context, id, reason string, days int) (*dsar.Request, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.get("fake.Extend", id)
+}
+
+func (f *fakeProcessor) Watch(id string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.watchers[id] = append(f.watchers[id], ch)
+	return ch, func() {}
+}
+
+// setState moves a request and wakes its watchers.
+func (f *fakeProcessor) setState(id string, s dsar.State) (*dsar.Request, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.reqs[id]
+	if !ok {
+		return nil, dsar.Errorf(dsar.ENOTFOUND, "fake.setState", "request not found")
+	}
+	r.State = s
+	for _, ch := range f.watchers[id] {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	return f.get("fake.setState", id)
+}

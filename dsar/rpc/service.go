@@ -1,0 +1,677 @@
+// Package rpc is zoom-dsar's gRPC service: it validates every call, turns
+// messages into domain values and back, maps domain errors to gRPC codes in
+// one table (codes.go), authenticates callers (auth.go) and reports health
+// (health.go).
+package rpc
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
+)
+
+// Processor is what the service needs of *dsar.Processor.
+type Processor interface {
+	Create(ctx context.Context, in dsar.CreateInput) (*dsar.Request, error)
+	Request(ctx context.Context, id string) (*dsar.Request, []dsar.Section, error)
+	List(ctx context.Context, f dsar.RequestFilter) ([]dsar.Request, string, error)
+	Audit(ctx context.Context, f dsar.AuditFilter) ([]dsar.AuditEvent, error)
+	Record(ctx context.Context, id, action, detail string) error
+	Cancel(ctx context.Context, id, reason string) (*dsar.Request, error)
+	Resume(ctx context.Context, id string) (*dsar.Request, error)
+	RetrySection(ctx context.Context, id, section string, fromStart bool) (*dsar.Request, error)
+	Extend(ctx context.Context, id, reason string, days int) (*dsar.Request, error)
+	Watch(id string) (<-chan struct{}, func())
+}
+
+var _ Processor = (*dsar.Processor)(nil)
+
+// DefaultExtensionDays are the extensions the regulations allow: GDPR
+// Art. 12(3) two further months (taken as 60 days), CCPA 45 further days.
+var DefaultExtensionDays = map[dsar.Regulation]int{dsar.GDPR: 60, dsar.CCPA: 45}
+
+// Limits of the service's input.
+const (
+	DefaultChunkSize = 256 << 10
+	defaultPageSize  = 100
+	maxPageSize      = 1000
+	maxIDLen         = 64
+	maxKeyLen        = 200
+	maxReasonLen     = 1000
+	maxEmailLen      = 254
+	maxTokenLen      = 512
+)
+
+// ServiceConfig configures a Service.
+type ServiceConfig struct {
+	Processor Processor
+	// SigningKey is the public key that signs bundle manifests.
+	SigningKey ed25519.PublicKey
+	// Windows gives windows_total and the completion estimate; nil leaves
+	// them unknown.
+	Windows WindowsFunc
+	Clock   dsar.Clock   // nil: the system clock
+	Logger  *slog.Logger // nil: discard
+	// ChunkSize is the size of a DownloadBundle chunk; default 256 KiB.
+	ChunkSize int
+	// ExtensionDays by regulation; nil: DefaultExtensionDays.
+	ExtensionDays map[dsar.Regulation]int
+	// Served, if set, is called with the size of every chunk of a bundle
+	// sent (for metrics). It must not block.
+	Served func(n int)
+}
+
+// Service implements dsar.v1.AccessRequestService over a Processor.
+type Service struct {
+	dsarv1.UnimplementedAccessRequestServiceServer
+
+	cfg     ServiceConfig
+	log     *slog.Logger
+	conv    converter
+	closing chan struct{}
+	once    sync.Once
+	bufs    sync.Pool
+}
+
+// NewService returns the service.
+func NewService(cfg ServiceConfig) (*Service, error) {
+	if cfg.Processor == nil {
+		return nil, errors.New("rpc.NewService: no processor")
+	}
+	if len(cfg.SigningKey) != ed25519.PublicKeySize {
+		return nil, errors.New("rpc.NewService: the signing public key must be a 32-byte Ed25519 key")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = dsar.SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ChunkSize <= 0 {
+		cfg.ChunkSize = DefaultChunkSize
+	}
+	if cfg.ExtensionDays == nil {
+		cfg.ExtensionDays = DefaultExtensionDays
+	}
+	s := &Service{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		conv:    converter{windows: cfg.Windows, fingerprint: bundle.Fingerprint(cfg.SigningKey)},
+		closing: make(chan struct{}),
+	}
+	size := cfg.ChunkSize
+	s.bufs.New = func() any { b := make([]byte, size); return &b }
+	return s, nil
+}
+
+// Close ends every WatchAccessRequest stream with UNAVAILABLE so that a
+// graceful stop of the server does not wait for watchers; downloads in
+// flight go on.
+func (s *Service) Close() { s.once.Do(func() { close(s.closing) }) }
+
+// Register registers the service on a gRPC server.
+func (s *Service) Register(r grpc.ServiceRegistrar) {
+	dsarv1.RegisterAccessRequestServiceServer(r, s)
+}
+
+// actor puts the authenticated caller into ctx for the audit log.
+func actor(ctx context.Context) context.Context {
+	c, ok := CallerFrom(ctx)
+	if !ok {
+		return dsar.WithActor(ctx, dsar.Actor{Name: "anonymous"})
+	}
+	return dsar.WithActor(ctx, dsar.Actor{Name: c.Name, Role: string(c.Role)})
+}
+
+func (s *Service) status(err error) error { return toStatus(err, s.log) }
+
+func invalid(op, format string, args ...any) error {
+	return dsar.Errorf(dsar.EINVALID, op, format, args...)
+}
+
+// checkID validates a request id: ids are lower-case letters, digits and
+// dashes (dsar.NewID).
+func checkID(op, id string) error {
+	switch {
+	case id == "":
+		return invalid(op, "id is empty; pass the id that CreateAccessRequest returned")
+	case len(id) > maxIDLen:
+		return invalid(op, "id is longer than %d characters; pass the id that CreateAccessRequest returned", maxIDLen)
+	}
+	for _, c := range []byte(id) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return invalid(op, "id may hold only a-z, 0-9 and '-'; pass the id that CreateAccessRequest returned")
+		}
+	}
+	return nil
+}
+
+// checkEmail is a sanity check of an address; Zoom decides whether it
+// exists. The messages never repeat the address.
+func checkEmail(op, email string) error {
+	at := strings.LastIndexByte(email, '@')
+	switch {
+	case email == "":
+		return invalid(op, "email is empty")
+	case len(email) > maxEmailLen:
+		return invalid(op, "email is longer than %d characters", maxEmailLen)
+	case !utf8.ValidString(email):
+		return invalid(op, "email is not valid UTF-8")
+	case strings.ContainsFunc(email, func(r rune) bool { return r <= ' ' || r == 0x7f }):
+		return invalid(op, "email contains spaces or control characters")
+	case at <= 0 || at == len(email)-1:
+		return invalid(op, "email is malformed: want local-part@domain")
+	}
+	domain := email[at+1:]
+	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") ||
+		strings.Contains(domain, "..") || strings.ContainsAny(domain, "@()<>[]\\,;:\"") {
+		return invalid(op, "email is malformed: its domain is not a domain name")
+	}
+	return nil
+}
+
+func checkText(op, field, s string, max int) error {
+	switch {
+	case len(s) > max:
+		return invalid(op, "%s is longer than %d characters", field, max)
+	case !utf8.ValidString(s):
+		return invalid(op, "%s is not valid UTF-8", field)
+	case strings.ContainsRune(s, 0):
+		return invalid(op, "%s contains a zero byte", field)
+	}
+	return nil
+}
+
+// request reads a request, naming the id when there is no such request.
+func (s *Service) request(ctx context.Context, op, id string) (*dsar.Request, []dsar.Section, error) {
+	r, secs, err := s.cfg.Processor.Request(ctx, id)
+	if dsar.ErrorCode(err) == dsar.ENOTFOUND {
+		return nil, nil, &dsar.Error{Code: dsar.ENOTFOUND, Op: op, Err: err,
+			Message: fmt.Sprintf("no access request with id %q; check the id or list the requests", id)}
+	}
+	return r, secs, err
+}
+
+// reply reads a request again after a change and converts it.
+func (s *Service) reply(ctx context.Context, op string, r *dsar.Request) (*dsarv1.AccessRequest, error) {
+	r2, secs, err := s.request(ctx, op, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	return s.conv.request(r2, secs, s.extension(ctx, r2)), nil
+}
+
+// extension finds what the domain does not keep about a request's
+// extension, the caller who made it and the due time before it, from the
+// audit log and the regulation.
+func (s *Service) extension(ctx context.Context, r *dsar.Request) *dsarv1.Extension {
+	if r.Extension == nil {
+		return nil
+	}
+	ext := &dsarv1.Extension{}
+	if days, ok := s.cfg.ExtensionDays[r.Regulation]; ok {
+		ext.PreviousDueTime = ts(r.Extension.NewDue.AddDate(0, 0, -days))
+	}
+	evs, err := s.cfg.Processor.Audit(ctx, dsar.AuditFilter{Request: r.ID, Limit: maxPageSize})
+	if err != nil {
+		s.log.Warn("read audit log for an extension", "request", r.ID, "err", err)
+		return ext
+	}
+	for _, ev := range evs {
+		if ev.Action == dsar.ActionExtend {
+			ext.ExtendedBy = ev.Actor.Name
+		}
+	}
+	return ext
+}
+
+// CreateAccessRequest validates the input and creates (or, for a used
+// idempotency key, returns) a request.
+func (s *Service) CreateAccessRequest(ctx context.Context, req *dsarv1.CreateAccessRequestRequest) (*dsarv1.CreateAccessRequestResponse, error) {
+	const op = "rpc.CreateAccessRequest"
+	ctx = actor(ctx)
+	email := strings.TrimSpace(req.GetEmail())
+	if err := checkEmail(op, email); err != nil {
+		return nil, s.status(err)
+	}
+	if req.GetAccount() == "" {
+		return nil, s.status(invalid(op, "account is empty; name a Zoom account of dsard's accounts config"))
+	}
+	if err := checkText(op, "account", req.GetAccount(), 100); err != nil {
+		return nil, s.status(err)
+	}
+	key := req.GetIdempotencyKey()
+	if strings.TrimSpace(key) == "" {
+		return nil, s.status(invalid(op, "idempotency_key is empty; choose a unique key so that a retry returns the same request"))
+	}
+	if err := checkText(op, "idempotency_key", key, maxKeyLen); err != nil {
+		return nil, s.status(err)
+	}
+	reg, ok := regulationFromProto(req.GetRegulation())
+	if !ok {
+		return nil, s.status(invalid(op, "regulation is required: REGULATION_GDPR or REGULATION_CCPA"))
+	}
+	r, err := s.cfg.Processor.Create(ctx, dsar.CreateInput{
+		Email: email, Account: req.GetAccount(), IdempotencyKey: key, Regulation: reg,
+	})
+	if err != nil {
+		return nil, s.status(err)
+	}
+	ar, err := s.reply(ctx, op, r)
+	if err != nil {
+		return nil, s.status(err)
+	}
+	return &dsarv1.CreateAccessRequestResponse{AccessRequest: ar}, nil
+}
+
+// GetAccessRequest returns one request with its sections.
+func (s *Service) GetAccessRequest(ctx context.Context, req *dsarv1.GetAccessRequestRequest) (*dsarv1.GetAccessRequestResponse, error) {
+	const op = "rpc.GetAccessRequest"
+	ctx = actor(ctx)
+	if err := checkID(op, req.GetId()); err != nil {
+		return nil, s.status(err)
+	}
+	r, secs, err := s.request(ctx, op, req.GetId())
+	if err != nil {
+		return nil, s.status(err)
+	}
+	return &dsarv1.GetAccessRequestResponse{AccessRequest: s.conv.request(r, secs, s.extension(ctx, r))}, nil
+}
+
+// ListAccessRequests lists requests, without their sections.
+func (s *Service) ListAccessRequests(ctx context.Context, req *dsarv1.ListAccessRequestsRequest) (*dsarv1.ListAccessRequestsResponse, error) {
+	const op = "rpc.ListAccessRequests"
+	ctx = actor(ctx)
+	f, err := s.requestFilter(op, req)
+	if err != nil {
+		return nil, s.status(err)
+	}
+	reqs, next, err := s.cfg.Processor.List(ctx, f)
+	if err != nil {
+		return nil, s.status(err)
+	}
+	out := &dsarv1.ListAccessRequestsResponse{NextPageToken: next}
+	for i := range reqs {
+		out.AccessRequests = append(out.AccessRequests, s.conv.request(&reqs[i], nil, nil))
+	}
+	return out, nil
+}
+
+func (s *Service) requestFilter(op string, req *dsarv1.ListAccessRequestsRequest) (dsar.RequestFilter, error) {
+	var f dsar.RequestFilter
+	for _, st := range req.GetStates() {
+		d, ok := stateFromProto(st)
+		if !ok {
+			return f, invalid(op, "states: %v is not a request state", st)
+		}
+		if !slices.Contains(f.States, d) {
+			f.States = append(f.States, d)
+		}
+	}
+	if err := checkText(op, "account", req.GetAccount(), 100); err != nil {
+		return f, err
+	}
+	f.Account = req.GetAccount()
+	if t := req.GetCreatedAfter(); t != nil {
+		if err := t.CheckValid(); err != nil {
+			return f, invalid(op, "created_after is not a valid time")
+		}
+		// The domain's bound is exclusive; the API's is inclusive.
+		f.CreatedAfter = t.AsTime().Add(-time.Nanosecond)
+	}
+	if t := req.GetCreatedBefore(); t != nil {
+		if err := t.CheckValid(); err != nil {
+			return f, invalid(op, "created_before is not a valid time")
+		}
+		f.CreatedBefore = t.AsTime()
+	}
+	if !f.CreatedBefore.IsZero() && !f.CreatedAfter.IsZero() && !f.CreatedAfter.Before(f.CreatedBefore) {
+		return f, invalid(op, "created_after must be before created_before")
+	}
+	if d := req.GetDueWithin(); d != nil {
+		if err := d.CheckValid(); err != nil || d.AsDuration() < 0 {
+			return f, invalid(op, "due_within must be a duration of zero or more")
+		}
+		f.DueBefore = s.cfg.Clock.Now().Add(d.AsDuration())
+	}
+	n, err := pageSize(op, req.GetPageSize())
+	if err != nil {
+		return f, err
+	}
+	f.Limit = n
+	tok := req.GetPageToken()
+	if err := checkText(op, "page_token", tok, maxTokenLen); err != nil {
+		return f, err
+	}
+	f.PageToken = tok
+	return f, nil
+}
+
+func pageSize(op string, n int32) (int, error) {
+	switch {
+	case n < 0:
+		return 0, invalid(op, "page_size must not be negative")
+	case n == 0:
+		return defaultPageSize, nil
+	}
+	return min(int(n), maxPageSize), nil
+}
+
+// WatchAccessRequest sends the request now and after every change, until
+// it is final, the client goes away or the server shuts down.
+func (s *Service) WatchAccessRequest(req *dsarv1.WatchAccessRequestRequest, ss grpc.ServerStreamingServer[dsarv1.WatchAccessRequestResponse]) error {
+	const op = "rpc.WatchAccessRequest"
+	ctx := actor(ss.Context())
+	id := req.GetId()
+	if err := checkID(op, id); err != nil {
+		return s.status(err)
+	}
+	// Subscribe before the first read, so no change falls between them.
+	changed, stop := s.cfg.Processor.Watch(id)
+	defer stop()
+	var last *dsarv1.WatchAccessRequestResponse
+	for {
+		r, secs, err := s.request(ctx, op, id)
+		if err != nil {
+			return s.status(err)
+		}
+		msg := &dsarv1.WatchAccessRequestResponse{
+			AccessRequest:           s.conv.request(r, secs, s.extension(ctx, r)),
+			EstimatedCompletionTime: ts(s.conv.estimate(r, secs, s.cfg.Clock.Now())),
+		}
+		if last == nil || !proto.Equal(last.GetAccessRequest(), msg.GetAccessRequest()) {
+			if err := ss.Send(msg); err != nil {
+				return err
+			}
+			last = msg
+		}
+		if r.State.Final() {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return s.status(ctx.Err())
+		case <-s.closing:
+			return s.status(dsar.Errorf(dsar.EUNAVAILABLE, op, "the server is shutting down; watch again in a moment"))
+		}
+	}
+}
+
+// CancelAccessRequest stops a request for good.
+func (s *Service) CancelAccessRequest(ctx context.Context, req *dsarv1.CancelAccessRequestRequest) (*dsarv1.CancelAccessRequestResponse, error) {
+	const op = "rpc.CancelAccessRequest"
+	ctx = actor(ctx)
+	if err := checkID(op, req.GetId()); err != nil {
+		return nil, s.status(err)
+	}
+	if err := checkText(op, "reason", req.GetReason(), maxReasonLen); err != nil {
+		return nil, s.status(err)
+	}
+	if _, _, err := s.request(ctx, op, req.GetId()); err != nil {
+		return nil, s.status(err)
+	}
+	r, err := s.cfg.Processor.Cancel(ctx, req.GetId(), req.GetReason())
+	if err != nil {
+		return nil, s.status(err)
+	}
+	ar, err := s.reply(ctx, op, r)
+	if err != nil {
+		return nil, s.status(err)
+	}
+	return &dsarv1.CancelAccessRequestResponse{AccessRequest: ar}, nil
+}
+
+// ResumeAccessRequest goes on with a request from its checkpoints.
+func (s *Service) ResumeAccessRequest(ctx context.Context, req *dsarv1.ResumeAccessRequestRequest) (*dsarv1.ResumeAccessRequestResponse, error) {
+	const op = "rpc.ResumeAccessRequest"
+	ctx = actor(ctx)
+	if err := checkID(op, req.GetId()); err != nil {
+		return nil, s.status(err)
+	}
+	if _, _, err := s.request(ctx, op, req.GetId()); err != nil {
+		return nil, s.status(err)
+	}
+	r, err := s.cfg.Processor.Resume(ctx, req.GetId())
+	if err != nil {
+		return nil, s.status(err)
+	}
+	ar, err := s.reply(ctx, op, r)
+	if err != nil {
+		return nil, s.status(err)
+	}
+	return &dsarv1.ResumeAccessRequestResponse{AccessRequest: ar}, nil
+}
+
+// RetrySection fetches one section again.
+func (s *Service) RetrySection(ctx context.Context, req *dsarv1.RetrySectionRequest) (*dsarv1.RetrySectionResponse, error) {
+	const op = "rpc.RetrySection"
+	ctx = actor(ctx)
+	if err := checkID(op, req.GetId()); err != nil {
+		return nil, s.status(err)
+	}
+	if !slices.Contains(dsar.Sections, req.GetSection()) {
+		return nil, s.status(invalid(op, "section must be one of %s", strings.Join(dsar.Sections, ", ")))
+	}
+	if _, _, err := s.request(ctx, op, req.GetId()); err != nil {
+		return nil, s.status(err)
+	}
+	r, err := s.cfg.Processor.RetrySection(ctx, req.GetId(), req.GetSection(), req.GetFromStart())
+	if err != nil {
+		return nil, s.status(err)
+	}
+	ar, err := s.reply(ctx, op, r)
+	if err != nil {
+		return nil, s.status(err)
+	}
+	return &dsarv1.RetrySectionResponse{AccessRequest: ar}, nil
+}
+
+// ExtendDeadline extends a request's due time once, by what its regulation
+// allows.
+func (s *Service) ExtendDeadline(ctx context.Context, req *dsarv1.ExtendDeadlineRequest) (*dsarv1.ExtendDeadlineResponse, error) {
+	const op = "rpc.ExtendDeadline"
+	ctx = actor(ctx)
+	if err := checkID(op, req.GetId()); err != nil {
+		return nil, s.status(err)
+	}
+	if strings.TrimSpace(req.GetReason()) == "" {
+		return nil, s.status(invalid(op, "reason is required: say why the request needs more time"))
+	}
+	if err := checkText(op, "reason", req.GetReason(), maxReasonLen); err != nil {
+		return nil, s.status(err)
+	}
+	r, _, err := s.request(ctx, op, req.GetId())
+	if err != nil {
+		return nil, s.status(err)
+	}
+	days, ok := s.cfg.ExtensionDays[r.Regulation]
+	if !ok {
+		return nil, s.status(dsar.Errorf(dsar.EPRECONDITION, op, "regulation %q allows no extension", string(r.Regulation)))
+	}
+	if r, err = s.cfg.Processor.Extend(ctx, req.GetId(), req.GetReason(), days); err != nil {
+		return nil, s.status(err)
+	}
+	ar, err := s.reply(ctx, op, r)
+	if err != nil {
+		return nil, s.status(err)
+	}
+	return &dsarv1.ExtendDeadlineResponse{AccessRequest: ar}, nil
+}
+
+// DownloadBundle streams a completed request's bundle from an offset and
+// records the download, with the caller, in the audit log first: a bundle
+// that cannot be audited is not served.
+func (s *Service) DownloadBundle(req *dsarv1.DownloadBundleRequest, ss grpc.ServerStreamingServer[dsarv1.DownloadBundleResponse]) error {
+	const op = "rpc.DownloadBundle"
+	ctx := actor(ss.Context())
+	id, off, want := req.GetId(), req.GetOffset(), req.GetExpectedSha256()
+	if err := checkID(op, id); err != nil {
+		return s.status(err)
+	}
+	if off < 0 {
+		return s.status(invalid(op, "offset must not be negative"))
+	}
+	if want != "" && !isSHA256Hex(want) {
+		return s.status(invalid(op, "expected_sha256 must be 64 lower-case hex digits"))
+	}
+	r, _, err := s.request(ctx, op, id)
+	if err != nil {
+		return s.status(err)
+	}
+	b := r.Bundle
+	switch {
+	case r.State != dsar.StateCompleted:
+		return s.status(dsar.Errorf(dsar.EPRECONDITION, op, "the request is %s; its bundle can be downloaded once it is COMPLETED", r.State))
+	case b.Path == "" || b.SHA256 == "":
+		return s.status(dsar.Errorf(dsar.EINTERNAL, op, "completed request %s has no bundle", id))
+	case want != "" && want != b.SHA256:
+		return s.status(dsar.Errorf(dsar.EPRECONDITION, op, "the bundle's SHA-256 is %s, not the expected %s; download it again from offset 0", b.SHA256, want))
+	case off > b.Size:
+		return s.status(dsar.Errorf(dsar.EOUTOFRANGE, op, "offset %d is past the end of the %d-byte bundle", off, b.Size))
+	}
+	f, err := os.Open(b.Path)
+	if err != nil {
+		return s.status(&dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: err})
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || fi.Size() != b.Size {
+		return s.status(&dsar.Error{Code: dsar.EINTERNAL, Op: op,
+			Err: fmt.Errorf("bundle file of %s does not have the recorded size %d (stat: %v)", id, b.Size, err)})
+	}
+	detail := fmt.Sprintf("bytes %d-%d of %d, sha256 %s", off, b.Size, b.Size, b.SHA256)
+	if err := s.cfg.Processor.Record(ctx, id, dsar.ActionDownload, detail); err != nil {
+		return s.status(err)
+	}
+	hdr := &dsarv1.DownloadBundleResponse{Part: &dsarv1.DownloadBundleResponse_Header{
+		Header: &dsarv1.DownloadBundleHeader{SizeBytes: b.Size, Sha256: b.SHA256, Offset: off},
+	}}
+	if err := ss.Send(hdr); err != nil {
+		return err
+	}
+	bp := s.bufs.Get().(*[]byte)
+	defer s.bufs.Put(bp)
+	buf := *bp
+	chunk := &dsarv1.DownloadBundleResponse_Chunk{}
+	msg := &dsarv1.DownloadBundleResponse{Part: chunk}
+	for off < b.Size {
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), b.Size-off)], off)
+		if n == 0 && err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return s.status(&dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: fmt.Errorf("read bundle of %s: %w", id, err)})
+		}
+		// SendMsg serialises the message before it returns, so buf may be
+		// reused for the next chunk.
+		chunk.Chunk = buf[:n]
+		if err := ss.Send(msg); err != nil {
+			return err
+		}
+		if s.cfg.Served != nil {
+			s.cfg.Served(n)
+		}
+		off += int64(n)
+	}
+	return nil
+}
+
+func isSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// ListAuditEvents lists the audit log, oldest first. The page token is the
+// sequence number of the last event returned.
+func (s *Service) ListAuditEvents(ctx context.Context, req *dsarv1.ListAuditEventsRequest) (*dsarv1.ListAuditEventsResponse, error) {
+	const op = "rpc.ListAuditEvents"
+	ctx = actor(ctx)
+	if id := req.GetRequestId(); id != "" {
+		if err := checkID(op, id); err != nil {
+			return nil, s.status(err)
+		}
+	}
+	n, err := pageSize(op, req.GetPageSize())
+	if err != nil {
+		return nil, s.status(err)
+	}
+	var after uint64
+	if tok := req.GetPageToken(); tok != "" {
+		if after, err = strconv.ParseUint(tok, 10, 64); err != nil {
+			return nil, s.status(invalid(op, "page_token is malformed; pass next_page_token of the previous response"))
+		}
+	}
+	var start, end time.Time
+	if t := req.GetStartTime(); t != nil {
+		if t.CheckValid() != nil {
+			return nil, s.status(invalid(op, "start_time is not a valid time"))
+		}
+		start = t.AsTime()
+	}
+	if t := req.GetEndTime(); t != nil {
+		if t.CheckValid() != nil {
+			return nil, s.status(invalid(op, "end_time is not a valid time"))
+		}
+		end = t.AsTime()
+	}
+	out := &dsarv1.ListAuditEventsResponse{}
+	// The store pages by sequence; times are filtered here. Events are
+	// appended in time order, so the first one at or after end_time ends
+	// the listing.
+	for {
+		evs, err := s.cfg.Processor.Audit(ctx, dsar.AuditFilter{Request: req.GetRequestId(), After: after, Limit: n})
+		if err != nil {
+			return nil, s.status(err)
+		}
+		for i := range evs {
+			ev := &evs[i]
+			if !end.IsZero() && !ev.Time.Before(end) {
+				return out, nil
+			}
+			after = ev.Seq
+			if ev.Time.Before(start) {
+				continue
+			}
+			out.AuditEvents = append(out.AuditEvents, auditEvent(ev))
+			if len(out.AuditEvents) == n {
+				out.NextPageToken = strconv.FormatUint(after, 10)
+				return out, nil
+			}
+		}
+		if len(evs) < n {
+			return out, nil
+		}
+	}
+}
+
+// GetSigningKey returns the public key of the bundle signatures.
+func (s *Service) GetSigningKey(context.Context, *dsarv1.GetSigningKeyRequest) (*dsarv1.GetSigningKeyResponse, error) {
+	return &dsarv1.GetSigningKeyResponse{
+		PublicKey:   slices.Clone(s.cfg.SigningKey),
+		Fingerprint: s.conv.fingerprint,
+	}, nil
+}
