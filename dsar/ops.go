@@ -207,7 +207,7 @@ func (p *Processor) RetrySection(ctx context.Context, id, section string, fromSt
 func (p *Processor) Extend(ctx context.Context, id, reason string, days int) (*Request, error) {
 	now := p.clock.Now()
 	r, err := p.cfg.Store.UpdateRequest(ctx, id, func(r *Request) error {
-		return r.Extend(reason, now, days)
+		return r.Extend(ActorFrom(ctx), reason, now, days)
 	})
 	if err != nil {
 		return nil, err

@@ -63,9 +63,11 @@ type Request struct {
 
 // Extension records the one extension of a request's due date.
 type Extension struct {
-	Reason string
-	At     time.Time
-	NewDue time.Time
+	Reason      string
+	By          string // the caller's name
+	At          time.Time
+	PreviousDue time.Time
+	NewDue      time.Time
 }
 
 // Lease says which processor works on a request, and until when. An
@@ -127,7 +129,7 @@ func validEmail(s string) bool {
 }
 
 // Extend moves the due date to days after the current one, once.
-func (r *Request) Extend(reason string, at time.Time, days int) error {
+func (r *Request) Extend(by Actor, reason string, at time.Time, days int) error {
 	const op = "dsar.Request.Extend"
 	switch {
 	case r.Extension != nil:
@@ -138,7 +140,7 @@ func (r *Request) Extend(reason string, at time.Time, days int) error {
 		return Errorf(EINVALID, op, "an extension must add at least one day")
 	}
 	due := r.DueAt.AddDate(0, 0, days)
-	r.Extension = &Extension{Reason: reason, At: at, NewDue: due}
+	r.Extension = &Extension{Reason: reason, By: by.Name, At: at, PreviousDue: r.DueAt, NewDue: due}
 	r.DueAt = due
 	return nil
 }

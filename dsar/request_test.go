@@ -74,21 +74,21 @@ func TestRequestExtend(t *testing.T) {
 		reason string
 		days   int
 	}{{"", 30}, {"  ", 30}, {"complex", 0}, {"complex", -1}} {
-		if err := r.Extend(bad.reason, at, bad.days); dsar.ErrorCode(err) != dsar.EINVALID {
+		if err := r.Extend(dsar.System, bad.reason, at, bad.days); dsar.ErrorCode(err) != dsar.EINVALID {
 			t.Errorf("Extend(%q, %d) = %v, want invalid", bad.reason, bad.days, err)
 		}
 	}
 	if r.Extension != nil || !r.DueAt.Equal(due) {
 		t.Fatal("a refused extension changed the request")
 	}
-	if err := r.Extend("many requests", at, 60); err != nil {
+	if err := r.Extend(dsar.System, "many requests", at, 60); err != nil {
 		t.Fatal(err)
 	}
 	want := due.AddDate(0, 0, 60)
 	if !r.DueAt.Equal(want) || r.Extension == nil || !r.Extension.NewDue.Equal(want) || !r.Extension.At.Equal(at) {
 		t.Errorf("after Extend: due %v extension %+v", r.DueAt, r.Extension)
 	}
-	if err := r.Extend("again", at, 10); dsar.ErrorCode(err) != dsar.EPRECONDITION || !r.DueAt.Equal(want) {
+	if err := r.Extend(dsar.System, "again", at, 10); dsar.ErrorCode(err) != dsar.EPRECONDITION || !r.DueAt.Equal(want) {
 		t.Errorf("second Extend = %v, due %v; want precondition and no change", err, r.DueAt)
 	}
 }

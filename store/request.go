@@ -358,3 +358,20 @@ func putJSON(b *bolt.Bucket, k []byte, v any) error {
 	}
 	return b.Put(k, buf)
 }
+
+// CountByState returns how many requests are in each state, from the state
+// index alone (for metrics: it reads no request).
+func (db *DB) CountByState(ctx context.Context) (map[dsar.State]int, error) {
+	out := map[dsar.State]int{}
+	err := db.view(ctx, "store.CountByState", func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketByState).ForEach(func(k, _ []byte) error {
+			state, _, ok := bytes.Cut(k, []byte{sep})
+			if !ok {
+				return fmt.Errorf("state index key without separator")
+			}
+			out[dsar.State(state)]++
+			return nil
+		})
+	})
+	return out, err
+}

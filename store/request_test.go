@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -232,6 +233,13 @@ func TestListRequests(t *testing.T) {
 		}
 		ids = append(ids, id)
 		clock.Add(time.Hour)
+	}
+	counts, err := db.CountByState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (map[dsar.State]int{dsar.StateRunning: 13, dsar.StateQueued: 12}); !maps.Equal(counts, want) {
+		t.Errorf("CountByState = %v, want %v", counts, want)
 	}
 	tests := []struct {
 		name string

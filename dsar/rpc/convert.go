@@ -87,9 +87,8 @@ func ts(t time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(t)
 }
 
-// request converts a request and its sections. ext carries what the domain
-// does not keep about an extension (who made it, the due time before it).
-func (c converter) request(r *dsar.Request, secs []dsar.Section, ext *dsarv1.Extension) *dsarv1.AccessRequest {
+// request converts a request and its sections.
+func (c converter) request(r *dsar.Request, secs []dsar.Section) *dsarv1.AccessRequest {
 	out := &dsarv1.AccessRequest{
 		Id:             r.ID,
 		Account:        r.Account,
@@ -110,11 +109,8 @@ func (c converter) request(r *dsar.Request, secs []dsar.Section, ext *dsarv1.Ext
 		out.Outcome = dsarv1.Outcome_OUTCOME_USER_FOUND
 	}
 	if r.Extension != nil {
-		out.Extension = &dsarv1.Extension{Reason: r.Extension.Reason, ExtendTime: ts(r.Extension.At)}
-		if ext != nil {
-			out.Extension.ExtendedBy = ext.GetExtendedBy()
-			out.Extension.PreviousDueTime = ext.GetPreviousDueTime()
-		}
+		out.Extension = &dsarv1.Extension{Reason: r.Extension.Reason, ExtendTime: ts(r.Extension.At),
+			ExtendedBy: r.Extension.By, PreviousDueTime: ts(r.Extension.PreviousDue)}
 	}
 	if r.State == dsar.StateCompleted && r.Bundle.SHA256 != "" {
 		out.Bundle = &dsarv1.Bundle{SizeBytes: r.Bundle.Size, Sha256: r.Bundle.SHA256, KeyFingerprint: c.fingerprint}

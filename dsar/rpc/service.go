@@ -215,31 +215,7 @@ func (s *Service) reply(ctx context.Context, op string, r *dsar.Request) (*dsarv
 	if err != nil {
 		return nil, err
 	}
-	return s.conv.request(r2, secs, s.extension(ctx, r2)), nil
-}
-
-// extension finds what the domain does not keep about a request's
-// extension, the caller who made it and the due time before it, from the
-// audit log and the regulation.
-func (s *Service) extension(ctx context.Context, r *dsar.Request) *dsarv1.Extension {
-	if r.Extension == nil {
-		return nil
-	}
-	ext := &dsarv1.Extension{}
-	if days, ok := s.cfg.ExtensionDays[r.Regulation]; ok {
-		ext.PreviousDueTime = ts(r.Extension.NewDue.AddDate(0, 0, -days))
-	}
-	evs, err := s.cfg.Processor.Audit(ctx, dsar.AuditFilter{Request: r.ID, Limit: maxPageSize})
-	if err != nil {
-		s.log.Warn("read audit log for an extension", "request", r.ID, "err", err)
-		return ext
-	}
-	for _, ev := range evs {
-		if ev.Action == dsar.ActionExtend {
-			ext.ExtendedBy = ev.Actor.Name
-		}
-	}
-	return ext
+	return s.conv.request(r2, secs), nil
 }
 
 // CreateAccessRequest validates the input and creates (or, for a used
@@ -292,7 +268,7 @@ func (s *Service) GetAccessRequest(ctx context.Context, req *dsarv1.GetAccessReq
 	if err != nil {
 		return nil, s.status(err)
 	}
-	return &dsarv1.GetAccessRequestResponse{AccessRequest: s.conv.request(r, secs, s.extension(ctx, r))}, nil
+	return &dsarv1.GetAccessRequestResponse{AccessRequest: s.conv.request(r, secs)}, nil
 }
 
 // ListAccessRequests lists requests, without their sections.
@@ -309,7 +285,7 @@ func (s *Service) ListAccessRequests(ctx context.Context, req *dsarv1.ListAccess
 	}
 	out := &dsarv1.ListAccessRequestsResponse{NextPageToken: next}
 	for i := range reqs {
-		out.AccessRequests = append(out.AccessRequests, s.conv.request(&reqs[i], nil, nil))
+		out.AccessRequests = append(out.AccessRequests, s.conv.request(&reqs[i], nil))
 	}
 	return out, nil
 }
@@ -393,7 +369,7 @@ func (s *Service) WatchAccessRequest(req *dsarv1.WatchAccessRequestRequest, ss g
 			return s.status(err)
 		}
 		msg := &dsarv1.WatchAccessRequestResponse{
-			AccessRequest:           s.conv.request(r, secs, s.extension(ctx, r)),
+			AccessRequest:           s.conv.request(r, secs),
 			EstimatedCompletionTime: ts(s.conv.estimate(r, secs, s.cfg.Clock.Now())),
 		}
 		if last == nil || !proto.Equal(last.GetAccessRequest(), msg.GetAccessRequest()) {

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
+	"github.com/zoomdsar/zoom-dsar/store"
 	"github.com/zoomdsar/zoom-dsar/zoomclient"
 )
 
@@ -24,7 +25,7 @@ type metrics struct {
 	bundleBytes  prometheus.Counter
 }
 
-func newMetrics(store dsar.Store) *metrics {
+func newMetrics(store *store.DB) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		zoomCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -77,7 +78,7 @@ func (m *metrics) observe(account string) func(zoomclient.Event) {
 }
 
 // requestStates counts requests by state when scraped.
-type requestStates struct{ store dsar.Store }
+type requestStates struct{ store *store.DB }
 
 var requestsDesc = prometheus.NewDesc("dsar_requests", "Access requests by state.", []string{"state"}, nil)
 
@@ -89,29 +90,13 @@ func (c *requestStates) Describe(ch chan<- *prometheus.Desc) { ch <- requestsDes
 func (c *requestStates) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for _, st := range allStates {
-		n, err := countRequests(ctx, c.store, st)
-		if err != nil {
-			ch <- prometheus.NewInvalidMetric(requestsDesc, err)
-			return
-		}
-		ch <- prometheus.MustNewConstMetric(requestsDesc, prometheus.GaugeValue, float64(n), string(st))
+	counts, err := c.store.CountByState(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(requestsDesc, err)
+		return
 	}
-}
-
-func countRequests(ctx context.Context, s dsar.Store, st dsar.State) (int, error) {
-	f := dsar.RequestFilter{States: []dsar.State{st}, Limit: 1000}
-	n := 0
-	for {
-		reqs, next, err := s.ListRequests(ctx, f)
-		if err != nil {
-			return 0, err
-		}
-		n += len(reqs)
-		if next == "" {
-			return n, nil
-		}
-		f.PageToken = next
+	for _, st := range allStates {
+		ch <- prometheus.MustNewConstMetric(requestsDesc, prometheus.GaugeValue, float64(counts[st]), string(st))
 	}
 }
 
