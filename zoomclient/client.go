@@ -247,6 +247,11 @@ func (c *Client) get(ctx context.Context, r *request) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("zoomclient: %s: waiting for the throttle: %w", r.ep.Name, err)
 		}
+		// A Daily-limit answer to another call may have come while this
+		// one waited in the throttle.
+		if err := th.blocked(r.ep.Name); err != nil {
+			return nil, err
+		}
 		res := c.attempt(ctx, u, tok, r)
 		c.observe(r, attempt, wait, res)
 		switch {

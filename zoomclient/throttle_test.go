@@ -241,3 +241,34 @@ func TestCancel(t *testing.T) {
 		})
 	}
 }
+
+// TestDailyLimitQueued: callers already waiting in the throttle when a
+// Daily-limit answer arrives make no call after it.
+func TestDailyLimitQueued(t *testing.T) {
+	srv := newServer(t, zoomtest.WithLimits(zoomtest.Limits{Daily: map[string]int{zoomtest.Medium: 1}}))
+	// 4 calls a second: the queued callers go out 250 ms apart, long after
+	// the 429 of the second call has come back.
+	c := newClient(t, srv, func(cfg *Config) { cfg.Limits = map[Bucket]float64{{Medium, false}: 5} })
+	ctx := t.Context()
+	errs := make(chan error, 5)
+	for range 5 {
+		go func() { _, err := c.Get(ctx, EndpointUserSettings, jane); errs <- err }()
+	}
+	var ok, quota int
+	for range 5 {
+		err := <-errs
+		if err == nil {
+			ok++
+		} else if _, isQuota := IsQuota(err); isQuota {
+			quota++
+		} else {
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	if ok != 1 || quota != 4 {
+		t.Errorf("%d calls succeeded and %d hit the quota, want 1 and 4", ok, quota)
+	}
+	if n := count(srv, func(e zoomtest.LogEntry) bool { return e.Category == "Medium" }); n != 2 {
+		t.Errorf("%d Medium calls reached Zoom, want 2 (one answered, one Daily-limit 429)", n)
+	}
+}
