@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// mustHold are the goals that do not depend on timing: a run of -short
+// must meet every one of them.
+var mustHold = map[string]bool{
+	"0": true, "0 / 0": true, "0 failed": true, "all": true, "all COMPLETED": true,
+	"COMPLETED": true, "COMPLETED after parking": true, "SHA-256 matches": true,
+}
+
+// TestShort runs every scenario in -short form against the real binaries,
+// so that the harness cannot rot: each scenario must produce its figures,
+// and the figures that must be zero must be zero.
+func TestShort(t *testing.T) {
+	dir := t.TempDir()
+	e := &env{bin: filepath.Join(dir, "bin"), dir: dir, short: true, kills: 3, seed: 1, logw: &bytes.Buffer{}}
+	if err := build(t.Context(), e.bin); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			rows, err := s.run(t.Context(), e)
+			if err != nil {
+				t.Fatalf("%s: %v", s.name, err)
+			}
+			if len(rows) == 0 {
+				t.Fatalf("%s: no figures", s.name)
+			}
+			for _, r := range rows {
+				if !strings.HasPrefix(r.scenario, s.name) {
+					t.Errorf("row %q of scenario %s", r.scenario, s.name)
+				}
+				if r.value == "" {
+					t.Errorf("%s %s: no value", r.scenario, r.figure)
+				}
+				if mustHold[r.goal] && r.verdict != verdictMet {
+					t.Errorf("%s %s = %s, want %s (%s)", r.scenario, r.figure, r.value, r.goal, r.note)
+				}
+			}
+		})
+	}
+}
+
+func TestRetryShare(t *testing.T) {
+	tests := []struct {
+		name        string
+		statuses    []int // one call each, same page, one second apart
+		wantRetries int
+	}{
+		{"all good", []int{200}, 0},
+		{"one retry", []int{503, 200}, 1},
+		{"two retries", []int{503, 500, 200}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			log := callLog(tt.statuses)
+			_, retries, calls := retryShare(log, 120e9)
+			if retries != tt.wantRetries || calls != len(tt.statuses) {
+				t.Errorf("retries, calls = %d, %d; want %d, %d", retries, calls, tt.wantRetries, len(tt.statuses))
+			}
+		})
+	}
+}
+
+func TestRefetches(t *testing.T) {
+	log := callLog([]int{200, 200, 200})
+	log[1].Query = "next_page_token=a"
+	log[2].Query = "" // the first page again
+	tests := []struct {
+		name                 string
+		kills                []int
+		wantTotal, wantExcus int
+	}{
+		{"no kill", nil, 1, 0},
+		{"kill after the last page of the cursor", []int{2}, 1, 0},
+		{"kill after the first page", []int{1}, 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			total, excused := refetches(log, tt.kills)
+			if total != tt.wantTotal || excused != tt.wantExcus {
+				t.Errorf("refetches = %d, %d excused; want %d, %d", total, excused, tt.wantTotal, tt.wantExcus)
+			}
+		})
+	}
+}
+
+func callLog(statuses []int) []zoomtest.LogEntry {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var log []zoomtest.LogEntry
+	for i, s := range statuses {
+		log = append(log, zoomtest.LogEntry{Time: t0.Add(time.Duration(i) * time.Second), Method: "GET", Path: "/v2/users/u/meetings", Status: s, Category: zoomtest.Medium})
+	}
+	return log
+}

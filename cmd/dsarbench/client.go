@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
+)
+
+// bearer presents the bench's token with every call.
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+// RequireTransportSecurity is false: the bench talks to loopback only.
+func (bearer) RequireTransportSecurity() bool { return false }
+
+// client is a gRPC connection to dsard.
+type client struct {
+	cc  *grpc.ClientConn
+	api dsarv1.AccessRequestServiceClient
+}
+
+// dial connects to addr, over TLS when roots is set.
+func dial(addr string, roots *x509.CertPool) (*client, error) {
+	creds := insecure.NewCredentials()
+	if roots != nil {
+		creds = credentials.NewTLS(&tls.Config{RootCAs: roots, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12})
+	}
+	cc, err := grpc.NewClient("passthrough:///"+addr, grpc.WithTransportCredentials(creds),
+		grpc.WithPerRPCCredentials(bearer(benchToken)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(16<<20)))
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	return &client{cc: cc, api: dsarv1.NewAccessRequestServiceClient(cc)}, nil
+}
+
+func (c *client) Close() error { return c.cc.Close() }
+
+// create starts an access request and returns its id.
+func (c *client) create(ctx context.Context, account, email, key string) (string, error) {
+	resp, err := c.api.CreateAccessRequest(ctx, &dsarv1.CreateAccessRequestRequest{Email: email, Account: account, IdempotencyKey: key, Regulation: dsarv1.Regulation_REGULATION_GDPR})
+	if err != nil {
+		return "", fmt.Errorf("create: %w", err)
+	}
+	return resp.GetAccessRequest().GetId(), nil
+}
+
+func final(s dsarv1.RequestState) bool {
+	switch s {
+	case dsarv1.RequestState_REQUEST_STATE_COMPLETED, dsarv1.RequestState_REQUEST_STATE_FAILED, dsarv1.RequestState_REQUEST_STATE_CANCELLED:
+		return true
+	}
+	return false
+}
+
+// wait polls the request every 20ms until it is final or ctx ends. seen,
+// if set, is called with every state read.
+func (c *client) wait(ctx context.Context, id string, seen func(*dsarv1.AccessRequest)) (*dsarv1.AccessRequest, error) {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		resp, err := c.api.GetAccessRequest(ctx, &dsarv1.GetAccessRequestRequest{Id: id})
+		if err != nil {
+			return nil, fmt.Errorf("get %s: %w", id, err)
+		}
+		r := resp.GetAccessRequest()
+		if seen != nil {
+			seen(r)
+		}
+		if final(r.GetState()) {
+			return r, nil
+		}
+		select {
+		case <-ctx.Done():
+			return r, fmt.Errorf("request %s still %s: %w", id, r.GetState(), ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// download streams a bundle from offset into w and returns the header.
+// stopAfter > 0 ends the stream after that many bytes, as a broken
+// connection would.
+func (c *client) download(ctx context.Context, id string, offset int64, expected string, w io.Writer, stopAfter int64) (*dsarv1.DownloadBundleHeader, int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	st, err := c.api.DownloadBundle(ctx, &dsarv1.DownloadBundleRequest{Id: id, Offset: offset, ExpectedSha256: expected})
+	if err != nil {
+		return nil, 0, fmt.Errorf("download: %w", err)
+	}
+	var h *dsarv1.DownloadBundleHeader
+	var n int64
+	for {
+		m, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			return h, n, nil
+		}
+		if err != nil {
+			return h, n, fmt.Errorf("download: %w", err)
+		}
+		if x := m.GetHeader(); x != nil {
+			h = x
+			continue
+		}
+		b := m.GetChunk()
+		if stopAfter > 0 && n+int64(len(b)) >= stopAfter {
+			b = b[:stopAfter-n]
+			_, err := w.Write(b)
+			return h, n + int64(len(b)), err
+		}
+		if _, err := w.Write(b); err != nil {
+			return h, n, err
+		}
+		n += int64(len(b))
+	}
+}
+
+// fetchBundle downloads a whole bundle, checks its SHA-256 against the
+// header and verifies it with the daemon's public key.
+func (c *client) fetchBundle(ctx context.Context, id string) ([]byte, *bundle.Manifest, error) {
+	var buf bytes.Buffer
+	h, _, err := c.download(ctx, id, 0, "", &buf, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	if h == nil || hex.EncodeToString(sum[:]) != h.GetSha256() {
+		return nil, nil, fmt.Errorf("bundle %s: SHA-256 differs from the header's", id)
+	}
+	k, err := c.api.GetSigningKey(ctx, &dsarv1.GetSigningKeyRequest{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("signing key: %w", err)
+	}
+	pub := ed25519.PublicKey(k.GetPublicKey())
+	if len(pub) != ed25519.PublicKeySize {
+		return nil, nil, fmt.Errorf("signing key: %d bytes, want %d", len(pub), ed25519.PublicKeySize)
+	}
+	m, err := bundle.Verify(bytes.NewReader(buf.Bytes()), int64(buf.Len()), pub)
+	if err != nil {
+		return nil, nil, fmt.Errorf("verify bundle %s: %w", id, err)
+	}
+	return buf.Bytes(), m, nil
+}
+
+// certs are a self-signed server certificate for 127.0.0.1.
+type certs struct {
+	certFile, keyFile string
+	pool              *x509.CertPool
+	cert              tls.Certificate
+}
+
+func makeCerts(dir string) (*certs, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "dsarbench"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	c := &certs{certFile: filepath.Join(dir, "cert.pem"), keyFile: filepath.Join(dir, "key.pem"), pool: x509.NewCertPool()}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb})
+	if err := os.WriteFile(c.certFile, certPEM, 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(c.keyFile, keyPEM, 0o600); err != nil {
+		return nil, err
+	}
+	if c.cert, err = tls.X509KeyPair(certPEM, keyPEM); err != nil {
+		return nil, err
+	}
+	parsed, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	c.pool.AddCert(parsed)
+	return c, nil
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
+	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
+)
+
+// faultKinds are injected in equal parts: server errors, connection resets
+// and 200 answers whose bodies are cut short or garbled.
+var faultKinds = []string{"500", "503", "reset", "truncate", "garble"}
+
+// runFaults runs a reference request at Business limits with 5 % and 50 %
+// of the answers broken.
+func runFaults(ctx context.Context, e *env) ([]row, error) {
+	var rows []row
+	for _, rate := range []float64{0.05, 0.5} {
+		r, err := faultsOnce(ctx, e, rate)
+		rows = append(rows, r...)
+		if err != nil {
+			return rows, fmt.Errorf("%s: %w", pct(rate), err)
+		}
+	}
+	return rows, nil
+}
+
+func faultsOnce(ctx context.Context, e *env, rate float64) ([]row, error) {
+	var spec []string
+	for _, k := range faultKinds {
+		spec = append(spec, fmt.Sprintf("%s=%g", k, rate/float64(len(faultKinds))))
+	}
+	z, err := startZoomfake(ctx, e, "-dataset", e.dataset(), "-plan", "business", "-faults", strings.Join(spec, ","))
+	if err != nil {
+		return nil, err
+	}
+	defer z.stop(5 * time.Second)
+	dir, err := e.tempDir("faults")
+	if err != nil {
+		return nil, err
+	}
+	d, err := startDsard(ctx, e, dsardConfig{dataDir: dir + "/data", accounts: []dsardAccount{zoomAccount(z, "primary", "business", z.account)}})
+	if err != nil {
+		return nil, err
+	}
+	defer d.stop(10 * time.Second)
+	c, err := dial(d.addr, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	from, err := z.logLen(ctx)
+	if err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	start := time.Now()
+	id, err := c.create(wctx, "primary", zoomtest.JaneEmail, "faults")
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.wait(wctx, id, nil)
+	if err != nil {
+		return nil, err
+	}
+	// A request that fails keeps its checkpoints: resume it as an operator
+	// would, a bounded number of times.
+	resumes := 0
+	for ; resumes < 40 && r.GetState() == dsarv1.RequestState_REQUEST_STATE_FAILED; resumes++ {
+		if _, err := c.api.ResumeAccessRequest(wctx, &dsarv1.ResumeAccessRequestRequest{Id: id}); err != nil {
+			return nil, fmt.Errorf("resume: %w", err)
+		}
+		if r, err = c.wait(wctx, id, nil); err != nil {
+			return nil, err
+		}
+	}
+	wall := time.Since(start)
+	log, _, err := z.log(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	worst, retries, calls := retryShare(log, 2*time.Minute)
+	injected := 0
+	for _, le := range log {
+		if le.Fault != "" {
+			injected++
+		}
+	}
+	total, _ := refetches(log, nil)
+	s := "faults/" + strings.ReplaceAll(pct(rate), " ", "")
+	outcome := fmt.Sprintf("%s in %s", strings.TrimPrefix(r.GetState().String(), "REQUEST_STATE_"), secs(wall))
+	if resumes > 0 {
+		outcome += fmt.Sprintf(" after %d operator resume(s)", resumes)
+	}
+	rows := []row{
+		{scenario: s, figure: "outcome", value: outcome, goal: "COMPLETED", verdict: judge(r.GetState() == dsarv1.RequestState_REQUEST_STATE_COMPLETED)},
+		{scenario: s, figure: "faults injected / calls", value: fmt.Sprintf("%d / %d", injected, calls)},
+		{scenario: s, figure: "retries / calls, worst 2-minute window", value: fmt.Sprintf("%s (%d retries in all)", pct(worst), retries)},
+		{scenario: s, figure: "pages refetched", value: fmt.Sprint(total), goal: "0", verdict: judge(total == 0)},
+	}
+	if rate <= 0.05 {
+		rows[2].goal, rows[2].verdict = "≤ 10 %", judge(worst <= 0.10)
+	}
+	return rows, nil
+}
