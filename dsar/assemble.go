@@ -32,10 +32,13 @@ var partShapes = map[string]struct{ List, ID string }{
 
 // FileAssembler writes bundles as files in Dir, signed with Key.
 type FileAssembler struct {
-	Store   Store
-	Dir     string
-	Key     ed25519.PrivateKey
-	Version string // "" means the build's version
+	Store Store
+	Dir   string
+	// MediaDir is the processor's Config.MediaDir: where the media files
+	// of a request wait for its bundle.
+	MediaDir string
+	Key      ed25519.PrivateKey
+	Version  string // "" means the build's version
 }
 
 // Assemble writes the bundle of r to Dir/<id>.zip: first to a temporary
@@ -85,7 +88,7 @@ func (a *FileAssembler) Assemble(ctx context.Context, r *Request, sections []Sec
 		return Bundle{}, fmt.Errorf("create bundle file: %w", err)
 	}
 	defer os.Remove(f.Name()) // after the rename, a no-op
-	res, err := bundle.Write(ctx, f, in, pageSource{a.Store}, a.Key)
+	res, err := bundle.Write(ctx, f, in, pageSource{a.Store, mediaSource{a.Store, a.MediaDir}}, a.Key)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -101,8 +104,11 @@ func (a *FileAssembler) Assemble(ctx context.Context, r *Request, sections []Sec
 	return Bundle{Path: path, Size: res.Size, SHA256: res.SHA256, Finished: in.Finished}, nil
 }
 
-// pageSource reads stored pages for the bundle writer.
-type pageSource struct{ store Store }
+// pageSource reads stored pages and media files for the bundle writer.
+type pageSource struct {
+	store Store
+	media mediaSource
+}
 
 func (s pageSource) Pages(ctx context.Context, id, section, part string, fn func(bundle.Page) error) error {
 	return s.store.Pages(ctx, id, section, part, func(p Page) error {
@@ -110,4 +116,6 @@ func (s pageSource) Pages(ctx context.Context, id, section, part string, fn func
 	})
 }
 
-func (s pageSource) Media(context.Context, string, func(bundle.Media) error) error { return nil }
+func (s pageSource) Media(ctx context.Context, id string, fn func(bundle.Media) error) error {
+	return s.media.Media(ctx, id, fn)
+}

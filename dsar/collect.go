@@ -8,10 +8,11 @@ import (
 )
 
 // section fetches the remaining parts of one section, page by page, each
-// page committed together with the cursor that follows it. It returns nil
-// when the section is COMPLETE or NOT_APPLICABLE, errParked with the reset
-// time when a daily quota is spent, errFailed when Zoom keeps failing or
-// refuses, and the context's error on cancellation.
+// page committed together with the cursor that follows it, then the files
+// its records point to (see media). It returns nil when the section is
+// COMPLETE or NOT_APPLICABLE, errParked with the reset time when a daily
+// quota is spent, errFailed when Zoom keeps failing or refuses, and the
+// context's error on cancellation.
 func (p *Processor) section(ctx context.Context, zoom Zoom, r *Request, s Section) (time.Time, error) {
 	select {
 	case p.sem <- struct{}{}:
@@ -53,6 +54,20 @@ func (p *Processor) section(ctx context.Context, zoom Zoom, r *Request, s Sectio
 			return time.Time{}, err
 		}
 		return p.sectionStopped(ctx, r.ID, s.Name, ze)
+	}
+	if p.cfg.MediaDir != "" && HasMedia(s.Name) {
+		if err := p.media(ctx, zoom, r, s); err != nil {
+			var ze *ZoomError
+			if ctx.Err() != nil || !errors.As(err, &ze) {
+				return time.Time{}, err
+			}
+			if ze.Kind == ZoomNotApplicable {
+				// Stopping here must not make the listed records an answer
+				// of "not applicable": the section fails and may be resumed.
+				ze = &ZoomError{Kind: ZoomRejected, Code: ze.Code, Message: ze.Message, Err: ze}
+			}
+			return p.sectionStopped(ctx, r.ID, s.Name, ze)
+		}
 	}
 	_, err := p.cfg.Store.UpdateSection(ctx, r.ID, s.Name, func(s *Section) error {
 		s.State = SectionComplete

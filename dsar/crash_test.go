@@ -80,26 +80,31 @@ func TestCrash(t *testing.T) {
 
 	rng := mrand.New(mrand.NewPCG(crashSeed, uint64(time.Now().UnixNano())))
 	crashDir := filepath.Join(dir, "crashed")
-	killed, done := 0, []string(nil)
+	killed, mediaKills, done := 0, 0, []string(nil)
 	for _, email := range subjects {
 		if killed >= kills {
 			break
 		}
-		seen := map[string]bool{} // pages fetched for this subject so far
-		allowed := 0              // refetches the kills so far excuse
+		seen := map[string]bool{}       // pages fetched for this subject so far
+		allowed := 0                    // refetches the kills so far excuse
+		allowedFiles := 0               // downloads begun again the kills so far excuse
+		downloaded := map[string]bool{} // files whose download began, by id
+		committed := map[string]bool{}  // files recorded done or missing, or whole on disk
 		for run := 0; ; run++ {
 			if run > 200 {
 				t.Fatalf("subject %d did not complete after %d runs", len(done), run)
 			}
 			killAt := ""
 			if killed < kills {
-				switch rng.IntN(4) {
+				switch rng.IntN(5) {
 				case 0:
 					killAt = "fetch:" + strconv.Itoa(1+rng.IntN(3))
 				case 1:
 					killAt = "commit:" + strconv.Itoa(1+rng.IntN(3))
 				case 2:
 					killAt = "assemble"
+				case 3:
+					killAt = "media:" + strconv.Itoa(1+rng.IntN(2))
 				default:
 					killAt = "after:" + strconv.Itoa(rng.IntN(150)) + "ms"
 				}
@@ -120,8 +125,19 @@ func TestCrash(t *testing.T) {
 			if timer != nil {
 				timer.Stop()
 			}
-			refetch := 0
+			refetch, redownload := 0, 0
 			for _, le := range srv.Log()[from:] {
+				if id, ok := downloadID(le); ok {
+					switch {
+					case (le.Status != http.StatusOK && le.Status != http.StatusPartialContent) || le.Fault != "":
+					case committed[id]:
+						t.Errorf("run %d (%s) downloaded file %s again, which was recorded done or whole", run, killAt, id)
+					case downloaded[id]:
+						redownload++ // resumed after the kill
+					}
+					downloaded[id] = true
+					continue
+				}
 				if le.Category == "" || le.Status != http.StatusOK || le.Fault != "" {
 					continue
 				}
@@ -134,8 +150,22 @@ func TestCrash(t *testing.T) {
 			if refetch > allowed {
 				t.Errorf("run %d (%s) fetched %d committed pages again; the kill before excused %d", run, killAt, refetch, allowed)
 			}
-			allowed = 0
+			// A file being downloaded at the kill is resumed: at most one
+			// per section running (each downloads one file at a time).
+			if redownload > allowedFiles {
+				t.Errorf("run %d (%s) downloaded %d unfinished files again; the kill before excused %d", run, killAt, redownload, allowedFiles)
+			}
+			allowed, allowedFiles = 0, 0
 			running := checkStore(t, filepath.Join(crashDir, "dsar.db"))
+			for id := range committedMedia(t, filepath.Join(crashDir, "dsar.db")) {
+				committed[id] = true
+			}
+			// A file renamed to its name when the kill came is whole: it
+			// must be recorded without a download.
+			if b, err := os.ReadFile(filepath.Join(crashDir, "killed-at-media")); err == nil {
+				committed[fileID(string(b))] = true
+				os.Remove(filepath.Join(crashDir, "killed-at-media"))
+			}
 			if err == nil {
 				done = append(done, email)
 				break
@@ -144,9 +174,13 @@ func TestCrash(t *testing.T) {
 				t.Fatalf("child %s: %v", killAt, err)
 			}
 			killed++
+			if strings.HasPrefix(killAt, "media:") {
+				mediaKills++
+			}
 			// Each section running at the kill may have had one page in
 			// flight, and the user lookup one more.
 			allowed = running + 1
+			allowedFiles = running
 		}
 	}
 	if killed < kills {
@@ -170,7 +204,14 @@ func TestCrash(t *testing.T) {
 			t.Errorf("subject %d: bundle data differs after crashes:\n got %s\nwant %s", indexOf(done, email), got, want)
 		}
 	}
-	t.Logf("%d kills over %d subjects", killed, len(done))
+	files := 0
+	for _, entries := range clean {
+		files += strings.Count(entries, "media/")
+	}
+	if files == 0 || mediaKills == 0 {
+		t.Errorf("%d media files in the bundles, %d kills between a download and its commit: media went untested", files, mediaKills)
+	}
+	t.Logf("%d kills over %d subjects, %d between a download and its commit; %d media files", killed, len(done), mediaKills, files)
 }
 
 func indexOf(s []string, v string) int {
@@ -242,7 +283,7 @@ func dataEntries(t *testing.T, dir string, pub ed25519.PublicKey) map[string]str
 		}
 		var b strings.Builder
 		for _, e := range m.Entries {
-			if strings.HasPrefix(e.Path, "data/") {
+			if strings.HasPrefix(e.Path, "data/") || strings.HasPrefix(e.Path, "media/") {
 				fmt.Fprintf(&b, "%s=%s ", e.Path, e.SHA256[:12])
 			}
 		}
@@ -251,9 +292,67 @@ func dataEntries(t *testing.T, dir string, pub ed25519.PublicKey) map[string]str
 	return out
 }
 
+// committedMedia returns the ids of the files recorded done or missing in
+// a store no process holds.
+func committedMedia(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	db, err := store.Open(path, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	reqs, _, err := db.ListRequests(t.Context(), dsar.RequestFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, r := range reqs {
+		files, err := db.Media(t.Context(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			out[fileID(f.Name)] = true
+		}
+	}
+	return out
+}
+
+// fileID is the Zoom id in a media file's name: its base name without the
+// extension.
+func fileID(name string) string {
+	base := name[strings.LastIndexByte(name, '/')+1:]
+	if i := strings.IndexByte(base, '.'); i >= 0 {
+		base = base[:i]
+	}
+	return base
+}
+
+// downloadID returns the file id of a log entry that downloads a file's
+// bytes (a cloud recording behind its signed link, a voicemail, a phone
+// recording).
+func downloadID(le zoomtest.LogEntry) (string, bool) {
+	for _, prefix := range []string{"/rec/file/", "/v2/phone/voice_mails/download/", "/v2/phone/recording/download/"} {
+		if id, ok := strings.CutPrefix(le.Path, prefix); ok {
+			return id, true
+		}
+	}
+	return "", false
+}
+
+// sampledZoom collects the first two media files of each page: the
+// reference dataset's jane alone has 470 MB of them.
+type sampledZoom struct{ dsar.Zoom }
+
+func (z sampledZoom) Files(section, part string, page []byte) ([]dsar.MediaFile, error) {
+	files, err := z.Zoom.Files(section, part, page)
+	return files[:min(len(files), 2)], err
+}
+
 // crashChild runs one request to completion, or dies where CRASH_KILL
 // says: "fetch:N" after the Nth fetched page, "commit:N" after the Nth
-// commit, "assemble" when the bundle is being written.
+// commit, "media:N" after the Nth media file is downloaded and renamed but
+// before it is recorded, "assemble" when the bundle is being written.
 func crashChild() int {
 	fail := func(err error) int {
 		fmt.Fprintln(os.Stderr, "crash child:", err)
@@ -298,12 +397,21 @@ func crashChild() int {
 		hooks.AfterCommit = at
 	case "assemble":
 		hooks.Assembling = die
+	case "media":
+		hooks.AfterDownload = func(_, name string) {
+			if int(count.Add(1)) == limit {
+				os.WriteFile(filepath.Join(dir, "killed-at-media"), []byte(name), 0o600)
+				die()
+			}
+		}
 	}
+	media := filepath.Join(dir, "media")
 	p, err := dsar.NewProcessor(dsar.Config{
 		Store:     db,
-		Accounts:  map[string]dsar.Zoom{"main": zoomclient.NewSource(c)},
-		Assembler: &dsar.FileAssembler{Store: db, Dir: filepath.Join(dir, "bundles"), Key: ed25519.NewKeyFromSeed(seed), Version: "test"},
+		Accounts:  map[string]dsar.Zoom{"main": sampledZoom{zoomclient.NewSource(c)}},
+		Assembler: &dsar.FileAssembler{Store: db, Dir: filepath.Join(dir, "bundles"), MediaDir: media, Key: ed25519.NewKeyFromSeed(seed), Version: "test"},
 		Owner:     "crash",
+		MediaDir:  media,
 		Hooks:     hooks,
 	})
 	if err != nil {

@@ -24,6 +24,11 @@ type Store interface {
 	Pages(ctx context.Context, id, section, part string, fn func(Page) error) error
 	PageIDs(ctx context.Context, id, section, part string, window int) (map[string]struct{}, error)
 	ResetSection(ctx context.Context, id, section string) (*Section, error)
+	// CommitMedia records a file of a section done or missing and adds
+	// its Calls to the section's.
+	CommitMedia(ctx context.Context, id, section string, f MediaFile) error
+	// Media returns the recorded files of a request, sorted by Path.
+	Media(ctx context.Context, id string) ([]MediaFile, error)
 	AppendAudit(ctx context.Context, ev AuditEvent) (AuditEvent, error)
 	Audit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 }
@@ -60,6 +65,8 @@ type Hooks struct {
 	AfterFetch  func(section, part string) // a page is fetched, not yet committed
 	AfterCommit func(section, part string) // a page and its cursor are committed
 	Assembling  func()                     // the bundle is being written
+	// AfterDownload: a media file is whole under its name, not yet recorded.
+	AfterDownload func(section, name string)
 }
 
 // Config configures a Processor.
@@ -80,7 +87,11 @@ type Config struct {
 	Concurrency int
 	// Lease is how long a claim lasts before it must be renewed. Default 5m.
 	Lease time.Duration
-	Hooks Hooks
+	// MediaDir keeps the media files (recordings, voicemails) of requests
+	// until their bundles hold them; FileAssembler.MediaDir must name the
+	// same directory. Empty: media files are not collected.
+	MediaDir string
+	Hooks    Hooks
 }
 
 // Processor runs access requests to completion. Every goroutine it starts
@@ -152,7 +163,8 @@ func NewProcessor(cfg Config) (*Processor, error) {
 var resumable = []State{StateQueued, StateRunning, StateWaitingQuota, StateAssembling}
 
 // Start resumes every request left QUEUED, RUNNING, WAITING_QUOTA or
-// ASSEMBLING and accepts new work until ctx ends or Close is called.
+// ASSEMBLING and accepts new work until ctx ends or Close is called. It
+// first deletes the media files left of requests that are over.
 func (p *Processor) Start(ctx context.Context) error {
 	p.mu.Lock()
 	if p.ctx != nil {
@@ -162,6 +174,9 @@ func (p *Processor) Start(ctx context.Context) error {
 	p.ctx, p.stop = context.WithCancel(ctx)
 	p.mu.Unlock()
 
+	if err := p.sweepMedia(ctx); err != nil {
+		return fmt.Errorf("dsar.Start: %w", err)
+	}
 	f := RequestFilter{States: resumable, Limit: 1000}
 	for {
 		reqs, next, err := p.cfg.Store.ListRequests(ctx, f)
@@ -535,10 +550,12 @@ func (p *Processor) assemble(ctx context.Context, r *Request) error {
 		r.Bundle = b
 		return nil
 	})
-	if err == nil {
-		p.log.Info("request completed", "request", r.ID, "bundle_bytes", b.Size)
+	if err != nil {
+		return err
 	}
-	return err
+	p.log.Info("request completed", "request", r.ID, "bundle_bytes", b.Size)
+	p.dropMedia(r.ID)
+	return nil
 }
 
 // setState moves a request to state with a reason for a person.

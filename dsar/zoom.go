@@ -3,6 +3,7 @@ package dsar
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -21,6 +22,15 @@ type Zoom interface {
 	// Fetch gets one page of a part: the first of window w when pageToken
 	// is empty.
 	Fetch(ctx context.Context, userID, section, part string, w Span, pageToken string) (Fetched, error)
+	// Files lists the files the records of a stored page point to (none
+	// for a part whose records have none), each with the id of its record,
+	// a stable Name (ValidMediaName), its URL and its size if Zoom lists
+	// it. A page it cannot read is an error.
+	Files(section, part string, page []byte) ([]MediaFile, error)
+	// Download writes the file at url to w from byte offset on and returns
+	// the bytes written; size is the file's whole size, 0 if unknown. A
+	// file Zoom no longer has is a *ZoomError of kind ZoomNotFound.
+	Download(ctx context.Context, url string, offset int64, w io.Writer, size int64) (int64, error)
 }
 
 // Fetched is one page as Zoom sent it.
@@ -37,7 +47,7 @@ const (
 	// ZoomUnavailable: Zoom failed and retries are spent; the section fails
 	// keeping its checkpoints and may be resumed later.
 	ZoomUnavailable ZoomErrorKind = iota + 1
-	// ZoomNotFound: the user does not exist.
+	// ZoomNotFound: the user does not exist; for a download, the file.
 	ZoomNotFound
 	// ZoomNotApplicable: the data does not exist for this user or account
 	// (no Phone licence, no webinar add-on, free plan): an answer.

@@ -38,11 +38,12 @@ var (
 	bucketPages    = []byte("pages")    // id \0 section \0 part \0 seq -> page
 	bucketAudit    = []byte("audit")    // seq -> JSON dsar.AuditEvent
 	bucketAuditReq = []byte("audit_by_request")
+	bucketMedia    = []byte("media") // id \0 section \0 name -> JSON mediaRecord; may be absent in older files
 
 	keySchema = []byte("schema")
 
 	allBuckets = [][]byte{bucketMeta, bucketRequests, bucketIdem, bucketByState,
-		bucketSections, bucketPages, bucketAudit, bucketAuditReq}
+		bucketSections, bucketPages, bucketAudit, bucketAuditReq, bucketMedia}
 )
 
 // Options configure Open. The zero value is usable.

@@ -2,7 +2,13 @@ package zoomclient
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
@@ -133,4 +139,162 @@ func sourceError(ep Endpoint, err error) error {
 		ze.Kind = dsar.ZoomUnavailable
 	}
 	return ze
+}
+
+// Files lists the files of a stored page: the recording_files of each
+// meeting of a cloud recordings page, the voicemail of each voice_mails
+// record, the recording of each phone recordings record. Entries without a
+// download_url (still processing) are left out.
+//
+// Names are stable and safe as paths: "<meeting uuid>/<file id>.<ext>" for
+// cloud recordings (a file without an id, such as CC or TIMELINE, is named
+// by its file type, numbered if its meeting has several) and "<id>.mp3"
+// for Phone files, whose listings name no format (Zoom serves MP3). Ids are
+// sanitized: a uuid's "/" and "+" become "_" and "-", "=" is dropped, and
+// anything but letters, digits, "-" and "_" becomes "_".
+func (s *Source) Files(section, part string, page []byte) ([]dsar.MediaFile, error) {
+	switch section {
+	case dsar.SectionCloudRecordings:
+		return recordingFiles(page)
+	case dsar.SectionPhoneVoicemails:
+		return phoneFiles(page, "voice_mails")
+	case dsar.SectionPhoneRecordings:
+		return phoneFiles(page, "recordings")
+	}
+	return nil, nil
+}
+
+func recordingFiles(page []byte) ([]dsar.MediaFile, error) {
+	var p struct {
+		Meetings []struct {
+			UUID  string `json:"uuid"`
+			Files []struct {
+				ID        string `json:"id"`
+				Type      string `json:"file_type"`
+				Extension string `json:"file_extension"`
+				Size      int64  `json:"file_size"`
+				URL       string `json:"download_url"`
+			} `json:"recording_files"`
+		} `json:"meetings"`
+	}
+	if err := json.Unmarshal(page, &p); err != nil {
+		return nil, fmt.Errorf("zoomclient: recordings page: %w", err)
+	}
+	var out []dsar.MediaFile
+	for _, m := range p.Meetings {
+		if m.UUID == "" {
+			return nil, errors.New("zoomclient: recordings page: a meeting without uuid")
+		}
+		dir := safeName(m.UUID)
+		used := map[string]bool{}
+		for _, f := range m.Files {
+			if f.URL == "" {
+				continue
+			}
+			base := safeName(f.ID)
+			if f.ID == "" {
+				base = strings.ToLower(safeName(f.Type))
+			}
+			name := base
+			for i := 2; used[name]; i++ {
+				name = base + "-" + strconv.Itoa(i)
+			}
+			used[name] = true
+			if ext := safeExt(f.Extension); ext != "" {
+				name += "." + ext
+			}
+			out = append(out, dsar.MediaFile{Record: m.UUID, Name: dir + "/" + name, URL: f.URL, Size: max(f.Size, 0)})
+		}
+	}
+	return out, nil
+}
+
+func phoneFiles(page []byte, field string) ([]dsar.MediaFile, error) {
+	var p map[string]json.RawMessage
+	if err := json.Unmarshal(page, &p); err != nil {
+		return nil, fmt.Errorf("zoomclient: %s page: %w", field, err)
+	}
+	var recs []struct {
+		ID  string `json:"id"`
+		URL string `json:"download_url"`
+	}
+	if raw, ok := p[field]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &recs); err != nil {
+			return nil, fmt.Errorf("zoomclient: %s page: %w", field, err)
+		}
+	}
+	var out []dsar.MediaFile
+	for _, r := range recs {
+		if r.URL == "" {
+			continue
+		}
+		if r.ID == "" {
+			return nil, fmt.Errorf("zoomclient: %s page: a record without id", field)
+		}
+		out = append(out, dsar.MediaFile{Record: r.ID, Name: safeName(r.ID) + ".mp3", URL: r.URL})
+	}
+	return out, nil
+}
+
+// safeName maps a Zoom id to a path component: base64's "/" and "+" as in
+// its URL alphabet, padding dropped, anything else unusual as "_". Never
+// empty, never "." or "..".
+func safeName(id string) string {
+	var b strings.Builder
+	for _, c := range []byte(id) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+			b.WriteByte(c)
+		case c == '/':
+			b.WriteByte('_')
+		case c == '+':
+			b.WriteByte('-')
+		case c == '=':
+		default:
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 {
+		return "_"
+	}
+	return b.String()
+}
+
+// safeExt is a file extension in lower case, letters and digits only.
+func safeExt(ext string) string {
+	var b strings.Builder
+	for _, c := range []byte(strings.ToLower(ext)) {
+		if (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') {
+			b.WriteByte(c)
+		}
+	}
+	if b.Len() > 16 {
+		return ""
+	}
+	return b.String()
+}
+
+// Download writes a file to w from offset on (see Client.Download). When
+// the size is unknown and the file is already whole (Zoom answers 416 to a
+// range from its end), nothing is written and the download is done. A file
+// Zoom no longer has (404, or Phone's 400 with code 404) is a ZoomNotFound.
+func (s *Source) Download(ctx context.Context, url string, offset int64, w io.Writer, size int64) (int64, error) {
+	n, err := s.c.Download(ctx, url, offset, w, size)
+	if err == nil {
+		return n, nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		switch {
+		case e.Status == http.StatusRequestedRangeNotSatisfiable && offset > 0 && size <= 0 && n == 0:
+			return 0, nil
+		case e.Kind == NotFound || (e.Kind == Invalid && e.Code == 404) || e.Code == 3301:
+			return n, &dsar.ZoomError{Kind: dsar.ZoomNotFound, Code: e.Code, Message: "the file no longer exists (" + e.Message + ")", Err: err}
+		case e.Kind == NotApplicable:
+			// Phone was switched off after the listing: not an answer
+			// about the data, which exists.
+			return n, &dsar.ZoomError{Kind: dsar.ZoomRejected, Code: e.Code, Message: e.Message, Err: err}
+		}
+	}
+	return n, sourceError(EndpointDownload, err)
 }

@@ -285,9 +285,10 @@ func (g *gen) recording(u *User, m Meeting) Recording {
 			RecordingStart: start, RecordingEnd: end, FileType: ft, FileExtension: ext, FileSize: size, RecordingType: rt})
 	}
 	// Sizes keep the shape of real recordings (video much larger than
-	// audio, text tiny) at about 1/200 of the real bytes.
-	add("MP4", "MP4", "shared_screen_with_speaker_view", 16*1024*mins+g.r.Int64N(4096))
-	add("M4A", "M4A", "audio_only", 2*1024*mins+g.r.Int64N(1024))
+	// audio, text tiny) at about 1/800 of the real bytes (video ≈ 200 MB
+	// an hour, zoom-api.md §7), so that a demo's bundle stays small.
+	add("MP4", "MP4", "shared_screen_with_speaker_view", 4*1024*mins+g.r.Int64N(4096))
+	add("M4A", "M4A", "audio_only", 512*mins+g.r.Int64N(1024))
 	if g.r.IntN(2) == 0 {
 		add("TRANSCRIPT", "VTT", "audio_transcript", 600*mins+g.r.Int64N(512))
 	}
@@ -296,6 +297,10 @@ func (g *gen) recording(u *User, m Meeting) Recording {
 	}
 	return r
 }
+
+// phoneBytesPerSecond sizes voicemails and call recordings: about 1/80 of
+// a 64 kbit/s MP3, like the recordings' scale.
+const phoneBytesPerSecond = 100
 
 func (g *gen) phone(a *AccountData, u *User, calls, voicemails, recordings int) *PhoneUser {
 	p := &PhoneUser{ID: g.id(), ExtensionID: g.id(), ExtensionNumber: 1000 + g.r.Int64N(8999),
@@ -327,7 +332,7 @@ func (g *gen) phone(a *AccountData, u *User, calls, voicemails, recordings int) 
 		c.Direction, c.Result, c.AnswerTime = "inbound", "voicemail", time.Time{}
 		v := Voicemail{ID: g.id(), CallID: c.CallID, CallLogID: c.ID, CallerName: c.PeerName, CallerNum: c.PeerNumber,
 			DateTime: c.StartTime.Add(20 * time.Second), Duration: 5 + g.r.IntN(90), Status: []string{"read", "unread"}[g.r.IntN(2)]}
-		v.FileSize = int64(v.Duration) * 2000
+		v.FileSize = int64(v.Duration) * phoneBytesPerSecond
 		c.EndTime = v.DateTime.Add(time.Duration(v.Duration) * time.Second)
 		c.VoicemailID = v.ID
 		p.Voicemails = append(p.Voicemails, v)
@@ -343,7 +348,7 @@ func (g *gen) phone(a *AccountData, u *User, calls, voicemails, recordings int) 
 		}
 		d := int(c.EndTime.Sub(c.AnswerTime).Seconds())
 		rec := PhoneRecording{ID: g.id(), CallID: c.CallID, CallLogID: c.ID, Direction: c.Direction, PeerName: c.PeerName,
-			PeerNumber: c.PeerNumber, DateTime: c.AnswerTime, Duration: d, FileSize: int64(d)*2000 + 512}
+			PeerNumber: c.PeerNumber, DateTime: c.AnswerTime, Duration: d, FileSize: int64(d)*phoneBytesPerSecond + 512}
 		c.RecordingID = rec.ID
 		p.Recordings = append(p.Recordings, rec)
 		n++

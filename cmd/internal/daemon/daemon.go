@@ -143,10 +143,12 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 	}
 
 	st := timedStore{Store: db, m: m, clock: dsar.SystemClock{}}
+	media := filepath.Join(cfg.DataDir, "media")
 	proc, err := dsar.NewProcessor(dsar.Config{
 		Store:     st,
 		Accounts:  zooms,
-		Assembler: &dsar.FileAssembler{Store: db, Dir: filepath.Join(cfg.DataDir, "bundles"), Key: key},
+		Assembler: &dsar.FileAssembler{Store: db, Dir: filepath.Join(cfg.DataDir, "bundles"), MediaDir: media, Key: key},
+		MediaDir:  media,
 		Logger:    log,
 		Shard:     cfg.Shard,
 	})

@@ -1,0 +1,378 @@
+package dsar
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+)
+
+// mediaSections are the sections whose records point to files: after their
+// list parts are complete, the files are downloaded in a media phase.
+var mediaSections = map[string]bool{
+	SectionCloudRecordings: true,
+	SectionPhoneVoicemails: true,
+	SectionPhoneRecordings: true,
+}
+
+// HasMedia reports whether the records of a section point to files that
+// are collected with it.
+func HasMedia(section string) bool { return mediaSections[section] }
+
+// MediaFile is one file a section's records point to: a cloud recording
+// file, a voicemail, a phone call recording. Zoom.Files fills Record, Name,
+// URL and Size from a stored page; the store keeps, by request, section and
+// Name, whether the file is done (with its size and SHA-256) or missing.
+type MediaFile struct {
+	Section string // set by the store when read back
+	Record  string // id of the record that lists the file; not stored
+	// Name is the file's path within its section, "/"-separated and safe
+	// in a zip and on disk (ValidMediaName): stable across fetches of the
+	// same record.
+	Name string
+	URL  string // where to download it; not stored
+	Size int64  // expected bytes (0: unknown); once done, the bytes stored
+	// SHA256 is the lower-case hex SHA-256 of the bytes, once done.
+	SHA256 string
+	Done   bool
+	// Missing is Zoom's answer when the file no longer exists: it is
+	// skipped, not retried.
+	Missing string
+	// Calls are the downloads made for the file by this process; the
+	// store adds them to the section's calls on commit. Not stored.
+	Calls int64
+}
+
+// Path is the file's entry in the bundle.
+func (f MediaFile) Path() string { return "media/" + f.Section + "/" + f.Name }
+
+// ValidMediaName reports whether name can be a MediaFile's Name: relative,
+// "/"-separated, without empty, "." or ".." components, backslashes or zero
+// bytes, at most 255 bytes a component and 512 in all.
+func ValidMediaName(name string) bool {
+	if name == "" || len(name) > 512 || strings.ContainsAny(name, "\\\x00") {
+		return false
+	}
+	for c := range strings.SplitSeq(name, "/") {
+		if c == "" || c == "." || c == ".." || len(c) > 255 || strings.HasSuffix(c, partialSuffix) {
+			return false
+		}
+	}
+	return true
+}
+
+// partialSuffix marks a file being downloaded; no Name may end with it.
+const partialSuffix = ".part"
+
+// mediaPath joins the media directory with a request id and, if given, a
+// section: where their files are kept until the request completes. The
+// elements come from the store; one that could leave root is a bug.
+func mediaPath(root string, elems ...string) (string, error) {
+	for _, c := range elems {
+		if c == "" || c == "." || c == ".." || strings.ContainsAny(c, "/\\\x00") {
+			return "", Errorf(EINTERNAL, "dsar.mediaPath", "unusable path component %q", c)
+		}
+	}
+	return filepath.Join(append([]string{root}, elems...)...), nil
+}
+
+// media downloads the files listed by a section's stored pages that are
+// neither done nor missing, one at a time. Each is written to a partial
+// file that a later attempt resumes with a Range request, synced, renamed
+// to its name and only then recorded done: a file recorded done is never
+// downloaded again, and one found under its name but not recorded (a crash
+// between the rename and the commit) is recorded without a download.
+func (p *Processor) media(ctx context.Context, zoom Zoom, r *Request, s Section) error {
+	dir, err := mediaPath(p.cfg.MediaDir, r.ID, s.Name)
+	if err != nil {
+		return err
+	}
+	files, err := p.listFiles(ctx, zoom, r.ID, s)
+	if err != nil {
+		return err
+	}
+	stored, err := p.cfg.Store.Media(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	settled := make(map[string]bool, len(stored))
+	for _, f := range stored {
+		if f.Section == s.Name && (f.Done || f.Missing != "") {
+			settled[f.Name] = true
+		}
+	}
+	renew := p.clock.Now().Add(p.cfg.Lease / 2)
+	for _, f := range files {
+		if settled[f.Name] {
+			continue
+		}
+		// Downloads may take longer than a lease: renew it on the way.
+		if now := p.clock.Now(); now.After(renew) {
+			if _, err := p.cfg.Store.Claim(ctx, r.ID, p.cfg.Owner, now.Add(p.cfg.Lease)); err != nil {
+				return err
+			}
+			renew = now.Add(p.cfg.Lease / 2)
+		}
+		if err := p.fetchFile(ctx, zoom, r.ID, s.Name, dir, f); err != nil {
+			return err
+		}
+		p.notify(r.ID)
+	}
+	return nil
+}
+
+// listFiles returns the files of a section's stored pages in page order,
+// leaving out those of records a page drops and repeated names.
+func (p *Processor) listFiles(ctx context.Context, zoom Zoom, id string, s Section) ([]MediaFile, error) {
+	var out []MediaFile
+	seen := map[string]bool{}
+	for _, pt := range s.Parts {
+		err := p.cfg.Store.Pages(ctx, id, s.Name, pt.Name, func(pg Page) error {
+			files, err := zoom.Files(s.Name, pt.Name, pg.Body)
+			if err != nil {
+				return fmt.Errorf("files of %s/%s page %d: %w", s.Name, pt.Name, pg.Seq, err)
+			}
+			for _, f := range files {
+				if slices.Contains(pg.Drop, f.Record) || seen[f.Name] {
+					continue
+				}
+				if !ValidMediaName(f.Name) {
+					return Errorf(EINTERNAL, "dsar.listFiles", "unsafe media file name in %s/%s", s.Name, pt.Name)
+				}
+				seen[f.Name] = true
+				f.Section = s.Name
+				out = append(out, f)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// fetchFile downloads one file into dir and records it. A ZoomError other
+// than "not found" is returned for the section to stop on; the partial
+// file stays for the next attempt.
+func (p *Processor) fetchFile(ctx context.Context, zoom Zoom, id, section, dir string, f MediaFile) error {
+	final := filepath.Join(dir, filepath.FromSlash(f.Name))
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
+		return fmt.Errorf("media directory: %w", err)
+	}
+	if st, err := os.Lstat(final); err == nil {
+		if st.Mode().IsRegular() && (f.Size <= 0 || st.Size() == f.Size) {
+			// Renamed before a crash, never recorded: it is whole.
+			return p.commitFile(ctx, id, section, final, f)
+		}
+		if err := os.Remove(final); err != nil {
+			return fmt.Errorf("media file of the wrong size: %w", err)
+		}
+	}
+	partial := final + partialSuffix
+	fh, err := os.OpenFile(partial, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("partial media file: %w", err)
+	}
+	defer fh.Close() // after the explicit Close, a no-op
+	off, err := fh.Seek(0, io.SeekEnd)
+	if err == nil && f.Size > 0 && off > f.Size {
+		// More than Zoom lists: not a prefix of this file; start again.
+		if err = fh.Truncate(0); err == nil {
+			off, err = fh.Seek(0, io.SeekStart)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("partial media file: %w", err)
+	}
+	if f.Size <= 0 || off < f.Size {
+		f.Calls++
+	}
+	_, err = zoom.Download(ctx, f.URL, off, fh, f.Size)
+	var ze *ZoomError
+	if errors.As(err, &ze) && ze.Kind == ZoomNotFound {
+		fh.Close()
+		os.Remove(partial)
+		f.Missing = ze.Message
+		if f.Missing == "" {
+			f.Missing = "the file no longer exists"
+		}
+		p.log.Warn("media file no longer exists at Zoom; skipped", "request", id, "section", section, "file", f.Name)
+		return p.cfg.Store.CommitMedia(context.WithoutCancel(ctx), id, section, f)
+	}
+	if err != nil {
+		return err
+	}
+	if err := fh.Sync(); err != nil {
+		return fmt.Errorf("sync media file: %w", err)
+	}
+	if err := fh.Close(); err != nil {
+		return fmt.Errorf("close media file: %w", err)
+	}
+	if err := os.Rename(partial, final); err != nil {
+		return fmt.Errorf("rename media file: %w", err)
+	}
+	if err := syncDir(filepath.Dir(final)); err != nil {
+		return err
+	}
+	if p.cfg.Hooks.AfterDownload != nil {
+		p.cfg.Hooks.AfterDownload(section, f.Name)
+	}
+	return p.commitFile(ctx, id, section, final, f)
+}
+
+// commitFile hashes a whole file and records it done. The commit happens
+// even when shutdown has begun: the download is what it saves.
+func (p *Processor) commitFile(ctx context.Context, id, section, path string, f MediaFile) error {
+	size, sum, err := hashFile(path)
+	if err != nil {
+		return err
+	}
+	if f.Size > 0 && size != f.Size {
+		return fmt.Errorf("media file %s has %d bytes, Zoom lists %d", f.Name, size, f.Size)
+	}
+	f.Size, f.SHA256, f.Done = size, sum, true
+	return p.cfg.Store.CommitMedia(context.WithoutCancel(ctx), id, section, f)
+}
+
+func hashFile(path string) (int64, string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return 0, "", fmt.Errorf("media file: %w", err)
+	}
+	defer fh.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, fh)
+	if err != nil {
+		return 0, "", fmt.Errorf("hash media file: %w", err)
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("media directory: %w", err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sync media directory: %w", err)
+	}
+	return nil
+}
+
+// dropMedia deletes the files of a completed request: its bundle holds
+// them. Called only once COMPLETED is committed, so that a crash during
+// assembly still finds them.
+func (p *Processor) dropMedia(id string) {
+	if p.cfg.MediaDir == "" {
+		return
+	}
+	dir, err := mediaPath(p.cfg.MediaDir, id)
+	if err == nil {
+		err = os.RemoveAll(dir)
+	}
+	if err != nil {
+		p.log.Warn("deleting the media files of a completed request", "request", id, "err", err)
+	}
+}
+
+// sweepMedia deletes the media files of requests that completed (a crash
+// came between the commit and the deletion), were cancelled, or are gone.
+func (p *Processor) sweepMedia(ctx context.Context) error {
+	if p.cfg.MediaDir == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(p.cfg.MediaDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("media directory: %w", err)
+	}
+	for _, e := range entries {
+		r, err := p.cfg.Store.Request(ctx, e.Name())
+		switch {
+		case ErrorCode(err) == ENOTFOUND || ErrorCode(err) == EINVALID:
+		case err != nil:
+			return err
+		case r.State != StateCompleted && r.State != StateCancelled:
+			continue
+		}
+		p.dropMedia(e.Name())
+	}
+	return nil
+}
+
+// mediaSource yields a request's done media files to the bundle writer,
+// streaming each from its file and checking it against its recorded hash.
+type mediaSource struct {
+	store Store
+	dir   string // the processor's MediaDir
+}
+
+func (s mediaSource) Media(ctx context.Context, id string, fn func(bundle.Media) error) error {
+	files, err := s.store.Media(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if !f.Done {
+			continue
+		}
+		if s.dir == "" {
+			return Errorf(EINTERNAL, "dsar.FileAssembler", "media files were collected but the assembler has no media directory")
+		}
+		if err := s.one(id, f, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s mediaSource) one(id string, f MediaFile, fn func(bundle.Media) error) error {
+	dir, err := mediaPath(s.dir, id, f.Section)
+	if err != nil {
+		return err
+	}
+	fh, err := os.Open(filepath.Join(dir, filepath.FromSlash(f.Name)))
+	if err != nil {
+		return fmt.Errorf("media file %s: %w", f.Path(), err)
+	}
+	defer fh.Close()
+	hr := &hashReader{r: fh, h: sha256.New()}
+	if err := fn(bundle.Media{Path: f.Path(), Size: f.Size, Body: hr}); err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(hr.h.Sum(nil)); hr.n != f.Size || got != f.SHA256 {
+		return fmt.Errorf("media file %s changed on disk since it was downloaded", f.Path())
+	}
+	return nil
+}
+
+// hashReader hashes what is read through it.
+type hashReader struct {
+	r io.Reader
+	h hash.Hash
+	n int64
+}
+
+func (r *hashReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.h.Write(p[:n])
+	r.n += int64(n)
+	return n, err
+}

@@ -1,0 +1,449 @@
+package dsar_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+	"github.com/zoomdsar/zoom-dsar/zoomclient"
+	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
+)
+
+// withMedia makes ec collect media files into <env dir>/media, and lets
+// wrap (if set) stand between the processor and Zoom.
+func withMedia(ec envConfig, wrap func(dsar.Zoom) dsar.Zoom) envConfig {
+	inner := ec.proc
+	ec.proc = func(c *dsar.Config) {
+		fa := c.Assembler.(*dsar.FileAssembler)
+		fa.MediaDir = filepath.Join(filepath.Dir(fa.Dir), "media")
+		c.MediaDir = fa.MediaDir
+		if wrap != nil {
+			c.Accounts["main"] = wrap(c.Accounts["main"])
+		}
+		if inner != nil {
+			inner(c)
+		}
+	}
+	return ec
+}
+
+// zoomFiles is what the dataset says a subject's bundle must hold: the
+// size of every file, by file id.
+func zoomFiles(u *zoomtest.User) map[string]int64 {
+	out := map[string]int64{}
+	for _, r := range u.Recordings {
+		for _, f := range r.Files {
+			out[f.ID] = f.FileSize
+		}
+	}
+	if u.Phone != nil {
+		for _, v := range u.Phone.Voicemails {
+			out[v.ID] = v.FileSize
+		}
+		for _, r := range u.Phone.Recordings {
+			out[r.ID] = r.FileSize
+		}
+	}
+	return out
+}
+
+// mediaEntries returns the bundle's media entries by file id (the entry's
+// base name without its extension).
+func mediaEntries(t *testing.T, m *bundle.Manifest) map[string]bundle.ManifestEntry {
+	t.Helper()
+	out := map[string]bundle.ManifestEntry{}
+	for _, e := range m.Entries {
+		if !strings.HasPrefix(e.Path, "media/") {
+			continue
+		}
+		id := strings.TrimSuffix(path.Base(e.Path), path.Ext(e.Path))
+		if _, dup := out[id]; dup {
+			t.Errorf("file %s twice in the bundle", id)
+		}
+		out[id] = e
+	}
+	return out
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// checkMedia checks that the bundle holds exactly want (less skip) with
+// the bytes the emulator serves, and reads one whole entry back.
+func checkMedia(t *testing.T, r *dsar.Request, m *bundle.Manifest, want map[string]int64, skip map[string]bool) {
+	t.Helper()
+	got := mediaEntries(t, m)
+	for id, size := range want {
+		e, ok := got[id]
+		switch {
+		case skip[id]:
+			if ok {
+				t.Errorf("file %s is in the bundle; it should have been skipped", id)
+			}
+			continue
+		case !ok:
+			t.Errorf("file %s is not in the bundle", id)
+			continue
+		case e.Size != size:
+			t.Errorf("%s: %d bytes, want %d", e.Path, e.Size, size)
+		}
+		if w := sha256Hex(zoomtest.FileBytes(id, size)); e.SHA256 != w {
+			t.Errorf("%s: SHA-256 %s, want %s", e.Path, e.SHA256, w)
+		}
+	}
+	for id := range got {
+		if _, ok := want[id]; !ok {
+			t.Errorf("bundle holds %s, which the subject does not have", id)
+		}
+	}
+	// The manifest's hashes are checked by Verify; read one entry anyway.
+	zr, err := zip.OpenReader(r.Bundle.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		if !strings.HasPrefix(f.Name, "media/phone_recordings/") {
+			continue
+		}
+		if f.Method != zip.Store {
+			t.Errorf("%s is compressed; media entries are stored", f.Name)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		id := strings.TrimSuffix(path.Base(f.Name), ".mp3")
+		if err != nil || !bytes.Equal(b, zoomtest.FileBytes(id, want[id])) {
+			t.Errorf("%s: bytes differ from Zoom's (%v)", f.Name, err)
+		}
+		break
+	}
+}
+
+// downloads returns the file downloads in the emulator's log by file id:
+// cloud recording bytes (/rec/file/), voicemails and phone recordings.
+func downloads(srv *zoomtest.Server) map[string][]zoomtest.LogEntry {
+	out := map[string][]zoomtest.LogEntry{}
+	for _, le := range srv.Log() {
+		for _, prefix := range []string{"/rec/file/", "/v2/phone/voice_mails/download/", "/v2/phone/recording/download/"} {
+			if id, ok := strings.CutPrefix(le.Path, prefix); ok {
+				out[id] = append(out[id], le)
+			}
+		}
+	}
+	return out
+}
+
+// TestMedia collects jane's recordings, voicemails and phone recordings:
+// the bundle holds every file with Zoom's bytes, each downloaded once, the
+// downloads are counted as calls, and the media directory is emptied once
+// the request is completed.
+func TestMedia(t *testing.T) {
+	e := newEnv(t, withMedia(envConfig{}, nil))
+	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	m := e.verify(r)
+	want := zoomFiles(e.srv.Dataset().User(jane))
+	checkMedia(t, r, m, want, nil)
+	counts := map[string]int{}
+	for _, s := range m.Sections {
+		counts[s.Name] = s.MediaFiles
+	}
+	u := e.srv.Dataset().User(jane)
+	if counts[dsar.SectionPhoneVoicemails] != len(u.Phone.Voicemails) || counts[dsar.SectionPhoneRecordings] != len(u.Phone.Recordings) {
+		t.Errorf("manifest media counts %v", counts)
+	}
+	for id, les := range downloads(e.srv) {
+		if len(les) != 1 || les[0].Status != http.StatusOK {
+			t.Errorf("file %s: %d downloads, want one answered 200", id, len(les))
+		}
+	}
+	_, secs, err := e.proc.Request(t.Context(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secs {
+		if s.Name == dsar.SectionPhoneVoicemails && s.Calls != s.Pages+int64(len(u.Phone.Voicemails)) {
+			t.Errorf("voicemails: %d calls for %d pages and %d files", s.Calls, s.Pages, len(u.Phone.Voicemails))
+		}
+	}
+	files, err := e.db.Media(t.Context(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(want) {
+		t.Errorf("store records %d media files, want %d", len(files), len(want))
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "media", r.ID)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("media of the completed request not deleted: %v", err)
+	}
+
+	// A crash between the commit of COMPLETED and the deletion leaves the
+	// files; so does a request the store no longer knows. A restart
+	// deletes them.
+	for _, id := range []string{r.ID, "gone-request"} {
+		dir := filepath.Join(e.dir, "media", id, dsar.SectionPhoneVoicemails)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "v.mp3"), []byte("left"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.proc.Close()
+	e.db.Close()
+	e.open(withMedia(envConfig{}, nil))
+	left, err := os.ReadDir(filepath.Join(e.dir, "media"))
+	if err != nil || len(left) != 0 {
+		t.Errorf("after a restart the media directory holds %v (%v)", left, err)
+	}
+}
+
+// rangeLog records the Range header of every request the client sends.
+type rangeLog struct {
+	mu     sync.Mutex
+	ranges map[string][]string // by URL path
+}
+
+func (l *rangeLog) client(c *zoomclient.Config) {
+	next := c.HTTPClient.Transport
+	c.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		l.mu.Lock()
+		if l.ranges == nil {
+			l.ranges = map[string][]string{}
+		}
+		l.ranges[r.URL.Path] = append(l.ranges[r.URL.Path], r.Header.Get("Range"))
+		l.mu.Unlock()
+		return next.RoundTrip(r)
+	})}
+}
+
+// TestMediaResetResumes resets the connection in the middle of the first
+// file of each kind: the download goes on with a Range request from the
+// bytes it has, and the bundle's bytes are right.
+func TestMediaResetResumes(t *testing.T) {
+	var rl rangeLog
+	e := newEnv(t, withMedia(envConfig{
+		zoom: []zoomtest.Option{zoomtest.WithFaults(zoomtest.Faults{Script: map[string][]zoomtest.Fault{
+			"GET /rec/download/{fileId}":               {zoomtest.FaultReset},
+			"GET /phone/voice_mails/download/{fileId}": {zoomtest.FaultReset},
+			"GET /phone/recording/download/{fileId}":   {zoomtest.FaultReset},
+		}})},
+		client: rl.client,
+	}, nil))
+	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	want := zoomFiles(e.srv.Dataset().User(jane))
+	checkMedia(t, r, e.verify(r), want, nil)
+	reset := 0
+	for id, les := range downloads(e.srv) {
+		if les[0].Fault != string(zoomtest.FaultReset) {
+			if len(les) != 1 {
+				t.Errorf("file %s: %d downloads without a fault", id, len(les))
+			}
+			continue
+		}
+		reset++
+		if len(les) != 2 || les[1].Status != http.StatusPartialContent || les[1].Bytes >= want[id] {
+			t.Errorf("file %s: reset, then %d requests (%+v), want one 206", id, len(les)-1, les[1:])
+			continue
+		}
+		rl.mu.Lock()
+		got := rl.ranges[les[1].Path]
+		rl.mu.Unlock()
+		if len(got) != 2 || got[0] != "" || !strings.HasPrefix(got[1], "bytes=") || got[1] == "bytes=0-" {
+			t.Errorf("file %s: Range headers %q, want none then one from the bytes held", id, got)
+		}
+	}
+	if reset != 3 {
+		t.Errorf("%d downloads were reset, want 3", reset)
+	}
+}
+
+// faultyZoom is Zoom with the downloads of chosen URLs changed.
+type faultyZoom struct {
+	dsar.Zoom
+	download func(ctx context.Context, url string, offset int64, w io.Writer, size int64) (int64, error)
+}
+
+func (z faultyZoom) Download(ctx context.Context, url string, offset int64, w io.Writer, size int64) (int64, error) {
+	return z.download(ctx, url, offset, w, size)
+}
+
+// TestMediaMissing asks for a cloud recording file and a phone recording
+// that Zoom no longer has (ids it does not know): both are skipped and
+// recorded missing with Zoom's message, and the request completes.
+func TestMediaMissing(t *testing.T) {
+	var mu sync.Mutex
+	gone := map[string]bool{}  // file ids made unknown to Zoom
+	first := map[string]bool{} // URL prefixes (kinds of file) seen
+	e := newEnv(t, withMedia(envConfig{}, func(z dsar.Zoom) dsar.Zoom {
+		return faultyZoom{z, func(ctx context.Context, url string, off int64, w io.Writer, size int64) (int64, error) {
+			kind, id := path.Split(url)
+			mu.Lock()
+			if !first[kind] {
+				first[kind], gone[id] = true, true
+				url = kind + "no-such-file"
+			}
+			mu.Unlock()
+			return z.Download(ctx, url, off, w, size)
+		}}
+	}))
+	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	checkMedia(t, r, e.verify(r), zoomFiles(e.srv.Dataset().User(jane)), gone)
+	files, err := e.db.Media(t.Context(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := map[string]string{}
+	for _, f := range files {
+		if f.Missing != "" {
+			missing[f.Section] = f.Missing
+		}
+	}
+	for _, s := range []string{dsar.SectionCloudRecordings, dsar.SectionPhoneRecordings, dsar.SectionPhoneVoicemails} {
+		if !strings.Contains(missing[s], "no longer exists") {
+			t.Errorf("%s: missing file recorded as %q", s, missing[s])
+		}
+	}
+}
+
+// TestMediaFailResume lets Zoom fail in the middle of a phone recording
+// after retries: the section fails keeping what it has, and a resume
+// finishes the file from its partial bytes and downloads no done file
+// again.
+func TestMediaFailResume(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		failed string
+		calls  = map[string][]int64{} // offsets asked, by URL
+	)
+	e := newEnv(t, withMedia(envConfig{}, func(z dsar.Zoom) dsar.Zoom {
+		return faultyZoom{z, func(ctx context.Context, url string, off int64, w io.Writer, size int64) (int64, error) {
+			mu.Lock()
+			calls[url] = append(calls[url], off)
+			fail := failed == "" && strings.Contains(url, "/phone/recording/")
+			if fail {
+				failed = url
+			}
+			mu.Unlock()
+			if !fail {
+				return z.Download(ctx, url, off, w, size)
+			}
+			var buf bytes.Buffer
+			if _, err := z.Download(ctx, url, off, &buf, size); err != nil {
+				return 0, err
+			}
+			n, err := w.Write(buf.Bytes()[:buf.Len()/2])
+			if err != nil {
+				return int64(n), err
+			}
+			return int64(n), &dsar.ZoomError{Kind: dsar.ZoomUnavailable, Code: 503, Message: "Zoom is unavailable"}
+		}}
+	}))
+	id := e.create(jane).ID
+	r := e.wait(id, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateFailed {
+		t.Fatalf("state %s, want FAILED", r.State)
+	}
+	_, secs, err := e.proc.Request(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secs {
+		if s.Name == dsar.SectionPhoneRecordings && (s.State != dsar.SectionFailed || s.ReasonCode != 503) {
+			t.Errorf("phone recordings: %s (%d %s), want FAILED with Zoom's code", s.State, s.ReasonCode, s.Reason)
+		}
+	}
+	if _, err := e.proc.Resume(t.Context(), id); err != nil {
+		t.Fatalf("Resume: %v", err)
+	}
+	r = e.wait(id, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("after resume: %s (%s)", r.State, r.Reason)
+	}
+	checkMedia(t, r, e.verify(r), zoomFiles(e.srv.Dataset().User(jane)), nil)
+	mu.Lock()
+	defer mu.Unlock()
+	for url, offs := range calls {
+		switch {
+		case url == failed:
+			if len(offs) != 2 || offs[0] != 0 || offs[1] == 0 {
+				t.Errorf("failed file downloaded from offsets %v, want 0 then where it stopped", offs)
+			}
+		case len(offs) != 1:
+			t.Errorf("%s downloaded %d times", path.Base(url), len(offs))
+		}
+	}
+}
+
+// TestMediaQuotaParks spends the daily quota on the first voicemail
+// download: the section parks WAITING_QUOTA, tries no voicemail until the
+// clock passes the reset, then the request completes with every file.
+func TestMediaQuotaParks(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		before int // voicemail downloads tried before the reset
+		e      *env
+	)
+	reset := t0.Add(10 * time.Hour)
+	e = newEnv(t, withMedia(envConfig{}, func(z dsar.Zoom) dsar.Zoom {
+		return faultyZoom{z, func(ctx context.Context, url string, off int64, w io.Writer, size int64) (int64, error) {
+			if strings.Contains(url, "/voice_mails/") && e.srv.Clock().Now().Before(reset) {
+				mu.Lock()
+				before++
+				mu.Unlock()
+				return 0, &dsar.ZoomError{Kind: dsar.ZoomQuota, Code: 429, Until: reset, Message: "daily limit"}
+			}
+			return z.Download(ctx, url, off, w, size)
+		}}
+	}))
+	id := e.create(jane).ID
+	r := e.wait(id, inState(dsar.StateWaitingQuota, dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateWaitingQuota || !r.WaitingUntil.Equal(reset) {
+		t.Fatalf("state %s until %v, want WAITING_QUOTA until %v", r.State, r.WaitingUntil, reset)
+	}
+	e.srv.Clock().Set(reset.Add(-time.Minute))
+	if r, _, _ := e.proc.Request(t.Context(), id); r.State != dsar.StateWaitingQuota {
+		t.Fatalf("woke before the reset: %s", r.State)
+	}
+	e.srv.Clock().Set(reset.Add(time.Second))
+	r = e.wait(id, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	checkMedia(t, r, e.verify(r), zoomFiles(e.srv.Dataset().User(jane)), nil)
+	mu.Lock()
+	defer mu.Unlock()
+	if before != 1 {
+		t.Errorf("%d voicemail downloads tried before the reset, want 1", before)
+	}
+}

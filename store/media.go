@@ -1,0 +1,133 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
+)
+
+// mediaRecord is what the store keeps of a media file: the URL and the
+// record it came from are read from the stored pages again when needed.
+type mediaRecord struct {
+	Size    int64  `json:"size"`
+	SHA256  string `json:"sha256,omitempty"`
+	Done    bool   `json:"done,omitempty"`
+	Missing string `json:"missing,omitempty"`
+}
+
+// CommitMedia records a media file of a section as done (downloaded, with
+// its size and SHA-256) or missing (Zoom no longer has it), and in the same
+// transaction adds f.Calls to the section's calls. A file already recorded
+// done cannot be recorded again: it is never downloaded twice.
+func (db *DB) CommitMedia(ctx context.Context, id, section string, f dsar.MediaFile) error {
+	const op = "store.CommitMedia"
+	if err := checkSection(op, id, section); err != nil {
+		return err
+	}
+	if err := checkMedia(f); err != nil {
+		return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: err.Error()}
+	}
+	v, err := json.Marshal(mediaRecord{Size: f.Size, SHA256: f.SHA256, Done: f.Done, Missing: f.Missing})
+	if err != nil {
+		return &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: err}
+	}
+	return db.update(ctx, op, func(tx *bolt.Tx) error {
+		sb := tx.Bucket(bucketSections)
+		sec, err := getSection(sb, id, section)
+		if err != nil {
+			return err
+		}
+		// A file written before this bucket existed has none yet.
+		mb, err := tx.CreateBucketIfNotExists(bucketMedia)
+		if err != nil {
+			return err
+		}
+		k := joinKey(false, id, section, f.Name)
+		if old := mb.Get(k); old != nil {
+			var r mediaRecord
+			if err := json.Unmarshal(old, &r); err != nil {
+				return fmt.Errorf("media %s/%s: %w", section, f.Name, err)
+			}
+			if r.Done {
+				return dsar.Errorf(dsar.EPRECONDITION, op, "media file %s/%s is already done", section, f.Name)
+			}
+		}
+		if err := mb.Put(k, v); err != nil {
+			return err
+		}
+		if f.Calls <= 0 {
+			return nil
+		}
+		sec.Calls += f.Calls
+		return putJSON(sb, sectionKey(id, section), sec)
+	})
+}
+
+// checkMedia rejects a file that cannot be stored or that is neither done
+// nor missing.
+func checkMedia(f dsar.MediaFile) error {
+	switch {
+	case !dsar.ValidMediaName(f.Name):
+		return fmt.Errorf("media file name %q is not a safe relative path", f.Name)
+	case f.Done == (f.Missing != ""):
+		return fmt.Errorf("media file %s must be either done or missing", f.Name)
+	case f.Size < 0 || f.Calls < 0:
+		return fmt.Errorf("media file %s: negative size or calls", f.Name)
+	case f.Done && !isSHA256(f.SHA256):
+		return fmt.Errorf("media file %s: done without a hex SHA-256", f.Name)
+	}
+	return nil
+}
+
+func isSHA256(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == 32 && strings.ToLower(s) == s
+}
+
+// Media returns the recorded media files of a request, done and missing,
+// sorted by their path in the bundle.
+func (db *DB) Media(ctx context.Context, id string) ([]dsar.MediaFile, error) {
+	const op = "store.Media"
+	if err := checkComponent("request id", id); err != nil {
+		return nil, &dsar.Error{Code: dsar.EINVALID, Op: op, Message: err.Error()}
+	}
+	var out []dsar.MediaFile
+	err := db.view(ctx, op, func(tx *bolt.Tx) error {
+		if _, err := getRequest(tx.Bucket(bucketRequests), id); err != nil {
+			return err
+		}
+		mb := tx.Bucket(bucketMedia)
+		if mb == nil {
+			return nil
+		}
+		prefix := joinKey(true, id)
+		c := mb.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			section, name, ok := bytes.Cut(k[len(prefix):], []byte{sep})
+			if !ok {
+				return fmt.Errorf("malformed media key under request %s", id)
+			}
+			var r mediaRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("media %s/%s: %w", section, name, err)
+			}
+			out = append(out, dsar.MediaFile{Section: string(section), Name: string(name),
+				Size: r.Size, SHA256: r.SHA256, Done: r.Done, Missing: r.Missing})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Keys sort by (section, name); the bundle by "section/name".
+	slices.SortFunc(out, func(a, b dsar.MediaFile) int { return strings.Compare(a.Path(), b.Path()) })
+	return out, nil
+}
