@@ -116,6 +116,7 @@ type Processor struct {
 type run struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the run has ended
+	again  bool          // scheduled again while running: look again at the end
 }
 
 // NewProcessor returns a processor; Start sets it going.
@@ -221,7 +222,13 @@ func (p *Processor) schedule(r *Request) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed || p.ctx == nil || p.running[r.ID] != nil {
+	if p.closed || p.ctx == nil {
+		return
+	}
+	if ru := p.running[r.ID]; ru != nil {
+		// The run may be ending, having parked the request with a timer
+		// that fired at once: it must look again when it ends.
+		ru.again = true
 		return
 	}
 	if stop, ok := p.timers[r.ID]; ok {
@@ -238,12 +245,18 @@ func (p *Processor) schedule(r *Request) {
 		err := p.work(ctx, r.ID)
 		p.mu.Lock()
 		delete(p.running, r.ID)
+		again := ru.again
 		p.mu.Unlock()
 		close(ru.done)
 		if err != nil && ctx.Err() == nil {
 			p.log.Error("request stopped", "request", r.ID, "err", err)
 		}
 		p.notify(r.ID)
+		if again && ctx.Err() == nil {
+			if r, err := p.cfg.Store.Request(ctx, r.ID); err == nil && !r.State.Final() {
+				p.schedule(r)
+			}
+		}
 	}()
 }
 

@@ -2,6 +2,7 @@ package dsar_test
 
 import (
 	"archive/zip"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
@@ -579,5 +580,47 @@ func TestCancel(t *testing.T) {
 	}
 	if _, err := e.proc.Cancel(t.Context(), id, ""); dsar.ErrorCode(err) != dsar.EPRECONDITION {
 		t.Errorf("second cancel: %v", err)
+	}
+}
+
+// quotaOnce is the account's Zoom, but its first page fetch answers that
+// the daily quota is spent until a time already past.
+type quotaOnce struct {
+	dsar.Zoom
+	once  sync.Once
+	until time.Time
+}
+
+func (q *quotaOnce) Fetch(ctx context.Context, userID, section, part string, w dsar.Span, tok string) (dsar.Fetched, error) {
+	var err error
+	q.once.Do(func() { err = &dsar.ZoomError{Kind: dsar.ZoomQuota, Code: 429, Message: "quota", Until: q.until} })
+	if err != nil {
+		return dsar.Fetched{}, err
+	}
+	return q.Zoom.Fetch(ctx, userID, section, part, w, tok)
+}
+
+// TestQuotaResetPassed parks a request until a reset that has already
+// passed: its wake-up fires while the run that parked it is ending, and the
+// request must still go on.
+func TestQuotaResetPassed(t *testing.T) {
+	var e *env
+	e = newEnv(t, envConfig{proc: func(c *dsar.Config) {
+		c.Accounts["main"] = &quotaOnce{Zoom: c.Accounts["main"], until: t0.Add(-time.Second)}
+	}})
+	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	evs, err := e.db.Audit(t.Context(), dsar.AuditFilter{Request: r.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parked bool
+	for _, ev := range evs {
+		parked = parked || ev.Detail == "RUNNING -> WAITING_QUOTA"
+	}
+	if !parked {
+		t.Error("the request never parked")
 	}
 }
