@@ -24,15 +24,15 @@ type crashRun struct {
 }
 
 // runCrash kills dsard with SIGKILL at random moments of reference
-// requests at Pro limits, restarts it on the same data directory each
+// requests at Business limits, restarts it on the same data directory each
 // time, and compares every bundle with that of a clean run.
 func runCrash(ctx context.Context, e *env) ([]row, error) {
-	z, err := startZoomfake(ctx, e, "-dataset", e.dataset(), "-plan", "pro")
+	z, err := startZoomfake(ctx, e, "-dataset", e.dataset(), "-plan", "business")
 	if err != nil {
 		return nil, err
 	}
 	defer z.stop(5 * time.Second)
-	acct := []dsardAccount{zoomAccount(z, "primary", "pro", z.account)}
+	acct := []dsardAccount{zoomAccount(z, "primary", "business", z.account)}
 	dir, err := e.tempDir("crash")
 	if err != nil {
 		return nil, err
@@ -47,9 +47,10 @@ func runCrash(ctx context.Context, e *env) ([]row, error) {
 	}
 
 	// The runs with kills: each kill comes at a random moment up to about
-	// half a clean request's time after dsard serves.
+	// half a clean request's time after dsard serves, and at most 3 s, so
+	// that 50 kills fit in a few minutes (a request spans several kills).
 	rng := rand.New(rand.NewPCG(uint64(e.seed), 0xd5a7))
-	maxDelay := max(cleanTime/2, 300*time.Millisecond)
+	maxDelay := min(max(cleanTime/2, 300*time.Millisecond), 3*time.Second)
 	data := filepath.Join(dir, "data")
 	var runs []*crashRun
 	var cur *crashRun

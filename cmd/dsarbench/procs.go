@@ -221,6 +221,23 @@ func (z *zoomfake) setClock(ctx context.Context, t time.Time) error {
 	return nil
 }
 
+// clearFaults stops the emulator's fault injection: Zoom recovers.
+func (z *zoomfake) clearFaults(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, z.url+"/_zoomfake/faults", strings.NewReader("{}"))
+	if err != nil {
+		return err
+	}
+	resp, err := z.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("zoomfake faults: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("zoomfake faults: %s", resp.Status)
+	}
+	return nil
+}
+
 // now reads the emulator's clock.
 func (z *zoomfake) now(ctx context.Context) (time.Time, error) {
 	var v struct {
