@@ -47,24 +47,12 @@ func budgetOnce(ctx context.Context, e *env, plan string) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := e.tempDir("budget-" + plan)
+	srv, err := serve(ctx, e, z, "budget-"+plan, []dsardAccount{zoomAccount(z, "primary", plan, z.account)})
 	if err != nil {
 		return nil, err
 	}
-	d, err := startDsard(ctx, e, dsardConfig{dataDir: dir + "/data", accounts: []dsardAccount{zoomAccount(z, "primary", plan, z.account)}})
-	if err != nil {
-		return nil, err
-	}
-	defer d.stop(10 * time.Second)
-	c, err := dial(d.addr, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	from, err := z.logLen(ctx)
-	if err != nil {
-		return nil, err
-	}
+	defer srv.stop()
+	c, from := srv.c, srv.from
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	start := time.Now()

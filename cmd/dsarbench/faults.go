@@ -42,24 +42,12 @@ func faultsOnce(ctx context.Context, e *env, rate float64) ([]row, error) {
 		return nil, err
 	}
 	defer z.stop(5 * time.Second)
-	dir, err := e.tempDir("faults")
+	srv, err := serve(ctx, e, z, "faults", []dsardAccount{zoomAccount(z, "primary", "business", z.account)})
 	if err != nil {
 		return nil, err
 	}
-	d, err := startDsard(ctx, e, dsardConfig{dataDir: dir + "/data", accounts: []dsardAccount{zoomAccount(z, "primary", "business", z.account)}})
-	if err != nil {
-		return nil, err
-	}
-	defer d.stop(10 * time.Second)
-	c, err := dial(d.addr, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	from, err := z.logLen(ctx)
-	if err != nil {
-		return nil, err
-	}
+	defer srv.stop()
+	c, from := srv.c, srv.from
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	start := time.Now()

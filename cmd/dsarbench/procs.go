@@ -294,6 +294,40 @@ type dsardConfig struct {
 	tls      *certs // nil: plaintext
 }
 
+// served is a dsard of one scenario, over a temp directory of its own, with
+// a client dialled to it and the emulator's log position when it began.
+type served struct {
+	d    *dsard
+	c    *client
+	from int
+}
+
+func serve(ctx context.Context, e *env, z *zoomfake, name string, accts []dsardAccount) (*served, error) {
+	dir, err := e.tempDir(name)
+	if err != nil {
+		return nil, err
+	}
+	d, err := startDsard(ctx, e, dsardConfig{dataDir: dir + "/data", accounts: accts})
+	if err != nil {
+		return nil, err
+	}
+	s := &served{d: d}
+	if s.c, err = dial(d.addr, nil); err != nil {
+		d.stop(10 * time.Second)
+		return nil, err
+	}
+	if s.from, err = z.logLen(ctx); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *served) stop() {
+	s.c.Close()
+	s.d.stop(10 * time.Second)
+}
+
 // dsard is a running dsard process.
 type dsard struct {
 	*proc

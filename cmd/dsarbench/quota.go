@@ -30,24 +30,12 @@ func runQuota(ctx context.Context, e *env) ([]row, error) {
 		return nil, err
 	}
 	defer z.stop(5 * time.Second)
-	dir, err := e.tempDir("quota")
+	srv, err := serve(ctx, e, z, "quota", []dsardAccount{zoomAccount(z, "primary", "free", z.account)})
 	if err != nil {
 		return nil, err
 	}
-	d, err := startDsard(ctx, e, dsardConfig{dataDir: dir + "/data", accounts: []dsardAccount{zoomAccount(z, "primary", "free", z.account)}})
-	if err != nil {
-		return nil, err
-	}
-	defer d.stop(10 * time.Second)
-	c, err := dial(d.addr, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	from, err := z.logLen(ctx)
-	if err != nil {
-		return nil, err
-	}
+	defer srv.stop()
+	c, from := srv.c, srv.from
 	wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	id, err := c.create(wctx, "primary", zoomtest.JaneEmail, "quota")

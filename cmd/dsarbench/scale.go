@@ -72,24 +72,12 @@ func scaleOnce(ctx context.Context, e *env, n, accounts int) ([]row, error) {
 		a := ds.Accounts[i%accounts]
 		subs = append(subs, subject{accts[i%accounts].Name, a.Users[(i/accounts)%len(a.Users)].Email})
 	}
-	dir, err := e.tempDir("scale")
+	srv, err := serve(ctx, e, z, "scale", accts)
 	if err != nil {
 		return nil, err
 	}
-	d, err := startDsard(ctx, e, dsardConfig{dataDir: dir + "/data", accounts: accts})
-	if err != nil {
-		return nil, err
-	}
-	defer d.stop(10 * time.Second)
-	c, err := dial(d.addr, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	from, err := z.logLen(ctx)
-	if err != nil {
-		return nil, err
-	}
+	defer srv.stop()
+	d, c, from := srv.d, srv.c, srv.from
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 
