@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -353,26 +352,14 @@ func (s mediaSource) one(id string, f MediaFile, fn func(bundle.Media) error) er
 		return fmt.Errorf("media file %s: %w", f.Path(), err)
 	}
 	defer fh.Close()
-	hr := &hashReader{r: fh, h: sha256.New()}
-	if err := fn(bundle.Media{Path: f.Path(), Size: f.Size, Body: hr}); err != nil {
+	// The bundle writer takes exactly Size bytes; their hash must be the
+	// one recorded when the file was downloaded.
+	h := sha256.New()
+	if err := fn(bundle.Media{Path: f.Path(), Size: f.Size, Body: io.TeeReader(fh, h)}); err != nil {
 		return err
 	}
-	if got := hex.EncodeToString(hr.h.Sum(nil)); hr.n != f.Size || got != f.SHA256 {
+	if hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
 		return fmt.Errorf("media file %s changed on disk since it was downloaded", f.Path())
 	}
 	return nil
-}
-
-// hashReader hashes what is read through it.
-type hashReader struct {
-	r io.Reader
-	h hash.Hash
-	n int64
-}
-
-func (r *hashReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	r.h.Write(p[:n])
-	r.n += int64(n)
-	return n, err
 }
