@@ -101,7 +101,7 @@ func (a *FileAssembler) Assemble(ctx context.Context, r *Request, sections []Sec
 	if err != nil {
 		return Bundle{}, fmt.Errorf("write bundle: %w", err)
 	}
-	return Bundle{Path: path, Size: res.Size, SHA256: res.SHA256, Finished: in.Finished}, nil
+	return Bundle{Path: path, Size: res.Size, SHA256: res.SHA256, KeyFingerprint: res.Manifest.PublicKey, Finished: in.Finished}, nil
 }
 
 // pageSource reads stored pages and media files for the bundle writer.

@@ -235,6 +235,9 @@ func TestCollectEverything(t *testing.T) {
 	if r.ZoomUserID != u.ID {
 		t.Errorf("zoom user id %q, want %q", r.ZoomUserID, u.ID)
 	}
+	if fp := bundle.Fingerprint(e.pub); r.Bundle.KeyFingerprint != fp || m.PublicKey != fp {
+		t.Errorf("bundle signed by %q (manifest %q), want %q", r.Bundle.KeyFingerprint, m.PublicKey, fp)
+	}
 }
 
 func TestNoZoomUser(t *testing.T) {

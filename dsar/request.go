@@ -84,10 +84,11 @@ func (l Lease) Held(now time.Time) bool {
 
 // Bundle describes the assembled bundle of a completed request.
 type Bundle struct {
-	Path     string
-	Size     int64
-	SHA256   string // hex
-	Finished time.Time
+	Path           string
+	Size           int64
+	SHA256         string // hex
+	KeyFingerprint string // of the key that signed its manifest
+	Finished       time.Time
 }
 
 // LogValue keeps the subject's email out of logs: a request is logged by id

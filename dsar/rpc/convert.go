@@ -77,7 +77,7 @@ type WindowsFunc func(account, section, part string, start time.Time) []dsar.Spa
 // converter turns domain values into messages.
 type converter struct {
 	windows     WindowsFunc // may be nil
-	fingerprint string      // of the signing key, for Bundle.key_fingerprint
+	fingerprint string      // of the signing key, for GetSigningKey
 }
 
 func ts(t time.Time) *timestamppb.Timestamp {
@@ -113,7 +113,7 @@ func (c converter) request(r *dsar.Request, secs []dsar.Section) *dsarv1.AccessR
 			ExtendedBy: r.Extension.By, PreviousDueTime: ts(r.Extension.PreviousDue)}
 	}
 	if r.State == dsar.StateCompleted && r.Bundle.SHA256 != "" {
-		out.Bundle = &dsarv1.Bundle{SizeBytes: r.Bundle.Size, Sha256: r.Bundle.SHA256, KeyFingerprint: c.fingerprint}
+		out.Bundle = &dsarv1.Bundle{SizeBytes: r.Bundle.Size, Sha256: r.Bundle.SHA256, KeyFingerprint: r.Bundle.KeyFingerprint}
 	}
 	for i := range secs {
 		out.Sections = append(out.Sections, c.section(r, &secs[i]))
