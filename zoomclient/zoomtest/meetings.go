@@ -29,22 +29,16 @@ func (e *Emulator) listMeetings(c *call) {
 		c.fail(invalidParam("type"))
 		return
 	}
-	var from, to time.Time
-	if s := q.Get("from"); s != "" {
-		t, ok := parseDate(s)
-		if !ok {
-			c.fail(invalidParam("from"))
-			return
-		}
-		from = t
+	from, ok := dateParam(c, "from", time.Time{})
+	if !ok {
+		return
 	}
-	if s := q.Get("to"); s != "" {
-		t, ok := parseDate(s)
-		if !ok {
-			c.fail(invalidParam("to"))
-			return
-		}
-		to = t.Add(day)
+	to, ok := dateParam(c, "to", time.Time{})
+	if !ok {
+		return
+	}
+	if !to.IsZero() {
+		to = to.Add(day)
 	}
 	items = between(items, from, to)
 	cur, ok := e.startCursor(c, ui.u.ID, []string{"type", "from", "to"})

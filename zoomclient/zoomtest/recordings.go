@@ -20,22 +20,13 @@ func (e *Emulator) listRecordings(c *call) {
 	if !trash {
 		// Default window: today to tomorrow (MTG: a call on 2020-06-30
 		// gets from=2020-06-30, to=2020-07-01).
-		from, to := utcDay(c.now), utcDay(c.now).Add(day)
-		if s := q.Get("from"); s != "" {
-			t, ok := parseDate(s)
-			if !ok {
-				c.fail(invalidParam("from"))
-				return
-			}
-			from = t
+		from, ok := dateParam(c, "from", utcDay(c.now))
+		if !ok {
+			return
 		}
-		if s := q.Get("to"); s != "" {
-			t, ok := parseDate(s)
-			if !ok {
-				c.fail(invalidParam("to"))
-				return
-			}
-			to = t
+		to, ok := dateParam(c, "to", utcDay(c.now).Add(day))
+		if !ok {
+			return
 		}
 		// Zoom documents "The maximum range can be a month" but not the
 		// answer to a longer range (a forum thread asks, devforum 138558).

@@ -14,6 +14,20 @@ func parseDate(s string) (time.Time, bool) {
 	return t, err == nil
 }
 
+// dateParam reads the yyyy-mm-dd query parameter name, def when absent.
+// A malformed one fails the call with Zoom's invalid-parameter error.
+func dateParam(c *call, name string, def time.Time) (time.Time, bool) {
+	s := c.r.URL.Query().Get(name)
+	if s == "" {
+		return def, true
+	}
+	t, ok := parseDate(s)
+	if !ok {
+		c.fail(invalidParam(name))
+	}
+	return t, ok
+}
+
 // parsePhoneTime reads the two forms the Phone API accepts: yyyy-mm-dd and
 // yyyy-MM-ddTHH:mm:ssZ. A date as an upper bound means the whole day.
 func parsePhoneTime(s string, upper bool) (time.Time, bool) {
