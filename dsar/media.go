@@ -289,6 +289,22 @@ func (p *Processor) dropMedia(id string) {
 	}
 }
 
+// dropSectionMedia deletes the files of one section, done or partial, so
+// that a retry from the start downloads them again.
+func (p *Processor) dropSectionMedia(id, section string) error {
+	if p.cfg.MediaDir == "" {
+		return nil
+	}
+	dir, err := mediaPath(p.cfg.MediaDir, id, section)
+	if err == nil {
+		err = os.RemoveAll(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("delete the media files of section %s: %w", section, err)
+	}
+	return nil
+}
+
 // sweepMedia deletes the media files of requests that completed (a crash
 // came between the commit and the deletion), were cancelled, or are gone.
 func (p *Processor) sweepMedia(ctx context.Context) error {

@@ -186,6 +186,9 @@ func (p *Processor) RetrySection(ctx context.Context, id, section string, fromSt
 		if _, err := p.cfg.Store.ResetSection(ctx, id, section); err != nil {
 			return nil, err
 		}
+		if err := p.dropSectionMedia(id, section); err != nil {
+			return nil, err
+		}
 	} else if _, err := p.cfg.Store.UpdateSection(ctx, id, section, func(s *Section) error {
 		s.State = SectionPending
 		s.Reason, s.ReasonCode = "", 0

@@ -144,3 +144,26 @@ func TestMediaOlderFile(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestResetSectionMedia: a retry from the start forgets the section's
+// files, so they are downloaded again, and no other section's.
+func TestResetSectionMedia(t *testing.T) {
+	db, _, _ := openTest(t)
+	ctx := t.Context()
+	createTest(t, db)
+	for _, sec := range []string{dsar.SectionCloudRecordings, dsar.SectionPhoneVoicemails} {
+		if err := db.CommitMedia(ctx, "r1", sec, dsar.MediaFile{Name: "f.bin", Size: 1, SHA256: sum("x"), Done: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ResetSection(ctx, "r1", dsar.SectionCloudRecordings); err != nil {
+		t.Fatal(err)
+	}
+	files, err := db.Media(ctx, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 1 || files[0].Section != dsar.SectionPhoneVoicemails {
+		t.Errorf("after the reset: %+v, want only the voicemail", files)
+	}
+}

@@ -203,8 +203,9 @@ func (db *DB) PageIDs(ctx context.Context, id, section, part string, window int)
 	return ids, nil
 }
 
-// ResetSection deletes a section's pages and sets it back to PENDING with
-// empty cursors and counters, for a retry from the start.
+// ResetSection deletes a section's pages and media records and sets it
+// back to PENDING with empty cursors and counters, for a retry from the
+// start.
 func (db *DB) ResetSection(ctx context.Context, id, section string) (*dsar.Section, error) {
 	const op = "store.ResetSection"
 	if err := checkSection(op, id, section); err != nil {
@@ -217,10 +218,12 @@ func (db *DB) ResetSection(ctx context.Context, id, section string) (*dsar.Secti
 		if err != nil {
 			return err
 		}
-		prefix := pagePrefix(id, section, "")
-		c := tx.Bucket(bucketPages).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
-			if err := c.Delete(); err != nil {
+		if err := deletePrefix(tx.Bucket(bucketPages), pagePrefix(id, section, "")); err != nil {
+			return err
+		}
+		// Its media records go too: the files are fetched again.
+		if mb := tx.Bucket(bucketMedia); mb != nil {
+			if err := deletePrefix(mb, joinKey(true, id, section)); err != nil {
 				return err
 			}
 		}
@@ -316,6 +319,17 @@ func checkPart(op, id, section, part string) error {
 	}
 	if err := checkComponent("part", part); err != nil {
 		return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: err.Error()}
+	}
+	return nil
+}
+
+// deletePrefix deletes the keys of b that start with prefix.
+func deletePrefix(b *bolt.Bucket, prefix []byte) error {
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+		if err := c.Delete(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
