@@ -88,7 +88,7 @@ func (a *FileAssembler) Assemble(ctx context.Context, r *Request, sections []Sec
 		return Bundle{}, fmt.Errorf("create bundle file: %w", err)
 	}
 	defer os.Remove(f.Name()) // after the rename, a no-op
-	res, err := bundle.Write(ctx, f, in, pageSource{a.Store, mediaSource{a.Store, a.MediaDir}}, a.Key)
+	res, err := bundle.Write(ctx, f, in, source{a.Store, a.MediaDir}, a.Key)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -104,18 +104,47 @@ func (a *FileAssembler) Assemble(ctx context.Context, r *Request, sections []Sec
 	return Bundle{Path: path, Size: res.Size, SHA256: res.SHA256, KeyFingerprint: res.Manifest.PublicKey, Finished: in.Finished}, nil
 }
 
-// pageSource reads stored pages and media files for the bundle writer.
-type pageSource struct {
-	store Store
-	media mediaSource
+// source reads a request's stored pages and media files for the bundle
+// writer.
+type source struct {
+	store    Store
+	mediaDir string
 }
 
-func (s pageSource) Pages(ctx context.Context, id, section, part string, fn func(bundle.Page) error) error {
+func (s source) Pages(ctx context.Context, id, section, part string, fn func(bundle.Page) error) error {
 	return s.store.Pages(ctx, id, section, part, func(p Page) error {
 		return fn(bundle.Page{Body: p.Body, Drop: p.Drop})
 	})
 }
 
-func (s pageSource) Media(ctx context.Context, id string, fn func(bundle.Media) error) error {
-	return s.media.Media(ctx, id, fn)
+// Media streams the done media files of a request from the media
+// directory; the writer checks each against the SHA-256 recorded when it
+// was downloaded.
+func (s source) Media(ctx context.Context, id string, fn func(bundle.Media) error) error {
+	files, err := s.store.Media(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if !f.Done {
+			continue
+		}
+		if s.mediaDir == "" {
+			return Errorf(EINTERNAL, "dsar.FileAssembler", "media files were collected but the assembler has no media directory")
+		}
+		dir, err := mediaPath(s.mediaDir, id, f.Section)
+		if err != nil {
+			return err
+		}
+		fh, err := os.Open(filepath.Join(dir, filepath.FromSlash(f.Name)))
+		if err != nil {
+			return fmt.Errorf("media file %s: %w", f.Path(), err)
+		}
+		err = fn(bundle.Media{Path: f.Path(), Size: f.Size, SHA256: f.SHA256, Body: fh})
+		fh.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

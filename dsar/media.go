@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
 )
 
 // mediaSections are the sections whose records point to files: after their
@@ -328,54 +326,6 @@ func (p *Processor) sweepMedia(ctx context.Context) error {
 			continue
 		}
 		p.dropMedia(e.Name())
-	}
-	return nil
-}
-
-// mediaSource yields a request's done media files to the bundle writer,
-// streaming each from its file and checking it against its recorded hash.
-type mediaSource struct {
-	store Store
-	dir   string // the processor's MediaDir
-}
-
-func (s mediaSource) Media(ctx context.Context, id string, fn func(bundle.Media) error) error {
-	files, err := s.store.Media(ctx, id)
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		if !f.Done {
-			continue
-		}
-		if s.dir == "" {
-			return Errorf(EINTERNAL, "dsar.FileAssembler", "media files were collected but the assembler has no media directory")
-		}
-		if err := s.one(id, f, fn); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s mediaSource) one(id string, f MediaFile, fn func(bundle.Media) error) error {
-	dir, err := mediaPath(s.dir, id, f.Section)
-	if err != nil {
-		return err
-	}
-	fh, err := os.Open(filepath.Join(dir, filepath.FromSlash(f.Name)))
-	if err != nil {
-		return fmt.Errorf("media file %s: %w", f.Path(), err)
-	}
-	defer fh.Close()
-	// The bundle writer takes exactly Size bytes; their hash must be the
-	// one recorded when the file was downloaded.
-	h := sha256.New()
-	if err := fn(bundle.Media{Path: f.Path(), Size: f.Size, Body: io.TeeReader(fh, h)}); err != nil {
-		return err
-	}
-	if hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
-		return fmt.Errorf("media file %s changed on disk since it was downloaded", f.Path())
 	}
 	return nil
 }

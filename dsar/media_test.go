@@ -447,3 +447,37 @@ func TestMediaQuotaParks(t *testing.T) {
 		t.Errorf("%d voicemail downloads tried before the reset, want 1", before)
 	}
 }
+
+// TestMediaChangedOnDisk: a media file changed after it was recorded is
+// caught when the bundle is written; the request fails and writes no
+// bundle.
+func TestMediaChangedOnDisk(t *testing.T) {
+	var e *env
+	e = newEnv(t, withMedia(envConfig{proc: func(c *dsar.Config) {
+		c.Hooks.Assembling = func() {
+			files, err := filepath.Glob(filepath.Join(e.dir, "media", "*", dsar.SectionPhoneVoicemails, "*"))
+			if err != nil || len(files) == 0 {
+				t.Errorf("no voicemail file to change: %v", err)
+				return
+			}
+			b, err := os.ReadFile(files[0])
+			if err == nil {
+				b[0] ^= 0xff
+				err = os.WriteFile(files[0], b, 0o600)
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		}
+	}}, nil))
+	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateFailed {
+		t.Fatalf("state %s, want FAILED", r.State)
+	}
+	if r.Bundle.Path != "" {
+		t.Errorf("a bundle was recorded: %s", r.Bundle.Path)
+	}
+	if left, _ := filepath.Glob(filepath.Join(e.dir, "bundles", "*")); len(left) != 0 {
+		t.Errorf("bundle files left: %v", left)
+	}
+}

@@ -406,22 +406,25 @@ func (p *Processor) work(ctx context.Context, id string) error {
 	}
 	switch {
 	case !parked.IsZero():
-		_, err := p.cfg.Store.UpdateRequest(ctx, id, func(r *Request) error {
-			r.State = StateWaitingQuota
-			r.WaitingUntil = parked
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		p.notify(id)
-		p.park(id, parked)
-		return nil
+		return p.waitQuota(ctx, id, parked)
 	case len(failed) > 0:
 		_, err := p.setState(ctx, id, StateFailed, fmt.Sprintf("sections failed: %v; resume to retry from their checkpoints", failed))
 		return err
 	}
 	return p.toAssembly(ctx, r)
+}
+
+// waitQuota parks a request WAITING_QUOTA until a daily quota resets.
+func (p *Processor) waitQuota(ctx context.Context, id string, until time.Time) error {
+	if _, err := p.cfg.Store.UpdateRequest(ctx, id, func(r *Request) error {
+		r.State, r.Reason, r.WaitingUntil = StateWaitingQuota, "", until
+		return nil
+	}); err != nil {
+		return err
+	}
+	p.notify(id)
+	p.park(id, until)
+	return nil
 }
 
 // stopped ends a request's step on an error of the lookup.
@@ -431,16 +434,7 @@ func (p *Processor) stopped(ctx context.Context, id string, err error) error {
 	}
 	var ze *ZoomError
 	if errors.As(err, &ze) && ze.Kind == ZoomQuota {
-		if _, err := p.cfg.Store.UpdateRequest(ctx, id, func(r *Request) error {
-			r.State = StateWaitingQuota
-			r.WaitingUntil = ze.Until
-			return nil
-		}); err != nil {
-			return err
-		}
-		p.notify(id)
-		p.park(id, ze.Until)
-		return nil
+		return p.waitQuota(ctx, id, ze.Until)
 	}
 	reason := "internal error while looking up the Zoom user"
 	if ze != nil {
@@ -454,20 +448,9 @@ func (p *Processor) stopped(ctx context.Context, id string, err error) error {
 // page of profile/user, then records the user id. A crash between the two
 // loses nothing: the id is read back from the stored page.
 func (p *Processor) lookup(ctx context.Context, zoom Zoom, r *Request) (*Request, error) {
-	secs, err := p.cfg.Store.Sections(ctx, r.ID)
+	uid, err := p.storedUserID(ctx, r.ID)
 	if err != nil {
 		return nil, err
-	}
-	var uid string
-	for _, s := range secs {
-		if s.Name == SectionProfile {
-			if pt := s.Part(PartUser); pt != nil && pt.Done {
-				uid, err = p.storedUserID(ctx, r.ID)
-				if err != nil {
-					return nil, err
-				}
-			}
-		}
 	}
 	if uid == "" {
 		id, body, err := zoom.LookupUser(ctx, r.Email)
@@ -482,7 +465,7 @@ func (p *Processor) lookup(ctx context.Context, zoom Zoom, r *Request) (*Request
 			p.cfg.Hooks.AfterFetch(SectionProfile, PartUser)
 		}
 		page := Page{Body: body, IDs: []string{id}}
-		if err := p.cfg.Store.CommitPage(ctx, r.ID, SectionProfile, PartUser, page, Cursor{}, true); err != nil {
+		if err := p.cfg.Store.CommitPage(context.WithoutCancel(ctx), r.ID, SectionProfile, PartUser, page, Cursor{}, true); err != nil {
 			return nil, err
 		}
 		if p.cfg.Hooks.AfterCommit != nil {
@@ -496,18 +479,17 @@ func (p *Processor) lookup(ctx context.Context, zoom Zoom, r *Request) (*Request
 	})
 }
 
-// storedUserID reads the user id back from the stored profile page.
+// storedUserID reads the user id back from the stored profile page, ""
+// when none is stored yet.
 func (p *Processor) storedUserID(ctx context.Context, id string) (string, error) {
 	var uid string
 	err := p.cfg.Store.Pages(ctx, id, SectionProfile, PartUser, func(pg Page) error {
-		if len(pg.IDs) > 0 {
-			uid = pg.IDs[0]
+		if len(pg.IDs) == 0 || pg.IDs[0] == "" {
+			return Errorf(EINTERNAL, "dsar.storedUserID", "stored profile has no user id")
 		}
+		uid = pg.IDs[0]
 		return nil
 	})
-	if err == nil && uid == "" {
-		err = Errorf(EINTERNAL, "dsar.storedUserID", "stored profile has no user id")
-	}
 	return uid, err
 }
 
@@ -574,11 +556,7 @@ func (p *Processor) assemble(ctx context.Context, r *Request) error {
 // setState moves a request to state with a reason for a person.
 func (p *Processor) setState(ctx context.Context, id string, s State, reason string) (*Request, error) {
 	r, err := p.cfg.Store.UpdateRequest(ctx, id, func(r *Request) error {
-		r.State = s
-		r.Reason = reason
-		if s != StateWaitingQuota {
-			r.WaitingUntil = time.Time{}
-		}
+		r.State, r.Reason, r.WaitingUntil = s, reason, time.Time{}
 		return nil
 	})
 	if err == nil {

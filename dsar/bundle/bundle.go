@@ -86,18 +86,23 @@ type Page struct {
 
 // Media is one file (a recording, a voicemail) to store in the bundle
 // uncompressed. Path is "media/<section>/<name>"; Body yields exactly Size
-// bytes and is read only during the callback that received it.
+// bytes and is read only during the callback that received it. SHA256, if
+// not "", is the lower-case hex SHA-256 the bytes must have: the writer
+// hashes every entry anyway, so a source checks a file against a hash it
+// recorded earlier without reading it twice.
 type Media struct {
-	Path string
-	Size int64
-	Body io.Reader
+	Path   string
+	Size   int64
+	SHA256 string
+	Body   io.Reader
 }
 
 // Source is where Write reads a request's stored pages. The store adapter
 // satisfies it.
 type Source interface {
 	// Pages calls fn with every stored page of one part, in page order,
-	// stopping at fn's first error and returning it.
+	// stopping at fn's first error and returning it. fn does not keep the
+	// page after it returns.
 	Pages(ctx context.Context, requestID, section, part string, fn func(Page) error) error
 	// Media calls fn with every media file of the request in ascending Path
 	// order; it may yield nothing.

@@ -67,13 +67,18 @@ var (
 const maxFallbackCols = 8
 
 // columnsFor returns the columns of a list part's table; an unknown part
-// gets the first record's scalar fields in name order.
-func columnsFor(section, part string, first map[string]any) []column {
+// gets the first record's scalar fields in name order, so only then is the
+// record decoded.
+func columnsFor(section, part string, rec []byte) ([]column, error) {
 	if c, ok := reportColumns[section+"/"+part]; ok {
-		return c
+		return c, nil
 	}
 	if c, ok := reportColumns[section]; ok {
-		return c
+		return c, nil
+	}
+	first, err := decodeObject(rec)
+	if err != nil {
+		return nil, err
 	}
 	var keys []string
 	for k, v := range first {
@@ -91,19 +96,7 @@ func columnsFor(section, part string, first map[string]any) []column {
 	for i, k := range keys {
 		cols[i] = col(k, "", k)
 	}
-	return cols
-}
-
-// cell renders the column's value from a decoded record.
-func (c column) cell(obj map[string]any) string {
-	for _, f := range c.Fields {
-		v, ok := obj[f]
-		if !ok || v == nil || v == "" {
-			continue
-		}
-		return c.format(formatValue(v))
-	}
-	return ""
+	return cols, nil
 }
 
 // rawCell renders the column's value from a record's JSON without decoding

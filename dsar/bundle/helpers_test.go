@@ -20,7 +20,8 @@ type memSource struct {
 type memMedia struct {
 	path string
 	data []byte
-	size int64 // announced size; len(data) when 0
+	size int64  // announced size; len(data) when 0
+	sum  string // expected SHA-256, if any
 }
 
 func (s *memSource) Pages(ctx context.Context, _, section, part string, fn func(Page) error) error {
@@ -41,7 +42,7 @@ func (s *memSource) Media(ctx context.Context, _ string, fn func(Media) error) e
 		if size == 0 {
 			size = int64(len(m.data))
 		}
-		if err := fn(Media{Path: m.path, Size: size, Body: bytes.NewReader(m.data)}); err != nil {
+		if err := fn(Media{Path: m.path, Size: size, SHA256: m.sum, Body: bytes.NewReader(m.data)}); err != nil {
 			return err
 		}
 	}
@@ -109,7 +110,8 @@ func testRequest() (Request, *memSource) {
 		},
 		"cloud_recordings/trash": {page(`{"meetings":[{"uuid":"r2==","id":11,"topic":"Deleted","start_time":"2025-10-01T10:00:00Z","duration":5}]}`)},
 	}, media: []memMedia{
-		{path: "media/cloud_recordings/r1==/f1.mp4", data: bytes.Repeat([]byte{0, 1, 2, 3}, 512)},
+		{path: "media/cloud_recordings/r1==/f1.mp4", data: bytes.Repeat([]byte{0, 1, 2, 3}, 512),
+			sum: "aef4b170ae30bba129216c25933ca5ee84e5e6527466b1ed42ed4abf086659db"},
 	}}
 	return req, src
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-
 	"slices"
 )
 
@@ -366,11 +365,4 @@ func isHex4(h []byte) bool {
 		}
 	}
 	return true
-}
-
-// validJSON reports whether b is one JSON value, for tests against
-// encoding/json.
-func validJSON(b []byte) bool {
-	end, err := scanValue(b, skipSpace(b, 0), 0)
-	return err == nil && skipSpace(b, end) == len(b)
 }

@@ -16,6 +16,13 @@ var jsonSeeds = []string{
 	"{\"a\":\"\xff\xfe\"}", `"str"`, `  {"items" : [ {"x" : [1, {"y": "]}"}]} ] }  `,
 }
 
+// validJSON reports whether b is one JSON value, to check the scanner
+// against encoding/json.
+func validJSON(b []byte) bool {
+	end, err := scanValue(b, skipSpace(b, 0), 0)
+	return err == nil && skipSpace(b, end) == len(b)
+}
+
 func FuzzScanValue(f *testing.F) {
 	for _, s := range jsonSeeds {
 		f.Add([]byte(s))

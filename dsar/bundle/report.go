@@ -132,11 +132,10 @@ func reportList(ctx context.Context, w io.Writer, reqID, section string, p Part,
 				return errStop
 			}
 			if cols == nil {
-				first, err := decodeObject(rec)
-				if err != nil {
+				var err error
+				if cols, err = columnsFor(section, p.Name, rec); err != nil {
 					return err
 				}
-				cols = columnsFor(section, p.Name, first)
 				hs := make([]string, len(cols))
 				for i, c := range cols {
 					hs[i] = c.Header
@@ -171,16 +170,19 @@ func reportList(ctx context.Context, w io.Writer, reqID, section string, p Part,
 // profile's user object first gets a table of the fields a person asks
 // about.
 func reportObject(ctx context.Context, w io.Writer, reqID, section string, p Part, ptitle string, src Source) error {
-	var obj map[string]any
+	var (
+		body []byte
+		obj  map[string]any
+	)
 	err := src.Pages(ctx, reqID, section, p.Name, func(pg Page) error {
-		body, err := objectBody(pg)
+		b, err := objectBody(pg)
 		if err != nil {
 			return err
 		}
-		obj, err = decodeObject(body)
-		if err != nil {
+		if obj, err = decodeObject(b); err != nil {
 			return err
 		}
+		body = bytes.Clone(b) // a page is the source's only during fn
 		return errStop
 	})
 	if err != nil && !errors.Is(err, errStop) {
@@ -194,7 +196,7 @@ func reportObject(ctx context.Context, w io.Writer, reqID, section string, p Par
 			return err
 		}
 		for _, c := range profileFields {
-			if v := c.cell(obj); v != "" {
+			if v := c.rawCell(body); v != "" {
 				if err := reportTmpl.ExecuteTemplate(w, "row", []string{c.Header, v}); err != nil {
 					return err
 				}

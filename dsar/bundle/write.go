@@ -263,7 +263,7 @@ func (bw *writer) writeMedia(ctx context.Context, reqID string, src Source, m *M
 		}
 		last = md.Path
 		if md.Size < 0 || md.Body == nil {
-			return fmt.Errorf("media %s: no body", md.Path)
+			return fmt.Errorf("media %s: negative size or no body", md.Path)
 		}
 		if err := bw.entryStart(md.Path, zip.Store); err != nil {
 			return err
@@ -275,8 +275,14 @@ func (bw *writer) writeMedia(ctx context.Context, reqID string, src Source, m *M
 		if n != md.Size {
 			return fmt.Errorf("media %s: got %d bytes, want %d", md.Path, n, md.Size)
 		}
+		if err := bw.entryEnd(); err != nil {
+			return err
+		}
+		if sum := bw.entries[len(bw.entries)-1].SHA256; md.SHA256 != "" && sum != md.SHA256 {
+			return fmt.Errorf("media %s: SHA-256 is %s, want %s", md.Path, sum, md.SHA256)
+		}
 		files[strings.Split(md.Path, "/")[1]]++
-		return bw.entryEnd()
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("media: %w", err)

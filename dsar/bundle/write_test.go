@@ -257,6 +257,8 @@ func TestWriteErrors(t *testing.T) {
 		{"media with ..", nil, nil, &memSource{media: []memMedia{{path: "media/s/../../x", data: []byte("x")}}}, "invalid media path", nil},
 		{"media out of order", nil, nil, &memSource{media: []memMedia{{path: "media/s/b", data: []byte("x")}, {path: "media/s/a", data: []byte("x")}}}, "ascending", nil},
 		{"media shorter than announced", nil, nil, &memSource{media: []memMedia{{path: "media/s/a", data: []byte("x"), size: 5}}}, "got 1 bytes, want 5", nil},
+		{"media changed since recorded", nil, nil, &memSource{media: []memMedia{{path: "media/s/a", data: []byte("x"), sum: strings.Repeat("0", 64)}}}, "SHA-256 is 2d711642", nil},
+		{"media with negative size", nil, nil, &memSource{media: []memMedia{{path: "media/s/a", size: -1}}}, "negative size", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

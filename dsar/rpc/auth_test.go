@@ -379,7 +379,7 @@ type pki struct {
 	server tls.Certificate
 }
 
-func newPKI(t *testing.T) *pki {
+func newPKI(t testing.TB) *pki {
 	t.Helper()
 	key := newKey(t)
 	tmpl := &x509.Certificate{
@@ -405,7 +405,7 @@ func newPKI(t *testing.T) *pki {
 	return p
 }
 
-func newKey(t *testing.T) *ecdsa.PrivateKey {
+func newKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -414,7 +414,7 @@ func newKey(t *testing.T) *ecdsa.PrivateKey {
 	return key
 }
 
-func (p *pki) issue(t *testing.T, subject pkix.Name, usage x509.ExtKeyUsage, dns ...string) tls.Certificate {
+func (p *pki) issue(t testing.TB, subject pkix.Name, usage x509.ExtKeyUsage, dns ...string) tls.Certificate {
 	t.Helper()
 	key := newKey(t)
 	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))

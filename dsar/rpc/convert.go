@@ -76,8 +76,7 @@ type WindowsFunc func(account, section, part string, start time.Time) []dsar.Spa
 
 // converter turns domain values into messages.
 type converter struct {
-	windows     WindowsFunc // may be nil
-	fingerprint string      // of the signing key, for GetSigningKey
+	windows WindowsFunc // may be nil
 }
 
 func ts(t time.Time) *timestamppb.Timestamp {

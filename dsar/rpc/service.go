@@ -82,12 +82,13 @@ type ServiceConfig struct {
 type Service struct {
 	dsarv1.UnimplementedAccessRequestServiceServer
 
-	cfg     ServiceConfig
-	log     *slog.Logger
-	conv    converter
-	closing chan struct{}
-	once    sync.Once
-	bufs    sync.Pool
+	cfg         ServiceConfig
+	log         *slog.Logger
+	conv        converter
+	fingerprint string // of the signing key
+	closing     chan struct{}
+	once        sync.Once
+	bufs        sync.Pool
 }
 
 // NewService returns the service.
@@ -111,10 +112,11 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 		cfg.ExtensionDays = DefaultExtensionDays
 	}
 	s := &Service{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		conv:    converter{windows: cfg.Windows, fingerprint: bundle.Fingerprint(cfg.SigningKey)},
-		closing: make(chan struct{}),
+		cfg:         cfg,
+		log:         cfg.Logger,
+		conv:        converter{windows: cfg.Windows},
+		fingerprint: bundle.Fingerprint(cfg.SigningKey),
+		closing:     make(chan struct{}),
 	}
 	size := cfg.ChunkSize
 	s.bufs.New = func() any { b := make([]byte, size); return &b }
@@ -202,11 +204,17 @@ func checkText(op, field, s string, max int) error {
 // request reads a request, naming the id when there is no such request.
 func (s *Service) request(ctx context.Context, op, id string) (*dsar.Request, []dsar.Section, error) {
 	r, secs, err := s.cfg.Processor.Request(ctx, id)
-	if dsar.ErrorCode(err) == dsar.ENOTFOUND {
-		return nil, nil, &dsar.Error{Code: dsar.ENOTFOUND, Op: op, Err: err,
-			Message: fmt.Sprintf("no access request with id %q; check the id or list the requests", id)}
+	return r, secs, named(op, id, err)
+}
+
+// named gives a not-found error of the processor a message that names the
+// id the client sent; other errors pass unchanged.
+func named(op, id string, err error) error {
+	if dsar.ErrorCode(err) != dsar.ENOTFOUND {
+		return err
 	}
-	return r, secs, err
+	return &dsar.Error{Code: dsar.ENOTFOUND, Op: op, Err: err,
+		Message: fmt.Sprintf("no access request with id %q; check the id or list the requests", id)}
 }
 
 // reply reads a request again after a change and converts it.
@@ -362,21 +370,22 @@ func (s *Service) WatchAccessRequest(req *dsarv1.WatchAccessRequestRequest, ss g
 	// Subscribe before the first read, so no change falls between them.
 	changed, stop := s.cfg.Processor.Watch(id)
 	defer stop()
-	var last *dsarv1.WatchAccessRequestResponse
+	var last *dsarv1.AccessRequest
 	for {
 		r, secs, err := s.request(ctx, op, id)
 		if err != nil {
 			return s.status(err)
 		}
-		msg := &dsarv1.WatchAccessRequestResponse{
-			AccessRequest:           s.conv.request(r, secs),
-			EstimatedCompletionTime: ts(s.conv.estimate(r, secs, s.cfg.Clock.Now())),
-		}
-		if last == nil || !proto.Equal(last.GetAccessRequest(), msg.GetAccessRequest()) {
-			if err := ss.Send(msg); err != nil {
+		// A wake-up that changed nothing the client sees sends nothing.
+		if ar := s.conv.request(r, secs); last == nil || !proto.Equal(last, ar) {
+			err := ss.Send(&dsarv1.WatchAccessRequestResponse{
+				AccessRequest:           ar,
+				EstimatedCompletionTime: ts(s.conv.estimate(r, secs, s.cfg.Clock.Now())),
+			})
+			if err != nil {
 				return err
 			}
-			last = msg
+			last = ar
 		}
 		if r.State.Final() {
 			return nil
@@ -401,12 +410,9 @@ func (s *Service) CancelAccessRequest(ctx context.Context, req *dsarv1.CancelAcc
 	if err := checkText(op, "reason", req.GetReason(), maxReasonLen); err != nil {
 		return nil, s.status(err)
 	}
-	if _, _, err := s.request(ctx, op, req.GetId()); err != nil {
-		return nil, s.status(err)
-	}
 	r, err := s.cfg.Processor.Cancel(ctx, req.GetId(), req.GetReason())
 	if err != nil {
-		return nil, s.status(err)
+		return nil, s.status(named(op, req.GetId(), err))
 	}
 	ar, err := s.reply(ctx, op, r)
 	if err != nil {
@@ -422,12 +428,9 @@ func (s *Service) ResumeAccessRequest(ctx context.Context, req *dsarv1.ResumeAcc
 	if err := checkID(op, req.GetId()); err != nil {
 		return nil, s.status(err)
 	}
-	if _, _, err := s.request(ctx, op, req.GetId()); err != nil {
-		return nil, s.status(err)
-	}
 	r, err := s.cfg.Processor.Resume(ctx, req.GetId())
 	if err != nil {
-		return nil, s.status(err)
+		return nil, s.status(named(op, req.GetId(), err))
 	}
 	ar, err := s.reply(ctx, op, r)
 	if err != nil {
@@ -446,12 +449,9 @@ func (s *Service) RetrySection(ctx context.Context, req *dsarv1.RetrySectionRequ
 	if !slices.Contains(dsar.Sections, req.GetSection()) {
 		return nil, s.status(invalid(op, "section must be one of %s", strings.Join(dsar.Sections, ", ")))
 	}
-	if _, _, err := s.request(ctx, op, req.GetId()); err != nil {
-		return nil, s.status(err)
-	}
 	r, err := s.cfg.Processor.RetrySection(ctx, req.GetId(), req.GetSection(), req.GetFromStart())
 	if err != nil {
-		return nil, s.status(err)
+		return nil, s.status(named(op, req.GetId(), err))
 	}
 	ar, err := s.reply(ctx, op, r)
 	if err != nil {
@@ -648,6 +648,6 @@ func (s *Service) ListAuditEvents(ctx context.Context, req *dsarv1.ListAuditEven
 func (s *Service) GetSigningKey(context.Context, *dsarv1.GetSigningKeyRequest) (*dsarv1.GetSigningKeyResponse, error) {
 	return &dsarv1.GetSigningKeyResponse{
 		PublicKey:   slices.Clone(s.cfg.SigningKey),
-		Fingerprint: s.conv.fingerprint,
+		Fingerprint: s.fingerprint,
 	}, nil
 }

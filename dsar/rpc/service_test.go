@@ -532,6 +532,10 @@ func TestValidation(t *testing.T) {
 			_, err := c.ResumeAccessRequest(ctx, &dsarv1.ResumeAccessRequestRequest{Id: "01nosuchrequest"})
 			return err
 		}, codes.NotFound},
+		{"retry: unknown id", func() error {
+			_, err := c.RetrySection(ctx, &dsarv1.RetrySectionRequest{Id: "01nosuchrequest", Section: dsar.SectionMeetings})
+			return err
+		}, codes.NotFound},
 		{"retry: unknown section", func() error {
 			_, err := c.RetrySection(ctx, &dsarv1.RetrySectionRequest{Id: id, Section: "chat"})
 			return err
@@ -580,6 +584,9 @@ func TestValidation(t *testing.T) {
 			msg := status.Convert(err).Message()
 			if msg == "" || msg == internalMessage {
 				t.Errorf("message %q says nothing a person can act on", msg)
+			}
+			if strings.HasSuffix(tc.name, "unknown id") && !strings.Contains(msg, "01nosuchrequest") {
+				t.Errorf("message %q does not name the unknown id", msg)
 			}
 			for _, pii := range []string{"jane.doe", "first@example.com", "second@example.com", "x@example.com"} {
 				if strings.Contains(msg, pii) {
