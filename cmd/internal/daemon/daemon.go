@@ -142,7 +142,7 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		log.Info("zoom accounts", "accounts", names)
 	}
 
-	st := timedStore{Store: db, m: m, clock: dsar.SystemClock{}}
+	st := timedStore{Store: db, m: m}
 	media := filepath.Join(cfg.DataDir, "media")
 	proc, err := dsar.NewProcessor(dsar.Config{
 		Store:     st,
@@ -227,7 +227,6 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		}
 		wg.Wait()
 		proc.Close()
-		stop()
 		return nil, fmt.Errorf("resume requests: %w", err)
 	}
 	health.SetServing()

@@ -101,11 +101,12 @@ func (c *requestStates) Collect(ch chan<- prometheus.Metric) {
 }
 
 // timedStore is the store with the duration of every section that ends
-// observed as it is written.
+// observed as it is written. The processor stamps FinishedAt whenever a
+// started section ends (COMPLETE, NOT_APPLICABLE or FAILED), so the
+// duration needs no clock here.
 type timedStore struct {
 	dsar.Store
-	m     *metrics
-	clock dsar.Clock
+	m *metrics
 }
 
 func (s timedStore) UpdateSection(ctx context.Context, id, name string, fn func(*dsar.Section) error) (*dsar.Section, error) {
@@ -119,12 +120,8 @@ func (s timedStore) UpdateSection(ctx context.Context, id, name string, fn func(
 		ended = before != after && (after.Done() || after == dsar.SectionFailed)
 		return nil
 	})
-	if err == nil && ended && !sec.StartedAt.IsZero() {
-		end := sec.FinishedAt
-		if end.IsZero() {
-			end = s.clock.Now() // a failed section has no finish time
-		}
-		s.m.sectionTime.WithLabelValues(sec.Name, string(sec.State)).Observe(end.Sub(sec.StartedAt).Seconds())
+	if err == nil && ended && !sec.StartedAt.IsZero() && !sec.FinishedAt.IsZero() {
+		s.m.sectionTime.WithLabelValues(sec.Name, string(sec.State)).Observe(sec.FinishedAt.Sub(sec.StartedAt).Seconds())
 	}
 	return sec, err
 }
