@@ -136,8 +136,8 @@ func (e *Emulator) downloadFile(w http.ResponseWriter, r *http.Request, le *LogE
 		return
 	}
 	le.Account = f.account
-	if fault, _ := e.faults.pick("GET /rec/download/{fileId}"); fault != "" {
-		if e.fileFault(w, r, le, fault) {
+	if fault, delay := e.faults.pick("GET /rec/download/{fileId}"); fault != "" {
+		if fileFault(w, r, le, fault, delay) {
 			return
 		}
 	}
@@ -146,19 +146,14 @@ func (e *Emulator) downloadFile(w http.ResponseWriter, r *http.Request, le *LogE
 
 // fileFault applies a fault to a file download; truncate and garble have
 // no meaning for a binary body and become resets.
-func (e *Emulator) fileFault(w http.ResponseWriter, r *http.Request, le *LogEntry, f Fault) bool {
+func fileFault(w http.ResponseWriter, r *http.Request, le *LogEntry, f Fault, delay time.Duration) bool {
 	le.Fault = string(f)
 	switch f {
 	case FaultSlow:
-		e.faults.mu.Lock()
-		d := e.faults.f.SlowDelay
-		e.faults.mu.Unlock()
-		return sleepCtx(r.Context(), d) != nil
+		return sleepCtx(r.Context(), delay) != nil
 	case FaultReset, FaultTruncate, FaultGarble:
 		le.Fault = string(FaultReset)
-		if rec, ok := w.(*recorder); ok {
-			rec.limit = 0
-		}
+		resetMidBody(w)
 		return false
 	case FaultRevoke, Fault500:
 		writeError(w, le, &zoomError{http.StatusInternalServerError, 500, "Internal server error."})
@@ -189,9 +184,7 @@ func (e *Emulator) phoneFile(c *call, files map[string]fileRef) {
 	switch Fault(c.le.Fault) {
 	case FaultTruncate, FaultGarble:
 		c.le.Fault = string(FaultReset)
-		if rec, ok := c.w.(*recorder); ok {
-			rec.limit = 0
-		}
+		resetMidBody(c.w)
 	}
 	serveFile(c.w, c.r, f)
 }

@@ -55,7 +55,7 @@ func Generate(name string, o GenerateOptions) (*Dataset, error) {
 	if o.Start.IsZero() {
 		o.Start = time.Now()
 	}
-	day := o.Start.UTC().Truncate(24 * time.Hour)
+	day := utcDay(o.Start)
 	h := fnv.New64a()
 	h.Write([]byte(name))
 	g := &gen{r: rand.New(rand.NewPCG(uint64(o.Seed), h.Sum64())), day: day}

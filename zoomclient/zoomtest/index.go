@@ -26,9 +26,8 @@ type accountIndex struct {
 }
 
 type recordingRef struct {
-	u   *userIndex
-	rec Recording
-	raw []byte
+	raw     []byte
+	trashed bool
 }
 
 type fileRef struct {
@@ -79,13 +78,10 @@ func buildIndex(d *Dataset) *index {
 		}
 		for _, u := range a.Users {
 			sortUser(u)
-			ui := indexUser(a, u)
+			ui := indexUser(ai, u)
 			ai.byID[u.ID] = ui
 			ai.byEmail[strings.ToLower(u.Email)] = ui
 			for _, r := range u.Recordings {
-				ref := &recordingRef{u: ui, rec: r, raw: viewRecording(a, u, r)}
-				ai.recs[r.UUID] = ref
-				ai.recs[strconv.FormatInt(r.MeetingID, 10)] = ref // sorted by time: the latest wins
 				for _, f := range r.Files {
 					ix.files[f.ID] = fileRef{account: a.ID, id: f.ID, size: f.FileSize, ext: f.FileExtension, mod: f.RecordingEnd}
 				}
@@ -105,7 +101,10 @@ func buildIndex(d *Dataset) *index {
 	return ix
 }
 
-func indexUser(a *AccountData, u *User) *userIndex {
+// indexUser encodes u's records; it also files u's recordings under
+// ai.recs.
+func indexUser(ai *accountIndex, u *User) *userIndex {
+	a := ai.a
 	ui := &userIndex{a: a, u: u}
 	if u.Status != "pending" {
 		ui.profile = viewUser(a, u, time.Time{})
@@ -129,6 +128,9 @@ func indexUser(a *AccountData, u *User) *userIndex {
 	}
 	for _, r := range u.Recordings {
 		it := item{t: r.StartTime, raw: viewRecording(a, u, r)}
+		ref := &recordingRef{raw: it.raw, trashed: r.Trashed()}
+		ai.recs[r.UUID] = ref
+		ai.recs[strconv.FormatInt(r.MeetingID, 10)] = ref // sorted by time: the latest wins
 		if r.Trashed() {
 			ui.trash = append(ui.trash, it)
 		} else {

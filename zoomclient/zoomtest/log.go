@@ -27,15 +27,15 @@ type LogEntry struct {
 // before the handler has returned, and a test reading the log then must
 // still see that request.
 type requestLog struct {
-	mu      sync.Mutex
-	changed *sync.Cond
-	all     []LogEntry
-	open    map[int]bool // slots taken, not yet filled
+	mu     sync.Mutex
+	filled *sync.Cond // broadcast when done grows
+	all    []LogEntry
+	done   int // all[:done] are filled; a filled slot has a Status
 }
 
 func newRequestLog() *requestLog {
-	l := &requestLog{open: map[int]bool{}}
-	l.changed = sync.NewCond(&l.mu)
+	l := &requestLog{}
+	l.filled = sync.NewCond(&l.mu)
 	return l
 }
 
@@ -44,17 +44,23 @@ func (l *requestLog) take() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.all = append(l.all, LogEntry{})
-	l.open[len(l.all)-1] = true
 	return len(l.all) - 1
 }
 
-// fill writes the entry of slot i.
+// fill writes the entry of slot i. e.Status must not be 0: a slot without
+// one counts as open.
 func (l *requestLog) fill(i int, e LogEntry) {
 	l.mu.Lock()
 	l.all[i] = e
-	delete(l.open, i)
+	moved := false
+	for l.done < len(l.all) && l.all[l.done].Status != 0 {
+		l.done++
+		moved = true
+	}
 	l.mu.Unlock()
-	l.changed.Broadcast()
+	if moved {
+		l.filled.Broadcast()
+	}
 }
 
 // add appends a finished entry (the control endpoints, which a reader
@@ -74,20 +80,11 @@ func (l *requestLog) since(i int) ([]LogEntry, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := len(l.all)
-	for l.openBefore(n) {
-		l.changed.Wait()
+	for l.done < n {
+		l.filled.Wait()
 	}
 	if i < 0 || i > n {
 		i = 0
 	}
 	return append([]LogEntry(nil), l.all[i:n]...), n
-}
-
-func (l *requestLog) openBefore(n int) bool {
-	for i := range l.open {
-		if i < n {
-			return true
-		}
-	}
-	return false
 }

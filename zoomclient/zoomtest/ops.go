@@ -3,6 +3,7 @@ package zoomtest
 import (
 	"net/http"
 	"slices"
+	"strings"
 )
 
 // op is one emulated API operation. category, scope and macro come from
@@ -83,7 +84,7 @@ func (o *op) granted(t *tokenInfo) bool {
 func (e *Emulator) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	for _, o := range ops {
-		method, path, _ := cut(o.pattern, " ")
+		method, path, _ := strings.Cut(o.pattern, " ")
 		mux.Handle(method+" /v2"+path, e.api(o))
 	}
 	mux.Handle("GET /rec/download/{fileId}", e.plain(e.downloadRedirect))
@@ -110,7 +111,7 @@ type Operation struct {
 func Operations() []Operation {
 	out := make([]Operation, 0, len(ops))
 	for _, o := range ops {
-		m, p, _ := cut(o.pattern, " ")
+		m, p, _ := strings.Cut(o.pattern, " ")
 		out = append(out, Operation{Method: m, Path: p, Category: o.category, Phone: o.phone, Scope: o.scope, Macro: slices.Clone(o.macro)})
 	}
 	return out

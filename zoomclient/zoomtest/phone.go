@@ -74,10 +74,6 @@ func fail(c *call, z *zoomError) bool {
 	return false
 }
 
-func phoneInvalidParam(name string) *zoomError {
-	return &zoomError{http.StatusBadRequest, 300, "Invalid parameter: " + name + "."}
-}
-
 // phoneList serves one of the Phone lists.
 func (e *Emulator) phoneList(c *call, field string, def time.Duration, notFound, badParam func(string) *zoomError,
 	items func(*userIndex) []item, filters ...string) {
@@ -122,7 +118,7 @@ func (e *Emulator) listCallHistory(c *call) {
 
 // listCallLogs is the deprecated GET /phone/users/{userId}/call_logs.
 func (e *Emulator) listCallLogs(c *call) {
-	e.phoneList(c, "call_logs", 24*time.Hour, userNotExist, phoneInvalidParam,
+	e.phoneList(c, "call_logs", 24*time.Hour, userNotExist, invalidParam,
 		func(ui *userIndex) []item { return ui.callLogs }, "type", "phone_number", "time_type")
 }
 
@@ -135,10 +131,10 @@ func (e *Emulator) listVoicemails(c *call) {
 		status = ""
 	case "read", "unread":
 	default:
-		c.fail(phoneInvalidParam("status"))
+		c.fail(invalidParam("status"))
 		return
 	}
-	e.phoneList(c, "voice_mails", 30*24*time.Hour, userNotExist, phoneInvalidParam,
+	e.phoneList(c, "voice_mails", 30*24*time.Hour, userNotExist, invalidParam,
 		func(ui *userIndex) []item {
 			if status == "" {
 				return ui.voicemails
@@ -156,6 +152,6 @@ func (e *Emulator) listVoicemails(c *call) {
 // listPhoneRecordings is GET /phone/users/{userId}/recordings: default the
 // past 30 days.
 func (e *Emulator) listPhoneRecordings(c *call) {
-	e.phoneList(c, "recordings", 30*24*time.Hour, userNotExist, phoneInvalidParam,
+	e.phoneList(c, "recordings", 30*24*time.Hour, userNotExist, invalidParam,
 		func(ui *userIndex) []item { return ui.phoneRecs })
 }

@@ -76,7 +76,7 @@ func (e *Emulator) getMeetingRecordings(c *call) {
 		id = u
 	}
 	ref := c.ai.recs[id]
-	if ref == nil || ref.rec.Trashed() {
+	if ref == nil || ref.trashed {
 		c.fail(&zoomError{http.StatusNotFound, 3301, "There is no recording for this meeting."})
 		return
 	}

@@ -77,13 +77,21 @@ func (rw *recorder) abort() {
 	panic(http.ErrAbortHandler)
 }
 
+// resetMidBody arms the reset fault: the connection is reset half-way
+// through the body (the limit is set at WriteHeader).
+func resetMidBody(w http.ResponseWriter) {
+	if rw, ok := w.(*recorder); ok {
+		rw.limit = 0
+	}
+}
+
 func (rw *recorder) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
 
 var baseMarkBytes = []byte(baseMark)
 
-// serve is ServeHTTP: it stamps the emulator's Date, logs the request and
-// dispatches it.
-func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP serves the emulated API: it stamps the emulator's Date, logs
+// the request and dispatches it.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := e.clock.Now()
 	w.Header().Set("Date", now.Format(http.TimeFormat))
 	rec := &recorder{ResponseWriter: w, limit: -1, le: LogEntry{Time: now, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery}}
@@ -260,9 +268,7 @@ func (e *Emulator) injectFault(c *call, endpoint string) bool {
 	case FaultTruncate, FaultGarble:
 		return false // reply applies them
 	case FaultReset:
-		if rec, ok := c.w.(*recorder); ok {
-			rec.limit = 0 // set to half the body at WriteHeader
-		}
+		resetMidBody(c.w)
 		return false
 	case FaultRevoke:
 		e.auth.revoke(c.token)
@@ -279,5 +285,3 @@ func (e *Emulator) injectFault(c *call, endpoint string) bool {
 		return true
 	}
 }
-
-func cut(s, sep string) (string, string, bool) { return strings.Cut(s, sep) }

@@ -193,7 +193,7 @@ type recordingView struct {
 	Files          []recordingFileView `json:"recording_files"`
 }
 
-func recordingViewOf(a *AccountData, u *User, r Recording) recordingView {
+func viewRecording(a *AccountData, u *User, r Recording) []byte {
 	v := recordingView{UUID: r.UUID, ID: r.MeetingID, AccountID: a.ID, HostID: u.ID, Topic: r.Topic, Type: r.Type,
 		StartTime: zt(r.StartTime), Duration: r.Duration, TotalSize: r.TotalSize(), RecordingCount: len(r.Files), Passcode: r.Passcode,
 		Files: []recordingFileView{}}
@@ -203,11 +203,7 @@ func recordingViewOf(a *AccountData, u *User, r Recording) recordingView {
 			PlayURL:     "https://example.zoom.us/rec/play/" + f.ID,
 			DownloadURL: baseMark + "/rec/download/" + f.ID, Status: "completed", RecordingType: f.RecordingType, DeletedTime: zt(r.DeletedTime)})
 	}
-	return v
-}
-
-func viewRecording(a *AccountData, u *User, r Recording) []byte {
-	return mustJSON(recordingViewOf(a, u, r))
+	return mustJSON(v)
 }
 
 // phone

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -222,7 +221,9 @@ func (e *Emulator) Accounts() []Account {
 // expiry, rate-limit windows and the daily reset.
 func (e *Emulator) Clock() *Clock { return e.clock }
 
-// Log returns a copy of the request log, in order of arrival.
+// Log returns a copy of the request log, in order of arrival. It first
+// waits for the requests that arrived before the call to finish, so a
+// request in flight (a slow fault, a download being read) delays it.
 func (e *Emulator) Log() []LogEntry { return e.log.entries() }
 
 // SetFaults replaces the injected faults. Rates are clamped to [0, 1];
@@ -249,12 +250,5 @@ func (e *Emulator) RevokeTokens(accountID string) { e.auth.revokeAll(accountID) 
 // read-only.
 func (e *Emulator) Dataset() *Dataset { return e.data }
 
-// ServeHTTP serves the emulated API.
-func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	e.serve(w, r)
-}
-
 // JaneEmail is the well-known subject present in every dataset.
 const JaneEmail = "jane.doe@example.com"
-
-func lower(s string) string { return strings.ToLower(s) }
