@@ -218,27 +218,13 @@ func (c *Client) get(ctx context.Context, r *request) ([]byte, error) {
 	th := c.limits.get(r.ep.Bucket())
 	c.budget.deposit()
 	renewed := false
-	var last *Error // the last transient failure
 	for attempt := 1; ; attempt++ {
 		if err := th.blocked(r.ep.Name); err != nil {
 			return nil, err
 		}
 		tok, err := c.auth.token(ctx, c.cfg.CallTimeout)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("zoomclient: %s: %w", r.ep.Name, ctx.Err())
-			}
-			var e *Error
-			if !errors.As(err, &e) {
-				e = c.newError(r, Unavailable, "token request failed")
-				e.Err = err
-			}
-			e.Op, e.Path = r.ep.Name, r.ep.Path
-			if e.Kind != Unavailable {
-				return nil, e
-			}
-			last = e
-			if err := c.retryWait(ctx, r, attempt, last); err != nil {
+			if err := c.retryToken(ctx, r, attempt, err); err != nil {
 				return nil, err
 			}
 			continue
@@ -272,20 +258,19 @@ func (c *Client) get(ctx context.Context, r *request) ([]byte, error) {
 			return nil, c.quota(r, th, res)
 		case res.status == http.StatusTooManyRequests:
 			th.decrease()
-			last = c.newError(r, RateLimited, res.message)
-			last.Status, last.Code, last.TrackingID = res.status, res.code, res.tracking
 			if attempt >= c.cfg.MaxAttempts {
-				last.Attempts = attempt
-				return nil, last
+				e := c.newError(r, RateLimited, res.message)
+				e.Status, e.Code, e.TrackingID, e.Attempts = res.status, res.code, res.tracking, attempt
+				return nil, e
 			}
 			if err := sleep(ctx, c.backoff(attempt)); err != nil {
 				return nil, fmt.Errorf("zoomclient: %s: %w", r.ep.Name, err)
 			}
 			continue
 		case res.err != nil || res.status >= 500:
-			last = c.newError(r, Unavailable, res.message)
-			last.Status, last.Code, last.TrackingID, last.Err = res.status, res.code, res.tracking, res.err
-			if err := c.retryWait(ctx, r, attempt, last); err != nil {
+			e := c.newError(r, Unavailable, res.message)
+			e.Status, e.Code, e.TrackingID, e.Err = res.status, res.code, res.tracking, res.err
+			if err := c.retryWait(ctx, r, attempt, e); err != nil {
 				return nil, err
 			}
 			continue
@@ -299,6 +284,25 @@ func (c *Client) get(ctx context.Context, r *request) ([]byte, error) {
 			return nil, e
 		}
 	}
+}
+
+// retryToken handles a failed token fetch for r: the caller's
+// cancellation and a refusal are final, while Zoom's token service failing
+// is retried like any transient failure. It returns nil to retry.
+func (c *Client) retryToken(ctx context.Context, r *request, attempt int, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("zoomclient: %s: %w", r.ep.Name, ctx.Err())
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		e = c.newError(r, Unavailable, "token request failed")
+		e.Err = err
+	}
+	e.Op, e.Path = r.ep.Name, r.ep.Path
+	if e.Kind != Unavailable {
+		return e
+	}
+	return c.retryWait(ctx, r, attempt, e)
 }
 
 // retryWait decides whether a transient failure may be retried: within the

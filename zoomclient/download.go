@@ -32,6 +32,10 @@ func (c *Client) Download(ctx context.Context, fileURL string, offset int64, w i
 	if offset < 0 || (size > 0 && offset > size) {
 		return 0, c.newError(r, Invalid, "offset outside the file")
 	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fileURL, nil)
+	if err != nil {
+		return 0, c.newError(r, Invalid, "malformed download URL") // not quoted: it may hold a token
+	}
 	var th *throttle
 	if strings.HasPrefix(fileURL, c.api+"/") {
 		th = c.limits.get(ep.Bucket())
@@ -50,17 +54,7 @@ func (c *Client) Download(ctx context.Context, fileURL string, offset int64, w i
 		}
 		tok, err := c.auth.token(ctx, c.cfg.CallTimeout)
 		if err != nil {
-			if ctx.Err() != nil {
-				return n, fmt.Errorf("zoomclient: download: %w", ctx.Err())
-			}
-			var e *Error
-			if errors.As(err, &e) {
-				e.Op, e.Path = ep.Name, ep.Path
-				if e.Kind != Unavailable {
-					return n, e
-				}
-			}
-			if err := c.retryWait(ctx, r, attempt, unavailable(r, err)); err != nil {
+			if err := c.retryToken(ctx, r, attempt, err); err != nil {
 				return n, err
 			}
 			continue
@@ -72,7 +66,7 @@ func (c *Client) Download(ctx context.Context, fileURL string, offset int64, w i
 			}
 		}
 		start := time.Now()
-		got, res := c.fetchRange(ctx, fileURL, tok, offset+n, w, r)
+		got, res := c.fetchRange(req, tok, offset+n, w)
 		n += got
 		res.latency = time.Since(start)
 		c.observe(r, attempt, wait, res)
@@ -116,18 +110,11 @@ func (c *Client) Download(ctx context.Context, fileURL string, offset int64, w i
 	}
 }
 
-func unavailable(r *request, err error) *Error {
-	return &Error{Op: r.ep.Name, Path: r.ep.Path, Kind: Unavailable, Message: "token request failed", Err: err}
-}
-
-// fetchRange makes one GET from byte from on and copies the body to w. It
-// returns the bytes written and the outcome; a body cut short is a
-// transient failure.
-func (c *Client) fetchRange(ctx context.Context, fileURL, tok string, from int64, w io.Writer, r *request) (int64, result) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fileURL, nil)
-	if err != nil {
-		return 0, result{werr: errors.New("bad download URL")}
-	}
+// fetchRange makes one GET of the file from byte from on and copies the
+// body to w. It returns the bytes written and the outcome; a body cut
+// short is a transient failure.
+func (c *Client) fetchRange(file *http.Request, tok string, from int64, w io.Writer) (int64, result) {
+	req := file.Clone(file.Context())
 	req.Header.Set("Authorization", "Bearer "+tok)
 	if from > 0 {
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(from, 10)+"-")

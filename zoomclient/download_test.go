@@ -98,6 +98,17 @@ func TestDownload(t *testing.T) {
 			t.Fatalf("err = %v, want Invalid size error", err)
 		}
 	})
+	t.Run("malformed URL", func(t *testing.T) {
+		bad := url + "%zz?access_token=secret-value"
+		before := len(srv.Log())
+		_, err := c.Download(ctx, bad, 0, &bytes.Buffer{}, size)
+		if e, ok := err.(*Error); !ok || e.Kind != Invalid || strings.Contains(err.Error(), "secret-value") {
+			t.Fatalf("err = %v, want an Invalid error that does not quote the URL", err)
+		}
+		if n := len(srv.Log()) - before; n != 0 {
+			t.Errorf("%d requests for a malformed URL, want 0", n)
+		}
+	})
 	t.Run("voicemail", func(t *testing.T) {
 		p, err := c.Page(ctx, EndpointVoicemails, jane, c.Windows(EndpointVoicemails)[0])
 		if err != nil {

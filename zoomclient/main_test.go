@@ -2,9 +2,7 @@ package zoomclient
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,72 +21,17 @@ const jane = zoomtest.JaneEmail
 // hours before the daily reset unless it moves the clock.
 var t0 = time.Date(2026, 3, 15, 14, 0, 0, 0, time.UTC)
 
-// server is the emulator behind a handler that counts the requests in
-// flight. The emulator logs a request when its handler returns, which can
-// be just after the client has read the whole answer; Log and RateLimited
-// wait for the handlers to finish, so a test reads a complete log.
-type server struct {
-	*zoomtest.Emulator
-	URL, APIURL, TokenURL string
-
-	mu       sync.Mutex
-	idle     *sync.Cond
-	inflight int
-}
-
-// newServer starts an emulator with a fixed start time and seed.
-func newServer(t testing.TB, opts ...zoomtest.Option) *server {
+// newServer starts an emulator with a fixed start time and seed. Its Log
+// waits for the requests that arrived before the call, so a test that has
+// its answer reads a log that holds the request.
+func newServer(t testing.TB, opts ...zoomtest.Option) *zoomtest.Server {
 	t.Helper()
-	e, err := zoomtest.New(append([]zoomtest.Option{zoomtest.WithStartTime(t0), zoomtest.WithSeed(1)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &server{Emulator: e}
-	s.idle = sync.NewCond(&s.mu)
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.inflight++
-		s.mu.Unlock()
-		defer func() {
-			s.mu.Lock()
-			s.inflight--
-			s.idle.Broadcast()
-			s.mu.Unlock()
-		}()
-		e.ServeHTTP(w, r)
-	}))
-	t.Cleanup(func() {
-		hs.CloseClientConnections()
-		hs.Close()
-		e.Close()
-	})
-	s.URL, s.APIURL, s.TokenURL = hs.URL, hs.URL+"/v2", hs.URL+"/oauth/token"
-	return s
-}
-
-func (s *server) settle() {
-	s.mu.Lock()
-	for s.inflight > 0 {
-		s.idle.Wait()
-	}
-	s.mu.Unlock()
-}
-
-// Log returns the emulator's log once no request is in flight.
-func (s *server) Log() []zoomtest.LogEntry {
-	s.settle()
-	return s.Emulator.Log()
-}
-
-// RateLimited returns the emulator's 429 counts once no request is in flight.
-func (s *server) RateLimited() map[string]int {
-	s.settle()
-	return s.Emulator.RateLimited()
+	return zoomtest.NewServer(t, append([]zoomtest.Option{zoomtest.WithStartTime(t0), zoomtest.WithSeed(1)}, opts...)...)
 }
 
 // newClient returns a client of the server's primary account on the
 // server's clock, with fast retries; mod adjusts the config.
-func newClient(t testing.TB, srv *server, mod func(*Config)) *Client {
+func newClient(t testing.TB, srv *zoomtest.Server, mod func(*Config)) *Client {
 	t.Helper()
 	a := srv.Account()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -112,7 +55,7 @@ func newClient(t testing.TB, srv *server, mod func(*Config)) *Client {
 }
 
 // count returns the log entries that match.
-func count(srv *server, match func(zoomtest.LogEntry) bool) int {
+func count(srv *zoomtest.Server, match func(zoomtest.LogEntry) bool) int {
 	n := 0
 	for _, e := range srv.Log() {
 		if match(e) {

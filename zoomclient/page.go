@@ -67,13 +67,13 @@ func (c *Client) User(ctx context.Context, emailOrID string) ([]byte, User, erro
 // Get fetches an object endpoint (one without a list) for a user and
 // returns the body as Zoom sent it, checked to be a JSON object.
 func (c *Client) Get(ctx context.Context, ep Endpoint, userID string) ([]byte, error) {
+	if ep.List != "" {
+		return nil, fmt.Errorf("zoomclient: %s is a list endpoint: use Page", ep.Name)
+	}
 	r := &request{ep: ep, userID: userID, query: cloneQuery(ep.Query), check: func(b []byte) error {
 		var m map[string]json.RawMessage
 		return json.Unmarshal(b, &m)
 	}}
-	if ep.List != "" {
-		return nil, fmt.Errorf("zoomclient: %s is a list endpoint: use Page", ep.Name)
-	}
 	return c.get(ctx, r)
 }
 

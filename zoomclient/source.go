@@ -66,12 +66,8 @@ func (s *Source) Windows(section, part string, start time.Time) []dsar.Span {
 	if err != nil || ep.Window.Months == 0 {
 		return nil
 	}
-	h := 0
-	if ep.Path == EndpointRecordings.Path {
-		h = s.c.cfg.RecordingsHorizon
-	}
 	var out []dsar.Span
-	for _, c := range Windows(ep, start, h) {
+	for _, c := range Windows(ep, start, s.c.horizon(ep)) {
 		out = append(out, dsar.Span{From: c.From, To: c.To})
 	}
 	return out

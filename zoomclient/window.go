@@ -41,11 +41,16 @@ func Windows(ep Endpoint, now time.Time, horizonMonths int) []Cursor {
 // Windows returns the windows of ep at the client's clock, with the
 // configured recordings horizon for cloud recordings.
 func (c *Client) Windows(ep Endpoint) []Cursor {
-	h := 0
-	if ep.Path == EndpointRecordings.Path && ep.Window.Months > 0 {
-		h = c.cfg.RecordingsHorizon
+	return Windows(ep, c.clock.Now(), c.horizon(ep))
+}
+
+// horizon is the horizon to pass to Windows for ep: the configured one for
+// cloud recordings, the endpoint's own (0) for the others.
+func (c *Client) horizon(ep Endpoint) int {
+	if ep.Path == EndpointRecordings.Path {
+		return c.cfg.RecordingsHorizon
 	}
-	return Windows(ep, c.clock.Now(), h)
+	return 0
 }
 
 // addMonths moves t by n months, clamping the day to the length of the
