@@ -10,26 +10,6 @@ import (
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
 )
 
-// partShapes says where a part's records sit in a page Zoom sends: the list
-// field ("" when the page is the record) and the record's id field.
-var partShapes = map[string]struct{ List, ID string }{
-	SectionProfile + "/" + PartUser:                         {"", "id"},
-	SectionProfile + "/" + PartAssistants:                   {"assistants", "id"},
-	SectionProfile + "/" + PartSchedulers:                   {"schedulers", "id"},
-	SectionSettings + "/" + SectionSettings:                 {"", ""},
-	SectionMeetings + "/" + PartScheduled:                   {"meetings", "uuid"},
-	SectionMeetings + "/" + PartUpcoming:                    {"meetings", "uuid"},
-	SectionMeetings + "/" + PartPrevious:                    {"meetings", "uuid"},
-	SectionWebinars + "/" + SectionWebinars:                 {"webinars", "uuid"},
-	SectionCloudRecordings + "/" + PartRecordings:           {"meetings", "uuid"},
-	SectionCloudRecordings + "/" + PartTrash:                {"meetings", "uuid"},
-	SectionPhoneProfile + "/" + SectionPhoneProfile:         {"", "id"},
-	SectionPhoneSettings + "/" + SectionPhoneSettings:       {"", ""},
-	SectionPhoneCallHistory + "/" + SectionPhoneCallHistory: {"call_logs", "id"},
-	SectionPhoneVoicemails + "/" + SectionPhoneVoicemails:   {"voice_mails", "id"},
-	SectionPhoneRecordings + "/" + SectionPhoneRecordings:   {"recordings", "id"},
-}
-
 // FileAssembler writes bundles as files in Dir, signed with Key.
 type FileAssembler struct {
 	Store Store
@@ -45,6 +25,9 @@ type FileAssembler struct {
 // file, synced, then renamed, so a crash leaves either no bundle or a whole
 // one.
 func (a *FileAssembler) Assemble(ctx context.Context, r *Request, sections []Section, zoom Zoom) (Bundle, error) {
+	if zoom == nil {
+		return Bundle{}, Errorf(EPRECONDITION, "dsar.Assemble", "account %q is not configured", r.Account)
+	}
 	in := bundle.Request{
 		ID: r.ID, Account: r.Account, Subject: r.Email, Outcome: r.Outcome,
 		Started: r.CreatedAt, Version: a.Version,
@@ -55,9 +38,9 @@ func (a *FileAssembler) Assemble(ctx context.Context, r *Request, sections []Sec
 			Calls: int(s.Calls),
 		}
 		for _, pt := range s.Parts {
-			shape := partShapes[s.Name+"/"+pt.Name]
-			bs.Parts = append(bs.Parts, bundle.Part{Name: pt.Name, List: shape.List, ID: shape.ID})
-			if zoom == nil || s.State != SectionComplete {
+			list, id := zoom.Shape(s.Name, pt.Name)
+			bs.Parts = append(bs.Parts, bundle.Part{Name: pt.Name, List: list, ID: id})
+			if s.State != SectionComplete {
 				continue
 			}
 			for _, w := range zoom.Windows(s.Name, pt.Name, r.CreatedAt) {

@@ -54,8 +54,9 @@ type AuditFilter struct {
 
 // Assembler writes the bundle of a request from its stored pages.
 type Assembler interface {
-	// Assemble writes the bundle; zoom (nil for an account no longer
-	// configured) tells the windows each section covered.
+	// Assemble writes the bundle; zoom, the request's account (nil when
+	// it is no longer configured), tells the shape of its pages and the
+	// windows each section covered.
 	Assemble(ctx context.Context, r *Request, sections []Section, zoom Zoom) (Bundle, error)
 }
 

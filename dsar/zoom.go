@@ -15,6 +15,9 @@ type Zoom interface {
 	// id and the profile as Zoom sent it. No such user is a *ZoomError of
 	// kind ZoomNotFound.
 	LookupUser(ctx context.Context, email string) (id string, body []byte, err error)
+	// Shape says where a part's records sit in a page Zoom sends: the list
+	// field ("" when the page is the record) and the record's id field.
+	Shape(section, part string) (list, id string)
 	// Windows returns the date windows a part is fetched in, most recent
 	// first, for a collection that started at start; nil when the endpoint
 	// takes no dates.

@@ -59,6 +59,15 @@ func (s *Source) LookupUser(ctx context.Context, email string) (string, []byte, 
 	return u.ID, body, nil
 }
 
+// Shape returns the list field and the record id field of a part's pages.
+func (s *Source) Shape(section, part string) (list, id string) {
+	ep, err := endpoint(section, part)
+	if err != nil {
+		return "", ""
+	}
+	return ep.List, ep.ID
+}
+
 // Windows returns the part's date windows for a collection that started at
 // start, newest first; nil for an endpoint without dates.
 func (s *Source) Windows(section, part string, start time.Time) []dsar.Span {
