@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,17 +12,8 @@ import (
 	"strings"
 	"time"
 
-	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
-
-// dataset is the emulator's dataset of the full scenarios.
-func (e *env) dataset() string {
-	if e.short {
-		return "tiny"
-	}
-	return "reference"
-}
 
 // runBudget measures one reference request at Business and at Pro limits
 // against T_min, the time the rate limits allow.
@@ -38,7 +30,7 @@ func runBudget(ctx context.Context, e *env) ([]row, error) {
 }
 
 func budgetOnce(ctx context.Context, e *env, plan string) ([]row, error) {
-	z, err := startZoomfake(ctx, e, "-dataset", e.dataset(), "-plan", plan)
+	z, err := startZoomfake(ctx, e, plan)
 	if err != nil {
 		return nil, err
 	}
@@ -47,38 +39,36 @@ func budgetOnce(ctx context.Context, e *env, plan string) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := serve(ctx, e, z, "budget-"+plan, []dsardAccount{zoomAccount(z, "primary", plan, z.account)})
+	srv, err := serve(ctx, e, z, "budget-"+plan, primaryAccount(z))
 	if err != nil {
 		return nil, err
 	}
 	defer srv.stop()
-	c, from := srv.c, srv.from
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	start := time.Now()
-	id, err := c.create(wctx, "primary", zoomtest.JaneEmail, "budget-"+plan)
-	if err != nil {
-		return nil, err
-	}
-	r, err := c.wait(wctx, id, nil)
+	_, r, err := srv.c.requestJane(wctx, "budget-"+plan, nil)
 	if err != nil {
 		return nil, err
 	}
 	wall := time.Since(start)
-	if r.GetState() != dsarv1.RequestState_REQUEST_STATE_COMPLETED {
-		return nil, fmt.Errorf("request ended %s: %s", r.GetState(), r.GetReason())
+	if err := completed(r); err != nil {
+		return nil, err
 	}
-	log, _, err := z.log(ctx, from)
+	log, _, err := z.log(ctx, srv.from)
 	if err != nil {
 		return nil, err
 	}
 	b := computeBudget(log, map[string]string{z.account.ID: plan}, lat)
+	if b.u == nil {
+		return nil, errors.New("the emulator logged no API calls")
+	}
 	s := "budget/" + plan
 	ratio := wall.Seconds() / b.tmin.Seconds()
 	achieved := b.u.rate() / b.limit
 	tooMany := float64(b.tooMany) / float64(max(b.calls, 1))
 	rows := []row{
-		{scenario: s, figure: "API calls by bucket", value: bucketSummary(log, plan)},
+		{scenario: s, figure: "API calls by bucket", value: bucketSummary(b.buckets, plan)},
 		{scenario: s, figure: "wall time / T_min", value: fmt.Sprintf("%s / %s = %.2f", secs(wall), secs(b.tmin), ratio),
 			goal: "≤ 1.15 (+1 s)", verdict: judge(wall <= time.Duration(1.15*float64(b.tmin))+time.Second),
 			note: fmt.Sprintf("T_min = %d %s calls / (%.1f/s) + chain of %d pages × %s measured latency", b.u.calls, b.binding, b.limit, b.chain, lat.Round(10*time.Microsecond))},
@@ -91,8 +81,7 @@ func budgetOnce(ctx context.Context, e *env, plan string) ([]row, error) {
 }
 
 // bucketSummary lists calls and achieved rates per bucket, busiest first.
-func bucketSummary(log []zoomtest.LogEntry, plan string) string {
-	m := usageByBucket(log)
+func bucketSummary(m map[bucket]*usage, plan string) string {
 	keys := make([]bucket, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -28,6 +28,7 @@ import (
 
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
+	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
 
 // bearer presents the bench's token with every call.
@@ -70,6 +71,30 @@ func (c *client) create(ctx context.Context, account, email, key string) (string
 		return "", fmt.Errorf("create: %w", err)
 	}
 	return resp.GetAccessRequest().GetId(), nil
+}
+
+// createJane starts an access request for jane on the primary account.
+func (c *client) createJane(ctx context.Context, key string) (string, error) {
+	return c.create(ctx, primary, zoomtest.JaneEmail, key)
+}
+
+// requestJane starts an access request for jane on the primary account and
+// waits until it is final; seen is as for wait.
+func (c *client) requestJane(ctx context.Context, key string, seen func(*dsarv1.AccessRequest)) (string, *dsarv1.AccessRequest, error) {
+	id, err := c.createJane(ctx, key)
+	if err != nil {
+		return "", nil, err
+	}
+	r, err := c.wait(ctx, id, seen)
+	return id, r, err
+}
+
+// completed returns an error unless r ended COMPLETED.
+func completed(r *dsarv1.AccessRequest) error {
+	if r.GetState() != dsarv1.RequestState_REQUEST_STATE_COMPLETED {
+		return fmt.Errorf("request ended %s: %s", r.GetState(), r.GetReason())
+	}
+	return nil
 }
 
 func final(s dsarv1.RequestState) bool {
@@ -174,6 +199,14 @@ type certs struct {
 	certFile, keyFile string
 	pool              *x509.CertPool
 	cert              tls.Certificate
+}
+
+// poolOrNil returns the roots that trust c, or nil for plaintext.
+func (c *certs) poolOrNil() *x509.CertPool {
+	if c == nil {
+		return nil
+	}
+	return c.pool
 }
 
 func makeCerts(dir string) (*certs, error) {

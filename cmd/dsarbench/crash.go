@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/zoomdsar/zoom-dsar/cmd/internal/daemon"
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 	"github.com/zoomdsar/zoom-dsar/store"
@@ -16,23 +17,22 @@ import (
 // crashRun is one request of the crash scenario and the kills it saw.
 type crashRun struct {
 	id       string
-	from     int   // log index at its creation
-	kills    []int // log indexes at which dsard was killed, relative to from
-	to       int   // log index once it was final
-	state    dsarv1.RequestState
-	manifest *bundle.Manifest
+	from     int              // log index at its creation
+	kills    []int            // log indexes at which dsard was killed, relative to from
+	to       int              // log index once it was final
+	manifest *bundle.Manifest // nil unless it ended COMPLETED
 }
 
 // runCrash kills dsard with SIGKILL at random moments of reference
 // requests at Business limits, restarts it on the same data directory each
 // time, and compares every bundle with that of a clean run.
 func runCrash(ctx context.Context, e *env) ([]row, error) {
-	z, err := startZoomfake(ctx, e, "-dataset", e.dataset(), "-plan", "business")
+	z, err := startZoomfake(ctx, e, "business")
 	if err != nil {
 		return nil, err
 	}
 	defer z.stop(5 * time.Second)
-	acct := []dsardAccount{zoomAccount(z, "primary", "business", z.account)}
+	acct := primaryAccount(z)
 	dir, err := e.tempDir("crash")
 	if err != nil {
 		return nil, err
@@ -61,11 +61,10 @@ func runCrash(ctx context.Context, e *env) ([]row, error) {
 		if err != nil {
 			return err
 		}
-		cur.state = r.GetState()
 		if cur.to, err = z.logLen(wctx); err != nil {
 			return err
 		}
-		if cur.state == dsarv1.RequestState_REQUEST_STATE_COMPLETED {
+		if r.GetState() == dsarv1.RequestState_REQUEST_STATE_COMPLETED {
 			if _, cur.manifest, err = c.fetchBundle(wctx, cur.id); err != nil {
 				return err
 			}
@@ -75,15 +74,11 @@ func runCrash(ctx context.Context, e *env) ([]row, error) {
 		return nil
 	}
 	for kills := 0; kills < e.kills; {
-		d, err := startDsard(wctx, e, dsardConfig{dataDir: data, accounts: acct})
+		srv, err := launch(wctx, e, dsardConfig{dataDir: data, accounts: acct})
 		if err != nil {
 			return nil, fmt.Errorf("after %d kills: %w", kills, err)
 		}
-		c, err := dial(d.addr, nil)
-		if err != nil {
-			d.kill()
-			return nil, err
-		}
+		c := srv.c
 		deadline := time.Now().Add(time.Duration(rng.Int64N(int64(maxDelay))) + 20*time.Millisecond)
 		err = func() error {
 			for time.Now().Before(deadline) {
@@ -92,7 +87,7 @@ func runCrash(ctx context.Context, e *env) ([]row, error) {
 					if err != nil {
 						return err
 					}
-					id, err := c.create(wctx, "primary", zoomtest.JaneEmail, fmt.Sprintf("crash-%d", len(runs)))
+					id, err := c.createJane(wctx, fmt.Sprintf("crash-%d", len(runs)))
 					if err != nil {
 						return err
 					}
@@ -116,8 +111,7 @@ func runCrash(ctx context.Context, e *env) ([]row, error) {
 			}
 			return nil
 		}()
-		c.Close()
-		d.kill()
+		srv.kill()
 		if err != nil {
 			return nil, err
 		}
@@ -137,30 +131,29 @@ func runCrash(ctx context.Context, e *env) ([]row, error) {
 		}
 	}
 	// Let the last request finish on a dsard that lives.
-	d, err := startDsard(wctx, e, dsardConfig{dataDir: data, accounts: acct})
+	srv, err := launch(wctx, e, dsardConfig{dataDir: data, accounts: acct})
 	if err != nil {
 		return nil, err
 	}
-	defer d.stop(10 * time.Second)
-	c, err := dial(d.addr, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
+	defer srv.stop()
 	if cur != nil {
-		if err := finish(c); err != nil {
+		if err := finish(srv.c); err != nil {
 			return nil, err
 		}
 	}
 
 	// Compare.
 	completed, identical, lost, dup, refetched, excused := 0, 0, int64(0), int64(0), 0, 0
-	for _, r := range runs {
-		log, _, err := z.log(wctx, r.from)
-		if err != nil {
+	var all []zoomtest.LogEntry
+	base := 0
+	if len(runs) > 0 {
+		base = runs[0].from
+		if all, _, err = z.log(wctx, base); err != nil {
 			return nil, err
 		}
-		log = log[:r.to-r.from]
+	}
+	for _, r := range runs {
+		log := all[r.from-base : r.to-base]
 		t, x := refetches(log, r.kills)
 		refetched, excused = refetched+t, excused+x
 		if r.manifest == nil {
@@ -189,31 +182,22 @@ func runCrash(ctx context.Context, e *env) ([]row, error) {
 
 // crashClean runs one request without kills and returns its manifest and
 // duration.
-func crashClean(ctx context.Context, e *env, z *zoomfake, acct []dsardAccount, data string) (*bundle.Manifest, time.Duration, error) {
-	d, err := startDsard(ctx, e, dsardConfig{dataDir: data, accounts: acct})
+func crashClean(ctx context.Context, e *env, z *zoomfake, acct []daemon.Account, data string) (*bundle.Manifest, time.Duration, error) {
+	srv, err := launch(ctx, e, dsardConfig{dataDir: data, accounts: acct})
 	if err != nil {
 		return nil, 0, err
 	}
-	defer d.stop(10 * time.Second)
-	c, err := dial(d.addr, nil)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer c.Close()
+	defer srv.stop()
 	start := time.Now()
-	id, err := c.create(ctx, "primary", zoomtest.JaneEmail, "crash-clean")
-	if err != nil {
-		return nil, 0, err
-	}
-	r, err := c.wait(ctx, id, nil)
+	id, r, err := srv.c.requestJane(ctx, "crash-clean", nil)
 	if err != nil {
 		return nil, 0, err
 	}
 	took := time.Since(start)
-	if r.GetState() != dsarv1.RequestState_REQUEST_STATE_COMPLETED {
-		return nil, 0, fmt.Errorf("request ended %s", r.GetState())
+	if err := completed(r); err != nil {
+		return nil, 0, err
 	}
-	_, m, err := c.fetchBundle(ctx, id)
+	_, m, err := srv.c.fetchBundle(ctx, id)
 	return m, took, err
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -14,13 +13,12 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
-	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+	"github.com/zoomdsar/zoom-dsar/dsar/rpc"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
-	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
 
-// bareChunk is the chunk size of the bare stream, dsard's default.
-const bareChunk = 256 << 10
+// bareChunk is the chunk size of the bare stream: dsard's.
+const bareChunk = rpc.DefaultChunkSize
 
 // bareServer streams fixed bytes as DownloadBundle does, with nothing else
 // on the path: the yardstick of dsard's download.
@@ -84,7 +82,7 @@ func throughput(ctx context.Context, c *client, id string, d time.Duration) (flo
 // a ratio to a bare gRPC stream of the same bytes, and resumes an
 // interrupted download.
 func runDownload(ctx context.Context, e *env) ([]row, error) {
-	z, err := startZoomfake(ctx, e, "-dataset", e.dataset(), "-plan", "business")
+	z, err := startZoomfake(ctx, e, "business")
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +95,7 @@ func runDownload(ctx context.Context, e *env) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	acct := []dsardAccount{zoomAccount(z, "primary", "business", z.account)}
+	acct := primaryAccount(z)
 	dur := time.Second
 	if e.short {
 		dur = 200 * time.Millisecond
@@ -110,32 +108,25 @@ func runDownload(ctx context.Context, e *env) ([]row, error) {
 	var b []byte
 	for _, useTLS := range []bool{false, true} {
 		cfg := dsardConfig{dataDir: dir + "/data", accounts: acct}
-		var roots *certs
 		name := "plaintext"
 		if useTLS {
-			cfg.tls, roots, name = tc, tc, "TLS"
+			cfg.tls, name = tc, "TLS"
 		}
 		r, err := func() ([]row, error) {
-			d, err := startDsard(wctx, e, cfg)
+			srv, err := launch(wctx, e, cfg)
 			if err != nil {
 				return nil, err
 			}
-			defer d.stop(10 * time.Second)
-			var pool = roots.poolOrNil()
-			c, err := dial(d.addr, pool)
-			if err != nil {
-				return nil, err
-			}
-			defer c.Close()
+			defer srv.stop()
+			c := srv.c
 			var rows []row
 			if id == "" {
-				if id, err = c.create(wctx, "primary", zoomtest.JaneEmail, "download"); err != nil {
+				var req *dsarv1.AccessRequest
+				if id, req, err = c.requestJane(wctx, "download", nil); err != nil {
 					return nil, err
 				}
-				if r, err := c.wait(wctx, id, nil); err != nil {
+				if err := completed(req); err != nil {
 					return nil, err
-				} else if r.GetState() != dsarv1.RequestState_REQUEST_STATE_COMPLETED {
-					return nil, fmt.Errorf("request ended %s", r.GetState())
 				}
 				if b, _, err = c.fetchBundle(wctx, id); err != nil {
 					return nil, err
@@ -150,12 +141,12 @@ func runDownload(ctx context.Context, e *env) ([]row, error) {
 			if err != nil {
 				return nil, err
 			}
-			addr, stop, err := serveBare(b, roots)
+			addr, stop, err := serveBare(b, cfg.tls)
 			if err != nil {
 				return nil, err
 			}
 			defer stop()
-			bc, err := dial(addr, pool)
+			bc, err := dial(addr, cfg.tls.poolOrNil())
 			if err != nil {
 				return nil, err
 			}
@@ -178,15 +169,10 @@ func runDownload(ctx context.Context, e *env) ([]row, error) {
 	return rows, nil
 }
 
-func (c *certs) poolOrNil() *x509.CertPool {
-	if c == nil {
-		return nil
-	}
-	return c.pool
-}
-
 // resumeCheck cuts a download half-way, resumes it from where it stopped
-// with the expected SHA-256, and checks the joined bytes.
+// with the expected SHA-256, and checks the joined bytes against the
+// header and against whole, which fetchBundle has already hashed and
+// verified against the daemon's signature.
 func resumeCheck(ctx context.Context, c *client, id string, whole []byte) (row, error) {
 	var buf bytes.Buffer
 	h, n, err := c.download(ctx, id, 0, "", &buf, int64(len(whole)/2))
@@ -198,14 +184,6 @@ func resumeCheck(ctx context.Context, c *client, id string, whole []byte) (row, 
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	ok := hex.EncodeToString(sum[:]) == h.GetSha256() && bytes.Equal(buf.Bytes(), whole)
-	if ok {
-		k, err := c.api.GetSigningKey(ctx, &dsarv1.GetSigningKeyRequest{})
-		if err != nil {
-			return row{}, err
-		}
-		_, verr := bundle.Verify(bytes.NewReader(buf.Bytes()), int64(buf.Len()), k.GetPublicKey())
-		ok = verr == nil
-	}
 	v := "SHA-256 and signature match"
 	if !ok {
 		v = "MISMATCH"

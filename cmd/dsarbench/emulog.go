@@ -116,6 +116,7 @@ func maxTime(a, b time.Time) time.Time {
 
 // budget is the physical limit of the calls in a log.
 type budget struct {
+	buckets map[bucket]*usage
 	tmin    time.Duration // max over buckets of calls / (share × limit), plus the chain
 	binding bucket
 	u       *usage
@@ -128,9 +129,9 @@ type budget struct {
 // computeBudget works out T_min from the log; plans maps account ids to
 // plans, latency is one measured page fetch.
 func computeBudget(log []zoomtest.LogEntry, plans map[string]string, latency time.Duration) budget {
-	var b budget
+	b := budget{buckets: usageByBucket(log)}
 	var worst time.Duration
-	for k, u := range usageByBucket(log) {
+	for k, u := range b.buckets {
 		lim := share * publishedRate(plans[k.account], k.phone, k.cat)
 		t := time.Duration(float64(u.calls) / lim * float64(time.Second))
 		if t > worst || (t == worst && b.u == nil) {

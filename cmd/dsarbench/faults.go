@@ -16,7 +16,7 @@ const maxFaultyResumes = 5
 
 // faultKinds are injected in equal parts: server errors, connection resets
 // and 200 answers whose bodies are cut short or garbled.
-var faultKinds = []string{"500", "503", "reset", "truncate", "garble"}
+var faultKinds = []zoomtest.Fault{zoomtest.Fault500, zoomtest.Fault503, zoomtest.FaultReset, zoomtest.FaultTruncate, zoomtest.FaultGarble}
 
 // runFaults runs a reference request at Business limits with 5 % and 50 %
 // of the answers broken.
@@ -37,25 +37,21 @@ func faultsOnce(ctx context.Context, e *env, rate float64) ([]row, error) {
 	for _, k := range faultKinds {
 		spec = append(spec, fmt.Sprintf("%s=%g", k, rate/float64(len(faultKinds))))
 	}
-	z, err := startZoomfake(ctx, e, "-dataset", e.dataset(), "-plan", "business", "-faults", strings.Join(spec, ","))
+	z, err := startZoomfake(ctx, e, "business", "-faults", strings.Join(spec, ","))
 	if err != nil {
 		return nil, err
 	}
 	defer z.stop(5 * time.Second)
-	srv, err := serve(ctx, e, z, "faults", []dsardAccount{zoomAccount(z, "primary", "business", z.account)})
+	srv, err := serve(ctx, e, z, "faults", primaryAccount(z))
 	if err != nil {
 		return nil, err
 	}
 	defer srv.stop()
-	c, from := srv.c, srv.from
+	c := srv.c
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	start := time.Now()
-	id, err := c.create(wctx, "primary", zoomtest.JaneEmail, "faults")
-	if err != nil {
-		return nil, err
-	}
-	r, err := c.wait(wctx, id, nil)
+	id, r, err := c.requestJane(wctx, "faults", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +81,7 @@ func faultsOnce(ctx context.Context, e *env, rate float64) ([]row, error) {
 		}
 	}
 	wall := time.Since(start)
-	log, _, err := z.log(ctx, from)
+	log, _, err := z.log(ctx, srv.from)
 	if err != nil {
 		return nil, err
 	}

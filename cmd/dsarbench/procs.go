@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/zoomdsar/zoom-dsar/cmd/internal/daemon"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
 
@@ -26,10 +27,9 @@ import (
 type proc struct {
 	cmd    *exec.Cmd
 	exited chan struct{}
-	err    error
 }
 
-func startProc(ctx context.Context, name string, args []string, env []string, stderr io.Writer) (*proc, io.ReadCloser, error) {
+func startProc(name string, args []string, env []string, stderr io.Writer) (*proc, io.ReadCloser, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = stderr
@@ -42,7 +42,7 @@ func startProc(ctx context.Context, name string, args []string, env []string, st
 	}
 	p := &proc{cmd: cmd, exited: make(chan struct{})}
 	go func() {
-		p.err = cmd.Wait()
+		_ = cmd.Wait()
 		close(p.exited)
 	}()
 	return p, out, nil
@@ -82,13 +82,15 @@ func (z *zoomfake) stop(grace time.Duration) {
 type zoomfake struct {
 	*proc
 	url     string // http://127.0.0.1:PORT
+	plan    string // of the primary account
 	account zoomtest.Account
 	hc      *http.Client
+	logSeen int // log length at the last logLen; logLen is not safe for concurrent use
 }
 
-// startZoomfake starts the emulator on a free loopback port and reads its
-// start line.
-func startZoomfake(ctx context.Context, e *env, args ...string) (*zoomfake, error) {
+// startZoomfake starts the emulator with the scenarios' dataset, its
+// primary account on plan, on a free loopback port and reads its start line.
+func startZoomfake(ctx context.Context, e *env, plan string, args ...string) (*zoomfake, error) {
 	dir, err := e.tempDir("zoomfake")
 	if err != nil {
 		return nil, err
@@ -98,8 +100,9 @@ func startZoomfake(ctx context.Context, e *env, args ...string) (*zoomfake, erro
 		return nil, err
 	}
 	defer errf.Close()
-	args = append([]string{"-listen", "127.0.0.1:0", "-seed", strconv.FormatInt(e.seed, 10)}, args...)
-	p, out, err := startProc(ctx, filepath.Join(e.bin, "zoomfake"), args, nil, errf)
+	args = append([]string{"-listen", "127.0.0.1:0", "-seed", strconv.FormatInt(e.seed, 10),
+		"-dataset", e.dataset(), "-plan", plan}, args...)
+	p, out, err := startProc(filepath.Join(e.bin, "zoomfake"), args, nil, errf)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +115,7 @@ func startZoomfake(ctx context.Context, e *env, args ...string) (*zoomfake, erro
 		close(line)
 		_, _ = io.Copy(io.Discard, out)
 	}()
-	z := &zoomfake{proc: p, hc: &http.Client{Timeout: 30 * time.Second}}
+	z := &zoomfake{proc: p, plan: plan, hc: &http.Client{Timeout: 30 * time.Second}}
 	select {
 	case l, ok := <-line:
 		if !ok {
@@ -159,13 +162,6 @@ func (z *zoomfake) parseStart(l string) error {
 	return nil
 }
 
-// accounts returns every account of the emulator with its credentials.
-func (z *zoomfake) accounts(ctx context.Context) ([]zoomtest.Account, error) {
-	var a []zoomtest.Account
-	err := z.getJSON(ctx, "/_zoomfake/accounts", &a)
-	return a, err
-}
-
 // log returns the request log from index since on, and the next index.
 func (z *zoomfake) log(ctx context.Context, since int) ([]zoomtest.LogEntry, int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/_zoomfake/log?since=%d", z.url, since), nil)
@@ -198,27 +194,15 @@ func (z *zoomfake) log(ctx context.Context, since int) ([]zoomtest.LogEntry, int
 	return out, next, nil
 }
 
-// logLen returns the number of entries logged so far.
+// logLen returns the number of entries logged so far. It asks only for the
+// entries after the count it last saw: the log only grows, and the
+// emulator answers an index past its end with the whole log.
 func (z *zoomfake) logLen(ctx context.Context) (int, error) {
-	_, n, err := z.log(ctx, 1<<40)
+	_, n, err := z.log(ctx, z.logSeen)
+	if err == nil {
+		z.logSeen = n
+	}
 	return n, err
-}
-
-// setClock moves the emulator's clock forward to t.
-func (z *zoomfake) setClock(ctx context.Context, t time.Time) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, z.url+"/_zoomfake/clock?set="+t.UTC().Format(time.RFC3339), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := z.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("zoomfake clock: %w", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("zoomfake clock: %s", resp.Status)
-	}
-	return nil
 }
 
 // clearFaults stops the emulator's fault injection: Zoom recovers.
@@ -267,53 +251,60 @@ func (z *zoomfake) getJSON(ctx context.Context, path string, v any) error {
 // operator (who may also create, get and download).
 const benchToken = "dsarbench-operator-token"
 
-// dsardAccount is one entry of dsard's accounts file.
-type dsardAccount struct {
-	Name            string `json:"name"`
-	Plan            string `json:"plan"`
-	AccountID       string `json:"account_id"`
-	ClientID        string `json:"client_id"`
-	ClientSecretEnv string `json:"client_secret_env"`
-	APIURL          string `json:"api_url"`
-	TokenURL        string `json:"token_url"`
-
-	secret string
+// zoomAccount names an emulator account for dsard.
+// The secret reaches dsard through the environment variable the entry
+// names; ClientSecret itself is not written to the file.
+func zoomAccount(z *zoomfake, name, plan string, a zoomtest.Account) daemon.Account {
+	return daemon.Account{Name: name, Plan: plan, AccountID: a.ID, ClientID: a.ClientID,
+		ClientSecretEnv: "DSARBENCH_SECRET_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")),
+		APIURL:          z.url + "/v2", TokenURL: z.url + "/oauth/token", ClientSecret: a.ClientSecret}
 }
 
-// zoomAccount names an emulator account for dsard.
-func zoomAccount(z *zoomfake, name, plan string, a zoomtest.Account) dsardAccount {
-	return dsardAccount{Name: name, Plan: plan, AccountID: a.ID, ClientID: a.ClientID,
-		ClientSecretEnv: "DSARBENCH_SECRET_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")),
-		APIURL:          z.url + "/v2", TokenURL: z.url + "/oauth/token", secret: a.ClientSecret}
+// primary is the name the scenarios give the emulator's first account.
+const primary = "primary"
+
+// primaryAccount is dsard's accounts list of a single-account scenario.
+func primaryAccount(z *zoomfake) []daemon.Account {
+	return []daemon.Account{zoomAccount(z, primary, z.plan, z.account)}
 }
 
 // dsardConfig says how to start dsard.
 type dsardConfig struct {
 	dataDir  string
-	accounts []dsardAccount
+	accounts []daemon.Account
 	tls      *certs // nil: plaintext
 }
 
-// served is a dsard of one scenario, over a temp directory of its own, with
-// a client dialled to it and the emulator's log position when it began.
+// served is a running dsard with a client dialled to it.
 type served struct {
 	d    *dsard
 	c    *client
-	from int
+	from int // the emulator's log position when serve began
 }
 
-func serve(ctx context.Context, e *env, z *zoomfake, name string, accts []dsardAccount) (*served, error) {
+// launch starts dsard and dials it, over TLS when cfg.tls is set.
+func launch(ctx context.Context, e *env, cfg dsardConfig) (*served, error) {
+	d, err := startDsard(ctx, e, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c, err := dial(d.addr, cfg.tls.poolOrNil())
+	if err != nil {
+		d.stop(10 * time.Second)
+		return nil, err
+	}
+	return &served{d: d, c: c}, nil
+}
+
+// serve launches the dsard of one scenario over a temp directory of its
+// own and notes where the emulator's log stands.
+func serve(ctx context.Context, e *env, z *zoomfake, name string, accts []daemon.Account) (*served, error) {
 	dir, err := e.tempDir(name)
 	if err != nil {
 		return nil, err
 	}
-	d, err := startDsard(ctx, e, dsardConfig{dataDir: dir + "/data", accounts: accts})
+	s, err := launch(ctx, e, dsardConfig{dataDir: dir + "/data", accounts: accts})
 	if err != nil {
-		return nil, err
-	}
-	s := &served{d: d}
-	if s.c, err = dial(d.addr, nil); err != nil {
-		d.stop(10 * time.Second)
 		return nil, err
 	}
 	if s.from, err = z.logLen(ctx); err != nil {
@@ -326,6 +317,12 @@ func serve(ctx context.Context, e *env, z *zoomfake, name string, accts []dsardA
 func (s *served) stop() {
 	s.c.Close()
 	s.d.stop(10 * time.Second)
+}
+
+// kill closes the client and kills dsard, as a crash would.
+func (s *served) kill() {
+	s.c.Close()
+	s.d.kill()
 }
 
 // dsard is a running dsard process.
@@ -373,7 +370,7 @@ func startDsard(ctx context.Context, e *env, c dsardConfig) (*dsard, error) {
 	}
 	var envv []string
 	for _, a := range c.accounts {
-		envv = append(envv, a.ClientSecretEnv+"="+a.secret)
+		envv = append(envv, a.ClientSecretEnv+"="+a.ClientSecret)
 	}
 	args := []string{"-listen", "127.0.0.1:0", "-metrics-listen", "127.0.0.1:0", "-data-dir", c.dataDir,
 		"-accounts", accFile, "-tokens", tokFile, "-shutdown-grace", "2s"}
@@ -385,7 +382,7 @@ func startDsard(ctx context.Context, e *env, c dsardConfig) (*dsard, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, out, err := startProc(ctx, filepath.Join(e.bin, "dsard"), append(args, "-log-level", "info"), envv, pw)
+	p, out, err := startProc(filepath.Join(e.bin, "dsard"), append(args, "-log-level", "info"), envv, pw)
 	pw.Close()
 	if err != nil {
 		pr.Close()

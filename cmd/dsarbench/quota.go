@@ -24,32 +24,27 @@ func runQuota(ctx context.Context, e *env) ([]row, error) {
 	}
 	now := time.Now().UTC()
 	midnight := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)
-	z, err := startZoomfake(ctx, e, "-dataset", e.dataset(), "-plan", "free",
+	z, err := startZoomfake(ctx, e, "free",
 		"-start-time", midnight.Add(-startAt).Format(time.RFC3339), "-daily", fmt.Sprintf("Medium=%d", capN))
 	if err != nil {
 		return nil, err
 	}
 	defer z.stop(5 * time.Second)
-	srv, err := serve(ctx, e, z, "quota", []dsardAccount{zoomAccount(z, "primary", "free", z.account)})
+	srv, err := serve(ctx, e, z, "quota", primaryAccount(z))
 	if err != nil {
 		return nil, err
 	}
 	defer srv.stop()
-	c, from := srv.c, srv.from
 	wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	id, err := c.create(wctx, "primary", zoomtest.JaneEmail, "quota")
-	if err != nil {
-		return nil, err
-	}
 	parked := false
-	r, err := c.wait(wctx, id, func(r *dsarv1.AccessRequest) {
+	_, r, err := srv.c.requestJane(wctx, "quota", func(r *dsarv1.AccessRequest) {
 		parked = parked || r.GetState() == dsarv1.RequestState_REQUEST_STATE_WAITING_QUOTA
 	})
 	if err != nil {
 		return nil, err
 	}
-	log, _, err := z.log(ctx, from)
+	log, _, err := z.log(ctx, srv.from)
 	if err != nil {
 		return nil, err
 	}

@@ -16,11 +16,11 @@ import (
 	"time"
 )
 
-// verdict says how a figure compares with its goal.
+// verdict says how a figure compares with its goal; "" for a figure
+// without one.
 type verdict string
 
 const (
-	verdictNone   verdict = ""       // a figure without a goal
 	verdictMet    verdict = "met"    // within the goal
 	verdictMissed verdict = "MISSED" // outside it
 )

@@ -48,6 +48,14 @@ func (e *env) tempDir(prefix string) (string, error) {
 	return d, os.MkdirAll(d, 0o700)
 }
 
+// dataset is the emulator's dataset: reference, tiny with -short.
+func (e *env) dataset() string {
+	if e.short {
+		return "tiny"
+	}
+	return "reference"
+}
+
 func (e *env) logf(format string, args ...any) {
 	fmt.Fprintf(e.logw, "dsarbench: "+format+"\n", args...)
 }

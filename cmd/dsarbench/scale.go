@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/zoomdsar/zoom-dsar/cmd/internal/daemon"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
@@ -37,7 +39,7 @@ func runScale(ctx context.Context, e *env) ([]row, error) {
 type subject struct{ account, email string }
 
 func scaleOnce(ctx context.Context, e *env, n, accounts int) ([]row, error) {
-	z, err := startZoomfake(ctx, e, "-dataset", e.dataset(), "-plan", "business")
+	z, err := startZoomfake(ctx, e, "business")
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +60,7 @@ func scaleOnce(ctx context.Context, e *env, n, accounts int) ([]row, error) {
 	if len(ds.Accounts) < accounts {
 		return nil, fmt.Errorf("dataset has %d accounts, want %d", len(ds.Accounts), accounts)
 	}
-	var accts []dsardAccount
+	var accts []daemon.Account
 	plans := map[string]string{}
 	for i, a := range ds.Accounts[:accounts] {
 		accts = append(accts, zoomAccount(z, fmt.Sprintf("acct%d", i), string(a.Plan), a.Account))
@@ -137,6 +139,9 @@ func scaleOnce(ctx context.Context, e *env, n, accounts int) ([]row, error) {
 		return nil, err
 	}
 	b := computeBudget(log, plans, lat)
+	if b.u == nil {
+		return nil, errors.New("the emulator logged no API calls")
+	}
 	tooMany := float64(b.tooMany) / float64(max(b.calls, 1))
 	s := fmt.Sprintf("scale/%d-account", accounts)
 	if accounts > 1 {
