@@ -115,7 +115,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("zoomclient: unknown plan %q (want free, pro or business)", cfg.Plan)
 	}
 	if cfg.Share == 0 {
-		cfg.Share = 0.8
+		cfg.Share = DefaultShare
 	}
 	if cfg.Share < 0 || cfg.Share > 1 {
 		return nil, fmt.Errorf("zoomclient: share %v outside (0, 1]", cfg.Share)

@@ -28,6 +28,14 @@ var publishedLimits = map[string]map[Bucket]float64{
 	},
 }
 
+// PublishedLimit returns Zoom's published per-second limit of a bucket on a
+// plan ("free", "pro", "business"), 0 for an unknown plan.
+func PublishedLimit(plan string, b Bucket) float64 { return publishedLimits[plan][b] }
+
+// DefaultShare is the fraction of the published limits a client uses when
+// Config.Share is zero.
+const DefaultShare = 0.8
+
 // AIMD parameters: a per-second 429 halves the bucket's rate (not below
 // minFactor of the configured rate); the rate then grows back by
 // recoverPerSec of the configured rate per second of the client's clock.

@@ -6,40 +6,18 @@ import (
 	"slices"
 	"time"
 
+	"github.com/zoomdsar/zoom-dsar/zoomclient"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
 
-// share is the fraction of the published limits dsard is configured to use
-// (zoomclient's default).
-const share = 0.8
+// share is the fraction of the published limits dsard uses: the client's
+// default, which the bench does not change.
+const share = zoomclient.DefaultShare
 
 // publishedRate returns a plan's published limit of a category in requests
-// per second (zoom-api.md §4).
+// per second.
 func publishedRate(plan string, phone bool, cat string) float64 {
-	type lim struct{ light, medium, heavy, ri float64 }
-	var l lim
-	switch {
-	case phone && plan == "business":
-		l = lim{40, 20, 10, 10.0 / 60}
-	case phone:
-		l = lim{20, 10, 5, 5.0 / 60}
-	case plan == "free":
-		l = lim{4, 2, 1, 10.0 / 60}
-	case plan == "pro":
-		l = lim{30, 20, 10, 10.0 / 60}
-	default:
-		l = lim{80, 60, 40, 20.0 / 60}
-	}
-	switch cat {
-	case zoomtest.Light:
-		return l.light
-	case zoomtest.Medium:
-		return l.medium
-	case zoomtest.Heavy:
-		return l.heavy
-	default:
-		return l.ri
-	}
+	return zoomclient.PublishedLimit(plan, zoomclient.Bucket{Category: zoomclient.Category(cat), Phone: phone})
 }
 
 // bucket is one rate-limit bucket of one account: a category of the
