@@ -54,7 +54,7 @@ func endpoint(section, part string) (Endpoint, error) {
 func (s *Source) LookupUser(ctx context.Context, email string) (string, []byte, error) {
 	body, u, err := s.c.User(ctx, email)
 	if err != nil {
-		return "", nil, sourceError(EndpointUser, err)
+		return "", nil, sourceError(err)
 	}
 	return u.ID, body, nil
 }
@@ -93,28 +93,27 @@ func (s *Source) Fetch(ctx context.Context, userID, section, part string, w dsar
 		if ep.Path == EndpointUser.Path {
 			body, u, err := s.c.User(ctx, userID)
 			if err != nil {
-				return dsar.Fetched{}, sourceError(ep, err)
+				return dsar.Fetched{}, sourceError(err)
 			}
 			return dsar.Fetched{Body: body, IDs: []string{u.ID}}, nil
 		}
 		body, err := s.c.Get(ctx, ep, userID)
 		if err != nil {
-			return dsar.Fetched{}, sourceError(ep, err)
+			return dsar.Fetched{}, sourceError(err)
 		}
 		return dsar.Fetched{Body: body}, nil
 	}
 	p, err := s.c.Page(ctx, ep, userID, Cursor{From: w.From, To: w.To, PageToken: pageToken})
 	if err != nil {
-		return dsar.Fetched{}, sourceError(ep, err)
+		return dsar.Fetched{}, sourceError(err)
 	}
 	return dsar.Fetched{Body: p.Body, IDs: p.IDs, NextPageToken: p.Next.PageToken}, nil
 }
 
 // sourceError sorts a failure by what the processor should do about it.
-// On Phone endpoints Zoom answers 404 code 1001 for a user without a Phone
-// licence (the only answer the 2026 Phone spec documents), so there "not
-// found" means "not applicable".
-func sourceError(ep Endpoint, err error) error {
+// Only a documented answer of the endpoint is ZoomNotFound or
+// ZoomNotApplicable (classify); anything else Zoom answers fails.
+func sourceError(err error) error {
 	if q, ok := IsQuota(err); ok {
 		return &dsar.ZoomError{Kind: dsar.ZoomQuota, Code: 429, Until: q.Reset,
 			Message: "the daily rate limit of Zoom's " + string(q.Category) + " API is spent", Err: err}
@@ -132,10 +131,6 @@ func sourceError(ep Endpoint, err error) error {
 		ze.Kind = dsar.ZoomNotApplicable
 	case NotFound:
 		ze.Kind = dsar.ZoomNotFound
-		if ep.Phone {
-			ze.Kind = dsar.ZoomNotApplicable
-			ze.Message = "the user has no Zoom Phone licence (" + e.Message + ")"
-		}
 	case PageTokenExpired:
 		ze.Kind = dsar.ZoomPageTokenExpired
 	case Invalid, Unauthorized, MissingScope:
@@ -282,7 +277,8 @@ func safeExt(ext string) string {
 // Download writes a file to w from offset on (see Client.Download). When
 // the size is unknown and the file is already whole (Zoom answers 416 to a
 // range from its end), nothing is written and the download is done. A file
-// Zoom no longer has (404, or Phone's 400 with code 404) is a ZoomNotFound.
+// Zoom no longer has (a documented answer of EndpointDownload) is a
+// ZoomNotFound.
 func (s *Source) Download(ctx context.Context, url string, offset int64, w io.Writer, size int64) (int64, error) {
 	n, err := s.c.Download(ctx, url, offset, w, size)
 	if err == nil {
@@ -293,13 +289,9 @@ func (s *Source) Download(ctx context.Context, url string, offset int64, w io.Wr
 		switch {
 		case e.Status == http.StatusRequestedRangeNotSatisfiable && offset > 0 && size <= 0 && n == 0:
 			return 0, nil
-		case e.Kind == NotFound || (e.Kind == Invalid && e.Code == 404) || e.Code == 3301:
+		case e.Kind == NotFound:
 			return n, &dsar.ZoomError{Kind: dsar.ZoomNotFound, Code: e.Code, Message: "the file no longer exists (" + e.Message + ")", Err: err}
-		case e.Kind == NotApplicable:
-			// Phone was switched off after the listing: not an answer
-			// about the data, which exists.
-			return n, &dsar.ZoomError{Kind: dsar.ZoomRejected, Code: e.Code, Message: e.Message, Err: err}
 		}
 	}
-	return n, sourceError(EndpointDownload, err)
+	return n, sourceError(err)
 }
