@@ -242,6 +242,21 @@ func TestWrongAPIURL(t *testing.T) {
 	}
 }
 
+// TestWebPageAnswer: a host that answers 200 with a web page is retried as
+// a damaged answer would be, a bounded number of times, and then fails
+// with a reason that points to api_url.
+func TestWebPageAnswer(t *testing.T) {
+	s, _ := cannedSource(t, canned{200, "text/html", "<!doctype html><html><body>Sign in</body></html>"})
+	_, _, err := s.LookupUser(t.Context(), jane)
+	var ze *dsar.ZoomError
+	if !errors.As(err, &ze) || ze.Kind != dsar.ZoomUnavailable {
+		t.Fatalf("lookup: %v, want ZoomUnavailable", err)
+	}
+	if !strings.Contains(err.Error(), "the answer is not JSON") || !strings.Contains(err.Error(), "check the account's api_url") {
+		t.Errorf("error %q does not point to api_url", err)
+	}
+}
+
 // TestDocumentedAnswers checks each row of answers: Zoom documents it on
 // the endpoint's own operation (trimmed specs in zoomtest/testdata) or the
 // row names where else, and the client gives it the row's kind.
