@@ -13,7 +13,9 @@ import (
 	"io/fs"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/zip"
 )
@@ -29,7 +31,16 @@ func (p Problem) String() string {
 	if p.Entry == "" {
 		return "bundle: " + p.What
 	}
-	return p.Entry + ": " + p.What
+	return quoteName(p.Entry) + ": " + p.What
+}
+
+// quoteName quotes an entry name that holds anything but printable
+// characters, so that a crafted name cannot forge or hide lines of output.
+func quoteName(name string) string {
+	if utf8.ValidString(name) && strings.IndexFunc(name, func(r rune) bool { return !strconv.IsPrint(r) }) < 0 {
+		return name
+	}
+	return strconv.Quote(name)
 }
 
 // VerifyError lists every problem Verify found, one per line.
@@ -63,6 +74,9 @@ const maxSmallEntry = 64 << 20
 func Verify(r io.ReaderAt, size int64, pub ed25519.PublicKey) (*Manifest, error) {
 	var probs []Problem
 	add := func(entry, format string, args ...any) {
+		if entry == "" {
+			entry = `""` // an entry without a name, not the bundle
+		}
 		probs = append(probs, Problem{Entry: entry, What: fmt.Sprintf(format, args...)})
 	}
 	done := func(m *Manifest) (*Manifest, error) {
@@ -74,7 +88,7 @@ func Verify(r io.ReaderAt, size int64, pub ed25519.PublicKey) (*Manifest, error)
 
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		add("", "not a readable zip file (truncated or damaged): %v", err)
+		probs = append(probs, Problem{What: fmt.Sprintf("not a readable zip file (truncated or damaged): %v", err)})
 		return done(nil)
 	}
 	files := map[string]*zip.File{}
@@ -89,7 +103,7 @@ func Verify(r io.ReaderAt, size int64, pub ed25519.PublicKey) (*Manifest, error)
 			add(f.Name, "unsafe to extract: not a file or directory but %s", typeName(t))
 		}
 		if o := overlaps[f]; o != nil {
-			add(f.Name, "shares data with entry %s (overlapping entries, a zip bomb's shape)", o.Name)
+			add(f.Name, "shares data with entry %s (overlapping entries, a zip bomb's shape)", quoteName(o.Name))
 		}
 		if files[f.Name] != nil {
 			add(f.Name, "entry appears more than once")
@@ -190,8 +204,8 @@ func unsafeName(name string) string {
 	switch {
 	case name == "":
 		return "empty name"
-	case strings.ContainsRune(name, 0):
-		return "name contains a NUL byte"
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "name contains a control character"
 	case name[0] == '/':
 		return "absolute name"
 	case strings.Contains(name, `\`):

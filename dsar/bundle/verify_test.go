@@ -4,7 +4,11 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"io/fs"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +17,7 @@ import (
 type entry struct {
 	name string
 	data []byte
+	mode fs.FileMode // if not 0, the entry's Unix mode
 }
 
 // rezip rebuilds a bundle after edit changed its entries; the manifest and
@@ -22,13 +27,17 @@ func rezip(t *testing.T, b []byte, edit func([]entry) []entry) []byte {
 	names, content, _ := readZip(t, b)
 	var es []entry
 	for _, n := range names {
-		es = append(es, entry{n, content[n]})
+		es = append(es, entry{name: n, data: content[n]})
 	}
 	es = edit(es)
 	var out bytes.Buffer
 	zw := zip.NewWriter(&out)
 	for _, e := range es {
-		w, err := zw.Create(e.name)
+		fh := &zip.FileHeader{Name: e.name, Method: zip.Deflate}
+		if e.mode != 0 {
+			fh.SetMode(e.mode)
+		}
+		w, err := zw.CreateHeader(fh)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +107,7 @@ func TestVerifyDetects(t *testing.T) {
 		}, pub, []Problem{{"manifest.sig", "signature does not match manifest.json"}}},
 		{"extra entry", func(t *testing.T) []byte {
 			return rezip(t, good, func(es []entry) []entry {
-				return append(es, entry{"data/extra.json", []byte("[]")})
+				return append(es, entry{name: "data/extra.json", data: []byte("[]")})
 			})
 		}, pub, []Problem{{"data/extra.json", "extra entry"}}},
 		{"missing entry", func(t *testing.T) []byte {
@@ -125,31 +134,37 @@ func TestVerifyDetects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := tt.bundle(t)
 			_, err := Verify(bytes.NewReader(b), int64(len(b)), tt.pub)
-			var ve *VerifyError
-			if !errors.As(err, &ve) {
-				t.Fatalf("Verify error = %v, want a *VerifyError", err)
-			}
-			if len(ve.Problems) != len(tt.want) {
-				t.Fatalf("problems:\n%v\nwant %d: %v", err, len(tt.want), tt.want)
-			}
-			for i, w := range tt.want {
-				got := ve.Problems[i]
-				if got.Entry != w.Entry || !strings.Contains(got.What, w.What) {
-					t.Errorf("problem %d = %q, want entry %q with %q", i, got, w.Entry, w.What)
-				}
-			}
-			// One line per problem, naming the entry.
-			lines := strings.Split(err.Error(), "\n")
-			for i, l := range lines {
-				name := tt.want[i].Entry
-				if name == "" {
-					name = "bundle"
-				}
-				if !strings.HasPrefix(l, name+": ") {
-					t.Errorf("line %q does not start with %q", l, name)
-				}
-			}
+			checkProblems(t, err, tt.want)
 		})
+	}
+}
+
+// checkProblems checks that err is a *VerifyError with the wanted problems
+// (Entry and a part of What, in order), one line each, naming the entry.
+func checkProblems(t *testing.T, err error, want []Problem) {
+	t.Helper()
+	var ve *VerifyError
+	if !errors.As(err, &ve) {
+		t.Fatalf("Verify error = %v, want a *VerifyError", err)
+	}
+	if len(ve.Problems) != len(want) {
+		t.Fatalf("problems:\n%v\nwant %d: %v", err, len(want), want)
+	}
+	for i, w := range want {
+		got := ve.Problems[i]
+		if got.Entry != w.Entry || !strings.Contains(got.What, w.What) {
+			t.Errorf("problem %d = %q, want entry %q with %q", i, got, w.Entry, w.What)
+		}
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines for %d problems:\n%v", len(lines), len(want), err)
+	}
+	for i, l := range lines {
+		prefix := Problem{Entry: want[i].Entry}.String()
+		if !strings.HasPrefix(l, prefix) {
+			t.Errorf("line %q does not start with %q", l, prefix)
+		}
 	}
 }
 
@@ -221,4 +236,96 @@ func readZipLoose(b []byte) ([]string, map[string][]byte, error) {
 		content[f.Name] = buf.Bytes()
 	}
 	return names, content, nil
+}
+
+// resign rebuilds a bundle after edit changed its entries and manifest,
+// and signs the new manifest with key: a bundle its key's holder made.
+func resign(t *testing.T, b []byte, key ed25519.PrivateKey, edit func(*Manifest, []entry) []entry) []byte {
+	t.Helper()
+	return rezip(t, b, func(es []entry) []entry {
+		var m Manifest
+		if err := json.Unmarshal(es[find(es, ManifestPath)].data, &m); err != nil {
+			t.Fatal(err)
+		}
+		es = edit(&m, es)
+		mb, err := m.marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		es[find(es, ManifestPath)].data = mb
+		es[find(es, SignaturePath)].data = ed25519.Sign(key, mb)
+		return es
+	})
+}
+
+// addListed adds e to the bundle and lists it in the manifest with its
+// true size and SHA-256.
+func addListed(m *Manifest, es []entry, e entry) []entry {
+	sum := sha256.Sum256(e.data)
+	m.Entries = append(m.Entries, ManifestEntry{Path: e.name, Size: int64(len(e.data)), SHA256: hex.EncodeToString(sum[:])})
+	return append(es, e)
+}
+
+// TestVerifySignedButUnsafe checks that a correctly signed bundle whose
+// entries would be unsafe to extract does not pass.
+func TestVerifySignedButUnsafe(t *testing.T) {
+	req, src := testRequest()
+	key := testKey(1)
+	good, _ := writeBundle(t, req, src, key)
+	pub := key.Public().(ed25519.PublicKey)
+	listed := func(name string) func(*Manifest, []entry) []entry {
+		return func(m *Manifest, es []entry) []entry {
+			return addListed(m, es, entry{name: name, data: []byte(`{"owned":true}`)})
+		}
+	}
+	tests := []struct {
+		name string
+		edit func(*Manifest, []entry) []entry
+		want []Problem
+	}{
+		{"absolute", listed("/tmp/evil.json"), []Problem{{"/tmp/evil.json", "unsafe to extract: absolute name"}}},
+		{"dot-dot", listed("../evil.json"), []Problem{{"../evil.json", `unsafe to extract: name has a ".." path element`}}},
+		{"dot-dot inside", listed("data/../../evil.json"), []Problem{{"data/../../evil.json", `".." path element`}}},
+		{"dot", listed("./evil.json"), []Problem{{"./evil.json", `"." path element`}}},
+		{"backslashes", listed(`data\..\..\evil.json`), []Problem{{`data\..\..\evil.json`, "backslash"}}},
+		{"drive letter", listed("C:/evil.json"), []Problem{{"C:/evil.json", "drive letter"}}},
+		{"drive-relative", listed("C:evil.json"), []Problem{{"C:evil.json", "drive letter"}}},
+		{"drive letter inside", listed("data/C:evil.json"), []Problem{{"data/C:evil.json", "drive letter"}}},
+		{"NUL", listed("data/evil.json\x00.txt"), []Problem{{"data/evil.json\x00.txt", "control character"}}},
+		{"newline forging a line", listed("data/x\nmanifest.json: OK"), []Problem{{"data/x\nmanifest.json: OK", "control character"}}},
+		{"empty element", listed("data//evil.json"), []Problem{{"data//evil.json", "empty path element"}}},
+		{"directory listed", func(m *Manifest, es []entry) []entry {
+			return addListed(m, es, entry{name: "data/evil/"})
+		}, []Problem{{"data/evil/", "empty path element"}}},
+		{"no name", listed(""), []Problem{{`""`, "empty name"}}},
+		{"symbolic link", func(m *Manifest, es []entry) []entry {
+			return addListed(m, es, entry{name: "data/link", data: []byte("../../../etc"), mode: fs.ModeSymlink | 0o777})
+		}, []Problem{{"data/link", "not a file or directory but a symbolic link"}}},
+		{"named pipe", func(m *Manifest, es []entry) []entry {
+			return addListed(m, es, entry{name: "data/pipe", mode: fs.ModeNamedPipe | 0o644})
+		}, []Problem{{"data/pipe", "a named pipe"}}},
+		{"listed, not in the zip", func(m *Manifest, es []entry) []entry {
+			m.Entries = append(m.Entries, ManifestEntry{Path: "../evil.json", Size: 2, SHA256: m.Entries[0].SHA256})
+			return es
+		}, []Problem{{"../evil.json", `".." path element`}, {"../evil.json", "missing"}}},
+		{"in the zip, not listed", func(m *Manifest, es []entry) []entry {
+			return append(es, entry{name: "/evil.json", data: []byte("[]")})
+		}, []Problem{{"/evil.json", "absolute name"}, {"/evil.json", "extra entry"}}},
+		{"listed twice", func(m *Manifest, es []entry) []entry {
+			i := slices.IndexFunc(m.Entries, func(e ManifestEntry) bool { return e.Path == "data/settings.json" })
+			m.Entries = append(m.Entries, m.Entries[i])
+			return es
+		}, []Problem{{"data/settings.json", "listed more than once"}}},
+		{"twice in the zip", func(m *Manifest, es []entry) []entry {
+			es = addListed(m, es, entry{name: "../evil.json", data: []byte("1")})
+			return append(es, entry{name: "../evil.json", data: []byte("2")})
+		}, []Problem{{"../evil.json", `".." path element`}, {"../evil.json", "more than once"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := resign(t, good, key, tt.edit)
+			_, err := Verify(bytes.NewReader(b), int64(len(b)), pub)
+			checkProblems(t, err, tt.want)
+		})
+	}
 }
