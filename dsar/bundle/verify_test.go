@@ -3,12 +3,18 @@ package bundle
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
 	"io/fs"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -328,4 +334,268 @@ func TestVerifySignedButUnsafe(t *testing.T) {
 			checkProblems(t, err, tt.want)
 		})
 	}
+}
+
+// zipR lays out a bundle's entries as `unzip` and then `zip -r .` do (as
+// checked against Info-ZIP zip 3.0): a directory entry before each
+// directory's content, in directory-listing order rather than the
+// writer's, Unix modes and the UT and ux extra fields, the directories
+// dated at extraction, each file deflated at another level or stored when
+// that is no smaller, and sizes in the local headers rather than in data
+// descriptors. dirs adds or changes directory entries: its values are the
+// sizes their headers claim.
+func zipR(t *testing.T, es []entry, dirs map[string]uint64) []byte {
+	t.Helper()
+	content := map[string][]byte{}
+	tree := map[string][]string{} // directory ("" for the top) -> its children's names
+	for _, e := range es {
+		content[e.name] = e.data
+		for name := e.name; name != ""; {
+			i := strings.LastIndex(strings.TrimSuffix(name, "/"), "/")
+			parent := name[:i+1]
+			if !slices.Contains(tree[parent], name) {
+				tree[parent] = append(tree[parent], name)
+			}
+			name = parent
+		}
+	}
+	for d := range dirs {
+		if !slices.Contains(tree[""], d) {
+			tree[""] = append(tree[""], d)
+		}
+	}
+	// UT: modification and access times; ux: uid and gid 0.
+	extra := []byte{0x55, 0x54, 9, 0, 3, 0x2a, 0x1c, 0x29, 0x6a, 0x2a, 0x1c, 0x29, 0x6a,
+		0x75, 0x78, 11, 0, 1, 4, 0, 0, 0, 0, 4, 0, 0, 0, 0}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	var walk func(dir string)
+	walk = func(dir string) {
+		names := tree[dir]
+		slices.Sort(names)
+		slices.Reverse(names)
+		for _, name := range names {
+			fh := &zip.FileHeader{Name: name, CreatorVersion: 3<<8 | 30, ReaderVersion: 10,
+				ModifiedDate: (2026-1980)<<9 | 11<<5 | 28, ModifiedTime: 3<<11 | 35<<5 | 19, Extra: extra}
+			if strings.HasSuffix(name, "/") {
+				fh.SetMode(fs.ModeDir | 0o755)
+				fh.UncompressedSize64 = dirs[name]
+				if _, err := zw.CreateRaw(fh); err != nil {
+					t.Fatal(err)
+				}
+				walk(name)
+				continue
+			}
+			fh.SetMode(0o644)
+			fh.ModifiedDate, fh.ModifiedTime = dosDate, dosTime // kept by unzip
+			data := content[name]
+			var z bytes.Buffer
+			fw, _ := flate.NewWriter(&z, flate.BestCompression)
+			fw.Write(data)
+			fw.Close()
+			fh.Method, fh.ReaderVersion = zip.Deflate, 20
+			if z.Len() >= len(data) {
+				z.Reset()
+				z.Write(data)
+				fh.Method, fh.ReaderVersion = zip.Store, 10
+			}
+			fh.CRC32 = crc32.ChecksumIEEE(data)
+			fh.CompressedSize64, fh.UncompressedSize64 = uint64(z.Len()), uint64(len(data))
+			w, err := zw.CreateRaw(fh)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write(z.Bytes())
+		}
+	}
+	walk("")
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// TestVerifyRezipped checks that a bundle unzipped and zipped again with
+// `zip -r` passes, and that directory entries zip -r would not add do not.
+func TestVerifyRezipped(t *testing.T) {
+	req, src := testRequest()
+	key := testKey(1)
+	good, _ := writeBundle(t, req, src, key)
+	pub := key.Public().(ed25519.PublicKey)
+	names, content, _ := readZip(t, good)
+	var es []entry
+	for _, n := range names {
+		es = append(es, entry{name: n, data: content[n]})
+	}
+
+	tests := []struct {
+		name string
+		dirs map[string]uint64
+		want []Problem // none: the bundle passes
+	}{
+		{"zip -r", nil, nil},
+		{"an empty directory", map[string]uint64{"extra/": 0}, []Problem{{"extra/", "extra entry"}}},
+		{"a directory holding data", map[string]uint64{"data/": 3}, []Problem{{"data/", "directory entry holds 3 bytes"}}},
+		{"a directory outside", map[string]uint64{"../": 0}, []Problem{{"../", `".." path element`}, {"../", "extra entry"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := zipR(t, es, tt.dirs)
+			// The layout is zip -r's, not the writer's.
+			zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got, files []string
+			for _, f := range zr.File {
+				got = append(got, f.Name)
+				if !strings.HasSuffix(f.Name, "/") {
+					files = append(files, f.Name)
+				}
+				if f.Extra == nil || f.Flags&0x8 != 0 || f.CreatorVersion>>8 != 3 {
+					t.Fatalf("%s: not as zip -r writes it", f.Name)
+				}
+			}
+			for _, d := range []string{"data/", "media/", "media/cloud_recordings/", "media/cloud_recordings/r1==/"} {
+				i, j := slices.Index(got, d), slices.IndexFunc(got, func(n string) bool { return n != d && strings.HasPrefix(n, d) })
+				if i < 0 || j < i {
+					t.Fatalf("directory %s is not before its content: %q", d, got)
+				}
+			}
+			if slices.Equal(files, names) {
+				t.Fatalf("entries in the writer's order: %q", got)
+			}
+			m, err := Verify(bytes.NewReader(b), int64(len(b)), pub)
+			if tt.want == nil {
+				if err != nil || m == nil {
+					t.Fatalf("Verify of the re-zipped bundle: %v", err)
+				}
+				return
+			}
+			checkProblems(t, err, tt.want)
+		})
+	}
+}
+
+// readCounter counts the bytes read from an archive between from and to.
+type readCounter struct {
+	r        io.ReaderAt
+	from, to int64
+	n        int64
+}
+
+func (c *readCounter) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.n += max(0, min(off+int64(n), c.to)-max(off, c.from))
+	return n, err
+}
+
+// dataRange returns where the named entry's compressed data lies in b.
+func dataRange(t *testing.T, b []byte, name string) (int64, int64) {
+	t.Helper()
+	_, _, zr := readZip(t, b)
+	for _, f := range zr.File {
+		if f.Name == name {
+			off, err := f.DataOffset()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return off, off + int64(f.CompressedSize64)
+		}
+	}
+	t.Fatalf("no entry %s", name)
+	return 0, 0
+}
+
+// noise is n bytes that deflate cannot shrink.
+func noise(n int) []byte {
+	b := make([]byte, n)
+	rand.NewChaCha8([32]byte{1}).Read(b)
+	return b
+}
+
+// TestVerifyBoundedWork checks that Verify reads an entry larger than the
+// manifest says no further than its declared size, and data that
+// overlapping entries share once: counted in bytes read, not in time.
+func TestVerifyBoundedWork(t *testing.T) {
+	req, src := testRequest()
+	key := testKey(1)
+	good, _ := writeBundle(t, req, src, key)
+	pub := key.Public().(ed25519.PublicKey)
+	const dir = "media/cloud_recordings/r1==/"
+
+	t.Run("larger than declared", func(t *testing.T) {
+		const size = 4 << 20
+		b := resign(t, good, key, func(m *Manifest, es []entry) []entry {
+			es = addListed(m, es, entry{name: dir + "big.mp4", data: noise(size)})
+			m.Entries[len(m.Entries)-1].Size = 10
+			return es
+		})
+		from, to := dataRange(t, b, dir+"big.mp4")
+		r := &readCounter{r: bytes.NewReader(b), from: from, to: to}
+		_, err := Verify(r, int64(len(b)), pub)
+		checkProblems(t, err, []Problem{{dir + "big.mp4", "size is 4194304 bytes by its zip header, manifest says 10 (read no further than 11)"}})
+		if r.n > 64<<10 || to-from < size {
+			t.Errorf("read %d of the entry's %d bytes, want at most 64 KiB", r.n, to-from)
+		}
+	})
+
+	t.Run("overlapping entries", func(t *testing.T) {
+		// 50 entries, each listed with the true size and SHA-256, share
+		// one entry's data: a zip bomb's shape, signed.
+		const size, copies = 1 << 20, 50
+		data := noise(size)
+		name := func(i int) string { return fmt.Sprintf("%scopy%02d.mp4", dir, i) }
+		b := resign(t, good, key, func(m *Manifest, es []entry) []entry {
+			sum := sha256.Sum256(data)
+			for i := range copies {
+				e := entry{name: name(i)}
+				if i == 0 {
+					e.data = data
+				}
+				es = append(es, e)
+				m.Entries = append(m.Entries, ManifestEntry{Path: name(i), Size: size, SHA256: hex.EncodeToString(sum[:])})
+			}
+			return es
+		})
+		// Point every copy's central directory record at copy00's data.
+		recs := centralRecords(t, b)
+		first := recs[name(0)]
+		for i := 1; i < copies; i++ {
+			rec := recs[name(i)]
+			copy(rec[8:28], first[8:28])   // flags, method, time, CRC-32, sizes
+			copy(rec[42:46], first[42:46]) // local header offset
+		}
+		from, to := dataRange(t, b, name(0))
+		r := &readCounter{r: bytes.NewReader(b), from: from, to: to}
+		_, err := Verify(r, int64(len(b)), pub)
+		var want []Problem
+		for i := 1; i < copies; i++ {
+			want = append(want, Problem{name(i), "shares data with entry " + name(0) + " (overlapping entries"})
+		}
+		checkProblems(t, err, want)
+		if r.n > to-from {
+			t.Errorf("read %d bytes of data %d bytes long: more than once", r.n, to-from)
+		}
+	})
+}
+
+// centralRecords returns the central directory records of a zip without
+// a comment by name, as slices of b.
+func centralRecords(t *testing.T, b []byte) map[string][]byte {
+	t.Helper()
+	end := b[len(b)-22:]
+	if binary.LittleEndian.Uint32(end) != 0x06054b50 {
+		t.Fatal("no end of central directory record")
+	}
+	n, off := int(binary.LittleEndian.Uint16(end[10:])), int(binary.LittleEndian.Uint32(end[16:]))
+	recs := map[string][]byte{}
+	for range n {
+		r := b[off:]
+		nameLen := int(binary.LittleEndian.Uint16(r[28:]))
+		l := 46 + nameLen + int(binary.LittleEndian.Uint16(r[30:])) + int(binary.LittleEndian.Uint16(r[32:]))
+		recs[string(r[46:46+nameLen])] = r[:l]
+		off += l
+	}
+	return recs
 }
