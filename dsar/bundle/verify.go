@@ -133,7 +133,7 @@ func Verify(r io.ReaderAt, size int64, pub ed25519.PublicKey) (*Manifest, error)
 	case len(pub) != ed25519.PublicKeySize:
 		add(SignaturePath, "no valid public key to check the signature with")
 	case m.PublicKey != Fingerprint(pub):
-		add(SignaturePath, "signed by key %s, not by the given key %s", m.PublicKey, Fingerprint(pub))
+		add(SignaturePath, "signed by key %s, not by the given key %s", quoteName(m.PublicKey), Fingerprint(pub))
 	case !ed25519.Verify(pub, mb, sig):
 		add(SignaturePath, "signature does not match manifest.json")
 	}
