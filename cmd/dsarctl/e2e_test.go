@@ -34,6 +34,7 @@ var e2eTokens = map[string]string{"platform": "tok-platform-e2e", "operator": "t
 
 // dsard is a dsard process started by a test.
 type dsard struct {
+	dir  string // holds data/, dsard's data directory
 	addr string
 	cmd  *exec.Cmd
 	logs *syncBuffer
@@ -109,7 +110,7 @@ func startDsardAt(t *testing.T, bin string, zoom *zoomtest.Server, apiURL string
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	d := &dsard{cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
+	d := &dsard{dir: dir, cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
 	addr := make(chan string, 1)
 	go func() {
 		defer close(d.done)

@@ -55,6 +55,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"resume", "-state", "failed", "id"}, "not both"},
 		{[]string{"retry", "id"}, "-section is required"},
 		{[]string{"extend", "id"}, "-reason is required"},
+		{[]string{"rebuild"}, "missing arguments"},
 		{[]string{"verify", "b.zip"}, "-public-key is required"},
 		{[]string{"list", "-state", "sleeping"}, "unknown state"},
 	} {
