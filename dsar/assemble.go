@@ -154,7 +154,10 @@ func (a *FileAssembler) Rebuild(ctx context.Context, r *Request, sections []Sect
 		return err
 	}
 	if missing > 0 {
-		return Errorf(EPRECONDITION, op, "%d of the request's %d media files are neither in the media directory nor intact in the damaged bundle: the bundle cannot be rebuilt", missing, total)
+		return Errorf(EPRECONDITION, op, "the bundle cannot be rebuilt: media files missing: %d of %d (neither in the media directory nor intact in the damaged bundle)", missing, total)
+	}
+	if err := os.MkdirAll(filepath.Dir(b.Path), 0o700); err != nil {
+		return fmt.Errorf("bundle directory: %w", err)
 	}
 	src := source{store: a.Store, mediaDir: a.MediaDir, copies: copies}
 	_, err = a.write(ctx, b.Path, in, src, func(res bundle.Result) error {

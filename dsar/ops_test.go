@@ -108,9 +108,9 @@ func TestRebuild(t *testing.T) {
 				flipEntry("data/")(t, e, r, fa)
 			},
 		},
-		{name: "media entry flipped", media: true, damage: flipEntry("media/"), code: dsar.EPRECONDITION, msg: "1 of the request's %d media files"},
-		{name: "truncated", media: true, damage: truncateBundle, code: dsar.EPRECONDITION, msg: "%[1]d of the request's %[1]d media files"},
-		{name: "missing file", media: true, damage: removeBundle, code: dsar.EPRECONDITION, msg: "%[1]d of the request's %[1]d media files"},
+		{name: "media entry flipped", media: true, damage: flipEntry("media/"), code: dsar.EPRECONDITION, msg: "media files missing: 1 of %d"},
+		{name: "truncated", media: true, damage: truncateBundle, code: dsar.EPRECONDITION, msg: "media files missing: %[1]d of %[1]d"},
+		{name: "missing file", media: true, damage: removeBundle, code: dsar.EPRECONDITION, msg: "media files missing: %[1]d of %[1]d"},
 		{
 			name: "another signing key", media: true, code: dsar.EDATALOSS, msg: "differ from the first assembly",
 			damage: func(t *testing.T, e *env, r *dsar.Request, fa *dsar.FileAssembler) {
