@@ -210,7 +210,7 @@ func (c *Client) newError(r *request, kind Kind, msg string) *Error {
 }
 
 // get performs r under the retry policy (do) and returns the body of a
-// 200 answer that passed r.check.
+// 2xx answer that passed r.check.
 func (c *Client) get(ctx context.Context, r *request) ([]byte, error) {
 	u := c.api + r.ep.path(r.userID)
 	if len(r.query) > 0 {

@@ -133,14 +133,14 @@ func judge(res result, renewed bool) verdict {
 	switch {
 	case res.err == nil && res.status/100 == 2:
 		return done
-	case res.err != nil || res.status >= 500:
-		return retry
 	case res.status == http.StatusUnauthorized && res.code == 124 && !renewed:
 		return renew
 	case res.status == http.StatusTooManyRequests && res.rateLimit == "Daily-limit":
 		return quota
-	case res.status == http.StatusTooManyRequests:
+	case res.status == http.StatusTooManyRequests: // its headers say so, even if its body was cut
 		return slowDown
+	case res.err != nil || res.status >= 500:
+		return retry
 	}
 	return final
 }
