@@ -115,7 +115,7 @@ type retryCall struct {
 }
 
 // retryCalls returns an API call (a page of jane's phone recordings) and a
-// download (one of those recordings) against c.
+// download (one of those recordings) in the dataset of srv.
 func retryCalls(t *testing.T, srv *zoomtest.Server) []retryCall {
 	t.Helper()
 	var file zoomtest.PhoneRecording
@@ -216,9 +216,11 @@ func TestRetryPolicy(t *testing.T) {
 		{name: "resume with Range after a mid-body reset", only: "download",
 			faults: []zoomtest.Fault{zoomtest.FaultReset}, attempts: 2, spent: 1},
 	}
+	// Every emulator of newServer holds the same dataset.
+	calls := retryCalls(t, newServer(t))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, rc := range retryCalls(t, newServer(t)) {
+			for _, rc := range calls {
 				if tt.only != "" && tt.only != rc.name {
 					continue
 				}
