@@ -161,16 +161,21 @@ func (c *Client) classify(r *request, res result) *Error {
 }
 
 // quota records a Daily-limit answer: the bucket named by
-// X-RateLimit-Category makes no call until the reset, in the client's clock.
+// X-RateLimit-Category, and the call's own bucket th, make no call until
+// the reset, in the client's clock. A file host's answer (th nil) that
+// names no category blocks nothing.
 func (c *Client) quota(r *request, th *throttle, res result) error {
 	b := r.ep.Bucket()
-	if cat := res.header.Get("X-RateLimit-Category"); cat != "" {
+	cat := res.header.Get("X-RateLimit-Category")
+	if cat != "" {
 		b.Category = Category(cat)
 	}
 	reset := resetTime(res.header, c.clock.Now())
 	q := &QuotaError{Op: r.ep.Name, Category: b.Category, Phone: b.Phone, Reset: reset}
-	c.limits.block(b, q)
-	if b != th.bucket {
+	if cat != "" || th != nil {
+		c.limits.block(b, q)
+	}
+	if th != nil && b != th.bucket {
 		c.limits.block(th.bucket, q)
 	}
 	c.log.Warn("zoom daily limit reached", "endpoint", r.ep.Name, "bucket", b.String(), "reset", reset)

@@ -209,124 +209,20 @@ func (c *Client) newError(r *request, kind Kind, msg string) *Error {
 	return &Error{Op: r.ep.Name, Path: r.ep.Path, Kind: kind, Message: msg}
 }
 
-// get performs r with throttling, token renewal and retries, and returns
-// the body of a 200 answer that passed r.check.
+// get performs r under the retry policy (do) and returns the body of a
+// 2xx answer that passed r.check.
 func (c *Client) get(ctx context.Context, r *request) ([]byte, error) {
 	u := c.api + r.ep.path(r.userID)
 	if len(r.query) > 0 {
 		u += "?" + r.query.Encode()
 	}
-	th := c.limits.get(r.ep.Bucket())
-	c.budget.deposit()
-	renewed := false
-	for attempt := 1; ; attempt++ {
-		if err := th.blocked(r.ep.Name); err != nil {
-			return nil, err
-		}
-		tok, err := c.auth.token(ctx, c.cfg.CallTimeout)
-		if err != nil {
-			if err := c.retryToken(ctx, r, attempt, err); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		wait, err := th.wait(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("zoomclient: %s: waiting for the throttle: %w", r.ep.Name, err)
-		}
-		// A Daily-limit answer to another call may have come while this
-		// one waited in the throttle.
-		if err := th.blocked(r.ep.Name); err != nil {
-			return nil, err
-		}
-		res := c.attempt(ctx, u, tok, r)
-		c.observe(r, attempt, wait, res)
-		switch {
-		case res.err == nil && res.status == http.StatusOK:
-			if attempt > 1 {
-				c.log.Info("zoom call succeeded after retries", "endpoint", r.ep.Name, "attempts", attempt)
-			}
-			return res.body, nil
-		case ctx.Err() != nil:
-			return nil, fmt.Errorf("zoomclient: %s: %w", r.ep.Name, ctx.Err())
-		case res.status == http.StatusUnauthorized && res.code == 124 && !renewed:
-			// The token expired early or was revoked: fetch a new one once.
-			renewed = true
-			c.auth.invalidate(tok)
-			attempt--
-			continue
-		case res.status == http.StatusTooManyRequests && res.rateLimit == "Daily-limit":
-			return nil, c.quota(r, th, res)
-		case res.status == http.StatusTooManyRequests:
-			th.decrease()
-			if attempt >= c.cfg.MaxAttempts {
-				e := c.newError(r, RateLimited, res.message)
-				e.Status, e.Code, e.TrackingID, e.Attempts = res.status, res.code, res.tracking, attempt
-				return nil, e
-			}
-			if err := sleep(ctx, c.backoff(attempt)); err != nil {
-				return nil, fmt.Errorf("zoomclient: %s: %w", r.ep.Name, err)
-			}
-			continue
-		case res.err != nil || res.status >= 500:
-			e := c.newError(r, Unavailable, res.message)
-			e.Status, e.Code, e.TrackingID, e.Err = res.status, res.code, res.tracking, res.err
-			if err := c.retryWait(ctx, r, attempt, e); err != nil {
-				return nil, err
-			}
-			continue
-		default:
-			e := c.classify(r, res)
-			e.Attempts = attempt
-			if renewed && e.Kind == Unauthorized && res.code == 124 {
-				e.Message = "access token refused after renewal (" + e.Message +
-					"): check the app's client id and secret and that the app is activated, not deactivated or revoked"
-			}
-			return nil, e
-		}
+	res, err := c.do(ctx, r, c.limits.get(r.ep.Bucket()), func(ctx context.Context, tok string) result {
+		return c.attempt(ctx, u, tok, r)
+	})
+	if err != nil {
+		return nil, err
 	}
-}
-
-// retryToken handles a failed token fetch for r: the caller's
-// cancellation and a refusal are final, while Zoom's token service failing
-// is retried like any transient failure. It returns nil to retry.
-func (c *Client) retryToken(ctx context.Context, r *request, attempt int, err error) error {
-	if ctx.Err() != nil {
-		return fmt.Errorf("zoomclient: %s: %w", r.ep.Name, ctx.Err())
-	}
-	var e *Error
-	if !errors.As(err, &e) {
-		e = c.newError(r, Unavailable, "token request failed")
-		e.Err = err
-	}
-	e.Op, e.Path = r.ep.Name, r.ep.Path
-	if e.Kind != Unavailable {
-		return e
-	}
-	return c.retryWait(ctx, r, attempt, e)
-}
-
-// retryWait decides whether a transient failure may be retried: within the
-// attempt limit and the account's retry budget. It sleeps the backoff and
-// returns nil to retry, or the final error.
-func (c *Client) retryWait(ctx context.Context, r *request, attempt int, last *Error) error {
-	last.Attempts = attempt
-	if attempt >= c.cfg.MaxAttempts {
-		c.log.Warn("zoom call failed", "endpoint", r.ep.Name, "attempts", attempt, "status", last.Status)
-		return last
-	}
-	if !c.budget.withdraw() {
-		c.log.Warn("zoom retry budget exhausted", "endpoint", r.ep.Name, "attempts", attempt, "status", last.Status)
-		if last.Message != "" {
-			last.Message += "; "
-		}
-		last.Message += "account retry budget exhausted"
-		return last
-	}
-	if err := sleep(ctx, c.backoff(attempt)); err != nil {
-		return fmt.Errorf("zoomclient: %s: %w", r.ep.Name, err)
-	}
-	return nil
+	return res.body, nil
 }
 
 func (c *Client) observe(r *request, attempt int, wait time.Duration, res result) {
@@ -347,20 +243,19 @@ type result struct {
 	status    int
 	code      int // Zoom's code on errors
 	message   string
-	body      []byte // 200 only
+	body      []byte // 2xx API answers only
 	header    http.Header
 	rateLimit string
 	tracking  string
-	latency   time.Duration
-	err       error // transport, read or check failure: retried
-	werr      error // the caller's writer failed: not retried
+	latency   time.Duration // set by do
+	err       error         // transport, read or check failure: retried
+	werr      error         // the caller's writer failed: not retried
 }
 
 // attempt makes one HTTP request under the per-attempt timeout.
 func (c *Client) attempt(ctx context.Context, u, tok string, r *request) result {
 	actx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
 	defer cancel()
-	start := time.Now()
 	req, err := http.NewRequestWithContext(actx, http.MethodGet, u, nil)
 	if err != nil {
 		return result{err: errors.New("building request")}
@@ -369,7 +264,7 @@ func (c *Client) attempt(ctx context.Context, u, tok string, r *request) result 
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return result{err: transportError(err), latency: time.Since(start)}
+		return result{err: transportError(err)}
 	}
 	defer resp.Body.Close()
 	res := result{
@@ -379,12 +274,11 @@ func (c *Client) attempt(ctx context.Context, u, tok string, r *request) result 
 		tracking:  resp.Header.Get("X-Zm-Trackingid"),
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	res.latency = time.Since(start)
 	if err != nil {
 		res.err = fmt.Errorf("reading the answer: %w", transportError(err))
 		return res
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode/100 != 2 {
 		res.code, res.message = parseZoomError(body, resp.StatusCode, r.userID)
 		return res
 	}
@@ -414,19 +308,4 @@ func transportError(err error) error {
 		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
 	}
 	return err
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

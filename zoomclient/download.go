@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // EndpointDownload names media downloads in errors, logs and events. File
@@ -18,11 +17,12 @@ var EndpointDownload = Endpoint{Name: "download", Path: "{download_url}", Catego
 
 // Download writes the file at fileURL (a recording's or voicemail's
 // download_url) to w from byte offset on, with the account's bearer token,
-// following redirects. A connection lost mid-file is resumed with a Range
-// request from the last byte written, within the retry limits. size is the
-// expected total size of the file (≤ 0 if unknown); a file of another size
-// is an error. It returns the bytes written to w by this call, so a
-// caller whose context ended may resume at offset+n.
+// following redirects, under the same retry policy as API calls (do). A
+// connection lost mid-file is resumed with a Range request from the last
+// byte written. size is the expected total size of the file (≤ 0 if
+// unknown); a file of another size is an error. It returns the bytes
+// written to w by this call, so a caller whose context ended may resume at
+// offset+n.
 func (c *Client) Download(ctx context.Context, fileURL string, offset int64, w io.Writer, size int64) (int64, error) {
 	ep := EndpointDownload
 	if strings.HasPrefix(fileURL, c.api+"/phone/") {
@@ -36,78 +36,29 @@ func (c *Client) Download(ctx context.Context, fileURL string, offset int64, w i
 	if err != nil {
 		return 0, c.newError(r, Invalid, "malformed download URL") // not quoted: it may hold a token
 	}
+	if size > 0 && offset == size {
+		return 0, nil
+	}
 	var th *throttle
 	if strings.HasPrefix(fileURL, c.api+"/") {
 		th = c.limits.get(ep.Bucket())
 	}
-	c.budget.deposit()
 	var n int64
-	renewed := false
-	for attempt := 1; ; attempt++ {
-		if size > 0 && offset+n == size {
-			return n, nil
-		}
-		if th != nil {
-			if err := th.blocked(ep.Name); err != nil {
-				return n, err
-			}
-		}
-		tok, err := c.auth.token(ctx, c.cfg.CallTimeout)
-		if err != nil {
-			if err := c.retryToken(ctx, r, attempt, err); err != nil {
-				return n, err
-			}
-			continue
-		}
-		var wait time.Duration
-		if th != nil {
-			if wait, err = th.wait(ctx); err != nil {
-				return n, fmt.Errorf("zoomclient: download: waiting for the throttle: %w", err)
-			}
-		}
-		start := time.Now()
+	_, err = c.do(ctx, r, th, func(_ context.Context, tok string) result {
 		got, res := c.fetchRange(req, tok, offset+n, w)
 		n += got
-		res.latency = time.Since(start)
-		c.observe(r, attempt, wait, res)
-		switch {
-		case res.werr != nil:
-			return n, fmt.Errorf("zoomclient: download: writing the file: %w", res.werr)
-		case res.err == nil && res.status/100 == 2:
-			if size > 0 && offset+n != size {
-				e := c.newError(r, Invalid, fmt.Sprintf("file has %d bytes, expected %d", offset+n, size))
-				return n, e
-			}
-			return n, nil
-		case ctx.Err() != nil:
-			return n, fmt.Errorf("zoomclient: download: %w", ctx.Err())
-		case res.status == http.StatusUnauthorized && !renewed:
-			renewed = true
-			c.auth.invalidate(tok)
-			attempt--
-			continue
-		case res.status == http.StatusTooManyRequests && res.rateLimit == "Daily-limit" && th != nil:
-			return n, c.quota(r, th, res)
-		case res.status == http.StatusTooManyRequests:
-			if th != nil {
-				th.decrease()
-			}
-			fallthrough
-		case res.err != nil || res.status >= 500:
-			e := c.newError(r, Unavailable, res.message)
-			e.Status, e.Code, e.Err = res.status, res.code, res.err
-			if res.status == http.StatusTooManyRequests {
-				e.Kind = RateLimited
-			}
-			if err := c.retryWait(ctx, r, attempt, e); err != nil {
-				return n, err
-			}
-		default:
-			e := c.classify(r, res)
-			e.Attempts = attempt
-			return n, e
+		if res.err != nil && size > 0 && offset+n == size {
+			res.err = nil // cut after its last byte: the file is whole
 		}
+		return res
+	})
+	if err != nil {
+		return n, err
 	}
+	if size > 0 && offset+n != size {
+		return n, c.newError(r, Invalid, fmt.Sprintf("file has %d bytes, expected %d", offset+n, size))
+	}
+	return n, nil
 }
 
 // fetchRange makes one GET of the file from byte from on and copies the
@@ -124,7 +75,8 @@ func (c *Client) fetchRange(file *http.Request, tok string, from int64, w io.Wri
 		return 0, result{err: transportError(err)}
 	}
 	defer resp.Body.Close()
-	res := result{status: resp.StatusCode, header: resp.Header, rateLimit: resp.Header.Get("X-RateLimit-Type")}
+	res := result{status: resp.StatusCode, header: resp.Header, rateLimit: resp.Header.Get("X-RateLimit-Type"),
+		tracking: resp.Header.Get("X-Zm-Trackingid")}
 	switch resp.StatusCode {
 	case http.StatusOK:
 		// The server ignored Range: skip what we already have.

@@ -106,8 +106,12 @@ type throttle struct {
 	quota   *QuotaError
 }
 
-// wait blocks until the bucket allows a call and returns how long it waited.
+// wait blocks until the bucket allows a call and returns how long it
+// waited. A nil throttle (a file host) does not throttle.
 func (t *throttle) wait(ctx context.Context) (time.Duration, error) {
+	if t == nil {
+		return 0, nil
+	}
 	t.recover()
 	start := time.Now()
 	err := t.lim.Wait(ctx)
@@ -146,6 +150,9 @@ func (t *throttle) recover() {
 // that were already under way when the first came answer the same excess,
 // so the rate is cut at most once per cutEvery.
 func (t *throttle) decrease() {
+	if t == nil {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.clock.Now()
@@ -167,6 +174,9 @@ func (t *throttle) block(q *QuotaError) {
 
 // blocked returns a *QuotaError while the bucket's daily limit lasts.
 func (t *throttle) blocked(op string) error {
+	if t == nil {
+		return nil
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.quota == nil {
