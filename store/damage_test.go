@@ -19,7 +19,7 @@ import (
 
 var (
 	damageSeed = flag.Uint64("damage.seed", 0, "seed of TestDamagedFile (default: DSAR_DAMAGE_SEED, else random)")
-	damageRuns = flag.Int("damage.runs", 120, "damaged copies TestDamagedFile tries")
+	damageRuns = flag.Int("damage.runs", 80, "damaged copies TestDamagedFile tries")
 )
 
 // damage is one way to damage a file.

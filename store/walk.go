@@ -171,6 +171,9 @@ func (w *walker) elements(id uint64, p []byte, depth int) error {
 	le := binary.LittleEndian
 	n := count(p)
 	if headerSize+n*elemSize > len(p) {
+		if id == 0 {
+			return fmt.Errorf("%d elements do not fit", n)
+		}
 		return fmt.Errorf("page %d: %d elements do not fit", id, n)
 	}
 	switch flags(p) {
