@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -279,5 +280,76 @@ func TestCheckTimeout(t *testing.T) {
 		}
 	default:
 		// The check beat the nanosecond: Open waited for it.
+	}
+}
+
+// TestWalkFile: the damage that makes tx.Check fault, loop for hours or
+// never end is found by walkFile first, and Open refuses the file.
+func TestWalkFile(t *testing.T) {
+	dir := t.TempDir()
+	orig := filepath.Join(dir, "orig.db")
+	fillStore(t, orig, 2, 2, 200)
+	healthy, err := os.ReadFile(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := walkFile(orig); err != nil {
+		t.Fatalf("walkFile of a healthy file: %v", err)
+	}
+	const psz = 4096
+	le := binary.LittleEndian
+	// branch finds the first branch page with a child.
+	branch := func(b []byte) int {
+		for off := 2 * psz; off+psz <= len(b); off += psz {
+			if le.Uint64(b[off:]) == uint64(off/psz) && flags(b[off:]) == branchFlag && count(b[off:]) > 0 {
+				return off
+			}
+		}
+		t.Fatal("no branch page in the fixture")
+		return 0
+	}
+	tests := []struct {
+		name string
+		do   func(b []byte)
+		want string
+	}{
+		{"a cycle", func(b []byte) {
+			off := branch(b)
+			le.PutUint64(b[off+headerSize+8:], uint64(off/psz))
+		}, "reached twice"},
+		{"a wild page id", func(b []byte) {
+			off := branch(b)
+			le.PutUint64(b[off+headerSize+8:], 1<<40)
+		}, "is outside"},
+		{"a wild overflow count", func(b []byte) {
+			off := branch(b)
+			child := le.Uint64(b[off+headerSize+8:])
+			le.PutUint32(b[int(child)*psz+12:], 0xFFFFFFFF)
+		}, "overflow pages run past"},
+		{"a key outside its page", func(b []byte) {
+			off := branch(b)
+			le.PutUint32(b[off+headerSize:], 1<<30)
+		}, "outside the page"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "dsar.db")
+			b := append([]byte(nil), healthy...)
+			tt.do(b)
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := walkFile(path); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("walkFile = %v, want %q", err, tt.want)
+			}
+			db, err := Open(path, Options{})
+			if err == nil {
+				db.Close()
+				t.Fatal("Open succeeded")
+			}
+			if !errors.Is(err, ErrDamaged) {
+				t.Errorf("Open = %v, want ErrDamaged", err)
+			}
+		})
 	}
 }
