@@ -111,10 +111,6 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 			return nil, err
 		}
 	}
-	key, err := signingKey(cfg, log)
-	if err != nil {
-		return nil, err
-	}
 	var m *metrics // set before anything lists requests
 	lateCheck := make(chan error, 1)
 	db, err := store.Open(filepath.Join(cfg.DataDir, storeName), store.Options{
@@ -129,6 +125,12 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	undo = append(undo, func() { db.Close() })
+	// The default key is created after the store, so that a first start
+	// cut short never leaves a key without a store (see lostStore).
+	key, err := signingKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 
 	m = newMetrics(db)
 	zooms := make(map[string]dsar.Zoom, len(accts))
