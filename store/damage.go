@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -45,18 +46,45 @@ func badRecord(op, what string, cause error) error {
 		Message: what + " cannot be decoded: its record in the store is damaged", Err: &damageError{cause}}
 }
 
-// guard runs fn and turns a panic into an error wrapping ErrDamaged. bbolt
-// reads the file through a memory map and trusts what it finds: garbage
-// makes it panic, or read outside the map, which SetPanicOnFault turns
-// from a crash of the process into a panic of this goroutine.
+// guard runs fn and turns a panic of bbolt into an error wrapping
+// ErrDamaged. bbolt reads the file through a memory map and trusts what it
+// finds: garbage makes it panic, or read outside the map, which
+// SetPanicOnFault turns from a crash of the process into a panic of this
+// goroutine. Other panics (a bug in fn's callers) go on as panics.
 func guard(fn func() error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
-		if r := recover(); r != nil {
-			err = &damageError{fmt.Errorf("reading the file panicked: %v", r)}
+		r := recover()
+		if r == nil {
+			return
 		}
+		if !fromFile(r) {
+			panic(r)
+		}
+		err = &damageError{fmt.Errorf("reading the file panicked: %v", r)}
 	}()
 	return fn()
+}
+
+// fromFile reports whether the panic being recovered, r, comes from the
+// file: a fault at a wild address (only SetPanicOnFault makes those
+// panics), or a panic raised inside bbolt. It runs in the deferred call,
+// before the stack unwinds, so the panicking frame is still on it.
+func fromFile(r any) bool {
+	if _, ok := r.(interface{ Addr() uintptr }); ok {
+		return true
+	}
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	for {
+		f, more := frames.Next()
+		if !strings.HasPrefix(f.Function, "runtime.") {
+			return strings.HasPrefix(f.Function, "go.etcd.io/bbolt")
+		}
+		if !more {
+			return false
+		}
+	}
 }
 
 // errCheckDone rolls back the write transaction of a check.

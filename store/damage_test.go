@@ -353,3 +353,15 @@ func TestWalkFile(t *testing.T) {
 		})
 	}
 }
+
+// TestGuardPassesOtherPanics: a panic that does not come from reading the
+// file stays a panic, not "damaged".
+func TestGuardPassesOtherPanics(t *testing.T) {
+	defer func() {
+		if r := recover(); r != "a bug" {
+			t.Errorf("recovered %v, want the panic a bug", r)
+		}
+	}()
+	err := guard(func() error { panic("a bug") })
+	t.Errorf("guard returned %v instead of panicking", err)
+}
