@@ -219,7 +219,8 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		stop()
 	}
 	wg.Go(func() {
-		if err := srv.Serve(lis); err != nil {
+		// A shutdown right after start may stop the server before Serve.
+		if err := srv.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			fail(fmt.Errorf("serve gRPC: %w", err))
 		}
 	})
