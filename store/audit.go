@@ -71,7 +71,7 @@ func (db *DB) Audit(ctx context.Context, f dsar.AuditFilter) ([]dsar.AuditEvent,
 		add := func(seq uint64, v []byte) error {
 			var ev dsar.AuditEvent
 			if err := json.Unmarshal(v, &ev); err != nil {
-				return fmt.Errorf("audit event %d: %w", seq, err)
+				return badRecord(op, fmt.Sprintf("audit event %d", seq), err)
 			}
 			out = append(out, ev)
 			return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -153,7 +154,8 @@ const (
 )
 
 // ListRequests returns the requests that match f, oldest first, and the
-// token of the next page ("" when there is none).
+// token of the next page ("" when there is none). A request whose record
+// does not decode is skipped and reported to Options.OnSkip.
 func (db *DB) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Request, string, error) {
 	const op = "store.ListRequests"
 	limit := f.Limit
@@ -182,7 +184,11 @@ func (db *DB) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Re
 		visit := func(id []byte, v []byte) (bool, error) {
 			var r dsar.Request
 			if err := json.Unmarshal(v, &r); err != nil {
-				return false, fmt.Errorf("request %s: %w", id, err)
+				// One damaged record fails its own request, not the list.
+				if db.onSkip != nil {
+					db.onSkip(string(id), err)
+				}
+				return true, nil
 			}
 			if !match(&r) {
 				return true, nil
@@ -224,7 +230,10 @@ func (db *DB) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Re
 		for _, id := range ids {
 			v := rb.Get([]byte(id))
 			if v == nil {
-				return fmt.Errorf("state index names missing request %s", id)
+				if db.onSkip != nil {
+					db.onSkip(id, errors.New("the state index names a request that is not stored"))
+				}
+				continue
 			}
 			if more, err := visit([]byte(id), v); err != nil || !more {
 				return err
@@ -346,7 +355,7 @@ func getRequest(rb *bolt.Bucket, id string) (*dsar.Request, error) {
 	}
 	var r dsar.Request
 	if err := json.Unmarshal(v, &r); err != nil {
-		return nil, fmt.Errorf("request %s: %w", id, err)
+		return nil, badRecord("store.Request", "request "+id, err)
 	}
 	return &r, nil
 }

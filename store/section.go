@@ -26,7 +26,7 @@ func (db *DB) Sections(ctx context.Context, id string) ([]dsar.Section, error) {
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			var s dsar.Section
 			if err := json.Unmarshal(v, &s); err != nil {
-				return fmt.Errorf("section %q: %w", k[len(prefix):], err)
+				return badRecord(op, fmt.Sprintf("section %s of request %s", k[len(prefix):], id), err)
 			}
 			out = append(out, s)
 		}
@@ -102,7 +102,7 @@ func getSection(sb *bolt.Bucket, id, name string) (*dsar.Section, error) {
 	}
 	var s dsar.Section
 	if err := json.Unmarshal(v, &s); err != nil {
-		return nil, fmt.Errorf("section %s/%s: %w", id, name, err)
+		return nil, badRecord("store.Section", fmt.Sprintf("section %s of request %s", name, id), err)
 	}
 	return &s, nil
 }

@@ -11,6 +11,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -62,21 +64,38 @@ type Options struct {
 	// NoSync skips fsync on commit: for bulk loads in benchmarks only, as
 	// a crash may then lose or corrupt committed pages.
 	NoSync bool
+	// CheckTimeout bounds how long Open waits for the consistency check of
+	// the file (DB.Check). Zero means DefaultCheckTimeout; negative, no
+	// check. When it runs out Open returns and the check goes on in the
+	// background, holding writes until done, and OnLateCheck receives its
+	// outcome.
+	CheckTimeout time.Duration
+	// OnLateCheck receives the outcome (nil: healthy) of a check that
+	// outlived CheckTimeout.
+	OnLateCheck func(error)
+	// OnSkip is called by ListRequests for each request record it skips
+	// because it does not decode; the others are listed.
+	OnSkip func(id string, err error)
 }
 
 var _ dsar.Store = (*DB)(nil)
 
 // DB is an open store. Its methods are safe for concurrent use.
 type DB struct {
-	bolt  *bolt.DB
-	path  string
-	clock dsar.Clock
-	enc   *zstd.Encoder
-	dec   *zstd.Decoder
+	bolt     *bolt.DB
+	path     string
+	readOnly bool
+	clock    dsar.Clock
+	enc      *zstd.Encoder
+	dec      *zstd.Decoder
+	onSkip   func(id string, err error)
+	checks   sync.WaitGroup // the consistency check of Open
 }
 
 // Open opens or creates the store at path. When another process holds the
-// file, Open fails after opts.Timeout with an error that says so.
+// file, Open fails after opts.Timeout with an error that says so. A
+// damaged file gives an error wrapping ErrDamaged that names the file; no
+// panic or memory fault escapes from reading it.
 func Open(path string, opts Options) (*DB, error) {
 	const op = "store.Open"
 	if opts.Timeout <= 0 {
@@ -85,23 +104,39 @@ func Open(path string, opts Options) (*DB, error) {
 	if opts.Clock == nil {
 		opts.Clock = dsar.SystemClock{}
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:         opts.Timeout,
-		FreelistType:    bolt.FreelistMapType,
-		ReadOnly:        opts.ReadOnly,
-		InitialMmapSize: opts.InitialMmapSize,
-		NoSync:          opts.NoSync,
+	var bdb *bolt.DB
+	err := guard(func() error {
+		var err error
+		bdb, err = bolt.Open(path, 0o600, &bolt.Options{
+			Timeout:         opts.Timeout,
+			FreelistType:    bolt.FreelistMapType,
+			ReadOnly:        opts.ReadOnly,
+			InitialMmapSize: opts.InitialMmapSize,
+			NoSync:          opts.NoSync,
+			// Read the freelist here, under guard, and not first in
+			// tx.Check's goroutine.
+			PreLoadFreelist: true,
+		})
+		return err
 	})
-	if errors.Is(err, berrors.ErrTimeout) {
+	var pathErr *fs.PathError
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
 		return nil, &dsar.Error{Code: dsar.EUNAVAILABLE, Op: op, Err: err,
 			Message: fmt.Sprintf("%s is locked: another process holds it (is dsard already running?)", path)}
-	}
-	if err != nil {
+	case errors.As(err, &pathErr):
 		return nil, &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: err,
 			Message: fmt.Sprintf("cannot open store %s", path)}
+	case err != nil:
+		// bbolt read the file and did not like it: bad meta pages, a
+		// wrong checksum, a truncated file, a panic.
+		return nil, damaged(op, path, err)
 	}
-	if err := checkSchema(bdb, opts.ReadOnly); err != nil {
+	if err := guard(func() error { return checkSchema(bdb, opts.ReadOnly) }); err != nil {
 		_ = bdb.Close()
+		if errors.Is(err, ErrDamaged) {
+			return nil, damaged(op, path, err)
+		}
 		return nil, &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Err: err,
 			Message: fmt.Sprintf("store %s", path)}
 	}
@@ -116,7 +151,12 @@ func Open(path string, opts Options) (*DB, error) {
 		_ = enc.Close()
 		return nil, fmt.Errorf("%s: zstd decoder: %w", op, err)
 	}
-	return &DB{bolt: bdb, path: path, clock: opts.Clock, enc: enc, dec: dec}, nil
+	db := &DB{bolt: bdb, path: path, readOnly: opts.ReadOnly, clock: opts.Clock, enc: enc, dec: dec, onSkip: opts.OnSkip}
+	if err := db.checkOnOpen(opts.CheckTimeout, opts.OnLateCheck); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // checkSchema creates the buckets of a new file, or checks the version of
@@ -170,8 +210,10 @@ func checkSchema(bdb *bolt.DB, readOnly bool) error {
 // Path returns the file's path.
 func (db *DB) Path() string { return db.path }
 
-// Close closes the file. It waits for running transactions.
+// Close closes the file. It waits for running transactions, and for the
+// check of Open if it still runs.
 func (db *DB) Close() error {
+	db.checks.Wait()
 	err := db.bolt.Close()
 	_ = db.enc.Close()
 	db.dec.Close()
@@ -181,33 +223,32 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// Check verifies the consistency of the whole file (bbolt's tx.Check) and
-// returns every problem found.
-func (db *DB) Check() error {
-	return db.bolt.View(func(tx *bolt.Tx) error {
-		var errs []error
-		for err := range tx.Check() {
-			errs = append(errs, err)
-		}
-		return errors.Join(errs...)
-	})
-}
-
 // view and update run fn in a read or write transaction after checking ctx:
 // bbolt transactions cannot be interrupted, so a cancelled context only
-// stops work that has not started.
+// stops work that has not started. A panic or memory fault while reading
+// a damaged file is an error naming the file (see guard).
 func (db *DB) view(ctx context.Context, op string, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return &dsar.Error{Code: dsar.EUNAVAILABLE, Op: op, Err: err}
 	}
-	return wrapInternal(op, db.bolt.View(fn))
+	return db.guarded(op, func() error { return db.bolt.View(fn) })
 }
 
 func (db *DB) update(ctx context.Context, op string, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return &dsar.Error{Code: dsar.EUNAVAILABLE, Op: op, Err: err}
 	}
-	return wrapInternal(op, db.bolt.Update(fn))
+	return db.guarded(op, func() error { return db.bolt.Update(fn) })
+}
+
+// guarded runs fn under guard; a panic while reading is damage to the file.
+func (db *DB) guarded(op string, fn func() error) error {
+	err := guard(fn)
+	var de *dsar.Error
+	if errors.Is(err, ErrDamaged) && !errors.As(err, &de) {
+		return damaged(op, db.path, err)
+	}
+	return wrapInternal(op, err)
 }
 
 // wrapInternal passes domain errors through and wraps the rest (bbolt's,

@@ -2,7 +2,9 @@
 // collects what Zoom holds about a person and serves signed bundles.
 //
 // Configuration is by flags with DSAR_* environment fallbacks; run
-// `dsard -h` for them. See cmd/internal/daemon.
+// `dsard -h` for them. `dsard check -data-dir DIR` checks a data directory
+// offline (the store, every request record, every completed bundle) and
+// exits non-zero on any problem. See cmd/internal/daemon.
 package main
 
 import (

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -36,6 +37,14 @@ type Config struct {
 	// ShutdownGrace bounds how long a shutdown waits for calls in flight
 	// (downloads) before it cuts them off.
 	ShutdownGrace time.Duration
+	// Init allows starting with a missing or empty store although bundles
+	// or the default signing key exist in DataDir: without it such a start
+	// is refused, as the store was probably lost.
+	Init bool
+	// CheckTimeout bounds the consistency check of the store at start
+	// (store.Options.CheckTimeout): after it dsard serves and the check
+	// goes on; zero is store.DefaultCheckTimeout, negative no check.
+	CheckTimeout time.Duration
 
 	// The fields below are for programs that run dsard in-process.
 
@@ -77,6 +86,15 @@ func (c *Config) flagSet(getenv func(string) string, out io.Writer) *flag.FlagSe
 		}
 	}
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", grace, "how long a shutdown waits for calls in flight (env DSAR_SHUTDOWN_GRACE)")
+	var check time.Duration
+	if v := getenv(envName("check-timeout")); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			check = d
+		}
+	}
+	fs.DurationVar(&c.CheckTimeout, "check-timeout", check, "how long start waits for the consistency check of dsar.db before serving while it goes on; 0: 10s, negative: no check (env DSAR_CHECK_TIMEOUT)")
+	init, _ := strconv.ParseBool(getenv(envName("init")))
+	fs.BoolVar(&c.Init, "init", init, "start with a new store although bundles or a signing key exist in the data directory (env DSAR_INIT)")
 	return fs
 }
 

@@ -28,8 +28,11 @@ import (
 
 // Run is dsard: it parses args (without the program name), starts the
 // server and serves until ctx ends, then shuts down gracefully. Logs go to
-// stderr as JSON.
+// stderr as JSON. `dsard check ...` runs Check instead.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "check" {
+		return Check(ctx, args[1:], getenv, stdout, stderr)
+	}
 	cfg, err := ParseFlags(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -103,17 +106,33 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	key, err := signingKey(cfg, log)
-	if err != nil {
-		return nil, err
+	if !cfg.Init {
+		if err := lostStore(cfg.DataDir); err != nil {
+			return nil, err
+		}
 	}
-	db, err := store.Open(filepath.Join(cfg.DataDir, "dsar.db"), store.Options{})
+	var m *metrics // set before anything lists requests
+	lateCheck := make(chan error, 1)
+	db, err := store.Open(filepath.Join(cfg.DataDir, storeName), store.Options{
+		CheckTimeout: cfg.CheckTimeout,
+		OnLateCheck:  func(err error) { lateCheck <- err },
+		OnSkip: func(id string, err error) {
+			log.Error("skipped a request whose record does not decode", "request", id, "err", err)
+			m.skippedRecords.Inc()
+		},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	undo = append(undo, func() { db.Close() })
+	// The default key is created after the store, so that a first start
+	// cut short never leaves a key without a store (see lostStore).
+	key, err := signingKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 
-	m := newMetrics(db)
+	m = newMetrics(db)
 	zooms := make(map[string]dsar.Zoom, len(accts))
 	// One transport for every account, closed on shutdown, so that no
 	// idle connection outlives the daemon.
@@ -200,8 +219,22 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		stop()
 	}
 	wg.Go(func() {
-		if err := srv.Serve(lis); err != nil {
+		// A shutdown right after start may stop the server before Serve.
+		if err := srv.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			fail(fmt.Errorf("serve gRPC: %w", err))
+		}
+	})
+	// A check of the store that outlived -check-timeout ends here: a
+	// damaged store stops dsard.
+	wg.Go(func() {
+		select {
+		case err := <-lateCheck:
+			if err != nil {
+				fail(fmt.Errorf("store: %w", err))
+				return
+			}
+			log.Info("store check finished: consistent")
+		case <-ctx.Done():
 		}
 	})
 	var hs *http.Server

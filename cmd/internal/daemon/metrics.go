@@ -23,6 +23,9 @@ type metrics struct {
 	throttleWait *prometheus.HistogramVec
 	sectionTime  *prometheus.HistogramVec
 	bundleBytes  prometheus.Counter
+	// skippedRecords counts request records that did not decode and were
+	// left out of a list (the log names them by id).
+	skippedRecords prometheus.Counter
 }
 
 func newMetrics(store *store.DB) *metrics {
@@ -50,8 +53,12 @@ func newMetrics(store *store.DB) *metrics {
 			Name: "dsar_bundle_bytes_served_total",
 			Help: "Bytes of bundles sent by DownloadBundle.",
 		}),
+		skippedRecords: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dsar_store_skipped_records_total",
+			Help: "Request records that did not decode and were skipped by a list; the log names each by id. Run dsard check.",
+		}),
 	}
-	m.reg.MustRegister(m.zoomCalls, m.rateLimited, m.throttleWait, m.sectionTime, m.bundleBytes,
+	m.reg.MustRegister(m.zoomCalls, m.rateLimited, m.throttleWait, m.sectionTime, m.bundleBytes, m.skippedRecords,
 		&requestStates{store: store},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
