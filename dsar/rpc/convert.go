@@ -46,6 +46,7 @@ var auditActions = map[string]string{
 	dsar.ActionExtend:   "ExtendDeadline",
 	dsar.ActionDownload: "DownloadBundle",
 	dsar.ActionState:    "StateChange",
+	dsar.ActionDenied:   "CallDenied",
 }
 
 // stateFromProto returns the domain state of s, or false for UNSPECIFIED
