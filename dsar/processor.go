@@ -447,13 +447,17 @@ func (p *Processor) stopped(ctx context.Context, id string, err error) error {
 		return p.waitQuota(ctx, id, ze.Until)
 	}
 	reason := "internal error while looking up the Zoom user"
-	if ze != nil {
+	var de *Error // the store's: its text names no person, unlike a URL with the email
+	switch {
+	case ze != nil:
 		// Zoom's message, or the client's sentence for an operator,
 		// without the chain of causes that repeats it.
 		reason = "looking up the Zoom user: " + ze.Error()
 		if ze.Message != "" {
 			reason = fmt.Sprintf("looking up the Zoom user: zoom code %d: %s", ze.Code, ze.Message)
 		}
+	case errors.As(err, &de):
+		reason = "looking up the Zoom user: " + causeText(err) + "; resume once that is fixed"
 	}
 	_, serr := p.setState(ctx, id, StateFailed, reason)
 	return errors.Join(err, serr)

@@ -113,13 +113,16 @@ type failedSection struct {
 	err  error
 }
 
-// reason names the failure for the request's reason. The text of the
-// store's and the file system's errors names files, ids and causes ("no
-// space left on device"), never a person.
 func (f failedSection) reason() string {
-	msg := f.err.Error()
-	if de, ok := f.err.(*Error); ok && de.Message == "" && de.Err != nil {
-		msg = de.Op + ": " + de.Err.Error() // not "store.X: internal: ..."
+	return fmt.Sprintf("section %s stopped: %s; resume once that is fixed", f.name, causeText(f.err))
+}
+
+// causeText names a failure that is not Zoom's answer for a request's
+// reason. The text of the store's and the file system's errors names
+// files, ids and causes ("no space left on device"), never a person.
+func causeText(err error) string {
+	if de, ok := err.(*Error); ok && de.Message == "" && de.Err != nil {
+		return de.Op + ": " + de.Err.Error() // not "store.X: internal: ..."
 	}
-	return fmt.Sprintf("section %s stopped: %s; resume once that is fixed", f.name, msg)
+	return err.Error()
 }

@@ -126,77 +126,90 @@ func stateTrail(t *testing.T, e *env, id string) []string {
 	return out
 }
 
-// TestStorageFailure fails the commit of the meetings section's pages as
-// a full disk would, while phone_profile is parked on a spent quota: the
-// request FAILS naming the cause, no section looks in progress, and a
-// resume once the disk has room completes it.
+// TestStorageFailure fails the commit of pages as a full disk would: of
+// the meetings section while phone_profile is parked on a spent quota,
+// and of the profile the user lookup stores. The request FAILS naming the
+// cause, no section looks in progress, and a resume once the disk has
+// room completes it.
 func TestStorageFailure(t *testing.T) {
-	enospc := &dsar.Error{Code: dsar.EINTERNAL, Op: "store.CommitPage",
-		Err: &fs.PathError{Op: "write", Path: "/var/lib/dsard/dsar.db", Err: syscall.ENOSPC}}
-	var (
-		mu   sync.Mutex
-		full = true
-	)
-	quota := &switchable{section: dsar.SectionPhoneProfile}
-	quota.set(&dsar.ZoomError{Kind: dsar.ZoomQuota, Code: 429, Message: "the daily rate limit of Zoom's Light API is spent", Until: t0.Add(10 * time.Hour)})
-	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
-		c.Accounts["main"] = quota.wrap(c.Accounts["main"])
-		real := c.Store
-		c.Store = &storeFn{Store: real, commitPageFn: func(ctx context.Context, id, section, part string, page dsar.Page, next dsar.Cursor, done bool) error {
-			mu.Lock()
-			fail := full && section == dsar.SectionMeetings
-			mu.Unlock()
-			if fail {
-				return enospc
+	for _, tc := range []struct {
+		failing string   // the section whose pages cannot be stored
+		want    []string // in the request's reason
+		stopped []string // sections the failure stops
+	}{
+		{dsar.SectionMeetings, []string{"section meetings stopped: store.CommitPage: write /var/lib/dsard/dsar.db: no space left on device"},
+			[]string{dsar.SectionMeetings, dsar.SectionPhoneProfile}},
+		{dsar.SectionProfile, []string{"looking up the Zoom user: store.CommitPage: write /var/lib/dsard/dsar.db: no space left on device"}, nil},
+	} {
+		t.Run(tc.failing, func(t *testing.T) {
+			enospc := &dsar.Error{Code: dsar.EINTERNAL, Op: "store.CommitPage",
+				Err: &fs.PathError{Op: "write", Path: "/var/lib/dsard/dsar.db", Err: syscall.ENOSPC}}
+			var (
+				mu   sync.Mutex
+				full = true
+			)
+			quota := &switchable{section: dsar.SectionPhoneProfile}
+			quota.set(&dsar.ZoomError{Kind: dsar.ZoomQuota, Code: 429, Message: "the daily rate limit of Zoom's Light API is spent", Until: t0.Add(10 * time.Hour)})
+			e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
+				c.Accounts["main"] = quota.wrap(c.Accounts["main"])
+				real := c.Store
+				c.Store = &storeFn{Store: real, commitPageFn: func(ctx context.Context, id, section, part string, page dsar.Page, next dsar.Cursor, done bool) error {
+					mu.Lock()
+					fail := full && section == tc.failing
+					mu.Unlock()
+					if fail {
+						return enospc
+					}
+					return real.CommitPage(ctx, id, section, part, page, next, done)
+				}}
+			}})
+			id := e.create(jane).ID
+			r := e.wait(id, inState(dsar.StateFailed, dsar.StateCompleted, dsar.StateWaitingQuota))
+			if r.State != dsar.StateFailed {
+				t.Fatalf("state %s (%s), want FAILED", r.State, r.Reason)
 			}
-			return real.CommitPage(ctx, id, section, part, page, next, done)
-		}}
-	}})
-	id := e.create(jane).ID
-	r := e.wait(id, inState(dsar.StateFailed, dsar.StateCompleted, dsar.StateWaitingQuota))
-	if r.State != dsar.StateFailed {
-		t.Fatalf("state %s (%s), want FAILED", r.State, r.Reason)
-	}
-	for _, want := range []string{"meetings", "no space left on device", "dsar.db"} {
-		if !strings.Contains(r.Reason, want) {
-			t.Errorf("reason %q does not name %q", r.Reason, want)
-		}
-	}
-	if strings.Contains(r.Reason, "internal") || strings.Contains(r.Reason, jane) {
-		t.Errorf("reason %q: want the cause, not %q, and no email", r.Reason, "internal")
-	}
-	if got := inProgress(t, e, id); len(got) > 0 {
-		t.Errorf("a FAILED request shows sections in progress: %v", got)
-	}
-	for _, name := range []string{dsar.SectionMeetings, dsar.SectionPhoneProfile} {
-		if s := section(t, e, id, name); s.State != dsar.SectionFailed || s.Reason != "stopped: the request failed" {
-			t.Errorf("section %s: %s (%s), want FAILED (stopped: the request failed)", name, s.State, s.Reason)
-		}
-	}
+			for _, want := range tc.want {
+				if !strings.Contains(r.Reason, want) {
+					t.Errorf("reason %q does not say %q", r.Reason, want)
+				}
+			}
+			if strings.Contains(r.Reason, "internal") || strings.Contains(r.Reason, jane) {
+				t.Errorf("reason %q: want the cause, not %q, and no email", r.Reason, "internal")
+			}
+			if got := inProgress(t, e, id); len(got) > 0 {
+				t.Errorf("a FAILED request shows sections in progress: %v", got)
+			}
+			for _, name := range tc.stopped {
+				if s := section(t, e, id, name); s.State != dsar.SectionFailed || s.Reason != "stopped: the request failed" {
+					t.Errorf("section %s: %s (%s), want FAILED (stopped: the request failed)", name, s.State, s.Reason)
+				}
+			}
 
-	failed := r
-	mu.Lock()
-	full = false
-	mu.Unlock()
-	quota.set(nil)
-	if _, err := e.proc.Resume(t.Context(), id); err != nil {
-		t.Fatalf("Resume: %v", err)
-	}
-	r = e.wait(id, inState(dsar.StateFailed, dsar.StateCompleted))
-	if r.State != dsar.StateCompleted {
-		t.Fatalf("after resume: %s (%s)", r.State, r.Reason)
-	}
-	e.verify(r)
-	want := []string{
-		"create: gdpr QUEUED",
-		"QUEUED -> RUNNING",
-		"RUNNING -> FAILED: " + failed.Reason,
-		"FAILED -> RUNNING",
-		"RUNNING -> ASSEMBLING",
-		"ASSEMBLING -> COMPLETED",
-	}
-	if got := stateTrail(t, e, id); !slices.Equal(got, want) {
-		t.Errorf("state trail:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			failed := r
+			mu.Lock()
+			full = false
+			mu.Unlock()
+			quota.set(nil)
+			if _, err := e.proc.Resume(t.Context(), id); err != nil {
+				t.Fatalf("Resume: %v", err)
+			}
+			r = e.wait(id, inState(dsar.StateFailed, dsar.StateCompleted))
+			if r.State != dsar.StateCompleted {
+				t.Fatalf("after resume: %s (%s)", r.State, r.Reason)
+			}
+			e.verify(r)
+			want := []string{
+				"create: gdpr QUEUED",
+				"QUEUED -> RUNNING",
+				"RUNNING -> FAILED: " + failed.Reason,
+				"FAILED -> RUNNING",
+				"RUNNING -> ASSEMBLING",
+				"ASSEMBLING -> COMPLETED",
+			}
+			if got := stateTrail(t, e, id); !slices.Equal(got, want) {
+				t.Errorf("state trail:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
 	}
 }
 
