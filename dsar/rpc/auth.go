@@ -202,9 +202,9 @@ func (t *Tokens) Lookup(token string) (Caller, bool) {
 // Every refused call is written to Audit, if set, aggregated per source
 // and minute (see denied.go).
 type Auth struct {
-	Tokens      *Tokens // bearer tokens; nil accepts none
-	ClientCerts bool    // accept verified mTLS client certificates
-	Audit       Recorder
+	Tokens      *Tokens      // bearer tokens; nil accepts none
+	ClientCerts bool         // accept verified mTLS client certificates
+	Audit       Recorder     // records refused calls; nil: they are only logged
 	Clock       dsar.Clock   // times the aggregation of refusals; nil: the system clock
 	Logger      *slog.Logger // nil: discard
 
@@ -224,7 +224,7 @@ func (a *Auth) authorize(ctx context.Context, fullMethod string) (context.Contex
 		err = status.Errorf(codes.PermissionDenied, "role %s may not call %s", c.Role, fullMethod)
 	}
 	if err != nil {
-		a.denied(ctx, fullMethod, c, c.Name != "", err)
+		a.denied(ctx, fullMethod, c, err)
 		return nil, err
 	}
 	return WithCaller(ctx, c), nil

@@ -48,9 +48,10 @@ type denialWindow struct {
 }
 
 // denied audits a refused call to fullMethod; caller is who the
-// credentials named, if anyone. The detail names the method, the refusal
-// and the peer, never a token or a field of the call.
-func (a *Auth) denied(ctx context.Context, fullMethod string, caller Caller, known bool, err error) {
+// credentials named, if anyone (a certificate without a role names no
+// role). The detail names the method, the refusal and the peer, never a
+// token or a field of the call.
+func (a *Auth) denied(ctx context.Context, fullMethod string, caller Caller, err error) {
 	if a.Audit == nil {
 		return
 	}
@@ -62,7 +63,7 @@ func (a *Auth) denied(ctx context.Context, fullMethod string, caller Caller, kno
 	from := peerHost(ctx)
 	actor := dsar.Actor{Name: "unauthenticated"}
 	source := "peer " + from
-	if known {
+	if caller.Name != "" {
 		actor = dsar.Actor{Name: caller.Name, Role: string(caller.Role)}
 		source = "caller " + actor.String()
 	}
