@@ -71,6 +71,7 @@ func (p *Processor) section(ctx context.Context, zoom Zoom, r *Request, s Sectio
 	}
 	_, err := p.cfg.Store.UpdateSection(ctx, r.ID, s.Name, func(s *Section) error {
 		s.State = SectionComplete
+		s.Reason, s.ReasonCode = "", 0 // a cancel may have stopped it meanwhile
 		s.FinishedAt = p.clock.Now()
 		return nil
 	})
@@ -90,7 +91,8 @@ func (p *Processor) sectionStopped(ctx context.Context, id, name string, ze *Zoo
 	case ZoomQuota:
 		state, result = SectionWaitingQuota, errParked
 	default:
-		state, result = SectionFailed, errFailed
+		// The Zoom error goes with errFailed: the request's reason quotes it.
+		state, result = SectionFailed, fmt.Errorf("%w: %w", errFailed, ze)
 		p.log.Warn("section failed", "request", id, "section", name, "err", ze)
 	}
 	_, err := p.cfg.Store.UpdateSection(ctx, id, name, func(s *Section) error {

@@ -95,7 +95,8 @@ func (p *Processor) Record(ctx context.Context, id, action, detail string) error
 	return err
 }
 
-// Cancel stops a request for good; calls in flight are abandoned.
+// Cancel stops a request for good; calls in flight are abandoned and its
+// sections in progress end FAILED, stopped by the cancel (Section.Stop).
 func (p *Processor) Cancel(ctx context.Context, id, reason string) (*Request, error) {
 	const op = "dsar.Cancel"
 	if reason = strings.TrimSpace(reason); reason == "" {
@@ -114,7 +115,8 @@ func (p *Processor) Cancel(ctx context.Context, id, reason string) (*Request, er
 		return nil, err
 	}
 	p.mu.Lock()
-	if ru := p.running[id]; ru != nil {
+	ru := p.running[id]
+	if ru != nil {
 		ru.cancel()
 	}
 	if stop, ok := p.timers[id]; ok {
@@ -126,6 +128,15 @@ func (p *Processor) Cancel(ctx context.Context, id, reason string) (*Request, er
 		return nil, err
 	}
 	p.notify(id)
+	// The store stopped the sections in progress with the cancel; a run
+	// may mark one again before it sees the cancel and settles it as it
+	// ends: wait for that, so that none looks in progress on return.
+	if ru != nil {
+		select {
+		case <-ru.done:
+		case <-ctx.Done():
+		}
+	}
 	return r, nil
 }
 

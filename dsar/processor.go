@@ -244,6 +244,12 @@ func (p *Processor) schedule(r *Request) {
 		defer p.wg.Done()
 		defer cancel()
 		err := p.work(ctx, r.ID)
+		// A cancel may land while a section starts or parks: stop what the
+		// run marked in progress after the request ended, before the run
+		// counts as ended (Cancel and Resume wait for that).
+		if serr := p.settle(context.WithoutCancel(ctx), r.ID); serr != nil {
+			p.log.Error("settle the sections of a stopped request", "request", r.ID, "err", serr)
+		}
 		p.mu.Lock()
 		delete(p.running, r.ID)
 		again := ru.again
@@ -369,7 +375,8 @@ func (p *Processor) work(ctx context.Context, id string) error {
 		wg      sync.WaitGroup
 		mu      sync.Mutex
 		parked  time.Time
-		failed  []string
+		failed  = map[string]*ZoomError{}
+		broken  *failedSection // the first section stopped by an error not Zoom's
 		workErr error
 	)
 	for _, s := range sections {
@@ -389,10 +396,12 @@ func (p *Processor) work(ctx context.Context, id string) error {
 					parked = until
 				}
 			case errors.Is(err, errFailed):
-				failed = append(failed, s.Name)
+				var ze *ZoomError
+				errors.As(err, &ze)
+				failed[s.Name] = ze
 			default:
 				if workErr == nil {
-					workErr = err
+					workErr, broken = err, &failedSection{s.Name, err}
 				}
 			}
 		}()
@@ -402,14 +411,14 @@ func (p *Processor) work(ctx context.Context, id string) error {
 		return ctx.Err()
 	}
 	if workErr != nil {
-		_, err := p.setState(ctx, id, StateFailed, "internal error while collecting")
+		_, err := p.setState(ctx, id, StateFailed, broken.reason())
 		return errors.Join(workErr, err)
 	}
 	switch {
 	case !parked.IsZero():
 		return p.waitQuota(ctx, id, parked)
 	case len(failed) > 0:
-		_, err := p.setState(ctx, id, StateFailed, fmt.Sprintf("sections failed: %v; resume to retry from their checkpoints", failed))
+		_, err := p.setState(ctx, id, StateFailed, failedReason(failed))
 		return err
 	}
 	return p.toAssembly(ctx, r)
@@ -438,13 +447,17 @@ func (p *Processor) stopped(ctx context.Context, id string, err error) error {
 		return p.waitQuota(ctx, id, ze.Until)
 	}
 	reason := "internal error while looking up the Zoom user"
-	if ze != nil {
+	var de *Error // the store's: its text names no person, unlike a URL with the email
+	switch {
+	case ze != nil:
 		// Zoom's message, or the client's sentence for an operator,
 		// without the chain of causes that repeats it.
 		reason = "looking up the Zoom user: " + ze.Error()
 		if ze.Message != "" {
 			reason = fmt.Sprintf("looking up the Zoom user: zoom code %d: %s", ze.Code, ze.Message)
 		}
+	case errors.As(err, &de):
+		reason = "looking up the Zoom user: " + causeText(err) + "; resume once that is fixed"
 	}
 	_, serr := p.setState(ctx, id, StateFailed, reason)
 	return errors.Join(err, serr)

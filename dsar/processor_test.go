@@ -559,8 +559,21 @@ func TestCancel(t *testing.T) {
 		}
 	}})
 	id := e.create(jane).ID
-	r, err := e.proc.Cancel(dsar.WithActor(t.Context(), dsar.Actor{Name: "oncall", Role: "operator"}), id, "wrong subject")
+	// Cancel waits for the run to end; the run ends once the commit in
+	// flight is released, after the cancel has landed.
+	type result struct {
+		r   *dsar.Request
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := e.proc.Cancel(dsar.WithActor(t.Context(), dsar.Actor{Name: "oncall", Role: "operator"}), id, "wrong subject")
+		done <- result{r, err}
+	}()
+	e.wait(id, inState(dsar.StateCancelled))
 	close(release)
+	res := <-done
+	r, err := res.r, res.err
 	if err != nil {
 		t.Fatalf("Cancel: %v", err)
 	}
@@ -621,7 +634,7 @@ func TestQuotaResetPassed(t *testing.T) {
 	}
 	var parked bool
 	for _, ev := range evs {
-		parked = parked || ev.Detail == "RUNNING -> WAITING_QUOTA"
+		parked = parked || strings.HasPrefix(ev.Detail, "RUNNING -> WAITING_QUOTA: until ")
 	}
 	if !parked {
 		t.Error("the request never parked")

@@ -323,13 +323,17 @@ type Page struct {
 // Audit actions.
 const (
 	ActionCreate   = "create"
-	ActionState    = "state" // a state change; Detail is "FROM -> TO"
+	ActionState    = "state" // a state change; Detail is "FROM -> TO", then ": reason" if any
 	ActionResume   = "resume"
 	ActionRetry    = "retry"
 	ActionCancel   = "cancel"
 	ActionExtend   = "extend"
 	ActionDownload = "download"
 	ActionRebuild  = "rebuild"
+	// ActionDenied: a call refused for its credentials or its caller's
+	// role; Detail names the method and why, never a token or a field of
+	// the call.
+	ActionDenied = "denied"
 )
 
 // AuditEvent is one entry of the append-only audit log.

@@ -249,8 +249,9 @@ func (db *DB) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Re
 
 // UpdateRequest applies fn to the request with id and stores the result.
 // A change of state must be allowed by dsar.CanTransition and is written to
-// the audit log in the same transaction, with the actor of ctx
-// (dsar.WithActor). The id, account, email and idempotency key cannot
+// the audit log in the same transaction, with its reason and the actor of
+// ctx (dsar.WithActor); a request that ends FAILED or CANCELLED stops its
+// sections in progress in it too (dsar.Section.Stop). The id, account, email and idempotency key cannot
 // change. An error from fn is returned as is and nothing is written.
 func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(*dsar.Request) error) (*dsar.Request, error) {
 	const op = "store.UpdateRequest"
@@ -281,7 +282,10 @@ func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(*dsar.Reques
 				return err
 			}
 			if _, err := db.appendAudit(ctx, tx, dsar.AuditEvent{Request: id, Action: dsar.ActionState,
-				Detail: fmt.Sprintf("%s -> %s", old.State, r.State)}); err != nil {
+				Detail: stateDetail(old.State, r)}); err != nil {
+				return err
+			}
+			if err := stopSections(tx, id, r.State, db.clock.Now()); err != nil {
 				return err
 			}
 		}
@@ -290,6 +294,50 @@ func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(*dsar.Reques
 		return putJSON(rb, []byte(id), r)
 	})
 	return out, err
+}
+
+// stopSections applies dsar.Section.Stop to every section of a request
+// that has ended FAILED or CANCELLED, so that none looks in progress.
+func stopSections(tx *bolt.Tx, id string, state dsar.State, now time.Time) error {
+	if state != dsar.StateFailed && state != dsar.StateCancelled {
+		return nil
+	}
+	sb := tx.Bucket(bucketSections)
+	prefix := joinKey(true, id)
+	type put struct {
+		k []byte
+		s dsar.Section
+	}
+	var puts []put // a bucket is not written while a cursor walks it
+	c := sb.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var s dsar.Section
+		if err := json.Unmarshal(v, &s); err != nil {
+			return fmt.Errorf("section %q: %w", k[len(prefix):], err)
+		}
+		if s.Stop(state, now) {
+			puts = append(puts, put{bytes.Clone(k), s})
+		}
+	}
+	for _, p := range puts {
+		if err := putJSON(sb, p.k, &p.s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stateDetail is the audit detail of a change of state: "FROM -> TO",
+// then the reason when there is one, or when parked the time it waits for.
+func stateDetail(from dsar.State, r *dsar.Request) string {
+	d := fmt.Sprintf("%s -> %s", from, r.State)
+	switch {
+	case r.Reason != "":
+		d += ": " + r.Reason
+	case r.State == dsar.StateWaitingQuota && !r.WaitingUntil.IsZero():
+		d += ": until " + r.WaitingUntil.UTC().Format(time.RFC3339)
+	}
+	return d
 }
 
 // Claim gives the lease of a request to owner until the given time, if no

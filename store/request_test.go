@@ -178,6 +178,70 @@ func TestUpdateRequestTransitions(t *testing.T) {
 	}
 }
 
+// TestUpdateRequestStopsSections ends a request whose sections are in
+// every state: in the same transaction as the state change, the sections
+// RUNNING or WAITING_QUOTA become FAILED saying the request stopped them;
+// the others keep their state; the audit entry holds the reason.
+func TestUpdateRequestStopsSections(t *testing.T) {
+	before := map[string]dsar.SectionState{
+		"a_pending": dsar.SectionPending, "b_running": dsar.SectionRunning,
+		"c_waiting": dsar.SectionWaitingQuota, "d_complete": dsar.SectionComplete,
+		"e_not_applicable": dsar.SectionNotApplicable, "f_failed": dsar.SectionFailed,
+	}
+	for _, tc := range []struct {
+		to     dsar.State
+		reason string // of the request
+		stop   string // of a stopped section
+	}{
+		{dsar.StateFailed, "sections failed: x", "stopped: the request failed"},
+		{dsar.StateCancelled, "wrong subject", "stopped: the request was cancelled"},
+	} {
+		t.Run(string(tc.to), func(t *testing.T) {
+			db, _, _ := openTest(t)
+			ctx := t.Context()
+			var secs []dsar.Section
+			for name, st := range before {
+				secs = append(secs, dsar.Section{Name: name, State: st, Reason: "own", WaitingUntil: t0.Add(time.Hour)})
+			}
+			if _, _, err := db.CreateRequest(ctx, newRequest("r1", "k1", "a@example.com"), secs); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.UpdateRequest(ctx, "r1", func(r *dsar.Request) error { r.State = dsar.StateRunning; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.UpdateRequest(ctx, "r1", func(r *dsar.Request) error {
+				r.State, r.Reason = tc.to, tc.reason
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.Sections(ctx, "r1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range got {
+				want, reason := before[s.Name], "own"
+				if want == dsar.SectionRunning || want == dsar.SectionWaitingQuota {
+					want, reason = dsar.SectionFailed, tc.stop
+				}
+				if s.State != want || s.Reason != reason {
+					t.Errorf("section %s: %s (%s), want %s (%s)", s.Name, s.State, s.Reason, want, reason)
+				}
+				if reason == tc.stop && (!s.WaitingUntil.IsZero() || !s.FinishedAt.Equal(t0)) {
+					t.Errorf("section %s: waiting until %v, finished %v", s.Name, s.WaitingUntil, s.FinishedAt)
+				}
+			}
+			evs, err := db.Audit(ctx, dsar.AuditFilter{Request: "r1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "RUNNING -> " + string(tc.to) + ": " + tc.reason; evs[len(evs)-1].Detail != want {
+				t.Errorf("audit detail %q, want %q", evs[len(evs)-1].Detail, want)
+			}
+		})
+	}
+}
+
 func TestUpdateRequestRollback(t *testing.T) {
 	db, _, _ := openTest(t)
 	ctx := t.Context()

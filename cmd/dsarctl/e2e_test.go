@@ -253,6 +253,19 @@ func TestEndToEnd(t *testing.T) {
 	if strings.Join(trail, "\n") != strings.Join(want, "\n") {
 		t.Errorf("audit trail:\n%s\nwant:\n%s", strings.Join(trail, "\n"), strings.Join(want, "\n"))
 	}
+	// The refused list is in the whole log, by its caller.
+	evs = nil
+	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "audit", "--json")), &evs); err != nil {
+		t.Fatal(err)
+	}
+	var refused bool
+	for _, ev := range evs {
+		refused = refused || (ev.Action == "CallDenied" && ev.Caller == "platform-caller" && ev.Role == "platform" &&
+			strings.Contains(ev.Detail, "ListAccessRequests"))
+	}
+	if !refused {
+		t.Errorf("the audit log has no CallDenied of ListAccessRequests by platform-caller: %+v", evs)
+	}
 
 	checkReflectionAndHealth(t, d.addr)
 

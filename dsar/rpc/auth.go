@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
+	"github.com/zoomdsar/zoom-dsar/dsar"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
@@ -198,25 +199,34 @@ func (t *Tokens) Lookup(token string) (Caller, bool) {
 // name is the caller's name and its first subject organizational unit that
 // is a role (platform, operator, auditor) is the role. The server's TLS
 // config decides which CAs are trusted (tls.VerifyClientCertIfGiven).
+//
+// Every refused call is written to Audit, if set, aggregated per source
+// and minute (see denied.go).
 type Auth struct {
-	Tokens      *Tokens // bearer tokens; nil accepts none
-	ClientCerts bool    // accept verified mTLS client certificates
+	Tokens      *Tokens      // bearer tokens; nil accepts none
+	ClientCerts bool         // accept verified mTLS client certificates
+	Audit       Recorder     // records refused calls; nil: they are only logged
+	Clock       dsar.Clock   // times the aggregation of refusals; nil: the system clock
+	Logger      *slog.Logger // nil: discard
+
+	denials denials
 }
 
 var errNoCredentials = status.Error(codes.Unauthenticated, "missing credentials; send `authorization: Bearer <token>` or a client certificate")
 
 // authorize returns ctx with the caller of the call to fullMethod, or the
-// status error to refuse it with.
+// status error to refuse it with, which it audits.
 func (a *Auth) authorize(ctx context.Context, fullMethod string) (context.Context, error) {
 	if public(fullMethod) {
 		return ctx, nil
 	}
 	c, err := a.authenticate(ctx)
-	if err != nil {
-		return nil, err
+	if err == nil && !Allowed(c.Role, fullMethod) {
+		err = status.Errorf(codes.PermissionDenied, "role %s may not call %s", c.Role, fullMethod)
 	}
-	if !Allowed(c.Role, fullMethod) {
-		return nil, status.Errorf(codes.PermissionDenied, "role %s may not call %s", c.Role, fullMethod)
+	if err != nil {
+		a.denied(ctx, fullMethod, c, err)
+		return nil, err
 	}
 	return WithCaller(ctx, c), nil
 }
@@ -269,7 +279,7 @@ func certCaller(ctx context.Context) (Caller, error) {
 			return Caller{Name: name, Role: r}, nil
 		}
 	}
-	return Caller{}, status.Error(codes.PermissionDenied, "client certificate has no role; its subject OU must be platform, operator or auditor")
+	return Caller{Name: name}, status.Error(codes.PermissionDenied, "client certificate has no role; its subject OU must be platform, operator or auditor")
 }
 
 // Unary is the unary server interceptor of a.

@@ -47,6 +47,7 @@ var auditActions = map[string]string{
 	dsar.ActionDownload: "DownloadBundle",
 	dsar.ActionRebuild:  "RebuildBundle",
 	dsar.ActionState:    "StateChange",
+	dsar.ActionDenied:   "CallDenied",
 }
 
 // stateFromProto returns the domain state of s, or false for UNSPECIFIED

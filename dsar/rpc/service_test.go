@@ -137,7 +137,7 @@ func newHarness(t testing.TB, hc harnessConfig) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewServer(ServerConfig{Service: h.svc, Auth: &Auth{Tokens: toks}, Health: h.health, Logger: log})
+	s, err := NewServer(ServerConfig{Service: h.svc, Auth: &Auth{Tokens: toks, Audit: proc, Logger: log}, Health: h.health, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

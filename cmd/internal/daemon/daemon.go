@@ -174,6 +174,7 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
+	auth.Audit, auth.Logger = proc, log // refused calls are audited
 	pub := key.Public().(ed25519.PublicKey)
 	svc, err := rpc.NewService(rpc.ServiceConfig{
 		Processor:  proc,
