@@ -202,6 +202,7 @@ type request struct {
 	// check validates a 200 body; an error makes the answer a transient
 	// failure (garbled or truncated JSON) to be retried.
 	check func([]byte) error
+	calls int // HTTP attempts made so far, retries included
 }
 
 func (c *Client) newError(r *request, kind Kind, msg string) *Error {
@@ -239,6 +240,7 @@ func (c *Client) get(ctx context.Context, r *request) ([]byte, error) {
 			return nil, err
 		}
 		res := c.attempt(ctx, u, tok, r)
+		r.calls++
 		c.observe(r, attempt, wait, res)
 		switch {
 		case res.err == nil && res.status == http.StatusOK:
