@@ -108,6 +108,9 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	manifest, report, files := bundleCounts(t, data)
+	checkCounts(t, []string{"the demo's summary", "the demo's watch", "manifest.json", "index.html", "the data files"},
+		lastCounts(t, demoLine, out.String()), lastCounts(t, watchLine, out.String()), manifest, report, files)
 	// Flip a byte in the middle of the data entries.
 	data[len(data)/3] ^= 0xff
 	bad := filepath.Join(dir, "bad.zip")
