@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
+	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
 
 // scripted is the account's Zoom, but the webinars section gets the
@@ -144,5 +145,107 @@ func TestRecordsWithoutIDs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCallsCountRetries checks that a section's calls count every HTTP
+// call, retries of 5xx and garbled answers and the call after a revoked
+// token included: they add up to the API calls the emulator served.
+func TestCallsCountRetries(t *testing.T) {
+	faults := zoomtest.Faults{Script: map[string][]zoomtest.Fault{
+		"GET /users/{userId}/settings":       {zoomtest.Fault500, zoomtest.Fault502},
+		"GET /phone/users/{userId}/settings": {zoomtest.FaultRevoke},
+		"GET /users/{userId}/webinars":       {zoomtest.FaultGarble},
+	}}
+	e := newEnv(t, envConfig{zoom: []zoomtest.Option{zoomtest.WithFaults(faults)}})
+	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	_, secs, err := e.proc.Request(t.Context(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string]int64{}
+	var total int64
+	for _, s := range secs {
+		calls[s.Name] = s.Calls
+		total += s.Calls
+	}
+	// A revoked token fails the calls that carried it, whichever section
+	// made them: count each section's calls in the log by its path.
+	uid := "/" + e.srv.Dataset().User(jane).ID + "/"
+	paths := map[string]string{
+		"/v2/users" + uid + "settings":       dsar.SectionSettings,
+		"/v2/phone/users" + uid + "settings": dsar.SectionPhoneSettings,
+		"/v2/users" + uid + "webinars":       dsar.SectionWebinars,
+	}
+	want := map[string]int64{}
+	var served, faulted int64
+	for _, le := range e.srv.Log() {
+		if le.Category == "" {
+			continue // the token service
+		}
+		served++
+		if le.Fault != "" {
+			faulted++
+		}
+		if s, ok := paths[le.Path]; ok {
+			want[s]++
+		}
+	}
+	for s, n := range want {
+		if calls[s] != n {
+			t.Errorf("%s: %d calls, the emulator served %d", s, calls[s], n)
+		}
+	}
+	if want[dsar.SectionSettings] < 3 || faulted != 4 || total != served {
+		t.Errorf("sections count %d calls (settings %d); the emulator served %d API calls, %d of them faults (want 4)",
+			total, calls[dsar.SectionSettings], served, faulted)
+	}
+	m := e.verify(r)
+	for _, s := range m.Sections {
+		if int64(s.Calls) != calls[s.Name] {
+			t.Errorf("manifest: %s has %d calls, the store %d", s.Name, s.Calls, calls[s.Name])
+		}
+	}
+}
+
+// noObjectIDs is the account's Zoom, but object pages come without ids, as
+// builds before ids were kept for them stored settings and Phone pages.
+type noObjectIDs struct{ dsar.Zoom }
+
+func (z noObjectIDs) Fetch(ctx context.Context, userID, section, part string, w dsar.Span, tok string) (dsar.Fetched, error) {
+	f, err := z.Zoom.Fetch(ctx, userID, section, part, w, tok)
+	if list, _ := z.Shape(section, part); list == "" {
+		f.IDs = nil
+	}
+	return f, err
+}
+
+// TestObjectPagesStoredWithoutIDs checks that pages stored without ids
+// still assemble, whole: an object page is one record.
+func TestObjectPagesStoredWithoutIDs(t *testing.T) {
+	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
+		c.Accounts["main"] = noObjectIDs{c.Accounts["main"]}
+	}})
+	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	_, secs, err := e.proc.Request(t.Context(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := e.verify(r)
+	for i, s := range m.Sections {
+		switch s.Name {
+		case dsar.SectionSettings, dsar.SectionPhoneProfile, dsar.SectionPhoneSettings:
+			var obj map[string]any
+			readEntry(t, m, r, s.Entry, &obj)
+			if s.Records != 1 || secs[i].Records != 1 || len(obj) == 0 {
+				t.Errorf("%s: manifest %d records, store %d, data %d fields; want 1, 1, some", s.Name, s.Records, secs[i].Records, len(obj))
+			}
+		}
 	}
 }
