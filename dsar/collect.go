@@ -141,11 +141,11 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 		var ze *ZoomError
 		if errors.As(err, &ze) {
 			calls += int64(ze.Calls)
-		}
-		if errors.As(err, &ze) && ze.Kind == ZoomPageTokenExpired && cur.PageToken != "" {
-			p.log.Info("page token expired, fetching the window again", "request", r.ID, "section", section, "part", pt.Name)
-			cur.PageToken = ""
-			continue
+			if ze.Kind == ZoomPageTokenExpired && cur.PageToken != "" {
+				p.log.Info("page token expired, fetching the window again", "request", r.ID, "section", section, "part", pt.Name)
+				cur.PageToken = ""
+				continue
+			}
 		}
 		if err != nil {
 			if ze != nil && calls > 0 {
@@ -198,8 +198,8 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 	}
 }
 
-// addCalls counts calls that stored no page (a failed call and its
-// retries) on a part and its section.
+// addCalls counts calls that stored nothing (a failed call and its
+// retries) on a part, if named, and its section.
 func (p *Processor) addCalls(ctx context.Context, id, section, part string, n int64) error {
 	_, err := p.cfg.Store.UpdateSection(ctx, id, section, func(s *Section) error {
 		if pt := s.Part(part); pt != nil {

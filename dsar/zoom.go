@@ -31,9 +31,10 @@ type Zoom interface {
 	// it. A page it cannot read is an error.
 	Files(section, part string, page []byte) ([]MediaFile, error)
 	// Download writes the file at url to w from byte offset on and returns
-	// the bytes written; size is the file's whole size, 0 if unknown. A
-	// file Zoom no longer has is a *ZoomError of kind ZoomNotFound.
-	Download(ctx context.Context, url string, offset int64, w io.Writer, size int64) (int64, error)
+	// the bytes written and the HTTP calls made, retries included, on
+	// failure too; size is the file's whole size, 0 if unknown. A file
+	// Zoom no longer has is a *ZoomError of kind ZoomNotFound.
+	Download(ctx context.Context, url string, offset int64, w io.Writer, size int64) (n int64, calls int, err error)
 }
 
 // Fetched is one page as Zoom sent it.

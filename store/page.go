@@ -31,13 +31,12 @@ const (
 var testHookCommitPage func() error
 
 // CommitPage stores page as the next page of a part and, in the same
-// transaction, moves the part's cursor to next (and marks it done). It
-// counts the page's calls (at least one), the page, and the records it
-// keeps (dsar.Page.Records) on the part and the section. The page's ids
-// are stored with it: they are the only record ids the bundle uses. The
-// page's window is the
-// part's cursor window before the move; that cursor's dates widen the part's
-// covered span.
+// transaction, moves the part's cursor to next (and marks it done). The
+// page's ids are stored with it: they are the only record ids the bundle
+// uses. It counts the page's calls (at least one), the page, and the
+// records it keeps (dsar.Page.Records) on the part and the section. The
+// page's window is the part's cursor window before the move; that
+// cursor's dates widen the part's covered span.
 func (db *DB) CommitPage(ctx context.Context, id, section, part string, page dsar.Page, next dsar.Cursor, done bool) error {
 	const op = "store.CommitPage"
 	if err := checkPart(op, id, section, part); err != nil {

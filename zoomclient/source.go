@@ -294,23 +294,24 @@ func safeExt(ext string) string {
 // the size is unknown and the file is already whole (Zoom answers 416 to a
 // range from its end), nothing is written and the download is done. A file
 // Zoom no longer has (404, or Phone's 400 with code 404) is a ZoomNotFound.
-func (s *Source) Download(ctx context.Context, url string, offset int64, w io.Writer, size int64) (int64, error) {
-	n, err := s.c.Download(ctx, url, offset, w, size)
+func (s *Source) Download(ctx context.Context, url string, offset int64, w io.Writer, size int64) (int64, int, error) {
+	r := &request{ep: EndpointDownload}
+	n, err := s.c.download(ctx, r, url, offset, w, size)
 	if err == nil {
-		return n, nil
+		return n, r.calls, nil
 	}
 	var e *Error
 	if errors.As(err, &e) {
 		switch {
 		case e.Status == http.StatusRequestedRangeNotSatisfiable && offset > 0 && size <= 0 && n == 0:
-			return 0, nil
+			return 0, r.calls, nil
 		case e.Kind == NotFound || (e.Kind == Invalid && e.Code == 404) || e.Code == 3301:
-			return n, &dsar.ZoomError{Kind: dsar.ZoomNotFound, Code: e.Code, Message: "the file no longer exists (" + e.Message + ")", Err: err}
+			return n, r.calls, &dsar.ZoomError{Kind: dsar.ZoomNotFound, Code: e.Code, Message: "the file no longer exists (" + e.Message + ")", Err: err}
 		case e.Kind == NotApplicable:
 			// Phone was switched off after the listing: not an answer
 			// about the data, which exists.
-			return n, &dsar.ZoomError{Kind: dsar.ZoomRejected, Code: e.Code, Message: e.Message, Err: err}
+			return n, r.calls, &dsar.ZoomError{Kind: dsar.ZoomRejected, Code: e.Code, Message: e.Message, Err: err}
 		}
 	}
-	return n, sourceError(EndpointDownload, err)
+	return n, r.calls, sourceError(EndpointDownload, err)
 }
