@@ -1,9 +1,16 @@
 package dsar
 
 import (
+	"archive/zip"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -25,8 +32,42 @@ type FileAssembler struct {
 // file, synced, then renamed, so a crash leaves either no bundle or a whole
 // one.
 func (a *FileAssembler) Assemble(ctx context.Context, r *Request, sections []Section, zoom Zoom) (Bundle, error) {
+	in, err := a.request(r, sections, zoom)
+	if err != nil {
+		return Bundle{}, err
+	}
+	if err := os.MkdirAll(a.Dir, 0o700); err != nil {
+		return Bundle{}, fmt.Errorf("bundle directory: %w", err)
+	}
+	path := filepath.Join(a.Dir, r.ID+".zip")
+	// A crash during an earlier assembly may have left a partial file.
+	if old, err := filepath.Glob(filepath.Join(a.Dir, r.ID+".*.tmp")); err == nil {
+		for _, name := range old {
+			os.Remove(name)
+		}
+	}
+	res, err := a.write(ctx, path, in, source{store: a.Store, mediaDir: a.MediaDir}, nil)
+	if err != nil {
+		return Bundle{}, err
+	}
+	// The bundle's count is the one every reader shows: Get and Watch read
+	// it from the section. Were this interrupted, the request is still
+	// ASSEMBLING and the same pages give the same bundle and counts.
+	for _, ms := range res.Manifest.Sections {
+		if _, err := a.Store.UpdateSection(ctx, r.ID, ms.Name, func(s *Section) error {
+			s.Records = ms.Records
+			return nil
+		}); err != nil {
+			return Bundle{}, fmt.Errorf("record the bundle's counts: %w", err)
+		}
+	}
+	return Bundle{Path: path, Size: res.Size, SHA256: res.SHA256, KeyFingerprint: res.Manifest.PublicKey, Finished: in.Finished}, nil
+}
+
+// request is what the bundle writer needs to know of r besides its pages.
+func (a *FileAssembler) request(r *Request, sections []Section, zoom Zoom) (bundle.Request, error) {
 	if zoom == nil {
-		return Bundle{}, Errorf(EPRECONDITION, "dsar.Assemble", "account %q is not configured", r.Account)
+		return bundle.Request{}, Errorf(EPRECONDITION, "dsar.Assemble", "account %q is not configured", r.Account)
 	}
 	in := bundle.Request{
 		ID: r.ID, Account: r.Account, Subject: r.Email, Outcome: r.Outcome,
@@ -55,23 +96,22 @@ func (a *FileAssembler) Assemble(ctx context.Context, r *Request, sections []Sec
 	if in.Finished.IsZero() {
 		in.Finished = r.UpdatedAt
 	}
+	return in, nil
+}
 
-	if err := os.MkdirAll(a.Dir, 0o700); err != nil {
-		return Bundle{}, fmt.Errorf("bundle directory: %w", err)
-	}
-	path := filepath.Join(a.Dir, r.ID+".zip")
-	// A crash during an earlier assembly may have left a partial file.
-	if old, err := filepath.Glob(filepath.Join(a.Dir, r.ID+".*.tmp")); err == nil {
-		for _, name := range old {
-			os.Remove(name)
-		}
-	}
-	f, err := os.CreateTemp(a.Dir, r.ID+".*.tmp")
+// write writes a bundle to a temporary file beside path, syncs it and,
+// if check (when set) accepts the result, renames it to path: a crash or
+// a refusal leaves path as it was.
+func (a *FileAssembler) write(ctx context.Context, path string, in bundle.Request, src bundle.Source, check func(bundle.Result) error) (bundle.Result, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), in.ID+".*.tmp")
 	if err != nil {
-		return Bundle{}, fmt.Errorf("create bundle file: %w", err)
+		return bundle.Result{}, fmt.Errorf("create bundle file: %w", err)
 	}
 	defer os.Remove(f.Name()) // after the rename, a no-op
-	res, err := bundle.Write(ctx, f, in, source{a.Store, a.MediaDir}, a.Key)
+	res, err := bundle.Write(ctx, f, in, src, a.Key)
+	if err == nil && check != nil {
+		err = check(res)
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -82,20 +122,137 @@ func (a *FileAssembler) Assemble(ctx context.Context, r *Request, sections []Sec
 		err = os.Rename(f.Name(), path)
 	}
 	if err != nil {
-		return Bundle{}, fmt.Errorf("write bundle: %w", err)
+		return bundle.Result{}, fmt.Errorf("write bundle: %w", err)
 	}
-	// The bundle's count is the one every reader shows: Get and Watch read
-	// it from the section. Were this interrupted, the request is still
-	// ASSEMBLING and the same pages give the same bundle and counts.
-	for _, ms := range res.Manifest.Sections {
-		if _, err := a.Store.UpdateSection(ctx, r.ID, ms.Name, func(s *Section) error {
-			s.Records = ms.Records
-			return nil
-		}); err != nil {
-			return Bundle{}, fmt.Errorf("record the bundle's counts: %w", err)
+	return res, nil
+}
+
+// Rebuild writes the bundle of a completed request again from its stored
+// pages, over a damaged or missing file at r.Bundle.Path. Assembly is
+// deterministic, so the result must have the recorded size and SHA-256;
+// if it has not (the pages, the signing key or the tool version are not
+// those of the first assembly), the file is left as it was.
+//
+// The media files of a completed request are deleted from MediaDir: each
+// is taken from there while it is intact, else from the existing bundle's
+// entry of the same path if its bytes have the SHA-256 recorded when the
+// file was downloaded.
+func (a *FileAssembler) Rebuild(ctx context.Context, r *Request, sections []Section, zoom Zoom) error {
+	const op = "dsar.Rebuild"
+	b := r.Bundle
+	if b.Path == "" || b.SHA256 == "" {
+		return Errorf(EPRECONDITION, op, "request %s has no recorded bundle to rebuild", r.ID)
+	}
+	in, err := a.request(r, sections, zoom)
+	if err != nil {
+		return err
+	}
+	if !b.Finished.IsZero() {
+		in.Finished = b.Finished
+	}
+	var old *zip.Reader
+	if f, err := os.Open(b.Path); err == nil {
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil {
+			old, _ = zip.NewReader(f, fi.Size()) // a damaged directory leaves no copies
 		}
 	}
-	return Bundle{Path: path, Size: res.Size, SHA256: res.SHA256, KeyFingerprint: res.Manifest.PublicKey, Finished: in.Finished}, nil
+	if v := oldVersion(old); v != "" {
+		in.Version = v
+	}
+	copies, missing, total, err := a.mediaCopies(ctx, r.ID, old)
+	if err != nil {
+		return err
+	}
+	if missing > 0 {
+		return Errorf(EPRECONDITION, op, "the bundle cannot be rebuilt: media files missing: %d of %d (neither in the media directory nor intact in the damaged bundle)", missing, total)
+	}
+	if err := os.MkdirAll(filepath.Dir(b.Path), 0o700); err != nil {
+		return fmt.Errorf("bundle directory: %w", err)
+	}
+	src := source{store: a.Store, mediaDir: a.MediaDir, copies: copies}
+	_, err = a.write(ctx, b.Path, in, src, func(res bundle.Result) error {
+		if res.Size != b.Size || res.SHA256 != b.SHA256 {
+			return Errorf(EDATALOSS, op, "the rebuilt bundle has %d bytes and SHA-256 %s, not the recorded %d bytes and %s: its stored pages, the signing key or the tool version differ from the first assembly; the bundle was left as it was", res.Size, res.SHA256, b.Size, b.SHA256)
+		}
+		return nil
+	})
+	return err
+}
+
+// oldVersion is the tool version in the manifest of an existing bundle, ""
+// when it cannot be read: a rebuild by a newer dsard writes the version
+// the bundle was first written with, so that its bytes are the same.
+func oldVersion(zr *zip.Reader) string {
+	if zr == nil {
+		return ""
+	}
+	rc, err := zr.Open(bundle.ManifestPath)
+	if err != nil {
+		return ""
+	}
+	defer rc.Close()
+	var m bundle.Manifest
+	if err := json.NewDecoder(io.LimitReader(rc, 64<<20)).Decode(&m); err != nil {
+		return ""
+	}
+	return m.Version
+}
+
+// mediaCopies returns, for every done media file of request id that is not
+// intact in the media directory, the entry of old (nil: none) with the
+// same path, size and SHA-256; and how many files have neither, of how many.
+func (a *FileAssembler) mediaCopies(ctx context.Context, id string, old *zip.Reader) (map[string]*zip.File, int, int, error) {
+	files, err := a.Store.Media(ctx, id)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	entries := map[string]*zip.File{}
+	if old != nil {
+		for _, zf := range old.File {
+			entries[zf.Name] = zf
+		}
+	}
+	copies := map[string]*zip.File{}
+	var missing, total int
+	for _, f := range files {
+		if !f.Done {
+			continue
+		}
+		total++
+		if a.MediaDir != "" {
+			if dir, err := mediaPath(a.MediaDir, id, f.Section); err == nil {
+				size, sum, err := hashFile(filepath.Join(dir, filepath.FromSlash(f.Name)))
+				if err == nil && size == f.Size && sum == f.SHA256 {
+					continue
+				}
+			}
+		}
+		if zf := entries[f.Path()]; zf != nil && intact(zf, f) {
+			copies[f.Path()] = zf
+			continue
+		}
+		missing++
+	}
+	return copies, missing, total, ctx.Err()
+}
+
+// intact reports whether a zip entry holds exactly the bytes of f.
+func intact(zf *zip.File, f MediaFile) bool {
+	if zf.UncompressedSize64 != uint64(f.Size) {
+		return false
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	h := sha256.New()
+	// The zip reader fails at the end of an entry whose CRC-32 differs.
+	if _, err := io.Copy(h, rc); err != nil {
+		return false
+	}
+	return hex.EncodeToString(h.Sum(nil)) == f.SHA256
 }
 
 // source reads a request's stored pages and media files for the bundle
@@ -103,6 +260,9 @@ func (a *FileAssembler) Assemble(ctx context.Context, r *Request, sections []Sec
 type source struct {
 	store    Store
 	mediaDir string
+	// copies, when rebuilding, are entries of the existing bundle that
+	// stand in for media files no longer intact in mediaDir, by path.
+	copies map[string]*zip.File
 }
 
 func (s source) Pages(ctx context.Context, id, section, part string, fn func(bundle.Page) error) error {
@@ -130,6 +290,18 @@ func (s source) Media(ctx context.Context, id string, fn func(bundle.Media) erro
 		if !f.Done {
 			continue
 		}
+		if zf := s.copies[f.Path()]; zf != nil {
+			rc, err := zf.Open()
+			if err != nil {
+				return fmt.Errorf("media file %s from the existing bundle: %w", f.Path(), err)
+			}
+			err = fn(bundle.Media{Path: f.Path(), Size: f.Size, SHA256: f.SHA256, Body: rc})
+			rc.Close()
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		if s.mediaDir == "" {
 			return Errorf(EINTERNAL, "dsar.FileAssembler", "media files were collected but the assembler has no media directory")
 		}
@@ -148,4 +320,63 @@ func (s source) Media(ctx context.Context, id string, fn func(bundle.Media) erro
 		}
 	}
 	return nil
+}
+
+// OpenBundle opens the bundle file of a completed request for reading and
+// checks its size against the one recorded at assembly. A missing file or
+// another size is EDATALOSS with the reason; the file is then closed.
+func OpenBundle(id string, b Bundle) (*os.File, os.FileInfo, error) {
+	const op = "dsar.OpenBundle"
+	f, err := os.Open(b.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, &Error{Code: EDATALOSS, Op: op, Err: err,
+			Message: fmt.Sprintf("the bundle file of request %s is missing; an operator can rebuild it: dsarctl rebuild %s", id, id)}
+	}
+	if err != nil {
+		return nil, nil, &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	if fi.Size() != b.Size {
+		f.Close()
+		return nil, nil, Errorf(EDATALOSS, op, "the bundle of request %s is damaged: its file has %d bytes, %d were recorded at assembly; an operator can rebuild it: dsarctl rebuild %s", id, fi.Size(), b.Size, id)
+	}
+	return f, fi, nil
+}
+
+// CheckBundleSum reads a bundle file opened by OpenBundle whole and checks
+// its SHA-256 against the one recorded at assembly: another is EDATALOSS.
+func CheckBundleSum(ctx context.Context, f io.ReaderAt, id string, b Bundle) error {
+	const op = "dsar.CheckBundleSum"
+	h := sha256.New()
+	n, err := io.Copy(h, ctxReader{ctx, io.NewSectionReader(f, 0, b.Size)})
+	if err == nil && n != b.Size {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &Error{Code: EINTERNAL, Op: op, Err: fmt.Errorf("read bundle of %s: %w", id, err)}
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); sum != b.SHA256 {
+		return Errorf(EDATALOSS, op, "the bundle of request %s is damaged: its SHA-256 is %s, %s was recorded at assembly; an operator can rebuild it: dsarctl rebuild %s", id, sum, b.SHA256, id)
+	}
+	return nil
+}
+
+// ctxReader stops a long read when its context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

@@ -17,6 +17,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // credentials without the right role
 	EOUTOFRANGE   = "out_of_range" // e.g. a download offset past the end
 	EINTERNAL     = "internal"     // a bug or an unexpected failure
+	EDATALOSS     = "data_loss"    // stored data (a bundle) is damaged or missing
 )
 
 // Error is the one error type of the domain. Message is written for a person

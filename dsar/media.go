@@ -54,10 +54,11 @@ type MediaFile struct {
 func (f MediaFile) Path() string { return "media/" + f.Section + "/" + f.Name }
 
 // ValidMediaName reports whether name can be a MediaFile's Name: relative,
-// "/"-separated, without empty, "." or ".." components, backslashes or zero
-// bytes, at most 255 bytes a component and 512 in all.
+// "/"-separated, without empty, "." or ".." components, backslashes, colons
+// (drive letters) or zero bytes, at most 255 bytes a component and 512 in
+// all. bundle.Verify flags such names as unsafe to extract.
 func ValidMediaName(name string) bool {
-	if name == "" || len(name) > 512 || strings.ContainsAny(name, "\\\x00") {
+	if name == "" || len(name) > 512 || strings.ContainsAny(name, "\\:\x00") {
 		return false
 	}
 	for c := range strings.SplitSeq(name, "/") {

@@ -3,6 +3,7 @@ package dsar
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -219,6 +220,43 @@ func (p *Processor) Extend(ctx context.Context, id, reason string, days int) (*R
 		return nil, err
 	}
 	p.notify(id)
+	return r, nil
+}
+
+// Rebuilder is an Assembler that can write a completed request's bundle
+// again; FileAssembler is one.
+type Rebuilder interface {
+	Rebuild(ctx context.Context, r *Request, sections []Section, zoom Zoom) error
+}
+
+// Rebuild writes the damaged or missing bundle of a completed request
+// again from its stored pages, byte for byte the bundle first assembled
+// (the Rebuilder refuses anything else), and records who did it.
+func (p *Processor) Rebuild(ctx context.Context, id string) (*Request, error) {
+	const op = "dsar.Rebuild"
+	r, err := p.cfg.Store.Request(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.State != StateCompleted {
+		return nil, Errorf(EPRECONDITION, op, "the request is %s; only the bundle of a COMPLETED request can be rebuilt", r.State)
+	}
+	rb, ok := p.cfg.Assembler.(Rebuilder)
+	if !ok {
+		return nil, Errorf(EPRECONDITION, op, "this server's assembler cannot rebuild bundles")
+	}
+	sections, err := p.cfg.Store.Sections(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := rb.Rebuild(ctx, r, sections, p.cfg.Accounts[r.Account]); err != nil {
+		return nil, err
+	}
+	p.log.Info("bundle rebuilt", "request", id, "bundle_bytes", r.Bundle.Size)
+	detail := fmt.Sprintf("%d bytes, sha256 %s", r.Bundle.Size, r.Bundle.SHA256)
+	if err := p.Record(ctx, id, ActionRebuild, detail); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 

@@ -439,7 +439,12 @@ func (p *Processor) stopped(ctx context.Context, id string, err error) error {
 	}
 	reason := "internal error while looking up the Zoom user"
 	if ze != nil {
+		// Zoom's message, or the client's sentence for an operator,
+		// without the chain of causes that repeats it.
 		reason = "looking up the Zoom user: " + ze.Error()
+		if ze.Message != "" {
+			reason = fmt.Sprintf("looking up the Zoom user: zoom code %d: %s", ze.Code, ze.Message)
+		}
 	}
 	_, serr := p.setState(ctx, id, StateFailed, reason)
 	return errors.Join(err, serr)

@@ -359,6 +359,7 @@ const (
 	ActionCancel   = "cancel"
 	ActionExtend   = "extend"
 	ActionDownload = "download"
+	ActionRebuild  = "rebuild"
 )
 
 // AuditEvent is one entry of the append-only audit log.

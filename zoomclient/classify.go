@@ -8,13 +8,107 @@ import (
 	"time"
 )
 
-// Zoom error codes that say the data cannot exist for this user or
-// account rather than that something went wrong (zoom-api.md §3).
-var notApplicableCodes = map[int]bool{
-	200:  true, // "Only available for paid account", "Webinar plan is missing", "No permission." on add-on features
-	2031: true, // "Zoom Phone has not been enabled for this account."
-	2032: true, // user has no Zoom Phone licence (as used by Zoom Phone admin APIs)
-	3161: true, // "Meeting hosting and scheduling capabilities are not allowed for your user account."
+// answer is an error answer Zoom documents for an endpoint that is not a
+// failure: the addressed user does not exist (NotFound), or the data
+// cannot exist for this user or account (NotApplicable).
+type answer struct {
+	Status, Code int
+	Kind         Kind
+	Reason       string // for a person, before Zoom's message; "" for Zoom's alone
+	Doc          string // where Zoom documents it, if not on the endpoint's own operation
+}
+
+// anyCode matches every code of a status.
+const anyCode = -1
+
+// answers is every Zoom error answer that is not a failure, by endpoint
+// path template. Each row is the endpoint's own documented answer in the
+// spec named (keys of zoom-api.md; the trimmed copies are in
+// zoomtest/testdata/openapi) unless Doc says where it comes from. Any
+// other answer fails the call: above all a 404 that lacks the documented
+// code, which is what a wrong api_url gets, never "no user".
+var answers = map[string][]answer{
+	// USR, MTG: 404 code 1001 "User does not exist: $userId."
+	EndpointUser.Path:         {userNotExist},
+	EndpointUserSettings.Path: {userNotExist},
+	EndpointAssistants.Path:   {userNotExist},
+	EndpointSchedulers.Path:   {userNotExist},
+	// MTG: 404 code 1001 "User {userId} not exist or not belong to this
+	// account."; 400 code 3161 "Meeting hosting and scheduling capabilities
+	// are not allowed for your user account."
+	EndpointMeetingsScheduled.Path: {userNotExist, {Status: 400, Code: 3161, Kind: NotApplicable,
+		Reason: "the user may not host or schedule meetings"}},
+	// MTG: 404 code 1001. The webinars operation documents no answer for a
+	// user without the Webinar add-on; MTG documents 400 code 200 for it on
+	// the other webinar operations of a user.
+	EndpointWebinars.Path: {userNotExist, {Status: 400, Code: 200, Kind: NotApplicable,
+		Reason: "the user has no Webinar licence",
+		Doc: "MTG GET /users/{userId}/webinar_templates: 400 code 200 \"Cannot use webinar API, you need to subscribe webinar plan\"; " +
+			"GET /webinars/{webinarId}/livestream: 400 code 200 \"Webinar plan is missing\""}},
+	// MTG: 404 code 1001 "User {userId} does not exist, or does not belong
+	// to this account."
+	EndpointRecordings.Path: {userNotExist},
+	// PH26 (and PH24): 404 code 1001 "User does not exist: {userId}." is
+	// the only answer documented for a user who exists (the lookup found
+	// it) but holds no Phone licence; 403 code 2031 when Phone is off.
+	EndpointPhoneUser.Path:       {phoneOff, noPhoneUser},
+	EndpointPhoneSettings.Path:   {phoneOff, noPhoneUser},
+	EndpointVoicemails.Path:      {phoneOff, noPhoneUser},
+	EndpointPhoneRecordings.Path: {phoneOff, noPhoneUser},
+	// PH26 (and PH24): call_history says 404 code 300 "User does not
+	// exist: {userId}." where the others say 1001.
+	EndpointCallHistory.Path: {phoneOff, {Status: 404, Code: 300, Kind: NotApplicable, Reason: noPhoneLicence}},
+	// Download URLs are Zoom's own, not built from api_url. MTG documents
+	// 404 code 3301 "There is no recording for this meeting" for a
+	// meeting's recordings; PH26 400 code 404 "File does not exist." for
+	// GET /phone/recording/download/{fileId}.
+	EndpointDownload.Path: {
+		{Status: 404, Code: anyCode, Kind: NotFound,
+			Doc: "not documented for download URLs: a file deleted after it was listed (MTG 3301 is the nearest)"},
+		{Status: 400, Code: 404, Kind: NotFound, Doc: "PH26 GET /phone/recording/download/{fileId}"},
+	},
+}
+
+const noPhoneLicence = "the user has no Zoom Phone licence"
+
+var (
+	userNotExist = answer{Status: 404, Code: 1001, Kind: NotFound}
+	noPhoneUser  = answer{Status: 404, Code: 1001, Kind: NotApplicable, Reason: noPhoneLicence}
+	phoneOff     = answer{Status: 403, Code: 2031, Kind: NotApplicable,
+		Doc: "PH26 GET /phone/settings: 403 code 2031 \"Zoom Phone has not been enabled for this account.\"; " +
+			"PH26 info: \"You'll receive a 403 error message if you have not set up Zoom Phone\""}
+)
+
+// documented returns the answer of ep that status and code are, if any.
+func documented(ep Endpoint, status, code int) (answer, bool) {
+	for _, a := range answers[ep.Path] {
+		if a.Status == status && (a.Code == code || a.Code == anyCode) {
+			return a, true
+		}
+	}
+	return answer{}, false
+}
+
+// undocumented404 explains a 404 that is none of ep's documented answers:
+// the route does not exist at api_url, which is for an operator to fix.
+// message is Zoom's, already redacted.
+func undocumented404(ep Endpoint, code int, message string) string {
+	var codes []string
+	for _, a := range answers[ep.Path] {
+		if a.Status == http.StatusNotFound {
+			codes = append(codes, strconv.Itoa(a.Code))
+		}
+	}
+	what := "GET " + ep.Path
+	if ep.Path == EndpointUser.Path {
+		what = "the user lookup"
+	}
+	got := "a body that is not Zoom's {code, message}"
+	if code != 0 {
+		got = "code " + strconv.Itoa(code) + ": " + message
+	}
+	return "Zoom answered 404 without code " + strings.Join(codes, " or ") + " for " + what +
+		": check the account's api_url, which must end in /v2 (Zoom sent " + got + ")"
 }
 
 // parseZoomError reads Zoom's {"code","message"} body; for anything else
@@ -32,10 +126,13 @@ func parseZoomError(body []byte, status int, userID string) (int, string) {
 }
 
 // classify turns a final non-200, non-retryable answer into an *Error.
+// Only a documented answer of the endpoint (answers) is NotFound or
+// NotApplicable.
 func (c *Client) classify(r *request, res result) *Error {
 	e := c.newError(r, Other, res.message)
 	e.Status, e.Code, e.TrackingID = res.status, res.code, res.tracking
 	msg := strings.ToLower(res.message)
+	doc, isDoc := documented(r.ep, res.status, res.code)
 	switch {
 	case res.code == 4711 || res.code == 4700 || strings.Contains(msg, "does not contain scope"):
 		e.Kind = MissingScope
@@ -44,13 +141,17 @@ func (c *Client) classify(r *request, res result) *Error {
 			e.Message = "the app lacks scope " + strings.Join(e.Scopes, ", ") +
 				": grant it to the Server-to-Server OAuth app in the Zoom App Marketplace (" + res.message + ")"
 		}
-	case notApplicableCodes[res.code]:
-		e.Kind = NotApplicable
+	case isDoc:
+		e.Kind = doc.Kind
+		if doc.Reason != "" {
+			e.Message = doc.Reason + " (" + res.message + ")"
+		}
 	case res.status == http.StatusBadRequest && r.query.Get("next_page_token") != "" &&
 		(strings.Contains(msg, "page token") || strings.Contains(msg, "next_page_token")):
 		e.Kind = PageTokenExpired
 	case res.status == http.StatusNotFound:
-		e.Kind = NotFound
+		e.Kind = Invalid
+		e.Message = undocumented404(r.ep, res.code, res.message)
 	case res.status == http.StatusUnauthorized || res.status == http.StatusForbidden:
 		e.Kind = Unauthorized
 	case res.status >= 400 && res.status < 500:

@@ -11,6 +11,7 @@
 package zoomclient
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -392,6 +393,11 @@ func (c *Client) attempt(ctx context.Context, u, tok string, r *request) result 
 	if r.check != nil {
 		if err := r.check(body); err != nil {
 			res.err = fmt.Errorf("malformed answer (%d bytes): %w", len(body), err)
+			if b := bytes.TrimSpace(body); len(b) == 0 || b[0] != '{' {
+				// Not even the start of Zoom's JSON: a web page, as a host
+				// that is not the API sends.
+				res.err = fmt.Errorf("the answer is not JSON (%d bytes): if this persists, check the account's api_url, which must end in /v2: %w", len(body), err)
+			}
 			return res
 		}
 	}

@@ -13,9 +13,9 @@ type Kind int
 
 const (
 	Other            Kind = iota // anything not classified below
-	NotFound                     // the addressed user or object does not exist (404, code 1001)
-	NotApplicable                // the data cannot exist: Phone not enabled, no licence, add-on missing, paid plan only
-	Invalid                      // Zoom rejected the request as malformed (400)
+	NotFound                     // the addressed user or file does not exist: a documented answer of the endpoint (answers)
+	NotApplicable                // the data cannot exist (Phone off, no licence, no add-on): a documented answer of the endpoint
+	Invalid                      // Zoom rejected the request (400), or a 404 no documentation gives: check api_url
 	Unauthorized                 // credentials rejected, token not accepted after renewal, or no permission
 	MissingScope                 // the app lacks a scope; Error.Scopes names it
 	PageTokenExpired             // next_page_token expired (15 min): redo the window

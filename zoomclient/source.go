@@ -54,7 +54,7 @@ func endpoint(section, part string) (Endpoint, error) {
 func (s *Source) LookupUser(ctx context.Context, email string) (dsar.Fetched, error) {
 	body, u, calls, err := s.c.user(ctx, email)
 	if err != nil {
-		return dsar.Fetched{}, withCalls(sourceError(EndpointUser, err), calls)
+		return dsar.Fetched{}, withCalls(sourceError(err), calls)
 	}
 	return dsar.Fetched{Body: body, IDs: []string{u.ID}, Calls: calls}, nil
 }
@@ -95,19 +95,19 @@ func (s *Source) Fetch(ctx context.Context, userID, section, part string, w dsar
 		if ep.Path == EndpointUser.Path {
 			body, u, calls, err := s.c.user(ctx, userID)
 			if err != nil {
-				return dsar.Fetched{}, withCalls(sourceError(ep, err), calls)
+				return dsar.Fetched{}, withCalls(sourceError(err), calls)
 			}
 			return dsar.Fetched{Body: body, IDs: []string{u.ID}, Calls: calls}, nil
 		}
 		body, calls, err := s.c.object(ctx, ep, userID)
 		if err != nil {
-			return dsar.Fetched{}, withCalls(sourceError(ep, err), calls)
+			return dsar.Fetched{}, withCalls(sourceError(err), calls)
 		}
 		return dsar.Fetched{Body: body, IDs: []string{""}, Calls: calls}, nil
 	}
 	p, calls, err := s.c.page(ctx, ep, userID, Cursor{From: w.From, To: w.To, PageToken: pageToken})
 	if err != nil {
-		return dsar.Fetched{}, withCalls(sourceError(ep, err), calls)
+		return dsar.Fetched{}, withCalls(sourceError(err), calls)
 	}
 	return dsar.Fetched{Body: p.Body, IDs: p.IDs, NextPageToken: p.Next.PageToken, Calls: calls}, nil
 }
@@ -122,10 +122,9 @@ func withCalls(err error, calls int) error {
 }
 
 // sourceError sorts a failure by what the processor should do about it.
-// On Phone endpoints Zoom answers 404 code 1001 for a user without a Phone
-// licence (the only answer the 2026 Phone spec documents), so there "not
-// found" means "not applicable".
-func sourceError(ep Endpoint, err error) error {
+// Only a documented answer of the endpoint is ZoomNotFound or
+// ZoomNotApplicable (classify); anything else Zoom answers fails.
+func sourceError(err error) error {
 	if q, ok := IsQuota(err); ok {
 		return &dsar.ZoomError{Kind: dsar.ZoomQuota, Code: 429, Until: q.Reset,
 			Message: "the daily rate limit of Zoom's " + string(q.Category) + " API is spent", Err: err}
@@ -143,10 +142,6 @@ func sourceError(ep Endpoint, err error) error {
 		ze.Kind = dsar.ZoomNotApplicable
 	case NotFound:
 		ze.Kind = dsar.ZoomNotFound
-		if ep.Phone {
-			ze.Kind = dsar.ZoomNotApplicable
-			ze.Message = "the user has no Zoom Phone licence (" + e.Message + ")"
-		}
 	case PageTokenExpired:
 		ze.Kind = dsar.ZoomPageTokenExpired
 	case Invalid, Unauthorized, MissingScope:
@@ -293,7 +288,8 @@ func safeExt(ext string) string {
 // Download writes a file to w from offset on (see Client.Download). When
 // the size is unknown and the file is already whole (Zoom answers 416 to a
 // range from its end), nothing is written and the download is done. A file
-// Zoom no longer has (404, or Phone's 400 with code 404) is a ZoomNotFound.
+// Zoom no longer has (a documented answer of EndpointDownload) is a
+// ZoomNotFound.
 func (s *Source) Download(ctx context.Context, url string, offset int64, w io.Writer, size int64) (int64, int, error) {
 	r := &request{ep: EndpointDownload}
 	n, err := s.c.download(ctx, r, url, offset, w, size)
@@ -305,13 +301,9 @@ func (s *Source) Download(ctx context.Context, url string, offset int64, w io.Wr
 		switch {
 		case e.Status == http.StatusRequestedRangeNotSatisfiable && offset > 0 && size <= 0 && n == 0:
 			return 0, r.calls, nil
-		case e.Kind == NotFound || (e.Kind == Invalid && e.Code == 404) || e.Code == 3301:
+		case e.Kind == NotFound:
 			return n, r.calls, &dsar.ZoomError{Kind: dsar.ZoomNotFound, Code: e.Code, Message: "the file no longer exists (" + e.Message + ")", Err: err}
-		case e.Kind == NotApplicable:
-			// Phone was switched off after the listing: not an answer
-			// about the data, which exists.
-			return n, r.calls, &dsar.ZoomError{Kind: dsar.ZoomRejected, Code: e.Code, Message: e.Message, Err: err}
 		}
 	}
-	return n, r.calls, sourceError(EndpointDownload, err)
+	return n, r.calls, sourceError(err)
 }

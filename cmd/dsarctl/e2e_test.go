@@ -34,6 +34,7 @@ var e2eTokens = map[string]string{"platform": "tok-platform-e2e", "operator": "t
 
 // dsard is a dsard process started by a test.
 type dsard struct {
+	dir  string // holds data/, dsard's data directory
 	addr string
 	cmd  *exec.Cmd
 	logs *syncBuffer
@@ -72,6 +73,12 @@ func buildDsard(t *testing.T) string {
 // it logs that it is serving.
 func startDsard(t *testing.T, bin string, zoom *zoomtest.Server) *dsard {
 	t.Helper()
+	return startDsardAt(t, bin, zoom, zoom.APIURL)
+}
+
+// startDsardAt is startDsard with the account's api_url set to apiURL.
+func startDsardAt(t *testing.T, bin string, zoom *zoomtest.Server, apiURL string) *dsard {
+	t.Helper()
 	dir := t.TempDir()
 	var toks strings.Builder
 	for role, tok := range e2eTokens {
@@ -84,7 +91,7 @@ func startDsard(t *testing.T, bin string, zoom *zoomtest.Server) *dsard {
 	a := zoom.Account()
 	accts, err := json.Marshal([]map[string]string{{
 		"name": "main", "plan": string(a.Plan), "account_id": a.ID, "client_id": a.ClientID,
-		"client_secret_env": "E2E_ZOOM_SECRET", "api_url": zoom.APIURL, "token_url": zoom.TokenURL,
+		"client_secret_env": "E2E_ZOOM_SECRET", "api_url": apiURL, "token_url": zoom.TokenURL,
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +110,7 @@ func startDsard(t *testing.T, bin string, zoom *zoomtest.Server) *dsard {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	d := &dsard{cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
+	d := &dsard{dir: dir, cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
 	addr := make(chan string, 1)
 	go func() {
 		defer close(d.done)
@@ -270,6 +277,50 @@ func TestEndToEnd(t *testing.T) {
 		if strings.Contains(logs, v) {
 			t.Errorf("dsard's logs contain the %s", what)
 		}
+	}
+}
+
+// TestEndToEndWrongAPIURL: an account whose api_url lacks /v2 gets Zoom's
+// 404 for a route that does not exist. The request fails with a reason
+// that names the fix; it is never completed as "no Zoom user".
+func TestEndToEndWrongAPIURL(t *testing.T) {
+	bin := buildDsard(t)
+	zoom := zoomtest.NewServer(t, zoomtest.WithDataset("reference"), zoomtest.WithLimits(zoomtest.Limits{Off: true}))
+	d := startDsardAt(t, bin, zoom, zoom.URL)
+
+	id := strings.TrimSpace(mustCtl(t, d, "platform", "create", "-account", "main", zoomtest.JaneEmail))
+	const fix = "Zoom answered 404 without code 1001 for the user lookup: check the account's api_url, which must end in /v2"
+	if _, err := ctl(t, d, "platform", "watch", id); err == nil || !strings.Contains(err.Error(), "FAILED") || !strings.Contains(err.Error(), fix) {
+		t.Fatalf("watch: %v, want FAILED with %q", err, fix)
+	}
+	var got requestView
+	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "get", id, "--json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.State != "FAILED" || got.Outcome != "" || got.Bundle != nil || !strings.Contains(got.Reason, fix) {
+		t.Errorf("get: state %s, outcome %q, bundle %v, reason %q; want FAILED, no outcome, no bundle, the fix",
+			got.State, got.Outcome, got.Bundle, got.Reason)
+	}
+	if strings.Count(got.Reason, fix) != 1 {
+		t.Errorf("reason %q repeats the fix", got.Reason)
+	}
+	for _, s := range got.Sections {
+		if s.State == "NOT_APPLICABLE" {
+			t.Errorf("section %s is NOT_APPLICABLE: %s", s.Name, s.Reason)
+		}
+	}
+	if strings.Contains(got.Reason, zoomtest.JaneEmail) || strings.Contains(d.logs.String(), zoomtest.JaneEmail) {
+		t.Errorf("the reason or the logs name the subject")
+	}
+	// The failure is permanent: one lookup, not retried.
+	n := 0
+	for _, e := range zoom.Log() {
+		if strings.HasPrefix(e.Path, "/users/") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d calls to the wrong route, want 1", n)
 	}
 }
 

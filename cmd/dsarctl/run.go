@@ -45,6 +45,7 @@ func init() {
 		"cancel":   {"cancel a request", runCancel},
 		"extend":   {"extend a request's deadline once", runExtend},
 		"download": {"download a bundle (resumable) and check its SHA-256", runDownload},
+		"rebuild":  {"rebuild a damaged bundle from the stored pages, byte for byte", runRebuild},
 		"verify":   {"verify a bundle offline", runVerify},
 		"audit":    {"list the audit log", runAudit},
 		"key":      {"fetch the public key that signs bundles", runKey},
@@ -211,6 +212,8 @@ func codeWords(c codes.Code) string {
 		return "unavailable"
 	case codes.OutOfRange:
 		return "out of range"
+	case codes.DataLoss:
+		return "data loss"
 	case codes.DeadlineExceeded:
 		return "timed out"
 	case codes.Canceled:

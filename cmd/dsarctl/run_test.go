@@ -1,9 +1,11 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,6 +55,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"resume", "-state", "failed", "id"}, "not both"},
 		{[]string{"retry", "id"}, "-section is required"},
 		{[]string{"extend", "id"}, "-reason is required"},
+		{[]string{"rebuild"}, "missing arguments"},
 		{[]string{"verify", "b.zip"}, "-public-key is required"},
 		{[]string{"list", "-state", "sleeping"}, "unknown state"},
 	} {
@@ -111,6 +114,22 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	manifest, report, files := bundleCounts(t, data)
 	checkCounts(t, []string{"the demo's summary", "the demo's watch", "manifest.json", "index.html", "the data files"},
 		lastCounts(t, demoLine, out.String()), lastCounts(t, watchLine, out.String()), manifest, report, files)
+	// One extra entry is one problem, two are two: the summary says so.
+	pub := filepath.Join(dir, "signing.pub")
+	for _, tt := range []struct {
+		extras int
+		want   string
+	}{{1, "not intact: 1 problem"}, {2, "not intact: 2 problems"}} {
+		name := filepath.Join(dir, fmt.Sprintf("extra%d.zip", tt.extras))
+		if err := os.WriteFile(name, withExtras(t, data, tt.extras), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out.Reset()
+		err := run(t.Context(), []string{"verify", "-public-key", pub, name}, noEnv, nil, &out, &errOut)
+		if err == nil || !strings.HasSuffix(err.Error(), tt.want) || strings.Count(out.String(), "FAIL ") != tt.extras {
+			t.Errorf("verify with %d extra entries: %v, want %q\n%s", tt.extras, err, tt.want, out.String())
+		}
+	}
 	// Flip a byte in the middle of the data entries.
 	data[len(data)/3] ^= 0xff
 	bad := filepath.Join(dir, "bad.zip")
@@ -133,4 +152,29 @@ func TestVerifyDetectsTampering(t *testing.T) {
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
+}
+
+// withExtras copies the zip b and adds n entries that no manifest lists.
+func withExtras(t *testing.T, b []byte, n int) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		if err := zw.Copy(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		if _, err := zw.Create(fmt.Sprintf("extra%d.txt", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }

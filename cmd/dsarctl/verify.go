@@ -26,13 +26,21 @@ func runVerify(e *env, args []string) error {
 		for _, p := range ve.Problems {
 			fmt.Fprintln(e.stdout, "FAIL", p.String())
 		}
-		return fmt.Errorf("%s is not intact: %d problems", pos[0], len(ve.Problems))
+		return fmt.Errorf("%s is not intact: %s", pos[0], count(len(ve.Problems), "problem", "problems"))
 	}
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(e.stdout, "OK %s: request %s, %d entries, signed by %s\n", pos[0], m.RequestID, len(m.Entries), m.PublicKey)
+	_, err = fmt.Fprintf(e.stdout, "OK %s: request %s, %s, signed by %s\n", pos[0], m.RequestID, count(len(m.Entries), "entry", "entries"), m.PublicKey)
 	return err
+}
+
+// count says n things: "1 problem", "2 problems".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func verify(path, keyFile string) (*bundle.Manifest, error) {

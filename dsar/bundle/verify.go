@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,7 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/zip"
 )
@@ -25,7 +31,16 @@ func (p Problem) String() string {
 	if p.Entry == "" {
 		return "bundle: " + p.What
 	}
-	return p.Entry + ": " + p.What
+	return quoteName(p.Entry) + ": " + p.What
+}
+
+// quoteName quotes an entry name that holds anything but printable
+// characters, so that a crafted name cannot forge or hide lines of output.
+func quoteName(name string) string {
+	if utf8.ValidString(name) && strings.IndexFunc(name, func(r rune) bool { return !strconv.IsPrint(r) }) < 0 {
+		return name
+	}
+	return strconv.Quote(name)
 }
 
 // VerifyError lists every problem Verify found, one per line.
@@ -47,12 +62,21 @@ const maxSmallEntry = 64 << 20
 
 // Verify checks a bundle: that it is a readable zip, that manifest.sig is
 // pub's signature of manifest.json, that every entry the manifest lists is
-// present with its size and SHA-256, and that there is no other entry. It
-// returns the manifest when it could read one, and a *VerifyError listing
-// every problem found, or nil.
+// present with its size and SHA-256, and that there is no other entry
+// except the directories of listed entries, which unzip and zip -r add. A
+// signature proves who made the bundle, not that it is safe to extract, so
+// an unsafe name (unsafeName), a link or device entry, or entries whose
+// data overlap (a zip bomb's shape) are problems even in a signed bundle.
+// Verify reads each listed entry at most one byte past its size in the
+// manifest, and data shared by overlapping entries once. It returns the
+// manifest when it could read one, and a *VerifyError listing every
+// problem found, or nil.
 func Verify(r io.ReaderAt, size int64, pub ed25519.PublicKey) (*Manifest, error) {
 	var probs []Problem
 	add := func(entry, format string, args ...any) {
+		if entry == "" {
+			entry = `""` // an entry without a name, not the bundle
+		}
 		probs = append(probs, Problem{Entry: entry, What: fmt.Sprintf(format, args...)})
 	}
 	done := func(m *Manifest) (*Manifest, error) {
@@ -64,11 +88,23 @@ func Verify(r io.ReaderAt, size int64, pub ed25519.PublicKey) (*Manifest, error)
 
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		add("", "not a readable zip file (truncated or damaged): %v", err)
+		probs = append(probs, Problem{What: fmt.Sprintf("not a readable zip file (truncated or damaged): %v", err)})
 		return done(nil)
 	}
 	files := map[string]*zip.File{}
+	unsafe := map[string]bool{} // names reported as unsafe
+	overlaps := overlapping(zr.File, size)
 	for _, f := range zr.File {
+		if why := unsafeName(strings.TrimSuffix(f.Name, "/")); why != "" && !unsafe[f.Name] {
+			add(f.Name, "unsafe to extract: %s", why)
+			unsafe[f.Name] = true
+		}
+		if t := f.Mode().Type() &^ fs.ModeDir; t != 0 {
+			add(f.Name, "unsafe to extract: not a file or directory but %s", typeName(t))
+		}
+		if o := overlaps[f]; o != nil {
+			add(f.Name, "shares data with entry %s (overlapping entries, a zip bomb's shape)", quoteName(o.Name))
+		}
 		if files[f.Name] != nil {
 			add(f.Name, "entry appears more than once")
 			continue
@@ -97,42 +133,145 @@ func Verify(r io.ReaderAt, size int64, pub ed25519.PublicKey) (*Manifest, error)
 	case len(pub) != ed25519.PublicKeySize:
 		add(SignaturePath, "no valid public key to check the signature with")
 	case m.PublicKey != Fingerprint(pub):
-		add(SignaturePath, "signed by key %s, not by the given key %s", m.PublicKey, Fingerprint(pub))
+		add(SignaturePath, "signed by key %s, not by the given key %s", quoteName(m.PublicKey), Fingerprint(pub))
 	case !ed25519.Verify(pub, mb, sig):
 		add(SignaturePath, "signature does not match manifest.json")
 	}
 
 	listed := map[string]bool{}
+	dirs := map[string]bool{} // the directories of listed entries
 	for _, e := range m.Entries {
 		if listed[e.Path] {
 			add(e.Path, "listed more than once in the manifest")
 			continue
 		}
 		listed[e.Path] = true
+		for i, c := range e.Path {
+			if c == '/' {
+				dirs[e.Path[:i+1]] = true
+			}
+		}
+		if why := unsafeName(e.Path); why != "" && !unsafe[e.Path] {
+			add(e.Path, "unsafe to extract: %s", why)
+			unsafe[e.Path] = true
+		}
 		f := files[e.Path]
-		if f == nil {
+		switch {
+		case f == nil:
 			add(e.Path, "missing: listed in the manifest but not in the bundle")
 			continue
+		case overlaps[f] != nil:
+			continue // reported above
 		}
-		n, sum, err := hashEntry(f)
-		if err != nil {
+		n, sum, err := hashEntry(f, e.Size)
+		switch {
+		case err != nil:
 			add(e.Path, "cannot be read: %v", err)
-			continue
-		}
-		if n != e.Size {
-			add(e.Path, "size is %d bytes, manifest says %d", n, e.Size)
-		}
-		if sum != e.SHA256 {
-			add(e.Path, "SHA-256 is %s, manifest says %s", sum, e.SHA256)
+		case n > e.Size && uint64(n) < f.UncompressedSize64:
+			// The zip reader holds an entry to its header's size, so
+			// the entry has at least n bytes: no need to read them all.
+			add(e.Path, "size is %d bytes by its zip header, manifest says %d (read no further than %d)",
+				f.UncompressedSize64, e.Size, n)
+		default:
+			if n != e.Size {
+				add(e.Path, "size is %d bytes, manifest says %d", n, e.Size)
+			}
+			if sum != e.SHA256 {
+				add(e.Path, "SHA-256 is %s, manifest says %s", sum, e.SHA256)
+			}
 		}
 	}
 	for _, f := range zr.File {
-		if !listed[f.Name] && f.Name != ManifestPath && f.Name != SignaturePath {
+		if listed[f.Name] || f.Name == ManifestPath || f.Name == SignaturePath {
+			continue
+		}
+		listed[f.Name] = true // report a duplicated extra once
+		switch {
+		case !dirs[f.Name]:
 			add(f.Name, "extra entry: not listed in the manifest")
-			listed[f.Name] = true // report a duplicated extra once
+		case f.UncompressedSize64 != 0:
+			add(f.Name, "directory entry holds %d bytes", f.UncompressedSize64)
 		}
 	}
 	return done(&m)
+}
+
+// unsafeName says why extracting an entry called name (without a
+// directory's trailing "/") could write outside the directory it is
+// extracted into, on Unix or Windows, or fail there; "" if it is safe.
+// Write refuses such names, so a bundle holding one was not made by it.
+func unsafeName(name string) string {
+	switch {
+	case name == "":
+		return "empty name"
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "name contains a control character"
+	case name[0] == '/':
+		return "absolute name"
+	case strings.Contains(name, `\`):
+		return "name contains a backslash"
+	case strings.Contains(name, ":"):
+		// "C:x" is a drive letter on Windows, "x:y" a stream of x.
+		return "name contains a colon (a drive letter on Windows)"
+	}
+	for el := range strings.SplitSeq(name, "/") {
+		switch el {
+		case "":
+			return "name has an empty path element"
+		case ".", "..":
+			return fmt.Sprintf("name has a %q path element", el)
+		}
+	}
+	return ""
+}
+
+// typeName names a zip entry's file type other than a directory.
+func typeName(t fs.FileMode) string {
+	switch {
+	case t&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case t&fs.ModeDevice != 0:
+		return "a device"
+	case t&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case t&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
+}
+
+// overlapping maps each entry whose compressed data overlaps an earlier
+// entry's (by offset in the zip) to that entry. Reading each entry of a
+// zip bomb made of overlapping entries would read the same data again and
+// again; the zip format never needs entries to share data.
+func overlapping(files []*zip.File, size int64) map[*zip.File]*zip.File {
+	type span struct {
+		f          *zip.File
+		start, end int64
+	}
+	var spans []span
+	for _, f := range files {
+		if f.CompressedSize64 == 0 {
+			continue
+		}
+		off, err := f.DataOffset()
+		if err != nil {
+			continue // reported when the entry is read
+		}
+		spans = append(spans, span{f, off, off + int64(min(f.CompressedSize64, uint64(size)))})
+	}
+	slices.SortStableFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
+	out := map[*zip.File]*zip.File{}
+	var far span // of the spans so far, the one ending last
+	for i, s := range spans {
+		if i > 0 && s.start < far.end {
+			out[s.f] = far.f
+		}
+		if s.end > far.end {
+			far = s
+		}
+	}
+	return out
 }
 
 // readSmall reads an entry that Verify needs in memory.
@@ -156,16 +295,20 @@ func readSmall(f *zip.File) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// hashEntry returns the size and hex SHA-256 of an entry's content. The zip
-// reader also checks the entry's CRC-32 and sizes at its end.
-func hashEntry(f *zip.File) (int64, string, error) {
+// hashEntry returns the size and hex SHA-256 of an entry's content,
+// reading at most limit+1 bytes of it: enough to tell that it is larger
+// than limit. The zip reader checks the entry's CRC-32 and sizes at its end.
+func hashEntry(f *zip.File, limit int64) (int64, string, error) {
 	rc, err := f.Open()
 	if err != nil {
 		return 0, "", err
 	}
 	defer rc.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, rc)
+	if limit < math.MaxInt64 {
+		limit++
+	}
+	n, err := io.Copy(h, io.LimitReader(rc, limit))
 	if err != nil {
 		return n, "", err
 	}

@@ -302,6 +302,8 @@ func TestWriteErrors(t *testing.T) {
 		{"section name with slash", nil, []Section{{Name: "../x"}}, &memSource{}, "invalid", nil},
 		{"media outside media/", nil, nil, &memSource{media: []memMedia{{path: "data/x.json", data: []byte("x")}}}, "invalid media path", nil},
 		{"media with ..", nil, nil, &memSource{media: []memMedia{{path: "media/s/../../x", data: []byte("x")}}}, "invalid media path", nil},
+		{"media with a drive letter", nil, nil, &memSource{media: []memMedia{{path: "media/s/C:x", data: []byte("x")}}}, "invalid media path", nil},
+		{"media with an empty element", nil, nil, &memSource{media: []memMedia{{path: "media/s//x", data: []byte("x")}}}, "invalid media path", nil},
 		{"media out of order", nil, nil, &memSource{media: []memMedia{{path: "media/s/b", data: []byte("x")}, {path: "media/s/a", data: []byte("x")}}}, "ascending", nil},
 		{"media shorter than announced", nil, nil, &memSource{media: []memMedia{{path: "media/s/a", data: []byte("x"), size: 5}}}, "got 1 bytes, want 5", nil},
 		{"media changed since recorded", nil, nil, &memSource{media: []memMedia{{path: "media/s/a", data: []byte("x"), sum: strings.Repeat("0", 64)}}}, "SHA-256 is 2d711642", nil},

@@ -29,6 +29,7 @@ var codeTable = map[string]struct {
 	dsar.EFORBIDDEN:    {codes.PermissionDenied, "your role may not do this"},
 	dsar.EOUTOFRANGE:   {codes.OutOfRange, "out of range"},
 	dsar.EINTERNAL:     {codes.Internal, internalMessage},
+	dsar.EDATALOSS:     {codes.DataLoss, "the stored bundle is damaged; an operator can rebuild it (dsarctl rebuild)"},
 }
 
 const internalMessage = "internal error"

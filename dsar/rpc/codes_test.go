@@ -19,7 +19,7 @@ import (
 var allCodes = []string{
 	dsar.EINVALID, dsar.ENOTFOUND, dsar.ECONFLICT, dsar.EPRECONDITION,
 	dsar.EUNAVAILABLE, dsar.EUNAUTHORIZED, dsar.EFORBIDDEN, dsar.EOUTOFRANGE,
-	dsar.EINTERNAL,
+	dsar.EINTERNAL, dsar.EDATALOSS,
 }
 
 func TestCodeTableComplete(t *testing.T) {
@@ -61,6 +61,7 @@ func TestToStatus(t *testing.T) {
 		{name: "unauthorized", err: dsar.Errorf(dsar.EUNAUTHORIZED, op, "no token"), code: codes.Unauthenticated, msg: "no token"},
 		{name: "forbidden", err: dsar.Errorf(dsar.EFORBIDDEN, op, "operators only"), code: codes.PermissionDenied, msg: "operators only"},
 		{name: "out of range", err: dsar.Errorf(dsar.EOUTOFRANGE, op, "offset 10 past size 5"), code: codes.OutOfRange, msg: "offset 10 past size 5"},
+		{name: "data loss", err: dsar.Errorf(dsar.EDATALOSS, op, "the bundle has 10 bytes, 12 recorded"), code: codes.DataLoss, msg: "the bundle has 10 bytes, 12 recorded"},
 		{
 			name: "wrapped domain error", code: codes.NotFound, msg: "no access request r1",
 			err: fmt.Errorf("rpc.Get: %w", dsar.Errorf(dsar.ENOTFOUND, op, "no access request r1")),

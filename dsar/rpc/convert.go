@@ -45,6 +45,7 @@ var auditActions = map[string]string{
 	dsar.ActionRetry:    "RetrySection",
 	dsar.ActionExtend:   "ExtendDeadline",
 	dsar.ActionDownload: "DownloadBundle",
+	dsar.ActionRebuild:  "RebuildBundle",
 	dsar.ActionState:    "StateChange",
 }
 

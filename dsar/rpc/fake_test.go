@@ -117,6 +117,13 @@ func (f *fakeProcessor) Extend(ctx context.Context, id, reason string, days int)
 	return f.get("fake.Extend", id)
 }
 
+func (f *fakeProcessor) Rebuild(ctx context.Context, id string) (*dsar.Request, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.last = dsar.ActorFrom(ctx)
+	return f.get("fake.Rebuild", id)
+}
+
 func (f *fakeProcessor) Watch(id string) (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
 	f.mu.Lock()

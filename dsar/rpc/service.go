@@ -38,6 +38,7 @@ type Processor interface {
 	Resume(ctx context.Context, id string) (*dsar.Request, error)
 	RetrySection(ctx context.Context, id, section string, fromStart bool) (*dsar.Request, error)
 	Extend(ctx context.Context, id, reason string, days int) (*dsar.Request, error)
+	Rebuild(ctx context.Context, id string) (*dsar.Request, error)
 	Watch(id string) (<-chan struct{}, func())
 }
 
@@ -89,6 +90,17 @@ type Service struct {
 	closing     chan struct{}
 	once        sync.Once
 	bufs        sync.Pool
+
+	mu       sync.Mutex
+	verified map[string]verifiedFile // bundle files hashed since start, by request id
+}
+
+// verifiedFile is a bundle file whose SHA-256 was found to be the recorded
+// one: it is not hashed again while it is the same file (inode) with the
+// same size and modification time.
+type verifiedFile struct {
+	info   os.FileInfo
+	sha256 string
 }
 
 // NewService returns the service.
@@ -117,6 +129,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 		conv:        converter{windows: cfg.Windows},
 		fingerprint: bundle.Fingerprint(cfg.SigningKey),
 		closing:     make(chan struct{}),
+		verified:    make(map[string]verifiedFile),
 	}
 	size := cfg.ChunkSize
 	s.bufs.New = func() any { b := make([]byte, size); return &b }
@@ -523,15 +536,11 @@ func (s *Service) DownloadBundle(req *dsarv1.DownloadBundleRequest, ss grpc.Serv
 	case off > b.Size:
 		return s.status(dsar.Errorf(dsar.EOUTOFRANGE, op, "offset %d is past the end of the %d-byte bundle", off, b.Size))
 	}
-	f, err := os.Open(b.Path)
+	f, err := s.openBundle(ctx, id, b)
 	if err != nil {
-		return s.status(&dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: err})
+		return s.status(err)
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || fi.Size() != b.Size {
-		return s.status(&dsar.Error{Code: dsar.EINTERNAL, Op: op,
-			Err: fmt.Errorf("bundle file of %s does not have the recorded size %d (stat: %v)", id, b.Size, err)})
-	}
 	detail := fmt.Sprintf("bytes %d-%d of %d, sha256 %s", off, b.Size, b.Size, b.SHA256)
 	if err := s.cfg.Processor.Record(ctx, id, dsar.ActionDownload, detail); err != nil {
 		return s.status(err)
@@ -551,7 +560,10 @@ func (s *Service) DownloadBundle(req *dsarv1.DownloadBundleRequest, ss grpc.Serv
 		n, err := f.ReadAt(buf[:min(int64(len(buf)), b.Size-off)], off)
 		if n == 0 && err != nil {
 			if errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
+				s.mu.Lock()
+				delete(s.verified, id)
+				s.mu.Unlock()
+				return s.status(dsar.Errorf(dsar.EDATALOSS, op, "the bundle file of request %s shrank to %d bytes while it was sent; an operator can rebuild it: dsarctl rebuild %s", id, off, id))
 			}
 			return s.status(&dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: fmt.Errorf("read bundle of %s: %w", id, err)})
 		}
@@ -567,6 +579,61 @@ func (s *Service) DownloadBundle(req *dsarv1.DownloadBundleRequest, ss grpc.Serv
 		off += int64(n)
 	}
 	return nil
+}
+
+// openBundle opens a completed request's bundle file after checking it
+// against what was recorded at assembly: its size on every call, its
+// SHA-256 once after start and again whenever the file changed. A damaged
+// or missing file is DATA_LOSS with the reason, and logged for operators.
+func (s *Service) openBundle(ctx context.Context, id string, b dsar.Bundle) (*os.File, error) {
+	f, fi, err := dsar.OpenBundle(id, b)
+	if err == nil && !s.isVerified(id, b, fi) {
+		if err = dsar.CheckBundleSum(ctx, f, id, b); err == nil {
+			s.mu.Lock()
+			s.verified[id] = verifiedFile{info: fi, sha256: b.SHA256}
+			s.mu.Unlock()
+		}
+	}
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
+		s.mu.Lock()
+		delete(s.verified, id)
+		s.mu.Unlock()
+		if dsar.ErrorCode(err) == dsar.EDATALOSS {
+			s.log.Error("bundle damaged; not served", "request", id, "err", err)
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+func (s *Service) isVerified(id string, b dsar.Bundle, fi os.FileInfo) bool {
+	s.mu.Lock()
+	v, ok := s.verified[id]
+	s.mu.Unlock()
+	return ok && v.sha256 == b.SHA256 && os.SameFile(v.info, fi) &&
+		v.info.Size() == fi.Size() && v.info.ModTime().Equal(fi.ModTime())
+}
+
+// RebuildBundle writes a completed request's damaged or missing bundle
+// again from its stored pages, byte for byte the recorded one.
+func (s *Service) RebuildBundle(ctx context.Context, req *dsarv1.RebuildBundleRequest) (*dsarv1.RebuildBundleResponse, error) {
+	const op = "rpc.RebuildBundle"
+	ctx = actor(ctx)
+	if err := checkID(op, req.GetId()); err != nil {
+		return nil, s.status(err)
+	}
+	r, err := s.cfg.Processor.Rebuild(ctx, req.GetId())
+	if err != nil {
+		return nil, s.status(named(op, req.GetId(), err))
+	}
+	ar, err := s.reply(ctx, op, r)
+	if err != nil {
+		return nil, s.status(err)
+	}
+	return &dsarv1.RebuildBundleResponse{AccessRequest: ar}, nil
 }
 
 func isSHA256Hex(s string) bool {

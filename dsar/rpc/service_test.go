@@ -62,6 +62,8 @@ type harness struct {
 	pub    ed25519.PublicKey
 	client dsarv1.AccessRequestServiceClient
 	conn   *grpc.ClientConn
+	proc   Processor
+	dir    string // the real processor's data directory
 }
 
 type harnessConfig struct {
@@ -83,6 +85,7 @@ func newHarness(t testing.TB, hc harnessConfig) *harness {
 	if proc == nil {
 		h.zoom = zoomtest.NewServer(t, zoomtest.WithLimits(zoomtest.Limits{Off: true}))
 		dir := t.TempDir()
+		h.dir = dir
 		db, err := store.Open(filepath.Join(dir, "dsar.db"), store.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -113,6 +116,7 @@ func newHarness(t testing.TB, hc harnessConfig) *harness {
 		t.Cleanup(func() { p.Close() })
 		proc = p
 	}
+	h.proc = proc
 	h.svc, err = NewService(ServiceConfig{
 		Processor: proc, SigningKey: pub, Logger: log, ChunkSize: hc.chunkSize,
 		Windows: func(account, section, part string, start time.Time) []dsar.Span {
@@ -642,6 +646,10 @@ func TestRoles(t *testing.T) {
 		},
 		dsarv1.AccessRequestService_DownloadBundle_FullMethodName: func(ctx context.Context) error {
 			_, _, err := download(ctx, c, &dsarv1.DownloadBundleRequest{Id: id})
+			return err
+		},
+		dsarv1.AccessRequestService_RebuildBundle_FullMethodName: func(ctx context.Context) error {
+			_, err := c.RebuildBundle(ctx, &dsarv1.RebuildBundleRequest{Id: id})
 			return err
 		},
 		dsarv1.AccessRequestService_ListAuditEvents_FullMethodName: func(ctx context.Context) error {

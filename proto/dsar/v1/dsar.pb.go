@@ -1613,6 +1613,94 @@ func (x *ExtendDeadlineResponse) GetAccessRequest() *AccessRequest {
 	return nil
 }
 
+type RebuildBundleRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RebuildBundleRequest) Reset() {
+	*x = RebuildBundleRequest{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RebuildBundleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RebuildBundleRequest) ProtoMessage() {}
+
+func (x *RebuildBundleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RebuildBundleRequest.ProtoReflect.Descriptor instead.
+func (*RebuildBundleRequest) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RebuildBundleRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type RebuildBundleResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AccessRequest *AccessRequest         `protobuf:"bytes,1,opt,name=access_request,json=accessRequest,proto3" json:"access_request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RebuildBundleResponse) Reset() {
+	*x = RebuildBundleResponse{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RebuildBundleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RebuildBundleResponse) ProtoMessage() {}
+
+func (x *RebuildBundleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RebuildBundleResponse.ProtoReflect.Descriptor instead.
+func (*RebuildBundleResponse) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RebuildBundleResponse) GetAccessRequest() *AccessRequest {
+	if x != nil {
+		return x.AccessRequest
+	}
+	return nil
+}
+
 type DownloadBundleRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1628,7 +1716,7 @@ type DownloadBundleRequest struct {
 
 func (x *DownloadBundleRequest) Reset() {
 	*x = DownloadBundleRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[21]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1640,7 +1728,7 @@ func (x *DownloadBundleRequest) String() string {
 func (*DownloadBundleRequest) ProtoMessage() {}
 
 func (x *DownloadBundleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[21]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1653,7 +1741,7 @@ func (x *DownloadBundleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadBundleRequest.ProtoReflect.Descriptor instead.
 func (*DownloadBundleRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{21}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *DownloadBundleRequest) GetId() string {
@@ -1690,7 +1778,7 @@ type DownloadBundleResponse struct {
 
 func (x *DownloadBundleResponse) Reset() {
 	*x = DownloadBundleResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[22]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1702,7 +1790,7 @@ func (x *DownloadBundleResponse) String() string {
 func (*DownloadBundleResponse) ProtoMessage() {}
 
 func (x *DownloadBundleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[22]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1715,7 +1803,7 @@ func (x *DownloadBundleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadBundleResponse.ProtoReflect.Descriptor instead.
 func (*DownloadBundleResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{22}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DownloadBundleResponse) GetPart() isDownloadBundleResponse_Part {
@@ -1776,7 +1864,7 @@ type DownloadBundleHeader struct {
 
 func (x *DownloadBundleHeader) Reset() {
 	*x = DownloadBundleHeader{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[23]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1788,7 +1876,7 @@ func (x *DownloadBundleHeader) String() string {
 func (*DownloadBundleHeader) ProtoMessage() {}
 
 func (x *DownloadBundleHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[23]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1801,7 +1889,7 @@ func (x *DownloadBundleHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadBundleHeader.ProtoReflect.Descriptor instead.
 func (*DownloadBundleHeader) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{23}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DownloadBundleHeader) GetSizeBytes() int64 {
@@ -1843,7 +1931,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[24]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1855,7 +1943,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[24]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1868,7 +1956,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{24}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListAuditEventsRequest) GetRequestId() string {
@@ -1917,7 +2005,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[25]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1929,7 +2017,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[25]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1942,7 +2030,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{25}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListAuditEventsResponse) GetAuditEvents() []*AuditEvent {
@@ -1980,7 +2068,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[26]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1992,7 +2080,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[26]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2005,7 +2093,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{26}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AuditEvent) GetId() string {
@@ -2065,7 +2153,7 @@ type GetSigningKeyRequest struct {
 
 func (x *GetSigningKeyRequest) Reset() {
 	*x = GetSigningKeyRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[27]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2077,7 +2165,7 @@ func (x *GetSigningKeyRequest) String() string {
 func (*GetSigningKeyRequest) ProtoMessage() {}
 
 func (x *GetSigningKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[27]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2090,7 +2178,7 @@ func (x *GetSigningKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSigningKeyRequest.ProtoReflect.Descriptor instead.
 func (*GetSigningKeyRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{27}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{29}
 }
 
 type GetSigningKeyResponse struct {
@@ -2105,7 +2193,7 @@ type GetSigningKeyResponse struct {
 
 func (x *GetSigningKeyResponse) Reset() {
 	*x = GetSigningKeyResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[28]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2117,7 +2205,7 @@ func (x *GetSigningKeyResponse) String() string {
 func (*GetSigningKeyResponse) ProtoMessage() {}
 
 func (x *GetSigningKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[28]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2130,7 +2218,7 @@ func (x *GetSigningKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSigningKeyResponse.ProtoReflect.Descriptor instead.
 func (*GetSigningKeyResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{28}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetSigningKeyResponse) GetPublicKey() []byte {
@@ -2259,6 +2347,10 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"W\n" +
 	"\x16ExtendDeadlineResponse\x12=\n" +
+	"\x0eaccess_request\x18\x01 \x01(\v2\x16.dsar.v1.AccessRequestR\raccessRequest\"&\n" +
+	"\x14RebuildBundleRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"V\n" +
+	"\x15RebuildBundleResponse\x12=\n" +
 	"\x0eaccess_request\x18\x01 \x01(\v2\x16.dsar.v1.AccessRequestR\raccessRequest\"h\n" +
 	"\x15DownloadBundleRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
@@ -2325,7 +2417,7 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12OUTCOME_USER_FOUND\x10\x01\x12\x18\n" +
-	"\x14OUTCOME_NO_ZOOM_USER\x10\x022\xf0\a\n" +
+	"\x14OUTCOME_NO_ZOOM_USER\x10\x022\xc0\b\n" +
 	"\x14AccessRequestService\x12`\n" +
 	"\x13CreateAccessRequest\x12#.dsar.v1.CreateAccessRequestRequest\x1a$.dsar.v1.CreateAccessRequestResponse\x12W\n" +
 	"\x10GetAccessRequest\x12 .dsar.v1.GetAccessRequestRequest\x1a!.dsar.v1.GetAccessRequestResponse\x12]\n" +
@@ -2335,7 +2427,8 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\x13ResumeAccessRequest\x12#.dsar.v1.ResumeAccessRequestRequest\x1a$.dsar.v1.ResumeAccessRequestResponse\x12K\n" +
 	"\fRetrySection\x12\x1c.dsar.v1.RetrySectionRequest\x1a\x1d.dsar.v1.RetrySectionResponse\x12Q\n" +
 	"\x0eExtendDeadline\x12\x1e.dsar.v1.ExtendDeadlineRequest\x1a\x1f.dsar.v1.ExtendDeadlineResponse\x12S\n" +
-	"\x0eDownloadBundle\x12\x1e.dsar.v1.DownloadBundleRequest\x1a\x1f.dsar.v1.DownloadBundleResponse0\x01\x12T\n" +
+	"\x0eDownloadBundle\x12\x1e.dsar.v1.DownloadBundleRequest\x1a\x1f.dsar.v1.DownloadBundleResponse0\x01\x12N\n" +
+	"\rRebuildBundle\x12\x1d.dsar.v1.RebuildBundleRequest\x1a\x1e.dsar.v1.RebuildBundleResponse\x12T\n" +
 	"\x0fListAuditEvents\x12\x1f.dsar.v1.ListAuditEventsRequest\x1a .dsar.v1.ListAuditEventsResponse\x12N\n" +
 	"\rGetSigningKey\x12\x1d.dsar.v1.GetSigningKeyRequest\x1a\x1e.dsar.v1.GetSigningKeyResponseB4Z2github.com/zoomdsar/zoom-dsar/proto/dsar/v1;dsarv1b\x06proto3"
 
@@ -2352,7 +2445,7 @@ func file_dsar_v1_dsar_proto_rawDescGZIP() []byte {
 }
 
 var file_dsar_v1_dsar_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_dsar_v1_dsar_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_dsar_v1_dsar_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_dsar_v1_dsar_proto_goTypes = []any{
 	(Regulation)(0),                     // 0: dsar.v1.Regulation
 	(RequestState)(0),                   // 1: dsar.v1.RequestState
@@ -2379,83 +2472,88 @@ var file_dsar_v1_dsar_proto_goTypes = []any{
 	(*RetrySectionResponse)(nil),        // 22: dsar.v1.RetrySectionResponse
 	(*ExtendDeadlineRequest)(nil),       // 23: dsar.v1.ExtendDeadlineRequest
 	(*ExtendDeadlineResponse)(nil),      // 24: dsar.v1.ExtendDeadlineResponse
-	(*DownloadBundleRequest)(nil),       // 25: dsar.v1.DownloadBundleRequest
-	(*DownloadBundleResponse)(nil),      // 26: dsar.v1.DownloadBundleResponse
-	(*DownloadBundleHeader)(nil),        // 27: dsar.v1.DownloadBundleHeader
-	(*ListAuditEventsRequest)(nil),      // 28: dsar.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),     // 29: dsar.v1.ListAuditEventsResponse
-	(*AuditEvent)(nil),                  // 30: dsar.v1.AuditEvent
-	(*GetSigningKeyRequest)(nil),        // 31: dsar.v1.GetSigningKeyRequest
-	(*GetSigningKeyResponse)(nil),       // 32: dsar.v1.GetSigningKeyResponse
-	(*timestamppb.Timestamp)(nil),       // 33: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),         // 34: google.protobuf.Duration
+	(*RebuildBundleRequest)(nil),        // 25: dsar.v1.RebuildBundleRequest
+	(*RebuildBundleResponse)(nil),       // 26: dsar.v1.RebuildBundleResponse
+	(*DownloadBundleRequest)(nil),       // 27: dsar.v1.DownloadBundleRequest
+	(*DownloadBundleResponse)(nil),      // 28: dsar.v1.DownloadBundleResponse
+	(*DownloadBundleHeader)(nil),        // 29: dsar.v1.DownloadBundleHeader
+	(*ListAuditEventsRequest)(nil),      // 30: dsar.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),     // 31: dsar.v1.ListAuditEventsResponse
+	(*AuditEvent)(nil),                  // 32: dsar.v1.AuditEvent
+	(*GetSigningKeyRequest)(nil),        // 33: dsar.v1.GetSigningKeyRequest
+	(*GetSigningKeyResponse)(nil),       // 34: dsar.v1.GetSigningKeyResponse
+	(*timestamppb.Timestamp)(nil),       // 35: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),         // 36: google.protobuf.Duration
 }
 var file_dsar_v1_dsar_proto_depIdxs = []int32{
 	0,  // 0: dsar.v1.AccessRequest.regulation:type_name -> dsar.v1.Regulation
 	1,  // 1: dsar.v1.AccessRequest.state:type_name -> dsar.v1.RequestState
 	3,  // 2: dsar.v1.AccessRequest.outcome:type_name -> dsar.v1.Outcome
-	33, // 3: dsar.v1.AccessRequest.create_time:type_name -> google.protobuf.Timestamp
-	33, // 4: dsar.v1.AccessRequest.update_time:type_name -> google.protobuf.Timestamp
-	33, // 5: dsar.v1.AccessRequest.due_time:type_name -> google.protobuf.Timestamp
+	35, // 3: dsar.v1.AccessRequest.create_time:type_name -> google.protobuf.Timestamp
+	35, // 4: dsar.v1.AccessRequest.update_time:type_name -> google.protobuf.Timestamp
+	35, // 5: dsar.v1.AccessRequest.due_time:type_name -> google.protobuf.Timestamp
 	5,  // 6: dsar.v1.AccessRequest.extension:type_name -> dsar.v1.Extension
-	33, // 7: dsar.v1.AccessRequest.waiting_until:type_name -> google.protobuf.Timestamp
+	35, // 7: dsar.v1.AccessRequest.waiting_until:type_name -> google.protobuf.Timestamp
 	6,  // 8: dsar.v1.AccessRequest.sections:type_name -> dsar.v1.Section
 	8,  // 9: dsar.v1.AccessRequest.bundle:type_name -> dsar.v1.Bundle
-	33, // 10: dsar.v1.Extension.extend_time:type_name -> google.protobuf.Timestamp
-	33, // 11: dsar.v1.Extension.previous_due_time:type_name -> google.protobuf.Timestamp
+	35, // 10: dsar.v1.Extension.extend_time:type_name -> google.protobuf.Timestamp
+	35, // 11: dsar.v1.Extension.previous_due_time:type_name -> google.protobuf.Timestamp
 	2,  // 12: dsar.v1.Section.state:type_name -> dsar.v1.SectionState
 	7,  // 13: dsar.v1.Section.covered:type_name -> dsar.v1.TimeWindow
-	33, // 14: dsar.v1.Section.waiting_until:type_name -> google.protobuf.Timestamp
-	33, // 15: dsar.v1.Section.start_time:type_name -> google.protobuf.Timestamp
-	33, // 16: dsar.v1.Section.finish_time:type_name -> google.protobuf.Timestamp
-	33, // 17: dsar.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
-	33, // 18: dsar.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
+	35, // 14: dsar.v1.Section.waiting_until:type_name -> google.protobuf.Timestamp
+	35, // 15: dsar.v1.Section.start_time:type_name -> google.protobuf.Timestamp
+	35, // 16: dsar.v1.Section.finish_time:type_name -> google.protobuf.Timestamp
+	35, // 17: dsar.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
+	35, // 18: dsar.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
 	0,  // 19: dsar.v1.CreateAccessRequestRequest.regulation:type_name -> dsar.v1.Regulation
 	4,  // 20: dsar.v1.CreateAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 21: dsar.v1.GetAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
 	1,  // 22: dsar.v1.ListAccessRequestsRequest.states:type_name -> dsar.v1.RequestState
-	33, // 23: dsar.v1.ListAccessRequestsRequest.created_after:type_name -> google.protobuf.Timestamp
-	33, // 24: dsar.v1.ListAccessRequestsRequest.created_before:type_name -> google.protobuf.Timestamp
-	34, // 25: dsar.v1.ListAccessRequestsRequest.due_within:type_name -> google.protobuf.Duration
+	35, // 23: dsar.v1.ListAccessRequestsRequest.created_after:type_name -> google.protobuf.Timestamp
+	35, // 24: dsar.v1.ListAccessRequestsRequest.created_before:type_name -> google.protobuf.Timestamp
+	36, // 25: dsar.v1.ListAccessRequestsRequest.due_within:type_name -> google.protobuf.Duration
 	4,  // 26: dsar.v1.ListAccessRequestsResponse.access_requests:type_name -> dsar.v1.AccessRequest
 	4,  // 27: dsar.v1.WatchAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	33, // 28: dsar.v1.WatchAccessRequestResponse.estimated_completion_time:type_name -> google.protobuf.Timestamp
+	35, // 28: dsar.v1.WatchAccessRequestResponse.estimated_completion_time:type_name -> google.protobuf.Timestamp
 	4,  // 29: dsar.v1.CancelAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 30: dsar.v1.ResumeAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 31: dsar.v1.RetrySectionResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 32: dsar.v1.ExtendDeadlineResponse.access_request:type_name -> dsar.v1.AccessRequest
-	27, // 33: dsar.v1.DownloadBundleResponse.header:type_name -> dsar.v1.DownloadBundleHeader
-	33, // 34: dsar.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	33, // 35: dsar.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	30, // 36: dsar.v1.ListAuditEventsResponse.audit_events:type_name -> dsar.v1.AuditEvent
-	33, // 37: dsar.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	9,  // 38: dsar.v1.AccessRequestService.CreateAccessRequest:input_type -> dsar.v1.CreateAccessRequestRequest
-	11, // 39: dsar.v1.AccessRequestService.GetAccessRequest:input_type -> dsar.v1.GetAccessRequestRequest
-	13, // 40: dsar.v1.AccessRequestService.ListAccessRequests:input_type -> dsar.v1.ListAccessRequestsRequest
-	15, // 41: dsar.v1.AccessRequestService.WatchAccessRequest:input_type -> dsar.v1.WatchAccessRequestRequest
-	17, // 42: dsar.v1.AccessRequestService.CancelAccessRequest:input_type -> dsar.v1.CancelAccessRequestRequest
-	19, // 43: dsar.v1.AccessRequestService.ResumeAccessRequest:input_type -> dsar.v1.ResumeAccessRequestRequest
-	21, // 44: dsar.v1.AccessRequestService.RetrySection:input_type -> dsar.v1.RetrySectionRequest
-	23, // 45: dsar.v1.AccessRequestService.ExtendDeadline:input_type -> dsar.v1.ExtendDeadlineRequest
-	25, // 46: dsar.v1.AccessRequestService.DownloadBundle:input_type -> dsar.v1.DownloadBundleRequest
-	28, // 47: dsar.v1.AccessRequestService.ListAuditEvents:input_type -> dsar.v1.ListAuditEventsRequest
-	31, // 48: dsar.v1.AccessRequestService.GetSigningKey:input_type -> dsar.v1.GetSigningKeyRequest
-	10, // 49: dsar.v1.AccessRequestService.CreateAccessRequest:output_type -> dsar.v1.CreateAccessRequestResponse
-	12, // 50: dsar.v1.AccessRequestService.GetAccessRequest:output_type -> dsar.v1.GetAccessRequestResponse
-	14, // 51: dsar.v1.AccessRequestService.ListAccessRequests:output_type -> dsar.v1.ListAccessRequestsResponse
-	16, // 52: dsar.v1.AccessRequestService.WatchAccessRequest:output_type -> dsar.v1.WatchAccessRequestResponse
-	18, // 53: dsar.v1.AccessRequestService.CancelAccessRequest:output_type -> dsar.v1.CancelAccessRequestResponse
-	20, // 54: dsar.v1.AccessRequestService.ResumeAccessRequest:output_type -> dsar.v1.ResumeAccessRequestResponse
-	22, // 55: dsar.v1.AccessRequestService.RetrySection:output_type -> dsar.v1.RetrySectionResponse
-	24, // 56: dsar.v1.AccessRequestService.ExtendDeadline:output_type -> dsar.v1.ExtendDeadlineResponse
-	26, // 57: dsar.v1.AccessRequestService.DownloadBundle:output_type -> dsar.v1.DownloadBundleResponse
-	29, // 58: dsar.v1.AccessRequestService.ListAuditEvents:output_type -> dsar.v1.ListAuditEventsResponse
-	32, // 59: dsar.v1.AccessRequestService.GetSigningKey:output_type -> dsar.v1.GetSigningKeyResponse
-	49, // [49:60] is the sub-list for method output_type
-	38, // [38:49] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	4,  // 33: dsar.v1.RebuildBundleResponse.access_request:type_name -> dsar.v1.AccessRequest
+	29, // 34: dsar.v1.DownloadBundleResponse.header:type_name -> dsar.v1.DownloadBundleHeader
+	35, // 35: dsar.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	35, // 36: dsar.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	32, // 37: dsar.v1.ListAuditEventsResponse.audit_events:type_name -> dsar.v1.AuditEvent
+	35, // 38: dsar.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	9,  // 39: dsar.v1.AccessRequestService.CreateAccessRequest:input_type -> dsar.v1.CreateAccessRequestRequest
+	11, // 40: dsar.v1.AccessRequestService.GetAccessRequest:input_type -> dsar.v1.GetAccessRequestRequest
+	13, // 41: dsar.v1.AccessRequestService.ListAccessRequests:input_type -> dsar.v1.ListAccessRequestsRequest
+	15, // 42: dsar.v1.AccessRequestService.WatchAccessRequest:input_type -> dsar.v1.WatchAccessRequestRequest
+	17, // 43: dsar.v1.AccessRequestService.CancelAccessRequest:input_type -> dsar.v1.CancelAccessRequestRequest
+	19, // 44: dsar.v1.AccessRequestService.ResumeAccessRequest:input_type -> dsar.v1.ResumeAccessRequestRequest
+	21, // 45: dsar.v1.AccessRequestService.RetrySection:input_type -> dsar.v1.RetrySectionRequest
+	23, // 46: dsar.v1.AccessRequestService.ExtendDeadline:input_type -> dsar.v1.ExtendDeadlineRequest
+	27, // 47: dsar.v1.AccessRequestService.DownloadBundle:input_type -> dsar.v1.DownloadBundleRequest
+	25, // 48: dsar.v1.AccessRequestService.RebuildBundle:input_type -> dsar.v1.RebuildBundleRequest
+	30, // 49: dsar.v1.AccessRequestService.ListAuditEvents:input_type -> dsar.v1.ListAuditEventsRequest
+	33, // 50: dsar.v1.AccessRequestService.GetSigningKey:input_type -> dsar.v1.GetSigningKeyRequest
+	10, // 51: dsar.v1.AccessRequestService.CreateAccessRequest:output_type -> dsar.v1.CreateAccessRequestResponse
+	12, // 52: dsar.v1.AccessRequestService.GetAccessRequest:output_type -> dsar.v1.GetAccessRequestResponse
+	14, // 53: dsar.v1.AccessRequestService.ListAccessRequests:output_type -> dsar.v1.ListAccessRequestsResponse
+	16, // 54: dsar.v1.AccessRequestService.WatchAccessRequest:output_type -> dsar.v1.WatchAccessRequestResponse
+	18, // 55: dsar.v1.AccessRequestService.CancelAccessRequest:output_type -> dsar.v1.CancelAccessRequestResponse
+	20, // 56: dsar.v1.AccessRequestService.ResumeAccessRequest:output_type -> dsar.v1.ResumeAccessRequestResponse
+	22, // 57: dsar.v1.AccessRequestService.RetrySection:output_type -> dsar.v1.RetrySectionResponse
+	24, // 58: dsar.v1.AccessRequestService.ExtendDeadline:output_type -> dsar.v1.ExtendDeadlineResponse
+	28, // 59: dsar.v1.AccessRequestService.DownloadBundle:output_type -> dsar.v1.DownloadBundleResponse
+	26, // 60: dsar.v1.AccessRequestService.RebuildBundle:output_type -> dsar.v1.RebuildBundleResponse
+	31, // 61: dsar.v1.AccessRequestService.ListAuditEvents:output_type -> dsar.v1.ListAuditEventsResponse
+	34, // 62: dsar.v1.AccessRequestService.GetSigningKey:output_type -> dsar.v1.GetSigningKeyResponse
+	51, // [51:63] is the sub-list for method output_type
+	39, // [39:51] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_dsar_v1_dsar_proto_init() }
@@ -2463,7 +2561,7 @@ func file_dsar_v1_dsar_proto_init() {
 	if File_dsar_v1_dsar_proto != nil {
 		return
 	}
-	file_dsar_v1_dsar_proto_msgTypes[22].OneofWrappers = []any{
+	file_dsar_v1_dsar_proto_msgTypes[24].OneofWrappers = []any{
 		(*DownloadBundleResponse_Header)(nil),
 		(*DownloadBundleResponse_Chunk)(nil),
 	}
@@ -2473,7 +2571,7 @@ func file_dsar_v1_dsar_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dsar_v1_dsar_proto_rawDesc), len(file_dsar_v1_dsar_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   29,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -32,6 +32,7 @@ const (
 	AccessRequestService_RetrySection_FullMethodName        = "/dsar.v1.AccessRequestService/RetrySection"
 	AccessRequestService_ExtendDeadline_FullMethodName      = "/dsar.v1.AccessRequestService/ExtendDeadline"
 	AccessRequestService_DownloadBundle_FullMethodName      = "/dsar.v1.AccessRequestService/DownloadBundle"
+	AccessRequestService_RebuildBundle_FullMethodName       = "/dsar.v1.AccessRequestService/RebuildBundle"
 	AccessRequestService_ListAuditEvents_FullMethodName     = "/dsar.v1.AccessRequestService/ListAuditEvents"
 	AccessRequestService_GetSigningKey_FullMethodName       = "/dsar.v1.AccessRequestService/GetSigningKey"
 )
@@ -44,8 +45,8 @@ const (
 //
 // Callers authenticate with a bearer token or an mTLS client certificate.
 // Roles: platform (create, get, watch, download), operator (also list,
-// cancel, resume, retry, extend, audit), auditor (get, download, audit,
-// signing key).
+// cancel, resume, retry, extend, rebuild, audit), auditor (get, download,
+// audit, signing key).
 type AccessRequestServiceClient interface {
 	// CreateAccessRequest starts an access request for one email address.
 	// The same idempotency key returns the same request; the same key with a
@@ -74,8 +75,17 @@ type AccessRequestServiceClient interface {
 	// DownloadBundle streams a COMPLETED request's bundle from a byte offset.
 	// The first message is a header with the bundle's size and SHA-256; the
 	// chunks follow. FAILED_PRECONDITION when expected_sha256 is set and
-	// differs from the bundle's; OUT_OF_RANGE when offset is past the end.
+	// differs from the bundle's; OUT_OF_RANGE when offset is past the end;
+	// DATA_LOSS, with the reason, when the stored file is missing or its size
+	// or SHA-256 is not the one recorded at assembly (RebuildBundle repairs
+	// it).
 	DownloadBundle(ctx context.Context, in *DownloadBundleRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[DownloadBundleResponse], error)
+	// RebuildBundle writes a COMPLETED request's damaged or missing bundle
+	// again from its stored pages, byte for byte the bundle first assembled:
+	// a result with another SHA-256 than the recorded one replaces nothing
+	// (DATA_LOSS). FAILED_PRECONDITION when media files the bundle held are
+	// neither on disk nor intact in the damaged bundle. Audited.
+	RebuildBundle(ctx context.Context, in *RebuildBundleRequest, opts ...grpc.CallOption) (*RebuildBundleResponse, error)
 	// ListAuditEvents lists the audit log (downloads and operator actions),
 	// oldest first.
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
@@ -199,6 +209,16 @@ func (c *accessRequestServiceClient) DownloadBundle(ctx context.Context, in *Dow
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AccessRequestService_DownloadBundleClient = grpc.ServerStreamingClient[DownloadBundleResponse]
 
+func (c *accessRequestServiceClient) RebuildBundle(ctx context.Context, in *RebuildBundleRequest, opts ...grpc.CallOption) (*RebuildBundleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RebuildBundleResponse)
+	err := c.cc.Invoke(ctx, AccessRequestService_RebuildBundle_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *accessRequestServiceClient) ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListAuditEventsResponse)
@@ -227,8 +247,8 @@ func (c *accessRequestServiceClient) GetSigningKey(ctx context.Context, in *GetS
 //
 // Callers authenticate with a bearer token or an mTLS client certificate.
 // Roles: platform (create, get, watch, download), operator (also list,
-// cancel, resume, retry, extend, audit), auditor (get, download, audit,
-// signing key).
+// cancel, resume, retry, extend, rebuild, audit), auditor (get, download,
+// audit, signing key).
 type AccessRequestServiceServer interface {
 	// CreateAccessRequest starts an access request for one email address.
 	// The same idempotency key returns the same request; the same key with a
@@ -257,8 +277,17 @@ type AccessRequestServiceServer interface {
 	// DownloadBundle streams a COMPLETED request's bundle from a byte offset.
 	// The first message is a header with the bundle's size and SHA-256; the
 	// chunks follow. FAILED_PRECONDITION when expected_sha256 is set and
-	// differs from the bundle's; OUT_OF_RANGE when offset is past the end.
+	// differs from the bundle's; OUT_OF_RANGE when offset is past the end;
+	// DATA_LOSS, with the reason, when the stored file is missing or its size
+	// or SHA-256 is not the one recorded at assembly (RebuildBundle repairs
+	// it).
 	DownloadBundle(*DownloadBundleRequest, grpc.ServerStreamingServer[DownloadBundleResponse]) error
+	// RebuildBundle writes a COMPLETED request's damaged or missing bundle
+	// again from its stored pages, byte for byte the bundle first assembled:
+	// a result with another SHA-256 than the recorded one replaces nothing
+	// (DATA_LOSS). FAILED_PRECONDITION when media files the bundle held are
+	// neither on disk nor intact in the damaged bundle. Audited.
+	RebuildBundle(context.Context, *RebuildBundleRequest) (*RebuildBundleResponse, error)
 	// ListAuditEvents lists the audit log (downloads and operator actions),
 	// oldest first.
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
@@ -300,6 +329,9 @@ func (UnimplementedAccessRequestServiceServer) ExtendDeadline(context.Context, *
 }
 func (UnimplementedAccessRequestServiceServer) DownloadBundle(*DownloadBundleRequest, grpc.ServerStreamingServer[DownloadBundleResponse]) error {
 	return status.Error(codes.Unimplemented, "method DownloadBundle not implemented")
+}
+func (UnimplementedAccessRequestServiceServer) RebuildBundle(context.Context, *RebuildBundleRequest) (*RebuildBundleResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RebuildBundle not implemented")
 }
 func (UnimplementedAccessRequestServiceServer) ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAuditEvents not implemented")
@@ -476,6 +508,24 @@ func _AccessRequestService_DownloadBundle_Handler(srv interface{}, stream grpc.S
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AccessRequestService_DownloadBundleServer = grpc.ServerStreamingServer[DownloadBundleResponse]
 
+func _AccessRequestService_RebuildBundle_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RebuildBundleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccessRequestServiceServer).RebuildBundle(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AccessRequestService_RebuildBundle_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccessRequestServiceServer).RebuildBundle(ctx, req.(*RebuildBundleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AccessRequestService_ListAuditEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListAuditEventsRequest)
 	if err := dec(in); err != nil {
@@ -546,6 +596,10 @@ var AccessRequestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ExtendDeadline",
 			Handler:    _AccessRequestService_ExtendDeadline_Handler,
+		},
+		{
+			MethodName: "RebuildBundle",
+			Handler:    _AccessRequestService_RebuildBundle_Handler,
 		},
 		{
 			MethodName: "ListAuditEvents",

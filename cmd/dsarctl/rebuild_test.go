@@ -1,0 +1,70 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
+)
+
+// TestRebuildEndToEnd damages a bundle in dsard's data directory: the
+// download is refused as data loss, and after `dsarctl rebuild` it gives
+// the recorded bundle again.
+func TestRebuildEndToEnd(t *testing.T) {
+	bin := buildDsard(t)
+	zoom := zoomtest.NewServer(t, zoomtest.WithLimits(zoomtest.Limits{Off: true}))
+	d := startDsard(t, bin, zoom)
+	id := strings.TrimSpace(mustCtl(t, d, "platform", "create", "-account", "main", zoomtest.JaneEmail))
+	mustCtl(t, d, "platform", "watch", id)
+	var got requestView
+	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "get", id, "--json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Bundle == nil {
+		t.Fatalf("no bundle: %+v", got)
+	}
+	path := filepath.Join(d.dir, "data", "bundles", id+".zip")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A byte of a data entry: media entries, whose files dsard deleted on
+	// completion, must stay intact for a rebuild.
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, err := zr.File[0].DataOffset()
+	if err != nil || !strings.HasPrefix(zr.File[0].Name, "data/") {
+		t.Fatalf("first entry %s at %d (%v), want a data entry", zr.File[0].Name, off, err)
+	}
+	b[off+1] ^= 0xff
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "bundle.zip")
+	if _, err := ctl(t, d, "auditor", "download", "-o", out, id); err == nil || !strings.Contains(err.Error(), "data loss") || !strings.Contains(err.Error(), "dsarctl rebuild "+id) {
+		t.Fatalf("download of a damaged bundle: %v, want data loss and the rebuild command", err)
+	}
+	if _, err := ctl(t, d, "auditor", "rebuild", id); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("rebuild as auditor: %v, want permission denied", err)
+	}
+	if msg := mustCtl(t, d, "operator", "rebuild", id); !strings.Contains(msg, got.Bundle.SHA256) {
+		t.Errorf("rebuild printed %q, want the SHA-256", msg)
+	}
+	mustCtl(t, d, "auditor", "download", "-o", out, id)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != got.Bundle.SHA256 {
+		t.Errorf("downloaded after the rebuild: SHA-256 %x, recorded %s", sum, got.Bundle.SHA256)
+	}
+}
