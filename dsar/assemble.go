@@ -50,6 +50,17 @@ func (a *FileAssembler) Assemble(ctx context.Context, r *Request, sections []Sec
 	if err != nil {
 		return Bundle{}, err
 	}
+	// The bundle's count is the one every reader shows: Get and Watch read
+	// it from the section. Were this interrupted, the request is still
+	// ASSEMBLING and the same pages give the same bundle and counts.
+	for _, ms := range res.Manifest.Sections {
+		if _, err := a.Store.UpdateSection(ctx, r.ID, ms.Name, func(s *Section) error {
+			s.Records = ms.Records
+			return nil
+		}); err != nil {
+			return Bundle{}, fmt.Errorf("record the bundle's counts: %w", err)
+		}
+	}
 	return Bundle{Path: path, Size: res.Size, SHA256: res.SHA256, KeyFingerprint: res.Manifest.PublicKey, Finished: in.Finished}, nil
 }
 
@@ -68,8 +79,8 @@ func (a *FileAssembler) request(r *Request, sections []Section, zoom Zoom) (bund
 			Calls: int(s.Calls),
 		}
 		for _, pt := range s.Parts {
-			list, id := zoom.Shape(s.Name, pt.Name)
-			bs.Parts = append(bs.Parts, bundle.Part{Name: pt.Name, List: list, ID: id})
+			list, _ := zoom.Shape(s.Name, pt.Name)
+			bs.Parts = append(bs.Parts, bundle.Part{Name: pt.Name, List: list})
 			if s.State != SectionComplete {
 				continue
 			}
@@ -256,7 +267,14 @@ type source struct {
 
 func (s source) Pages(ctx context.Context, id, section, part string, fn func(bundle.Page) error) error {
 	return s.store.Pages(ctx, id, section, part, func(p Page) error {
-		return fn(bundle.Page{Body: p.Body, Drop: p.Drop})
+		bp := bundle.Page{Body: p.Body, IDs: p.IDs}
+		if len(p.Drop) > 0 {
+			bp.Drop = make([]bool, len(p.IDs))
+			for i := range p.IDs {
+				bp.Drop[i] = !p.Kept(i)
+			}
+		}
+		return fn(bp)
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -115,11 +116,14 @@ func (p *Processor) sectionStopped(ctx context.Context, id, name string, ze *Zoo
 
 // part fetches one part from its cursor to its end. Records that a page
 // repeats from an earlier page of the same window (after Zoom's page token
-// expired and the window was fetched again) are listed in the page's Drop.
+// expired and the window was fetched again) are listed in the page's Drop;
+// a record without an id is never dropped. Every HTTP call is counted: a
+// page's with the page, a failed call's before the error is returned.
 func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section string, pt Part) error {
 	windows := zoom.Windows(section, pt.Name, r.CreatedAt)
 	cur := pt.Cursor
 	var seen map[string]struct{} // ids stored in the current window
+	var calls int64              // made and not yet counted in the store
 	for {
 		var w Span
 		if windows != nil {
@@ -137,23 +141,37 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 		}
 		f, err := zoom.Fetch(ctx, r.ZoomUserID, section, pt.Name, w, cur.PageToken)
 		var ze *ZoomError
-		if errors.As(err, &ze) && ze.Kind == ZoomPageTokenExpired && cur.PageToken != "" {
-			p.log.Info("page token expired, fetching the window again", "request", r.ID, "section", section, "part", pt.Name)
-			cur.PageToken = ""
-			continue
+		if errors.As(err, &ze) {
+			calls += int64(ze.Calls)
+			if ze.Kind == ZoomPageTokenExpired && cur.PageToken != "" {
+				p.log.Info("page token expired, fetching the window again", "request", r.ID, "section", section, "part", pt.Name)
+				cur.PageToken = ""
+				continue
+			}
 		}
 		if err != nil {
+			if ze != nil && calls > 0 {
+				if cerr := p.addCalls(context.WithoutCancel(ctx), r.ID, section, pt.Name, calls); cerr != nil {
+					return errors.Join(err, cerr)
+				}
+			}
 			return err
 		}
 		if p.cfg.Hooks.AfterFetch != nil {
 			p.cfg.Hooks.AfterFetch(section, pt.Name)
 		}
-		page := Page{Body: f.Body, IDs: f.IDs}
+		page := Page{Body: f.Body, IDs: f.IDs, Calls: calls + int64(f.Calls)}
+		calls = 0
+		// Only earlier pages make a repeat: a page is what Zoom sent.
 		for _, id := range f.IDs {
-			if _, dup := seen[id]; dup {
+			if _, dup := seen[id]; dup && id != "" && !slices.Contains(page.Drop, id) {
 				page.Drop = append(page.Drop, id)
 			}
-			seen[id] = struct{}{}
+		}
+		for _, id := range f.IDs {
+			if id != "" {
+				seen[id] = struct{}{}
+			}
 		}
 		next, done := cur, false
 		next.PageToken = f.NextPageToken
@@ -180,4 +198,17 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 		}
 		cur = next
 	}
+}
+
+// addCalls counts calls that stored nothing (a failed call and its
+// retries) on a part, if named, and its section.
+func (p *Processor) addCalls(ctx context.Context, id, section, part string, n int64) error {
+	_, err := p.cfg.Store.UpdateSection(ctx, id, section, func(s *Section) error {
+		if pt := s.Part(part); pt != nil {
+			pt.Calls += n
+		}
+		s.Calls += n
+		return nil
+	})
+	return err
 }

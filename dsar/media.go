@@ -44,8 +44,9 @@ type MediaFile struct {
 	// Missing is Zoom's answer when the file no longer exists: it is
 	// skipped, not retried.
 	Missing string
-	// Calls are the downloads made for the file by this process; the
-	// store adds them to the section's calls on commit. Not stored.
+	// Calls are the HTTP calls made to download the file by this
+	// process, retries included; the store adds them to the section's
+	// calls on commit. Not stored.
 	Calls int64
 }
 
@@ -192,10 +193,8 @@ func (p *Processor) fetchFile(ctx context.Context, zoom Zoom, id, section, dir s
 	if err != nil {
 		return fmt.Errorf("partial media file: %w", err)
 	}
-	if f.Size <= 0 || off < f.Size {
-		f.Calls++
-	}
-	_, err = zoom.Download(ctx, f.URL, off, fh, f.Size)
+	_, calls, err := zoom.Download(ctx, f.URL, off, fh, f.Size)
+	f.Calls += int64(calls)
 	var ze *ZoomError
 	if errors.As(err, &ze) && ze.Kind == ZoomNotFound {
 		fh.Close()
@@ -208,6 +207,12 @@ func (p *Processor) fetchFile(ctx context.Context, zoom Zoom, id, section, dir s
 		return p.cfg.Store.CommitMedia(context.WithoutCancel(ctx), id, section, f)
 	}
 	if err != nil {
+		// The file is not recorded: its calls are counted now.
+		if calls > 0 {
+			if cerr := p.addCalls(context.WithoutCancel(ctx), id, section, "", int64(calls)); cerr != nil {
+				return errors.Join(err, cerr)
+			}
+		}
 		return err
 	}
 	if err := fh.Sync(); err != nil {

@@ -286,10 +286,10 @@ func TestMediaResetResumes(t *testing.T) {
 // faultyZoom is Zoom with the downloads of chosen URLs changed.
 type faultyZoom struct {
 	dsar.Zoom
-	download func(ctx context.Context, url string, offset int64, w io.Writer, size int64) (int64, error)
+	download func(ctx context.Context, url string, offset int64, w io.Writer, size int64) (int64, int, error)
 }
 
-func (z faultyZoom) Download(ctx context.Context, url string, offset int64, w io.Writer, size int64) (int64, error) {
+func (z faultyZoom) Download(ctx context.Context, url string, offset int64, w io.Writer, size int64) (int64, int, error) {
 	return z.download(ctx, url, offset, w, size)
 }
 
@@ -301,7 +301,7 @@ func TestMediaMissing(t *testing.T) {
 	gone := map[string]bool{}  // file ids made unknown to Zoom
 	first := map[string]bool{} // URL prefixes (kinds of file) seen
 	e := newEnv(t, withMedia(envConfig{}, func(z dsar.Zoom) dsar.Zoom {
-		return faultyZoom{z, func(ctx context.Context, url string, off int64, w io.Writer, size int64) (int64, error) {
+		return faultyZoom{z, func(ctx context.Context, url string, off int64, w io.Writer, size int64) (int64, int, error) {
 			kind, id := path.Split(url)
 			mu.Lock()
 			if !first[kind] {
@@ -347,7 +347,7 @@ func TestMediaFailResume(t *testing.T) {
 		calls  = map[string][]int64{} // offsets asked, by URL
 	)
 	e := newEnv(t, withMedia(envConfig{}, func(z dsar.Zoom) dsar.Zoom {
-		return faultyZoom{z, func(ctx context.Context, url string, off int64, w io.Writer, size int64) (int64, error) {
+		return faultyZoom{z, func(ctx context.Context, url string, off int64, w io.Writer, size int64) (int64, int, error) {
 			mu.Lock()
 			calls[url] = append(calls[url], off)
 			fail := failed == "" && strings.Contains(url, "/phone/recording/")
@@ -359,14 +359,14 @@ func TestMediaFailResume(t *testing.T) {
 				return z.Download(ctx, url, off, w, size)
 			}
 			var buf bytes.Buffer
-			if _, err := z.Download(ctx, url, off, &buf, size); err != nil {
-				return 0, err
+			if _, _, err := z.Download(ctx, url, off, &buf, size); err != nil {
+				return 0, 1, err
 			}
 			n, err := w.Write(buf.Bytes()[:buf.Len()/2])
 			if err != nil {
-				return int64(n), err
+				return int64(n), 1, err
 			}
-			return int64(n), &dsar.ZoomError{Kind: dsar.ZoomUnavailable, Code: 503, Message: "Zoom is unavailable"}
+			return int64(n), 1, &dsar.ZoomError{Kind: dsar.ZoomUnavailable, Code: 503, Message: "Zoom is unavailable"}
 		}}
 	}))
 	id := e.create(jane).ID
@@ -416,12 +416,12 @@ func TestMediaQuotaParks(t *testing.T) {
 	)
 	reset := t0.Add(10 * time.Hour)
 	e = newEnv(t, withMedia(envConfig{}, func(z dsar.Zoom) dsar.Zoom {
-		return faultyZoom{z, func(ctx context.Context, url string, off int64, w io.Writer, size int64) (int64, error) {
+		return faultyZoom{z, func(ctx context.Context, url string, off int64, w io.Writer, size int64) (int64, int, error) {
 			if strings.Contains(url, "/voice_mails/") && e.srv.Clock().Now().Before(reset) {
 				mu.Lock()
 				before++
 				mu.Unlock()
-				return 0, &dsar.ZoomError{Kind: dsar.ZoomQuota, Code: 429, Until: reset, Message: "daily limit"}
+				return 0, 1, &dsar.ZoomError{Kind: dsar.ZoomQuota, Code: 429, Until: reset, Message: "daily limit"}
 			}
 			return z.Download(ctx, url, off, w, size)
 		}}

@@ -472,7 +472,7 @@ func (p *Processor) lookup(ctx context.Context, zoom Zoom, r *Request) (*Request
 		return nil, err
 	}
 	if uid == "" {
-		id, body, err := zoom.LookupUser(ctx, r.Email)
+		f, err := zoom.LookupUser(ctx, r.Email)
 		var ze *ZoomError
 		if errors.As(err, &ze) && ze.Kind == ZoomNotFound {
 			return p.noZoomUser(ctx, r.ID, ze)
@@ -480,10 +480,14 @@ func (p *Processor) lookup(ctx context.Context, zoom Zoom, r *Request) (*Request
 		if err != nil {
 			return nil, err
 		}
+		if len(f.IDs) != 1 || f.IDs[0] == "" {
+			return nil, Errorf(EINTERNAL, "dsar.lookup", "the user lookup gave no user id")
+		}
 		if p.cfg.Hooks.AfterFetch != nil {
 			p.cfg.Hooks.AfterFetch(SectionProfile, PartUser)
 		}
-		page := Page{Body: body, IDs: []string{id}}
+		id := f.IDs[0]
+		page := Page{Body: f.Body, IDs: f.IDs, Calls: int64(f.Calls)}
 		if err := p.cfg.Store.CommitPage(context.WithoutCancel(ctx), r.ID, SectionProfile, PartUser, page, Cursor{}, true); err != nil {
 			return nil, err
 		}

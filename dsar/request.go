@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 )
@@ -205,8 +206,8 @@ type Section struct {
 	Reason       string // Zoom's message when NOT_APPLICABLE or FAILED
 	ReasonCode   int    // Zoom's error code, or the HTTP status when it sent none
 	Parts        []Part
-	Calls        int64 // Zoom API calls made
-	Records      int64 // records stored
+	Calls        int64 // Zoom API HTTP calls made, retries included
+	Records      int64 // records stored; once the bundle is written, its count (FileAssembler.Assemble)
 	Pages        int64 // pages stored
 	WaitingUntil time.Time
 	StartedAt    time.Time
@@ -313,11 +314,40 @@ func NewSections(id string) []Section {
 type Page struct {
 	Section string
 	Part    string
-	Seq     uint64   // order within the part, assigned by the store
-	Window  int      // the cursor window it was fetched in, set by the store
-	Body    []byte   // the raw JSON
-	IDs     []string // ids of the records in Body; one id for a single object
-	Drop    []string // ids an earlier page already holds (a redone window)
+	Seq     uint64 // order within the part, assigned by the store
+	Window  int    // the cursor window it was fetched in, set by the store
+	Body    []byte // the raw JSON
+	// IDs are the ids of the records in Body, in order, as computed once
+	// when the page was fetched (Fetched.IDs): "" for a record without an
+	// id. An object page holds one record. Pages stored by older builds
+	// may have none for an object page.
+	IDs []string
+	// Drop lists ids an earlier page of the same window already holds
+	// (the window was fetched again after its page token expired).
+	Drop []string
+	// Calls are the HTTP calls made to fetch the page, retries and the
+	// calls of an expired window fetched again included; the store adds
+	// them to the part's and section's calls on commit. Not stored.
+	Calls int64
+}
+
+// Kept reports whether the page's i-th record belongs in the bundle: it
+// does unless its id is one an earlier page holds. A record without an id
+// is always kept: nothing shows that it is a repeat.
+func (p *Page) Kept(i int) bool {
+	id := p.IDs[i]
+	return id == "" || !slices.Contains(p.Drop, id)
+}
+
+// Records counts the records of the page the bundle keeps.
+func (p *Page) Records() int64 {
+	var n int64
+	for i := range p.IDs {
+		if p.Kept(i) {
+			n++
+		}
+	}
+	return n
 }
 
 // Audit actions.

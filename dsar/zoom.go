@@ -11,10 +11,10 @@ import (
 // REST API to it; the processor knows sections and parts, the adapter knows
 // endpoints.
 type Zoom interface {
-	// LookupUser finds the Zoom user with an email address and returns its
-	// id and the profile as Zoom sent it. No such user is a *ZoomError of
-	// kind ZoomNotFound.
-	LookupUser(ctx context.Context, email string) (id string, body []byte, err error)
+	// LookupUser finds the Zoom user with an email address and returns the
+	// profile as Zoom sent it, with the user's id as its one id. No such
+	// user is a *ZoomError of kind ZoomNotFound.
+	LookupUser(ctx context.Context, email string) (Fetched, error)
 	// Shape says where a part's records sit in a page Zoom sends: the list
 	// field ("" when the page is the record) and the record's id field.
 	Shape(section, part string) (list, id string)
@@ -31,16 +31,21 @@ type Zoom interface {
 	// it. A page it cannot read is an error.
 	Files(section, part string, page []byte) ([]MediaFile, error)
 	// Download writes the file at url to w from byte offset on and returns
-	// the bytes written; size is the file's whole size, 0 if unknown. A
-	// file Zoom no longer has is a *ZoomError of kind ZoomNotFound.
-	Download(ctx context.Context, url string, offset int64, w io.Writer, size int64) (int64, error)
+	// the bytes written and the HTTP calls made, retries included, on
+	// failure too; size is the file's whole size, 0 if unknown. A file
+	// Zoom no longer has is a *ZoomError of kind ZoomNotFound.
+	Download(ctx context.Context, url string, offset int64, w io.Writer, size int64) (n int64, calls int, err error)
 }
 
 // Fetched is one page as Zoom sent it.
 type Fetched struct {
-	Body          []byte
-	IDs           []string // the ids of its records
-	NextPageToken string   // "" on the window's last page
+	Body []byte
+	// IDs are the ids of its records, in order, "" for a record without
+	// one; an object page is one record. They are stored with the page and
+	// are the only ids the bundle uses.
+	IDs           []string
+	NextPageToken string // "" on the window's last page
+	Calls         int    // HTTP calls made for the page, retries included
 }
 
 // ZoomErrorKind says what the processor should do about a failed call.
@@ -72,6 +77,7 @@ type ZoomError struct {
 	Code    int    // Zoom's error code, or the HTTP status
 	Message string // for a person: Zoom's message or a sentence of ours
 	Until   time.Time
+	Calls   int // HTTP calls made before the failure, retries included
 	Err     error
 }
 

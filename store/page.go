@@ -31,11 +31,12 @@ const (
 var testHookCommitPage func() error
 
 // CommitPage stores page as the next page of a part and, in the same
-// transaction, moves the part's cursor to next (and marks it done). It
-// counts one call, the page, and the page's records (its ids less the
-// dropped ones) on the part and the section. The page's window is the
-// part's cursor window before the move; that cursor's dates widen the part's
-// covered span.
+// transaction, moves the part's cursor to next (and marks it done). The
+// page's ids are stored with it: they are the only record ids the bundle
+// uses. It counts the page's calls (at least one), the page, and the
+// records it keeps (dsar.Page.Records) on the part and the section. The
+// page's window is the part's cursor window before the move; that
+// cursor's dates widen the part's covered span.
 func (db *DB) CommitPage(ctx context.Context, id, section, part string, page dsar.Page, next dsar.Cursor, done bool) error {
 	const op = "store.CommitPage"
 	if err := checkPart(op, id, section, part); err != nil {
@@ -76,17 +77,14 @@ func (db *DB) CommitPage(ctx context.Context, id, section, part string, page dsa
 				return err
 			}
 		}
-		records := int64(len(page.IDs) - len(page.Drop))
-		if records < 0 {
-			records = 0
-		}
+		records, calls := page.Records(), max(page.Calls, 1)
 		p.Covered = p.Covered.Add(dsar.Span{From: p.Cursor.From, To: p.Cursor.To})
 		p.Cursor = next
 		p.Done = done
-		p.Calls++
+		p.Calls += calls
 		p.Pages++
 		p.Records += records
-		sec.Calls++
+		sec.Calls += calls
 		sec.Pages++
 		sec.Records += records
 		return putJSON(sb, sectionKey(id, section), sec)

@@ -104,7 +104,7 @@ func call(t *testing.T, s *Source, part string) (outcome, error) {
 	t.Helper()
 	var err error
 	if part == "lookup" {
-		_, _, err = s.LookupUser(t.Context(), jane)
+		_, err = s.LookupUser(t.Context(), jane)
 	} else {
 		section, p, _ := strings.Cut(part, "/")
 		var w dsar.Span
@@ -227,7 +227,7 @@ func TestAnswers(t *testing.T) {
 func TestWrongAPIURL(t *testing.T) {
 	srv := newServer(t)
 	s := NewSource(newClient(t, srv, func(cfg *Config) { cfg.APIURL = srv.URL }))
-	_, _, err := s.LookupUser(t.Context(), jane)
+	_, err := s.LookupUser(t.Context(), jane)
 	var ze *dsar.ZoomError
 	if !errors.As(err, &ze) || ze.Kind != dsar.ZoomRejected || ze.Code != 404 {
 		t.Fatalf("lookup: %v, want ZoomRejected code 404", err)
@@ -247,7 +247,7 @@ func TestWrongAPIURL(t *testing.T) {
 // with a reason that points to api_url.
 func TestWebPageAnswer(t *testing.T) {
 	s, _ := cannedSource(t, canned{200, "text/html", "<!doctype html><html><body>Sign in</body></html>"})
-	_, _, err := s.LookupUser(t.Context(), jane)
+	_, err := s.LookupUser(t.Context(), jane)
 	var ze *dsar.ZoomError
 	if !errors.As(err, &ze) || ze.Kind != dsar.ZoomUnavailable {
 		t.Fatalf("lookup: %v, want ZoomUnavailable", err)

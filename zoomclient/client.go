@@ -203,6 +203,7 @@ type request struct {
 	// check validates a 200 body; an error makes the answer a transient
 	// failure (garbled or truncated JSON) to be retried.
 	check func([]byte) error
+	calls int // HTTP attempts made so far, retries included
 }
 
 func (c *Client) newError(r *request, kind Kind, msg string) *Error {
@@ -217,6 +218,7 @@ func (c *Client) get(ctx context.Context, r *request) ([]byte, error) {
 		u += "?" + r.query.Encode()
 	}
 	res, err := c.do(ctx, r, c.limits.get(r.ep.Bucket()), func(ctx context.Context, tok string) result {
+		r.calls++
 		return c.attempt(ctx, u, tok, r)
 	})
 	if err != nil {

@@ -24,11 +24,16 @@ var EndpointDownload = Endpoint{Name: "download", Path: "{download_url}", Catego
 // written to w by this call, so a caller whose context ended may resume at
 // offset+n.
 func (c *Client) Download(ctx context.Context, fileURL string, offset int64, w io.Writer, size int64) (int64, error) {
-	ep := EndpointDownload
+	return c.download(ctx, &request{ep: EndpointDownload}, fileURL, offset, w, size)
+}
+
+// download is Download counting its HTTP calls in r.calls.
+func (c *Client) download(ctx context.Context, r *request, fileURL string, offset int64, w io.Writer, size int64) (int64, error) {
+	ep := r.ep
 	if strings.HasPrefix(fileURL, c.api+"/phone/") {
 		ep.Phone = true
 	}
-	r := &request{ep: ep}
+	r.ep = ep
 	if offset < 0 || (size > 0 && offset > size) {
 		return 0, c.newError(r, Invalid, "offset outside the file")
 	}
@@ -46,6 +51,7 @@ func (c *Client) Download(ctx context.Context, fileURL string, offset int64, w i
 	var n int64
 	_, err = c.do(ctx, r, th, func(_ context.Context, tok string) result {
 		got, res := c.fetchRange(req, tok, offset+n, w)
+		r.calls++
 		n += got
 		if res.err != nil && size > 0 && offset+n == size {
 			res.err = nil // cut after its last byte: the file is whole

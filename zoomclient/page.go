@@ -46,6 +46,12 @@ func (u User) LogValue() slog.Value {
 // the body as Zoom sent it and its main fields. An unknown user is an
 // error for which IsNotFound is true.
 func (c *Client) User(ctx context.Context, emailOrID string) ([]byte, User, error) {
+	body, u, _, err := c.user(ctx, emailOrID)
+	return body, u, err
+}
+
+// user is User that also returns the HTTP calls made.
+func (c *Client) user(ctx context.Context, emailOrID string) ([]byte, User, int, error) {
 	var u User
 	r := &request{ep: EndpointUser, userID: emailOrID, check: func(b []byte) error {
 		u = User{}
@@ -59,22 +65,29 @@ func (c *Client) User(ctx context.Context, emailOrID string) ([]byte, User, erro
 	}}
 	body, err := c.get(ctx, r)
 	if err != nil {
-		return nil, User{}, err
+		return nil, User{}, r.calls, err
 	}
-	return body, u, nil
+	return body, u, r.calls, nil
 }
 
 // Get fetches an object endpoint (one without a list) for a user and
 // returns the body as Zoom sent it, checked to be a JSON object.
 func (c *Client) Get(ctx context.Context, ep Endpoint, userID string) ([]byte, error) {
+	body, _, err := c.object(ctx, ep, userID)
+	return body, err
+}
+
+// object is Get that also returns the HTTP calls made.
+func (c *Client) object(ctx context.Context, ep Endpoint, userID string) ([]byte, int, error) {
 	if ep.List != "" {
-		return nil, fmt.Errorf("zoomclient: %s is a list endpoint: use Page", ep.Name)
+		return nil, 0, fmt.Errorf("zoomclient: %s is a list endpoint: use Page", ep.Name)
 	}
 	r := &request{ep: ep, userID: userID, query: cloneQuery(ep.Query), check: func(b []byte) error {
 		var m map[string]json.RawMessage
 		return json.Unmarshal(b, &m)
 	}}
-	return c.get(ctx, r)
+	body, err := c.get(ctx, r)
+	return body, r.calls, err
 }
 
 // Page fetches the page of a list endpoint at cur. The page is returned
@@ -83,11 +96,17 @@ func (c *Client) Get(ctx context.Context, ep Endpoint, userID string) ([]byte, e
 // token Zoom no longer accepts (they live 15 minutes) is an error for
 // which IsPageTokenExpired is true: fetch the window again from its start.
 func (c *Client) Page(ctx context.Context, ep Endpoint, userID string, cur Cursor) (Page, error) {
+	p, _, err := c.page(ctx, ep, userID, cur)
+	return p, err
+}
+
+// page is Page that also returns the HTTP calls made, on failure too.
+func (c *Client) page(ctx context.Context, ep Endpoint, userID string, cur Cursor) (Page, int, error) {
 	if ep.List == "" {
-		return Page{}, fmt.Errorf("zoomclient: %s is not a list endpoint: use Get", ep.Name)
+		return Page{}, 0, fmt.Errorf("zoomclient: %s is not a list endpoint: use Get", ep.Name)
 	}
 	if (ep.Window.Months > 0) != (cur.From != "") || (cur.From == "") != (cur.To == "") {
-		return Page{}, fmt.Errorf("zoomclient: %s: cursor window does not fit the endpoint (use Windows)", ep.Name)
+		return Page{}, 0, fmt.Errorf("zoomclient: %s: cursor window does not fit the endpoint (use Windows)", ep.Name)
 	}
 	q := cloneQuery(ep.Query)
 	if cur.From != "" {
@@ -108,13 +127,13 @@ func (c *Client) Page(ctx context.Context, ep Endpoint, userID string, cur Curso
 	}}
 	body, err := c.get(ctx, r)
 	if err != nil {
-		return Page{}, err
+		return Page{}, r.calls, err
 	}
 	p.Body = body
 	if !p.Last {
 		p.Next = Cursor{From: cur.From, To: cur.To, PageToken: p.Next.PageToken}
 	}
-	return p, nil
+	return p, r.calls, nil
 }
 
 // parsePage validates a list answer and extracts its record ids and next

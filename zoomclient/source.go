@@ -51,12 +51,12 @@ func endpoint(section, part string) (Endpoint, error) {
 }
 
 // LookupUser finds the user with an email address.
-func (s *Source) LookupUser(ctx context.Context, email string) (string, []byte, error) {
-	body, u, err := s.c.User(ctx, email)
+func (s *Source) LookupUser(ctx context.Context, email string) (dsar.Fetched, error) {
+	body, u, calls, err := s.c.user(ctx, email)
 	if err != nil {
-		return "", nil, sourceError(err)
+		return dsar.Fetched{}, withCalls(sourceError(err), calls)
 	}
-	return u.ID, body, nil
+	return dsar.Fetched{Body: body, IDs: []string{u.ID}, Calls: calls}, nil
 }
 
 // Shape returns the list field and the record id field of a part's pages.
@@ -82,8 +82,10 @@ func (s *Source) Windows(section, part string, start time.Time) []dsar.Span {
 	return out
 }
 
-// Fetch gets one page of a part; an object endpoint is one page whose id
-// is the object's.
+// Fetch gets one page of a part; an object endpoint is one page holding
+// one record, whose id is the object's ("" for an object without one,
+// such as settings). The ids are computed here, once: the processor
+// stores them with the page.
 func (s *Source) Fetch(ctx context.Context, userID, section, part string, w dsar.Span, pageToken string) (dsar.Fetched, error) {
 	ep, err := endpoint(section, part)
 	if err != nil {
@@ -91,23 +93,32 @@ func (s *Source) Fetch(ctx context.Context, userID, section, part string, w dsar
 	}
 	if ep.List == "" {
 		if ep.Path == EndpointUser.Path {
-			body, u, err := s.c.User(ctx, userID)
+			body, u, calls, err := s.c.user(ctx, userID)
 			if err != nil {
-				return dsar.Fetched{}, sourceError(err)
+				return dsar.Fetched{}, withCalls(sourceError(err), calls)
 			}
-			return dsar.Fetched{Body: body, IDs: []string{u.ID}}, nil
+			return dsar.Fetched{Body: body, IDs: []string{u.ID}, Calls: calls}, nil
 		}
-		body, err := s.c.Get(ctx, ep, userID)
+		body, calls, err := s.c.object(ctx, ep, userID)
 		if err != nil {
-			return dsar.Fetched{}, sourceError(err)
+			return dsar.Fetched{}, withCalls(sourceError(err), calls)
 		}
-		return dsar.Fetched{Body: body}, nil
+		return dsar.Fetched{Body: body, IDs: []string{""}, Calls: calls}, nil
 	}
-	p, err := s.c.Page(ctx, ep, userID, Cursor{From: w.From, To: w.To, PageToken: pageToken})
+	p, calls, err := s.c.page(ctx, ep, userID, Cursor{From: w.From, To: w.To, PageToken: pageToken})
 	if err != nil {
-		return dsar.Fetched{}, sourceError(err)
+		return dsar.Fetched{}, withCalls(sourceError(err), calls)
 	}
-	return dsar.Fetched{Body: p.Body, IDs: p.IDs, NextPageToken: p.Next.PageToken}, nil
+	return dsar.Fetched{Body: p.Body, IDs: p.IDs, NextPageToken: p.Next.PageToken, Calls: calls}, nil
+}
+
+// withCalls records on a classified failure the HTTP calls it took.
+func withCalls(err error, calls int) error {
+	var ze *dsar.ZoomError
+	if errors.As(err, &ze) {
+		ze.Calls = calls
+	}
+	return err
 }
 
 // sourceError sorts a failure by what the processor should do about it.
@@ -279,19 +290,20 @@ func safeExt(ext string) string {
 // range from its end), nothing is written and the download is done. A file
 // Zoom no longer has (a documented answer of EndpointDownload) is a
 // ZoomNotFound.
-func (s *Source) Download(ctx context.Context, url string, offset int64, w io.Writer, size int64) (int64, error) {
-	n, err := s.c.Download(ctx, url, offset, w, size)
+func (s *Source) Download(ctx context.Context, url string, offset int64, w io.Writer, size int64) (int64, int, error) {
+	r := &request{ep: EndpointDownload}
+	n, err := s.c.download(ctx, r, url, offset, w, size)
 	if err == nil {
-		return n, nil
+		return n, r.calls, nil
 	}
 	var e *Error
 	if errors.As(err, &e) {
 		switch {
 		case e.Status == http.StatusRequestedRangeNotSatisfiable && offset > 0 && size <= 0 && n == 0:
-			return 0, nil
+			return 0, r.calls, nil
 		case e.Kind == NotFound:
-			return n, &dsar.ZoomError{Kind: dsar.ZoomNotFound, Code: e.Code, Message: "the file no longer exists (" + e.Message + ")", Err: err}
+			return n, r.calls, &dsar.ZoomError{Kind: dsar.ZoomNotFound, Code: e.Code, Message: "the file no longer exists (" + e.Message + ")", Err: err}
 		}
 	}
-	return n, sourceError(err)
+	return n, r.calls, sourceError(err)
 }

@@ -123,8 +123,8 @@ func TestSourceDownload(t *testing.T) {
 	ctx := t.Context()
 	url, size := firstFile(t, c)
 	var whole bytes.Buffer
-	if n, err := s.Download(ctx, url, 0, &whole, size); err != nil || n != size {
-		t.Fatalf("Download = %d, %v, want %d bytes", n, err, size)
+	if n, calls, err := s.Download(ctx, url, 0, &whole, size); err != nil || n != size || calls != 1 {
+		t.Fatalf("Download = %d, %d calls, %v; want %d bytes in one call", n, calls, err, size)
 	}
 	var phone string
 	for _, w := range s.Windows(dsar.SectionPhoneRecordings, dsar.SectionPhoneRecordings, t0) {
@@ -145,14 +145,14 @@ func TestSourceDownload(t *testing.T) {
 		t.Fatal("jane has no phone recording")
 	}
 	var rec bytes.Buffer
-	n, err := s.Download(ctx, phone, 0, &rec, 0)
+	n, _, err := s.Download(ctx, phone, 0, &rec, 0)
 	if err != nil || n == 0 {
 		t.Fatalf("phone recording: %d, %v", n, err)
 	}
 
 	t.Run("whole already", func(t *testing.T) {
 		var more bytes.Buffer
-		got, err := s.Download(ctx, phone, n, &more, 0)
+		got, _, err := s.Download(ctx, phone, n, &more, 0)
 		if err != nil || got != 0 || more.Len() != 0 {
 			t.Fatalf("Download from the end = %d, %v; want 0, nil", got, err)
 		}
@@ -162,7 +162,7 @@ func TestSourceDownload(t *testing.T) {
 		{"phone recording", strings.TrimSuffix(phone, path.Base(phone)) + "no-such-file"},
 	} {
 		t.Run(tt.name+" gone", func(t *testing.T) {
-			_, err := s.Download(ctx, tt.url, 0, &bytes.Buffer{}, 0)
+			_, _, err := s.Download(ctx, tt.url, 0, &bytes.Buffer{}, 0)
 			var ze *dsar.ZoomError
 			if !errors.As(err, &ze) || ze.Kind != dsar.ZoomNotFound || !strings.Contains(ze.Message, "no longer exists") {
 				t.Fatalf("err = %v, want ZoomNotFound", err)

@@ -155,9 +155,16 @@ func runDemo(e *env, args []string) error {
 	if err != nil {
 		abs = index
 	}
+	// The records of each section as the manifest counts them: the same
+	// numbers as `dsarctl get` and the watch above.
 	var records int64
 	var complete, na int
 	for _, s := range m.Sections {
+		unit := "records"
+		if s.Records == 1 {
+			unit = "record"
+		}
+		fmt.Fprintf(e.stdout, "  %-20s %-14s %6d %s\n", s.Name, s.State, s.Records, unit)
 		records += s.Records
 		switch s.State {
 		case bundle.StateComplete:

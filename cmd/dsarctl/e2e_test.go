@@ -210,6 +210,9 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("bundle sha256 %x (%d bytes), server says %s (%d bytes)", sum, len(data), got.Bundle.SHA256, got.Bundle.Size)
 	}
 	checkManifest(t, data)
+	manifest, report, files := bundleCounts(t, data)
+	checkCounts(t, []string{"the emulator", "dsarctl get", "dsarctl watch", "manifest.json", "index.html", "the data files"},
+		emulatorCounts(zoom.Dataset().User(zoomtest.JaneEmail)), getCounts(got), lastCounts(t, watchLine, out), manifest, report, files)
 
 	pub := filepath.Join(dir, "signing.pub")
 	mustCtl(t, d, "auditor", "key", "-o", pub)

@@ -111,6 +111,9 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	manifest, report, files := bundleCounts(t, data)
+	checkCounts(t, []string{"the demo's summary", "the demo's watch", "manifest.json", "index.html", "the data files"},
+		lastCounts(t, demoLine, out.String()), lastCounts(t, watchLine, out.String()), manifest, report, files)
 	// One extra entry is one problem, two are two: the summary says so.
 	pub := filepath.Join(dir, "signing.pub")
 	for _, tt := range []struct {

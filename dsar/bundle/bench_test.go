@@ -120,7 +120,7 @@ func (p *patternReader) Read(b []byte) (int, error) {
 
 var benchSections = []Section{
 	{Name: "meetings", State: StateComplete, Parts: []Part{{Name: "scheduled", List: "meetings"}, {Name: "previous_meetings", List: "meetings"}}},
-	{Name: "cloud_recordings", State: StateComplete, Parts: []Part{{Name: "recordings", List: "meetings", ID: "uuid"}}},
+	{Name: "cloud_recordings", State: StateComplete, Parts: []Part{{Name: "recordings", List: "meetings"}}},
 }
 
 // pagesFor returns the number of pages per part that make about size bytes

@@ -55,7 +55,7 @@ type Section struct {
 	Reason     string // Zoom's message when NOT_APPLICABLE
 	ReasonCode int    // Zoom's error code when NOT_APPLICABLE
 	Windows    []Window
-	Calls      int // Zoom API calls made for the section
+	Calls      int // Zoom API HTTP calls made for the section, retries included
 	Parts      []Part
 }
 
@@ -68,20 +68,26 @@ type Window struct {
 
 // Part is one Zoom endpoint of a section. List is the field of a page that
 // holds the records ("meetings"); "" means the page is itself the record (an
-// object such as GET /users/{id}). ID is the record field that Page.Drop
-// refers to, "id" when empty.
+// object such as GET /users/{id}).
 type Part struct {
 	Name string
 	List string
-	ID   string
 }
 
-// Page is one stored Zoom response body. Drop lists the ids of records that
-// an earlier page of the same part already holds (a window redone after its
-// page token expired); they are left out.
+// Page is one stored Zoom response body with what was decided about its
+// records when it was fetched.
 type Page struct {
 	Body []byte
-	Drop []string
+	// IDs are the ids of the page's records, in order, computed when the
+	// page was fetched and stored with it: "" for a record without one.
+	// They count a record once across the parts of its section. A page
+	// stored without ids keeps every record, each counted as one without
+	// an id.
+	IDs []string
+	// Drop marks, by position, the records left out because an earlier
+	// page of the part already holds them (a window fetched again after
+	// its page token expired). Nil leaves out none.
+	Drop []bool
 }
 
 // Media is one file (a recording, a voicemail) to store in the bundle

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +55,12 @@ func testKey(seed byte) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize))
 }
 
-func page(body string, drop ...string) Page { return Page{Body: []byte(body), Drop: drop} }
+// page is a page stored without ids (as an older build stored object
+// pages): every record is kept.
+func page(body string) Page { return Page{Body: []byte(body)} }
+
+// idPage is a page with the ids stored with it when it was fetched.
+func idPage(body string, ids ...string) Page { return Page{Body: []byte(body), IDs: ids} }
 
 // meetingsPage is a page of GET /users/{id}/meetings holding meetings with
 // the given ids.
@@ -63,7 +69,11 @@ func meetingsPage(next string, ids ...int) Page {
 	for i, id := range ids {
 		recs[i] = fmt.Sprintf(`{"uuid":"u%d==","id":%d,"topic":"Meeting %d","type":2,"start_time":"2025-11-0%dT10:00:00Z","duration":30,"timezone":"Europe/Berlin"}`, id, id, id, id%9+1)
 	}
-	return page(fmt.Sprintf(`{"page_size":2,"total_records":5,"next_page_token":%q,"meetings":[%s]}`, next, strings.Join(recs, ",")))
+	p := page(fmt.Sprintf(`{"page_size":2,"total_records":5,"next_page_token":%q,"meetings":[%s]}`, next, strings.Join(recs, ",")))
+	for _, id := range ids {
+		p.IDs = append(p.IDs, fmt.Sprintf("u%d==", id))
+	}
+	return p
 }
 
 // testRequest is a request with every kind of section: several parts, an
@@ -88,7 +98,7 @@ func testRequest() (Request, *memSource) {
 			{Name: "webinars", State: StateComplete, Calls: 1, Parts: []Part{{Name: "webinars", List: "webinars"}}},
 			{Name: "cloud_recordings", State: StateComplete, Calls: 3,
 				Windows: []Window{{From: "2025-11-01", To: "2025-12-01"}, {From: "2025-12-01", To: "2026-01-01"}},
-				Parts:   []Part{{Name: "recordings", List: "meetings", ID: "uuid"}, {Name: "trash", List: "meetings", ID: "uuid"}}},
+				Parts:   []Part{{Name: "recordings", List: "meetings"}, {Name: "trash", List: "meetings"}}},
 			{Name: "phone_call_history", State: StateNotApplicable, ReasonCode: 2031,
 				Reason: "Zoom Phone has not been enabled for this account.", Calls: 1,
 				Parts: []Part{{Name: "call_history", List: "call_logs"}}},
@@ -103,7 +113,7 @@ func testRequest() (Request, *memSource) {
 		"settings/settings":  {page(`{"in_meeting":{"chat":true,"polling":false},"recording":{"cloud_recording":true}}`)},
 		"meetings/scheduled": {meetingsPage("t1", 1, 2), meetingsPage("t2", 3, 4)},
 		// The window was redone after its token expired: 1 and 2 are dropped.
-		"meetings/previous_meetings": {meetingsPage("", 5), meetingsPage("", 1, 2, 6).withDrop("1", "2")},
+		"meetings/previous_meetings": {meetingsPage("", 5), meetingsPage("", 1, 2, 6).withDrop("u1==", "u2==")},
 		"cloud_recordings/recordings": {
 			page(`{"from":"2025-11-01","to":"2025-12-01","meetings":[{"uuid":"r1==","id":10,"topic":"Recorded","start_time":"2025-11-05T10:00:00Z","duration":10,"recording_count":1,"total_size":2048,"recording_files":[{"id":"f1","file_type":"MP4","file_size":2048}]}]}`),
 			page(`{"from":"2025-12-01","to":"2026-01-01","meetings":[]}`),
@@ -116,7 +126,14 @@ func testRequest() (Request, *memSource) {
 	return req, src
 }
 
-func (p Page) withDrop(ids ...string) Page { p.Drop = ids; return p }
+// withDrop marks the records with the given stored ids as dropped.
+func (p Page) withDrop(ids ...string) Page {
+	p.Drop = make([]bool, len(p.IDs))
+	for i, id := range p.IDs {
+		p.Drop[i] = slices.Contains(ids, id)
+	}
+	return p
+}
 
 // writeBundle writes a bundle and fails the test on error.
 func writeBundle(t testing.TB, req Request, src Source, key ed25519.PrivateKey) ([]byte, Result) {

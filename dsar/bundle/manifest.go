@@ -25,7 +25,11 @@ type Manifest struct {
 	Entries   []ManifestEntry   `json:"entries"`
 }
 
-// ManifestSection is one section's outcome.
+// ManifestSection is one section's outcome. Records counts distinct
+// records: one with an id once however many of the section's lists hold
+// it (a meeting that is both scheduled and upcoming), one without an id
+// each time. Listings counts the records as the data entry holds them, every
+// listing kept. Calls are Zoom API HTTP calls, retries included.
 type ManifestSection struct {
 	Name       string   `json:"name"`
 	State      string   `json:"state"`
@@ -33,6 +37,7 @@ type ManifestSection struct {
 	Reason     string   `json:"reason,omitempty"`
 	Windows    []Window `json:"windows"`
 	Records    int64    `json:"records"`
+	Listings   int64    `json:"listings"`
 	MediaFiles int      `json:"media_files"`
 	Calls      int      `json:"api_calls"`
 	Entry      string   `json:"entry"`

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"slices"
+	"fmt"
 )
 
 // Pages are scanned, not decoded: a record is copied as the bytes Zoom
@@ -20,21 +20,23 @@ var errSyntax = errors.New("malformed JSON")
 // exhaust the stack.
 const maxDepth = 10000
 
-// pageRecords calls fn with the raw bytes of every record of a list page,
-// in order, leaving out the records whose id is in p.Drop. A page without
-// the list field (or with null) holds no records. The bytes passed to fn
-// alias p.Body. The whole page must be valid JSON.
-func pageRecords(p Page, part Part, fn func(rec []byte) error) error {
+// pageRecords calls fn with the raw bytes of every record of a list page
+// and the id stored with it, in order, leaving out the records p.Drop
+// marks. A page without the list field (or with null) holds no records.
+// The bytes passed to fn alias p.Body. The whole page must be valid JSON.
+//
+// The ids are those computed when the page was fetched; nothing here
+// reads a record's id. A page stored without ids keeps all its records,
+// each as one without an id; a page whose ids do not match its records is
+// an error rather than a guess at which record to drop.
+func pageRecords(p Page, part Part, fn func(rec []byte, id string) error) error {
 	b := p.Body
-	idField := part.ID
-	if idField == "" {
-		idField = "id"
-	}
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return errors.New("page is not a JSON object")
 	}
 	found := false
+	n := 0 // records in the list
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		i++
@@ -53,7 +55,7 @@ func pageRecords(p Page, part Part, fn func(rec []byte) error) error {
 			var end int
 			if !found && keyIs(key, part.List) {
 				found = true
-				end, err = listRecords(b, i, p.Drop, idField, fn)
+				end, n, err = listRecords(b, i, p, fn)
 			} else {
 				end, err = scanValue(b, i, 1)
 			}
@@ -75,44 +77,52 @@ func pageRecords(p Page, part Part, fn func(rec []byte) error) error {
 	if skipSpace(b, i) != len(b) {
 		return errSyntax
 	}
+	if len(p.IDs) > 0 && len(p.IDs) != n {
+		return fmt.Errorf("page holds %d records but %d stored ids", n, len(p.IDs))
+	}
 	return nil
 }
 
 // listRecords scans the list value at b[i] (an array or null), calling fn
-// with each record that is not dropped, and returns the index past it.
-func listRecords(b []byte, i int, drop []string, idField string, fn func([]byte) error) (int, error) {
+// with each record p keeps, and returns the index past it and the number
+// of records in the list.
+func listRecords(b []byte, i int, p Page, fn func([]byte, string) error) (int, int, error) {
 	if i < len(b) && b[i] == 'n' {
-		return scanValue(b, i, 1)
+		end, err := scanValue(b, i, 1)
+		return end, 0, err
 	}
 	if i >= len(b) || b[i] != '[' {
-		return 0, errors.New("list field is not a list")
+		return 0, 0, errors.New("list field is not a list")
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
-		return i + 1, nil
+		return i + 1, 0, nil
 	}
-	for {
+	for n := 0; ; n++ {
 		end, err := scanValue(b, i, 2)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		rec := b[i:end]
-		if len(drop) == 0 || !slices.Contains(drop, recordID(rec, idField)) {
-			if err := fn(rec); err != nil {
-				return 0, err
+		id := ""
+		if n < len(p.IDs) {
+			id = p.IDs[n]
+		}
+		if n >= len(p.Drop) || !p.Drop[n] {
+			if err := fn(b[i:end], id); err != nil {
+				return 0, 0, err
 			}
 		}
 		i = skipSpace(b, end)
 		if i >= len(b) {
-			return 0, errSyntax
+			return 0, 0, errSyntax
 		}
 		switch b[i] {
 		case ']':
-			return i + 1, nil
+			return i + 1, n + 1, nil
 		case ',':
 			i = skipSpace(b, i+1)
 		default:
-			return 0, errSyntax
+			return 0, 0, errSyntax
 		}
 	}
 }
@@ -132,24 +142,6 @@ func objectBody(p Page) ([]byte, error) {
 		return nil, errSyntax
 	}
 	return b, nil
-}
-
-// recordID returns the value of a record's id field as text: a string
-// unquoted, a number as written. It returns "" when the field is absent or
-// the record is not an object.
-func recordID(rec []byte, field string) string {
-	v := objectField(rec, field)
-	if len(v) == 0 {
-		return ""
-	}
-	if v[0] == '"' {
-		var s string
-		if json.Unmarshal(v, &s) != nil {
-			return ""
-		}
-		return s
-	}
-	return string(v)
 }
 
 // objectField returns the raw value of a top-level field of the JSON

@@ -42,7 +42,7 @@ func FuzzPageRecords(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var got [][]byte
-		err := pageRecords(Page{Body: b}, Part{List: "items"}, func(rec []byte) error {
+		err := pageRecords(Page{Body: b}, Part{List: "items"}, func(rec []byte, _ string) error {
 			got = append(got, rec)
 			return nil
 		})
@@ -72,20 +72,4 @@ func FuzzPageRecords(f *testing.F) {
 			t.Fatalf("records of %q = %q, want %q", b, got, want)
 		}
 	})
-}
-
-func TestRecordID(t *testing.T) {
-	tests := []struct{ rec, field, want string }{
-		{`{"id":123,"uuid":"a/b=="}`, "id", "123"},
-		{`{"id":123,"uuid":"a/b=="}`, "uuid", "a/b=="},
-		{`{"id":"x\u0041"}`, "id", "xA"},
-		{`{"other":1}`, "id", ""},
-		{`[1,2]`, "id", ""},
-		{`{"nested":{"id":5}}`, "id", ""},
-	}
-	for _, tt := range tests {
-		if got := recordID([]byte(tt.rec), tt.field); got != tt.want {
-			t.Errorf("recordID(%s, %s) = %q, want %q", tt.rec, tt.field, got, tt.want)
-		}
-	}
 }

@@ -32,7 +32,7 @@ type summaryRow struct {
 type sectionView struct {
 	Name, Anchor, Title, Status, Explanation, Period, Entry string
 	Collected                                               bool
-	Records                                                 int64
+	Records, Listings                                       int64
 	MediaFiles                                              int
 }
 
@@ -75,7 +75,7 @@ func writeReport(ctx context.Context, w io.Writer, req Request, m *Manifest, src
 		v := sectionView{
 			Name: s.Name, Anchor: "s-" + s.Name, Title: title(sectionTitles, s.Name),
 			Status: stateWords(s.State), Entry: DataPath(s.Name), Period: period(s.Windows),
-			Records: m.Sections[i].Records, MediaFiles: m.Sections[i].MediaFiles,
+			Records: m.Sections[i].Records, Listings: m.Sections[i].Listings, MediaFiles: m.Sections[i].MediaFiles,
 			Collected: s.State != StateNotApplicable,
 		}
 		if len(s.Windows) == 0 {
@@ -127,7 +127,7 @@ func reportList(ctx context.Context, w io.Writer, reqID, section string, p Part,
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := pageRecords(pg, p, func(rec []byte) error {
+		err := pageRecords(pg, p, func(rec []byte, _ string) error {
 			if shown == reportRows {
 				return errStop
 			}

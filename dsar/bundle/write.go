@@ -55,7 +55,7 @@ type writer struct {
 	entry   hashWriter    // the current entry
 	buf     *bufio.Writer // buffers writes to entry
 	entries []ManifestEntry
-	counts  map[string]int64 // records per section/part, for the report
+	counts  map[string]int64 // listings per section/part, for the report
 }
 
 func newWriter(w io.Writer) *writer {
@@ -113,11 +113,11 @@ func (bw *writer) write(ctx context.Context, req Request, src Source, key ed2551
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(req.Sections[a].Name, req.Sections[b].Name) })
 	for _, i := range order {
-		n, err := bw.writeSection(ctx, req.ID, req.Sections[i], src)
+		n, l, err := bw.writeSection(ctx, req.ID, req.Sections[i], src)
 		if err != nil {
 			return m, fmt.Errorf("section %s: %w", req.Sections[i].Name, err)
 		}
-		m.Sections[i].Records = n
+		m.Sections[i].Records, m.Sections[i].Listings = n, l
 	}
 
 	if err := bw.writeMedia(ctx, req.ID, src, &m); err != nil {
@@ -151,21 +151,55 @@ func (bw *writer) write(ctx context.Context, req Request, src Source, key ed2551
 	return m, nil
 }
 
-// writeSection writes data/<section>.json and returns its record count.
-func (bw *writer) writeSection(ctx context.Context, reqID string, s Section, src Source) (int64, error) {
+// writeSection writes data/<section>.json and returns its record count
+// and its listings. Every listing Zoom sent is written; a record counts
+// once: a record without an id each time, one with an id the first time a
+// part of the section lists it. Parts that hold their records under the
+// same list field are views of one list, so a meeting Zoom lists as both
+// scheduled and upcoming is one record with two listings, while a person
+// who is both an assistant and a scheduler is two records. Repeats within
+// a part are left out by the page's Drop, decided when it was fetched.
+// Only the ids of parts before the last are held in memory.
+func (bw *writer) writeSection(ctx context.Context, reqID string, s Section, src Source) (records, listings int64, err error) {
 	if err := bw.entryStart(DataPath(s.Name), zip.Deflate); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	var total int64
+	var earlier map[string]struct{} // ids listed by the parts before
+	writePart := func(i int, indent string) error {
+		var mine map[string]struct{}
+		last := i == len(s.Parts)-1
+		list := s.Parts[i].List
+		n, err := bw.writePart(ctx, src, reqID, s.Name, s.Parts[i], indent, func(id string) {
+			if id != "" {
+				key := list + "\x00" + id
+				if _, ok := earlier[key]; ok {
+					return
+				}
+				if !last {
+					if mine == nil {
+						mine = map[string]struct{}{}
+					}
+					mine[key] = struct{}{}
+				}
+			}
+			records++
+		})
+		listings += n
+		if len(mine) > 0 && earlier == nil {
+			earlier = map[string]struct{}{}
+		}
+		for id := range mine {
+			earlier[id] = struct{}{}
+		}
+		return err
+	}
 	switch len(s.Parts) {
 	case 0:
 		bw.buf.WriteString("null\n")
 	case 1:
-		n, err := bw.writePart(ctx, src, reqID, s.Name, s.Parts[0], "")
-		if err != nil {
-			return 0, err
+		if err := writePart(0, ""); err != nil {
+			return 0, 0, err
 		}
-		total = n
 		bw.buf.WriteByte('\n')
 	default:
 		bw.buf.WriteString("{\n")
@@ -174,11 +208,9 @@ func (bw *writer) writeSection(ctx context.Context, reqID string, s Section, src
 			bw.buf.WriteString("  ")
 			bw.buf.Write(name)
 			bw.buf.WriteString(": ")
-			n, err := bw.writePart(ctx, src, reqID, s.Name, p, "  ")
-			if err != nil {
-				return 0, err
+			if err := writePart(i, "  "); err != nil {
+				return 0, 0, err
 			}
-			total += n
 			if i < len(s.Parts)-1 {
 				bw.buf.WriteByte(',')
 			}
@@ -186,12 +218,14 @@ func (bw *writer) writeSection(ctx context.Context, reqID string, s Section, src
 		}
 		bw.buf.WriteString("}\n")
 	}
-	return total, bw.entryEnd()
+	return records, listings, bw.entryEnd()
 }
 
 // writePart writes one part's records as a JSON array (list part) or its
-// object, indenting the array's lines by indent, and returns the count.
-func (bw *writer) writePart(ctx context.Context, src Source, reqID, section string, p Part, indent string) (int64, error) {
+// object, indenting the array's lines by indent, calls count with the
+// stored id of each record written ("" for none) and returns how many it
+// wrote.
+func (bw *writer) writePart(ctx context.Context, src Source, reqID, section string, p Part, indent string, count func(id string)) (int64, error) {
 	var n int64
 	page := 0
 	err := src.Pages(ctx, reqID, section, p.Name, func(pg Page) error {
@@ -208,10 +242,15 @@ func (bw *writer) writePart(ctx context.Context, src Source, reqID, section stri
 				return fmt.Errorf("part %s page %d: %w", p.Name, page, err)
 			}
 			n = 1
+			id := ""
+			if len(pg.IDs) > 0 {
+				id = pg.IDs[0]
+			}
+			count(id)
 			_, err = bw.buf.Write(body)
 			return err
 		}
-		err := pageRecords(pg, p, func(rec []byte) error {
+		err := pageRecords(pg, p, func(rec []byte, id string) error {
 			if n == 0 {
 				bw.buf.WriteString("[\n")
 			} else {
@@ -220,6 +259,7 @@ func (bw *writer) writePart(ctx context.Context, src Source, reqID, section stri
 			bw.buf.WriteString(indent)
 			bw.buf.WriteString("  ")
 			n++
+			count(id)
 			_, err := bw.buf.Write(rec)
 			return err
 		})

@@ -86,7 +86,7 @@ func TestWriteRoundTrip(t *testing.T) {
 	}
 	var prevIDs []string
 	for _, r := range meetings["previous_meetings"] {
-		prevIDs = append(prevIDs, recordID(r, "id"))
+		prevIDs = append(prevIDs, string(objectField(r, "id")))
 	}
 	if !slices.Equal(prevIDs, []string{"5", "6"}) {
 		t.Errorf("previous_meetings ids = %v, want [5 6]", prevIDs)
@@ -202,14 +202,28 @@ func TestWriteDataFiles(t *testing.T) {
 		{"empty list", list, nil, "[]\n", 0},
 		{"list field absent", list, map[string][]Page{"s/p": {page(`{"total_records":0}`)}}, "[]\n", 0},
 		{"list field null", list, map[string][]Page{"s/p": {page(`{"items":null}`)}}, "[]\n", 0},
-		{"drop string and number ids", []Part{{Name: "p", List: "items", ID: "uuid"}},
-			map[string][]Page{"s/p": {page(`{"items":[{"uuid":"a\"b"},{"uuid":7},{"uuid":"c"}]}`, `a"b`, "7")}}, "[\n  {\"uuid\":\"c\"}\n]\n", 1},
+		{"drop by stored ids", list,
+			map[string][]Page{"s/p": {idPage(`{"items":[{"uuid":"a\"b"},{"uuid":7},{"uuid":"c"}]}`, `a"b`, "7", "c").withDrop(`a"b`, "7")}},
+			"[\n  {\"uuid\":\"c\"}\n]\n", 1},
+		{"records without ids count each", list,
+			map[string][]Page{"s/p": {idPage(`{"items":[{"x":1},{"x":1}]}`, "", "")}}, "[\n  {\"x\":1},\n  {\"x\":1}\n]\n", 2},
+		{"ids come from the page, not the record", list,
+			map[string][]Page{"s/p": {idPage(`{"items":[{"id":1},{"id":1}]}`, "a", "b")}}, "[\n  {\"id\":1},\n  {\"id\":1}\n]\n", 2},
+		{"object with an id", []Part{{Name: "p"}}, map[string][]Page{"s/p": {idPage(`{"id":"u"}`, "u")}}, "{\"id\":\"u\"}\n", 1},
 		{"object", []Part{{Name: "p"}}, map[string][]Page{"s/p": {page(" {\"a\": [1, 2]}\n")}}, "{\"a\": [1, 2]}\n", 1},
 		{"absent object", []Part{{Name: "p"}}, nil, "null\n", 0},
 		{"no parts", nil, nil, "null\n", 0},
 		{"several parts", []Part{{Name: "o"}, {Name: "l", List: "items"}, {Name: "e", List: "items"}},
 			map[string][]Page{"s/o": {page(`{"k":"v"}`)}, "s/l": {page(`{"items":[{"id":1}]}`)}},
 			"{\n  \"o\": {\"k\":\"v\"},\n  \"l\": [\n    {\"id\":1}\n  ],\n  \"e\": []\n}\n", 2},
+		{"listed by two parts, counted once", []Part{{Name: "a", List: "items"}, {Name: "b", List: "items"}, {Name: "c", List: "items"}},
+			map[string][]Page{"s/a": {idPage(`{"items":[{"n":1},{"n":2}]}`, "m1", "m2")},
+				"s/b": {idPage(`{"items":[{"n":1},{"n":0}]}`, "m1", "")},
+				"s/c": {idPage(`{"items":[{"n":2},{"n":3}]}`, "m2", "m3")}},
+			"{\n  \"a\": [\n    {\"n\":1},\n    {\"n\":2}\n  ],\n  \"b\": [\n    {\"n\":1},\n    {\"n\":0}\n  ],\n  \"c\": [\n    {\"n\":2},\n    {\"n\":3}\n  ]\n}\n", 4},
+		{"same id in lists of another field, counted in each", []Part{{Name: "a", List: "assistants"}, {Name: "b", List: "schedulers"}},
+			map[string][]Page{"s/a": {idPage(`{"assistants":[{"n":1}]}`, "p1")}, "s/b": {idPage(`{"schedulers":[{"n":1}]}`, "p1")}},
+			"{\n  \"a\": [\n    {\"n\":1}\n  ],\n  \"b\": [\n    {\"n\":1}\n  ]\n}\n", 2},
 		{"escaped key and nested values", list, map[string][]Page{"s/p": {page(`{"x":{"items":[9]},"it\u0065ms":[{"a":"]}\\"},[{}]]}`)}},
 			"[\n  {\"a\":\"]}\\\\\"},\n  [{}]\n]\n", 2},
 	}
@@ -231,6 +245,37 @@ func TestWriteDataFiles(t *testing.T) {
 	}
 }
 
+// TestWriteListings checks that a record two parts list is counted once in
+// the manifest and the report, which says why, while the data keeps both
+// listings.
+func TestWriteListings(t *testing.T) {
+	parts := []Part{{Name: "scheduled", List: "meetings"}, {Name: "upcoming", List: "meetings"}}
+	src := &memSource{pages: map[string][]Page{
+		"meetings/scheduled": {idPage(`{"meetings":[{"uuid":"a"},{"uuid":"b"}]}`, "a", "b")},
+		"meetings/upcoming":  {idPage(`{"meetings":[{"uuid":"b"}]}`, "b")},
+	}}
+	req := Request{ID: "r", Version: "v", Sections: []Section{{Name: "meetings", State: StateComplete, Parts: parts}}}
+	b, res := writeBundle(t, req, src, testKey(1))
+	ms := res.Manifest.Sections[0]
+	if ms.Records != 2 || ms.Listings != 3 {
+		t.Errorf("manifest: %d records, %d listings; want 2, 3", ms.Records, ms.Listings)
+	}
+	_, content, _ := readZip(t, b)
+	var data map[string][]json.RawMessage
+	if err := json.Unmarshal(content["data/meetings.json"], &data); err != nil {
+		t.Fatal(err)
+	}
+	if len(data["scheduled"]) != 2 || len(data["upcoming"]) != 1 {
+		t.Errorf("data keeps %d/%d listings, want 2/1", len(data["scheduled"]), len(data["upcoming"]))
+	}
+	index := string(content[IndexPath])
+	for _, want := range []string{"2 records", "(3 listings): each record is counted once"} {
+		if !strings.Contains(index, want) {
+			t.Errorf("index.html lacks %q", want)
+		}
+	}
+}
+
 func TestWriteErrors(t *testing.T) {
 	sec := []Section{{Name: "s", State: StateComplete, Parts: []Part{{Name: "p", List: "items"}}}}
 	obj := []Section{{Name: "s", State: StateComplete, Parts: []Part{{Name: "p"}}}}
@@ -249,6 +294,8 @@ func TestWriteErrors(t *testing.T) {
 		{"list is not a list", nil, sec, &memSource{pages: map[string][]Page{"s/p": {page(`{"items":{}}`)}}}, "not a list", nil},
 		{"object page is a list", nil, obj, &memSource{pages: map[string][]Page{"s/p": {page(`[1]`)}}}, "not a JSON object", nil},
 		{"two object pages", nil, obj, &memSource{pages: map[string][]Page{"s/p": {page(`{}`), page(`{}`)}}}, "more than one page", nil},
+		{"stored ids do not match the records", nil, sec, &memSource{pages: map[string][]Page{"s/p": {idPage(`{"items":[1,2]}`, "a")}}},
+			"2 records but 1 stored ids", nil},
 		{"source fails", nil, sec, &memSource{err: srcErr}, "store is closed", srcErr},
 		{"cancelled", cancelled, sec, &memSource{pages: map[string][]Page{"s/p": {page(`{}`)}}}, "canceled", context.Canceled},
 		{"repeated section", nil, append(sec, sec...), &memSource{}, "repeated section", nil},
