@@ -61,6 +61,10 @@ func toStatus(err error, log *slog.Logger) error {
 	m, ok := codeTable[code]
 	if !ok || m.code == codes.Internal {
 		log.Error("internal error", "code", code, "err", err)
+		var re *requestError
+		if errors.As(err, &re) {
+			return status.Errorf(codes.Internal, "%s with access request %s; dsard's log and dsard check say more", internalMessage, re.id)
+		}
 		return status.Error(codes.Internal, internalMessage)
 	}
 	msg := dsar.ErrorMessage(err)

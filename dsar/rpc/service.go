@@ -223,12 +223,26 @@ func (s *Service) request(ctx context.Context, op, id string) (*dsar.Request, []
 // named gives a not-found error of the processor a message that names the
 // id the client sent; other errors pass unchanged.
 func named(op, id string, err error) error {
-	if dsar.ErrorCode(err) != dsar.ENOTFOUND {
-		return err
+	switch dsar.ErrorCode(err) {
+	case dsar.ENOTFOUND:
+		return &dsar.Error{Code: dsar.ENOTFOUND, Op: op, Err: err,
+			Message: fmt.Sprintf("no access request with id %q; check the id or list the requests", id)}
+	case dsar.EINTERNAL:
+		return &requestError{id: id, err: err}
 	}
-	return &dsar.Error{Code: dsar.ENOTFOUND, Op: op, Err: err,
-		Message: fmt.Sprintf("no access request with id %q; check the id or list the requests", id)}
+	return err
 }
+
+// requestError is an internal error about one access request (such as a
+// record that does not decode): the client learns which request, so that an
+// operator can look for it in the log and with dsard check, and nothing else.
+type requestError struct {
+	id  string
+	err error
+}
+
+func (e *requestError) Error() string { return "access request " + e.id + ": " + e.err.Error() }
+func (e *requestError) Unwrap() error { return e.err }
 
 // reply reads a request again after a change and converts it.
 func (s *Service) reply(ctx context.Context, op string, r *dsar.Request) (*dsarv1.AccessRequest, error) {

@@ -298,8 +298,8 @@ func TestSkippedRecord(t *testing.T) {
 		t.Errorf("dsar_store_skipped_records_total went from %d to %d, want +1", before, got)
 	}
 	_, err = dsarv1.NewAccessRequestServiceClient(conn).GetAccessRequest(operator(t.Context()), &dsarv1.GetAccessRequestRequest{Id: "q1"})
-	if status.Code(err) != codes.Internal {
-		t.Errorf("GetAccessRequest(q1) = %v, want Internal", err)
+	if status.Code(err) != codes.Internal || !strings.Contains(status.Convert(err).Message(), "access request q1") {
+		t.Errorf("GetAccessRequest(q1) = %v, want Internal naming q1", err)
 	}
 	if l := logs.String(); !strings.Contains(l, "request q1 cannot be decoded") {
 		t.Errorf("logs do not name q1 as undecodable:\n%s", grepLines(l, "q1"))
