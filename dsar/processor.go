@@ -474,7 +474,13 @@ func (p *Processor) lookup(ctx context.Context, zoom Zoom, r *Request) (*Request
 	if uid == "" {
 		f, err := zoom.LookupUser(ctx, r.Email)
 		var ze *ZoomError
-		if errors.As(err, &ze) && ze.Kind == ZoomNotFound {
+		if errors.As(err, &ze) && ze.Calls > 0 {
+			// A lookup that stored nothing still made its calls.
+			if cerr := p.addCalls(context.WithoutCancel(ctx), r.ID, SectionProfile, PartUser, int64(ze.Calls)); cerr != nil {
+				return nil, errors.Join(err, cerr)
+			}
+		}
+		if ze != nil && ze.Kind == ZoomNotFound {
 			return p.noZoomUser(ctx, r.ID, ze)
 		}
 		if err != nil {

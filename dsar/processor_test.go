@@ -254,6 +254,10 @@ func TestNoZoomUser(t *testing.T) {
 		if s.State != string(dsar.SectionNotApplicable) || s.Records != 0 {
 			t.Errorf("section %s: %s with %d records", s.Name, s.State, s.Records)
 		}
+		// The lookup's one call is the profile's; no other section calls.
+		if want := map[bool]int{true: 1}[s.Name == dsar.SectionProfile]; s.Calls != want {
+			t.Errorf("section %s: %d calls, want %d", s.Name, s.Calls, want)
+		}
 	}
 }
 
