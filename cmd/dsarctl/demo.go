@@ -136,7 +136,7 @@ func runDemo(e *env, args []string) error {
 
 	zipPath := filepath.Join(*dir, "bundle.zip")
 	pubPath := filepath.Join(*dir, "signing.pub")
-	size, _, err := download(e, c, id, zipPath, false)
+	size, _, err := download(e, c, id, zipPath, false, true) // -f: the demo's own directory, rerun
 	if err != nil {
 		return err
 	}

@@ -197,13 +197,26 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("interrupted download: %v, want an error that suggests -resume", err)
 	}
 	part, err := os.Stat(bundlePath + ".part")
-	if err != nil || part.Size() == 0 || part.Size() >= got.Bundle.Size {
-		t.Fatalf("partial file: %v, %v; want part of the bundle", part, err)
+	if err != nil || part.Size() == 0 || part.Size() >= got.Bundle.Size || part.Mode() != 0o600 {
+		t.Fatalf("partial file: %v, %v; want part of the bundle, mode 0600", part, err)
 	}
 	mustCtl(t, d, "auditor", "download", "-resume", "-o", bundlePath, id)
 	data, err := os.ReadFile(bundlePath)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(bundlePath); err != nil || fi.Mode() != 0o600 {
+		t.Errorf("bundle: %v, %v; want mode 0600", fi, err)
+	}
+	// Refused before dsard is asked (the audit trail below has no third
+	// download): an existing file without -f, a directory.
+	for target, want := range map[string]string{bundlePath: "exists; use -f", dir: "is a directory"} {
+		if _, err := ctl(t, d, "auditor", "download", "-o", target, id); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("download -o %s: %v, want %q", filepath.Base(target), err, want)
+		}
+		if _, err := os.Lstat(target + ".part"); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("download -o %s left %s.part: %v", filepath.Base(target), filepath.Base(target), err)
+		}
 	}
 	sum := sha256.Sum256(data)
 	if hex.EncodeToString(sum[:]) != got.Bundle.SHA256 || int64(len(data)) != got.Bundle.Size {
