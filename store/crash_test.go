@@ -83,6 +83,14 @@ func TestCrash(t *testing.T) {
 		if err := cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}
+		// The child went on committing until the kill landed: its last
+		// acknowledgement is the last line it wrote, read to the end of
+		// the pipe before Wait closes it.
+		for sc.Scan() {
+			if last, err = strconv.ParseInt(sc.Text(), 10, 64); err != nil {
+				t.Fatal(err)
+			}
+		}
 		_ = cmd.Wait()
 
 		db, err := Open(path, Options{})
