@@ -125,14 +125,14 @@ func (g *gen) smsSession(last time.Time, n int) SMSSession {
 	return s
 }
 
-// transcripts gives four in five voicemails a transcription and every
+// transcripts gives three in four voicemails a transcription and every
 // other call recording a transcript.
 func (g *gen) transcripts(u *User) {
 	if u.Phone == nil {
 		return
 	}
 	for i := range u.Phone.Voicemails {
-		if i%5 != 4 {
+		if i%4 != 3 {
 			u.Phone.Voicemails[i].Transcript = "Hi, this is " + u.Phone.Voicemails[i].CallerName + ". " + smsTexts[g.r.IntN(len(smsTexts))] + "."
 		}
 	}
