@@ -185,4 +185,3 @@ func maxTime(a, b time.Time) time.Time {
 
 // MinCalls is Dataset.MinCalls for the emulator's data at its clock.
 func (e *Emulator) MinCalls(user string) map[string]int { return e.data.MinCalls(user, e.clock.Now()) }
-
