@@ -69,6 +69,9 @@ func generateExtras(d *Dataset, name string, seed int64) {
 		}
 	}
 	for i := range s.joined {
+		if len(others) == 0 {
+			break
+		}
 		host := others[i%len(others)]
 		m := g.meeting(host, g.past(sixMonthDays), true)
 		m.ParticipantsCount = max(m.ParticipantsCount, 2)

@@ -89,7 +89,9 @@ func (d *Dataset) MinCalls(user string, now time.Time) map[string]int {
 				meetingRecs++
 			}
 		}
-		files += len(r.Files) + len(r.ParticipantAudio)
+		if r.Trashed() || !r.StartTime.Before(recFrom) {
+			files += len(r.Files) + len(r.ParticipantAudio)
+		}
 	}
 	windowed("GET /users/{userId}/recordings", RecordingsMonths, maxPageSize, recs)
 	out["GET /users/{userId}/recordings?trash=true"] = pages(trash, maxPageSize)

@@ -23,7 +23,9 @@ func smsBadParam(name string) *zoomError {
 // listSMSSessions is GET /phone/users/{userId}/sms/sessions: sessions
 // whose last message falls in from..to (filter_type last_message_time,
 // the default), one month per call, the past 30 days by default, at most
-// 100 a page [PH26].
+// 100 a page [PH26]. The other filter types and phone_number are accepted
+// and not applied: every session of the emulator is the user's own, and
+// its first and last message lie within days of each other.
 func (e *Emulator) listSMSSessions(c *call) {
 	switch t := c.r.URL.Query().Get("session_type"); t {
 	case "", "user", "all":
