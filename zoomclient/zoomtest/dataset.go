@@ -25,6 +25,7 @@ type AccountData struct {
 	AccountNumber int64   `json:"account_number"`
 	Groups        []Group `json:"groups"`
 	Users         []*User `json:"users"`
+	AccountExtra
 }
 
 // Group is a user group (GET /groups).
@@ -67,6 +68,7 @@ type User struct {
 	Meetings       []Meeting   `json:"meetings"`   // scheduled and past, by start time
 	Webinars       []Webinar   `json:"webinars"`   // by start time
 	Recordings     []Recording `json:"recordings"` // cloud recordings, by start time
+	UserExtra
 }
 
 // Delegate is an assistant or scheduler of a user.
@@ -122,6 +124,9 @@ type Recording struct {
 	Passcode    string          `json:"recording_play_passcode"`
 	DeletedTime time.Time       `json:"deleted_time,omitzero"` // set: in the trash
 	Files       []RecordingFile `json:"recording_files"`
+	// ParticipantAudio are the per-participant audio files; only
+	// GET /meetings/{meetingId}/recordings lists them.
+	ParticipantAudio []RecordingFile `json:"participant_audio_files,omitempty"`
 }
 
 // Trashed reports whether the recording is in the trash.
@@ -187,6 +192,7 @@ type Voicemail struct {
 	Duration   int       `json:"duration"` // seconds
 	Status     string    `json:"status"`   // read, unread
 	FileSize   int64     `json:"file_size"`
+	Transcript string    `json:"transcript,omitempty"` // "": none available
 }
 
 // PhoneRecording is a recorded phone call.
@@ -200,6 +206,7 @@ type PhoneRecording struct {
 	DateTime   time.Time `json:"date_time"`
 	Duration   int       `json:"duration"` // seconds
 	FileSize   int64     `json:"file_size"`
+	Transcript int64     `json:"transcript_size,omitempty"` // bytes of its transcript; 0: none
 }
 
 // LoadDataset reads a dataset written by WriteJSON (or by hand).

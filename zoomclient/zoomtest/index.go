@@ -23,6 +23,7 @@ type accountIndex struct {
 	byEmail map[string]*userIndex // lower-case
 	groups  []item
 	recs    map[string]*recordingRef // meeting id or uuid -> latest recording
+	x       *accountExtraIndex       // issue 14's sections (index_extra.go)
 }
 
 type recordingRef struct {
@@ -95,6 +96,7 @@ func buildIndex(d *Dataset) *index {
 				}
 			}
 		}
+		ai.x = indexExtras(ix, ai)
 		ix.accounts[a.ID] = ai
 		ix.clients[a.ClientID] = ai
 	}
@@ -128,7 +130,7 @@ func indexUser(ai *accountIndex, u *User) *userIndex {
 	}
 	for _, r := range u.Recordings {
 		it := item{t: r.StartTime, raw: viewRecording(a, u, r)}
-		ref := &recordingRef{raw: it.raw, trashed: r.Trashed()}
+		ref := &recordingRef{raw: withParticipantAudio(it.raw, r), trashed: r.Trashed()}
 		ai.recs[r.UUID] = ref
 		ai.recs[strconv.FormatInt(r.MeetingID, 10)] = ref // sorted by time: the latest wins
 		if r.Trashed() {

@@ -119,6 +119,11 @@ func (e *Emulator) reportMeetings(c *call) {
 	if !ok {
 		return
 	}
-	e.page(c, listing{field: "meetings", items: between(ui.report, from, to),
+	rows := ui.report
+	if typ == "pastJoined" {
+		// Meetings the user hosted or joined, including others' (index_extra.go).
+		rows = c.ai.x.attended[ui.u.ID]
+	}
+	e.page(c, listing{field: "meetings", items: between(rows, from, to),
 		head: []string{jstr("from", q.Get("from")), jstr("to", q.Get("to"))}, number: true}, cur)
 }

@@ -17,6 +17,7 @@ type op struct {
 	phone    bool     // counted in the Zoom Phone buckets
 	scope    string   // the granular admin scope a 4711 names
 	macro    []string // classic scopes that grant the operation too
+	maxPage  int      // largest page_size; 0: maxPageSize
 	handle   func(*Emulator, *call)
 }
 

@@ -110,7 +110,7 @@ type listing struct {
 // page writes one page of l starting at cur.offset, with a next_page_token
 // when more remain.
 func (e *Emulator) page(c *call, l listing, cur cursor) {
-	size := pageSize(c.r)
+	size := min(pageSize(c.r), c.op.pageMax())
 	total := len(l.items)
 	off := min(cur.offset, total)
 	end := min(off+size, total)

@@ -113,6 +113,9 @@ func TestPerSecondModes(t *testing.T) {
 	}
 }
 
+// attendedPath is issue 14's meetings attended: the Heavy report.
+const attendedPath = "/report/users/" + zoomtest.JaneEmail + "/meetings?type=pastJoined&from=2026-02-15&to=2026-03-14"
+
 func TestDailyLimit(t *testing.T) {
 	fast := map[string]zoomtest.Rate{zoomtest.Light: {N: 1000, Per: time.Second}, zoomtest.Heavy: {N: 1000, Per: time.Second}, zoomtest.Medium: {N: 1000, Per: time.Second}}
 	tests := []struct {
@@ -127,6 +130,8 @@ func TestDailyLimit(t *testing.T) {
 		{"free light", zoomtest.Free, zoomtest.Limits{Rate: fast, Daily: map[string]int{zoomtest.Light: 5}}, lightPath, "Light", 5, mediumPath},
 		{"business heavy shared cap", zoomtest.Business, zoomtest.Limits{Rate: fast, Daily: map[string]int{zoomtest.Heavy: 3}}, heavyPath, "Heavy", 3, lightPath},
 		{"business RI override sets the shared cap", zoomtest.Business, zoomtest.Limits{Rate: fast, Daily: map[string]int{zoomtest.ResourceIntensive: 2}}, heavyPath, "Heavy", 2, mediumPath},
+		{"heavy cap during meetings attended", zoomtest.Business, zoomtest.Limits{Rate: fast, Daily: map[string]int{zoomtest.Heavy: 3}}, attendedPath, "Heavy", 3, "/phone/users/" + zoomtest.JaneEmail + "/sms/sessions"},
+		{"pro heavy cap during meetings attended", zoomtest.Pro, zoomtest.Limits{Rate: fast, Daily: map[string]int{zoomtest.Heavy: 2}}, attendedPath, "Heavy", 2, "/meetings/meeting_summaries"},
 		{"phone medium own cap", zoomtest.Business, zoomtest.Limits{PhoneDaily: map[string]int{zoomtest.Medium: 4}}, phonePath, "Medium", 4, mediumPath},
 	}
 	for _, tt := range tests {

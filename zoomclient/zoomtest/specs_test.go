@@ -23,10 +23,16 @@ var specFiles = []struct {
 	{"users.json", "users/ZoomUsersAPISpec.2026-02.json", []string{
 		"/users/{userId}", "/users/{userId}/settings", "/users/{userId}/assistants", "/users/{userId}/schedulers", "/groups"}},
 	{"meetings.json", "meetings/ZoomMeetingAPISpec.2023-10.json", []string{
-		"/users/{userId}/meetings", "/users/{userId}/webinars", "/users/{userId}/recordings", "/meetings/{meetingId}/recordings", "/report/users/{userId}/meetings"}},
+		"/users/{userId}/meetings", "/users/{userId}/webinars", "/users/{userId}/recordings", "/meetings/{meetingId}/recordings", "/report/users/{userId}/meetings",
+		"/im/groups"}},
 	{"phone.json", "phone/ZoomPhoneAPISpec.2026-07.json", []string{
 		"/phone/users/{userId}", "/phone/users/{userId}/settings", "/phone/users/{userId}/call_history", "/phone/users/{userId}/call_logs",
-		"/phone/users/{userId}/voice_mails", "/phone/users/{userId}/recordings", "/phone/recording/download/{fileId}", "/phone/voice_mails/download/{fileId}"}},
+		"/phone/users/{userId}/voice_mails", "/phone/users/{userId}/recordings", "/phone/recording/download/{fileId}", "/phone/voice_mails/download/{fileId}",
+		"/phone/users/{userId}/sms/sessions", "/phone/sms/sessions/{sessionId}", "/phone/sms/sessions/{sessionId}/sync",
+		"/phone/voice_mails/{voicemailId}", "/phone/recording_transcript/download/{recordingId}"}},
+	// Written by hand from Zoom's reference (see summaries.go): none of
+	// the specs in shared/zoom-openapi has these operations.
+	{"summaries.json", "", []string{"/meetings/meeting_summaries", "/meetings/{meetingId}/meeting_summary"}},
 }
 
 // TestTrimmedSpecs rebuilds the trimmed specs with -update, and otherwise
@@ -34,6 +40,9 @@ var specFiles = []struct {
 func TestTrimmedSpecs(t *testing.T) {
 	if *update {
 		for _, f := range specFiles {
+			if f.source == "" {
+				continue
+			}
 			trimSpec(t, filepath.Join("..", "..", "..", "shared", "zoom-openapi", f.source), filepath.Join("testdata", "openapi", f.name), f.paths)
 		}
 	}

@@ -78,7 +78,7 @@ func viewUser(a *AccountData, u *User, now time.Time) []byte {
 		DisplayName: u.DisplayName, LastClientVersion: u.LastClientVersion, LastLoginTime: zt(u.LastLoginTime),
 		PMI: u.PMI, RoleName: u.RoleName, RoleID: u.RoleID, Timezone: u.Timezone, Type: u.Type, AccountID: a.ID,
 		AccountNumber: a.AccountNumber, Company: u.Company, UserCreatedAt: zt(u.CreatedAt), GroupIDs: nonNil(u.GroupIDs),
-		IMGroupIDs: []string{}, JobTitle: u.JobTitle, Language: u.Language, Location: u.Location, LoginTypes: []int{100},
+		IMGroupIDs: nonNil(u.IMGroupIDs), JobTitle: u.JobTitle, Language: u.Language, Location: u.Location, LoginTypes: []int{100},
 		PersonalMeetingURL: fmt.Sprintf("https://example.zoom.us/j/%d", u.PMI), Status: u.Status, Verified: u.Verified, Cluster: "us05",
 	}
 	if u.LicenseType != "" {
@@ -385,6 +385,9 @@ func viewPhoneRecording(u *User, r PhoneRecording) []byte {
 		"download_url": baseMark + "/v2/phone/recording/download/" + r.ID,
 		"caller_name":  r.PeerName, "caller_number": r.PeerNumber, "caller_number_type": 2,
 		"callee_name": u.DisplayName, "callee_number": fmt.Sprint(p.ExtensionNumber), "callee_number_type": 1}
+	if r.Transcript > 0 {
+		v["transcript_download_url"] = baseMark + "/v2/phone/recording_transcript/download/" + r.ID
+	}
 	if r.Direction == "outbound" {
 		v["caller_name"], v["caller_number"], v["caller_number_type"] = u.DisplayName, fmt.Sprint(p.ExtensionNumber), 1
 		v["callee_name"], v["callee_number"], v["callee_number_type"] = r.PeerName, r.PeerNumber, 2
