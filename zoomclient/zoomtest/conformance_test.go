@@ -86,6 +86,7 @@ func TestConformance(t *testing.T) {
 		{"GET /phone/recording/download/{fileId}", "/phone/recording/download/" + prec.ID},
 		{"GET /phone/voice_mails/download/{fileId}", "/phone/voice_mails/download/" + vm.ID},
 	}
+	tests = append(tests, chatConformance(jane)...)
 	seen := map[string]bool{}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -265,6 +266,7 @@ func TestDocumentedErrorsInSpec(t *testing.T) {
 		{"GET /phone/recording/download/{fileId}", 400, 404},
 		{"GET /phone/voice_mails/download/{fileId}", 400, 404},
 	}
+	tests = append(tests, chatDocumentedErrors...)
 	for _, tt := range tests {
 		method, path, _ := strings.Cut(tt.op, " ")
 		op := docs[tt.op].Paths.Find(path).GetOperation(method)

@@ -67,6 +67,9 @@ type User struct {
 	Meetings       []Meeting   `json:"meetings"`   // scheduled and past, by start time
 	Webinars       []Webinar   `json:"webinars"`   // by start time
 	Recordings     []Recording `json:"recordings"` // cloud recordings, by start time
+
+	// Chat is the user's Team Chat; nil: none.
+	Chat *Chat `json:"chat,omitempty"`
 }
 
 // Delegate is an assistant or scheduler of a user.

@@ -76,6 +76,7 @@ func Generate(name string, o GenerateOptions) (*Dataset, error) {
 		}
 		d.Accounts = append(d.Accounts, a)
 	}
+	generateChat(d, name, o.Seed)
 	return d, nil
 }
 

@@ -27,6 +27,8 @@ var specFiles = []struct {
 	{"phone.json", "phone/ZoomPhoneAPISpec.2026-07.json", []string{
 		"/phone/users/{userId}", "/phone/users/{userId}/settings", "/phone/users/{userId}/call_history", "/phone/users/{userId}/call_logs",
 		"/phone/users/{userId}/voice_mails", "/phone/users/{userId}/recordings", "/phone/recording/download/{fileId}", "/phone/voice_mails/download/{fileId}"}},
+	{"team-chat.json", "team-chat/ZoomTeamChatAPISpec.2026-02.json", []string{
+		"/chat/users/{userId}/sessions", "/chat/users/{userId}/channels", "/chat/users/{userId}/messages", "/chat/users/{userId}/messages/{messageId}/thread"}},
 }
 
 // TestTrimmedSpecs rebuilds the trimmed specs with -update, and otherwise
