@@ -59,8 +59,9 @@ type chatUser struct {
 	byChan   map[string]*chatConv // channel id
 }
 
-// chatConv is one conversation's messages, oldest first, pre-encoded
-// without "status" (added when include_deleted_and_edited_message asks).
+// chatConv is one conversation's messages, oldest first. They are
+// encoded when served, a page at a time: encoding the reference user's
+// 48,000 messages up front would double the emulator's start time.
 type chatConv struct {
 	items  []chatItem
 	byID   map[string]int
@@ -70,7 +71,8 @@ type chatConv struct {
 
 type chatItem struct {
 	t      time.Time
-	raw    []byte
+	m      *ChatMessage
+	mainTS int64 // the main message's timestamp, for a reply
 	status string
 	reply  bool
 }
@@ -97,15 +99,19 @@ func indexChat(a *AccountData, ch *Chat, ix *index) *chatUser {
 	var sessions []session
 	conv := func(msgs []ChatMessage) *chatConv {
 		cv := &chatConv{byID: map[string]int{}, thread: map[string][]int{}, msgs: msgs}
-		ts := map[string]int64{}
+		cv.items = make([]chatItem, 0, len(msgs))
 		for i := range msgs {
 			m := &msgs[i]
-			ts[m.ID] = m.Time.UnixMilli()
 			cv.byID[m.ID] = i
+			it := chatItem{t: m.Time, m: m, status: m.Status}
 			if m.ReplyTo != "" {
 				cv.thread[m.ReplyTo] = append(cv.thread[m.ReplyTo], i)
+				it.reply = true
+				if j, ok := cv.byID[m.ReplyTo]; ok {
+					it.mainTS = msgs[j].Time.UnixMilli()
+				}
 			}
-			cv.items = append(cv.items, chatItem{t: m.Time, raw: viewChatMessage(m, ts[m.ReplyTo]), status: m.Status, reply: m.ReplyTo != ""})
+			cv.items = append(cv.items, it)
 			for _, f := range m.Files {
 				ix.files[f.ID] = fileRef{account: a.ID, id: f.ID, size: f.Size, ext: strings.ToUpper(f.Name[strings.LastIndexByte(f.Name, '.')+1:]), mod: m.Time}
 			}
@@ -144,7 +150,9 @@ func indexChat(a *AccountData, ch *Chat, ix *index) *chatUser {
 	return cu
 }
 
-func viewChatMessage(m *ChatMessage, mainTS int64) []byte {
+// viewChatMessage encodes a message of GET .../messages; status is set
+// only when include_deleted_and_edited_message asks for it.
+func viewChatMessage(m *ChatMessage, mainTS int64, status string) []byte {
 	type file struct {
 		DownloadURL string `json:"download_url"`
 		FileID      string `json:"file_id"`
@@ -176,7 +184,8 @@ func viewChatMessage(m *ChatMessage, mainTS int64) []byte {
 		FileSize     int64      `json:"file_size,omitempty"`
 		Files        []file     `json:"files,omitempty"`
 		Reactions    []reaction `json:"reactions,omitempty"`
-	}{ID: m.ID, Message: m.Text, Sender: m.SenderEmail, SendMemberID: m.SenderMemberID, SenderName: m.SenderName,
+		Status       string     `json:"status,omitempty"`
+	}{Status: status, ID: m.ID, Message: m.Text, Sender: m.SenderEmail, SendMemberID: m.SenderMemberID, SenderName: m.SenderName,
 		DateTime: zt(m.Time), Timestamp: m.Time.UnixMilli(), MessageType: chatMessageType(m), ReplyID: m.ReplyTo}
 	if m.ReplyTo != "" {
 		v.ReplyTS = mainTS
@@ -460,27 +469,27 @@ func (e *Emulator) listChatMessages(c *call) {
 	all := q.Get("include_deleted_and_edited_message") == "true"
 	noChild := q.Get("exclude_child_message") == "true"
 	var raws [][]byte
+	var page []chatItem
 	in := chatBetween(cv.items, cur.from, cur.to)
 	for i := len(in) - 1; i >= 0; i-- {
 		it := in[i]
 		if (!all && it.status != "Normal") || (noChild && it.reply) {
 			continue
 		}
-		raw := it.raw
-		if all {
-			raw = withStatus(raw, it.status)
-		}
-		raws = append(raws, raw)
+		raws = append(raws, nil)
+		page = append(page, it)
 	}
-	e.chatPage(c, "messages", raws, chatPageSize(c.r, chatMaxPageSize), head, false, cur)
-}
-
-func withStatus(raw []byte, status string) []byte {
-	out := make([]byte, 0, len(raw)+24)
-	out = append(out, raw[:len(raw)-1]...)
-	out = append(out, `,"status":"`...)
-	out = append(out, status...)
-	return append(out, `"}`...)
+	// Encode only the page served.
+	size := chatPageSize(c.r, chatMaxPageSize)
+	for i := min(cur.offset, len(page)); i < min(cur.offset+size, len(page)); i++ {
+		it := page[i]
+		status := ""
+		if all {
+			status = it.status
+		}
+		raws[i] = viewChatMessage(it.m, it.mainTS, status)
+	}
+	e.chatPage(c, "messages", raws, size, head, false, cur)
 }
 
 // chatBetween returns the items with from <= t < to.

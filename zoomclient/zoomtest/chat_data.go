@@ -159,13 +159,15 @@ type chatGen struct {
 	day time.Time
 }
 
+// hex returns n upper-case hex digits, n at most 32.
 func (g *chatGen) hex(n int) string {
 	const digits = "0123456789ABCDEF"
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = digits[g.r.IntN(16)]
+	var b [32]byte
+	x, y := g.r.Uint64(), g.r.Uint64()
+	for i := range 16 {
+		b[i], b[16+i] = digits[x>>(60-4*i)&15], digits[y>>(60-4*i)&15]
 	}
-	return string(b)
+	return string(b[:n])
 }
 
 func (g *chatGen) uuid() string {
