@@ -433,3 +433,69 @@ func TestChatReferenceData(t *testing.T) {
 		}
 	}
 }
+
+// TestChatScopes checks that each Team Chat operation needs its granular
+// scope or one of the classic scopes the spec names.
+func TestChatScopes(t *testing.T) {
+	const j = "/chat/users/" + zoomtest.JaneEmail
+	paths := map[string]string{
+		"sessions": j + "/sessions?" + sixMonths,
+		"channels": j + "/channels",
+		"messages": j + "/messages?to_channel=%s&" + sixMonths,
+	}
+	tests := []struct {
+		scopes []string
+		ok     map[string]bool
+	}{
+		{[]string{"team_chat:read:list_user_sessions:admin"}, map[string]bool{"sessions": true}},
+		{[]string{"team_chat:read:list_user_channels:admin", "team_chat:read:list_user_messages:admin"}, map[string]bool{"channels": true, "messages": true}},
+		{[]string{"chat_message:read:admin"}, map[string]bool{"sessions": true, "messages": true}},
+		{[]string{"chat_channel:read:admin"}, map[string]bool{"channels": true}},
+		{[]string{"user:read:admin"}, map[string]bool{}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.scopes, ","), func(t *testing.T) {
+			srv, tok, jane := newChatServer(t, zoomtest.WithScopes(tt.scopes...))
+			for name, p := range paths {
+				p = strings.Replace(p, "%s", jane.Chat.Channels[0].ID, 1)
+				status, code := chatGet(t, srv, tok, p, nil)
+				if ok := status == 200; ok != tt.ok[name] || (!ok && code != 4711) {
+					t.Errorf("%s: %d/%d", name, status, code)
+				}
+			}
+		})
+	}
+}
+
+// TestChatSessions checks the conversations listed by window and type.
+func TestChatSessions(t *testing.T) {
+	srv, tok, jane := newChatServer(t)
+	const j = "/chat/users/" + zoomtest.JaneEmail
+	direct, channels := len(jane.Chat.Conversations), len(jane.Chat.Channels)
+	tests := []struct {
+		query string
+		want  int
+	}{
+		{sixMonths, direct + channels - 1}, // one channel has no recent activity
+		{"type=1:1&" + sixMonths, direct},
+		{"type=groupchat&" + sixMonths, channels - 1},
+		{"from=2025-03-01T00:00:00Z&to=2026-03-15T12:00:00Z", direct + channels},
+		{"", 0}, // today: nothing yet
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			var s chatSessions
+			if st, code := chatGet(t, srv, tok, j+"/sessions?page_size=50&"+tt.query, &s); st != 200 {
+				t.Fatalf("%d/%d", st, code)
+			}
+			if len(s.Sessions) != tt.want {
+				t.Errorf("%d sessions, want %d", len(s.Sessions), tt.want)
+			}
+			for _, x := range s.Sessions {
+				if (x.Type == "1:1") != (x.PeerEmail != "") || (x.Type == "groupchat") != (x.ChannelID != "") {
+					t.Errorf("session %+v", x)
+				}
+			}
+		})
+	}
+}
