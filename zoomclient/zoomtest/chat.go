@@ -27,7 +27,7 @@ const (
 	channelsMaxPageSize = 1000
 )
 
-// ChatFilePath is where the emulator serves a chat file's download_url:
+// chatFilePath is where the emulator serves a chat file's download_url:
 // like a recording's, a redirect to a signed, expiring link.
 const chatFilePath = "/file/chat/"
 
@@ -52,9 +52,8 @@ type chatIndex struct {
 }
 
 type chatUser struct {
-	sessions []item // 1:1 and channels, by last message time
-	channels []item // every channel, in dataset order
-	convs    []*chatConv
+	sessions []item               // 1:1 and channels, by last message time
+	channels []item               // every channel, in dataset order
 	byPeer   map[string]*chatConv // peer email (lower-case), user id, member id
 	byChan   map[string]*chatConv // channel id
 }
@@ -116,7 +115,6 @@ func indexChat(a *AccountData, ch *Chat, ix *index) *chatUser {
 				ix.files[f.ID] = fileRef{account: a.ID, id: f.ID, size: f.Size, ext: strings.ToUpper(f.Name[strings.LastIndexByte(f.Name, '.')+1:]), mod: m.Time}
 			}
 		}
-		cu.convs = append(cu.convs, cv)
 		return cv
 	}
 	for _, c := range ch.Conversations {
@@ -210,8 +208,10 @@ func viewChatMessage(m *ChatMessage, mainTS int64, status string) []byte {
 // chatUser resolves {userId} and checks that Team Chat is available. The
 // Chat API needs a Pro plan or higher
 // (https://developers.zoom.us/docs/api/rest/chat-api/: "You must have a
-// Pro or a higher plan"); neither that refusal nor a disabled Team Chat
-// has a documented answer of its own, so the emulator sends each
+// Pro or a higher plan"), as does cloud storage of chat messages
+// (https://support.zoom.us/hc/en-us/articles/115005516426, prerequisites:
+// "Paid Zoom account"). Neither a free plan nor a disabled Team Chat has
+// a documented API answer of its own, so the emulator sends each
 // operation's documented permission error, deny (unverified).
 func (e *Emulator) chatUser(c *call, deny *zoomError) (*chatUser, bool) {
 	primary := c.ai.a == e.data.primary()
@@ -228,8 +228,11 @@ func (e *Emulator) chatUser(c *call, deny *zoomError) (*chatUser, bool) {
 		cu = &chatUser{}
 	}
 	if primary && e.cfg.chat.storageOff {
-		// Cloud storage off: the messages are on the users' devices and
-		// Zoom's cloud has none to list (unverified); channels remain.
+		// Cloud storage off: the messages are on the users' devices only;
+		// admins see chat history only "if chat cloud storage is enabled"
+		// (https://support.zoom.com/hc/en/article?id=zm_kb&sysparm_article=KB0061552).
+		// The API answer is undocumented: no sessions and no messages,
+		// channels still listed (unverified).
 		cu = cu.withoutMessages()
 	}
 	return cu, true
