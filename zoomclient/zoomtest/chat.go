@@ -306,7 +306,8 @@ func chatTime(c *call, name string, def time.Time) (time.Time, bool) {
 }
 
 // listChatSessions is GET /chat/users/{userId}/sessions: conversations
-// with a message in [from, to], latest first. from and to default to the
+// whose last message was sent in [from, to], latest first (the spec does
+// not say which messages count; unverified). from and to default to the
 // start and end of today [TC26]; the spec sets no longest range.
 func (e *Emulator) listChatSessions(c *call) {
 	cu, ok := e.chatUser(c, &zoomError{http.StatusForbidden, 200, "Unauthorized request. You do not have permission to access this user's chat sessions."})
