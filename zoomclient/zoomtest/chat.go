@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -258,10 +259,10 @@ func chatPageSize(r *http.Request, maxSize int) int {
 	return min(n, maxSize)
 }
 
-// chatPage writes one page of a chat list: Team Chat envelopes carry
-// page_size and next_page_token, and total_records only where withTotal.
-func (e *Emulator) chatPage(c *call, field string, raws [][]byte, size int, head []string, withTotal bool, cur cursor) {
-	total := len(raws)
+// chatPage writes one page of a chat list of total items, at(i) the i-th:
+// Team Chat envelopes carry page_size and next_page_token, and
+// total_records only where withTotal.
+func (e *Emulator) chatPage(c *call, field string, total int, at func(int) []byte, size int, head []string, withTotal bool, cur cursor) {
 	off := min(cur.offset, total)
 	end := min(off+size, total)
 	next := ""
@@ -284,7 +285,7 @@ func (e *Emulator) chatPage(c *call, field string, raws [][]byte, size int, head
 		if i > off {
 			b.WriteByte(',')
 		}
-		b.Write(raws[i])
+		b.Write(at(i))
 	}
 	b.WriteString("]}")
 	c.reply(b.Bytes())
@@ -353,7 +354,7 @@ func (e *Emulator) listChatSessions(c *call) {
 		}
 		raws = append(raws, in[i].raw)
 	}
-	e.chatPage(c, "sessions", raws, chatPageSize(c.r, chatMaxPageSize),
+	e.chatPage(c, "sessions", len(raws), func(i int) []byte { return raws[i] }, chatPageSize(c.r, chatMaxPageSize),
 		[]string{jstr("from", zt(cur.from)), jstr("to", zt(cur.to))}, false, cur)
 }
 
@@ -370,11 +371,7 @@ func (e *Emulator) listChatChannels(c *call) {
 	if !ok {
 		return
 	}
-	raws := make([][]byte, len(cu.channels))
-	for i, it := range cu.channels {
-		raws[i] = it.raw
-	}
-	e.chatPage(c, "channels", raws, chatPageSize(c.r, channelsMaxPageSize), nil, true, cur)
+	e.chatPage(c, "channels", len(cu.channels), func(i int) []byte { return cu.channels[i].raw }, chatPageSize(c.r, channelsMaxPageSize), nil, true, cur)
 }
 
 // conversation resolves to_contact or to_channel, one of which is
@@ -472,40 +469,34 @@ func (e *Emulator) listChatMessages(c *call) {
 	}
 	all := q.Get("include_deleted_and_edited_message") == "true"
 	noChild := q.Get("exclude_child_message") == "true"
-	var raws [][]byte
-	var page []chatItem
+	// Count what the filters keep, newest first, and encode only the
+	// page served.
+	size, off := chatPageSize(c.r, chatMaxPageSize), cur.offset
+	var page [][]byte
+	total := 0
 	in := chatBetween(cv.items, cur.from, cur.to)
 	for i := len(in) - 1; i >= 0; i-- {
-		it := in[i]
+		it := &in[i]
 		if (!all && it.status != "Normal") || (noChild && it.reply) {
 			continue
 		}
-		raws = append(raws, nil)
-		page = append(page, it)
-	}
-	// Encode only the page served.
-	size := chatPageSize(c.r, chatMaxPageSize)
-	for i := min(cur.offset, len(page)); i < min(cur.offset+size, len(page)); i++ {
-		it := page[i]
-		status := ""
-		if all {
-			status = it.status
+		if total >= off && total < off+size {
+			status := ""
+			if all {
+				status = it.status
+			}
+			page = append(page, viewChatMessage(it.m, it.mainTS, status))
 		}
-		raws[i] = viewChatMessage(it.m, it.mainTS, status)
+		total++
 	}
-	e.chatPage(c, "messages", raws, size, head, false, cur)
+	e.chatPage(c, "messages", total, func(i int) []byte { return page[i-off] }, size, head, false, cur)
 }
 
 // chatBetween returns the items with from <= t < to.
 func chatBetween(items []chatItem, from, to time.Time) []chatItem {
-	lo, hi := 0, len(items)
-	for lo < hi && items[lo].t.Before(from) {
-		lo++
-	}
-	for hi > lo && !items[hi-1].t.Before(to) {
-		hi--
-	}
-	return items[lo:hi]
+	lo := sort.Search(len(items), func(i int) bool { return !items[i].t.Before(from) })
+	hi := sort.Search(len(items), func(i int) bool { return !items[i].t.Before(to) })
+	return items[lo:max(lo, hi)]
 }
 
 // getChatThread is GET /chat/users/{userId}/messages/{messageId}/thread:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -498,4 +499,32 @@ func TestChatSessions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkChatMessagesPage serves 50 messages of the reference user's
+// busiest channel, with the deleted and edited ones, through ServeHTTP.
+func BenchmarkChatMessagesPage(b *testing.B) {
+	srv := zoomtest.NewServer(b, zoomtest.WithDataset("reference"), zoomtest.WithStartTime(start), zoomtest.WithFrozenClock(),
+		zoomtest.WithLimits(zoomtest.Limits{Off: true}))
+	tok := token(b, srv, srv.Account())
+	jane := srv.Dataset().User(zoomtest.JaneEmail)
+	busiest := jane.Chat.Channels[0]
+	for _, ch := range jane.Chat.Channels {
+		if len(ch.Messages) > len(busiest.Messages) {
+			busiest = ch
+		}
+	}
+	path := "/v2/chat/users/" + zoomtest.JaneEmail + "/messages?page_size=50&include_deleted_and_edited_message=true&to_channel=" + busiest.ID + "&" + sixMonths
+	cpu0 := cpuTime()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatalf("%d %s", w.Code, w.Body)
+		}
+	}
+	reportCPU(b, cpuTime()-cpu0)
+	b.ReportMetric(float64(len(busiest.Messages)), "channel-msgs")
 }
