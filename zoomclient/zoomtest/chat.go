@@ -517,8 +517,8 @@ func (e *Emulator) getChatThread(c *call) {
 		}
 		limit = n
 	}
-	sort := q.Get("sort")
-	if sort != "" && sort != "asc" && sort != "desc" {
+	order := q.Get("sort")
+	if order != "" && order != "asc" && order != "desc" {
 		c.fail(&zoomError{http.StatusBadRequest, 4232, "The `sort` can only be passed `asc` or `desc`."})
 		return
 	}
@@ -554,7 +554,7 @@ func (e *Emulator) getChatThread(c *call) {
 			replies = append(replies, i)
 		}
 	}
-	if sort != "asc" {
+	if order != "asc" {
 		for l, r := 0, len(replies)-1; l < r; l, r = l+1, r-1 {
 			replies[l], replies[r] = replies[r], replies[l]
 		}

@@ -528,3 +528,65 @@ func BenchmarkChatMessagesPage(b *testing.B) {
 	reportCPU(b, cpuTime()-cpu0)
 	b.ReportMetric(float64(len(busiest.Messages)), "channel-msgs")
 }
+
+// TestChatThread checks a thread's replies against the dataset.
+func TestChatThread(t *testing.T) {
+	srv, tok, jane := newChatServer(t, zoomtest.WithDataset("reference"))
+	// The main message with the most replies.
+	var ch, main string
+	most := 0
+	for _, c := range jane.Chat.Channels {
+		n := map[string]int{}
+		for _, m := range c.Messages {
+			if m.ReplyTo != "" {
+				if n[m.ReplyTo]++; n[m.ReplyTo] > most {
+					most, ch, main = n[m.ReplyTo], c.ID, m.ReplyTo
+				}
+			}
+		}
+	}
+	if most < 2 {
+		t.Fatal("no thread with two replies")
+	}
+	type thread struct {
+		Total    int `json:"total"`
+		Messages []struct {
+			MsgID     string `json:"msg_id"`
+			IsReply   bool   `json:"is_reply"`
+			Timestamp int64  `json:"timestamp"`
+		} `json:"messages"`
+	}
+	base := "/chat/users/" + zoomtest.JaneEmail + "/messages/" + main + "/thread?to_channel=" + ch + "&from=2025-09-15T00:00:00Z"
+	tests := []struct {
+		query      string
+		n          int
+		main, desc bool
+	}{
+		{"&limit=100", most + 1, true, true},
+		{"&limit=100&sort=asc&need_main_message=false", most, false, false},
+		{"&limit=1", 2, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			var th thread
+			if st, code := chatGet(t, srv, tok, base+tt.query, &th); st != 200 {
+				t.Fatalf("%d/%d", st, code)
+			}
+			if th.Total != most || len(th.Messages) != tt.n {
+				t.Fatalf("total %d, %d messages; want %d, %d", th.Total, len(th.Messages), most, tt.n)
+			}
+			replies := th.Messages
+			if tt.main {
+				if th.Messages[0].MsgID != main || th.Messages[0].IsReply {
+					t.Errorf("first is %+v, want the main message", th.Messages[0])
+				}
+				replies = replies[1:]
+			}
+			for i := 1; i < len(replies); i++ {
+				if !replies[i].IsReply || (replies[i].Timestamp > replies[i-1].Timestamp) != !tt.desc {
+					t.Errorf("reply %d out of order", i)
+				}
+			}
+		})
+	}
+}
