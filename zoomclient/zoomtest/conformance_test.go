@@ -110,6 +110,7 @@ func TestConformance(t *testing.T) {
 		{"GET /meetings/{meetingId}/meeting_summary", "/meetings/" + sum.MeetingUUID + "/meeting_summary"},
 		{"GET /im/groups", "/im/groups"},
 	}
+	tests = append(tests, chatConformance(jane)...)
 	seen := map[string]bool{}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -315,6 +316,7 @@ func TestDocumentedErrorsInSpec(t *testing.T) {
 		{"GET /meetings/{meetingId}/meeting_summary", 400, 200},
 		{"GET /meetings/{meetingId}/meeting_summary", 404, 3001},
 	}
+	tests = append(tests, chatDocumentedErrors...)
 	for _, tt := range tests {
 		method, path, _ := strings.Cut(tt.op, " ")
 		op := docs[tt.op].Paths.Find(path).GetOperation(method)

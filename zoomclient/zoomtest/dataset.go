@@ -69,6 +69,9 @@ type User struct {
 	Webinars       []Webinar   `json:"webinars"`   // by start time
 	Recordings     []Recording `json:"recordings"` // cloud recordings, by start time
 	UserExtra
+
+	// Chat is the user's Team Chat; nil: none.
+	Chat *Chat `json:"chat,omitempty"`
 }
 
 // Delegate is an assistant or scheduler of a user.

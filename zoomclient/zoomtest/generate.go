@@ -77,6 +77,7 @@ func Generate(name string, o GenerateOptions) (*Dataset, error) {
 		d.Accounts = append(d.Accounts, a)
 	}
 	generateExtras(d, name, o.Seed)
+	generateChat(d, name, o.Seed)
 	return d, nil
 }
 

@@ -90,6 +90,7 @@ func (e *Emulator) routes() *http.ServeMux {
 	}
 	mux.Handle("GET /rec/download/{fileId}", e.plain(e.downloadRedirect))
 	mux.Handle("GET /rec/file/{fileId}", e.plain(e.downloadFile))
+	mux.Handle("GET "+chatFilePath+"{fileId}", e.plain(e.downloadRedirect))
 	mux.Handle("/oauth/token", e.plain(e.handleToken))
 	mux.Handle("/_zoomfake/", e.plain(e.control))
 	mux.Handle("/", e.plain(func(w http.ResponseWriter, r *http.Request, le *LogEntry) {

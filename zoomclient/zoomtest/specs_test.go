@@ -33,6 +33,8 @@ var specFiles = []struct {
 	// Written by hand from Zoom's reference (see summaries.go): none of
 	// the specs in shared/zoom-openapi has these operations.
 	{"summaries.json", "", []string{"/meetings/meeting_summaries", "/meetings/{meetingId}/meeting_summary"}},
+	{"team-chat.json", "team-chat/ZoomTeamChatAPISpec.2026-02.json", []string{
+		"/chat/users/{userId}/sessions", "/chat/users/{userId}/channels", "/chat/users/{userId}/messages", "/chat/users/{userId}/messages/{messageId}/thread"}},
 }
 
 // TestTrimmedSpecs rebuilds the trimmed specs with -update, and otherwise

@@ -57,6 +57,7 @@ type config struct {
 	scopesSet   bool
 	start       time.Time
 	frozen      bool
+	chat        chatConfig
 }
 
 // WithDataset selects a generated dataset: "tiny" (the default),
@@ -134,6 +135,7 @@ type Emulator struct {
 	clock   *Clock
 	data    *Dataset
 	index   *index
+	chat    *chatIndex
 	auth    *auth
 	limiter *limiter
 	faults  *faultInjector
@@ -192,6 +194,7 @@ func New(opts ...Option) (*Emulator, error) {
 		return nil, fmt.Errorf("zoomtest: dataset: %w", err)
 	}
 	e.index = buildIndex(e.data)
+	e.chat = buildChatIndex(e.data, e.index)
 	k := sha256.Sum256([]byte(fmt.Sprintf("zoomfake page key %d", cfg.seed)))
 	e.pageKey = k[:]
 	e.auth = newAuth(e)
