@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"flag"
 	"fmt"
 	mrand "math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -29,21 +31,81 @@ import (
 // parent, and kills them with SIGKILL.
 const (
 	crashChildEnv = "DSAR_CRASH_CHILD"
-	crashSeed     = 7
+	crashDataSeed = 7 // the emulator's data, the same in every run
 )
 
-// TestCrash kills the processor at random moments and at the named points
-// where a crash matters (a page fetched but not committed, a commit just
-// made, the bundle being written), restarts it each time, and checks after
-// every kill that the store is consistent, and at the end that no committed
-// page was fetched again and that every bundle holds exactly what an
-// uninterrupted run collects.
+// The seed of TestCrash's kill plan is random and logged; the flag, or
+// DSAR_CRASH_SEED where the flag cannot go (go test ./...), repeats a plan
+// that failed. The moments of the timed kills still vary with the
+// scheduler: a seed repeats the plan, not every interleaving.
+var crashSeedFlag = flag.String("crash.seed", "", "seed of TestCrash's kill plan (default: $DSAR_CRASH_SEED, else random)")
+
+// crashPoints are the named points where a crash matters, in the form of
+// CRASH_KILL: a page fetched but not committed, a commit just made, a file
+// downloaded and renamed but not recorded, the bundle being written. Every
+// plan kills at each of them, first, so that none is left to chance.
+var crashPoints = []string{"fetch:1", "commit:1", "media:1", "assemble"}
+
+// crashPlan returns the kills of TestCrash in order: the named points,
+// then kills drawn from seed, at the named points or after a random time,
+// up to n in all.
+func crashPlan(seed uint64, n int) []string {
+	plan := slices.Clone(crashPoints)
+	rng := mrand.New(mrand.NewPCG(seed, crashDataSeed))
+	for len(plan) < n {
+		switch rng.IntN(5) {
+		case 0:
+			plan = append(plan, "fetch:"+strconv.Itoa(1+rng.IntN(3)))
+		case 1:
+			plan = append(plan, "commit:"+strconv.Itoa(1+rng.IntN(3)))
+		case 2:
+			plan = append(plan, "assemble")
+		case 3:
+			plan = append(plan, "media:"+strconv.Itoa(1+rng.IntN(2)))
+		default:
+			plan = append(plan, "after:"+strconv.Itoa(rng.IntN(150))+"ms")
+		}
+	}
+	return plan
+}
+
+// crashSeed returns the seed the flag or else the environment gives, and
+// whether one was given.
+func crashSeed(flagValue, envValue string) (uint64, bool, error) {
+	v, from := flagValue, "-crash.seed"
+	if v == "" {
+		v, from = envValue, "DSAR_CRASH_SEED"
+	}
+	if v == "" {
+		return 0, false, nil
+	}
+	seed, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("%s: want an unsigned integer, got %q", from, v)
+	}
+	return seed, true, nil
+}
+
+// TestCrash kills the processor at the named points where a crash matters
+// (crashPoints) and then at random ones, restarts it each time, and checks
+// after every kill that the store is consistent, and at the end that no
+// committed page was fetched again and that every bundle holds exactly
+// what an uninterrupted run collects.
 func TestCrash(t *testing.T) {
 	kills := 50
 	if testing.Short() {
 		kills = 8
 	}
-	srv := zoomtest.NewServer(t, zoomtest.WithDataset("reference"), zoomtest.WithSeed(crashSeed))
+	seed, given, err := crashSeed(*crashSeedFlag, os.Getenv("DSAR_CRASH_SEED"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !given {
+		seed = mrand.Uint64()
+	}
+	t.Logf("kill plan seed %d; repeat it with go test ./dsar -run '^TestCrash$' -crash.seed=%d", seed, seed)
+	plan := crashPlan(seed, kills)
+	srv := zoomtest.NewServer(t, zoomtest.WithDataset("reference"), zoomtest.WithSeed(crashDataSeed))
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -78,11 +140,13 @@ func TestCrash(t *testing.T) {
 		}
 	}
 
-	rng := mrand.New(mrand.NewPCG(crashSeed, uint64(time.Now().UnixNano())))
+	// A planned kill that does not come (the request ends first) is
+	// planned again for the next run, on the next subject if need be.
 	crashDir := filepath.Join(dir, "crashed")
-	killed, mediaKills, done := 0, 0, []string(nil)
+	killed, done := 0, []string(nil)
+	killedAt := map[string]int{} // kills by point: fetch, commit, media, assemble, after
 	for _, email := range subjects {
-		if killed >= kills {
+		if killed >= len(plan) {
 			break
 		}
 		seen := map[string]bool{}       // pages fetched for this subject so far
@@ -95,19 +159,8 @@ func TestCrash(t *testing.T) {
 				t.Fatalf("subject %d did not complete after %d runs", len(done), run)
 			}
 			killAt := ""
-			if killed < kills {
-				switch rng.IntN(5) {
-				case 0:
-					killAt = "fetch:" + strconv.Itoa(1+rng.IntN(3))
-				case 1:
-					killAt = "commit:" + strconv.Itoa(1+rng.IntN(3))
-				case 2:
-					killAt = "assemble"
-				case 3:
-					killAt = "media:" + strconv.Itoa(1+rng.IntN(2))
-				default:
-					killAt = "after:" + strconv.Itoa(rng.IntN(150)) + "ms"
-				}
+			if killed < len(plan) {
+				killAt = plan[killed]
 			}
 			from := len(srv.Log())
 			cmd := child(crashDir, email, killAt)
@@ -174,16 +227,15 @@ func TestCrash(t *testing.T) {
 				t.Fatalf("child %s: %v", killAt, err)
 			}
 			killed++
-			if strings.HasPrefix(killAt, "media:") {
-				mediaKills++
-			}
+			point, _, _ := strings.Cut(killAt, ":")
+			killedAt[point]++
 			// Each section running at the kill may have had one page in
 			// flight, and the user lookup one more.
 			allowed = running + 1
 			allowedFiles = running
 		}
 	}
-	if killed < kills {
+	if killed < len(plan) {
 		t.Fatalf("only %d kills: the dataset ran out of subjects", killed)
 	}
 
@@ -208,10 +260,58 @@ func TestCrash(t *testing.T) {
 	for _, entries := range clean {
 		files += strings.Count(entries, "media/")
 	}
-	if files == 0 || mediaKills == 0 {
-		t.Errorf("%d media files in the bundles, %d kills between a download and its commit: media went untested", files, mediaKills)
+	if files == 0 {
+		t.Errorf("no media files in the bundles: media went untested")
 	}
-	t.Logf("%d kills over %d subjects, %d between a download and its commit; %d media files", killed, len(done), mediaKills, files)
+	for _, p := range crashPoints {
+		point, _, _ := strings.Cut(p, ":")
+		if killedAt[point] == 0 {
+			t.Errorf("no kill at %s (kills by point: %v): it went untested", point, killedAt)
+		}
+	}
+	t.Logf("%d kills over %d subjects, by point %v; %d media files", killed, len(done), killedAt, files)
+}
+
+// TestCrashPlan checks that a seed repeats TestCrash's kill plan, and that
+// every plan kills at each named point whatever the seed.
+func TestCrashPlan(t *testing.T) {
+	tests := []struct {
+		name      string
+		flag, env string
+		want      uint64
+		wantGiven bool
+		wantErr   bool
+	}{
+		{"none: random", "", "", 0, false, false},
+		{"flag", "42", "", 42, true, false},
+		{"environment", "", "43", 43, true, false},
+		{"flag before environment", "42", "43", 42, true, false},
+		{"not a number", "x", "", 0, false, true},
+		{"negative", "", "-1", 0, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			seed, given, err := crashSeed(tt.flag, tt.env)
+			if (err != nil) != tt.wantErr || seed != tt.want || given != tt.wantGiven {
+				t.Errorf("crashSeed(%q, %q) = %d, %t, %v; want %d, %t, error %t", tt.flag, tt.env, seed, given, err, tt.want, tt.wantGiven, tt.wantErr)
+			}
+		})
+	}
+	for _, n := range []int{0, 8, 50} {
+		a, b := crashPlan(42, n), crashPlan(42, n)
+		if !slices.Equal(a, b) {
+			t.Errorf("seed 42, %d kills: two plans differ:\n%v\n%v", n, a, b)
+		}
+		if want := max(n, len(crashPoints)); len(a) != want {
+			t.Errorf("seed 42, %d kills: %d in the plan, want %d", n, len(a), want)
+		}
+		if !slices.Equal(a[:len(crashPoints)], crashPoints) {
+			t.Errorf("seed 42, %d kills: plan begins %v, want the named points %v", n, a[:len(crashPoints)], crashPoints)
+		}
+	}
+	if a, b := crashPlan(42, 50), crashPlan(43, 50); slices.Equal(a, b) {
+		t.Errorf("seeds 42 and 43 give the same plan %v: the seed is ignored", a)
+	}
 }
 
 func indexOf(s []string, v string) int {

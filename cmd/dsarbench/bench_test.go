@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,14 @@ var mustHold = map[string]bool{
 // TestShort runs every scenario in -short form against the real binaries,
 // so that the harness cannot rot: each scenario must produce its figures,
 // and the figures that must be zero must be zero.
+//
+// It is the only test here that builds dsard and zoomfake and runs them
+// as processes, for minutes on a loaded machine; go test -short skips it
+// to stay quick, and the full go test ./... (CI's) runs it.
 func TestShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole-process runs of dsarbench's scenarios; the full go test runs them")
+	}
 	dir := t.TempDir()
 	e := &env{bin: filepath.Join(dir, "bin"), dir: dir, short: true, kills: 3, seed: 1, logw: &bytes.Buffer{}}
 	if err := build(t.Context(), e.bin); err != nil {
@@ -51,6 +59,32 @@ func TestShort(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestKillMoments checks that -seed repeats the crash scenario's kill
+// moments, and that they stay within what the scenario asked for.
+func TestKillMoments(t *testing.T) {
+	const n, maxDelay = 20, 3 * time.Second
+	draw := func(seed int64) []time.Duration {
+		k := newKillMoments(seed, maxDelay)
+		var d []time.Duration
+		for range n {
+			d = append(d, k.next())
+		}
+		return d
+	}
+	a, b, c := draw(1), draw(1), draw(2)
+	if !slices.Equal(a, b) {
+		t.Errorf("seed 1 twice gives different moments:\n%v\n%v", a, b)
+	}
+	if slices.Equal(a, c) {
+		t.Errorf("seeds 1 and 2 give the same moments %v: the seed is ignored", a)
+	}
+	for _, d := range append(a, c...) {
+		if d < 20*time.Millisecond || d >= maxDelay+20*time.Millisecond {
+			t.Errorf("moment %s outside [20ms, %s)", d, maxDelay+20*time.Millisecond)
+		}
 	}
 }
 
