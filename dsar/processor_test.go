@@ -528,8 +528,7 @@ func containsInt(s []int, v int) bool {
 func TestRestartResumes(t *testing.T) {
 	stopAt := make(chan struct{})
 	var commits atomic.Int32
-	var e *env
-	e = newEnv(t, envConfig{proc: func(c *dsar.Config) {
+	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
 		c.Hooks.AfterCommit = func(string, string) {
 			if commits.Add(1) == 5 {
 				close(stopAt)
@@ -555,8 +554,7 @@ func TestRestartResumes(t *testing.T) {
 
 func TestCancel(t *testing.T) {
 	release := make(chan struct{})
-	var e *env
-	e = newEnv(t, envConfig{proc: func(c *dsar.Config) {
+	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
 		var first sync.Once
 		c.Hooks.AfterCommit = func(string, string) {
 			first.Do(func() { <-release })
@@ -624,8 +622,7 @@ func (q *quotaOnce) Fetch(ctx context.Context, userID, section, part string, w d
 // passed: its wake-up fires while the run that parked it is ending, and the
 // request must still go on.
 func TestQuotaResetPassed(t *testing.T) {
-	var e *env
-	e = newEnv(t, envConfig{proc: func(c *dsar.Config) {
+	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
 		c.Accounts["main"] = &quotaOnce{Zoom: c.Accounts["main"], until: t0.Add(-time.Second)}
 	}})
 	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the tests build entries with DOS times set directly, as Write and zip -r do.
+
 package bundle
 
 import (

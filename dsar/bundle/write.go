@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the DOS date and time fields, set directly, keep entries free of the extended-timestamp extra field that Modified adds, so bundles stay byte-for-byte deterministic.
+
 package bundle
 
 import (

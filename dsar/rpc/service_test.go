@@ -415,14 +415,6 @@ func TestCancelAndDownloadRefused(t *testing.T) {
 	}
 }
 
-// code returns the gRPC code of a call that may be a stream.
-func streamCode(st interface{ Recv() error }, err error) codes.Code {
-	if err != nil {
-		return status.Code(err)
-	}
-	return status.Code(st.Recv())
-}
-
 func TestValidation(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
 	done := h.completed(t)

@@ -82,9 +82,8 @@ func Generate(name string, o GenerateOptions) (*Dataset, error) {
 }
 
 type gen struct {
-	r      *rand.Rand
-	day    time.Time
-	serial int64
+	r   *rand.Rand
+	day time.Time
 }
 
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
