@@ -283,15 +283,21 @@ func (p *Processor) park(id string, until time.Time) {
 	p.log.Info("request parked until quota reset", "request", id, "until", until.UTC().Format(time.RFC3339))
 }
 
-// wake resumes a parked request when its timer fires.
+// wake resumes a parked request when its timer fires. A timer that fired
+// as Close stopped it does nothing: Close waits for a wake that began
+// before it, and one that begins after it finds the processor closed, so
+// no wake touches the store after Close.
 func (p *Processor) wake(id string) {
 	p.mu.Lock()
 	delete(p.timers, id)
 	ctx := p.ctx
-	p.mu.Unlock()
-	if ctx == nil || ctx.Err() != nil {
+	if p.closed || ctx == nil || ctx.Err() != nil {
+		p.mu.Unlock()
 		return
 	}
+	p.wg.Add(1)
+	p.mu.Unlock()
+	defer p.wg.Done()
 	r, err := p.cfg.Store.Request(ctx, id)
 	if err != nil {
 		p.log.Error("wake parked request", "request", id, "err", err)

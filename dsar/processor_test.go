@@ -641,3 +641,78 @@ func TestQuotaResetPassed(t *testing.T) {
 		t.Error("the request never parked")
 	}
 }
+
+// lateClock is a clock whose timers the test fires itself, and whose stop
+// always comes too late, as when a timer fires while Close stops it.
+type lateClock struct {
+	dsar.Clock
+	mu    sync.Mutex
+	fired []func()
+}
+
+func (c *lateClock) AfterFunc(_ time.Duration, f func()) func() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fired = append(c.fired, f)
+	return func() bool { return false }
+}
+
+// heldStore holds the first read of a request, once armed, until released.
+type heldStore struct {
+	dsar.Store
+	armed   atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *heldStore) Request(ctx context.Context, id string) (*dsar.Request, error) {
+	if s.armed.CompareAndSwap(true, false) {
+		close(s.entered)
+		<-s.release
+	}
+	return s.Store.Request(ctx, id)
+}
+
+// TestWakeAfterClose: a wake-up that fires as the processor closes either
+// finds it closed or is waited for by Close, so it never reads the store
+// after Close has returned (and the store has been closed after it).
+func TestWakeAfterClose(t *testing.T) {
+	var clock *lateClock
+	st := &heldStore{entered: make(chan struct{}), release: make(chan struct{})}
+	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
+		clock = &lateClock{Clock: c.Clock}
+		st.Store = c.Store
+		c.Clock, c.Store = clock, st
+		c.Accounts["main"] = &quotaOnce{Zoom: c.Accounts["main"], until: t0.Add(time.Hour)}
+	}})
+	e.wait(e.create(jane).ID, inState(dsar.StateWaitingQuota))
+	clock.mu.Lock()
+	fired := clock.fired
+	clock.mu.Unlock()
+	if len(fired) == 0 {
+		t.Fatal("parking armed no wake-up")
+	}
+	// The timer fires just before Close: its read is under way.
+	st.armed.Store(true)
+	woke := make(chan struct{})
+	go func() { defer close(woke); fired[len(fired)-1]() }()
+	<-st.entered
+	closed := make(chan error, 1)
+	go func() { closed <- e.proc.Close() }()
+	// Close must wait for the wake; a fifth of a second bounds how long
+	// the test looks for a Close that does not, and cannot fail a correct one.
+	select {
+	case <-closed:
+		t.Error("Close returned while a wake-up was reading the store")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(st.release)
+	<-woke
+	<-closed
+	// After Close, a timer that fires finds the processor closed.
+	st.armed.Store(true)
+	fired[len(fired)-1]()
+	if !st.armed.Load() {
+		t.Error("a wake-up after Close read the store")
+	}
+}
