@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
@@ -280,18 +281,43 @@ func writeFixture(t *testing.T) {
 	}
 }
 
+// TestSchemaFixture opens the fixture written by the build of each schema
+// version, migrating the older ones, and checks that it holds exactly what
+// buildFixture stores with this build.
 func TestSchemaFixture(t *testing.T) {
 	if *updateFixture {
 		writeFixture(t)
 	}
-	db, err := Open(copyFile(t, fixturePath(SchemaVersion)), Options{})
+	fresh, clock, _ := openTest(t)
+	buildFixture(t, fresh, clock)
+	want := dumpStore(t, fresh)
+	for v := 1; v <= SchemaVersion; v++ {
+		t.Run(fmt.Sprintf("schema%d", v), func(t *testing.T) {
+			path := copyFile(t, fixturePath(v))
+			db, err := Open(path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			compareDumps(t, dumpStore(t, db), want)
+			if got := fileVersion(t, db); got != SchemaVersion {
+				t.Errorf("schema version %d after Open, want %d", got, SchemaVersion)
+			}
+		})
+	}
+}
+
+func fileVersion(t testing.TB, db *DB) uint32 {
+	t.Helper()
+	var v uint32
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v = binary.BigEndian.Uint32(tx.Bucket(bucketMeta).Get(keySchema))
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	fresh, clock, _ := openTest(t)
-	buildFixture(t, fresh, clock)
-	compareDumps(t, dumpStore(t, db), dumpStore(t, fresh))
+	return v
 }
 
 // compareDumps reports every value of got that differs from want, after

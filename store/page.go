@@ -87,7 +87,7 @@ func (db *DB) CommitPage(ctx context.Context, id, section, part string, page dsa
 		sec.Calls += calls
 		sec.Pages++
 		sec.Records += records
-		return putJSON(sb, sectionKey(id, section), sec)
+		return putSection(sb, sectionKey(id, section), sec)
 	})
 }
 
@@ -231,7 +231,7 @@ func (db *DB) ResetSection(ctx context.Context, id, section string) (*dsar.Secti
 		}
 		*sec = dsar.Section{Request: id, Name: section, State: dsar.SectionPending, Parts: parts}
 		out = sec
-		return putJSON(sb, sectionKey(id, section), sec)
+		return putSection(sb, sectionKey(id, section), sec)
 	})
 	return out, err
 }
