@@ -65,11 +65,7 @@ func (db *DB) CommitPage(ctx context.Context, id, section, part string, page dsa
 		if err != nil {
 			return err
 		}
-		v := make([]byte, 0, 1+binary.MaxVarintLen64+len(z))
-		v = append(v, pageFormat)
-		v = binary.AppendUvarint(v, uint64(p.Cursor.Window))
-		v = append(v, z...)
-		if err := pb.Put(pageKey(id, section, part, seq), v); err != nil {
+		if err := pb.Put(pageKey(id, section, part, seq), pageValue(p.Cursor.Window, z)); err != nil {
 			return err
 		}
 		if testHookCommitPage != nil {
@@ -255,6 +251,15 @@ func encodePayload(p dsar.Page) ([]byte, error) {
 		}
 	}
 	return append(b, p.Body...), nil
+}
+
+// pageValue is a stored page: the format, the window, the compressed
+// payload (encodePayload).
+func pageValue(window int, z []byte) []byte {
+	v := make([]byte, 0, 1+binary.MaxVarintLen64+len(z))
+	v = append(v, pageFormat)
+	v = binary.AppendUvarint(v, uint64(window))
+	return append(v, z...)
 }
 
 // pageHeader returns the window of a stored page and its compressed rest.
