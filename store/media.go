@@ -36,11 +36,7 @@ func (db *DB) CommitMedia(ctx context.Context, id, section string, f dsar.MediaF
 		if err != nil {
 			return err
 		}
-		// A file written before this bucket existed has none yet.
-		mb, err := tx.CreateBucketIfNotExists(bucketMedia)
-		if err != nil {
-			return err
-		}
+		mb := tx.Bucket(bucketMedia)
 		k := joinKey(false, id, section, f.Name)
 		if old := mb.Get(k); old != nil {
 			var r mediaRecord
@@ -96,9 +92,6 @@ func (db *DB) Media(ctx context.Context, id string) ([]dsar.MediaFile, error) {
 			return err
 		}
 		mb := tx.Bucket(bucketMedia)
-		if mb == nil {
-			return nil
-		}
 		prefix := joinKey(true, id)
 		c := mb.Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {

@@ -154,7 +154,8 @@ func (a *auditV1) record() any {
 }
 
 // migrate1 rewrites requests, sections and audit events as the records of
-// version 2 and adds the media bucket, which early files of version 1 lack.
+// version 2 and adds the media bucket, which early files of version 1 lack
+// (TestMediaOlderFile).
 // Pages, media records, idempotency keys and the indexes keep their format.
 // A record that does not decode is left as it is: as before, it fails only
 // its own request (badRecord).

@@ -216,10 +216,8 @@ func (db *DB) ResetSection(ctx context.Context, id, section string) (*dsar.Secti
 			return err
 		}
 		// Its media records go too: the files are fetched again.
-		if mb := tx.Bucket(bucketMedia); mb != nil {
-			if err := deletePrefix(mb, joinKey(true, id, section)); err != nil {
-				return err
-			}
+		if err := deletePrefix(tx.Bucket(bucketMedia), joinKey(true, id, section)); err != nil {
+			return err
 		}
 		parts := make([]dsar.Part, len(sec.Parts))
 		for i, p := range sec.Parts {

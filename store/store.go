@@ -44,7 +44,7 @@ var (
 	bucketPages    = []byte("pages")    // id \0 section \0 part \0 seq -> page
 	bucketAudit    = []byte("audit")    // seq -> JSON auditRecord
 	bucketAuditReq = []byte("audit_by_request")
-	bucketMedia    = []byte("media") // id \0 section \0 name -> JSON mediaRecord; may be absent in older files
+	bucketMedia    = []byte("media") // id \0 section \0 name -> JSON mediaRecord
 
 	keySchema = []byte("schema")
 
