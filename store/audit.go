@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -46,7 +45,7 @@ func (db *DB) appendAudit(ctx context.Context, tx *bolt.Tx, ev dsar.AuditEvent) 
 	if ev.Actor == (dsar.Actor{}) {
 		ev.Actor = dsar.ActorFrom(ctx)
 	}
-	if err := putJSON(ab, seqKey(seq), &ev); err != nil {
+	if err := putRecord(ab, seqKey(seq), toAuditRecord(&ev)); err != nil {
 		return ev, err
 	}
 	if ev.Request != "" {
@@ -69,8 +68,8 @@ func (db *DB) Audit(ctx context.Context, f dsar.AuditFilter) ([]dsar.AuditEvent,
 	err := db.view(ctx, op, func(tx *bolt.Tx) error {
 		ab := tx.Bucket(bucketAudit)
 		add := func(seq uint64, v []byte) error {
-			var ev dsar.AuditEvent
-			if err := json.Unmarshal(v, &ev); err != nil {
+			ev, err := decodeAudit(v)
+			if err != nil {
 				return badRecord(op, fmt.Sprintf("audit event %d", seq), err)
 			}
 			out = append(out, ev)

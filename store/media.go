@@ -14,15 +14,6 @@ import (
 	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
-// mediaRecord is what the store keeps of a media file: the URL and the
-// record it came from are read from the stored pages again when needed.
-type mediaRecord struct {
-	Size    int64  `json:"size"`
-	SHA256  string `json:"sha256,omitempty"`
-	Done    bool   `json:"done,omitempty"`
-	Missing string `json:"missing,omitempty"`
-}
-
 // CommitMedia records a media file of a section as done (downloaded, with
 // its size and SHA-256) or missing (Zoom no longer has it), and in the same
 // transaction adds f.Calls to the section's calls. A file already recorded
@@ -35,7 +26,7 @@ func (db *DB) CommitMedia(ctx context.Context, id, section string, f dsar.MediaF
 	if err := checkMedia(f); err != nil {
 		return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: err.Error()}
 	}
-	v, err := json.Marshal(mediaRecord{Size: f.Size, SHA256: f.SHA256, Done: f.Done, Missing: f.Missing})
+	v, err := json.Marshal(toMediaRecord(&f))
 	if err != nil {
 		return &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: err}
 	}
@@ -45,11 +36,7 @@ func (db *DB) CommitMedia(ctx context.Context, id, section string, f dsar.MediaF
 		if err != nil {
 			return err
 		}
-		// A file written before this bucket existed has none yet.
-		mb, err := tx.CreateBucketIfNotExists(bucketMedia)
-		if err != nil {
-			return err
-		}
+		mb := tx.Bucket(bucketMedia)
 		k := joinKey(false, id, section, f.Name)
 		if old := mb.Get(k); old != nil {
 			var r mediaRecord
@@ -67,7 +54,7 @@ func (db *DB) CommitMedia(ctx context.Context, id, section string, f dsar.MediaF
 			return nil
 		}
 		sec.Calls += f.Calls
-		return putJSON(sb, sectionKey(id, section), sec)
+		return putSection(sb, sectionKey(id, section), sec)
 	})
 }
 
@@ -105,9 +92,6 @@ func (db *DB) Media(ctx context.Context, id string) ([]dsar.MediaFile, error) {
 			return err
 		}
 		mb := tx.Bucket(bucketMedia)
-		if mb == nil {
-			return nil
-		}
 		prefix := joinKey(true, id)
 		c := mb.Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
@@ -115,12 +99,11 @@ func (db *DB) Media(ctx context.Context, id string) ([]dsar.MediaFile, error) {
 			if !ok {
 				return fmt.Errorf("malformed media key under request %s", id)
 			}
-			var r mediaRecord
-			if err := json.Unmarshal(v, &r); err != nil {
+			f, err := decodeMedia(string(section), string(name), v)
+			if err != nil {
 				return fmt.Errorf("media %s/%s: %w", section, name, err)
 			}
-			out = append(out, dsar.MediaFile{Section: string(section), Name: string(name),
-				Size: r.Size, SHA256: r.SHA256, Done: r.Done, Missing: r.Missing})
+			out = append(out, f)
 		}
 		return nil
 	})

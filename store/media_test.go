@@ -120,23 +120,25 @@ func TestCommitMediaRejects(t *testing.T) {
 	}
 }
 
-// TestMediaOlderFile opens a store written before the media bucket
-// existed: Media finds nothing and CommitMedia creates the bucket.
+// TestMediaOlderFile opens a version 1 store written before the media
+// bucket existed: the migration adds it.
 func TestMediaOlderFile(t *testing.T) {
-	db, _, _ := openTest(t)
-	createTest(t, db)
-	if err := db.bolt.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketMedia) }); err != nil {
+	path := copyFile(t, fixturePath(1))
+	updateFile(t, path, func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketMedia) })
+	db, err := Open(path, Options{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := db.Media(t.Context(), "r1")
+	defer db.Close()
+	files, err := db.Media(t.Context(), "r-wait")
 	if err != nil || len(files) != 0 {
-		t.Fatalf("Media without the bucket: %v, %v", files, err)
+		t.Fatalf("Media of a file without the bucket: %v, %v", files, err)
 	}
 	f := dsar.MediaFile{Name: "v.mp3", Size: 1, SHA256: sum("v"), Done: true}
-	if err := db.CommitMedia(t.Context(), "r1", dsar.SectionPhoneVoicemails, f); err != nil {
-		t.Fatalf("CommitMedia without the bucket: %v", err)
+	if err := db.CommitMedia(t.Context(), "r-wait", dsar.SectionPhoneVoicemails, f); err != nil {
+		t.Fatalf("CommitMedia in a file without the bucket: %v", err)
 	}
-	files, err = db.Media(t.Context(), "r1")
+	files, err = db.Media(t.Context(), "r-wait")
 	if err != nil || len(files) != 1 || files[0].Path() != "media/phone_voicemails/v.mp3" {
 		t.Errorf("Media: %+v, %v", files, err)
 	}

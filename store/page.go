@@ -65,11 +65,7 @@ func (db *DB) CommitPage(ctx context.Context, id, section, part string, page dsa
 		if err != nil {
 			return err
 		}
-		v := make([]byte, 0, 1+binary.MaxVarintLen64+len(z))
-		v = append(v, pageFormat)
-		v = binary.AppendUvarint(v, uint64(p.Cursor.Window))
-		v = append(v, z...)
-		if err := pb.Put(pageKey(id, section, part, seq), v); err != nil {
+		if err := pb.Put(pageKey(id, section, part, seq), pageValue(p.Cursor.Window, z)); err != nil {
 			return err
 		}
 		if testHookCommitPage != nil {
@@ -87,7 +83,7 @@ func (db *DB) CommitPage(ctx context.Context, id, section, part string, page dsa
 		sec.Calls += calls
 		sec.Pages++
 		sec.Records += records
-		return putJSON(sb, sectionKey(id, section), sec)
+		return putSection(sb, sectionKey(id, section), sec)
 	})
 }
 
@@ -220,10 +216,8 @@ func (db *DB) ResetSection(ctx context.Context, id, section string) (*dsar.Secti
 			return err
 		}
 		// Its media records go too: the files are fetched again.
-		if mb := tx.Bucket(bucketMedia); mb != nil {
-			if err := deletePrefix(mb, joinKey(true, id, section)); err != nil {
-				return err
-			}
+		if err := deletePrefix(tx.Bucket(bucketMedia), joinKey(true, id, section)); err != nil {
+			return err
 		}
 		parts := make([]dsar.Part, len(sec.Parts))
 		for i, p := range sec.Parts {
@@ -231,7 +225,7 @@ func (db *DB) ResetSection(ctx context.Context, id, section string) (*dsar.Secti
 		}
 		*sec = dsar.Section{Request: id, Name: section, State: dsar.SectionPending, Parts: parts}
 		out = sec
-		return putJSON(sb, sectionKey(id, section), sec)
+		return putSection(sb, sectionKey(id, section), sec)
 	})
 	return out, err
 }
@@ -255,6 +249,15 @@ func encodePayload(p dsar.Page) ([]byte, error) {
 		}
 	}
 	return append(b, p.Body...), nil
+}
+
+// pageValue is a stored page: the format, the window, the compressed
+// payload (encodePayload).
+func pageValue(window int, z []byte) []byte {
+	v := make([]byte, 0, 1+binary.MaxVarintLen64+len(z))
+	v = append(v, pageFormat)
+	v = binary.AppendUvarint(v, uint64(window))
+	return append(v, z...)
 }
 
 // pageHeader returns the window of a stored page and its compressed rest.

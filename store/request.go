@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -64,7 +63,7 @@ func (db *DB) CreateRequest(ctx context.Context, r *dsar.Request, sections []dsa
 		if rb.Get([]byte(nr.ID)) != nil {
 			return dsar.Errorf(dsar.ECONFLICT, op, "request id already exists")
 		}
-		if err := putJSON(rb, []byte(nr.ID), &nr); err != nil {
+		if err := putRequest(rb, &nr); err != nil {
 			return err
 		}
 		if nr.IdempotencyKey != "" {
@@ -77,7 +76,7 @@ func (db *DB) CreateRequest(ctx context.Context, r *dsar.Request, sections []dsa
 		}
 		sb := tx.Bucket(bucketSections)
 		for i := range secs {
-			if err := putJSON(sb, sectionKey(nr.ID, secs[i].Name), &secs[i]); err != nil {
+			if err := putSection(sb, sectionKey(nr.ID, secs[i].Name), &secs[i]); err != nil {
 				return err
 			}
 		}
@@ -182,8 +181,8 @@ func (db *DB) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Re
 		rb := tx.Bucket(bucketRequests)
 		// visit returns false to stop.
 		visit := func(id []byte, v []byte) (bool, error) {
-			var r dsar.Request
-			if err := json.Unmarshal(v, &r); err != nil {
+			r, err := decodeRequest(v)
+			if err != nil {
 				// One damaged record fails its own request, not the list.
 				if db.onSkip != nil {
 					db.onSkip(string(id), err)
@@ -291,7 +290,7 @@ func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(*dsar.Reques
 		}
 		r.UpdatedAt = db.clock.Now()
 		out = r
-		return putJSON(rb, []byte(id), r)
+		return putRequest(rb, r)
 	})
 	return out, err
 }
@@ -311,8 +310,8 @@ func stopSections(tx *bolt.Tx, id string, state dsar.State, now time.Time) error
 	var puts []put // a bucket is not written while a cursor walks it
 	c := sb.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		var s dsar.Section
-		if err := json.Unmarshal(v, &s); err != nil {
+		s, err := decodeSection(v)
+		if err != nil {
 			return fmt.Errorf("section %q: %w", k[len(prefix):], err)
 		}
 		if s.Stop(state, now) {
@@ -320,7 +319,7 @@ func stopSections(tx *bolt.Tx, id string, state dsar.State, now time.Time) error
 		}
 	}
 	for _, p := range puts {
-		if err := putJSON(sb, p.k, &p.s); err != nil {
+		if err := putSection(sb, p.k, &p.s); err != nil {
 			return err
 		}
 	}
@@ -365,7 +364,7 @@ func (db *DB) Claim(ctx context.Context, id, owner string, until time.Time) (*ds
 		r.Lease = dsar.Lease{Owner: owner, Until: until}
 		r.UpdatedAt = now
 		out = r
-		return putJSON(rb, []byte(id), r)
+		return putRequest(rb, r)
 	})
 	return out, err
 }
@@ -389,7 +388,7 @@ func (db *DB) Release(ctx context.Context, id, owner string) error {
 		}
 		r.Lease = dsar.Lease{}
 		r.UpdatedAt = db.clock.Now()
-		return putJSON(rb, []byte(id), r)
+		return putRequest(rb, r)
 	})
 }
 
@@ -401,19 +400,11 @@ func getRequest(rb *bolt.Bucket, id string) (*dsar.Request, error) {
 	if v == nil {
 		return nil, notFound("store.Request", "request")
 	}
-	var r dsar.Request
-	if err := json.Unmarshal(v, &r); err != nil {
+	r, err := decodeRequest(v)
+	if err != nil {
 		return nil, badRecord("store.Request", "request "+id, err)
 	}
 	return &r, nil
-}
-
-func putJSON(b *bolt.Bucket, k []byte, v any) error {
-	buf, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return b.Put(k, buf)
 }
 
 // CountByState returns how many requests are in each state, from the state

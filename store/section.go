@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -24,8 +23,8 @@ func (db *DB) Sections(ctx context.Context, id string) ([]dsar.Section, error) {
 		prefix := joinKey(true, id)
 		c := tx.Bucket(bucketSections).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var s dsar.Section
-			if err := json.Unmarshal(v, &s); err != nil {
+			s, err := decodeSection(v)
+			if err != nil {
 				return badRecord(op, fmt.Sprintf("section %s of request %s", k[len(prefix):], id), err)
 			}
 			out = append(out, s)
@@ -90,7 +89,7 @@ func (db *DB) UpdateSection(ctx context.Context, id, name string, fn func(*dsar.
 			return err
 		}
 		out = s
-		return putJSON(sb, sectionKey(id, name), s)
+		return putSection(sb, sectionKey(id, name), s)
 	})
 	return out, err
 }
@@ -100,8 +99,8 @@ func getSection(sb *bolt.Bucket, id, name string) (*dsar.Section, error) {
 	if v == nil {
 		return nil, notFound("store.Section", "section")
 	}
-	var s dsar.Section
-	if err := json.Unmarshal(v, &s); err != nil {
+	s, err := decodeSection(v)
+	if err != nil {
 		return nil, badRecord("store.Section", fmt.Sprintf("section %s of request %s", name, id), err)
 	}
 	return &s, nil

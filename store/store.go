@@ -22,9 +22,13 @@ import (
 	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
-// SchemaVersion is the layout of the buckets this build reads and writes.
-// A file written by a newer build is refused rather than misread.
-const SchemaVersion = 1
+// SchemaVersion is the layout of the buckets this build reads and writes
+// (record.go). A file written by a newer build is refused rather than
+// misread; one written by an older build is migrated at Open (migrate.go).
+//
+//	1: the JSON of package dsar's structs
+//	2: the store's own records, with tagged fields
+const SchemaVersion = 2
 
 // ErrNotFound is wrapped in a dsar.Error with code ENOTFOUND when a request,
 // section or part does not exist.
@@ -33,14 +37,14 @@ var ErrNotFound = errors.New("not found")
 // Bucket names.
 var (
 	bucketMeta     = []byte("meta")
-	bucketRequests = []byte("requests") // id -> JSON dsar.Request
+	bucketRequests = []byte("requests") // id -> JSON requestRecord
 	bucketIdem     = []byte("idem")     // idempotency key -> id
 	bucketByState  = []byte("by_state") // state \0 id -> nil
-	bucketSections = []byte("sections") // id \0 section -> JSON dsar.Section
+	bucketSections = []byte("sections") // id \0 section -> JSON sectionRecord
 	bucketPages    = []byte("pages")    // id \0 section \0 part \0 seq -> page
-	bucketAudit    = []byte("audit")    // seq -> JSON dsar.AuditEvent
+	bucketAudit    = []byte("audit")    // seq -> JSON auditRecord
 	bucketAuditReq = []byte("audit_by_request")
-	bucketMedia    = []byte("media") // id \0 section \0 name -> JSON mediaRecord; may be absent in older files
+	bucketMedia    = []byte("media") // id \0 section \0 name -> JSON mediaRecord
 
 	keySchema = []byte("schema")
 
@@ -160,43 +164,55 @@ func Open(path string, opts Options) (*DB, error) {
 }
 
 // checkSchema creates the buckets of a new file, or checks the version of
-// an existing one.
+// an existing one and migrates an older one, in one transaction.
 func checkSchema(bdb *bolt.DB, readOnly bool) error {
-	check := func(tx *bolt.Tx) (bool, error) {
+	// version returns the file's version, 0 for a new file.
+	version := func(tx *bolt.Tx) (uint32, error) {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			empty := true
 			_ = tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
 			if !empty {
-				return false, errors.New("not a zoom-dsar store (no schema version)")
+				return 0, errors.New("not a zoom-dsar store (no schema version)")
 			}
-			return true, nil
+			return 0, nil
 		}
 		v := meta.Get(keySchema)
 		if len(v) != 4 {
-			return false, errors.New("schema version is missing or malformed")
+			return 0, errors.New("schema version is missing or malformed")
 		}
-		switch got := binary.BigEndian.Uint32(v); {
+		got := binary.BigEndian.Uint32(v)
+		switch {
 		case got > SchemaVersion:
-			return false, fmt.Errorf("schema version %d is newer than this build's %d: run a newer dsard", got, SchemaVersion)
-		case got < SchemaVersion:
-			return false, fmt.Errorf("schema version %d is older than this build's %d and there is no migration", got, SchemaVersion)
+			return 0, fmt.Errorf("schema version %d is newer than this build's %d: run a newer dsard", got, SchemaVersion)
+		case got == 0:
+			return 0, fmt.Errorf("schema version 0 is older than this build's %d and there is no migration", SchemaVersion)
 		}
-		return false, nil
+		return got, nil
 	}
 	if readOnly {
 		return bdb.View(func(tx *bolt.Tx) error {
-			fresh, err := check(tx)
-			if err == nil && fresh {
-				err = errors.New("empty file opened read-only")
+			got, err := version(tx)
+			switch {
+			case err != nil:
+				return err
+			case got == 0:
+				return errors.New("empty file opened read-only")
+			case got < SchemaVersion:
+				return fmt.Errorf("schema version %d is older than this build's %d: open it once read-write to migrate it", got, SchemaVersion)
 			}
-			return err
+			return nil
 		})
 	}
 	return bdb.Update(func(tx *bolt.Tx) error {
-		fresh, err := check(tx)
-		if err != nil || !fresh {
+		got, err := version(tx)
+		switch {
+		case err != nil:
 			return err
+		case got == SchemaVersion:
+			return nil
+		case got > 0:
+			return migrate(tx, got)
 		}
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {

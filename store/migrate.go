@@ -1,0 +1,232 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// migrations[v] turns a file of schema version v into one of version v+1,
+// within the transaction of Open that then sets the new version: a crash
+// leaves the old version whole, and a migrated file is not migrated again.
+var migrations = map[uint32]func(tx *bolt.Tx) error{
+	1: migrate1,
+}
+
+// testHookMigrate, when set by a test, runs after each record a migration
+// rewrites; an error aborts the migration.
+var testHookMigrate func() error
+
+// migrate runs the migrations from version from to SchemaVersion and sets
+// the version.
+func migrate(tx *bolt.Tx, from uint32) error {
+	for v := from; v < SchemaVersion; v++ {
+		m := migrations[v]
+		if m == nil {
+			return fmt.Errorf("schema version %d is older than this build's %d and there is no migration", from, SchemaVersion)
+		}
+		if err := m(tx); err != nil {
+			return fmt.Errorf("migrating schema version %d to %d: %w", v, v+1, err)
+		}
+	}
+	return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion))
+}
+
+// Schema version 1 stored the JSON of package dsar's structs, keyed by
+// their Go field names. These types freeze those keys.
+type (
+	requestV1 struct {
+		ID             string       `json:"ID"`
+		Account        string       `json:"Account"`
+		Email          string       `json:"Email"`
+		Regulation     string       `json:"Regulation"`
+		IdempotencyKey string       `json:"IdempotencyKey"`
+		State          string       `json:"State"`
+		Reason         string       `json:"Reason"`
+		Outcome        string       `json:"Outcome"`
+		ZoomUserID     string       `json:"ZoomUserID"`
+		CreatedAt      time.Time    `json:"CreatedAt"`
+		UpdatedAt      time.Time    `json:"UpdatedAt"`
+		DueAt          time.Time    `json:"DueAt"`
+		Extension      *extensionV1 `json:"Extension"`
+		WaitingUntil   time.Time    `json:"WaitingUntil"`
+		Lease          struct {
+			Owner string    `json:"Owner"`
+			Until time.Time `json:"Until"`
+		} `json:"Lease"`
+		Bundle struct {
+			Path           string    `json:"Path"`
+			Size           int64     `json:"Size"`
+			SHA256         string    `json:"SHA256"`
+			KeyFingerprint string    `json:"KeyFingerprint"`
+			Finished       time.Time `json:"Finished"`
+		} `json:"Bundle"`
+	}
+	extensionV1 struct {
+		Reason      string    `json:"Reason"`
+		By          string    `json:"By"`
+		At          time.Time `json:"At"`
+		PreviousDue time.Time `json:"PreviousDue"`
+		NewDue      time.Time `json:"NewDue"`
+	}
+	sectionV1 struct {
+		Request      string    `json:"Request"`
+		Name         string    `json:"Name"`
+		State        string    `json:"State"`
+		Reason       string    `json:"Reason"`
+		ReasonCode   int       `json:"ReasonCode"`
+		Parts        []partV1  `json:"Parts"`
+		Calls        int64     `json:"Calls"`
+		Records      int64     `json:"Records"`
+		Pages        int64     `json:"Pages"`
+		WaitingUntil time.Time `json:"WaitingUntil"`
+		StartedAt    time.Time `json:"StartedAt"`
+		FinishedAt   time.Time `json:"FinishedAt"`
+	}
+	partV1 struct {
+		Name   string `json:"Name"`
+		Cursor struct {
+			Window    int    `json:"Window"`
+			From      string `json:"From"`
+			To        string `json:"To"`
+			PageToken string `json:"PageToken"`
+		} `json:"Cursor"`
+		Done    bool `json:"Done"`
+		Covered struct {
+			From string `json:"From"`
+			To   string `json:"To"`
+		} `json:"Covered"`
+		Calls   int64 `json:"Calls"`
+		Records int64 `json:"Records"`
+		Pages   int64 `json:"Pages"`
+	}
+	auditV1 struct {
+		Seq     uint64    `json:"Seq"`
+		Time    time.Time `json:"Time"`
+		Request string    `json:"Request"`
+		Actor   struct {
+			Name string `json:"Name"`
+			Role string `json:"Role"`
+		} `json:"Actor"`
+		Action string `json:"Action"`
+		Detail string `json:"Detail"`
+	}
+)
+
+func (r *requestV1) record() any {
+	rec := requestRecord{ID: r.ID, Account: r.Account, Email: r.Email, Regulation: r.Regulation,
+		IdempotencyKey: r.IdempotencyKey, State: r.State, Reason: r.Reason, Outcome: r.Outcome,
+		ZoomUserID: r.ZoomUserID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DueAt: r.DueAt,
+		WaitingUntil: r.WaitingUntil,
+		Lease:        leaseRecord{Owner: r.Lease.Owner, Until: r.Lease.Until},
+		Bundle: bundleRecord{Path: r.Bundle.Path, Size: r.Bundle.Size, SHA256: r.Bundle.SHA256,
+			KeyFingerprint: r.Bundle.KeyFingerprint, Finished: r.Bundle.Finished}}
+	if e := r.Extension; e != nil {
+		rec.Extension = &extensionRecord{Reason: e.Reason, By: e.By, At: e.At, PreviousDue: e.PreviousDue, NewDue: e.NewDue}
+	}
+	return rec
+}
+
+func (s *sectionV1) record() any {
+	rec := sectionRecord{Request: s.Request, Name: s.Name, State: s.State, Reason: s.Reason,
+		ReasonCode: s.ReasonCode, Calls: s.Calls, Records: s.Records, Pages: s.Pages,
+		WaitingUntil: s.WaitingUntil, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt}
+	if s.Parts != nil {
+		rec.Parts = make([]partRecord, len(s.Parts))
+	}
+	for i, p := range s.Parts {
+		rec.Parts[i] = partRecord{Name: p.Name,
+			Cursor:  cursorRecord{Window: p.Cursor.Window, From: p.Cursor.From, To: p.Cursor.To, PageToken: p.Cursor.PageToken},
+			Done:    p.Done,
+			Covered: spanRecord{From: p.Covered.From, To: p.Covered.To},
+			Calls:   p.Calls, Records: p.Records, Pages: p.Pages}
+	}
+	return rec
+}
+
+func (a *auditV1) record() any {
+	return auditRecord{Seq: a.Seq, Time: a.Time, Request: a.Request, ActorName: a.Actor.Name,
+		ActorRole: a.Actor.Role, Action: a.Action, Detail: a.Detail}
+}
+
+// migrate1 rewrites requests, sections and audit events as the records of
+// version 2 and adds the media bucket, which early files of version 1 lack
+// (TestMediaOlderFile).
+// Pages, media records, idempotency keys and the indexes keep their format.
+// A record that does not decode is left as it is: as before, it fails only
+// its own request (badRecord).
+func migrate1(tx *bolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketMedia); err != nil {
+		return err
+	}
+	for _, b := range []struct {
+		name []byte
+		old  func() interface{ record() any }
+	}{
+		{bucketRequests, func() interface{ record() any } { return new(requestV1) }},
+		{bucketSections, func() interface{ record() any } { return new(sectionV1) }},
+		{bucketAudit, func() interface{ record() any } { return new(auditV1) }},
+	} {
+		bucket := tx.Bucket(b.name)
+		if bucket == nil {
+			return fmt.Errorf("bucket %s is missing", b.name)
+		}
+		if err := rewrite(bucket, b.old); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rewrite re-encodes the records of a bucket in batches, which bounds the
+// memory a big audit log takes: a bucket is not written while a cursor
+// walks it, so each batch is read, then written, then the walk goes on
+// after its last key.
+func rewrite(bucket *bolt.Bucket, old func() interface{ record() any }) error {
+	const batch = 1024
+	type put struct{ k, v []byte }
+	var (
+		puts []put
+		last []byte
+	)
+	for {
+		puts = puts[:0]
+		c := bucket.Cursor()
+		k, v := c.First()
+		if last != nil {
+			k, v = c.Seek(last)
+			if bytes.Equal(k, last) {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil && len(puts) < batch; k, v = c.Next() {
+			last = bytes.Clone(k)
+			rec := old()
+			if json.Unmarshal(v, rec) != nil {
+				continue
+			}
+			nv, err := json.Marshal(rec.record())
+			if err != nil {
+				return err
+			}
+			puts = append(puts, put{last, nv})
+		}
+		for _, p := range puts {
+			if err := bucket.Put(p.k, p.v); err != nil {
+				return err
+			}
+			if testHookMigrate != nil {
+				if err := testHookMigrate(); err != nil {
+					return err
+				}
+			}
+		}
+		if k == nil {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,193 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
+)
+
+// rawFile is every key and value of the bbolt file at path, by bucket.
+func rawFile(t *testing.T, path string) map[string]map[string]string {
+	t.Helper()
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	out := map[string]map[string]string{}
+	err = bdb.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			m := map[string]string{}
+			out[string(name)] = m
+			return b.ForEach(func(k, v []byte) error { m[string(k)] = string(v); return nil })
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func updateFile(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
+	t.Helper()
+	bdb, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	if err := bdb.Update(fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMigrateAtomic fails the migration of the version 1 fixture part way,
+// as a crash would stop it, and checks that the file is left as it was;
+// the next Open migrates it, and the one after changes nothing.
+func TestMigrateAtomic(t *testing.T) {
+	path := copyFile(t, fixturePath(1))
+	before := rawFile(t, path)
+	errStop := errors.New("stopped")
+	for _, after := range []int{1, 10, 30} {
+		n := 0
+		testHookMigrate = func() error {
+			if n++; n == after {
+				return errStop
+			}
+			return nil
+		}
+		db, err := Open(path, Options{})
+		testHookMigrate = nil
+		if err == nil {
+			db.Close()
+			t.Fatalf("Open succeeded though the migration stopped after %d records", after)
+		}
+		if !errors.Is(err, errStop) || !strings.Contains(err.Error(), path) {
+			t.Errorf("Open: %v, want the migration's error naming the file", err)
+		}
+		if !maps.EqualFunc(rawFile(t, path), before, maps.Equal) {
+			t.Fatalf("a migration stopped after %d records changed the file", after)
+		}
+	}
+
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := fileVersion(t, db); v != SchemaVersion {
+		t.Errorf("version %d after migration, want %d", v, SchemaVersion)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	migrated := rawFile(t, path)
+	if maps.EqualFunc(migrated, before, maps.Equal) {
+		t.Fatal("the migration changed nothing")
+	}
+	db, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !maps.EqualFunc(rawFile(t, path), migrated, maps.Equal) {
+		t.Error("opening a migrated file changed it")
+	}
+}
+
+// TestMigrateReadOnly: a file of an older version cannot be migrated
+// read-only, and the error says what to do.
+func TestMigrateReadOnly(t *testing.T) {
+	path := copyFile(t, fixturePath(1))
+	db, err := Open(path, Options{ReadOnly: true})
+	if err == nil {
+		db.Close()
+		t.Fatal("read-only Open of a version 1 file succeeded")
+	}
+	if !strings.Contains(err.Error(), "open it once read-write") || dsar.ErrorCode(err) != dsar.EPRECONDITION {
+		t.Errorf("Open: %v (%s), want EPRECONDITION saying to open it read-write", err, dsar.ErrorCode(err))
+	}
+}
+
+// TestMigrateKeepsUndecodable: a version 1 record that does not decode is
+// left as it was and fails only its own request, as before.
+func TestMigrateKeepsUndecodable(t *testing.T) {
+	path := copyFile(t, fixturePath(1))
+	bad := `{"ID":"r-bad","State":`
+	updateFile(t, path, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRequests).Put([]byte("r-bad"), []byte(bad))
+	})
+	var skipped []string
+	db, err := Open(path, Options{OnSkip: func(id string, _ error) { skipped = append(skipped, id) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Request(t.Context(), "r-bad"); !errors.Is(err, ErrDamaged) {
+		t.Errorf("Request of the bad record: %v, want ErrDamaged", err)
+	}
+	reqs, _, err := db.ListRequests(t.Context(), dsar.RequestFilter{})
+	if err != nil || len(reqs) != 4 || len(skipped) != 1 || skipped[0] != "r-bad" {
+		t.Errorf("ListRequests: %d requests, skipped %q, %v; want the 4 others and r-bad skipped", len(reqs), skipped, err)
+	}
+	var got []byte
+	_ = db.bolt.View(func(tx *bolt.Tx) error {
+		got = tx.Bucket(bucketRequests).Get([]byte("r-bad"))
+		return nil
+	})
+	if string(got) != bad {
+		t.Errorf("the bad record became %q, want it kept as it was", got)
+	}
+}
+
+// TestMigrateBatches migrates more audit events than one batch of
+// rewrite holds, each exactly once.
+func TestMigrateBatches(t *testing.T) {
+	path := copyFile(t, fixturePath(1))
+	const extra = 2500
+	updateFile(t, path, func(tx *bolt.Tx) error {
+		ab := tx.Bucket(bucketAudit)
+		for i := range uint64(extra) {
+			v := fmt.Sprintf(`{"Seq":%d,"Time":"2026-03-02T00:00:00Z","Request":"","Actor":{"Name":"system","Role":""},"Action":"retry","Detail":"d%d"}`, 100+i, i)
+			if err := ab.Put(seqKey(100+i), []byte(v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n := 0
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
+			ev, err := decodeAudit(v)
+			seq := binary.BigEndian.Uint64(k)
+			switch {
+			case err != nil:
+				return err
+			case ev.Seq != seq || ev.Action == "" || ev.Time.IsZero():
+				return fmt.Errorf("event %d came back as %+v", seq, ev)
+			case seq >= 100 && (ev.Detail != fmt.Sprintf("d%d", seq-100) || ev.Actor != dsar.System):
+				return fmt.Errorf("event %d came back as %+v", seq, ev)
+			}
+			n++
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 16+extra {
+		t.Errorf("%d audit events, want %d", n, 16+extra)
+	}
+}
