@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zip"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // Benchmarks. The 1 GiB heap case runs only with DSAR_BENCH_LARGE=1:
@@ -119,8 +121,8 @@ func (p *patternReader) Read(b []byte) (int, error) {
 }
 
 var benchSections = []Section{
-	{Name: "meetings", State: StateComplete, Parts: []Part{{Name: "scheduled", List: "meetings"}, {Name: "previous_meetings", List: "meetings"}}},
-	{Name: "cloud_recordings", State: StateComplete, Parts: []Part{{Name: "recordings", List: "meetings"}}},
+	{Name: "meetings", State: string(dsar.SectionComplete), Parts: []Part{{Name: "scheduled", List: "meetings"}, {Name: "previous_meetings", List: "meetings"}}},
+	{Name: "cloud_recordings", State: string(dsar.SectionComplete), Parts: []Part{{Name: "recordings", List: "meetings"}}},
 }
 
 // pagesFor returns the number of pages per part that make about size bytes

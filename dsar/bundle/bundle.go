@@ -29,23 +29,12 @@ type Request struct {
 	ID       string
 	Account  string
 	Subject  string // the data subject's email address
-	Outcome  string // "" or OutcomeNoZoomUser
+	Outcome  string // "" or dsar.OutcomeNoZoomUser
 	Started  time.Time
 	Finished time.Time
 	Version  string    // the tool's version; "" means Version
 	Sections []Section // in report order
 }
-
-// OutcomeNoZoomUser marks a request whose email matched no Zoom user: the
-// bundle is valid and says so.
-const OutcomeNoZoomUser = "no_zoom_user"
-
-// Section states as the processor names them (dsar.SectionState). bundle
-// cannot import dsar, which imports bundle.
-const (
-	StateComplete      = "COMPLETE"
-	StateNotApplicable = "NOT_APPLICABLE"
-)
 
 // Section is one section of a request: its outcome and the parts (Zoom
 // endpoints) its stored pages belong to.

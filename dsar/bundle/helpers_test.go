@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // memSource is a Source over pages held in memory.
@@ -88,21 +90,21 @@ func testRequest() (Request, *memSource) {
 		Finished: time.Date(2026, 1, 2, 3, 9, 0, 0, time.UTC),
 		Version:  "v0.0.0-test",
 		Sections: []Section{
-			{Name: "profile", State: StateComplete, Calls: 3, Parts: []Part{
+			{Name: "profile", State: string(dsar.SectionComplete), Calls: 3, Parts: []Part{
 				{Name: "user"}, {Name: "assistants", List: "assistants"}, {Name: "schedulers", List: "schedulers"},
 			}},
-			{Name: "settings", State: StateComplete, Calls: 1, Parts: []Part{{Name: "settings"}}},
-			{Name: "meetings", State: StateComplete, Calls: 4, Parts: []Part{
+			{Name: "settings", State: string(dsar.SectionComplete), Calls: 1, Parts: []Part{{Name: "settings"}}},
+			{Name: "meetings", State: string(dsar.SectionComplete), Calls: 4, Parts: []Part{
 				{Name: "scheduled", List: "meetings"}, {Name: "upcoming", List: "meetings"}, {Name: "previous_meetings", List: "meetings"},
 			}},
-			{Name: "webinars", State: StateComplete, Calls: 1, Parts: []Part{{Name: "webinars", List: "webinars"}}},
-			{Name: "cloud_recordings", State: StateComplete, Calls: 3,
+			{Name: "webinars", State: string(dsar.SectionComplete), Calls: 1, Parts: []Part{{Name: "webinars", List: "webinars"}}},
+			{Name: "cloud_recordings", State: string(dsar.SectionComplete), Calls: 3,
 				Windows: []Window{{From: "2025-11-01", To: "2025-12-01"}, {From: "2025-12-01", To: "2026-01-01"}},
 				Parts:   []Part{{Name: "recordings", List: "meetings"}, {Name: "trash", List: "meetings"}}},
-			{Name: "phone_call_history", State: StateNotApplicable, ReasonCode: 2031,
+			{Name: "phone_call_history", State: string(dsar.SectionNotApplicable), ReasonCode: 2031,
 				Reason: "Zoom Phone has not been enabled for this account.", Calls: 1,
 				Parts: []Part{{Name: "call_history", List: "call_logs"}}},
-			{Name: "phone_voicemails", State: StateNotApplicable, ReasonCode: 1001,
+			{Name: "phone_voicemails", State: string(dsar.SectionNotApplicable), ReasonCode: 1001,
 				Reason: "User does not exist: x", Calls: 1, Parts: []Part{{Name: "voice_mails", List: "voice_mails"}}},
 		},
 	}

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 func TestReportEscapes(t *testing.T) {
@@ -79,7 +81,7 @@ func TestReportRowLimit(t *testing.T) {
 		}
 		pages = append(pages, page(`{"meetings":[`+strings.Join(recs, ",")+`]}`))
 	}
-	req := Request{ID: "r", Version: "v", Sections: []Section{{Name: "meetings", State: StateComplete, Parts: []Part{{Name: "scheduled", List: "meetings"}}}}}
+	req := Request{ID: "r", Version: "v", Sections: []Section{{Name: "meetings", State: string(dsar.SectionComplete), Parts: []Part{{Name: "scheduled", List: "meetings"}}}}}
 	b, res := writeBundle(t, req, &memSource{pages: map[string][]Page{"meetings/scheduled": pages}}, testKey(1))
 	_, content, _ := readZip(t, b)
 	html := string(content[IndexPath])

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -125,7 +127,7 @@ func TestWriteRoundTrip(t *testing.T) {
 	if m.Sections[4].MediaFiles != 1 || len(m.Sections[4].Windows) != 2 || m.Sections[4].Calls != 3 {
 		t.Errorf("cloud_recordings manifest = %+v", m.Sections[4])
 	}
-	if m.Sections[5].ReasonCode != 2031 || m.Sections[5].State != StateNotApplicable {
+	if m.Sections[5].ReasonCode != 2031 || m.Sections[5].State != string(dsar.SectionNotApplicable) {
 		t.Errorf("phone_call_history manifest = %+v", m.Sections[5])
 	}
 	if m.Subject != req.Subject || m.RequestID != req.ID || m.Account != req.Account ||
@@ -229,7 +231,7 @@ func TestWriteDataFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req := Request{ID: "r", Version: "v", Sections: []Section{{Name: "s", State: StateComplete, Parts: tt.parts}}}
+			req := Request{ID: "r", Version: "v", Sections: []Section{{Name: "s", State: string(dsar.SectionComplete), Parts: tt.parts}}}
 			b, res := writeBundle(t, req, &memSource{pages: tt.pages}, testKey(1))
 			_, content, _ := readZip(t, b)
 			if got := string(content["data/s.json"]); got != tt.want {
@@ -254,7 +256,7 @@ func TestWriteListings(t *testing.T) {
 		"meetings/scheduled": {idPage(`{"meetings":[{"uuid":"a"},{"uuid":"b"}]}`, "a", "b")},
 		"meetings/upcoming":  {idPage(`{"meetings":[{"uuid":"b"}]}`, "b")},
 	}}
-	req := Request{ID: "r", Version: "v", Sections: []Section{{Name: "meetings", State: StateComplete, Parts: parts}}}
+	req := Request{ID: "r", Version: "v", Sections: []Section{{Name: "meetings", State: string(dsar.SectionComplete), Parts: parts}}}
 	b, res := writeBundle(t, req, src, testKey(1))
 	ms := res.Manifest.Sections[0]
 	if ms.Records != 2 || ms.Listings != 3 {
@@ -277,8 +279,8 @@ func TestWriteListings(t *testing.T) {
 }
 
 func TestWriteErrors(t *testing.T) {
-	sec := []Section{{Name: "s", State: StateComplete, Parts: []Part{{Name: "p", List: "items"}}}}
-	obj := []Section{{Name: "s", State: StateComplete, Parts: []Part{{Name: "p"}}}}
+	sec := []Section{{Name: "s", State: string(dsar.SectionComplete), Parts: []Part{{Name: "p", List: "items"}}}}
+	obj := []Section{{Name: "s", State: string(dsar.SectionComplete), Parts: []Part{{Name: "p"}}}}
 	cancelled, cancel := context.WithCancel(t.Context())
 	cancel()
 	srcErr := errors.New("store is closed")
@@ -332,13 +334,13 @@ func TestWriteErrors(t *testing.T) {
 
 func TestWriteNoZoomUser(t *testing.T) {
 	key := testKey(2)
-	req := Request{ID: "r2", Account: "acct", Subject: "nobody@example.test", Outcome: OutcomeNoZoomUser, Version: "v"}
+	req := Request{ID: "r2", Account: "acct", Subject: "nobody@example.test", Outcome: dsar.OutcomeNoZoomUser, Version: "v"}
 	b, res := writeBundle(t, req, &memSource{}, key)
 	m, err := Verify(bytes.NewReader(b), int64(len(b)), key.Public().(ed25519.PublicKey))
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	if m.Outcome != OutcomeNoZoomUser || len(m.Sections) != 0 || res.Manifest.Outcome != OutcomeNoZoomUser {
+	if m.Outcome != dsar.OutcomeNoZoomUser || len(m.Sections) != 0 || res.Manifest.Outcome != dsar.OutcomeNoZoomUser {
 		t.Errorf("manifest outcome %q with %d sections", m.Outcome, len(m.Sections))
 	}
 	names, content, _ := readZip(t, b)
