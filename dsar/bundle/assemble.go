@@ -269,17 +269,8 @@ type source struct {
 	copies map[string]*zip.File
 }
 
-func (s source) Pages(ctx context.Context, id, section, part string, fn func(Page) error) error {
-	return s.store.Pages(ctx, id, section, part, func(p dsar.Page) error {
-		bp := Page{Body: p.Body, IDs: p.IDs}
-		if len(p.Drop) > 0 {
-			bp.Drop = make([]bool, len(p.IDs))
-			for i := range p.IDs {
-				bp.Drop[i] = !p.Kept(i)
-			}
-		}
-		return fn(bp)
-	})
+func (s source) Pages(ctx context.Context, id, section, part string, fn func(dsar.Page) error) error {
+	return s.store.Pages(ctx, id, section, part, fn)
 }
 
 // Media streams the done media files of a request from the media

@@ -70,7 +70,7 @@ type genSource struct {
 	sample    func()
 }
 
-func (g *genSource) Pages(_ context.Context, _, section, part string, fn func(Page) error) error {
+func (g *genSource) Pages(_ context.Context, _, section, part string, fn func(dsar.Page) error) error {
 	r := rand.New(rand.NewPCG(uint64(len(section)), uint64(len(part))))
 	var buf []byte
 	for i := range g.pages {
@@ -78,7 +78,7 @@ func (g *genSource) Pages(_ context.Context, _, section, part string, fn func(Pa
 		if g.sample != nil {
 			g.sample()
 		}
-		if err := fn(Page{Body: buf}); err != nil {
+		if err := fn(dsar.Page{Body: buf}); err != nil {
 			return err
 		}
 	}
@@ -143,19 +143,19 @@ func BenchmarkAssembly(b *testing.B) {
 	var total int64
 	for _, s := range benchSections {
 		for _, p := range s.Parts {
-			g.Pages(b.Context(), "", s.Name, p.Name, func(pg Page) error {
+			g.Pages(b.Context(), "", s.Name, p.Name, func(pg dsar.Page) error {
 				pages = append(pages, bytes.Clone(pg.Body))
 				total += int64(len(pg.Body))
 				return nil
 			})
 		}
 	}
-	mem := &memSource{pages: map[string][]Page{}}
+	mem := &memSource{pages: map[string][]dsar.Page{}}
 	i := 0
 	for _, s := range benchSections {
 		for _, p := range s.Parts {
 			for range g.pages {
-				mem.pages[s.Name+"/"+p.Name] = append(mem.pages[s.Name+"/"+p.Name], Page{Body: pages[i]})
+				mem.pages[s.Name+"/"+p.Name] = append(mem.pages[s.Name+"/"+p.Name], dsar.Page{Body: pages[i]})
 				i++
 			}
 		}

@@ -21,6 +21,8 @@ import (
 	"io"
 	"runtime/debug"
 	"time"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // Request is everything Write needs to know about an access request besides
@@ -63,22 +65,6 @@ type Part struct {
 	List string
 }
 
-// Page is one stored Zoom response body with what was decided about its
-// records when it was fetched.
-type Page struct {
-	Body []byte
-	// IDs are the ids of the page's records, in order, computed when the
-	// page was fetched and stored with it: "" for a record without one.
-	// They count a record once across the parts of its section. A page
-	// stored without ids keeps every record, each counted as one without
-	// an id.
-	IDs []string
-	// Drop marks, by position, the records left out because an earlier
-	// page of the part already holds them (a window fetched again after
-	// its page token expired). Nil leaves out none.
-	Drop []bool
-}
-
 // Media is one file (a recording, a voicemail) to store in the bundle
 // uncompressed. Path is "media/<section>/<name>"; Body yields exactly Size
 // bytes and is read only during the callback that received it. SHA256, if
@@ -97,8 +83,11 @@ type Media struct {
 type Source interface {
 	// Pages calls fn with every stored page of one part, in page order,
 	// stopping at fn's first error and returning it. fn does not keep the
-	// page after it returns.
-	Pages(ctx context.Context, requestID, section, part string, fn func(Page) error) error
+	// page after it returns. The ids stored with a page count a record
+	// once across the parts of its section; a page stored without ids
+	// keeps every record, each counted as one without an id. Its Drop
+	// leaves out records an earlier page of the part holds.
+	Pages(ctx context.Context, requestID, section, part string, fn func(dsar.Page) error) error
 	// Media calls fn with every media file of the request in ascending Path
 	// order; it may yield nothing.
 	Media(ctx context.Context, requestID string, fn func(Media) error) error

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +14,7 @@ import (
 
 // memSource is a Source over pages held in memory.
 type memSource struct {
-	pages map[string][]Page // "section/part"
+	pages map[string][]dsar.Page // "section/part"
 	media []memMedia
 	err   error // returned by Pages, if set
 }
@@ -27,7 +26,7 @@ type memMedia struct {
 	sum  string // expected SHA-256, if any
 }
 
-func (s *memSource) Pages(ctx context.Context, _, section, part string, fn func(Page) error) error {
+func (s *memSource) Pages(ctx context.Context, _, section, part string, fn func(dsar.Page) error) error {
 	if s.err != nil {
 		return s.err
 	}
@@ -59,14 +58,14 @@ func testKey(seed byte) ed25519.PrivateKey {
 
 // page is a page stored without ids (as an older build stored object
 // pages): every record is kept.
-func page(body string) Page { return Page{Body: []byte(body)} }
+func page(body string) dsar.Page { return dsar.Page{Body: []byte(body)} }
 
 // idPage is a page with the ids stored with it when it was fetched.
-func idPage(body string, ids ...string) Page { return Page{Body: []byte(body), IDs: ids} }
+func idPage(body string, ids ...string) dsar.Page { return dsar.Page{Body: []byte(body), IDs: ids} }
 
 // meetingsPage is a page of GET /users/{id}/meetings holding meetings with
 // the given ids.
-func meetingsPage(next string, ids ...int) Page {
+func meetingsPage(next string, ids ...int) dsar.Page {
 	recs := make([]string, len(ids))
 	for i, id := range ids {
 		recs[i] = fmt.Sprintf(`{"uuid":"u%d==","id":%d,"topic":"Meeting %d","type":2,"start_time":"2025-11-0%dT10:00:00Z","duration":30,"timezone":"Europe/Berlin"}`, id, id, id, id%9+1)
@@ -108,14 +107,14 @@ func testRequest() (Request, *memSource) {
 				Reason: "User does not exist: x", Calls: 1, Parts: []Part{{Name: "voice_mails", List: "voice_mails"}}},
 		},
 	}
-	src := &memSource{pages: map[string][]Page{
+	src := &memSource{pages: map[string][]dsar.Page{
 		"profile/user":       {page(`{"id":"KDcuGIm1QgePTO8WbOqwIQ","first_name":"Ada","last_name":"Example","display_name":"Ada Example","email":"subject@example.test","type":2,"role_name":"Member","status":"active","last_login_time":"2025-12-30T08:15:00Z","group_ids":["g1","g2"],"timezone":"Europe/Berlin","custom_attributes":[{"key":"k","value":"v"}]}`)},
 		"profile/assistants": {page(`{"assistants":[{"id":"a1","email":"assistant@example.test"}]}`)},
 		"profile/schedulers": {page(`{"schedulers":[]}`)},
 		"settings/settings":  {page(`{"in_meeting":{"chat":true,"polling":false},"recording":{"cloud_recording":true}}`)},
 		"meetings/scheduled": {meetingsPage("t1", 1, 2), meetingsPage("t2", 3, 4)},
 		// The window was redone after its token expired: 1 and 2 are dropped.
-		"meetings/previous_meetings": {meetingsPage("", 5), meetingsPage("", 1, 2, 6).withDrop("u1==", "u2==")},
+		"meetings/previous_meetings": {meetingsPage("", 5), withDrop(meetingsPage("", 1, 2, 6), "u1==", "u2==")},
 		"cloud_recordings/recordings": {
 			page(`{"from":"2025-11-01","to":"2025-12-01","meetings":[{"uuid":"r1==","id":10,"topic":"Recorded","start_time":"2025-11-05T10:00:00Z","duration":10,"recording_count":1,"total_size":2048,"recording_files":[{"id":"f1","file_type":"MP4","file_size":2048}]}]}`),
 			page(`{"from":"2025-12-01","to":"2026-01-01","meetings":[]}`),
@@ -129,11 +128,8 @@ func testRequest() (Request, *memSource) {
 }
 
 // withDrop marks the records with the given stored ids as dropped.
-func (p Page) withDrop(ids ...string) Page {
-	p.Drop = make([]bool, len(p.IDs))
-	for i, id := range p.IDs {
-		p.Drop[i] = slices.Contains(ids, id)
-	}
+func withDrop(p dsar.Page, ids ...string) dsar.Page {
+	p.Drop = ids
 	return p
 }
 

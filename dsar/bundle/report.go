@@ -125,7 +125,7 @@ func reportList(ctx context.Context, w io.Writer, reqID, section string, p Part,
 		rows = rows[:0]
 		return err
 	}
-	err := src.Pages(ctx, reqID, section, p.Name, func(pg Page) error {
+	err := src.Pages(ctx, reqID, section, p.Name, func(pg dsar.Page) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -176,7 +176,7 @@ func reportObject(ctx context.Context, w io.Writer, reqID, section string, p Par
 		body []byte
 		obj  map[string]any
 	)
-	err := src.Pages(ctx, reqID, section, p.Name, func(pg Page) error {
+	err := src.Pages(ctx, reqID, section, p.Name, func(pg dsar.Page) error {
 		b, err := objectBody(pg)
 		if err != nil {
 			return err

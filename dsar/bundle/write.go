@@ -17,6 +17,8 @@ import (
 
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/zip"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // deflateLevel is pinned: another level, or another version of
@@ -228,7 +230,7 @@ func (bw *writer) writeSection(ctx context.Context, reqID string, s Section, src
 func (bw *writer) writePart(ctx context.Context, src Source, reqID, section string, p Part, indent string, count func(id string)) (int64, error) {
 	var n int64
 	page := 0
-	err := src.Pages(ctx, reqID, section, p.Name, func(pg Page) error {
+	err := src.Pages(ctx, reqID, section, p.Name, func(pg dsar.Page) error {
 		page++
 		if err := ctx.Err(); err != nil {
 			return err
