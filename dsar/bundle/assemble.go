@@ -276,7 +276,7 @@ func (s source) Pages(ctx context.Context, id, section, part string, fn func(dsa
 // Media streams the done media files of a request from the media
 // directory; the writer checks each against the SHA-256 recorded when it
 // was downloaded.
-func (s source) Media(ctx context.Context, id string, fn func(Media) error) error {
+func (s source) Media(ctx context.Context, id string, fn func(dsar.MediaFile, io.Reader) error) error {
 	files, err := s.store.Media(ctx, id)
 	if err != nil {
 		return err
@@ -290,7 +290,7 @@ func (s source) Media(ctx context.Context, id string, fn func(Media) error) erro
 			if err != nil {
 				return fmt.Errorf("media file %s from the existing bundle: %w", f.Path(), err)
 			}
-			err = fn(Media{Path: f.Path(), Size: f.Size, SHA256: f.SHA256, Body: rc})
+			err = fn(f, rc)
 			rc.Close()
 			if err != nil {
 				return err
@@ -304,7 +304,7 @@ func (s source) Media(ctx context.Context, id string, fn func(Media) error) erro
 		if err != nil {
 			return fmt.Errorf("media file %s: %w", f.Path(), err)
 		}
-		err = fn(Media{Path: f.Path(), Size: f.Size, SHA256: f.SHA256, Body: fh})
+		err = fn(f, fh)
 		fh.Close()
 		if err != nil {
 			return err

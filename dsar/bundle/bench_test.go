@@ -85,13 +85,13 @@ func (g *genSource) Pages(_ context.Context, _, section, part string, fn func(ds
 	return nil
 }
 
-func (g *genSource) Media(_ context.Context, _ string, fn func(Media) error) error {
+func (g *genSource) Media(_ context.Context, _ string, fn func(dsar.MediaFile, io.Reader) error) error {
 	const fileSize = 64 << 20
 	for i, left := 0, g.mediaSize; left > 0; i++ {
 		n := min(left, fileSize)
 		left -= n
 		body := &patternReader{left: n, sample: g.sample}
-		if err := fn(Media{Path: fmt.Sprintf("media/cloud_recordings/%04d.mp4", i), Size: n, Body: body}); err != nil {
+		if err := fn(dsar.MediaFile{Section: dsar.SectionCloudRecordings, Name: fmt.Sprintf("%04d.mp4", i), Size: n}, body); err != nil {
 			return err
 		}
 	}

@@ -65,19 +65,6 @@ type Part struct {
 	List string
 }
 
-// Media is one file (a recording, a voicemail) to store in the bundle
-// uncompressed. Path is "media/<section>/<name>"; Body yields exactly Size
-// bytes and is read only during the callback that received it. SHA256, if
-// not "", is the lower-case hex SHA-256 the bytes must have: the writer
-// hashes every entry anyway, so a source checks a file against a hash it
-// recorded earlier without reading it twice.
-type Media struct {
-	Path   string
-	Size   int64
-	SHA256 string
-	Body   io.Reader
-}
-
 // Source is where Write reads a request's stored pages. The store adapter
 // satisfies it.
 type Source interface {
@@ -88,9 +75,13 @@ type Source interface {
 	// keeps every record, each counted as one without an id. Its Drop
 	// leaves out records an earlier page of the part holds.
 	Pages(ctx context.Context, requestID, section, part string, fn func(dsar.Page) error) error
-	// Media calls fn with every media file of the request in ascending Path
-	// order; it may yield nothing.
-	Media(ctx context.Context, requestID string, fn func(Media) error) error
+	// Media calls fn with every media file of the request in ascending
+	// Path order, stored uncompressed; it may yield nothing. body yields
+	// exactly f.Size bytes and is read only during the call. f.SHA256, if
+	// not "", is the SHA-256 the bytes must have: the writer hashes every
+	// entry anyway, so a source checks a file against a hash it recorded
+	// earlier without reading it twice.
+	Media(ctx context.Context, requestID string, fn func(f dsar.MediaFile, body io.Reader) error) error
 }
 
 // Result describes a written bundle.

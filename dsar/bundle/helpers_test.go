@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -38,13 +39,20 @@ func (s *memSource) Pages(ctx context.Context, _, section, part string, fn func(
 	return nil
 }
 
-func (s *memSource) Media(ctx context.Context, _ string, fn func(Media) error) error {
+func (s *memSource) Media(ctx context.Context, _ string, fn func(dsar.MediaFile, io.Reader) error) error {
 	for _, m := range s.media {
 		size := m.size
 		if size == 0 {
 			size = int64(len(m.data))
 		}
-		if err := fn(Media{Path: m.path, Size: size, SHA256: m.sum, Body: bytes.NewReader(m.data)}); err != nil {
+		// A path outside media/ becomes a file of no section, whose Path
+		// has an empty element: the writer refuses both.
+		section, name := "", m.path
+		if rest, ok := strings.CutPrefix(m.path, "media/"); ok {
+			section, name, _ = strings.Cut(rest, "/")
+		}
+		f := dsar.MediaFile{Section: section, Name: name, Size: size, SHA256: m.sum}
+		if err := fn(f, bytes.NewReader(m.data)); err != nil {
 			return err
 		}
 	}
