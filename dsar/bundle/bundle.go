@@ -14,6 +14,13 @@
 // entries before them; the report comes after the data because its summary
 // needs the record counts. Assembly streams: stored pages are decoded and
 // written one at a time, so memory does not grow with the bundle.
+//
+// bundle is also the adapter that keeps bundles and their media files on
+// disk, the one place that does: Assembler satisfies dsar.Assembler
+// (temporary file, fsync, rename), MediaDir satisfies dsar.MediaStore (the
+// media files of a request wait there for its bundle, which reads them) and
+// Files opens a written bundle for rpc. It imports dsar and no other
+// adapter; dsar imports nothing of the project.
 package bundle
 
 import (
