@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
 	"github.com/zoomdsar/zoom-dsar/store"
 	"github.com/zoomdsar/zoom-dsar/zoomclient"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
@@ -58,7 +59,7 @@ func BenchmarkStartToFirstCall(b *testing.B) {
 		}
 		p, err := dsar.NewProcessor(dsar.Config{
 			Store: db, Accounts: map[string]dsar.Zoom{"main": zoomclient.NewSource(c)},
-			Assembler: &dsar.FileAssembler{Store: db, Dir: filepath.Join(dir, "bundles")},
+			Assembler: &bundle.Assembler{Store: db, Dir: filepath.Join(dir, "bundles")},
 			Clock:     srv.Clock(), Owner: "bench",
 		})
 		if err != nil {

@@ -56,7 +56,7 @@ func (p *Processor) section(ctx context.Context, zoom Zoom, r *Request, s Sectio
 		}
 		return p.sectionStopped(ctx, r.ID, s.Name, ze)
 	}
-	if p.cfg.MediaDir != "" && HasMedia(s.Name) {
+	if p.cfg.Media != nil && HasMedia(s.Name) {
 		if err := p.media(ctx, zoom, r, s); err != nil {
 			var ze *ZoomError
 			if ctx.Err() != nil || !errors.As(err, &ze) {

@@ -505,13 +505,13 @@ func crashChild() int {
 			}
 		}
 	}
-	media := filepath.Join(dir, "media")
+	media := bundle.MediaDir(filepath.Join(dir, "media"))
 	p, err := dsar.NewProcessor(dsar.Config{
 		Store:     db,
 		Accounts:  map[string]dsar.Zoom{"main": sampledZoom{zoomclient.NewSource(c)}},
-		Assembler: &dsar.FileAssembler{Store: db, Dir: filepath.Join(dir, "bundles"), MediaDir: media, Key: ed25519.NewKeyFromSeed(seed), Version: "test"},
+		Assembler: &bundle.Assembler{Store: db, Dir: filepath.Join(dir, "bundles"), Media: media, Key: ed25519.NewKeyFromSeed(seed), Version: "test"},
 		Owner:     "crash",
-		MediaDir:  media,
+		Media:     media,
 		Hooks:     hooks,
 	})
 	if err != nil {

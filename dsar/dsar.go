@@ -2,9 +2,10 @@
 // and states, and the processor that runs them to completion through
 // crashes, restarts and Zoom's rate limits.
 //
-// dsar imports neither grpc, bbolt nor oauth2: it declares the small
-// interfaces it needs and the adapters (store, zoomclient, dsar/rpc)
-// satisfy them.
+// dsar imports nothing of the project, nor grpc, bbolt or oauth2: it
+// declares the small interfaces it needs (Store, Zoom, Assembler,
+// MediaStore, Clock) and the adapters (store, zoomclient, dsar/bundle,
+// dsar/rpc) satisfy them. TestImports guards the direction.
 package dsar
 
 import "time"

@@ -2,13 +2,9 @@ package dsar
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -62,26 +58,47 @@ func ValidMediaName(name string) bool {
 		return false
 	}
 	for c := range strings.SplitSeq(name, "/") {
-		if c == "" || c == "." || c == ".." || len(c) > 255 || strings.HasSuffix(c, partialSuffix) {
+		if c == "" || c == "." || c == ".." || len(c) > 255 || strings.HasSuffix(c, MediaPartialSuffix) {
 			return false
 		}
 	}
 	return true
 }
 
-// partialSuffix marks a file being downloaded; no Name may end with it.
-const partialSuffix = ".part"
+// MediaPartialSuffix marks a file being downloaded in a MediaStore; no
+// Name may end with it.
+const MediaPartialSuffix = ".part"
 
-// mediaPath joins the media directory with a request id and, if given, a
-// section: where their files are kept until the request completes. The
-// elements come from the store; one that could leave root is a bug.
-func mediaPath(root string, elems ...string) (string, error) {
-	for _, c := range elems {
-		if c == "" || c == "." || c == ".." || strings.ContainsAny(c, "/\\\x00") {
-			return "", Errorf(EINTERNAL, "dsar.mediaPath", "unusable path component %q", c)
-		}
-	}
-	return filepath.Join(append([]string{root}, elems...)...), nil
+// MediaStore keeps the media files of requests until their bundles hold
+// them; bundle.MediaDir keeps them on disk. Files are named by request,
+// section and Name.
+type MediaStore interface {
+	// Create opens a file for writing. whole is true, with no writer,
+	// when the whole file is kept already (written before a crash, never
+	// recorded): a file of another size than size (0: unknown) is not
+	// whole. Otherwise the writer appends to what an earlier attempt left.
+	Create(id, section, name string, size int64) (w MediaWriter, whole bool, err error)
+	// Sum returns the size and the lower-case hex SHA-256 of a whole file.
+	Sum(id, section, name string) (int64, string, error)
+	// Remove deletes the files of a request, done or partial, or only
+	// those of one section when section is not "".
+	Remove(id, section string) error
+	// Requests lists the ids of the requests that have files kept.
+	Requests() ([]string, error)
+}
+
+// MediaWriter is a file being downloaded into a MediaStore.
+type MediaWriter interface {
+	io.Writer
+	// Offset is the bytes an earlier attempt left: the download resumes
+	// from there.
+	Offset() int64
+	// Commit makes the file whole under its name, durably, and closes it.
+	Commit() error
+	// Discard closes and deletes it.
+	Discard() error
+	// Close closes it, keeping what was written for a later attempt.
+	Close() error
 }
 
 // media downloads the files listed by a section's stored pages that are
@@ -91,10 +108,6 @@ func mediaPath(root string, elems ...string) (string, error) {
 // downloaded again, and one found under its name but not recorded (a crash
 // between the rename and the commit) is recorded without a download.
 func (p *Processor) media(ctx context.Context, zoom Zoom, r *Request, s Section) error {
-	dir, err := mediaPath(p.cfg.MediaDir, r.ID, s.Name)
-	if err != nil {
-		return err
-	}
 	files, err := p.listFiles(ctx, zoom, r.ID, s)
 	if err != nil {
 		return err
@@ -121,7 +134,7 @@ func (p *Processor) media(ctx context.Context, zoom Zoom, r *Request, s Section)
 			}
 			renew = now.Add(p.cfg.Lease / 2)
 		}
-		if err := p.fetchFile(ctx, zoom, r.ID, s.Name, dir, f); err != nil {
+		if err := p.fetchFile(ctx, zoom, r.ID, s.Name, f); err != nil {
 			return err
 		}
 		p.notify(r.ID)
@@ -160,45 +173,24 @@ func (p *Processor) listFiles(ctx context.Context, zoom Zoom, id string, s Secti
 	return out, nil
 }
 
-// fetchFile downloads one file into dir and records it. A ZoomError other
-// than "not found" is returned for the section to stop on; the partial
-// file stays for the next attempt.
-func (p *Processor) fetchFile(ctx context.Context, zoom Zoom, id, section, dir string, f MediaFile) error {
-	final := filepath.Join(dir, filepath.FromSlash(f.Name))
-	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
-		return fmt.Errorf("media directory: %w", err)
-	}
-	if st, err := os.Lstat(final); err == nil {
-		if st.Mode().IsRegular() && (f.Size <= 0 || st.Size() == f.Size) {
-			// Renamed before a crash, never recorded: it is whole.
-			return p.commitFile(ctx, id, section, final, f)
-		}
-		if err := os.Remove(final); err != nil {
-			return fmt.Errorf("media file of the wrong size: %w", err)
-		}
-	}
-	partial := final + partialSuffix
-	fh, err := os.OpenFile(partial, os.O_RDWR|os.O_CREATE, 0o600)
+// fetchFile downloads one file and records it. A ZoomError other than
+// "not found" is returned for the section to stop on; the partial file
+// stays for the next attempt.
+func (p *Processor) fetchFile(ctx context.Context, zoom Zoom, id, section string, f MediaFile) error {
+	w, whole, err := p.cfg.Media.Create(id, section, f.Name, f.Size)
 	if err != nil {
-		return fmt.Errorf("partial media file: %w", err)
+		return err
 	}
-	defer fh.Close() // after the explicit Close, a no-op
-	off, err := fh.Seek(0, io.SeekEnd)
-	if err == nil && f.Size > 0 && off > f.Size {
-		// More than Zoom lists: not a prefix of this file; start again.
-		if err = fh.Truncate(0); err == nil {
-			off, err = fh.Seek(0, io.SeekStart)
-		}
+	if whole {
+		// Renamed before a crash, never recorded: it is whole.
+		return p.commitFile(ctx, id, section, f)
 	}
-	if err != nil {
-		return fmt.Errorf("partial media file: %w", err)
-	}
-	_, calls, err := zoom.Download(ctx, f.URL, off, fh, f.Size)
+	defer w.Close() // after Commit or Discard, a no-op
+	_, calls, err := zoom.Download(ctx, f.URL, w.Offset(), w, f.Size)
 	f.Calls += int64(calls)
 	var ze *ZoomError
 	if errors.As(err, &ze) && ze.Kind == ZoomNotFound {
-		fh.Close()
-		os.Remove(partial)
+		w.Discard()
 		f.Missing = ze.Message
 		if f.Missing == "" {
 			f.Missing = "the file no longer exists"
@@ -215,28 +207,19 @@ func (p *Processor) fetchFile(ctx context.Context, zoom Zoom, id, section, dir s
 		}
 		return err
 	}
-	if err := fh.Sync(); err != nil {
-		return fmt.Errorf("sync media file: %w", err)
-	}
-	if err := fh.Close(); err != nil {
-		return fmt.Errorf("close media file: %w", err)
-	}
-	if err := os.Rename(partial, final); err != nil {
-		return fmt.Errorf("rename media file: %w", err)
-	}
-	if err := syncDir(filepath.Dir(final)); err != nil {
+	if err := w.Commit(); err != nil {
 		return err
 	}
 	if p.cfg.Hooks.AfterDownload != nil {
 		p.cfg.Hooks.AfterDownload(section, f.Name)
 	}
-	return p.commitFile(ctx, id, section, final, f)
+	return p.commitFile(ctx, id, section, f)
 }
 
 // commitFile hashes a whole file and records it done. The commit happens
 // even when shutdown has begun: the download is what it saves.
-func (p *Processor) commitFile(ctx context.Context, id, section, path string, f MediaFile) error {
-	size, sum, err := hashFile(path)
+func (p *Processor) commitFile(ctx context.Context, id, section string, f MediaFile) error {
+	size, sum, err := p.cfg.Media.Sum(id, section, f.Name)
 	if err != nil {
 		return err
 	}
@@ -247,48 +230,14 @@ func (p *Processor) commitFile(ctx context.Context, id, section, path string, f 
 	return p.cfg.Store.CommitMedia(context.WithoutCancel(ctx), id, section, f)
 }
 
-func hashFile(path string) (int64, string, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return 0, "", fmt.Errorf("media file: %w", err)
-	}
-	defer fh.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, fh)
-	if err != nil {
-		return 0, "", fmt.Errorf("hash media file: %w", err)
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("media directory: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sync media directory: %w", err)
-	}
-	return nil
-}
-
 // dropMedia deletes the files of a completed request: its bundle holds
 // them. Called only once COMPLETED is committed, so that a crash during
 // assembly still finds them.
 func (p *Processor) dropMedia(id string) {
-	if p.cfg.MediaDir == "" {
+	if p.cfg.Media == nil {
 		return
 	}
-	dir, err := mediaPath(p.cfg.MediaDir, id)
-	if err == nil {
-		err = os.RemoveAll(dir)
-	}
-	if err != nil {
+	if err := p.cfg.Media.Remove(id, ""); err != nil {
 		p.log.Warn("deleting the media files of a completed request", "request", id, "err", err)
 	}
 }
@@ -296,14 +245,10 @@ func (p *Processor) dropMedia(id string) {
 // dropSectionMedia deletes the files of one section, done or partial, so
 // that a retry from the start downloads them again.
 func (p *Processor) dropSectionMedia(id, section string) error {
-	if p.cfg.MediaDir == "" {
+	if p.cfg.Media == nil {
 		return nil
 	}
-	dir, err := mediaPath(p.cfg.MediaDir, id, section)
-	if err == nil {
-		err = os.RemoveAll(dir)
-	}
-	if err != nil {
+	if err := p.cfg.Media.Remove(id, section); err != nil {
 		return fmt.Errorf("delete the media files of section %s: %w", section, err)
 	}
 	return nil
@@ -312,18 +257,15 @@ func (p *Processor) dropSectionMedia(id, section string) error {
 // sweepMedia deletes the media files of requests that completed (a crash
 // came between the commit and the deletion), were cancelled, or are gone.
 func (p *Processor) sweepMedia(ctx context.Context) error {
-	if p.cfg.MediaDir == "" {
+	if p.cfg.Media == nil {
 		return nil
 	}
-	entries, err := os.ReadDir(p.cfg.MediaDir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
+	ids, err := p.cfg.Media.Requests()
 	if err != nil {
-		return fmt.Errorf("media directory: %w", err)
+		return err
 	}
-	for _, e := range entries {
-		r, err := p.cfg.Store.Request(ctx, e.Name())
+	for _, id := range ids {
+		r, err := p.cfg.Store.Request(ctx, id)
 		switch {
 		case ErrorCode(err) == ENOTFOUND || ErrorCode(err) == EINVALID:
 		case err != nil:
@@ -331,7 +273,7 @@ func (p *Processor) sweepMedia(ctx context.Context) error {
 		case r.State != StateCompleted && r.State != StateCancelled:
 			continue
 		}
-		p.dropMedia(e.Name())
+		p.dropMedia(id)
 	}
 	return nil
 }

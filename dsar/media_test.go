@@ -28,9 +28,9 @@ import (
 func withMedia(ec envConfig, wrap func(dsar.Zoom) dsar.Zoom) envConfig {
 	inner := ec.proc
 	ec.proc = func(c *dsar.Config) {
-		fa := c.Assembler.(*dsar.FileAssembler)
-		fa.MediaDir = filepath.Join(filepath.Dir(fa.Dir), "media")
-		c.MediaDir = fa.MediaDir
+		fa := c.Assembler.(*bundle.Assembler)
+		fa.Media = bundle.MediaDir(filepath.Join(filepath.Dir(fa.Dir), "media"))
+		c.Media = fa.Media
 		if wrap != nil {
 			c.Accounts["main"] = wrap(c.Accounts["main"])
 		}

@@ -235,7 +235,7 @@ func (p *Processor) Extend(ctx context.Context, id, reason string, days int) (*R
 }
 
 // Rebuilder is an Assembler that can write a completed request's bundle
-// again; FileAssembler is one.
+// again; bundle.Assembler is one.
 type Rebuilder interface {
 	Rebuild(ctx context.Context, r *Request, sections []Section, zoom Zoom) error
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
 
@@ -88,7 +89,7 @@ func TestRebuild(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		media  bool
-		damage func(t *testing.T, e *env, r *dsar.Request, fa *dsar.FileAssembler)
+		damage func(t *testing.T, e *env, r *dsar.Request, fa *bundle.Assembler)
 		code   string // "" means the rebuild succeeds
 		msg    string // with code: in the error; %d is the number of media files
 	}{
@@ -96,14 +97,14 @@ func TestRebuild(t *testing.T) {
 		{name: "missing file, no media", damage: removeBundle},
 		{
 			name: "missing file, media back on disk", media: true,
-			damage: func(t *testing.T, e *env, r *dsar.Request, fa *dsar.FileAssembler) {
+			damage: func(t *testing.T, e *env, r *dsar.Request, fa *bundle.Assembler) {
 				restoreMedia(t, e, r, fa)
 				removeBundle(t, e, r, fa)
 			},
 		},
 		{
 			name: "written by another tool version", media: true,
-			damage: func(t *testing.T, e *env, r *dsar.Request, fa *dsar.FileAssembler) {
+			damage: func(t *testing.T, e *env, r *dsar.Request, fa *bundle.Assembler) {
 				fa.Version = "v9.9.9" // the manifest still names the first one
 				flipEntry("data/")(t, e, r, fa)
 			},
@@ -113,15 +114,15 @@ func TestRebuild(t *testing.T) {
 		{name: "missing file", media: true, damage: removeBundle, code: dsar.EPRECONDITION, msg: "media files missing: %[1]d of %[1]d"},
 		{
 			name: "another signing key", media: true, code: dsar.EDATALOSS, msg: "differ from the first assembly",
-			damage: func(t *testing.T, e *env, r *dsar.Request, fa *dsar.FileAssembler) {
+			damage: func(t *testing.T, e *env, r *dsar.Request, fa *bundle.Assembler) {
 				_, fa.Key, _ = ed25519.GenerateKey(rand.Reader)
 				flipEntry("data/")(t, e, r, fa)
 			},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var fa *dsar.FileAssembler
-			ec := envConfig{proc: func(c *dsar.Config) { fa = c.Assembler.(*dsar.FileAssembler) }}
+			var fa *bundle.Assembler
+			ec := envConfig{proc: func(c *dsar.Config) { fa = c.Assembler.(*bundle.Assembler) }}
 			if tc.media {
 				ec = withMedia(ec, nil)
 			}
@@ -189,8 +190,8 @@ func TestRebuild(t *testing.T) {
 
 // flipEntry inverts one byte in the stored data of the bundle's first
 // entry whose name has prefix: the file keeps its size.
-func flipEntry(prefix string) func(*testing.T, *env, *dsar.Request, *dsar.FileAssembler) {
-	return func(t *testing.T, _ *env, r *dsar.Request, _ *dsar.FileAssembler) {
+func flipEntry(prefix string) func(*testing.T, *env, *dsar.Request, *bundle.Assembler) {
+	return func(t *testing.T, _ *env, r *dsar.Request, _ *bundle.Assembler) {
 		t.Helper()
 		zr, err := zip.OpenReader(r.Bundle.Path)
 		if err != nil {
@@ -231,14 +232,14 @@ func flipByte(t *testing.T, path string, off int64) {
 	}
 }
 
-func truncateBundle(t *testing.T, _ *env, r *dsar.Request, _ *dsar.FileAssembler) {
+func truncateBundle(t *testing.T, _ *env, r *dsar.Request, _ *bundle.Assembler) {
 	t.Helper()
 	if err := os.Truncate(r.Bundle.Path, r.Bundle.Size/2); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func removeBundle(t *testing.T, _ *env, r *dsar.Request, _ *dsar.FileAssembler) {
+func removeBundle(t *testing.T, _ *env, r *dsar.Request, _ *bundle.Assembler) {
 	t.Helper()
 	if err := os.Remove(r.Bundle.Path); err != nil {
 		t.Fatal(err)
@@ -247,9 +248,9 @@ func removeBundle(t *testing.T, _ *env, r *dsar.Request, _ *dsar.FileAssembler) 
 
 // restoreMedia puts the media files of a completed request back into the
 // media directory (which completion emptied), from its bundle.
-func restoreMedia(t *testing.T, _ *env, r *dsar.Request, fa *dsar.FileAssembler) {
+func restoreMedia(t *testing.T, _ *env, r *dsar.Request, fa *bundle.Assembler) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(fa.MediaDir, r.ID)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(string(fa.Media), r.ID)); !os.IsNotExist(err) {
 		t.Fatalf("the media of a completed request are still on disk (%v)", err)
 	}
 	zr, err := zip.OpenReader(r.Bundle.Path)
@@ -271,7 +272,7 @@ func restoreMedia(t *testing.T, _ *env, r *dsar.Request, fa *dsar.FileAssembler)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := filepath.Join(fa.MediaDir, r.ID, filepath.FromSlash(name))
+		p := filepath.Join(string(fa.Media), r.ID, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 			t.Fatal(err)
 		}

@@ -52,12 +52,14 @@ type AuditFilter struct {
 	Limit   int
 }
 
-// Assembler writes the bundle of a request from its stored pages.
+// Assembler writes the bundle of a request from its stored pages and media
+// files; bundle.Assembler writes it to disk.
 type Assembler interface {
-	// Assemble writes the bundle; zoom, the request's account (nil when
+	// Assemble writes the bundle and returns it with the record count of
+	// each section in it, by name; zoom, the request's account (nil when
 	// it is no longer configured), tells the shape of its pages and the
 	// windows each section covered.
-	Assemble(ctx context.Context, r *Request, sections []Section, zoom Zoom) (Bundle, error)
+	Assemble(ctx context.Context, r *Request, sections []Section, zoom Zoom) (Bundle, map[string]int64, error)
 }
 
 // Hooks are called at the points where a crash matters most; the crash
@@ -88,11 +90,11 @@ type Config struct {
 	Concurrency int
 	// Lease is how long a claim lasts before it must be renewed. Default 5m.
 	Lease time.Duration
-	// MediaDir keeps the media files (recordings, voicemails) of requests
-	// until their bundles hold them; FileAssembler.MediaDir must name the
-	// same directory. Empty: media files are not collected.
-	MediaDir string
-	Hooks    Hooks
+	// Media keeps the media files (recordings, voicemails) of requests
+	// until their bundles hold them; the Assembler must read the same
+	// files. Nil: media files are not collected.
+	Media MediaStore
+	Hooks Hooks
 }
 
 // Processor runs access requests to completion. Every goroutine it starts
@@ -567,7 +569,10 @@ func (p *Processor) assemble(ctx context.Context, r *Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := p.cfg.Assembler.Assemble(ctx, r, sections, p.cfg.Accounts[r.Account])
+	b, records, err := p.cfg.Assembler.Assemble(ctx, r, sections, p.cfg.Accounts[r.Account])
+	if err == nil {
+		err = p.recordCounts(ctx, r.ID, sections, records)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -585,6 +590,26 @@ func (p *Processor) assemble(ctx context.Context, r *Request) error {
 	}
 	p.log.Info("request completed", "request", r.ID, "bundle_bytes", b.Size)
 	p.dropMedia(r.ID)
+	return nil
+}
+
+// recordCounts sets each section's record count to the bundle's: the one
+// every reader shows (Get and Watch read it from the section). Were this
+// interrupted, the request is still ASSEMBLING and the same pages give the
+// same bundle and counts.
+func (p *Processor) recordCounts(ctx context.Context, id string, sections []Section, records map[string]int64) error {
+	for _, s := range sections {
+		n, ok := records[s.Name]
+		if !ok {
+			continue
+		}
+		if _, err := p.cfg.Store.UpdateSection(ctx, id, s.Name, func(s *Section) error {
+			s.Records = n
+			return nil
+		}); err != nil {
+			return fmt.Errorf("record the bundle's counts: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -94,7 +94,7 @@ func (e *env) open(ec envConfig) {
 	cfg := dsar.Config{
 		Store:     db,
 		Accounts:  map[string]dsar.Zoom{"main": zoomclient.NewSource(c)},
-		Assembler: &dsar.FileAssembler{Store: db, Dir: filepath.Join(e.dir, "bundles"), Key: key, Version: "test"},
+		Assembler: &bundle.Assembler{Store: db, Dir: filepath.Join(e.dir, "bundles"), Key: key, Version: "test"},
 		Clock:     e.srv.Clock(),
 		Owner:     "test",
 	}

@@ -207,7 +207,7 @@ type Section struct {
 	ReasonCode   int    // Zoom's error code, or the HTTP status when it sent none
 	Parts        []Part
 	Calls        int64 // Zoom API HTTP calls made, retries included
-	Records      int64 // records stored; once the bundle is written, its count (FileAssembler.Assemble)
+	Records      int64 // records stored; once the bundle is written, its count (Assembler.Assemble)
 	Pages        int64 // pages stored
 	WaitingUntil time.Time
 	StartedAt    time.Time

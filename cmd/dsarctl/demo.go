@@ -17,6 +17,7 @@ import (
 	"github.com/klauspost/compress/zip"
 
 	"github.com/zoomdsar/zoom-dsar/cmd/internal/daemon"
+	"github.com/zoomdsar/zoom-dsar/dsar"
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 	"github.com/zoomdsar/zoom-dsar/zoomclient"
@@ -167,9 +168,9 @@ func runDemo(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "  %-20s %-14s %6d %s\n", s.Name, s.State, s.Records, unit)
 		records += s.Records
 		switch s.State {
-		case bundle.StateComplete:
+		case string(dsar.SectionComplete):
 			complete++
-		case bundle.StateNotApplicable:
+		case string(dsar.SectionNotApplicable):
 			na++
 		}
 	}

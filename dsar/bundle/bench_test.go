@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zip"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // Benchmarks. The 1 GiB heap case runs only with DSAR_BENCH_LARGE=1:
@@ -68,7 +70,7 @@ type genSource struct {
 	sample    func()
 }
 
-func (g *genSource) Pages(_ context.Context, _, section, part string, fn func(Page) error) error {
+func (g *genSource) Pages(_ context.Context, _, section, part string, fn func(dsar.Page) error) error {
 	r := rand.New(rand.NewPCG(uint64(len(section)), uint64(len(part))))
 	var buf []byte
 	for i := range g.pages {
@@ -76,20 +78,20 @@ func (g *genSource) Pages(_ context.Context, _, section, part string, fn func(Pa
 		if g.sample != nil {
 			g.sample()
 		}
-		if err := fn(Page{Body: buf}); err != nil {
+		if err := fn(dsar.Page{Body: buf}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (g *genSource) Media(_ context.Context, _ string, fn func(Media) error) error {
+func (g *genSource) Media(_ context.Context, _ string, fn func(dsar.MediaFile, io.Reader) error) error {
 	const fileSize = 64 << 20
 	for i, left := 0, g.mediaSize; left > 0; i++ {
 		n := min(left, fileSize)
 		left -= n
 		body := &patternReader{left: n, sample: g.sample}
-		if err := fn(Media{Path: fmt.Sprintf("media/cloud_recordings/%04d.mp4", i), Size: n, Body: body}); err != nil {
+		if err := fn(dsar.MediaFile{Section: dsar.SectionCloudRecordings, Name: fmt.Sprintf("%04d.mp4", i), Size: n}, body); err != nil {
 			return err
 		}
 	}
@@ -119,8 +121,8 @@ func (p *patternReader) Read(b []byte) (int, error) {
 }
 
 var benchSections = []Section{
-	{Name: "meetings", State: StateComplete, Parts: []Part{{Name: "scheduled", List: "meetings"}, {Name: "previous_meetings", List: "meetings"}}},
-	{Name: "cloud_recordings", State: StateComplete, Parts: []Part{{Name: "recordings", List: "meetings"}}},
+	{Name: "meetings", State: string(dsar.SectionComplete), Parts: []Part{{Name: "scheduled", List: "meetings"}, {Name: "previous_meetings", List: "meetings"}}},
+	{Name: "cloud_recordings", State: string(dsar.SectionComplete), Parts: []Part{{Name: "recordings", List: "meetings"}}},
 }
 
 // pagesFor returns the number of pages per part that make about size bytes
@@ -141,19 +143,19 @@ func BenchmarkAssembly(b *testing.B) {
 	var total int64
 	for _, s := range benchSections {
 		for _, p := range s.Parts {
-			g.Pages(b.Context(), "", s.Name, p.Name, func(pg Page) error {
+			g.Pages(b.Context(), "", s.Name, p.Name, func(pg dsar.Page) error {
 				pages = append(pages, bytes.Clone(pg.Body))
 				total += int64(len(pg.Body))
 				return nil
 			})
 		}
 	}
-	mem := &memSource{pages: map[string][]Page{}}
+	mem := &memSource{pages: map[string][]dsar.Page{}}
 	i := 0
 	for _, s := range benchSections {
 		for _, p := range s.Parts {
 			for range g.pages {
-				mem.pages[s.Name+"/"+p.Name] = append(mem.pages[s.Name+"/"+p.Name], Page{Body: pages[i]})
+				mem.pages[s.Name+"/"+p.Name] = append(mem.pages[s.Name+"/"+p.Name], dsar.Page{Body: pages[i]})
 				i++
 			}
 		}

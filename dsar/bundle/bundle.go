@@ -14,6 +14,13 @@
 // entries before them; the report comes after the data because its summary
 // needs the record counts. Assembly streams: stored pages are decoded and
 // written one at a time, so memory does not grow with the bundle.
+//
+// bundle is also the adapter that keeps bundles and their media files on
+// disk, the one place that does: Assembler satisfies dsar.Assembler
+// (temporary file, fsync, rename), MediaDir satisfies dsar.MediaStore (the
+// media files of a request wait there for its bundle, which reads them) and
+// Files opens a written bundle for rpc. It imports dsar and no other
+// adapter; dsar imports nothing of the project.
 package bundle
 
 import (
@@ -21,6 +28,8 @@ import (
 	"io"
 	"runtime/debug"
 	"time"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // Request is everything Write needs to know about an access request besides
@@ -29,23 +38,12 @@ type Request struct {
 	ID       string
 	Account  string
 	Subject  string // the data subject's email address
-	Outcome  string // "" or OutcomeNoZoomUser
+	Outcome  string // "" or dsar.OutcomeNoZoomUser
 	Started  time.Time
 	Finished time.Time
 	Version  string    // the tool's version; "" means Version
 	Sections []Section // in report order
 }
-
-// OutcomeNoZoomUser marks a request whose email matched no Zoom user: the
-// bundle is valid and says so.
-const OutcomeNoZoomUser = "no_zoom_user"
-
-// Section states as the processor names them (dsar.SectionState). bundle
-// cannot import dsar, which imports bundle.
-const (
-	StateComplete      = "COMPLETE"
-	StateNotApplicable = "NOT_APPLICABLE"
-)
 
 // Section is one section of a request: its outcome and the parts (Zoom
 // endpoints) its stored pages belong to.
@@ -74,45 +72,23 @@ type Part struct {
 	List string
 }
 
-// Page is one stored Zoom response body with what was decided about its
-// records when it was fetched.
-type Page struct {
-	Body []byte
-	// IDs are the ids of the page's records, in order, computed when the
-	// page was fetched and stored with it: "" for a record without one.
-	// They count a record once across the parts of its section. A page
-	// stored without ids keeps every record, each counted as one without
-	// an id.
-	IDs []string
-	// Drop marks, by position, the records left out because an earlier
-	// page of the part already holds them (a window fetched again after
-	// its page token expired). Nil leaves out none.
-	Drop []bool
-}
-
-// Media is one file (a recording, a voicemail) to store in the bundle
-// uncompressed. Path is "media/<section>/<name>"; Body yields exactly Size
-// bytes and is read only during the callback that received it. SHA256, if
-// not "", is the lower-case hex SHA-256 the bytes must have: the writer
-// hashes every entry anyway, so a source checks a file against a hash it
-// recorded earlier without reading it twice.
-type Media struct {
-	Path   string
-	Size   int64
-	SHA256 string
-	Body   io.Reader
-}
-
 // Source is where Write reads a request's stored pages. The store adapter
 // satisfies it.
 type Source interface {
 	// Pages calls fn with every stored page of one part, in page order,
 	// stopping at fn's first error and returning it. fn does not keep the
-	// page after it returns.
-	Pages(ctx context.Context, requestID, section, part string, fn func(Page) error) error
-	// Media calls fn with every media file of the request in ascending Path
-	// order; it may yield nothing.
-	Media(ctx context.Context, requestID string, fn func(Media) error) error
+	// page after it returns. The ids stored with a page count a record
+	// once across the parts of its section; a page stored without ids
+	// keeps every record, each counted as one without an id. Its Drop
+	// leaves out records an earlier page of the part holds.
+	Pages(ctx context.Context, requestID, section, part string, fn func(dsar.Page) error) error
+	// Media calls fn with every media file of the request in ascending
+	// Path order, stored uncompressed; it may yield nothing. body yields
+	// exactly f.Size bytes and is read only during the call. f.SHA256, if
+	// not "", is the SHA-256 the bytes must have: the writer hashes every
+	// entry anyway, so a source checks a file against a hash it recorded
+	// earlier without reading it twice.
+	Media(ctx context.Context, requestID string, fn func(f dsar.MediaFile, body io.Reader) error) error
 }
 
 // Result describes a written bundle.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // column is one column of a report table: the first of Fields that a
@@ -29,20 +31,20 @@ var (
 
 	// reportColumns maps "section/part" or "section" to its table's columns.
 	reportColumns = map[string][]column{
-		"meetings": meetingCols,
-		"webinars": meetingCols,
-		"cloud_recordings": {
+		dsar.SectionMeetings: meetingCols,
+		dsar.SectionWebinars: meetingCols,
+		dsar.SectionCloudRecordings: {
 			col("Topic", "", "topic"), col("Start", "", "start_time"), col("Duration", "minutes", "duration"),
 			col("Files", "", "recording_count"), col("Size", "bytes", "total_size"), col("Meeting ID", "", "id"),
 		},
-		"phone_call_history": {
+		dsar.SectionPhoneCallHistory: {
 			col("Start", "", "start_time", "date_time"), col("Direction", "", "direction"), from, to,
 			col("Result", "", "result", "call_result"), col("Duration", "seconds", "duration", "talk_time"),
 		},
-		"phone_voicemails": {
+		dsar.SectionPhoneVoicemails: {
 			col("Received", "", "date_time"), from, col("Duration", "seconds", "duration"), col("Status", "", "status"),
 		},
-		"phone_recordings": {
+		dsar.SectionPhoneRecordings: {
 			col("Date", "", "date_time", "start_time"), col("Direction", "", "direction"), from, to,
 			col("Duration", "seconds", "duration"),
 		},

@@ -5,15 +5,17 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
-	"slices"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // memSource is a Source over pages held in memory.
 type memSource struct {
-	pages map[string][]Page // "section/part"
+	pages map[string][]dsar.Page // "section/part"
 	media []memMedia
 	err   error // returned by Pages, if set
 }
@@ -25,7 +27,7 @@ type memMedia struct {
 	sum  string // expected SHA-256, if any
 }
 
-func (s *memSource) Pages(ctx context.Context, _, section, part string, fn func(Page) error) error {
+func (s *memSource) Pages(ctx context.Context, _, section, part string, fn func(dsar.Page) error) error {
 	if s.err != nil {
 		return s.err
 	}
@@ -37,13 +39,20 @@ func (s *memSource) Pages(ctx context.Context, _, section, part string, fn func(
 	return nil
 }
 
-func (s *memSource) Media(ctx context.Context, _ string, fn func(Media) error) error {
+func (s *memSource) Media(ctx context.Context, _ string, fn func(dsar.MediaFile, io.Reader) error) error {
 	for _, m := range s.media {
 		size := m.size
 		if size == 0 {
 			size = int64(len(m.data))
 		}
-		if err := fn(Media{Path: m.path, Size: size, SHA256: m.sum, Body: bytes.NewReader(m.data)}); err != nil {
+		// A path outside media/ becomes a file of no section, whose Path
+		// has an empty element: the writer refuses both.
+		section, name := "", m.path
+		if rest, ok := strings.CutPrefix(m.path, "media/"); ok {
+			section, name, _ = strings.Cut(rest, "/")
+		}
+		f := dsar.MediaFile{Section: section, Name: name, Size: size, SHA256: m.sum}
+		if err := fn(f, bytes.NewReader(m.data)); err != nil {
 			return err
 		}
 	}
@@ -57,14 +66,14 @@ func testKey(seed byte) ed25519.PrivateKey {
 
 // page is a page stored without ids (as an older build stored object
 // pages): every record is kept.
-func page(body string) Page { return Page{Body: []byte(body)} }
+func page(body string) dsar.Page { return dsar.Page{Body: []byte(body)} }
 
 // idPage is a page with the ids stored with it when it was fetched.
-func idPage(body string, ids ...string) Page { return Page{Body: []byte(body), IDs: ids} }
+func idPage(body string, ids ...string) dsar.Page { return dsar.Page{Body: []byte(body), IDs: ids} }
 
 // meetingsPage is a page of GET /users/{id}/meetings holding meetings with
 // the given ids.
-func meetingsPage(next string, ids ...int) Page {
+func meetingsPage(next string, ids ...int) dsar.Page {
 	recs := make([]string, len(ids))
 	for i, id := range ids {
 		recs[i] = fmt.Sprintf(`{"uuid":"u%d==","id":%d,"topic":"Meeting %d","type":2,"start_time":"2025-11-0%dT10:00:00Z","duration":30,"timezone":"Europe/Berlin"}`, id, id, id, id%9+1)
@@ -88,32 +97,32 @@ func testRequest() (Request, *memSource) {
 		Finished: time.Date(2026, 1, 2, 3, 9, 0, 0, time.UTC),
 		Version:  "v0.0.0-test",
 		Sections: []Section{
-			{Name: "profile", State: StateComplete, Calls: 3, Parts: []Part{
+			{Name: "profile", State: string(dsar.SectionComplete), Calls: 3, Parts: []Part{
 				{Name: "user"}, {Name: "assistants", List: "assistants"}, {Name: "schedulers", List: "schedulers"},
 			}},
-			{Name: "settings", State: StateComplete, Calls: 1, Parts: []Part{{Name: "settings"}}},
-			{Name: "meetings", State: StateComplete, Calls: 4, Parts: []Part{
+			{Name: "settings", State: string(dsar.SectionComplete), Calls: 1, Parts: []Part{{Name: "settings"}}},
+			{Name: "meetings", State: string(dsar.SectionComplete), Calls: 4, Parts: []Part{
 				{Name: "scheduled", List: "meetings"}, {Name: "upcoming", List: "meetings"}, {Name: "previous_meetings", List: "meetings"},
 			}},
-			{Name: "webinars", State: StateComplete, Calls: 1, Parts: []Part{{Name: "webinars", List: "webinars"}}},
-			{Name: "cloud_recordings", State: StateComplete, Calls: 3,
+			{Name: "webinars", State: string(dsar.SectionComplete), Calls: 1, Parts: []Part{{Name: "webinars", List: "webinars"}}},
+			{Name: "cloud_recordings", State: string(dsar.SectionComplete), Calls: 3,
 				Windows: []Window{{From: "2025-11-01", To: "2025-12-01"}, {From: "2025-12-01", To: "2026-01-01"}},
 				Parts:   []Part{{Name: "recordings", List: "meetings"}, {Name: "trash", List: "meetings"}}},
-			{Name: "phone_call_history", State: StateNotApplicable, ReasonCode: 2031,
+			{Name: "phone_call_history", State: string(dsar.SectionNotApplicable), ReasonCode: 2031,
 				Reason: "Zoom Phone has not been enabled for this account.", Calls: 1,
 				Parts: []Part{{Name: "call_history", List: "call_logs"}}},
-			{Name: "phone_voicemails", State: StateNotApplicable, ReasonCode: 1001,
+			{Name: "phone_voicemails", State: string(dsar.SectionNotApplicable), ReasonCode: 1001,
 				Reason: "User does not exist: x", Calls: 1, Parts: []Part{{Name: "voice_mails", List: "voice_mails"}}},
 		},
 	}
-	src := &memSource{pages: map[string][]Page{
+	src := &memSource{pages: map[string][]dsar.Page{
 		"profile/user":       {page(`{"id":"KDcuGIm1QgePTO8WbOqwIQ","first_name":"Ada","last_name":"Example","display_name":"Ada Example","email":"subject@example.test","type":2,"role_name":"Member","status":"active","last_login_time":"2025-12-30T08:15:00Z","group_ids":["g1","g2"],"timezone":"Europe/Berlin","custom_attributes":[{"key":"k","value":"v"}]}`)},
 		"profile/assistants": {page(`{"assistants":[{"id":"a1","email":"assistant@example.test"}]}`)},
 		"profile/schedulers": {page(`{"schedulers":[]}`)},
 		"settings/settings":  {page(`{"in_meeting":{"chat":true,"polling":false},"recording":{"cloud_recording":true}}`)},
 		"meetings/scheduled": {meetingsPage("t1", 1, 2), meetingsPage("t2", 3, 4)},
 		// The window was redone after its token expired: 1 and 2 are dropped.
-		"meetings/previous_meetings": {meetingsPage("", 5), meetingsPage("", 1, 2, 6).withDrop("u1==", "u2==")},
+		"meetings/previous_meetings": {meetingsPage("", 5), withDrop(meetingsPage("", 1, 2, 6), "u1==", "u2==")},
 		"cloud_recordings/recordings": {
 			page(`{"from":"2025-11-01","to":"2025-12-01","meetings":[{"uuid":"r1==","id":10,"topic":"Recorded","start_time":"2025-11-05T10:00:00Z","duration":10,"recording_count":1,"total_size":2048,"recording_files":[{"id":"f1","file_type":"MP4","file_size":2048}]}]}`),
 			page(`{"from":"2025-12-01","to":"2026-01-01","meetings":[]}`),
@@ -127,11 +136,8 @@ func testRequest() (Request, *memSource) {
 }
 
 // withDrop marks the records with the given stored ids as dropped.
-func (p Page) withDrop(ids ...string) Page {
-	p.Drop = make([]bool, len(p.IDs))
-	for i, id := range p.IDs {
-		p.Drop[i] = slices.Contains(ids, id)
-	}
+func withDrop(p dsar.Page, ids ...string) dsar.Page {
+	p.Drop = ids
 	return p
 }
 

@@ -3,22 +3,24 @@ package bundle
 import (
 	"fmt"
 	"strings"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // Plain words for the data subject: section titles, states and the reasons
 // Zoom gives for a section that does not apply.
 
 var sectionTitles = map[string]string{
-	"profile":            "Profile",
-	"settings":           "Settings",
-	"meetings":           "Meetings",
-	"webinars":           "Webinars",
-	"cloud_recordings":   "Cloud recordings",
-	"phone_profile":      "Zoom Phone profile",
-	"phone_settings":     "Zoom Phone settings",
-	"phone_call_history": "Zoom Phone call history",
-	"phone_voicemails":   "Zoom Phone voicemails",
-	"phone_recordings":   "Zoom Phone call recordings",
+	dsar.SectionProfile:          "Profile",
+	dsar.SectionSettings:         "Settings",
+	dsar.SectionMeetings:         "Meetings",
+	dsar.SectionWebinars:         "Webinars",
+	dsar.SectionCloudRecordings:  "Cloud recordings",
+	dsar.SectionPhoneProfile:     "Zoom Phone profile",
+	dsar.SectionPhoneSettings:    "Zoom Phone settings",
+	dsar.SectionPhoneCallHistory: "Zoom Phone call history",
+	dsar.SectionPhoneVoicemails:  "Zoom Phone voicemails",
+	dsar.SectionPhoneRecordings:  "Zoom Phone call recordings",
 }
 
 var partTitles = map[string]string{
@@ -45,11 +47,11 @@ func title(names map[string]string, name string) string {
 
 func stateWords(state string) string {
 	switch state {
-	case StateComplete:
+	case string(dsar.SectionComplete):
 		return "Collected"
-	case StateNotApplicable:
+	case string(dsar.SectionNotApplicable):
 		return "Not applicable"
-	case "FAILED":
+	case string(dsar.SectionFailed):
 		return "Could not be collected"
 	case "":
 		return "Not collected"
@@ -67,9 +69,9 @@ func reasonWords(section string, code int, msg string) string {
 		return "Zoom Phone is not enabled for this account."
 	case phone && (code == 1001 || (code == 300 && strings.Contains(lower, "not exist"))):
 		return "This person has no Zoom Phone licence, so Zoom Phone holds no data about them."
-	case section == "webinars" && (strings.Contains(lower, "webinar") || strings.Contains(lower, "plan")):
+	case section == dsar.SectionWebinars && (strings.Contains(lower, "webinar") || strings.Contains(lower, "plan")):
 		return "This account does not have the Zoom Webinars add-on."
-	case section == "cloud_recordings" && strings.Contains(lower, "cloud recording"):
+	case section == dsar.SectionCloudRecordings && strings.Contains(lower, "cloud recording"):
 		return "Cloud recording is not enabled, so there are no cloud recordings."
 	case code == 200 && strings.Contains(lower, "paid"):
 		return "This feature is only available on a paid Zoom plan, and this account does not have one."

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // Pages are scanned, not decoded: a record is copied as the bytes Zoom
@@ -21,15 +23,15 @@ var errSyntax = errors.New("malformed JSON")
 const maxDepth = 10000
 
 // pageRecords calls fn with the raw bytes of every record of a list page
-// and the id stored with it, in order, leaving out the records p.Drop
-// marks. A page without the list field (or with null) holds no records.
+// and the id stored with it, in order, leaving out the records p.Kept
+// does not keep. A page without the list field (or with null) holds no records.
 // The bytes passed to fn alias p.Body. The whole page must be valid JSON.
 //
 // The ids are those computed when the page was fetched; nothing here
 // reads a record's id. A page stored without ids keeps all its records,
 // each as one without an id; a page whose ids do not match its records is
 // an error rather than a guess at which record to drop.
-func pageRecords(p Page, part Part, fn func(rec []byte, id string) error) error {
+func pageRecords(p dsar.Page, part Part, fn func(rec []byte, id string) error) error {
 	b := p.Body
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
@@ -86,7 +88,7 @@ func pageRecords(p Page, part Part, fn func(rec []byte, id string) error) error 
 // listRecords scans the list value at b[i] (an array or null), calling fn
 // with each record p keeps, and returns the index past it and the number
 // of records in the list.
-func listRecords(b []byte, i int, p Page, fn func([]byte, string) error) (int, int, error) {
+func listRecords(b []byte, i int, p dsar.Page, fn func([]byte, string) error) (int, int, error) {
 	if i < len(b) && b[i] == 'n' {
 		end, err := scanValue(b, i, 1)
 		return end, 0, err
@@ -107,7 +109,7 @@ func listRecords(b []byte, i int, p Page, fn func([]byte, string) error) (int, i
 		if n < len(p.IDs) {
 			id = p.IDs[n]
 		}
-		if n >= len(p.Drop) || !p.Drop[n] {
+		if n >= len(p.IDs) || p.Kept(n) {
 			if err := fn(b[i:end], id); err != nil {
 				return 0, 0, err
 			}
@@ -129,7 +131,7 @@ func listRecords(b []byte, i int, p Page, fn func([]byte, string) error) (int, i
 
 // objectBody returns the trimmed body of an object page after checking that
 // it is a JSON object.
-func objectBody(p Page) ([]byte, error) {
+func objectBody(p dsar.Page) ([]byte, error) {
 	b := bytes.TrimSpace(p.Body)
 	if len(b) == 0 || b[0] != '{' {
 		return nil, errors.New("page is not a JSON object")

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // reportRows caps each table of index.html; data/<section>.json always has
@@ -56,14 +58,14 @@ func writeReport(ctx context.Context, w io.Writer, req Request, m *Manifest, src
 	}{
 		Subject: req.Subject, Account: req.Account, RequestID: req.ID,
 		Started: displayTime(m.Started), Finished: displayTime(m.Finished), Version: m.Version,
-		NoUser: m.Outcome == OutcomeNoZoomUser,
+		NoUser: m.Outcome == dsar.OutcomeNoZoomUser,
 	}
 	for i, s := range req.Sections {
 		row := summaryRow{
 			Anchor: "s-" + s.Name, Title: title(sectionTitles, s.Name), Status: stateWords(s.State),
 			Records: m.Sections[i].Records, Period: period(s.Windows),
 		}
-		if s.State == StateNotApplicable {
+		if s.State == string(dsar.SectionNotApplicable) {
 			row.Explanation = reasonWords(s.Name, s.ReasonCode, s.Reason)
 		}
 		head.Summary = append(head.Summary, row)
@@ -76,12 +78,12 @@ func writeReport(ctx context.Context, w io.Writer, req Request, m *Manifest, src
 			Name: s.Name, Anchor: "s-" + s.Name, Title: title(sectionTitles, s.Name),
 			Status: stateWords(s.State), Entry: DataPath(s.Name), Period: period(s.Windows),
 			Records: m.Sections[i].Records, Listings: m.Sections[i].Listings, MediaFiles: m.Sections[i].MediaFiles,
-			Collected: s.State != StateNotApplicable,
+			Collected: s.State != string(dsar.SectionNotApplicable),
 		}
 		if len(s.Windows) == 0 {
 			v.Period = ""
 		}
-		if s.State == StateNotApplicable {
+		if s.State == string(dsar.SectionNotApplicable) {
 			v.Explanation = reasonWords(s.Name, s.ReasonCode, s.Reason)
 		}
 		if err := reportTmpl.ExecuteTemplate(w, "section", v); err != nil {
@@ -123,7 +125,7 @@ func reportList(ctx context.Context, w io.Writer, reqID, section string, p Part,
 		rows = rows[:0]
 		return err
 	}
-	err := src.Pages(ctx, reqID, section, p.Name, func(pg Page) error {
+	err := src.Pages(ctx, reqID, section, p.Name, func(pg dsar.Page) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -174,7 +176,7 @@ func reportObject(ctx context.Context, w io.Writer, reqID, section string, p Par
 		body []byte
 		obj  map[string]any
 	)
-	err := src.Pages(ctx, reqID, section, p.Name, func(pg Page) error {
+	err := src.Pages(ctx, reqID, section, p.Name, func(pg dsar.Page) error {
 		b, err := objectBody(pg)
 		if err != nil {
 			return err
@@ -191,7 +193,7 @@ func reportObject(ctx context.Context, w io.Writer, reqID, section string, p Par
 	if obj == nil {
 		return reportTmpl.ExecuteTemplate(w, "empty", tableView{Title: ptitle})
 	}
-	if section == "profile" && p.Name == "user" {
+	if section == dsar.SectionProfile && p.Name == "user" {
 		if err := reportTmpl.ExecuteTemplate(w, "tableStart", tableView{Title: ptitle, Headers: []string{"Field", "Value"}}); err != nil {
 			return err
 		}

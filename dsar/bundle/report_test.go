@@ -5,15 +5,17 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 func TestReportEscapes(t *testing.T) {
 	req, src := testRequest()
-	src.pages["meetings/upcoming"] = []Page{page(`{"meetings":[{"id":99,"topic":"<script>alert(\"x\")</script>","start_time":"<img src=x onerror=alert(1)>"}]}`)}
-	src.pages["settings/settings"] = []Page{page(`{"<b>key</b>":"</td></tr></table><iframe>"}`)}
+	src.pages["meetings/upcoming"] = []dsar.Page{page(`{"meetings":[{"id":99,"topic":"<script>alert(\"x\")</script>","start_time":"<img src=x onerror=alert(1)>"}]}`)}
+	src.pages["settings/settings"] = []dsar.Page{page(`{"<b>key</b>":"</td></tr></table><iframe>"}`)}
 	req.Subject = `"><script>alert(2)</script>@example.test`
 	req.Sections[3].Parts = []Part{{Name: "w", List: "webinars"}}
-	src.pages["webinars/w"] = []Page{page(`{"webinars":[{"<i>":"<link rel=stylesheet href=https://evil.test/x.css>"}]}`)}
+	src.pages["webinars/w"] = []dsar.Page{page(`{"webinars":[{"<i>":"<link rel=stylesheet href=https://evil.test/x.css>"}]}`)}
 	b, _ := writeBundle(t, req, src, testKey(1))
 	_, content, _ := readZip(t, b)
 	html := string(content[IndexPath])
@@ -71,7 +73,7 @@ func TestReportContent(t *testing.T) {
 }
 
 func TestReportRowLimit(t *testing.T) {
-	var pages []Page
+	var pages []dsar.Page
 	for p := range 4 {
 		var recs []string
 		for i := range 300 {
@@ -79,8 +81,8 @@ func TestReportRowLimit(t *testing.T) {
 		}
 		pages = append(pages, page(`{"meetings":[`+strings.Join(recs, ",")+`]}`))
 	}
-	req := Request{ID: "r", Version: "v", Sections: []Section{{Name: "meetings", State: StateComplete, Parts: []Part{{Name: "scheduled", List: "meetings"}}}}}
-	b, res := writeBundle(t, req, &memSource{pages: map[string][]Page{"meetings/scheduled": pages}}, testKey(1))
+	req := Request{ID: "r", Version: "v", Sections: []Section{{Name: "meetings", State: string(dsar.SectionComplete), Parts: []Part{{Name: "scheduled", List: "meetings"}}}}}
+	b, res := writeBundle(t, req, &memSource{pages: map[string][]dsar.Page{"meetings/scheduled": pages}}, testKey(1))
 	_, content, _ := readZip(t, b)
 	html := string(content[IndexPath])
 	if n := strings.Count(html, "<tr><td>t"); n != reportRows {

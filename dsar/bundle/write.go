@@ -19,6 +19,8 @@ import (
 
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/zip"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // deflateLevel is pinned: another level, or another version of
@@ -230,7 +232,7 @@ func (bw *writer) writeSection(ctx context.Context, reqID string, s Section, src
 func (bw *writer) writePart(ctx context.Context, src Source, reqID, section string, p Part, indent string, count func(id string)) (int64, error) {
 	var n int64
 	page := 0
-	err := src.Pages(ctx, reqID, section, p.Name, func(pg Page) error {
+	err := src.Pages(ctx, reqID, section, p.Name, func(pg dsar.Page) error {
 		page++
 		if err := ctx.Err(); err != nil {
 			return err
@@ -292,37 +294,38 @@ func (bw *writer) writeMedia(ctx context.Context, reqID string, src Source, m *M
 	files := map[string]int{}
 	last := ""
 	copyBuf := make([]byte, 256<<10)
-	err := src.Media(ctx, reqID, func(md Media) error {
+	err := src.Media(ctx, reqID, func(f dsar.MediaFile, body io.Reader) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if !validMediaPath(md.Path) {
-			return fmt.Errorf("invalid media path %q", md.Path)
+		path := f.Path()
+		if !validMediaPath(path) {
+			return fmt.Errorf("invalid media path %q", path)
 		}
-		if md.Path <= last {
-			return fmt.Errorf("media %s: not in ascending path order", md.Path)
+		if path <= last {
+			return fmt.Errorf("media %s: not in ascending path order", path)
 		}
-		last = md.Path
-		if md.Size < 0 || md.Body == nil {
-			return fmt.Errorf("media %s: negative size or no body", md.Path)
+		last = path
+		if f.Size < 0 || body == nil {
+			return fmt.Errorf("media %s: negative size or no body", path)
 		}
-		if err := bw.entryStart(md.Path, zip.Store); err != nil {
+		if err := bw.entryStart(path, zip.Store); err != nil {
 			return err
 		}
-		n, err := io.CopyBuffer(&bw.entry, io.LimitReader(md.Body, md.Size+1), copyBuf)
+		n, err := io.CopyBuffer(&bw.entry, io.LimitReader(body, f.Size+1), copyBuf)
 		if err != nil {
-			return fmt.Errorf("media %s: %w", md.Path, err)
+			return fmt.Errorf("media %s: %w", path, err)
 		}
-		if n != md.Size {
-			return fmt.Errorf("media %s: got %d bytes, want %d", md.Path, n, md.Size)
+		if n != f.Size {
+			return fmt.Errorf("media %s: got %d bytes, want %d", path, n, f.Size)
 		}
 		if err := bw.entryEnd(); err != nil {
 			return err
 		}
-		if sum := bw.entries[len(bw.entries)-1].SHA256; md.SHA256 != "" && sum != md.SHA256 {
-			return fmt.Errorf("media %s: SHA-256 is %s, want %s", md.Path, sum, md.SHA256)
+		if sum := bw.entries[len(bw.entries)-1].SHA256; f.SHA256 != "" && sum != f.SHA256 {
+			return fmt.Errorf("media %s: SHA-256 is %s, want %s", path, sum, f.SHA256)
 		}
-		files[strings.Split(md.Path, "/")[1]]++
+		files[strings.Split(path, "/")[1]]++
 		return nil
 	})
 	if err != nil {

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -125,7 +127,7 @@ func TestWriteRoundTrip(t *testing.T) {
 	if m.Sections[4].MediaFiles != 1 || len(m.Sections[4].Windows) != 2 || m.Sections[4].Calls != 3 {
 		t.Errorf("cloud_recordings manifest = %+v", m.Sections[4])
 	}
-	if m.Sections[5].ReasonCode != 2031 || m.Sections[5].State != StateNotApplicable {
+	if m.Sections[5].ReasonCode != 2031 || m.Sections[5].State != string(dsar.SectionNotApplicable) {
 		t.Errorf("phone_call_history manifest = %+v", m.Sections[5])
 	}
 	if m.Subject != req.Subject || m.RequestID != req.ID || m.Account != req.Account ||
@@ -193,43 +195,43 @@ func TestWriteDataFiles(t *testing.T) {
 	tests := []struct {
 		name  string
 		parts []Part
-		pages map[string][]Page
+		pages map[string][]dsar.Page
 		want  string
 		n     int64
 	}{
-		{"list over pages", list, map[string][]Page{"s/p": {page(`{"items":[{"id":1},{"id":2}],"next_page_token":"x"}`), page(`{"items":[{"id":3}]}`)}},
+		{"list over pages", list, map[string][]dsar.Page{"s/p": {page(`{"items":[{"id":1},{"id":2}],"next_page_token":"x"}`), page(`{"items":[{"id":3}]}`)}},
 			"[\n  {\"id\":1},\n  {\"id\":2},\n  {\"id\":3}\n]\n", 3},
 		{"empty list", list, nil, "[]\n", 0},
-		{"list field absent", list, map[string][]Page{"s/p": {page(`{"total_records":0}`)}}, "[]\n", 0},
-		{"list field null", list, map[string][]Page{"s/p": {page(`{"items":null}`)}}, "[]\n", 0},
+		{"list field absent", list, map[string][]dsar.Page{"s/p": {page(`{"total_records":0}`)}}, "[]\n", 0},
+		{"list field null", list, map[string][]dsar.Page{"s/p": {page(`{"items":null}`)}}, "[]\n", 0},
 		{"drop by stored ids", list,
-			map[string][]Page{"s/p": {idPage(`{"items":[{"uuid":"a\"b"},{"uuid":7},{"uuid":"c"}]}`, `a"b`, "7", "c").withDrop(`a"b`, "7")}},
+			map[string][]dsar.Page{"s/p": {withDrop(idPage(`{"items":[{"uuid":"a\"b"},{"uuid":7},{"uuid":"c"}]}`, `a"b`, "7", "c"), `a"b`, "7")}},
 			"[\n  {\"uuid\":\"c\"}\n]\n", 1},
 		{"records without ids count each", list,
-			map[string][]Page{"s/p": {idPage(`{"items":[{"x":1},{"x":1}]}`, "", "")}}, "[\n  {\"x\":1},\n  {\"x\":1}\n]\n", 2},
+			map[string][]dsar.Page{"s/p": {idPage(`{"items":[{"x":1},{"x":1}]}`, "", "")}}, "[\n  {\"x\":1},\n  {\"x\":1}\n]\n", 2},
 		{"ids come from the page, not the record", list,
-			map[string][]Page{"s/p": {idPage(`{"items":[{"id":1},{"id":1}]}`, "a", "b")}}, "[\n  {\"id\":1},\n  {\"id\":1}\n]\n", 2},
-		{"object with an id", []Part{{Name: "p"}}, map[string][]Page{"s/p": {idPage(`{"id":"u"}`, "u")}}, "{\"id\":\"u\"}\n", 1},
-		{"object", []Part{{Name: "p"}}, map[string][]Page{"s/p": {page(" {\"a\": [1, 2]}\n")}}, "{\"a\": [1, 2]}\n", 1},
+			map[string][]dsar.Page{"s/p": {idPage(`{"items":[{"id":1},{"id":1}]}`, "a", "b")}}, "[\n  {\"id\":1},\n  {\"id\":1}\n]\n", 2},
+		{"object with an id", []Part{{Name: "p"}}, map[string][]dsar.Page{"s/p": {idPage(`{"id":"u"}`, "u")}}, "{\"id\":\"u\"}\n", 1},
+		{"object", []Part{{Name: "p"}}, map[string][]dsar.Page{"s/p": {page(" {\"a\": [1, 2]}\n")}}, "{\"a\": [1, 2]}\n", 1},
 		{"absent object", []Part{{Name: "p"}}, nil, "null\n", 0},
 		{"no parts", nil, nil, "null\n", 0},
 		{"several parts", []Part{{Name: "o"}, {Name: "l", List: "items"}, {Name: "e", List: "items"}},
-			map[string][]Page{"s/o": {page(`{"k":"v"}`)}, "s/l": {page(`{"items":[{"id":1}]}`)}},
+			map[string][]dsar.Page{"s/o": {page(`{"k":"v"}`)}, "s/l": {page(`{"items":[{"id":1}]}`)}},
 			"{\n  \"o\": {\"k\":\"v\"},\n  \"l\": [\n    {\"id\":1}\n  ],\n  \"e\": []\n}\n", 2},
 		{"listed by two parts, counted once", []Part{{Name: "a", List: "items"}, {Name: "b", List: "items"}, {Name: "c", List: "items"}},
-			map[string][]Page{"s/a": {idPage(`{"items":[{"n":1},{"n":2}]}`, "m1", "m2")},
+			map[string][]dsar.Page{"s/a": {idPage(`{"items":[{"n":1},{"n":2}]}`, "m1", "m2")},
 				"s/b": {idPage(`{"items":[{"n":1},{"n":0}]}`, "m1", "")},
 				"s/c": {idPage(`{"items":[{"n":2},{"n":3}]}`, "m2", "m3")}},
 			"{\n  \"a\": [\n    {\"n\":1},\n    {\"n\":2}\n  ],\n  \"b\": [\n    {\"n\":1},\n    {\"n\":0}\n  ],\n  \"c\": [\n    {\"n\":2},\n    {\"n\":3}\n  ]\n}\n", 4},
 		{"same id in lists of another field, counted in each", []Part{{Name: "a", List: "assistants"}, {Name: "b", List: "schedulers"}},
-			map[string][]Page{"s/a": {idPage(`{"assistants":[{"n":1}]}`, "p1")}, "s/b": {idPage(`{"schedulers":[{"n":1}]}`, "p1")}},
+			map[string][]dsar.Page{"s/a": {idPage(`{"assistants":[{"n":1}]}`, "p1")}, "s/b": {idPage(`{"schedulers":[{"n":1}]}`, "p1")}},
 			"{\n  \"a\": [\n    {\"n\":1}\n  ],\n  \"b\": [\n    {\"n\":1}\n  ]\n}\n", 2},
-		{"escaped key and nested values", list, map[string][]Page{"s/p": {page(`{"x":{"items":[9]},"it\u0065ms":[{"a":"]}\\"},[{}]]}`)}},
+		{"escaped key and nested values", list, map[string][]dsar.Page{"s/p": {page(`{"x":{"items":[9]},"it\u0065ms":[{"a":"]}\\"},[{}]]}`)}},
 			"[\n  {\"a\":\"]}\\\\\"},\n  [{}]\n]\n", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req := Request{ID: "r", Version: "v", Sections: []Section{{Name: "s", State: StateComplete, Parts: tt.parts}}}
+			req := Request{ID: "r", Version: "v", Sections: []Section{{Name: "s", State: string(dsar.SectionComplete), Parts: tt.parts}}}
 			b, res := writeBundle(t, req, &memSource{pages: tt.pages}, testKey(1))
 			_, content, _ := readZip(t, b)
 			if got := string(content["data/s.json"]); got != tt.want {
@@ -250,11 +252,11 @@ func TestWriteDataFiles(t *testing.T) {
 // listings.
 func TestWriteListings(t *testing.T) {
 	parts := []Part{{Name: "scheduled", List: "meetings"}, {Name: "upcoming", List: "meetings"}}
-	src := &memSource{pages: map[string][]Page{
+	src := &memSource{pages: map[string][]dsar.Page{
 		"meetings/scheduled": {idPage(`{"meetings":[{"uuid":"a"},{"uuid":"b"}]}`, "a", "b")},
 		"meetings/upcoming":  {idPage(`{"meetings":[{"uuid":"b"}]}`, "b")},
 	}}
-	req := Request{ID: "r", Version: "v", Sections: []Section{{Name: "meetings", State: StateComplete, Parts: parts}}}
+	req := Request{ID: "r", Version: "v", Sections: []Section{{Name: "meetings", State: string(dsar.SectionComplete), Parts: parts}}}
 	b, res := writeBundle(t, req, src, testKey(1))
 	ms := res.Manifest.Sections[0]
 	if ms.Records != 2 || ms.Listings != 3 {
@@ -277,8 +279,8 @@ func TestWriteListings(t *testing.T) {
 }
 
 func TestWriteErrors(t *testing.T) {
-	sec := []Section{{Name: "s", State: StateComplete, Parts: []Part{{Name: "p", List: "items"}}}}
-	obj := []Section{{Name: "s", State: StateComplete, Parts: []Part{{Name: "p"}}}}
+	sec := []Section{{Name: "s", State: string(dsar.SectionComplete), Parts: []Part{{Name: "p", List: "items"}}}}
+	obj := []Section{{Name: "s", State: string(dsar.SectionComplete), Parts: []Part{{Name: "p"}}}}
 	cancelled, cancel := context.WithCancel(t.Context())
 	cancel()
 	srcErr := errors.New("store is closed")
@@ -290,14 +292,14 @@ func TestWriteErrors(t *testing.T) {
 		want     string
 		is       error
 	}{
-		{"malformed page", nil, sec, &memSource{pages: map[string][]Page{"s/p": {page(`{"items":[1,`)}}}, "page 1: malformed JSON", nil},
-		{"list is not a list", nil, sec, &memSource{pages: map[string][]Page{"s/p": {page(`{"items":{}}`)}}}, "not a list", nil},
-		{"object page is a list", nil, obj, &memSource{pages: map[string][]Page{"s/p": {page(`[1]`)}}}, "not a JSON object", nil},
-		{"two object pages", nil, obj, &memSource{pages: map[string][]Page{"s/p": {page(`{}`), page(`{}`)}}}, "more than one page", nil},
-		{"stored ids do not match the records", nil, sec, &memSource{pages: map[string][]Page{"s/p": {idPage(`{"items":[1,2]}`, "a")}}},
+		{"malformed page", nil, sec, &memSource{pages: map[string][]dsar.Page{"s/p": {page(`{"items":[1,`)}}}, "page 1: malformed JSON", nil},
+		{"list is not a list", nil, sec, &memSource{pages: map[string][]dsar.Page{"s/p": {page(`{"items":{}}`)}}}, "not a list", nil},
+		{"object page is a list", nil, obj, &memSource{pages: map[string][]dsar.Page{"s/p": {page(`[1]`)}}}, "not a JSON object", nil},
+		{"two object pages", nil, obj, &memSource{pages: map[string][]dsar.Page{"s/p": {page(`{}`), page(`{}`)}}}, "more than one page", nil},
+		{"stored ids do not match the records", nil, sec, &memSource{pages: map[string][]dsar.Page{"s/p": {idPage(`{"items":[1,2]}`, "a")}}},
 			"2 records but 1 stored ids", nil},
 		{"source fails", nil, sec, &memSource{err: srcErr}, "store is closed", srcErr},
-		{"cancelled", cancelled, sec, &memSource{pages: map[string][]Page{"s/p": {page(`{}`)}}}, "canceled", context.Canceled},
+		{"cancelled", cancelled, sec, &memSource{pages: map[string][]dsar.Page{"s/p": {page(`{}`)}}}, "canceled", context.Canceled},
 		{"repeated section", nil, append(sec, sec...), &memSource{}, "repeated section", nil},
 		{"section name with slash", nil, []Section{{Name: "../x"}}, &memSource{}, "invalid", nil},
 		{"media outside media/", nil, nil, &memSource{media: []memMedia{{path: "data/x.json", data: []byte("x")}}}, "invalid media path", nil},
@@ -332,13 +334,13 @@ func TestWriteErrors(t *testing.T) {
 
 func TestWriteNoZoomUser(t *testing.T) {
 	key := testKey(2)
-	req := Request{ID: "r2", Account: "acct", Subject: "nobody@example.test", Outcome: OutcomeNoZoomUser, Version: "v"}
+	req := Request{ID: "r2", Account: "acct", Subject: "nobody@example.test", Outcome: dsar.OutcomeNoZoomUser, Version: "v"}
 	b, res := writeBundle(t, req, &memSource{}, key)
 	m, err := Verify(bytes.NewReader(b), int64(len(b)), key.Public().(ed25519.PublicKey))
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	if m.Outcome != OutcomeNoZoomUser || len(m.Sections) != 0 || res.Manifest.Outcome != OutcomeNoZoomUser {
+	if m.Outcome != dsar.OutcomeNoZoomUser || len(m.Sections) != 0 || res.Manifest.Outcome != dsar.OutcomeNoZoomUser {
 		t.Errorf("manifest outcome %q with %d sections", m.Outcome, len(m.Sections))
 	}
 	names, content, _ := readZip(t, b)

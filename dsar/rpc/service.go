@@ -44,6 +44,19 @@ type Processor interface {
 
 var _ Processor = (*dsar.Processor)(nil)
 
+// Bundles opens the bundle files of completed requests: the service opens
+// no file by path. bundle.Files satisfies it.
+type Bundles interface {
+	// Open opens the bundle of request id and checks its size against
+	// the recorded one: a missing file or another size is EDATALOSS.
+	Open(id string, b dsar.Bundle) (*os.File, os.FileInfo, error)
+	// CheckSum reads an opened bundle whole and checks its SHA-256
+	// against the recorded one: another is EDATALOSS.
+	CheckSum(ctx context.Context, f io.ReaderAt, id string, b dsar.Bundle) error
+}
+
+var _ Bundles = bundle.Files{}
+
 // DefaultExtensionDays are the extensions the regulations allow: GDPR
 // Art. 12(3) two further months (taken as 60 days), CCPA 45 further days.
 var DefaultExtensionDays = map[dsar.Regulation]int{dsar.GDPR: 60, dsar.CCPA: 45}
@@ -63,6 +76,8 @@ const (
 // ServiceConfig configures a Service.
 type ServiceConfig struct {
 	Processor Processor
+	// Bundles opens bundle files for DownloadBundle; nil: bundle.Files.
+	Bundles Bundles
 	// SigningKey is the public key that signs bundle manifests.
 	SigningKey ed25519.PublicKey
 	// Windows gives windows_total and the completion estimate; nil leaves
@@ -122,6 +137,9 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	}
 	if cfg.ExtensionDays == nil {
 		cfg.ExtensionDays = DefaultExtensionDays
+	}
+	if cfg.Bundles == nil {
+		cfg.Bundles = bundle.Files{}
 	}
 	s := &Service{
 		cfg:         cfg,
@@ -600,9 +618,9 @@ func (s *Service) DownloadBundle(req *dsarv1.DownloadBundleRequest, ss grpc.Serv
 // SHA-256 once after start and again whenever the file changed. A damaged
 // or missing file is DATA_LOSS with the reason, and logged for operators.
 func (s *Service) openBundle(ctx context.Context, id string, b dsar.Bundle) (*os.File, error) {
-	f, fi, err := dsar.OpenBundle(id, b)
+	f, fi, err := s.cfg.Bundles.Open(id, b)
 	if err == nil && !s.isVerified(id, b, fi) {
-		if err = dsar.CheckBundleSum(ctx, f, id, b); err == nil {
+		if err = s.cfg.Bundles.CheckSum(ctx, f, id, b); err == nil {
 			s.mu.Lock()
 			s.verified[id] = verifiedFile{info: fi, sha256: b.SHA256}
 			s.mu.Unlock()

@@ -105,7 +105,7 @@ func newHarness(t testing.TB, hc harnessConfig) *harness {
 		zooms = map[string]dsar.Zoom{"main": zoomclient.NewSource(c)}
 		p, err := dsar.NewProcessor(dsar.Config{
 			Store: db, Accounts: zooms, Logger: log, Owner: "test",
-			Assembler: &dsar.FileAssembler{Store: db, Dir: filepath.Join(dir, "bundles"), Key: key, Version: "test"},
+			Assembler: &bundle.Assembler{Store: db, Dir: filepath.Join(dir, "bundles"), Key: key, Version: "test"},
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -162,12 +162,12 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 	}
 
 	st := timedStore{Store: db, m: m}
-	media := filepath.Join(cfg.DataDir, "media")
+	media := bundle.MediaDir(filepath.Join(cfg.DataDir, "media"))
 	proc, err := dsar.NewProcessor(dsar.Config{
 		Store:     st,
 		Accounts:  zooms,
-		Assembler: &dsar.FileAssembler{Store: db, Dir: filepath.Join(cfg.DataDir, "bundles"), MediaDir: media, Key: key},
-		MediaDir:  media,
+		Assembler: &bundle.Assembler{Store: db, Dir: filepath.Join(cfg.DataDir, "bundles"), Media: media, Key: key},
+		Media:     media,
 		Logger:    log,
 		Shard:     cfg.Shard,
 	})
@@ -178,6 +178,7 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 	pub := key.Public().(ed25519.PublicKey)
 	svc, err := rpc.NewService(rpc.ServiceConfig{
 		Processor:  proc,
+		Bundles:    bundle.Files{},
 		SigningKey: pub,
 		Logger:     log,
 		Windows: func(account, section, part string, start time.Time) []dsar.Span {

@@ -1,4 +1,4 @@
-package dsar
+package bundle
 
 import (
 	"archive/zip"
@@ -14,30 +14,43 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
-// FileAssembler writes bundles as files in Dir, signed with Key.
-type FileAssembler struct {
-	Store Store
-	Dir   string
-	// MediaDir is the processor's Config.MediaDir: where the media files
-	// of a request wait for its bundle.
-	MediaDir string
-	Key      ed25519.PrivateKey
-	Version  string // "" means the build's version
+// Stored is what the Assembler reads of a request: its stored pages and
+// the record of its media files. dsar.Store satisfies it.
+type Stored interface {
+	Pages(ctx context.Context, id, section, part string, fn func(dsar.Page) error) error
+	Media(ctx context.Context, id string) ([]dsar.MediaFile, error)
 }
+
+// Assembler writes bundles as files in Dir, signed with Key. It satisfies
+// dsar.Assembler and dsar.Rebuilder.
+type Assembler struct {
+	Store Stored
+	Dir   string
+	// Media is the processor's Config.Media: where the media files of a
+	// request wait for its  "" when none are collected.
+	Media   MediaDir
+	Key     ed25519.PrivateKey
+	Version string // "" means the build's version
+}
+
+var (
+	_ dsar.Assembler = (*Assembler)(nil)
+	_ dsar.Rebuilder = (*Assembler)(nil)
+)
 
 // Assemble writes the bundle of r to Dir/<id>.zip: first to a temporary
 // file, synced, then renamed, so a crash leaves either no bundle or a whole
 // one.
-func (a *FileAssembler) Assemble(ctx context.Context, r *Request, sections []Section, zoom Zoom) (Bundle, error) {
+func (a *Assembler) Assemble(ctx context.Context, r *dsar.Request, sections []dsar.Section, zoom dsar.Zoom) (dsar.Bundle, map[string]int64, error) {
 	in, err := a.request(r, sections, zoom)
 	if err != nil {
-		return Bundle{}, err
+		return dsar.Bundle{}, nil, err
 	}
 	if err := os.MkdirAll(a.Dir, 0o700); err != nil {
-		return Bundle{}, fmt.Errorf("bundle directory: %w", err)
+		return dsar.Bundle{}, nil, fmt.Errorf("bundle directory: %w", err)
 	}
 	path := filepath.Join(a.Dir, r.ID+".zip")
 	// A crash during an earlier assembly may have left a partial file.
@@ -46,46 +59,39 @@ func (a *FileAssembler) Assemble(ctx context.Context, r *Request, sections []Sec
 			os.Remove(name)
 		}
 	}
-	res, err := a.write(ctx, path, in, source{store: a.Store, mediaDir: a.MediaDir}, nil)
+	res, err := a.write(ctx, path, in, source{store: a.Store, media: a.Media}, nil)
 	if err != nil {
-		return Bundle{}, err
+		return dsar.Bundle{}, nil, err
 	}
-	// The bundle's count is the one every reader shows: Get and Watch read
-	// it from the section. Were this interrupted, the request is still
-	// ASSEMBLING and the same pages give the same bundle and counts.
+	records := make(map[string]int64, len(res.Manifest.Sections))
 	for _, ms := range res.Manifest.Sections {
-		if _, err := a.Store.UpdateSection(ctx, r.ID, ms.Name, func(s *Section) error {
-			s.Records = ms.Records
-			return nil
-		}); err != nil {
-			return Bundle{}, fmt.Errorf("record the bundle's counts: %w", err)
-		}
+		records[ms.Name] = ms.Records
 	}
-	return Bundle{Path: path, Size: res.Size, SHA256: res.SHA256, KeyFingerprint: res.Manifest.PublicKey, Finished: in.Finished}, nil
+	return dsar.Bundle{Path: path, Size: res.Size, SHA256: res.SHA256, KeyFingerprint: res.Manifest.PublicKey, Finished: in.Finished}, records, nil
 }
 
 // request is what the bundle writer needs to know of r besides its pages.
-func (a *FileAssembler) request(r *Request, sections []Section, zoom Zoom) (bundle.Request, error) {
+func (a *Assembler) request(r *dsar.Request, sections []dsar.Section, zoom dsar.Zoom) (Request, error) {
 	if zoom == nil {
-		return bundle.Request{}, Errorf(EPRECONDITION, "dsar.Assemble", "account %q is not configured", r.Account)
+		return Request{}, dsar.Errorf(dsar.EPRECONDITION, "dsar.Assemble", "account %q is not configured", r.Account)
 	}
-	in := bundle.Request{
+	in := Request{
 		ID: r.ID, Account: r.Account, Subject: r.Email, Outcome: r.Outcome,
 		Started: r.CreatedAt, Version: a.Version,
 	}
 	for _, s := range sections {
-		bs := bundle.Section{
+		bs := Section{
 			Name: s.Name, State: string(s.State), Reason: s.Reason, ReasonCode: s.ReasonCode,
 			Calls: int(s.Calls),
 		}
 		for _, pt := range s.Parts {
 			list, _ := zoom.Shape(s.Name, pt.Name)
-			bs.Parts = append(bs.Parts, bundle.Part{Name: pt.Name, List: list})
-			if s.State != SectionComplete {
+			bs.Parts = append(bs.Parts, Part{Name: pt.Name, List: list})
+			if s.State != dsar.SectionComplete {
 				continue
 			}
 			for _, w := range zoom.Windows(s.Name, pt.Name, r.CreatedAt) {
-				bs.Windows = append(bs.Windows, bundle.Window{From: w.From, To: w.To})
+				bs.Windows = append(bs.Windows, Window{From: w.From, To: w.To})
 			}
 		}
 		if s.FinishedAt.After(in.Finished) {
@@ -102,13 +108,13 @@ func (a *FileAssembler) request(r *Request, sections []Section, zoom Zoom) (bund
 // write writes a bundle to a temporary file beside path, syncs it and,
 // if check (when set) accepts the result, renames it to path: a crash or
 // a refusal leaves path as it was.
-func (a *FileAssembler) write(ctx context.Context, path string, in bundle.Request, src bundle.Source, check func(bundle.Result) error) (bundle.Result, error) {
+func (a *Assembler) write(ctx context.Context, path string, in Request, src Source, check func(Result) error) (Result, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), in.ID+".*.tmp")
 	if err != nil {
-		return bundle.Result{}, fmt.Errorf("create bundle file: %w", err)
+		return Result{}, fmt.Errorf("create bundle file: %w", err)
 	}
 	defer os.Remove(f.Name()) // after the rename, a no-op
-	res, err := bundle.Write(ctx, f, in, src, a.Key)
+	res, err := Write(ctx, f, in, src, a.Key)
 	if err == nil && check != nil {
 		err = check(res)
 	}
@@ -122,7 +128,7 @@ func (a *FileAssembler) write(ctx context.Context, path string, in bundle.Reques
 		err = os.Rename(f.Name(), path)
 	}
 	if err != nil {
-		return bundle.Result{}, fmt.Errorf("write bundle: %w", err)
+		return Result{}, fmt.Errorf("write bundle: %w", err)
 	}
 	return res, nil
 }
@@ -137,11 +143,11 @@ func (a *FileAssembler) write(ctx context.Context, path string, in bundle.Reques
 // is taken from there while it is intact, else from the existing bundle's
 // entry of the same path if its bytes have the SHA-256 recorded when the
 // file was downloaded.
-func (a *FileAssembler) Rebuild(ctx context.Context, r *Request, sections []Section, zoom Zoom) error {
-	const op = "dsar.Rebuild"
+func (a *Assembler) Rebuild(ctx context.Context, r *dsar.Request, sections []dsar.Section, zoom dsar.Zoom) error {
+	const op = "Rebuild"
 	b := r.Bundle
 	if b.Path == "" || b.SHA256 == "" {
-		return Errorf(EPRECONDITION, op, "request %s has no recorded bundle to rebuild", r.ID)
+		return dsar.Errorf(dsar.EPRECONDITION, op, "request %s has no recorded bundle to rebuild", r.ID)
 	}
 	in, err := a.request(r, sections, zoom)
 	if err != nil {
@@ -165,15 +171,15 @@ func (a *FileAssembler) Rebuild(ctx context.Context, r *Request, sections []Sect
 		return err
 	}
 	if missing > 0 {
-		return Errorf(EPRECONDITION, op, "the bundle cannot be rebuilt: media files missing: %d of %d (neither in the media directory nor intact in the damaged bundle)", missing, total)
+		return dsar.Errorf(dsar.EPRECONDITION, op, "the bundle cannot be rebuilt: media files missing: %d of %d (neither in the media directory nor intact in the damaged bundle)", missing, total)
 	}
 	if err := os.MkdirAll(filepath.Dir(b.Path), 0o700); err != nil {
 		return fmt.Errorf("bundle directory: %w", err)
 	}
-	src := source{store: a.Store, mediaDir: a.MediaDir, copies: copies}
-	_, err = a.write(ctx, b.Path, in, src, func(res bundle.Result) error {
+	src := source{store: a.Store, media: a.Media, copies: copies}
+	_, err = a.write(ctx, b.Path, in, src, func(res Result) error {
 		if res.Size != b.Size || res.SHA256 != b.SHA256 {
-			return Errorf(EDATALOSS, op, "the rebuilt bundle has %d bytes and SHA-256 %s, not the recorded %d bytes and %s: its stored pages, the signing key or the tool version differ from the first assembly; the bundle was left as it was", res.Size, res.SHA256, b.Size, b.SHA256)
+			return dsar.Errorf(dsar.EDATALOSS, op, "the rebuilt bundle has %d bytes and SHA-256 %s, not the recorded %d bytes and %s: its stored pages, the signing key or the tool version differ from the first assembly; the bundle was left as it was", res.Size, res.SHA256, b.Size, b.SHA256)
 		}
 		return nil
 	})
@@ -187,12 +193,12 @@ func oldVersion(zr *zip.Reader) string {
 	if zr == nil {
 		return ""
 	}
-	rc, err := zr.Open(bundle.ManifestPath)
+	rc, err := zr.Open(ManifestPath)
 	if err != nil {
 		return ""
 	}
 	defer rc.Close()
-	var m bundle.Manifest
+	var m Manifest
 	if err := json.NewDecoder(io.LimitReader(rc, 64<<20)).Decode(&m); err != nil {
 		return ""
 	}
@@ -202,7 +208,7 @@ func oldVersion(zr *zip.Reader) string {
 // mediaCopies returns, for every done media file of request id that is not
 // intact in the media directory, the entry of old (nil: none) with the
 // same path, size and SHA-256; and how many files have neither, of how many.
-func (a *FileAssembler) mediaCopies(ctx context.Context, id string, old *zip.Reader) (map[string]*zip.File, int, int, error) {
+func (a *Assembler) mediaCopies(ctx context.Context, id string, old *zip.Reader) (map[string]*zip.File, int, int, error) {
 	files, err := a.Store.Media(ctx, id)
 	if err != nil {
 		return nil, 0, 0, err
@@ -220,12 +226,10 @@ func (a *FileAssembler) mediaCopies(ctx context.Context, id string, old *zip.Rea
 			continue
 		}
 		total++
-		if a.MediaDir != "" {
-			if dir, err := mediaPath(a.MediaDir, id, f.Section); err == nil {
-				size, sum, err := hashFile(filepath.Join(dir, filepath.FromSlash(f.Name)))
-				if err == nil && size == f.Size && sum == f.SHA256 {
-					continue
-				}
+		if a.Media != "" {
+			size, sum, err := a.Media.Sum(id, f.Section, f.Name)
+			if err == nil && size == f.Size && sum == f.SHA256 {
+				continue
 			}
 		}
 		if zf := entries[f.Path()]; zf != nil && intact(zf, f) {
@@ -238,7 +242,7 @@ func (a *FileAssembler) mediaCopies(ctx context.Context, id string, old *zip.Rea
 }
 
 // intact reports whether a zip entry holds exactly the bytes of f.
-func intact(zf *zip.File, f MediaFile) bool {
+func intact(zf *zip.File, f dsar.MediaFile) bool {
 	if zf.UncompressedSize64 != uint64(f.Size) {
 		return false
 	}
@@ -258,30 +262,21 @@ func intact(zf *zip.File, f MediaFile) bool {
 // source reads a request's stored pages and media files for the bundle
 // writer.
 type source struct {
-	store    Store
-	mediaDir string
+	store Stored
+	media MediaDir
 	// copies, when rebuilding, are entries of the existing bundle that
 	// stand in for media files no longer intact in mediaDir, by path.
 	copies map[string]*zip.File
 }
 
-func (s source) Pages(ctx context.Context, id, section, part string, fn func(bundle.Page) error) error {
-	return s.store.Pages(ctx, id, section, part, func(p Page) error {
-		bp := bundle.Page{Body: p.Body, IDs: p.IDs}
-		if len(p.Drop) > 0 {
-			bp.Drop = make([]bool, len(p.IDs))
-			for i := range p.IDs {
-				bp.Drop[i] = !p.Kept(i)
-			}
-		}
-		return fn(bp)
-	})
+func (s source) Pages(ctx context.Context, id, section, part string, fn func(dsar.Page) error) error {
+	return s.store.Pages(ctx, id, section, part, fn)
 }
 
 // Media streams the done media files of a request from the media
 // directory; the writer checks each against the SHA-256 recorded when it
 // was downloaded.
-func (s source) Media(ctx context.Context, id string, fn func(bundle.Media) error) error {
+func (s source) Media(ctx context.Context, id string, fn func(dsar.MediaFile, io.Reader) error) error {
 	files, err := s.store.Media(ctx, id)
 	if err != nil {
 		return err
@@ -295,25 +290,21 @@ func (s source) Media(ctx context.Context, id string, fn func(bundle.Media) erro
 			if err != nil {
 				return fmt.Errorf("media file %s from the existing bundle: %w", f.Path(), err)
 			}
-			err = fn(bundle.Media{Path: f.Path(), Size: f.Size, SHA256: f.SHA256, Body: rc})
+			err = fn(f, rc)
 			rc.Close()
 			if err != nil {
 				return err
 			}
 			continue
 		}
-		if s.mediaDir == "" {
-			return Errorf(EINTERNAL, "dsar.FileAssembler", "media files were collected but the assembler has no media directory")
+		if s.media == "" {
+			return dsar.Errorf(dsar.EINTERNAL, "bundle.Assembler", "media files were collected but the assembler has no media directory")
 		}
-		dir, err := mediaPath(s.mediaDir, id, f.Section)
-		if err != nil {
-			return err
-		}
-		fh, err := os.Open(filepath.Join(dir, filepath.FromSlash(f.Name)))
+		fh, err := s.media.open(id, f.Section, f.Name)
 		if err != nil {
 			return fmt.Errorf("media file %s: %w", f.Path(), err)
 		}
-		err = fn(bundle.Media{Path: f.Path(), Size: f.Size, SHA256: f.SHA256, Body: fh})
+		err = fn(f, fh)
 		fh.Close()
 		if err != nil {
 			return err
@@ -322,35 +313,39 @@ func (s source) Media(ctx context.Context, id string, fn func(bundle.Media) erro
 	return nil
 }
 
-// OpenBundle opens the bundle file of a completed request for reading and
-// checks its size against the one recorded at assembly. A missing file or
-// another size is EDATALOSS with the reason; the file is then closed.
-func OpenBundle(id string, b Bundle) (*os.File, os.FileInfo, error) {
-	const op = "dsar.OpenBundle"
+// Files opens the bundle files an Assembler wrote, at the path recorded
+// with each. It satisfies rpc.Bundles.
+type Files struct{}
+
+// Open opens the bundle file of a completed request for reading and checks
+// its size against the one recorded at assembly. A missing file or another
+// size is dsar.EDATALOSS with the reason; the file is then closed.
+func (Files) Open(id string, b dsar.Bundle) (*os.File, os.FileInfo, error) {
+	const op = "bundle.Open"
 	f, err := os.Open(b.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, &Error{Code: EDATALOSS, Op: op, Err: err,
+		return nil, nil, &dsar.Error{Code: dsar.EDATALOSS, Op: op, Err: err,
 			Message: fmt.Sprintf("the bundle file of request %s is missing; an operator can rebuild it: dsarctl rebuild %s", id, id)}
 	}
 	if err != nil {
-		return nil, nil, &Error{Code: EINTERNAL, Op: op, Err: err}
+		return nil, nil, &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: err}
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, nil, &Error{Code: EINTERNAL, Op: op, Err: err}
+		return nil, nil, &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: err}
 	}
 	if fi.Size() != b.Size {
 		f.Close()
-		return nil, nil, Errorf(EDATALOSS, op, "the bundle of request %s is damaged: its file has %d bytes, %d were recorded at assembly; an operator can rebuild it: dsarctl rebuild %s", id, fi.Size(), b.Size, id)
+		return nil, nil, dsar.Errorf(dsar.EDATALOSS, op, "the bundle of request %s is damaged: its file has %d bytes, %d were recorded at assembly; an operator can rebuild it: dsarctl rebuild %s", id, fi.Size(), b.Size, id)
 	}
 	return f, fi, nil
 }
 
-// CheckBundleSum reads a bundle file opened by OpenBundle whole and checks
-// its SHA-256 against the one recorded at assembly: another is EDATALOSS.
-func CheckBundleSum(ctx context.Context, f io.ReaderAt, id string, b Bundle) error {
-	const op = "dsar.CheckBundleSum"
+// CheckSum reads a bundle file opened by Open whole and checks its SHA-256
+// against the one recorded at assembly: another is dsar.EDATALOSS.
+func (Files) CheckSum(ctx context.Context, f io.ReaderAt, id string, b dsar.Bundle) error {
+	const op = "bundle.CheckSum"
 	h := sha256.New()
 	n, err := io.Copy(h, ctxReader{ctx, io.NewSectionReader(f, 0, b.Size)})
 	if err == nil && n != b.Size {
@@ -360,10 +355,10 @@ func CheckBundleSum(ctx context.Context, f io.ReaderAt, id string, b Bundle) err
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return &Error{Code: EINTERNAL, Op: op, Err: fmt.Errorf("read bundle of %s: %w", id, err)}
+		return &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: fmt.Errorf("read bundle of %s: %w", id, err)}
 	}
 	if sum := hex.EncodeToString(h.Sum(nil)); sum != b.SHA256 {
-		return Errorf(EDATALOSS, op, "the bundle of request %s is damaged: its SHA-256 is %s, %s was recorded at assembly; an operator can rebuild it: dsarctl rebuild %s", id, sum, b.SHA256, id)
+		return dsar.Errorf(dsar.EDATALOSS, op, "the bundle of request %s is damaged: its SHA-256 is %s, %s was recorded at assembly; an operator can rebuild it: dsarctl rebuild %s", id, sum, b.SHA256, id)
 	}
 	return nil
 }
