@@ -91,16 +91,15 @@ func (e Env) Parse(fs *flag.FlagSet, args []string) error {
 // Quiet parses args into fs like fs.Parse, but prints nothing on an error:
 // the caller reports it, once (the flag package would print it and the
 // whole usage before the caller printed it again). -h still prints the
-// usage, and returns flag.ErrHelp.
+// usage, and returns flag.ErrHelp. fs must be flag.ContinueOnError.
 func Quiet(fs *flag.FlagSet, args []string) error {
 	out, usage := fs.Output(), fs.Usage
-	help := false
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() { help = true }
+	fs.Usage = func() {}
 	err := fs.Parse(args)
 	fs.SetOutput(out)
 	fs.Usage = usage
-	if help && errors.Is(err, flag.ErrHelp) {
+	if errors.Is(err, flag.ErrHelp) {
 		if usage != nil {
 			usage()
 		} else {
