@@ -32,26 +32,19 @@ type connFlags struct {
 	getenv    func(string) string
 }
 
-// register declares the flags on fs. With getenv, the defaults come from
-// DSAR_* variables; without, from the values already set (the flags before
-// the command name).
+// register declares the flags on fs. With getenv (the flags before the
+// command name), the defaults are dsard's; without, the values already
+// set, by those flags or their DSAR_* variables (run applies flagenv).
 func (c *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	if getenv != nil {
 		c.getenv = getenv
-		c.server = getenv("DSAR_SERVER")
-		if c.server == "" {
-			c.server = defaultServer
-		}
-		c.tokenFile = getenv("DSAR_TOKEN_FILE")
-		c.ca = getenv("DSAR_CA")
-		c.cert = getenv("DSAR_CERT")
-		c.key = getenv("DSAR_KEY")
+		c.server = defaultServer
 	}
-	fs.StringVar(&c.server, "server", c.server, "dsard `address` (env DSAR_SERVER)")
-	fs.StringVar(&c.tokenFile, "token-file", c.tokenFile, "`file` holding the bearer token; default: env DSAR_TOKEN (env DSAR_TOKEN_FILE)")
-	fs.StringVar(&c.ca, "ca", c.ca, "CA certificate `file` (PEM) of dsard's TLS certificate; implies TLS (env DSAR_CA)")
-	fs.StringVar(&c.cert, "cert", c.cert, "client certificate `file` (PEM) for mTLS; implies TLS (env DSAR_CERT)")
-	fs.StringVar(&c.key, "key", c.key, "private key `file` (PEM) of -cert (env DSAR_KEY)")
+	fs.StringVar(&c.server, "server", c.server, "dsard `address`")
+	fs.StringVar(&c.tokenFile, "token-file", c.tokenFile, "`file` holding the bearer token; default: env DSAR_TOKEN")
+	fs.StringVar(&c.ca, "ca", c.ca, "CA certificate `file` (PEM) of dsard's TLS certificate; implies TLS")
+	fs.StringVar(&c.cert, "cert", c.cert, "client certificate `file` (PEM) for mTLS; implies TLS")
+	fs.StringVar(&c.key, "key", c.key, "private key `file` (PEM) of -cert")
 	fs.BoolVar(&c.tls, "tls", c.tls, "use TLS with the system's CAs")
 }
 

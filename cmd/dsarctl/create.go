@@ -12,10 +12,10 @@ import (
 // script can capture it: id=$(dsarctl create -account acme jane@example.com).
 func runCreate(e *env, args []string) error {
 	fs := e.newFlags("create", "EMAIL", true)
-	account := fs.String("account", e.getenv("DSAR_ACCOUNT"), "Zoom `account` as named in dsard's accounts file (env DSAR_ACCOUNT)")
+	account := fs.String("account", "", "Zoom `account` as named in dsard's accounts file")
 	key := fs.String("idempotency-key", "", "`key` that makes a retry return the same request; default: a random key")
 	reg := fs.String("regulation", "gdpr", "`regulation`: gdpr or ccpa")
-	pos, err := parse(fs, args, 1, 1)
+	pos, err := e.parseEnv(fs, args, 1, 1, "account")
 	if err != nil {
 		return err
 	}

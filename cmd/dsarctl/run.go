@@ -13,6 +13,8 @@ import (
 	"golang.org/x/term"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/zoomdsar/zoom-dsar/cmd/internal/flagenv"
 )
 
 // env is what every command gets: the context, the environment and the
@@ -69,7 +71,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.SetOutput(stderr)
 	e.conn.register(fs, getenv)
 	fs.Usage = func() { usage(stderr, fs) }
-	if err := fs.Parse(args); err != nil {
+	if err := dsarEnv(getenv).Parse(fs, args); err != nil {
 		return flagError(err)
 	}
 	if fs.NArg() == 0 {
@@ -110,7 +112,11 @@ func (e *env) newFlags(name, args string, conn bool) *flag.FlagSet {
 	fs := flag.NewFlagSet("dsarctl "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	if conn {
+		// The connection flags' variables were read before the command
+		// name; here they are only named, for -h, and before the
+		// command's own flags are declared.
 		e.conn.register(fs, nil)
+		dsarEnv(nil).Describe(fs)
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "usage: dsarctl %s [flags] %s\n", name, args)
@@ -119,12 +125,34 @@ func (e *env) newFlags(name, args string, conn bool) *flag.FlagSet {
 	return fs
 }
 
+// dsarEnv is the rule of dsarctl's environment fallbacks: every
+// connection flag, and the command flags a command names, fall back to
+// DSAR_<NAME> (-server to DSAR_SERVER).
+func dsarEnv(getenv func(string) string, flags ...string) flagenv.Env {
+	return flagenv.Env{Prefix: "DSAR_", Getenv: getenv, Flags: flags}
+}
+
+// parseEnv is parse, with fallbacks to DSAR_* variables for the named
+// command flags.
+func (e *env) parseEnv(fs *flag.FlagSet, args []string, minArgs, maxArgs int, flags ...string) ([]string, error) {
+	fe := dsarEnv(e.getenv, flags...)
+	fe.Describe(fs)
+	pos, err := parse(fs, args, minArgs, maxArgs)
+	if err != nil {
+		return nil, err
+	}
+	if err := fe.Fallback(fs); err != nil {
+		return nil, flagError(err)
+	}
+	return pos, nil
+}
+
 // parse parses flags and positional arguments in any order and checks the
 // number of the latter.
 func parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := flagenv.Quiet(fs, args); err != nil {
 			return nil, flagError(err)
 		}
 		if fs.NArg() == 0 {

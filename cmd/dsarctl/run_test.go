@@ -178,3 +178,60 @@ func withExtras(t *testing.T, b []byte, n int) []byte {
 	}
 	return out.Bytes()
 }
+
+// TestFlagsAndEnv: connection flags (before or after the command) beat
+// their DSAR_* variables, which beat the defaults; a command's own flags
+// fall back only where the command says so; a bad value names its
+// variable; -h names the variables; an error is printed once, by main.
+func TestFlagsAndEnv(t *testing.T) {
+	const remote = "0.0.0.0:1" // not loopback: refused without TLS; with TLS, connection refused
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string // in the error; "": none
+		code    int
+		wantOut []string // in stderr
+		notOut  []string // not in stderr
+	}{
+		{"env beats default", []string{"get", "id1"}, map[string]string{"DSAR_SERVER": remote}, "without TLS", 1, nil, nil},
+		{"flag before the command beats env", []string{"-server", "127.0.0.1:1", "get", "id1"}, map[string]string{"DSAR_SERVER": remote}, "unavailable", 1, nil, nil},
+		{"flag after the command beats env", []string{"get", "-server", "127.0.0.1:1", "id1"}, map[string]string{"DSAR_SERVER": remote}, "unavailable", 1, nil, nil},
+		{"bool from env", []string{"get", "id1"}, map[string]string{"DSAR_TLS": "true", "DSAR_SERVER": remote}, "unavailable", 1, nil, nil},
+		{"command flag from env", []string{"create", "x@example.com"}, map[string]string{"DSAR_ACCOUNT": "acme", "DSAR_SERVER": remote}, "without TLS", 1, nil, nil},
+		{"verify key from env", []string{"verify", "b.zip"}, map[string]string{"DSAR_PUBLIC_KEY": "/nonexistent/signing.pub"}, "signing.pub", 1, nil, nil},
+		{"no fallback where the command has none", []string{"list", "-h"}, map[string]string{"DSAR_ACCOUNT": "acme"}, "", 0,
+			[]string{"(env DSAR_SERVER)"}, []string{"DSAR_ACCOUNT", "acme"}},
+		{"bad bool in env", []string{"get", "id1"}, map[string]string{"DSAR_TLS": "maybe"}, "DSAR_TLS", 2, nil, nil},
+		{"help names the variables", []string{"-h"}, map[string]string{"DSAR_TOKEN_FILE": "/run/secrets/tok"}, "", 0,
+			[]string{"(env DSAR_SERVER)", "(env DSAR_TOKEN_FILE)", "(env DSAR_TLS)"}, []string{"/run/secrets/tok"}},
+		{"command help names its variables once", []string{"create", "-h"}, nil, "", 0,
+			[]string{"(env DSAR_ACCOUNT)", "-server address\n    \tdsard address (env DSAR_SERVER) (default"}, nil},
+		{"bad flag printed once", []string{"-bogus"}, nil, "not defined: -bogus", 2, nil, []string{"bogus"}},
+		{"bad command flag printed once", []string{"get", "-bogus", "id1"}, nil, "not defined: -bogus", 2, nil, []string{"bogus"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(t.Context(), tc.args, func(k string) string { return tc.env[k] }, strings.NewReader(""), &out, &errOut)
+			switch {
+			case tc.wantErr == "" && err != nil && !errors.Is(err, flag.ErrHelp):
+				t.Fatalf("error %v", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
+			}
+			if got := exitCode(err); got != tc.code {
+				t.Errorf("exit code %d, want %d (error %v)", got, tc.code, err)
+			}
+			for _, w := range tc.wantOut {
+				if strings.Count(errOut.String(), w) != 1 {
+					t.Errorf("stderr does not hold %q once:\n%s", w, errOut.String())
+				}
+			}
+			for _, w := range tc.notOut {
+				if strings.Contains(errOut.String(), w) {
+					t.Errorf("stderr holds %q:\n%s", w, errOut.String())
+				}
+			}
+		})
+	}
+}

@@ -12,8 +12,8 @@ import (
 // signature by the given public key.
 func runVerify(e *env, args []string) error {
 	fs := e.newFlags("verify", "BUNDLE", false)
-	keyFile := fs.String("public-key", e.getenv("DSAR_PUBLIC_KEY"), "the signing public key `file` (PEM; from `dsarctl key`) (env DSAR_PUBLIC_KEY)")
-	pos, err := parse(fs, args, 1, 1)
+	keyFile := fs.String("public-key", "", "the signing public key `file` (PEM; from `dsarctl key`)")
+	pos, err := e.parseEnv(fs, args, 1, 1, "public-key")
 	if err != nil {
 		return err
 	}

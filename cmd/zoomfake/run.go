@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zoomdsar/zoom-dsar/cmd/internal/flagenv"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
 
@@ -39,12 +40,12 @@ type config struct {
 func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("zoomfake", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.listen, "listen", "127.0.0.1:9090", "address to listen on (env ZOOMFAKE_LISTEN)")
-	fs.StringVar(&c.dataset, "dataset", "tiny", "dataset: tiny, reference, large, or a JSON file (env ZOOMFAKE_DATASET)")
-	fs.StringVar(&c.plan, "plan", "business", "plan of the primary account: free, pro, business (env ZOOMFAKE_PLAN)")
+	fs.StringVar(&c.listen, "listen", "127.0.0.1:9090", "address to listen on")
+	fs.StringVar(&c.dataset, "dataset", "tiny", "dataset: tiny, reference, large, or a JSON file")
+	fs.StringVar(&c.plan, "plan", "business", "plan of the primary account: free, pro, business")
 	fs.BoolVar(&c.phone, "phone", true, "Zoom Phone enabled on the primary account (paid plans only)")
-	fs.Int64Var(&c.seed, "seed", 1, "seed of the data, credentials and faults (env ZOOMFAKE_SEED)")
-	fs.StringVar(&c.startTime, "start-time", "", "RFC 3339 time the emulator clock starts at; default now (env ZOOMFAKE_START_TIME)")
+	fs.Int64Var(&c.seed, "seed", 1, "seed of the data, credentials and faults")
+	fs.StringVar(&c.startTime, "start-time", "", "RFC 3339 time the emulator clock starts at; default now")
 	fs.BoolVar(&c.frozen, "frozen-clock", false, "move the clock only through POST /_zoomfake/clock")
 	fs.StringVar(&c.faults, "faults", "", "fault rates, e.g. 503=0.05,reset=0.01 (500 502 503 504 reset truncate garble slow revoke)")
 	fs.DurationVar(&c.slowDelay, "slow-delay", 3*time.Second, "delay of the slow fault")
@@ -95,13 +96,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var c config
 	fs := newFlagSet(&c, stderr)
 	fs.Usage = usage(fs, stderr)
-	if err := fs.Parse(args); err != nil {
+	if err := env(getenv).Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return err
-	}
-	if err := envFallback(fs, getenv); err != nil {
 		return err
 	}
 	opts, err := c.options()
@@ -138,24 +136,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
-// envFallback sets each flag not given on the command line from
-// ZOOMFAKE_<NAME> when that is set.
-func envFallback(fs *flag.FlagSet, getenv func(string) string) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || err != nil {
-			return
-		}
-		name := "ZOOMFAKE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v := getenv(name); v != "" {
-			if e := fs.Set(f.Name, v); e != nil {
-				err = fmt.Errorf("%s: %w", name, e)
-			}
-		}
-	})
-	return err
+// env is the rule of zoomfake's environment fallbacks: every flag falls
+// back to ZOOMFAKE_<NAME>, -start-time to ZOOMFAKE_START_TIME.
+func env(getenv func(string) string) flagenv.Env {
+	return flagenv.Env{Prefix: "ZOOMFAKE_", Getenv: getenv}
 }
 
 func (c *config) options() ([]zoomtest.Option, error) {

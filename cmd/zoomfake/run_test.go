@@ -164,6 +164,12 @@ func TestRunFlags(t *testing.T) {
 		{"bad category", []string{"-daily", "Tiny=2"}, nil, "unknown category", ""},
 		{"bad env", nil, map[string]string{"ZOOMFAKE_SEED": "x"}, "ZOOMFAKE_SEED", ""},
 		{"bad listen from env", nil, map[string]string{"ZOOMFAKE_LISTEN": "256.0.0.1:1"}, "listen", ""},
+		{"help names the variables", []string{"-h"}, nil, "", "(env ZOOMFAKE_FROZEN_CLOCK)"},
+		{"bad bool in env", nil, map[string]string{"ZOOMFAKE_PHONE": "maybe"}, "ZOOMFAKE_PHONE", ""},
+		{"bad duration in env", nil, map[string]string{"ZOOMFAKE_SLOW_DELAY": "3"}, "ZOOMFAKE_SLOW_DELAY", ""},
+		{"env beats default", nil, map[string]string{"ZOOMFAKE_PLAN": "gold"}, "unknown plan", ""},
+		{"flag beats env", []string{"-seed", "2", "-plan", "gold"}, map[string]string{"ZOOMFAKE_SEED": "x"}, "unknown plan", ""},
+		{"unknown flag", []string{"-secret", "x"}, nil, "not defined: -secret", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,6 +182,10 @@ func TestRunFlags(t *testing.T) {
 			}
 			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Fatalf("error %v, want %q", err, tt.wantErr)
+			}
+			// main prints an error once; run prints nothing of it.
+			if tt.wantErr != "" && stderr.Len() != 0 {
+				t.Errorf("run printed %q", stderr.String())
 			}
 			if !strings.Contains(stderr.String(), tt.wantOut) {
 				t.Errorf("stderr lacks %q:\n%s", tt.wantOut, stderr.String())

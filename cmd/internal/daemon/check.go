@@ -65,9 +65,9 @@ func plural(n int, what string) string {
 func Check(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fset := flag.NewFlagSet("dsard check", flag.ContinueOnError)
 	fset.SetOutput(stderr)
-	dir := getenv(envName("data-dir"))
-	fset.StringVar(&dir, "data-dir", dir, "`directory` to check (env DSAR_DATA_DIR)")
-	if err := fset.Parse(args); err != nil {
+	var dir string
+	fset.StringVar(&dir, "data-dir", "", "`directory` to check")
+	if err := env(getenv).Parse(fset, args); err != nil {
 		return err
 	}
 	if fset.NArg() > 0 {

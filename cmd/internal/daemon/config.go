@@ -11,9 +11,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zoomdsar/zoom-dsar/cmd/internal/flagenv"
 )
 
 // DefaultListen is where dsard listens unless told otherwise.
@@ -56,59 +57,39 @@ type Config struct {
 	Logs io.Writer
 }
 
-// flagSet declares dsard's flags on c, with defaults from the DSAR_*
-// variables that getenv returns.
-func (c *Config) flagSet(getenv func(string) string, out io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("dsard", flag.ContinueOnError)
-	fs.SetOutput(out)
-	str := func(p *string, name, def, usage string) {
-		env := envName(name)
-		if v := getenv(env); v != "" {
-			def = v
-		}
-		fs.StringVar(p, name, def, usage+" (env "+env+")")
-	}
-	str(&c.Listen, "listen", DefaultListen, "gRPC listen `address`; without TLS it must be a loopback address")
-	str(&c.DataDir, "data-dir", "", "`directory` of the store, the bundles and the default signing key (required)")
-	str(&c.AccountsFile, "accounts", "", "Zoom accounts `file` (JSON); without it dsard starts with no account")
-	str(&c.TLSCert, "tls-cert", "", "TLS certificate `file` (PEM)")
-	str(&c.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
-	str(&c.ClientCA, "client-ca", "", "`file` of CA certificates (PEM) that sign accepted client certificates")
-	str(&c.TokensFile, "tokens", "", "bearer tokens `file`: lines of <role> <name> <sha256-hex-of-token>")
-	str(&c.SigningKey, "signing-key", "", "Ed25519 signing key `file` (PEM PKCS #8); default <data-dir>/signing.key, created if absent")
-	str(&c.MetricsListen, "metrics-listen", "", "Prometheus metrics listen `address`; empty: no metrics")
-	str(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
-	str(&c.Shard, "shard", "", "shard `name` prefixed to new request ids (a-z, 0-9)")
-	grace := 30 * time.Second
-	if v := getenv(envName("shutdown-grace")); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			grace = d
-		}
-	}
-	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", grace, "how long a shutdown waits for calls in flight (env DSAR_SHUTDOWN_GRACE)")
-	var check time.Duration
-	if v := getenv(envName("check-timeout")); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			check = d
-		}
-	}
-	fs.DurationVar(&c.CheckTimeout, "check-timeout", check, "how long start waits for the consistency check of dsar.db before serving while it goes on; 0: 10s, negative: no check (env DSAR_CHECK_TIMEOUT)")
-	init, _ := strconv.ParseBool(getenv(envName("init")))
-	fs.BoolVar(&c.Init, "init", init, "start with a new store although bundles or a signing key exist in the data directory (env DSAR_INIT)")
-	return fs
+// env is the rule of dsard's environment fallbacks: -data-dir falls back
+// to DSAR_DATA_DIR, and so on for every flag.
+func env(getenv func(string) string) flagenv.Env {
+	return flagenv.Env{Prefix: "DSAR_", Getenv: getenv}
 }
 
-// envName is the environment fallback of a flag: -data-dir is DSAR_DATA_DIR.
-func envName(flag string) string {
-	return "DSAR_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+// flagSet declares dsard's flags on c.
+func (c *Config) flagSet(out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("dsard", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.Listen, "listen", DefaultListen, "gRPC listen `address`; without TLS it must be a loopback address")
+	fs.StringVar(&c.DataDir, "data-dir", "", "`directory` of the store, the bundles and the default signing key (required)")
+	fs.StringVar(&c.AccountsFile, "accounts", "", "Zoom accounts `file` (JSON); without it dsard starts with no account")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate `file` (PEM)")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
+	fs.StringVar(&c.ClientCA, "client-ca", "", "`file` of CA certificates (PEM) that sign accepted client certificates")
+	fs.StringVar(&c.TokensFile, "tokens", "", "bearer tokens `file`: lines of <role> <name> <sha256-hex-of-token>")
+	fs.StringVar(&c.SigningKey, "signing-key", "", "Ed25519 signing key `file` (PEM PKCS #8); default <data-dir>/signing.key, created if absent")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "Prometheus metrics listen `address`; empty: no metrics")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	fs.StringVar(&c.Shard, "shard", "", "shard `name` prefixed to new request ids (a-z, 0-9)")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long a shutdown waits for calls in flight")
+	fs.DurationVar(&c.CheckTimeout, "check-timeout", 0, "how long start waits for the consistency check of dsar.db before serving while it goes on; 0: 10s, negative: no check")
+	fs.BoolVar(&c.Init, "init", false, "start with a new store although bundles or a signing key exist in the data directory")
+	return fs
 }
 
 // ParseFlags returns the configuration of args (without the program name),
 // falling back to DSAR_* variables, and validates it.
 func ParseFlags(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
 	var c Config
-	fs := c.flagSet(getenv, usage)
-	if err := fs.Parse(args); err != nil {
+	fs := c.flagSet(usage)
+	if err := env(getenv).Parse(fs, args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {

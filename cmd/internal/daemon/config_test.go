@@ -1,6 +1,9 @@
 package daemon
 
 import (
+	"bytes"
+	"errors"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -23,9 +26,9 @@ func TestParseFlags(t *testing.T) {
 			return c.Listen == DefaultListen && c.DataDir == "d" && c.LogLevel == "info"
 		}},
 		{"env fallback", nil, map[string]string{"DSAR_DATA_DIR": "e", "DSAR_LISTEN": "localhost:9", "DSAR_METRICS_LISTEN": "127.0.0.1:9090",
-			"DSAR_TOKENS": "tok", "DSAR_LOG_LEVEL": "debug", "DSAR_SHUTDOWN_GRACE": "3s"}, func(c Config) bool {
+			"DSAR_TOKENS": "tok", "DSAR_LOG_LEVEL": "debug", "DSAR_SHUTDOWN_GRACE": "3s", "DSAR_CHECK_TIMEOUT": "-1s"}, func(c Config) bool {
 			return c.DataDir == "e" && c.Listen == "localhost:9" && c.MetricsListen == "127.0.0.1:9090" &&
-				c.TokensFile == "tok" && c.LogLevel == "debug" && c.ShutdownGrace.Seconds() == 3
+				c.TokensFile == "tok" && c.LogLevel == "debug" && c.ShutdownGrace.Seconds() == 3 && c.CheckTimeout.Seconds() == -1
 		}},
 		{"flag over env", []string{"-data-dir", "f"}, map[string]string{"DSAR_DATA_DIR": "e"}, func(c Config) bool { return c.DataDir == "f" }},
 		{"IPv6 loopback", []string{"-data-dir", "d", "-listen", "[::1]:7443"}, nil, func(c Config) bool { return c.Listen == "[::1]:7443" }},
@@ -48,25 +51,52 @@ func TestParseFlagsErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		args []string
+		env  map[string]string
 		want string
 	}{
-		{"no data dir", nil, "-data-dir"},
-		{"all interfaces without TLS", []string{"-data-dir", "d", "-listen", ":7443"}, "without TLS"},
-		{"public address without TLS", []string{"-data-dir", "d", "-listen", "0.0.0.0:7443"}, "without TLS"},
-		{"host name without TLS", []string{"-data-dir", "d", "-listen", "dsar.example.com:7443"}, "without TLS"},
-		{"cert without key", []string{"-data-dir", "d", "-tls-cert", "c"}, "go together"},
-		{"client CA without TLS", []string{"-data-dir", "d", "-client-ca", "ca"}, "needs TLS"},
-		{"bad log level", []string{"-data-dir", "d", "-log-level", "loud"}, "log-level"},
-		{"bad listen", []string{"-data-dir", "d", "-listen", "7443"}, "host:port"},
-		{"stray argument", []string{"-data-dir", "d", "extra"}, "unexpected argument"},
-		{"unknown flag", []string{"-token", "secret"}, "flag provided but not defined"},
+		{"no data dir", nil, nil, "-data-dir"},
+		{"all interfaces without TLS", []string{"-data-dir", "d", "-listen", ":7443"}, nil, "without TLS"},
+		{"public address without TLS", []string{"-data-dir", "d", "-listen", "0.0.0.0:7443"}, nil, "without TLS"},
+		{"host name without TLS", []string{"-data-dir", "d", "-listen", "dsar.example.com:7443"}, nil, "without TLS"},
+		{"cert without key", []string{"-data-dir", "d", "-tls-cert", "c"}, nil, "go together"},
+		{"client CA without TLS", []string{"-data-dir", "d", "-client-ca", "ca"}, nil, "needs TLS"},
+		{"bad log level", []string{"-data-dir", "d", "-log-level", "loud"}, nil, "log-level"},
+		{"bad listen", []string{"-data-dir", "d", "-listen", "7443"}, nil, "host:port"},
+		{"stray argument", []string{"-data-dir", "d", "extra"}, nil, "unexpected argument"},
+		{"unknown flag", []string{"-token", "secret"}, nil, "flag provided but not defined"},
+		{"bad check timeout in env", []string{"-data-dir", "d"}, map[string]string{"DSAR_CHECK_TIMEOUT": "10"}, "DSAR_CHECK_TIMEOUT"},
+		{"bad shutdown grace in env", []string{"-data-dir", "d"}, map[string]string{"DSAR_SHUTDOWN_GRACE": "soon"}, "DSAR_SHUTDOWN_GRACE"},
+		{"bad init in env", []string{"-data-dir", "d"}, map[string]string{"DSAR_INIT": "yes"}, "DSAR_INIT"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseFlags(tc.args, envMap(nil), io.Discard)
+			var usage bytes.Buffer
+			_, err := ParseFlags(tc.args, envMap(tc.env), &usage)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}
+			// dsard's main prints the error; nothing else may, or it shows twice.
+			if usage.Len() != 0 {
+				t.Errorf("ParseFlags printed %q", usage.String())
+			}
 		})
+	}
+}
+
+// TestHelp: dsard -h lists every flag with its DSAR_* variable.
+func TestHelp(t *testing.T) {
+	var usage bytes.Buffer
+	_, err := ParseFlags([]string{"-h"}, envMap(map[string]string{"DSAR_DATA_DIR": "/srv/dsar"}), &usage)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("ParseFlags -h: %v, want flag.ErrHelp", err)
+	}
+	var c Config
+	c.flagSet(io.Discard).VisitAll(func(f *flag.Flag) {
+		if v := env(nil).Var(f.Name); !strings.Contains(usage.String(), "(env "+v+")") {
+			t.Errorf("-h does not name %s", v)
+		}
+	})
+	if strings.Contains(usage.String(), "/srv/dsar") {
+		t.Errorf("-h shows a variable's value:\n%s", usage.String())
 	}
 }
 

@@ -1,0 +1,111 @@
+// Package flagenv gives command-line flags environment fallbacks by one
+// rule, for dsard, dsarctl and zoomfake: flag -data-dir with prefix DSAR_
+// falls back to DSAR_DATA_DIR. A flag given on the command line beats its
+// variable, and the variable beats the flag's default. A variable's value
+// is checked like the flag's own, and an error names the variable, so a
+// mistyped value is never silently ignored. Secrets are never flags (they
+// come from files or variables the programs read themselves), so nothing
+// here prints one: -h shows each flag's default and its variable's name,
+// never the variable's value.
+package flagenv
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Env is the environment fallback of a flag set's flags.
+type Env struct {
+	Prefix string              // of every variable, e.g. "DSAR_"
+	Getenv func(string) string // os.Getenv, or a map in tests; nil reads nothing
+	// Flags are the names of the flags with a fallback; none: every flag.
+	Flags []string
+}
+
+// Var is the variable of a flag: with prefix DSAR_, -data-dir is
+// DSAR_DATA_DIR.
+func (e Env) Var(flag string) string {
+	return e.Prefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// each calls fn for each flag of fs with a fallback.
+func (e Env) each(fs *flag.FlagSet, fn func(*flag.Flag)) {
+	if len(e.Flags) == 0 {
+		fs.VisitAll(fn)
+		return
+	}
+	for _, name := range e.Flags {
+		if f := fs.Lookup(name); f != nil {
+			fn(f)
+		}
+	}
+}
+
+// Describe notes each flag's variable in its usage, so that -h lists it
+// next to the flag. Describing a flag again changes nothing.
+func (e Env) Describe(fs *flag.FlagSet) {
+	e.each(fs, func(f *flag.Flag) {
+		note := " (env " + e.Var(f.Name) + ")"
+		if !strings.HasSuffix(f.Usage, note) {
+			f.Usage += note
+		}
+	})
+}
+
+// Fallback sets each flag that the command line did not set from its
+// variable, when that is not empty. Call it after parsing.
+func (e Env) Fallback(fs *flag.FlagSet) error {
+	if e.Getenv == nil {
+		return nil
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	e.each(fs, func(f *flag.Flag) {
+		if set[f.Name] {
+			return
+		}
+		name := e.Var(f.Name)
+		if v := e.Getenv(name); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: invalid value for -%s: %w", name, v, f.Name, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// Parse describes the fallbacks, parses args into fs and falls back to
+// the environment, like Describe, Quiet and Fallback.
+func (e Env) Parse(fs *flag.FlagSet, args []string) error {
+	e.Describe(fs)
+	if err := Quiet(fs, args); err != nil {
+		return err
+	}
+	return e.Fallback(fs)
+}
+
+// Quiet parses args into fs like fs.Parse, but prints nothing on an error:
+// the caller reports it, once (the flag package would print it and the
+// whole usage before the caller printed it again). -h still prints the
+// usage, and returns flag.ErrHelp. fs must be flag.ContinueOnError.
+func Quiet(fs *flag.FlagSet, args []string) error {
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	if errors.Is(err, flag.ErrHelp) {
+		if usage != nil {
+			usage()
+		} else {
+			fmt.Fprintf(out, "Usage of %s:\n", fs.Name())
+			fs.PrintDefaults()
+		}
+	}
+	return err
+}
