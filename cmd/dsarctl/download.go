@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/zoomdsar/zoom-dsar/cmd/internal/progress"
 	"github.com/zoomdsar/zoom-dsar/dsar/rpc/client"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
@@ -47,12 +48,9 @@ func runDownload(e *env, args []string) error {
 // download is client.Download with a progress bar on a terminal and, when
 // the partial file was kept, the command that continues it.
 func download(e *env, c dsarv1.AccessRequestServiceClient, id, out string, resume, force bool) (int64, string, error) {
-	var prog *byteProgress
+	bar := progress.NewBytes(e.stderr)
 	opt := client.DownloadOptions{Resume: resume, Force: force, Progress: func(written, size int64) error {
-		if prog == nil {
-			prog = &byteProgress{w: e.stderr, tty: isTerminal(e.stderr), total: size}
-		}
-		prog.update(written, written == size)
+		bar.Update(written, size)
 		if downloadHook != nil {
 			return downloadHook(written)
 		}

@@ -6,11 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 
-	"golang.org/x/term"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -49,7 +47,6 @@ func init() {
 		"verify":   {"verify a bundle offline", runVerify},
 		"audit":    {"list the audit log", runAudit},
 		"key":      {"fetch the public key that signs bundles", runKey},
-		"demo":     {"run an emulated Zoom and a dsard, and collect a demo bundle", runDemo},
 	}
 }
 
@@ -220,10 +217,4 @@ func codeWords(c codes.Code) string {
 		return "cancelled"
 	}
 	return strings.ToLower(c.String())
-}
-
-// isTerminal reports whether w is a terminal, for progress bars.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
