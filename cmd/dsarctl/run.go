@@ -79,6 +79,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return nil
 	}
 	cmd, ok := commands[name]
+	if !ok && name == "demo" {
+		return usagef("the demo runs the server, so it is dsard's: run `go run ./cmd/dsard demo`")
+	}
 	if !ok {
 		return usagef("unknown command %q; run `dsarctl help`", name)
 	}

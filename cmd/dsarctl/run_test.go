@@ -49,6 +49,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{nil, "no command"},
 		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"demo"}, "go run ./cmd/dsard demo"},
 		{[]string{"get"}, "missing arguments"},
 		{[]string{"get", "a", "b"}, "too many arguments"},
 		{[]string{"create", "jane@example.com"}, "-account is required"},
