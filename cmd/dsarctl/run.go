@@ -11,6 +11,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/zoomdsar/zoom-dsar/dsar/rpc/client"
 )
 
 // env is what every command gets: the context, the environment and the
@@ -194,30 +196,6 @@ func rpcError(what string, err error) error {
 	return fmt.Errorf("%s: %s: %s%s", what, codeWords(st.Code()), st.Message(), hint)
 }
 
-func codeWords(c codes.Code) string {
-	switch c {
-	case codes.InvalidArgument:
-		return "invalid argument"
-	case codes.NotFound:
-		return "not found"
-	case codes.AlreadyExists:
-		return "already exists"
-	case codes.FailedPrecondition:
-		return "not possible now"
-	case codes.PermissionDenied:
-		return "permission denied"
-	case codes.Unauthenticated:
-		return "not authenticated"
-	case codes.Unavailable:
-		return "unavailable"
-	case codes.OutOfRange:
-		return "out of range"
-	case codes.DataLoss:
-		return "data loss"
-	case codes.DeadlineExceeded:
-		return "timed out"
-	case codes.Canceled:
-		return "cancelled"
-	}
-	return strings.ToLower(c.String())
-}
+// codeWords is client.CodeWords, the words dsarctl and the client's
+// download errors share.
+var codeWords = client.CodeWords

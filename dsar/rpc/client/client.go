@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -142,3 +143,33 @@ func (b Bearer) GetRequestMetadata(context.Context, ...string) (map[string]strin
 // RequireTransportSecurity is false: Dial refuses plaintext to anything
 // but loopback itself, which grpc cannot judge.
 func (Bearer) RequireTransportSecurity() bool { return false }
+
+// CodeWords says a gRPC code in words for a person: "not found",
+// "not possible now" (FailedPrecondition).
+func CodeWords(c codes.Code) string {
+	switch c {
+	case codes.InvalidArgument:
+		return "invalid argument"
+	case codes.NotFound:
+		return "not found"
+	case codes.AlreadyExists:
+		return "already exists"
+	case codes.FailedPrecondition:
+		return "not possible now"
+	case codes.PermissionDenied:
+		return "permission denied"
+	case codes.Unauthenticated:
+		return "not authenticated"
+	case codes.Unavailable:
+		return "unavailable"
+	case codes.OutOfRange:
+		return "out of range"
+	case codes.DataLoss:
+		return "data loss"
+	case codes.DeadlineExceeded:
+		return "timed out"
+	case codes.Canceled:
+		return "cancelled"
+	}
+	return strings.ToLower(c.String())
+}

@@ -97,13 +97,13 @@ type BrokenError struct {
 }
 
 func (e *BrokenError) Error() string {
-	msg := e.Err.Error()
+	msg := "download: " + e.Err.Error()
 	if st, ok := status.FromError(e.Err); ok {
-		msg = st.Code().String() + ": " + st.Message()
+		msg = "download: " + CodeWords(st.Code()) + ": " + st.Message()
 	}
 	switch {
 	case e.At == 0 || !Resumable(e.Err):
-		return "download: " + msg
+		return msg
 	case e.Size == 0:
 		return fmt.Sprintf("download interrupted at byte %d (%s)", e.At, msg)
 	}
