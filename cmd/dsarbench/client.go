@@ -23,46 +23,29 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+	dsarclient "github.com/zoomdsar/zoom-dsar/dsar/rpc/client"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
 
-// bearer presents the bench's token with every call.
-type bearer string
-
-func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(b)}, nil
-}
-
-// RequireTransportSecurity is false: the bench talks to loopback only.
-func (bearer) RequireTransportSecurity() bool { return false }
-
 // client is a gRPC connection to dsard.
 type client struct {
-	cc  *grpc.ClientConn
+	*dsarclient.Client
 	api dsarv1.AccessRequestServiceClient
 }
 
-// dial connects to addr, over TLS when roots is set.
+// dial connects to addr with the bench's token, over TLS when roots is
+// set.
 func dial(addr string, roots *x509.CertPool) (*client, error) {
-	creds := insecure.NewCredentials()
-	if roots != nil {
-		creds = credentials.NewTLS(&tls.Config{RootCAs: roots, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12})
-	}
-	cc, err := grpc.NewClient("passthrough:///"+addr, grpc.WithTransportCredentials(creds),
-		grpc.WithPerRPCCredentials(bearer(benchToken)),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(16<<20)))
+	c, err := dsarclient.Dial(dsarclient.Config{Addr: addr, Token: benchToken, RootCAs: roots,
+		DialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(16 << 20))}})
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
-	return &client{cc: cc, api: dsarv1.NewAccessRequestServiceClient(cc)}, nil
+	return &client{Client: c, api: c}, nil
 }
-
-func (c *client) Close() error { return c.cc.Close() }
 
 // create starts an access request and returns its id.
 func (c *client) create(ctx context.Context, account, email, key string) (string, error) {

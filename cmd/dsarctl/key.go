@@ -1,11 +1,13 @@
 package main
 
 import (
-	"crypto/ed25519"
 	"fmt"
 	"os"
 
+	"google.golang.org/grpc/status"
+
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+	"github.com/zoomdsar/zoom-dsar/dsar/rpc/client"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
@@ -33,17 +35,12 @@ func runKey(e *env, args []string) error {
 // fetchKey writes the signing key as PEM to out (stdout when empty) and
 // returns its fingerprint, checked against the server's.
 func fetchKey(e *env, c dsarv1.AccessRequestServiceClient, out string) (string, error) {
-	resp, err := c.GetSigningKey(e.ctx, &dsarv1.GetSigningKeyRequest{})
-	if err != nil {
+	pub, fp, err := client.SigningKey(e.ctx, c)
+	if _, ok := status.FromError(err); ok && err != nil {
 		return "", rpcError("key", err)
 	}
-	pub := ed25519.PublicKey(resp.GetPublicKey())
-	if len(pub) != ed25519.PublicKeySize {
-		return "", fmt.Errorf("key: the server sent a %d-byte key, not an Ed25519 public key", len(pub))
-	}
-	fp := bundle.Fingerprint(pub)
-	if fp != resp.GetFingerprint() {
-		return "", fmt.Errorf("key: the server's fingerprint %s does not match its key (%s)", resp.GetFingerprint(), fp)
+	if err != nil {
+		return "", err
 	}
 	pem, err := bundle.MarshalPublicKey(pub)
 	if err != nil {

@@ -1,6 +1,8 @@
 // Command dsarctl is the operator's and auditor's client of dsard: create,
 // watch, list and steer access requests, download bundles (resumably) and
-// verify them offline, read the audit log, and run a self-contained demo.
+// verify them offline and read the audit log. It talks to dsard through
+// dsar/rpc/client and carries neither the server nor the Zoom emulator
+// (TestDependencies); the self-contained demo is `dsard demo`.
 //
 // Run `dsarctl help` for the commands.
 package main

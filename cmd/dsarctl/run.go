@@ -6,15 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 
-	"golang.org/x/term"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/zoomdsar/zoom-dsar/cmd/internal/flagenv"
+	"github.com/zoomdsar/zoom-dsar/dsar/rpc/client"
 )
 
 // env is what every command gets: the context, the environment and the
@@ -51,7 +50,6 @@ func init() {
 		"verify":   {"verify a bundle offline", runVerify},
 		"audit":    {"list the audit log", runAudit},
 		"key":      {"fetch the public key that signs bundles", runKey},
-		"demo":     {"run an emulated Zoom and a dsard, and collect a demo bundle", runDemo},
 	}
 }
 
@@ -84,6 +82,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return nil
 	}
 	cmd, ok := commands[name]
+	if !ok && name == "demo" {
+		return usagef("the demo runs the server, so it is dsard's: run `go run ./cmd/dsard demo`")
+	}
 	if !ok {
 		return usagef("unknown command %q; run `dsarctl help`", name)
 	}
@@ -222,36 +223,6 @@ func rpcError(what string, err error) error {
 	return fmt.Errorf("%s: %s: %s%s", what, codeWords(st.Code()), st.Message(), hint)
 }
 
-func codeWords(c codes.Code) string {
-	switch c {
-	case codes.InvalidArgument:
-		return "invalid argument"
-	case codes.NotFound:
-		return "not found"
-	case codes.AlreadyExists:
-		return "already exists"
-	case codes.FailedPrecondition:
-		return "not possible now"
-	case codes.PermissionDenied:
-		return "permission denied"
-	case codes.Unauthenticated:
-		return "not authenticated"
-	case codes.Unavailable:
-		return "unavailable"
-	case codes.OutOfRange:
-		return "out of range"
-	case codes.DataLoss:
-		return "data loss"
-	case codes.DeadlineExceeded:
-		return "timed out"
-	case codes.Canceled:
-		return "cancelled"
-	}
-	return strings.ToLower(c.String())
-}
-
-// isTerminal reports whether w is a terminal, for progress bars.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
+// codeWords is client.CodeWords, the words dsarctl and the client's
+// download errors share.
+var codeWords = client.CodeWords

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/zoomdsar/zoom-dsar/cmd/internal/demo"
 )
 
 func noEnv(string) string { return "" }
@@ -47,6 +49,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{nil, "no command"},
 		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"demo"}, "go run ./cmd/dsard demo"},
 		{[]string{"get"}, "missing arguments"},
 		{[]string{"get", "a", "b"}, "too many arguments"},
 		{[]string{"create", "jane@example.com"}, "-account is required"},
@@ -92,8 +95,8 @@ func TestConnectionErrors(t *testing.T) {
 func TestVerifyDetectsTampering(t *testing.T) {
 	dir := t.TempDir()
 	var out, errOut bytes.Buffer
-	// The demo makes a real bundle and key to tamper with.
-	if err := run(t.Context(), []string{"demo", "-dir", dir}, noEnv, nil, &out, &errOut); err != nil {
+	// `dsard demo` makes a real bundle and key to tamper with.
+	if err := demo.Run(t.Context(), []string{"-dir", dir}, &out, &errOut); err != nil {
 		t.Fatalf("demo: %v\n%s", err, errOut.String())
 	}
 	for _, name := range []string{"bundle.zip", "signing.pub", "index.html"} {

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/zoomdsar/zoom-dsar/cmd/internal/progress"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
@@ -99,9 +100,12 @@ func viewOf(r *dsarv1.AccessRequest) requestView {
 	return v
 }
 
-func stateWord(s dsarv1.RequestState) string { return enumWord(s.String(), "REQUEST_STATE_") }
-
-func sectionWord(s dsarv1.SectionState) string { return enumWord(s.String(), "SECTION_STATE_") }
+// stateWord and sectionWord are the words progress shows, so that get,
+// list and watch say the same.
+var (
+	stateWord   = progress.StateWord
+	sectionWord = progress.SectionWord
+)
 
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)

@@ -1,10 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io"
 
+	"github.com/zoomdsar/zoom-dsar/cmd/internal/progress"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
@@ -21,25 +20,10 @@ func runWatch(e *env, args []string) error {
 		return err
 	}
 	defer cc.Close()
-	return watch(e, c, pos[0], newProgressView(e.stdout, isTerminal(e.stdout)))
-}
-
-func watch(e *env, c dsarv1.AccessRequestServiceClient, id string, view *progressView) error {
-	stream, err := c.WatchAccessRequest(e.ctx, &dsarv1.WatchAccessRequestRequest{Id: id})
+	id := pos[0]
+	last, err := progress.Watch(e.ctx, c, id, progress.NewView(e.stdout, progress.IsTerminal(e.stdout)))
 	if err != nil {
 		return rpcError("watch", err)
-	}
-	var last *dsarv1.AccessRequest
-	for {
-		m, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return rpcError("watch", err)
-		}
-		view.show(m)
-		last = m.GetAccessRequest()
 	}
 	switch last.GetState() {
 	case dsarv1.RequestState_REQUEST_STATE_COMPLETED:

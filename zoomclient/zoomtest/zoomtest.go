@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -110,9 +109,18 @@ type Server struct {
 	TokenURL string // URL + "/oauth/token"
 }
 
+// TB is what NewServer needs of a test: *testing.T, *testing.B and
+// testing.TB have it. It is an interface so that the emulator's package,
+// which cmd/zoomfake and `dsard demo` import, does not import testing.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
 // NewServer starts an emulator on a loopback port and closes it when the
 // test ends. Bad options fail the test.
-func NewServer(t testing.TB, opts ...Option) *Server {
+func NewServer(t TB, opts ...Option) *Server {
 	t.Helper()
 	e, err := New(opts...)
 	if err != nil {

@@ -1,6 +1,6 @@
 // Package daemon is dsard: its configuration, the wiring of store,
 // processor and gRPC service, the metrics listener and graceful shutdown.
-// It is a package so that `dsarctl demo` and end-to-end tests can run a
+// It is a package so that `dsard demo` and end-to-end tests can run a
 // dsard in-process; cmd/dsard only turns signals into a context.
 package daemon
 

@@ -16,10 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
-
+	dsarclient "github.com/zoomdsar/zoom-dsar/dsar/rpc/client"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
@@ -87,24 +84,31 @@ func TestTLSAndClientCertificates(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	roots := x509.NewCertPool()
-	roots.AddCert(ca.Leaf)
+	clientKey, err := x509.MarshalPKCS8PrivateKey(client.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEM(t, filepath.Join(dir, "client.pem"), "CERTIFICATE", client.Certificate[0])
+	writePEM(t, filepath.Join(dir, "client.key"), "PRIVATE KEY", clientKey)
+	// dsarctl's and a platform's way in: dsar/rpc/client with files.
+	addr := d.Addr().String()
 	for _, tc := range []struct {
-		name  string
-		creds credentials.TransportCredentials
-		ok    bool
+		name string
+		cfg  dsarclient.Config
+		ok   bool
 	}{
-		{"mTLS auditor", credentials.NewTLS(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{client}}), true},
-		{"TLS without a certificate", credentials.NewTLS(&tls.Config{RootCAs: roots}), false},
-		{"plaintext", insecure.NewCredentials(), false},
+		{"mTLS auditor", dsarclient.Config{Addr: addr, CAFile: filepath.Join(dir, "ca.pem"),
+			CertFile: filepath.Join(dir, "client.pem"), KeyFile: filepath.Join(dir, "client.key")}, true},
+		{"TLS without a certificate", dsarclient.Config{Addr: addr, CAFile: filepath.Join(dir, "ca.pem")}, false},
+		{"plaintext", dsarclient.Config{Addr: addr}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			conn, err := grpc.NewClient(d.Addr().String(), grpc.WithTransportCredentials(tc.creds))
+			c, err := dsarclient.Dial(tc.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer conn.Close()
-			_, err = dsarv1.NewAccessRequestServiceClient(conn).GetSigningKey(t.Context(), &dsarv1.GetSigningKeyRequest{})
+			defer c.Close()
+			_, err = c.GetSigningKey(t.Context(), &dsarv1.GetSigningKeyRequest{})
 			if (err == nil) != tc.ok {
 				t.Errorf("GetSigningKey: %v, want success %v", err, tc.ok)
 			}

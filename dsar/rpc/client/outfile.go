@@ -1,4 +1,4 @@
-package main
+package client
 
 import (
 	"errors"
@@ -67,7 +67,7 @@ func createPart(part string, force bool) (*os.File, error) {
 	case err != nil:
 		return nil, fmt.Errorf("download: %w", err)
 	case !fi.Mode().IsRegular():
-		return nil, fmt.Errorf("download: %s is %s; remove it, it is not a partial download of dsarctl", part, kind(fi.Mode()))
+		return nil, fmt.Errorf("download: %s is %s; remove it, it is not a partial download", part, kind(fi.Mode()))
 	case !force:
 		return nil, fmt.Errorf("download: %s exists, from an interrupted download: continue it with -resume, or start over with -f", part)
 	}
@@ -83,7 +83,7 @@ func createPart(part string, force bool) (*os.File, error) {
 
 // openPart opens the partial file of an interrupted download to continue
 // it, positioned at its start; when there is none it creates one. It
-// reads and appends to the file only if it is one dsarctl could have
+// reads and appends to the file only if it is one Download could have
 // left: a regular file (not a symlink, not followed), owned by the
 // current user, mode 0600, with no other link. The checks are made again
 // on the opened file, so a file swapped in between is refused too.
@@ -116,7 +116,7 @@ func openPart(part string) (*os.File, error) {
 	return f, nil
 }
 
-// checkPart refuses a partial file that dsarctl cannot have left.
+// checkPart refuses a partial file that Download cannot have left.
 func checkPart(part string, fi fs.FileInfo) error {
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("download: %s is %s; refusing to resume into it", part, kind(fi.Mode()))

@@ -1,11 +1,17 @@
-package main
+// Package demo is `dsard demo`: an access request end to end, in one
+// process, against the embedded Zoom emulator. It lives with the server so
+// that dsarctl, the operator's client, carries neither the server nor the
+// emulator.
+package demo
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -17,8 +23,10 @@ import (
 	"github.com/klauspost/compress/zip"
 
 	"github.com/zoomdsar/zoom-dsar/cmd/internal/daemon"
+	"github.com/zoomdsar/zoom-dsar/cmd/internal/progress"
 	"github.com/zoomdsar/zoom-dsar/dsar"
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+	"github.com/zoomdsar/zoom-dsar/dsar/rpc/client"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 	"github.com/zoomdsar/zoom-dsar/zoomclient"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
@@ -35,20 +43,25 @@ func demoLimits() map[zoomclient.Bucket]float64 {
 	return m
 }
 
-// runDemo runs the whole flow in one process: an emulated Zoom with the
+// Run runs the whole flow in one process: an emulated Zoom with the
 // reference dataset, a dsard on loopback with a temporary data directory,
 // an access request for the well-known subject, its progress, the
-// download, the verification and the report.
-func runDemo(e *env, args []string) error {
-	fs := e.newFlags("demo", "", false)
+// download, the verification and the report. args are the demo's flags.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dsard demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	dir := fs.String("dir", "dsar-demo", "`directory` for the bundle, the public key and the report")
-	if _, err := parse(fs, args, 0, 0); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("demo: unexpected arguments %q", fs.Args())
 	}
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	ctx, cancel := context.WithCancel(e.ctx)
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	// Zoom, emulated.
@@ -107,19 +120,13 @@ func runDemo(e *env, args []string) error {
 		cancel()
 		_ = d.Wait()
 	}()
-	fmt.Fprintf(e.stderr, "emulated Zoom at %s, dsard at %s (logs in %s)\n", zoomURL, d.Addr(), logs.Name())
+	fmt.Fprintf(stderr, "emulated Zoom at %s, dsard at %s (logs in %s)\n", zoomURL, d.Addr(), logs.Name())
 
-	e.conn = connFlags{server: d.Addr().String(), getenv: func(k string) string {
-		if k == "DSAR_TOKEN" {
-			return token
-		}
-		return ""
-	}}
-	cc, c, err := e.conn.dial()
+	c, err := client.Dial(client.Config{Addr: d.Addr().String(), Token: token})
 	if err != nil {
-		return err
+		return fmt.Errorf("demo: %w", err)
 	}
-	defer cc.Close()
+	defer c.Close()
 	start := time.Now()
 
 	resp, err := c.CreateAccessRequest(ctx, &dsarv1.CreateAccessRequestRequest{
@@ -127,26 +134,39 @@ func runDemo(e *env, args []string) error {
 		Regulation: dsarv1.Regulation_REGULATION_GDPR,
 	})
 	if err != nil {
-		return rpcError("demo: create", err)
+		return fmt.Errorf("demo: create: %w", err)
 	}
 	id := resp.GetAccessRequest().GetId()
-	fmt.Fprintf(e.stderr, "created access request %s for the emulator's %s\n", id, zoomtest.JaneEmail)
-	if err := watch(e, c, id, newProgressView(e.stdout, isTerminal(e.stdout))); err != nil {
-		return err
+	fmt.Fprintf(stderr, "created access request %s for the emulator's %s\n", id, zoomtest.JaneEmail)
+	last, err := progress.Watch(ctx, c, id, progress.NewView(stdout, progress.IsTerminal(stdout)))
+	if err != nil {
+		return fmt.Errorf("demo: watch: %w", err)
+	}
+	if st := last.GetState(); st != dsarv1.RequestState_REQUEST_STATE_COMPLETED {
+		return fmt.Errorf("demo: request %s ended %s: %s (see %s)", id, progress.StateWord(st), last.GetReason(), logs.Name())
 	}
 
 	zipPath := filepath.Join(*dir, "bundle.zip")
 	pubPath := filepath.Join(*dir, "signing.pub")
-	size, _, err := download(e, c, id, zipPath, false, true) // -f: the demo's own directory, rerun
+	// Force: the demo's own directory, rerun.
+	size, _, err := client.Download(ctx, c, id, zipPath, client.DownloadOptions{Force: true, Progress: progress.NewBytes(stderr).Update})
 	if err != nil {
-		return err
+		return fmt.Errorf("demo: %w", err)
 	}
-	if _, err := fetchKey(e, c, pubPath); err != nil {
-		return err
+	pub, _, err := client.SigningKey(ctx, c)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
-	m, err := verify(zipPath, pubPath)
+	m, err := verify(zipPath, pub)
 	if err != nil {
 		return fmt.Errorf("demo: the bundle does not verify: %w", err)
+	}
+	pem, err := bundle.MarshalPublicKey(pub)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if err := os.WriteFile(pubPath, pem, 0o644); err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
 	index := filepath.Join(*dir, bundle.IndexPath)
 	if err := extract(zipPath, bundle.IndexPath, index); err != nil {
@@ -165,7 +185,7 @@ func runDemo(e *env, args []string) error {
 		if s.Records == 1 {
 			unit = "record"
 		}
-		fmt.Fprintf(e.stdout, "  %-20s %-14s %6d %s\n", s.Name, s.State, s.Records, unit)
+		fmt.Fprintf(stdout, "  %-20s %-14s %6d %s\n", s.Name, s.State, s.Records, unit)
 		records += s.Records
 		switch s.State {
 		case string(dsar.SectionComplete):
@@ -174,10 +194,24 @@ func runDemo(e *env, args []string) error {
 			na++
 		}
 	}
-	fmt.Fprintln(e.stdout, abs)
-	fmt.Fprintf(e.stdout, "request %s: %d sections complete, %d not applicable, %d records, %d-byte bundle verified (signed by %s) in %s\n",
+	fmt.Fprintln(stdout, abs)
+	fmt.Fprintf(stdout, "request %s: %d sections complete, %d not applicable, %d records, %d-byte bundle verified (signed by %s) in %s\n",
 		id, complete, na, records, size, m.PublicKey, time.Since(start).Round(100*time.Millisecond))
 	return nil
+}
+
+// verify checks the bundle at path with the public key pub.
+func verify(path string, pub ed25519.PublicKey) (*bundle.Manifest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return bundle.Verify(f, fi.Size(), pub)
 }
 
 // extract copies one entry of a zip file to dst.

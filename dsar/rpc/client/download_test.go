@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package client
 
 import (
 	"bytes"
@@ -96,10 +96,6 @@ func (s *fakeStream) Recv() (*dsarv1.DownloadBundleResponse, error) {
 	s.msgs = s.msgs[1:]
 	s.sent += int64(len(m.GetChunk()))
 	return m, nil
-}
-
-func testEnv(t *testing.T) *env {
-	return &env{ctx: t.Context(), getenv: noEnv, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
 }
 
 // fileState is what a test compares before and after: the mode (with the
@@ -226,7 +222,7 @@ func TestDownloadRefuses(t *testing.T) {
 			}
 			partBefore := fileState(t, out+".part")
 			zd := newFakeDsard()
-			_, _, err := download(testEnv(t), zd, "req1", out, tc.resume, tc.force)
+			_, _, err := Download(t.Context(), zd, "req1", out, DownloadOptions{Resume: tc.resume, Force: tc.force})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("download: %v, want an error containing %q", err, tc.want)
 			}
@@ -290,7 +286,7 @@ func TestDownloadWrites(t *testing.T) {
 		name     string
 		setup    func(t *testing.T, out string)
 		fake     func(f *fakeDsard)
-		hook     func(out string) func(int64) error // downloadHook
+		hook     func(out string) func(int64) error // called as Progress
 		resume   bool
 		force    bool
 		want     string // error; "" for success
@@ -312,7 +308,7 @@ func TestDownloadWrites(t *testing.T) {
 		{name: "-resume without a .part", resume: true},
 		{name: "broken after the first chunk keeps the .part",
 			fake: func(f *fakeDsard) { f.breakAt, f.breakErr = chunkSize, unavailable },
-			want: "was kept: run `dsarctl download -resume -o ", wantPart: chunkSize, wantOut: "absent"},
+			want: ".part was kept to continue with -resume", wantPart: chunkSize, wantOut: "absent"},
 		{name: "cancelled after the first chunk keeps the .part",
 			fake: func(f *fakeDsard) {
 				f.breakAt, f.breakErr = chunkSize, status.Error(codes.Canceled, "context canceled")
@@ -324,7 +320,7 @@ func TestDownloadWrites(t *testing.T) {
 		{name: "broken during a resume keeps the .part", resume: true,
 			setup: func(t *testing.T, out string) { writePart(t, out, 0o600) },
 			fake:  func(f *fakeDsard) { f.breakAt, f.breakErr = 3*chunkSize, unavailable },
-			want:  "interrupted at byte 48 of 192", wantPart: 3 * chunkSize, wantOut: "absent"},
+			want:  "interrupted at byte 48 of 192 (download: unavailable: connection reset)", wantPart: 3 * chunkSize, wantOut: "absent"},
 		{name: "SHA-256 mismatch removes the .part",
 			fake: func(f *fakeDsard) { f.sha = strings.Repeat("0", 64) },
 			want: ".part was removed", wantPart: -1, wantOut: "absent"},
@@ -357,23 +353,16 @@ func TestDownloadWrites(t *testing.T) {
 				tc.fake(zd)
 			}
 			var partMode fs.FileMode
-			downloadHook = func(int64) error {
+			progress := func(n, _ int64) error {
 				if fi, err := os.Lstat(out + ".part"); err == nil {
 					partMode = fi.Mode()
 				}
+				if tc.hook != nil {
+					return tc.hook(out)(n)
+				}
 				return nil
 			}
-			if tc.hook != nil {
-				h := tc.hook(out)
-				downloadHook = func(n int64) error {
-					if fi, err := os.Lstat(out + ".part"); err == nil {
-						partMode = fi.Mode()
-					}
-					return h(n)
-				}
-			}
-			t.Cleanup(func() { downloadHook = nil })
-			size, sum, err := download(testEnv(t), zd, "req1", out, tc.resume, tc.force)
+			size, sum, err := Download(t.Context(), zd, "req1", out, DownloadOptions{Resume: tc.resume, Force: tc.force, Progress: progress})
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("download: %v", err)
@@ -410,7 +399,7 @@ func TestDownloadWrites(t *testing.T) {
 			}
 			// What was kept, -resume completes.
 			zd.breakErr = nil
-			if _, _, err := download(testEnv(t), zd, "req1", out, true, false); err != nil {
+			if _, _, err := Download(t.Context(), zd, "req1", out, DownloadOptions{Resume: true}); err != nil {
 				t.Fatalf("download -resume: %v", err)
 			}
 			if got, want := fileState(t, out), "-rw------- "+string(zd.data); got != want {
@@ -420,7 +409,7 @@ func TestDownloadWrites(t *testing.T) {
 	}
 }
 
-// appear returns a download hook that creates out once, as another
+// appear returns a Progress hook that creates out once, as another
 // program might during the download.
 func appear(out string) func(int64) error {
 	return func(int64) error {
