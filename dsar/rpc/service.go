@@ -56,7 +56,6 @@ const (
 	maxIDLen         = 64
 	maxKeyLen        = 200
 	maxReasonLen     = 1000
-	maxEmailLen      = 254
 	maxTokenLen      = 512
 )
 
@@ -178,30 +177,6 @@ func checkID(op, id string) error {
 	return nil
 }
 
-// checkEmail is a sanity check of an address; Zoom decides whether it
-// exists. The messages never repeat the address.
-func checkEmail(op, email string) error {
-	at := strings.LastIndexByte(email, '@')
-	switch {
-	case email == "":
-		return invalid(op, "email is empty")
-	case len(email) > maxEmailLen:
-		return invalid(op, "email is longer than %d characters", maxEmailLen)
-	case !utf8.ValidString(email):
-		return invalid(op, "email is not valid UTF-8")
-	case strings.ContainsFunc(email, func(r rune) bool { return r <= ' ' || r == 0x7f }):
-		return invalid(op, "email contains spaces or control characters")
-	case at <= 0 || at == len(email)-1:
-		return invalid(op, "email is malformed: want local-part@domain")
-	}
-	domain := email[at+1:]
-	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") ||
-		strings.Contains(domain, "..") || strings.ContainsAny(domain, "@()<>[]\\,;:\"") {
-		return invalid(op, "email is malformed: its domain is not a domain name")
-	}
-	return nil
-}
-
 func checkText(op, field, s string, max int) error {
 	switch {
 	case len(s) > max:
@@ -259,7 +234,7 @@ func (s *Service) CreateAccessRequest(ctx context.Context, req *dsarv1.CreateAcc
 	const op = "rpc.CreateAccessRequest"
 	ctx = actor(ctx)
 	email := strings.TrimSpace(req.GetEmail())
-	if err := checkEmail(op, email); err != nil {
+	if err := dsar.CheckEmail(email); err != nil {
 		return nil, s.status(err)
 	}
 	if req.GetAccount() == "" {
