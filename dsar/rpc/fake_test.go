@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ type fakeProcessor struct {
 	watchers map[string][]chan struct{}
 	last     dsar.Actor
 	panicOn  string // Request panics for this id
+	failOn   string // Request fails with an internal error for this id
 	n        int
 }
 
@@ -67,6 +69,9 @@ func (f *fakeProcessor) Create(ctx context.Context, in dsar.CreateInput) (*dsar.
 func (f *fakeProcessor) Request(ctx context.Context, id string) (*dsar.Request, []dsar.Section, error) {
 	if id == f.panicOn {
 		panic("fake processor bug")
+	}
+	if id == f.failOn {
+		return nil, nil, &dsar.Error{Code: dsar.EINTERNAL, Op: "fake.Request", Err: errors.New("record does not decode")}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -154,8 +154,6 @@ func actor(ctx context.Context) context.Context {
 	return dsar.WithActor(ctx, dsar.Actor{Name: c.Name, Role: string(c.Role)})
 }
 
-func (s *Service) status(err error) error { return toStatus(err, s.log) }
-
 func invalid(op, format string, args ...any) error {
 	return dsar.Errorf(dsar.EINVALID, op, format, args...)
 }
@@ -235,34 +233,34 @@ func (s *Service) CreateAccessRequest(ctx context.Context, req *dsarv1.CreateAcc
 	ctx = actor(ctx)
 	email := strings.TrimSpace(req.GetEmail())
 	if err := dsar.CheckEmail(email); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	if req.GetAccount() == "" {
-		return nil, s.status(invalid(op, "account is empty; name a Zoom account of dsard's accounts config"))
+		return nil, invalid(op, "account is empty; name a Zoom account of dsard's accounts config")
 	}
 	if err := checkText(op, "account", req.GetAccount(), 100); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	key := req.GetIdempotencyKey()
 	if strings.TrimSpace(key) == "" {
-		return nil, s.status(invalid(op, "idempotency_key is empty; choose a unique key so that a retry returns the same request"))
+		return nil, invalid(op, "idempotency_key is empty; choose a unique key so that a retry returns the same request")
 	}
 	if err := checkText(op, "idempotency_key", key, maxKeyLen); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	reg, ok := regulationFromProto(req.GetRegulation())
 	if !ok {
-		return nil, s.status(invalid(op, "regulation is required: REGULATION_GDPR or REGULATION_CCPA"))
+		return nil, invalid(op, "regulation is required: REGULATION_GDPR or REGULATION_CCPA")
 	}
 	r, err := s.cfg.Processor.Create(ctx, dsar.CreateInput{
 		Email: email, Account: req.GetAccount(), IdempotencyKey: key, Regulation: reg,
 	})
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	ar, err := s.reply(ctx, op, r)
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	return &dsarv1.CreateAccessRequestResponse{AccessRequest: ar}, nil
 }
@@ -272,11 +270,11 @@ func (s *Service) GetAccessRequest(ctx context.Context, req *dsarv1.GetAccessReq
 	const op = "rpc.GetAccessRequest"
 	ctx = actor(ctx)
 	if err := checkID(op, req.GetId()); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	r, secs, err := s.request(ctx, op, req.GetId())
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	return &dsarv1.GetAccessRequestResponse{AccessRequest: s.conv.request(r, secs)}, nil
 }
@@ -287,11 +285,11 @@ func (s *Service) ListAccessRequests(ctx context.Context, req *dsarv1.ListAccess
 	ctx = actor(ctx)
 	f, err := s.requestFilter(op, req)
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	reqs, next, err := s.cfg.Processor.List(ctx, f)
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	out := &dsarv1.ListAccessRequestsResponse{NextPageToken: next}
 	for i := range reqs {
@@ -367,7 +365,7 @@ func (s *Service) WatchAccessRequest(req *dsarv1.WatchAccessRequestRequest, ss g
 	ctx := actor(ss.Context())
 	id := req.GetId()
 	if err := checkID(op, id); err != nil {
-		return s.status(err)
+		return err
 	}
 	// Subscribe before the first read, so no change falls between them.
 	changed, stop := s.cfg.Processor.Watch(id)
@@ -376,7 +374,7 @@ func (s *Service) WatchAccessRequest(req *dsarv1.WatchAccessRequestRequest, ss g
 	for {
 		r, secs, err := s.request(ctx, op, id)
 		if err != nil {
-			return s.status(err)
+			return err
 		}
 		// A wake-up that changed nothing the client sees sends nothing.
 		if ar := s.conv.request(r, secs); last == nil || !proto.Equal(last, ar) {
@@ -395,9 +393,9 @@ func (s *Service) WatchAccessRequest(req *dsarv1.WatchAccessRequestRequest, ss g
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return s.status(ctx.Err())
+			return ctx.Err()
 		case <-s.closing:
-			return s.status(dsar.Errorf(dsar.EUNAVAILABLE, op, "the server is shutting down; watch again in a moment"))
+			return dsar.Errorf(dsar.EUNAVAILABLE, op, "the server is shutting down; watch again in a moment")
 		}
 	}
 }
@@ -407,18 +405,18 @@ func (s *Service) CancelAccessRequest(ctx context.Context, req *dsarv1.CancelAcc
 	const op = "rpc.CancelAccessRequest"
 	ctx = actor(ctx)
 	if err := checkID(op, req.GetId()); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	if err := checkText(op, "reason", req.GetReason(), maxReasonLen); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	r, err := s.cfg.Processor.Cancel(ctx, req.GetId(), req.GetReason())
 	if err != nil {
-		return nil, s.status(named(op, req.GetId(), err))
+		return nil, named(op, req.GetId(), err)
 	}
 	ar, err := s.reply(ctx, op, r)
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	return &dsarv1.CancelAccessRequestResponse{AccessRequest: ar}, nil
 }
@@ -428,15 +426,15 @@ func (s *Service) ResumeAccessRequest(ctx context.Context, req *dsarv1.ResumeAcc
 	const op = "rpc.ResumeAccessRequest"
 	ctx = actor(ctx)
 	if err := checkID(op, req.GetId()); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	r, err := s.cfg.Processor.Resume(ctx, req.GetId())
 	if err != nil {
-		return nil, s.status(named(op, req.GetId(), err))
+		return nil, named(op, req.GetId(), err)
 	}
 	ar, err := s.reply(ctx, op, r)
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	return &dsarv1.ResumeAccessRequestResponse{AccessRequest: ar}, nil
 }
@@ -446,18 +444,18 @@ func (s *Service) RetrySection(ctx context.Context, req *dsarv1.RetrySectionRequ
 	const op = "rpc.RetrySection"
 	ctx = actor(ctx)
 	if err := checkID(op, req.GetId()); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	if !slices.Contains(dsar.Sections, req.GetSection()) {
-		return nil, s.status(invalid(op, "section must be one of %s", strings.Join(dsar.Sections, ", ")))
+		return nil, invalid(op, "section must be one of %s", strings.Join(dsar.Sections, ", "))
 	}
 	r, err := s.cfg.Processor.RetrySection(ctx, req.GetId(), req.GetSection(), req.GetFromStart())
 	if err != nil {
-		return nil, s.status(named(op, req.GetId(), err))
+		return nil, named(op, req.GetId(), err)
 	}
 	ar, err := s.reply(ctx, op, r)
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	return &dsarv1.RetrySectionResponse{AccessRequest: ar}, nil
 }
@@ -468,28 +466,28 @@ func (s *Service) ExtendDeadline(ctx context.Context, req *dsarv1.ExtendDeadline
 	const op = "rpc.ExtendDeadline"
 	ctx = actor(ctx)
 	if err := checkID(op, req.GetId()); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	if strings.TrimSpace(req.GetReason()) == "" {
-		return nil, s.status(invalid(op, "reason is required: say why the request needs more time"))
+		return nil, invalid(op, "reason is required: say why the request needs more time")
 	}
 	if err := checkText(op, "reason", req.GetReason(), maxReasonLen); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	r, _, err := s.request(ctx, op, req.GetId())
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	days, ok := s.cfg.ExtensionDays[r.Regulation]
 	if !ok {
-		return nil, s.status(dsar.Errorf(dsar.EPRECONDITION, op, "regulation %q allows no extension", string(r.Regulation)))
+		return nil, dsar.Errorf(dsar.EPRECONDITION, op, "regulation %q allows no extension", string(r.Regulation))
 	}
 	if r, err = s.cfg.Processor.Extend(ctx, req.GetId(), req.GetReason(), days); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	ar, err := s.reply(ctx, op, r)
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	return &dsarv1.ExtendDeadlineResponse{AccessRequest: ar}, nil
 }
@@ -502,37 +500,37 @@ func (s *Service) DownloadBundle(req *dsarv1.DownloadBundleRequest, ss grpc.Serv
 	ctx := actor(ss.Context())
 	id, off, want := req.GetId(), req.GetOffset(), req.GetExpectedSha256()
 	if err := checkID(op, id); err != nil {
-		return s.status(err)
+		return err
 	}
 	if off < 0 {
-		return s.status(invalid(op, "offset must not be negative"))
+		return invalid(op, "offset must not be negative")
 	}
 	if want != "" && !isSHA256Hex(want) {
-		return s.status(invalid(op, "expected_sha256 must be 64 lower-case hex digits"))
+		return invalid(op, "expected_sha256 must be 64 lower-case hex digits")
 	}
 	r, _, err := s.request(ctx, op, id)
 	if err != nil {
-		return s.status(err)
+		return err
 	}
 	b := r.Bundle
 	switch {
 	case r.State != dsar.StateCompleted:
-		return s.status(dsar.Errorf(dsar.EPRECONDITION, op, "the request is %s; its bundle can be downloaded once it is COMPLETED", r.State))
+		return dsar.Errorf(dsar.EPRECONDITION, op, "the request is %s; its bundle can be downloaded once it is COMPLETED", r.State)
 	case b.Path == "" || b.SHA256 == "":
-		return s.status(dsar.Errorf(dsar.EINTERNAL, op, "completed request %s has no bundle", id))
+		return dsar.Errorf(dsar.EINTERNAL, op, "completed request %s has no bundle", id)
 	case want != "" && want != b.SHA256:
-		return s.status(dsar.Errorf(dsar.EPRECONDITION, op, "the bundle's SHA-256 is %s, not the expected %s; download it again from offset 0", b.SHA256, want))
+		return dsar.Errorf(dsar.EPRECONDITION, op, "the bundle's SHA-256 is %s, not the expected %s; download it again from offset 0", b.SHA256, want)
 	case off > b.Size:
-		return s.status(dsar.Errorf(dsar.EOUTOFRANGE, op, "offset %d is past the end of the %d-byte bundle", off, b.Size))
+		return dsar.Errorf(dsar.EOUTOFRANGE, op, "offset %d is past the end of the %d-byte bundle", off, b.Size)
 	}
 	f, err := s.openBundle(ctx, id, b)
 	if err != nil {
-		return s.status(err)
+		return err
 	}
 	defer f.Close()
 	detail := fmt.Sprintf("bytes %d-%d of %d, sha256 %s", off, b.Size, b.Size, b.SHA256)
 	if err := s.cfg.Processor.Record(ctx, id, dsar.ActionDownload, detail); err != nil {
-		return s.status(err)
+		return err
 	}
 	hdr := &dsarv1.DownloadBundleResponse{Part: &dsarv1.DownloadBundleResponse_Header{
 		Header: &dsarv1.DownloadBundleHeader{SizeBytes: b.Size, Sha256: b.SHA256, Offset: off},
@@ -552,9 +550,9 @@ func (s *Service) DownloadBundle(req *dsarv1.DownloadBundleRequest, ss grpc.Serv
 				s.mu.Lock()
 				delete(s.verified, id)
 				s.mu.Unlock()
-				return s.status(dsar.Errorf(dsar.EDATALOSS, op, "the bundle file of request %s shrank to %d bytes while it was sent; an operator can rebuild it: dsarctl rebuild %s", id, off, id))
+				return dsar.Errorf(dsar.EDATALOSS, op, "the bundle file of request %s shrank to %d bytes while it was sent; an operator can rebuild it: dsarctl rebuild %s", id, off, id)
 			}
-			return s.status(&dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: fmt.Errorf("read bundle of %s: %w", id, err)})
+			return &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: fmt.Errorf("read bundle of %s: %w", id, err)}
 		}
 		// SendMsg serialises the message before it returns, so buf may be
 		// reused for the next chunk.
@@ -612,15 +610,15 @@ func (s *Service) RebuildBundle(ctx context.Context, req *dsarv1.RebuildBundleRe
 	const op = "rpc.RebuildBundle"
 	ctx = actor(ctx)
 	if err := checkID(op, req.GetId()); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	r, err := s.cfg.Processor.Rebuild(ctx, req.GetId())
 	if err != nil {
-		return nil, s.status(named(op, req.GetId(), err))
+		return nil, named(op, req.GetId(), err)
 	}
 	ar, err := s.reply(ctx, op, r)
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	return &dsarv1.RebuildBundleResponse{AccessRequest: ar}, nil
 }
@@ -644,29 +642,29 @@ func (s *Service) ListAuditEvents(ctx context.Context, req *dsarv1.ListAuditEven
 	ctx = actor(ctx)
 	if id := req.GetRequestId(); id != "" {
 		if err := checkID(op, id); err != nil {
-			return nil, s.status(err)
+			return nil, err
 		}
 	}
 	n, err := pageSize(op, req.GetPageSize())
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	var after uint64
 	if tok := req.GetPageToken(); tok != "" {
 		if after, err = strconv.ParseUint(tok, 10, 64); err != nil {
-			return nil, s.status(invalid(op, "page_token is malformed; pass next_page_token of the previous response"))
+			return nil, invalid(op, "page_token is malformed; pass next_page_token of the previous response")
 		}
 	}
 	var start, end time.Time
 	if t := req.GetStartTime(); t != nil {
 		if t.CheckValid() != nil {
-			return nil, s.status(invalid(op, "start_time is not a valid time"))
+			return nil, invalid(op, "start_time is not a valid time")
 		}
 		start = t.AsTime()
 	}
 	if t := req.GetEndTime(); t != nil {
 		if t.CheckValid() != nil {
-			return nil, s.status(invalid(op, "end_time is not a valid time"))
+			return nil, invalid(op, "end_time is not a valid time")
 		}
 		end = t.AsTime()
 	}
@@ -677,7 +675,7 @@ func (s *Service) ListAuditEvents(ctx context.Context, req *dsarv1.ListAuditEven
 	for {
 		evs, err := s.cfg.Processor.Audit(ctx, dsar.AuditFilter{Request: req.GetRequestId(), After: after, Limit: n})
 		if err != nil {
-			return nil, s.status(err)
+			return nil, err
 		}
 		for i := range evs {
 			ev := &evs[i]

@@ -768,7 +768,7 @@ func FuzzValidation(f *testing.F) {
 	f.Fuzz(func(t *testing.T, email, account, key string, reg int32, id string, off int64, sum string) {
 		ctx := WithCaller(context.Background(), Caller{Name: "fuzz", Role: RoleOperator})
 		check := func(what string, err error) {
-			st := status.Convert(err)
+			st := status.Convert(toStatus(err, slog.New(slog.DiscardHandler)))
 			if !allowed[st.Code()] {
 				t.Errorf("%s: code %v (%v)", what, st.Code(), err)
 			}
