@@ -219,9 +219,13 @@ func (p *Processor) RetrySection(ctx context.Context, id, section string, fromSt
 }
 
 // Extend moves a request's due date once, with a reason.
-func (p *Processor) Extend(ctx context.Context, id, reason string, days int) (*Request, error) {
+func (p *Processor) Extend(ctx context.Context, id, reason string) (*Request, error) {
 	now := p.clock.Now()
 	r, err := p.cfg.Store.UpdateRequest(ctx, id, func(r *Request) error {
+		days, err := p.cfg.Deadlines.ExtensionDays(r.Regulation)
+		if err != nil {
+			return err
+		}
 		return r.Extend(ActorFrom(ctx), reason, now, days)
 	})
 	if err != nil {

@@ -20,21 +20,43 @@ const (
 	CCPA Regulation = "ccpa"
 )
 
-// Deadlines maps a regulation to the days an organisation has to answer.
-// dsard may override the defaults from its config.
-type Deadlines map[Regulation]int
+// Deadline is what a regulation gives an organisation to answer: days from
+// the request, and the days its one extension adds (0: none).
+type Deadline struct {
+	Days      int
+	Extension int
+}
+
+// Deadlines is the one table of the regulations' periods, by regulation:
+// the due date of a new request and the length of an extension both come
+// from it.
+type Deadlines map[Regulation]Deadline
 
 // DefaultDeadlines are the statutory periods: GDPR one month (taken as 30
-// days), CCPA 45 days.
-var DefaultDeadlines = Deadlines{GDPR: 30, CCPA: 45}
+// days) and, by Art. 12(3), two further months (taken as 60 days); CCPA 45
+// days and 45 further days.
+var DefaultDeadlines = Deadlines{
+	GDPR: {Days: 30, Extension: 60},
+	CCPA: {Days: 45, Extension: 45},
+}
 
 // Due returns the due date of a request made under r at created.
 func (d Deadlines) Due(r Regulation, created time.Time) (time.Time, error) {
-	days, ok := d[r]
-	if !ok || days <= 0 {
+	dl, ok := d[r]
+	if !ok || dl.Days <= 0 {
 		return time.Time{}, Errorf(EINVALID, "dsar.Due", "unknown regulation %q", string(r))
 	}
-	return created.AddDate(0, 0, days), nil
+	return created.AddDate(0, 0, dl.Days), nil
+}
+
+// ExtensionDays returns the days an extension of a request made under r
+// adds.
+func (d Deadlines) ExtensionDays(r Regulation) (int, error) {
+	dl, ok := d[r]
+	if !ok || dl.Extension <= 0 {
+		return 0, Errorf(EPRECONDITION, "dsar.ExtensionDays", "regulation %q allows no extension", string(r))
+	}
+	return dl.Extension, nil
 }
 
 // Outcomes of a completed request besides the normal one ("").

@@ -116,7 +116,7 @@ func (f *fakeProcessor) RetrySection(ctx context.Context, id, section string, fr
 	return f.get("fake.RetrySection", id)
 }
 
-func (f *fakeProcessor) Extend(ctx context.Context, id, reason string, days int) (*dsar.Request, error) {
+func (f *fakeProcessor) Extend(ctx context.Context, id, reason string) (*dsar.Request, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.get("fake.Extend", id)

@@ -37,16 +37,12 @@ type Processor interface {
 	Cancel(ctx context.Context, id, reason string) (*dsar.Request, error)
 	Resume(ctx context.Context, id string) (*dsar.Request, error)
 	RetrySection(ctx context.Context, id, section string, fromStart bool) (*dsar.Request, error)
-	Extend(ctx context.Context, id, reason string, days int) (*dsar.Request, error)
+	Extend(ctx context.Context, id, reason string) (*dsar.Request, error)
 	Rebuild(ctx context.Context, id string) (*dsar.Request, error)
 	Watch(id string) (<-chan struct{}, func())
 }
 
 var _ Processor = (*dsar.Processor)(nil)
-
-// DefaultExtensionDays are the extensions the regulations allow: GDPR
-// Art. 12(3) two further months (taken as 60 days), CCPA 45 further days.
-var DefaultExtensionDays = map[dsar.Regulation]int{dsar.GDPR: 60, dsar.CCPA: 45}
 
 // Limits of the service's input.
 const (
@@ -71,8 +67,6 @@ type ServiceConfig struct {
 	Logger  *slog.Logger // nil: discard
 	// ChunkSize is the size of a DownloadBundle chunk; default 256 KiB.
 	ChunkSize int
-	// ExtensionDays by regulation; nil: DefaultExtensionDays.
-	ExtensionDays map[dsar.Regulation]int
 	// Served, if set, is called with the size of every chunk of a bundle
 	// sent (for metrics). It must not block.
 	Served func(n int)
@@ -118,9 +112,6 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	}
 	if cfg.ChunkSize <= 0 {
 		cfg.ChunkSize = DefaultChunkSize
-	}
-	if cfg.ExtensionDays == nil {
-		cfg.ExtensionDays = DefaultExtensionDays
 	}
 	s := &Service{
 		cfg:         cfg,
@@ -474,16 +465,10 @@ func (s *Service) ExtendDeadline(ctx context.Context, req *dsarv1.ExtendDeadline
 	if err := checkText(op, "reason", req.GetReason(), maxReasonLen); err != nil {
 		return nil, err
 	}
-	r, _, err := s.request(ctx, op, req.GetId())
+	// The days come from the request's regulation (dsar.Deadlines).
+	r, err := s.cfg.Processor.Extend(ctx, req.GetId(), req.GetReason())
 	if err != nil {
-		return nil, err
-	}
-	days, ok := s.cfg.ExtensionDays[r.Regulation]
-	if !ok {
-		return nil, dsar.Errorf(dsar.EPRECONDITION, op, "regulation %q allows no extension", string(r.Regulation))
-	}
-	if r, err = s.cfg.Processor.Extend(ctx, req.GetId(), req.GetReason(), days); err != nil {
-		return nil, err
+		return nil, named(op, req.GetId(), err)
 	}
 	ar, err := s.reply(ctx, op, r)
 	if err != nil {
