@@ -45,10 +45,14 @@ type RequestFilter struct {
 }
 
 // AuditFilter selects audit events: of one request or all, after a
-// sequence number, at most Limit (default 100, at most 1000).
+// sequence number, at or after Since and before Until (zero: no bound), at
+// most Limit (default 100, at most 1000). The store applies every bound,
+// so that a page holds Limit events whenever that many match.
 type AuditFilter struct {
 	Request string
 	After   uint64
+	Since   time.Time
+	Until   time.Time
 	Limit   int
 }
 

@@ -18,8 +18,9 @@ type fakeProcessor struct {
 	keys     map[string]string
 	watchers map[string][]chan struct{}
 	last     dsar.Actor
-	panicOn  string // Request panics for this id
-	failOn   string // Request fails with an internal error for this id
+	panicOn  string           // Request panics for this id
+	failOn   string           // Request fails with an internal error for this id
+	audit    dsar.AuditFilter // the last filter Audit was called with
 	n        int
 }
 
@@ -86,8 +87,16 @@ func (f *fakeProcessor) List(context.Context, dsar.RequestFilter) ([]dsar.Reques
 	return nil, "", nil
 }
 
-func (f *fakeProcessor) Audit(context.Context, dsar.AuditFilter) ([]dsar.AuditEvent, error) {
-	return nil, nil
+// Audit records the filter and returns Limit events numbered from After+1.
+func (f *fakeProcessor) Audit(_ context.Context, af dsar.AuditFilter) ([]dsar.AuditEvent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.audit = af
+	var evs []dsar.AuditEvent
+	for i := range af.Limit {
+		evs = append(evs, dsar.AuditEvent{Seq: af.After + uint64(i) + 1, Time: af.Since, Action: dsar.ActionState})
+	}
+	return evs, nil
 }
 
 func (f *fakeProcessor) Record(ctx context.Context, id, action, detail string) error {

@@ -640,47 +640,31 @@ func (s *Service) ListAuditEvents(ctx context.Context, req *dsarv1.ListAuditEven
 			return nil, invalid(op, "page_token is malformed; pass next_page_token of the previous response")
 		}
 	}
-	var start, end time.Time
+	f := dsar.AuditFilter{Request: req.GetRequestId(), After: after, Limit: n}
 	if t := req.GetStartTime(); t != nil {
 		if t.CheckValid() != nil {
 			return nil, invalid(op, "start_time is not a valid time")
 		}
-		start = t.AsTime()
+		f.Since = t.AsTime()
 	}
 	if t := req.GetEndTime(); t != nil {
 		if t.CheckValid() != nil {
 			return nil, invalid(op, "end_time is not a valid time")
 		}
-		end = t.AsTime()
+		f.Until = t.AsTime()
+	}
+	evs, err := s.cfg.Processor.Audit(ctx, f)
+	if err != nil {
+		return nil, err
 	}
 	out := &dsarv1.ListAuditEventsResponse{}
-	// The store pages by sequence; times are filtered here. Events are
-	// appended in time order, so the first one at or after end_time ends
-	// the listing.
-	for {
-		evs, err := s.cfg.Processor.Audit(ctx, dsar.AuditFilter{Request: req.GetRequestId(), After: after, Limit: n})
-		if err != nil {
-			return nil, err
-		}
-		for i := range evs {
-			ev := &evs[i]
-			if !end.IsZero() && !ev.Time.Before(end) {
-				return out, nil
-			}
-			after = ev.Seq
-			if ev.Time.Before(start) {
-				continue
-			}
-			out.AuditEvents = append(out.AuditEvents, auditEvent(ev))
-			if len(out.AuditEvents) == n {
-				out.NextPageToken = strconv.FormatUint(after, 10)
-				return out, nil
-			}
-		}
-		if len(evs) < n {
-			return out, nil
-		}
+	for i := range evs {
+		out.AuditEvents = append(out.AuditEvents, auditEvent(&evs[i]))
 	}
+	if len(evs) == n {
+		out.NextPageToken = strconv.FormatUint(evs[len(evs)-1].Seq, 10)
+	}
+	return out, nil
 }
 
 // GetSigningKey returns the public key of the bundle signatures.

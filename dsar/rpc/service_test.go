@@ -803,3 +803,28 @@ type discardStream struct {
 
 func (discardStream) Send(*dsarv1.DownloadBundleResponse) error { return nil }
 func (s discardStream) Context() context.Context                { return s.ctx }
+
+// TestAuditFilterPassed checks that ListAuditEvents hands every bound to
+// the processor's (the store's) filter rather than filtering what it read.
+func TestAuditFilterPassed(t *testing.T) {
+	fake := newFakeProcessor()
+	h := newHarness(t, harnessConfig{proc: fake})
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	end := start.Add(24 * time.Hour)
+	resp, err := h.client.ListAuditEvents(as(t.Context(), RoleAuditor), &dsarv1.ListAuditEventsRequest{
+		RequestId: "01abc", StartTime: timestamppb.New(start), EndTime: timestamppb.New(end), PageSize: 3, PageToken: "7",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.mu.Lock()
+	got := fake.audit
+	fake.mu.Unlock()
+	want := dsar.AuditFilter{Request: "01abc", After: 7, Since: start, Until: end, Limit: 3}
+	if got != want {
+		t.Errorf("filter %+v, want %+v", got, want)
+	}
+	if n, next := len(resp.GetAuditEvents()), resp.GetNextPageToken(); n != 3 || next != "10" {
+		t.Errorf("%d events, next page %q; want 3, \"10\"", n, next)
+	}
+}
