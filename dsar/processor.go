@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -165,8 +166,9 @@ func NewProcessor(cfg Config) (*Processor, error) {
 	}, nil
 }
 
-// resumable are the states a request is picked up in on start.
-var resumable = []State{StateQueued, StateRunning, StateWaitingQuota, StateAssembling}
+// resumable are the states a request is picked up in on start: those that
+// are not final.
+var resumable = slices.DeleteFunc(slices.Clone(States), State.Final)
 
 // Start resumes every request left QUEUED, RUNNING, WAITING_QUOTA or
 // ASSEMBLING and accepts new work until ctx ends or Close is called. It

@@ -194,14 +194,7 @@ func (r *Request) Extend(by Actor, reason string, at time.Time, days int) error 
 }
 
 // Valid reports whether s is one of the request states.
-func (s State) Valid() bool {
-	switch s {
-	case StateQueued, StateRunning, StateWaitingQuota, StateAssembling,
-		StateCompleted, StateFailed, StateCancelled:
-		return true
-	}
-	return false
-}
+func (s State) Valid() bool { return slices.Contains(States, s) }
 
 // CanTransition reports whether a request may go from one state to another:
 //
@@ -234,14 +227,7 @@ func CanTransition(from, to State) bool {
 }
 
 // Valid reports whether s is one of the section states.
-func (s SectionState) Valid() bool {
-	switch s {
-	case SectionPending, SectionRunning, SectionComplete, SectionNotApplicable,
-		SectionWaitingQuota, SectionFailed:
-		return true
-	}
-	return false
-}
+func (s SectionState) Valid() bool { return slices.Contains(SectionStates, s) }
 
 // Section is one part of a request's data (a row of DESIGN.md's table). Its
 // progress lives in its parts, one per Zoom endpoint.

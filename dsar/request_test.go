@@ -29,8 +29,7 @@ func TestCanTransition(t *testing.T) {
 		{dsar.StateAssembling, dsar.StateFailed}:       true,
 		{dsar.StateAssembling, dsar.StateCancelled}:    true,
 	}
-	states := []dsar.State{dsar.StateQueued, dsar.StateRunning, dsar.StateWaitingQuota,
-		dsar.StateAssembling, dsar.StateCompleted, dsar.StateFailed, dsar.StateCancelled, "BOGUS", ""}
+	states := append(slices.Clone(dsar.States), "BOGUS", "")
 	for _, from := range states {
 		for _, to := range states {
 			if got, want := dsar.CanTransition(from, to), allowed[[2]dsar.State{from, to}]; got != want {
