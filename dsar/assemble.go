@@ -67,7 +67,7 @@ func (a *FileAssembler) Assemble(ctx context.Context, r *Request, sections []Sec
 // request is what the bundle writer needs to know of r besides its pages.
 func (a *FileAssembler) request(r *Request, sections []Section, zoom Zoom) (bundle.Request, error) {
 	if zoom == nil {
-		return bundle.Request{}, Errorf(EPRECONDITION, "dsar.Assemble", "account %q is not configured", r.Account)
+		return bundle.Request{}, &Error{Code: EPRECONDITION, Op: "dsar.Assemble", Message: fmt.Sprintf("account %q is not configured", r.Account)}
 	}
 	in := bundle.Request{
 		ID: r.ID, Account: r.Account, Subject: r.Email, Outcome: r.Outcome,
@@ -141,7 +141,7 @@ func (a *FileAssembler) Rebuild(ctx context.Context, r *Request, sections []Sect
 	const op = "dsar.Rebuild"
 	b := r.Bundle
 	if b.Path == "" || b.SHA256 == "" {
-		return Errorf(EPRECONDITION, op, "request %s has no recorded bundle to rebuild", r.ID)
+		return &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("request %s has no recorded bundle to rebuild", r.ID)}
 	}
 	in, err := a.request(r, sections, zoom)
 	if err != nil {
@@ -165,7 +165,7 @@ func (a *FileAssembler) Rebuild(ctx context.Context, r *Request, sections []Sect
 		return err
 	}
 	if missing > 0 {
-		return Errorf(EPRECONDITION, op, "the bundle cannot be rebuilt: media files missing: %d of %d (neither in the media directory nor intact in the damaged bundle)", missing, total)
+		return &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("the bundle cannot be rebuilt: media files missing: %d of %d (neither in the media directory nor intact in the damaged bundle)", missing, total)}
 	}
 	if err := os.MkdirAll(filepath.Dir(b.Path), 0o700); err != nil {
 		return fmt.Errorf("bundle directory: %w", err)
@@ -173,7 +173,7 @@ func (a *FileAssembler) Rebuild(ctx context.Context, r *Request, sections []Sect
 	src := source{store: a.Store, mediaDir: a.MediaDir, copies: copies}
 	_, err = a.write(ctx, b.Path, in, src, func(res bundle.Result) error {
 		if res.Size != b.Size || res.SHA256 != b.SHA256 {
-			return Errorf(EDATALOSS, op, "the rebuilt bundle has %d bytes and SHA-256 %s, not the recorded %d bytes and %s: its stored pages, the signing key or the tool version differ from the first assembly; the bundle was left as it was", res.Size, res.SHA256, b.Size, b.SHA256)
+			return &Error{Code: EDATALOSS, Op: op, Message: fmt.Sprintf("the rebuilt bundle has %d bytes and SHA-256 %s, not the recorded %d bytes and %s: its stored pages, the signing key or the tool version differ from the first assembly; the bundle was left as it was", res.Size, res.SHA256, b.Size, b.SHA256)}
 		}
 		return nil
 	})
@@ -303,7 +303,7 @@ func (s source) Media(ctx context.Context, id string, fn func(bundle.Media) erro
 			continue
 		}
 		if s.mediaDir == "" {
-			return Errorf(EINTERNAL, "dsar.FileAssembler", "media files were collected but the assembler has no media directory")
+			return &Error{Code: EINTERNAL, Op: "dsar.FileAssembler", Message: "media files were collected but the assembler has no media directory"}
 		}
 		dir, err := mediaPath(s.mediaDir, id, f.Section)
 		if err != nil {
@@ -342,7 +342,7 @@ func OpenBundle(id string, b Bundle) (*os.File, os.FileInfo, error) {
 	}
 	if fi.Size() != b.Size {
 		f.Close()
-		return nil, nil, Errorf(EDATALOSS, op, "the bundle of request %s is damaged: its file has %d bytes, %d were recorded at assembly; an operator can rebuild it: dsarctl rebuild %s", id, fi.Size(), b.Size, id)
+		return nil, nil, &Error{Code: EDATALOSS, Op: op, Message: fmt.Sprintf("the bundle of request %s is damaged: its file has %d bytes, %d were recorded at assembly; an operator can rebuild it: dsarctl rebuild %s", id, fi.Size(), b.Size, id)}
 	}
 	return f, fi, nil
 }
@@ -363,7 +363,7 @@ func CheckBundleSum(ctx context.Context, f io.ReaderAt, id string, b Bundle) err
 		return &Error{Code: EINTERNAL, Op: op, Err: fmt.Errorf("read bundle of %s: %w", id, err)}
 	}
 	if sum := hex.EncodeToString(h.Sum(nil)); sum != b.SHA256 {
-		return Errorf(EDATALOSS, op, "the bundle of request %s is damaged: its SHA-256 is %s, %s was recorded at assembly; an operator can rebuild it: dsarctl rebuild %s", id, sum, b.SHA256, id)
+		return &Error{Code: EDATALOSS, Op: op, Message: fmt.Sprintf("the bundle of request %s is damaged: its SHA-256 is %s, %s was recorded at assembly; an operator can rebuild it: dsarctl rebuild %s", id, sum, b.SHA256, id)}
 	}
 	return nil
 }

@@ -78,7 +78,7 @@ const partialSuffix = ".part"
 func mediaPath(root string, elems ...string) (string, error) {
 	for _, c := range elems {
 		if c == "" || c == "." || c == ".." || strings.ContainsAny(c, "/\\\x00") {
-			return "", Errorf(EINTERNAL, "dsar.mediaPath", "unusable path component %q", c)
+			return "", &Error{Code: EINTERNAL, Op: "dsar.mediaPath", Message: fmt.Sprintf("unusable path component %q", c)}
 		}
 	}
 	return filepath.Join(append([]string{root}, elems...)...), nil
@@ -145,7 +145,7 @@ func (p *Processor) listFiles(ctx context.Context, zoom Zoom, id string, s Secti
 					continue
 				}
 				if !ValidMediaName(f.Name) {
-					return Errorf(EINTERNAL, "dsar.listFiles", "unsafe media file name in %s/%s", s.Name, pt.Name)
+					return &Error{Code: EINTERNAL, Op: "dsar.listFiles", Message: fmt.Sprintf("unsafe media file name in %s/%s", s.Name, pt.Name)}
 				}
 				seen[f.Name] = true
 				f.Section = s.Name

@@ -128,10 +128,10 @@ type run struct {
 // NewProcessor returns a processor; Start sets it going.
 func NewProcessor(cfg Config) (*Processor, error) {
 	if cfg.Store == nil {
-		return nil, Errorf(EINVALID, "dsar.NewProcessor", "no store")
+		return nil, &Error{Code: EINVALID, Op: "dsar.NewProcessor", Message: "no store"}
 	}
 	if cfg.Assembler == nil {
-		return nil, Errorf(EINVALID, "dsar.NewProcessor", "no assembler")
+		return nil, &Error{Code: EINVALID, Op: "dsar.NewProcessor", Message: "no assembler"}
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock{}
@@ -177,7 +177,7 @@ func (p *Processor) Start(ctx context.Context) error {
 	p.mu.Lock()
 	if p.ctx != nil {
 		p.mu.Unlock()
-		return Errorf(EPRECONDITION, "dsar.Start", "processor already started")
+		return &Error{Code: EPRECONDITION, Op: "dsar.Start", Message: "processor already started"}
 	}
 	p.ctx, p.stop = context.WithCancel(ctx)
 	p.mu.Unlock()
@@ -493,7 +493,7 @@ func (p *Processor) lookup(ctx context.Context, zoom Zoom, r *Request) (*Request
 			return nil, err
 		}
 		if len(f.IDs) != 1 || f.IDs[0] == "" {
-			return nil, Errorf(EINTERNAL, "dsar.lookup", "the user lookup gave no user id")
+			return nil, &Error{Code: EINTERNAL, Op: "dsar.lookup", Message: "the user lookup gave no user id"}
 		}
 		if p.cfg.Hooks.AfterFetch != nil {
 			p.cfg.Hooks.AfterFetch(SectionProfile, PartUser)
@@ -520,7 +520,7 @@ func (p *Processor) storedUserID(ctx context.Context, id string) (string, error)
 	var uid string
 	err := p.cfg.Store.Pages(ctx, id, SectionProfile, PartUser, func(pg Page) error {
 		if len(pg.IDs) == 0 || pg.IDs[0] == "" {
-			return Errorf(EINTERNAL, "dsar.storedUserID", "stored profile has no user id")
+			return &Error{Code: EINTERNAL, Op: "dsar.storedUserID", Message: "stored profile has no user id"}
 		}
 		uid = pg.IDs[0]
 		return nil

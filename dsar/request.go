@@ -44,7 +44,7 @@ var DefaultDeadlines = Deadlines{
 func (d Deadlines) Due(r Regulation, created time.Time) (time.Time, error) {
 	dl, ok := d[r]
 	if !ok || dl.Days <= 0 {
-		return time.Time{}, Errorf(EINVALID, "dsar.Due", "unknown regulation %q", string(r))
+		return time.Time{}, &Error{Code: EINVALID, Op: "dsar.Due", Message: fmt.Sprintf("unknown regulation %q", string(r))}
 	}
 	return created.AddDate(0, 0, dl.Days), nil
 }
@@ -54,7 +54,7 @@ func (d Deadlines) Due(r Regulation, created time.Time) (time.Time, error) {
 func (d Deadlines) ExtensionDays(r Regulation) (int, error) {
 	dl, ok := d[r]
 	if !ok || dl.Extension <= 0 {
-		return 0, Errorf(EPRECONDITION, "dsar.ExtensionDays", "regulation %q allows no extension", string(r))
+		return 0, &Error{Code: EPRECONDITION, Op: "dsar.ExtensionDays", Message: fmt.Sprintf("regulation %q allows no extension", string(r))}
 	}
 	return dl.Extension, nil
 }
@@ -131,17 +131,17 @@ func (r *Request) Validate() error {
 	const op = "dsar.Request.Validate"
 	switch {
 	case r.ID == "":
-		return Errorf(EINVALID, op, "request id is empty")
+		return &Error{Code: EINVALID, Op: op, Message: "request id is empty"}
 	case r.Account == "":
-		return Errorf(EINVALID, op, "account is empty")
+		return &Error{Code: EINVALID, Op: op, Message: "account is empty"}
 	case !r.State.Valid():
-		return Errorf(EINVALID, op, "unknown state %q", string(r.State))
+		return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("unknown state %q", string(r.State))}
 	}
 	if err := CheckEmail(r.Email); err != nil {
 		return err
 	}
 	if _, ok := DefaultDeadlines[r.Regulation]; !ok {
-		return Errorf(EINVALID, op, "unknown regulation %q", string(r.Regulation))
+		return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("unknown regulation %q", string(r.Regulation))}
 	}
 	return nil
 }
@@ -158,20 +158,20 @@ func CheckEmail(email string) error {
 	at := strings.LastIndexByte(email, '@')
 	switch {
 	case email == "":
-		return Errorf(EINVALID, op, "email is empty")
+		return &Error{Code: EINVALID, Op: op, Message: "email is empty"}
 	case len(email) > MaxEmailLen:
-		return Errorf(EINVALID, op, "email is longer than %d characters", MaxEmailLen)
+		return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("email is longer than %d characters", MaxEmailLen)}
 	case !utf8.ValidString(email):
-		return Errorf(EINVALID, op, "email is not valid UTF-8")
+		return &Error{Code: EINVALID, Op: op, Message: "email is not valid UTF-8"}
 	case strings.ContainsFunc(email, func(r rune) bool { return r <= ' ' || r == 0x7f }):
-		return Errorf(EINVALID, op, "email contains spaces or control characters")
+		return &Error{Code: EINVALID, Op: op, Message: "email contains spaces or control characters"}
 	case at <= 0 || at == len(email)-1:
-		return Errorf(EINVALID, op, "email is malformed: want local-part@domain")
+		return &Error{Code: EINVALID, Op: op, Message: "email is malformed: want local-part@domain"}
 	}
 	domain := email[at+1:]
 	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") ||
 		strings.Contains(domain, "..") || strings.ContainsAny(domain, "@()<>[]\\,;:\"") {
-		return Errorf(EINVALID, op, "email is malformed: its domain is not a domain name")
+		return &Error{Code: EINVALID, Op: op, Message: "email is malformed: its domain is not a domain name"}
 	}
 	return nil
 }
@@ -181,11 +181,11 @@ func (r *Request) Extend(by Actor, reason string, at time.Time, days int) error 
 	const op = "dsar.Request.Extend"
 	switch {
 	case r.Extension != nil:
-		return Errorf(EPRECONDITION, op, "the due date was already extended once")
+		return &Error{Code: EPRECONDITION, Op: op, Message: "the due date was already extended once"}
 	case strings.TrimSpace(reason) == "":
-		return Errorf(EINVALID, op, "an extension needs a reason")
+		return &Error{Code: EINVALID, Op: op, Message: "an extension needs a reason"}
 	case days <= 0:
-		return Errorf(EINVALID, op, "an extension must add at least one day")
+		return &Error{Code: EINVALID, Op: op, Message: "an extension must add at least one day"}
 	}
 	due := r.DueAt.AddDate(0, 0, days)
 	r.Extension = &Extension{Reason: reason, By: by.Name, At: at, PreviousDue: r.DueAt, NewDue: due}
@@ -443,7 +443,7 @@ const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 // lower-case name, or empty for an unsharded deployment.
 func NewID(shard string, now time.Time) (string, error) {
 	if !validShard(shard) {
-		return "", Errorf(EINVALID, "dsar.NewID", "shard must be 1-16 of a-z and 0-9")
+		return "", &Error{Code: EINVALID, Op: "dsar.NewID", Message: "shard must be 1-16 of a-z and 0-9"}
 	}
 	var rnd [10]byte
 	if _, err := rand.Read(rnd[:]); err != nil {

@@ -18,7 +18,7 @@ import (
 func (db *DB) AppendAudit(ctx context.Context, ev dsar.AuditEvent) (dsar.AuditEvent, error) {
 	const op = "store.AppendAudit"
 	if ev.Action == "" {
-		return dsar.AuditEvent{}, dsar.Errorf(dsar.EINVALID, op, "audit event has no action")
+		return dsar.AuditEvent{}, &dsar.Error{Code: dsar.EINVALID, Op: op, Message: "audit event has no action"}
 	}
 	if ev.Request != "" {
 		if err := checkComponent("request id", ev.Request); err != nil {

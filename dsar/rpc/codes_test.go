@@ -54,18 +54,18 @@ func TestToStatus(t *testing.T) {
 		logged   string // in the log; "" means nothing logged
 		notShown string // must not reach the client
 	}{
-		{name: "invalid", err: dsar.Errorf(dsar.EINVALID, op, "email is required"), code: codes.InvalidArgument, msg: "email is required"},
-		{name: "not found", err: dsar.Errorf(dsar.ENOTFOUND, op, "no access request r1"), code: codes.NotFound, msg: "no access request r1"},
-		{name: "conflict", err: dsar.Errorf(dsar.ECONFLICT, op, "idempotency key used for another email"), code: codes.AlreadyExists, msg: "idempotency key used for another email"},
-		{name: "precondition", err: dsar.Errorf(dsar.EPRECONDITION, op, "request is COMPLETED"), code: codes.FailedPrecondition, msg: "request is COMPLETED"},
-		{name: "unavailable", err: dsar.Errorf(dsar.EUNAVAILABLE, op, "shutting down"), code: codes.Unavailable, msg: "shutting down"},
-		{name: "unauthorized", err: dsar.Errorf(dsar.EUNAUTHORIZED, op, "no token"), code: codes.Unauthenticated, msg: "no token"},
-		{name: "forbidden", err: dsar.Errorf(dsar.EFORBIDDEN, op, "operators only"), code: codes.PermissionDenied, msg: "operators only"},
-		{name: "out of range", err: dsar.Errorf(dsar.EOUTOFRANGE, op, "offset 10 past size 5"), code: codes.OutOfRange, msg: "offset 10 past size 5"},
-		{name: "data loss", err: dsar.Errorf(dsar.EDATALOSS, op, "the bundle has 10 bytes, 12 recorded"), code: codes.DataLoss, msg: "the bundle has 10 bytes, 12 recorded"},
+		{name: "invalid", err: &dsar.Error{Code: dsar.EINVALID, Op: op, Message: "email is required"}, code: codes.InvalidArgument, msg: "email is required"},
+		{name: "not found", err: &dsar.Error{Code: dsar.ENOTFOUND, Op: op, Message: "no access request r1"}, code: codes.NotFound, msg: "no access request r1"},
+		{name: "conflict", err: &dsar.Error{Code: dsar.ECONFLICT, Op: op, Message: "idempotency key used for another email"}, code: codes.AlreadyExists, msg: "idempotency key used for another email"},
+		{name: "precondition", err: &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: "request is COMPLETED"}, code: codes.FailedPrecondition, msg: "request is COMPLETED"},
+		{name: "unavailable", err: &dsar.Error{Code: dsar.EUNAVAILABLE, Op: op, Message: "shutting down"}, code: codes.Unavailable, msg: "shutting down"},
+		{name: "unauthorized", err: &dsar.Error{Code: dsar.EUNAUTHORIZED, Op: op, Message: "no token"}, code: codes.Unauthenticated, msg: "no token"},
+		{name: "forbidden", err: &dsar.Error{Code: dsar.EFORBIDDEN, Op: op, Message: "operators only"}, code: codes.PermissionDenied, msg: "operators only"},
+		{name: "out of range", err: &dsar.Error{Code: dsar.EOUTOFRANGE, Op: op, Message: "offset 10 past size 5"}, code: codes.OutOfRange, msg: "offset 10 past size 5"},
+		{name: "data loss", err: &dsar.Error{Code: dsar.EDATALOSS, Op: op, Message: "the bundle has 10 bytes, 12 recorded"}, code: codes.DataLoss, msg: "the bundle has 10 bytes, 12 recorded"},
 		{
 			name: "wrapped domain error", code: codes.NotFound, msg: "no access request r1",
-			err: fmt.Errorf("rpc.Get: %w", dsar.Errorf(dsar.ENOTFOUND, op, "no access request r1")),
+			err: fmt.Errorf("rpc.Get: %w", &dsar.Error{Code: dsar.ENOTFOUND, Op: op, Message: "no access request r1"}),
 		},
 		{
 			name: "no message uses the table's", code: codes.FailedPrecondition,

@@ -39,7 +39,7 @@ func (f *fakeProcessor) actor() dsar.Actor {
 func (f *fakeProcessor) get(op, id string) (*dsar.Request, error) {
 	r, ok := f.reqs[id]
 	if !ok {
-		return nil, dsar.Errorf(dsar.ENOTFOUND, op, "request not found")
+		return nil, &dsar.Error{Code: dsar.ENOTFOUND, Op: op, Message: "request not found"}
 	}
 	c := *r
 	return &c, nil
@@ -50,11 +50,11 @@ func (f *fakeProcessor) Create(ctx context.Context, in dsar.CreateInput) (*dsar.
 	defer f.mu.Unlock()
 	f.last = dsar.ActorFrom(ctx)
 	if in.Account != "main" {
-		return nil, dsar.Errorf(dsar.ENOTFOUND, "fake.Create", "account %q is not configured", in.Account)
+		return nil, &dsar.Error{Code: dsar.ENOTFOUND, Op: "fake.Create", Message: fmt.Sprintf("account %q is not configured", in.Account)}
 	}
 	if id, ok := f.keys[in.IdempotencyKey]; ok {
 		if f.reqs[id].Email != in.Email {
-			return nil, dsar.Errorf(dsar.ECONFLICT, "fake.Create", "idempotency key was already used for a different request")
+			return nil, &dsar.Error{Code: dsar.ECONFLICT, Op: "fake.Create", Message: "idempotency key was already used for a different request"}
 		}
 		return f.get("fake.Create", id)
 	}
@@ -152,7 +152,7 @@ func (f *fakeProcessor) setState(id string, s dsar.State) (*dsar.Request, error)
 	defer f.mu.Unlock()
 	r, ok := f.reqs[id]
 	if !ok {
-		return nil, dsar.Errorf(dsar.ENOTFOUND, "fake.setState", "request not found")
+		return nil, &dsar.Error{Code: dsar.ENOTFOUND, Op: "fake.setState", Message: "request not found"}
 	}
 	r.State = s
 	for _, ch := range f.watchers[id] {

@@ -146,7 +146,7 @@ func actor(ctx context.Context) context.Context {
 }
 
 func invalid(op, format string, args ...any) error {
-	return dsar.Errorf(dsar.EINVALID, op, format, args...)
+	return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: fmt.Sprintf(format, args...)}
 }
 
 // checkID validates a request id: ids are lower-case letters, digits and
@@ -386,7 +386,7 @@ func (s *Service) WatchAccessRequest(req *dsarv1.WatchAccessRequestRequest, ss g
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-s.closing:
-			return dsar.Errorf(dsar.EUNAVAILABLE, op, "the server is shutting down; watch again in a moment")
+			return &dsar.Error{Code: dsar.EUNAVAILABLE, Op: op, Message: "the server is shutting down; watch again in a moment"}
 		}
 	}
 }
@@ -500,13 +500,13 @@ func (s *Service) DownloadBundle(req *dsarv1.DownloadBundleRequest, ss grpc.Serv
 	b := r.Bundle
 	switch {
 	case r.State != dsar.StateCompleted:
-		return dsar.Errorf(dsar.EPRECONDITION, op, "the request is %s; its bundle can be downloaded once it is COMPLETED", r.State)
+		return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("the request is %s; its bundle can be downloaded once it is COMPLETED", r.State)}
 	case b.Path == "" || b.SHA256 == "":
-		return dsar.Errorf(dsar.EINTERNAL, op, "completed request %s has no bundle", id)
+		return &dsar.Error{Code: dsar.EINTERNAL, Op: op, Message: fmt.Sprintf("completed request %s has no bundle", id)}
 	case want != "" && want != b.SHA256:
-		return dsar.Errorf(dsar.EPRECONDITION, op, "the bundle's SHA-256 is %s, not the expected %s; download it again from offset 0", b.SHA256, want)
+		return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("the bundle's SHA-256 is %s, not the expected %s; download it again from offset 0", b.SHA256, want)}
 	case off > b.Size:
-		return dsar.Errorf(dsar.EOUTOFRANGE, op, "offset %d is past the end of the %d-byte bundle", off, b.Size)
+		return &dsar.Error{Code: dsar.EOUTOFRANGE, Op: op, Message: fmt.Sprintf("offset %d is past the end of the %d-byte bundle", off, b.Size)}
 	}
 	f, err := s.openBundle(ctx, id, b)
 	if err != nil {
@@ -535,7 +535,7 @@ func (s *Service) DownloadBundle(req *dsarv1.DownloadBundleRequest, ss grpc.Serv
 				s.mu.Lock()
 				delete(s.verified, id)
 				s.mu.Unlock()
-				return dsar.Errorf(dsar.EDATALOSS, op, "the bundle file of request %s shrank to %d bytes while it was sent; an operator can rebuild it: dsarctl rebuild %s", id, off, id)
+				return &dsar.Error{Code: dsar.EDATALOSS, Op: op, Message: fmt.Sprintf("the bundle file of request %s shrank to %d bytes while it was sent; an operator can rebuild it: dsarctl rebuild %s", id, off, id)}
 			}
 			return &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: fmt.Errorf("read bundle of %s: %w", id, err)}
 		}
