@@ -1,7 +1,7 @@
 // Package rpc is zoom-dsar's gRPC service: it validates every call, turns
-// messages into domain values and back, maps domain errors to gRPC codes in
-// one table (codes.go), authenticates callers (auth.go) and reports health
-// (health.go).
+// messages into domain values and back, authenticates callers (auth.go) and
+// reports health (health.go). Handlers return domain errors; one
+// interceptor maps them to gRPC codes with one table (codes.go).
 package rpc
 
 import (
