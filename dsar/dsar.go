@@ -27,6 +27,11 @@ const (
 	StateCancelled    State = "CANCELLED"
 )
 
+// States is every request state, in the order of the diagram: the one list
+// of them, which validation, the store's counts and dsard's metrics use.
+var States = []State{StateQueued, StateRunning, StateWaitingQuota, StateAssembling,
+	StateCompleted, StateFailed, StateCancelled}
+
 // Final reports whether no further work happens in state s without an
 // operator (resume on a FAILED request).
 func (s State) Final() bool {
@@ -44,6 +49,10 @@ const (
 	SectionWaitingQuota  SectionState = "WAITING_QUOTA"
 	SectionFailed        SectionState = "FAILED"
 )
+
+// SectionStates is every section state: the one list of them.
+var SectionStates = []SectionState{SectionPending, SectionRunning, SectionComplete,
+	SectionNotApplicable, SectionWaitingQuota, SectionFailed}
 
 // Done reports whether the section needs no more calls.
 func (s SectionState) Done() bool {

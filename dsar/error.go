@@ -1,9 +1,6 @@
 package dsar
 
-import (
-	"errors"
-	"fmt"
-)
+import "errors"
 
 // Error codes. The set is short and append-only; dsar/rpc maps each to one
 // gRPC code in a single table.
@@ -23,6 +20,14 @@ const (
 // Error is the one error type of the domain. Message is written for a person
 // and must not contain personal data or secrets; Err carries the cause for
 // logs.
+//
+// There is one way to build one, the literal that names its fields:
+//
+//	&dsar.Error{Code: dsar.ENOTFOUND, Op: op, Message: fmt.Sprintf("no request %s", id)}
+//	&dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: err}
+//
+// It reads the same with or without a cause, and a cause can never be
+// formatted into the message a client sees by mistake.
 type Error struct {
 	Code    string // one of the E* constants
 	Op      string // the operation, e.g. "dsar.Create"
@@ -47,11 +52,6 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
-
-// Errorf returns an *Error with a formatted message.
-func Errorf(code, op, format string, args ...any) *Error {
-	return &Error{Code: code, Op: op, Message: fmt.Sprintf(format, args...)}
-}
 
 // ErrorCode returns the code of the first *Error in err's chain, or EINTERNAL.
 // A nil error has no code.

@@ -158,7 +158,7 @@ func (p *Processor) listFiles(ctx context.Context, zoom Zoom, id string, s Secti
 					continue
 				}
 				if !ValidMediaName(f.Name) {
-					return Errorf(EINTERNAL, "dsar.listFiles", "unsafe media file name in %s/%s", s.Name, pt.Name)
+					return &Error{Code: EINTERNAL, Op: "dsar.listFiles", Message: fmt.Sprintf("unsafe media file name in %s/%s", s.Name, pt.Name)}
 				}
 				seen[f.Name] = true
 				f.Section = s.Name

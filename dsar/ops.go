@@ -28,14 +28,14 @@ func (p *Processor) Create(ctx context.Context, in CreateInput) (*Request, error
 	}
 	switch {
 	case strings.TrimSpace(in.IdempotencyKey) == "":
-		return nil, Errorf(EINVALID, op, "idempotency key is empty")
+		return nil, &Error{Code: EINVALID, Op: op, Message: "idempotency key is empty"}
 	case len(in.IdempotencyKey) > 200:
-		return nil, Errorf(EINVALID, op, "idempotency key is longer than 200 characters")
+		return nil, &Error{Code: EINVALID, Op: op, Message: "idempotency key is longer than 200 characters"}
 	case in.Account == "":
-		return nil, Errorf(EINVALID, op, "account is empty")
+		return nil, &Error{Code: EINVALID, Op: op, Message: "account is empty"}
 	}
 	if _, ok := p.cfg.Accounts[in.Account]; !ok {
-		return nil, Errorf(ENOTFOUND, op, "account %q is not configured", in.Account)
+		return nil, &Error{Code: ENOTFOUND, Op: op, Message: fmt.Sprintf("account %q is not configured", in.Account)}
 	}
 	now := p.clock.Now()
 	due, err := p.cfg.Deadlines.Due(in.Regulation, now)
@@ -104,7 +104,7 @@ func (p *Processor) Cancel(ctx context.Context, id, reason string) (*Request, er
 	}
 	r, err := p.cfg.Store.UpdateRequest(ctx, id, func(r *Request) error {
 		if r.State.Final() {
-			return Errorf(EPRECONDITION, op, "a %s request cannot be cancelled", r.State)
+			return &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("a %s request cannot be cancelled", r.State)}
 		}
 		r.State = StateCancelled
 		r.Reason = reason
@@ -150,10 +150,10 @@ func (p *Processor) Resume(ctx context.Context, id string) (*Request, error) {
 		return nil, err
 	}
 	if r.State == StateCompleted || r.State == StateCancelled {
-		return nil, Errorf(EPRECONDITION, op, "a %s request cannot be resumed", r.State)
+		return nil, &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("a %s request cannot be resumed", r.State)}
 	}
 	if idle, err := p.idle(ctx, r); err != nil || !idle {
-		return nil, errors.Join(err, Errorf(EPRECONDITION, op, "the request is already running"))
+		return nil, errors.Join(err, &Error{Code: EPRECONDITION, Op: op, Message: "the request is already running"})
 	}
 	if err := p.Record(ctx, id, ActionResume, "from "+string(r.State)); err != nil {
 		return nil, err
@@ -179,7 +179,7 @@ func (p *Processor) restart(ctx context.Context, r *Request) (*Request, error) {
 func (p *Processor) RetrySection(ctx context.Context, id, section string, fromStart bool) (*Request, error) {
 	const op = "dsar.RetrySection"
 	if !slices.Contains(Sections, section) {
-		return nil, Errorf(EINVALID, op, "unknown section %q", section)
+		return nil, &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("unknown section %q", section)}
 	}
 	r, err := p.cfg.Store.Request(ctx, id)
 	if err != nil {
@@ -187,12 +187,12 @@ func (p *Processor) RetrySection(ctx context.Context, id, section string, fromSt
 	}
 	switch {
 	case r.State != StateFailed && r.State != StateWaitingQuota:
-		return nil, Errorf(EPRECONDITION, op, "sections of a %s request cannot be retried; only of a FAILED or WAITING_QUOTA one", r.State)
+		return nil, &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("sections of a %s request cannot be retried; only of a FAILED or WAITING_QUOTA one", r.State)}
 	case section == SectionProfile && fromStart:
-		return nil, Errorf(EINVALID, op, "the profile holds the user lookup and cannot be fetched from the start")
+		return nil, &Error{Code: EINVALID, Op: op, Message: "the profile holds the user lookup and cannot be fetched from the start"}
 	}
 	if idle, err := p.idle(ctx, r); err != nil || !idle {
-		return nil, errors.Join(err, Errorf(EPRECONDITION, op, "the request is running"))
+		return nil, errors.Join(err, &Error{Code: EPRECONDITION, Op: op, Message: "the request is running"})
 	}
 	if fromStart {
 		if _, err := p.cfg.Store.ResetSection(ctx, id, section); err != nil {
@@ -219,9 +219,13 @@ func (p *Processor) RetrySection(ctx context.Context, id, section string, fromSt
 }
 
 // Extend moves a request's due date once, with a reason.
-func (p *Processor) Extend(ctx context.Context, id, reason string, days int) (*Request, error) {
+func (p *Processor) Extend(ctx context.Context, id, reason string) (*Request, error) {
 	now := p.clock.Now()
 	r, err := p.cfg.Store.UpdateRequest(ctx, id, func(r *Request) error {
+		days, err := p.cfg.Deadlines.ExtensionDays(r.Regulation)
+		if err != nil {
+			return err
+		}
 		return r.Extend(ActorFrom(ctx), reason, now, days)
 	})
 	if err != nil {
@@ -250,11 +254,11 @@ func (p *Processor) Rebuild(ctx context.Context, id string) (*Request, error) {
 		return nil, err
 	}
 	if r.State != StateCompleted {
-		return nil, Errorf(EPRECONDITION, op, "the request is %s; only the bundle of a COMPLETED request can be rebuilt", r.State)
+		return nil, &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("the request is %s; only the bundle of a COMPLETED request can be rebuilt", r.State)}
 	}
 	rb, ok := p.cfg.Assembler.(Rebuilder)
 	if !ok {
-		return nil, Errorf(EPRECONDITION, op, "this server's assembler cannot rebuild bundles")
+		return nil, &Error{Code: EPRECONDITION, Op: op, Message: "this server's assembler cannot rebuild bundles"}
 	}
 	sections, err := p.cfg.Store.Sections(ctx, id)
 	if err != nil {

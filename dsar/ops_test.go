@@ -281,3 +281,35 @@ func restoreMedia(t *testing.T, _ *env, r *dsar.Request, fa *bundle.Assembler) {
 		}
 	}
 }
+
+// TestDeadlinesTable checks that the due date of a new request and the
+// length of its extension both come from the configured Deadlines.
+func TestDeadlinesTable(t *testing.T) {
+	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
+		c.Deadlines = dsar.Deadlines{dsar.GDPR: {Days: 10, Extension: 3}, dsar.CCPA: {Days: 20}}
+	}})
+	ctx := t.Context()
+	for _, tc := range []struct {
+		reg       dsar.Regulation
+		due, ext  int
+		extendErr string
+	}{
+		{reg: dsar.GDPR, due: 10, ext: 3},
+		{reg: dsar.CCPA, due: 20, extendErr: dsar.EPRECONDITION},
+	} {
+		r, err := e.proc.Create(ctx, dsar.CreateInput{Email: "nobody@example.com", Account: "main", IdempotencyKey: "k-" + string(tc.reg), Regulation: tc.reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := r.CreatedAt.AddDate(0, 0, tc.due); !r.DueAt.Equal(want) {
+			t.Errorf("%s: due %v, want %v", tc.reg, r.DueAt, want)
+		}
+		x, err := e.proc.Extend(ctx, r.ID, "complex")
+		if dsar.ErrorCode(err) != tc.extendErr {
+			t.Fatalf("%s: Extend: %v, want code %q", tc.reg, err, tc.extendErr)
+		}
+		if err == nil && !x.DueAt.Equal(r.DueAt.AddDate(0, 0, tc.ext)) {
+			t.Errorf("%s: extended due %v, want %d days after %v", tc.reg, x.DueAt, tc.ext, r.DueAt)
+		}
+	}
+}

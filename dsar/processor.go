@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -45,10 +46,14 @@ type RequestFilter struct {
 }
 
 // AuditFilter selects audit events: of one request or all, after a
-// sequence number, at most Limit (default 100, at most 1000).
+// sequence number, at or after Since and before Until (zero: no bound), at
+// most Limit (default 100, at most 1000). The store applies every bound,
+// so that a page holds Limit events whenever that many match.
 type AuditFilter struct {
 	Request string
 	After   uint64
+	Since   time.Time
+	Until   time.Time
 	Limit   int
 }
 
@@ -125,10 +130,10 @@ type run struct {
 // NewProcessor returns a processor; Start sets it going.
 func NewProcessor(cfg Config) (*Processor, error) {
 	if cfg.Store == nil {
-		return nil, Errorf(EINVALID, "dsar.NewProcessor", "no store")
+		return nil, &Error{Code: EINVALID, Op: "dsar.NewProcessor", Message: "no store"}
 	}
 	if cfg.Assembler == nil {
-		return nil, Errorf(EINVALID, "dsar.NewProcessor", "no assembler")
+		return nil, &Error{Code: EINVALID, Op: "dsar.NewProcessor", Message: "no assembler"}
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock{}
@@ -163,8 +168,9 @@ func NewProcessor(cfg Config) (*Processor, error) {
 	}, nil
 }
 
-// resumable are the states a request is picked up in on start.
-var resumable = []State{StateQueued, StateRunning, StateWaitingQuota, StateAssembling}
+// resumable are the states a request is picked up in on start: those that
+// are not final.
+var resumable = slices.DeleteFunc(slices.Clone(States), State.Final)
 
 // Start resumes every request left QUEUED, RUNNING, WAITING_QUOTA or
 // ASSEMBLING and accepts new work until ctx ends or Close is called. It
@@ -173,7 +179,7 @@ func (p *Processor) Start(ctx context.Context) error {
 	p.mu.Lock()
 	if p.ctx != nil {
 		p.mu.Unlock()
-		return Errorf(EPRECONDITION, "dsar.Start", "processor already started")
+		return &Error{Code: EPRECONDITION, Op: "dsar.Start", Message: "processor already started"}
 	}
 	p.ctx, p.stop = context.WithCancel(ctx)
 	p.mu.Unlock()
@@ -495,7 +501,7 @@ func (p *Processor) lookup(ctx context.Context, zoom Zoom, r *Request) (*Request
 			return nil, err
 		}
 		if len(f.IDs) != 1 || f.IDs[0] == "" {
-			return nil, Errorf(EINTERNAL, "dsar.lookup", "the user lookup gave no user id")
+			return nil, &Error{Code: EINTERNAL, Op: "dsar.lookup", Message: "the user lookup gave no user id"}
 		}
 		if p.cfg.Hooks.AfterFetch != nil {
 			p.cfg.Hooks.AfterFetch(SectionProfile, PartUser)
@@ -522,7 +528,7 @@ func (p *Processor) storedUserID(ctx context.Context, id string) (string, error)
 	var uid string
 	err := p.cfg.Store.Pages(ctx, id, SectionProfile, PartUser, func(pg Page) error {
 		if len(pg.IDs) == 0 || pg.IDs[0] == "" {
-			return Errorf(EINTERNAL, "dsar.storedUserID", "stored profile has no user id")
+			return &Error{Code: EINTERNAL, Op: "dsar.storedUserID", Message: "stored profile has no user id"}
 		}
 		uid = pg.IDs[0]
 		return nil

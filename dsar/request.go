@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Regulation is the law an access request is made under; it sets the due
@@ -19,21 +20,43 @@ const (
 	CCPA Regulation = "ccpa"
 )
 
-// Deadlines maps a regulation to the days an organisation has to answer.
-// dsard may override the defaults from its config.
-type Deadlines map[Regulation]int
+// Deadline is what a regulation gives an organisation to answer: days from
+// the request, and the days its one extension adds (0: none).
+type Deadline struct {
+	Days      int
+	Extension int
+}
+
+// Deadlines is the one table of the regulations' periods, by regulation:
+// the due date of a new request and the length of an extension both come
+// from it.
+type Deadlines map[Regulation]Deadline
 
 // DefaultDeadlines are the statutory periods: GDPR one month (taken as 30
-// days), CCPA 45 days.
-var DefaultDeadlines = Deadlines{GDPR: 30, CCPA: 45}
+// days) and, by Art. 12(3), two further months (taken as 60 days); CCPA 45
+// days and 45 further days.
+var DefaultDeadlines = Deadlines{
+	GDPR: {Days: 30, Extension: 60},
+	CCPA: {Days: 45, Extension: 45},
+}
 
 // Due returns the due date of a request made under r at created.
 func (d Deadlines) Due(r Regulation, created time.Time) (time.Time, error) {
-	days, ok := d[r]
-	if !ok || days <= 0 {
-		return time.Time{}, Errorf(EINVALID, "dsar.Due", "unknown regulation %q", string(r))
+	dl, ok := d[r]
+	if !ok || dl.Days <= 0 {
+		return time.Time{}, &Error{Code: EINVALID, Op: "dsar.Due", Message: fmt.Sprintf("unknown regulation %q", string(r))}
 	}
-	return created.AddDate(0, 0, days), nil
+	return created.AddDate(0, 0, dl.Days), nil
+}
+
+// ExtensionDays returns the days an extension of a request made under r
+// adds.
+func (d Deadlines) ExtensionDays(r Regulation) (int, error) {
+	dl, ok := d[r]
+	if !ok || dl.Extension <= 0 {
+		return 0, &Error{Code: EPRECONDITION, Op: "dsar.ExtensionDays", Message: fmt.Sprintf("regulation %q allows no extension", string(r))}
+	}
+	return dl.Extension, nil
 }
 
 // Outcomes of a completed request besides the normal one ("").
@@ -108,26 +131,49 @@ func (r *Request) Validate() error {
 	const op = "dsar.Request.Validate"
 	switch {
 	case r.ID == "":
-		return Errorf(EINVALID, op, "request id is empty")
+		return &Error{Code: EINVALID, Op: op, Message: "request id is empty"}
 	case r.Account == "":
-		return Errorf(EINVALID, op, "account is empty")
-	case !validEmail(r.Email):
-		return Errorf(EINVALID, op, "email address is malformed")
+		return &Error{Code: EINVALID, Op: op, Message: "account is empty"}
 	case !r.State.Valid():
-		return Errorf(EINVALID, op, "unknown state %q", string(r.State))
+		return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("unknown state %q", string(r.State))}
+	}
+	if err := CheckEmail(r.Email); err != nil {
+		return err
 	}
 	if _, ok := DefaultDeadlines[r.Regulation]; !ok {
-		return Errorf(EINVALID, op, "unknown regulation %q", string(r.Regulation))
+		return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("unknown regulation %q", string(r.Regulation))}
 	}
 	return nil
 }
 
-// validEmail is a sanity check, not RFC 5322: Zoom is the judge of whether
-// the address exists.
-func validEmail(s string) bool {
-	at := strings.LastIndexByte(s, '@')
-	return at > 0 && at < len(s)-1 && len(s) <= 254 &&
-		!strings.ContainsAny(s, " \t\r\n\x00")
+// MaxEmailLen is the longest email address accepted (RFC 5321's path limit).
+const MaxEmailLen = 254
+
+// CheckEmail is the one rule for an email address, a sanity check and not
+// RFC 5322: Zoom is the judge of whether the address exists. dsar/rpc checks
+// a call with it and Request.Validate checks every new request with it, so
+// the two cannot disagree. The messages never repeat the address.
+func CheckEmail(email string) error {
+	const op = "dsar.CheckEmail"
+	at := strings.LastIndexByte(email, '@')
+	switch {
+	case email == "":
+		return &Error{Code: EINVALID, Op: op, Message: "email is empty"}
+	case len(email) > MaxEmailLen:
+		return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("email is longer than %d characters", MaxEmailLen)}
+	case !utf8.ValidString(email):
+		return &Error{Code: EINVALID, Op: op, Message: "email is not valid UTF-8"}
+	case strings.ContainsFunc(email, func(r rune) bool { return r <= ' ' || r == 0x7f }):
+		return &Error{Code: EINVALID, Op: op, Message: "email contains spaces or control characters"}
+	case at <= 0 || at == len(email)-1:
+		return &Error{Code: EINVALID, Op: op, Message: "email is malformed: want local-part@domain"}
+	}
+	domain := email[at+1:]
+	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") ||
+		strings.Contains(domain, "..") || strings.ContainsAny(domain, "@()<>[]\\,;:\"") {
+		return &Error{Code: EINVALID, Op: op, Message: "email is malformed: its domain is not a domain name"}
+	}
+	return nil
 }
 
 // Extend moves the due date to days after the current one, once.
@@ -135,11 +181,11 @@ func (r *Request) Extend(by Actor, reason string, at time.Time, days int) error 
 	const op = "dsar.Request.Extend"
 	switch {
 	case r.Extension != nil:
-		return Errorf(EPRECONDITION, op, "the due date was already extended once")
+		return &Error{Code: EPRECONDITION, Op: op, Message: "the due date was already extended once"}
 	case strings.TrimSpace(reason) == "":
-		return Errorf(EINVALID, op, "an extension needs a reason")
+		return &Error{Code: EINVALID, Op: op, Message: "an extension needs a reason"}
 	case days <= 0:
-		return Errorf(EINVALID, op, "an extension must add at least one day")
+		return &Error{Code: EINVALID, Op: op, Message: "an extension must add at least one day"}
 	}
 	due := r.DueAt.AddDate(0, 0, days)
 	r.Extension = &Extension{Reason: reason, By: by.Name, At: at, PreviousDue: r.DueAt, NewDue: due}
@@ -148,14 +194,7 @@ func (r *Request) Extend(by Actor, reason string, at time.Time, days int) error 
 }
 
 // Valid reports whether s is one of the request states.
-func (s State) Valid() bool {
-	switch s {
-	case StateQueued, StateRunning, StateWaitingQuota, StateAssembling,
-		StateCompleted, StateFailed, StateCancelled:
-		return true
-	}
-	return false
-}
+func (s State) Valid() bool { return slices.Contains(States, s) }
 
 // CanTransition reports whether a request may go from one state to another:
 //
@@ -188,14 +227,7 @@ func CanTransition(from, to State) bool {
 }
 
 // Valid reports whether s is one of the section states.
-func (s SectionState) Valid() bool {
-	switch s {
-	case SectionPending, SectionRunning, SectionComplete, SectionNotApplicable,
-		SectionWaitingQuota, SectionFailed:
-		return true
-	}
-	return false
-}
+func (s SectionState) Valid() bool { return slices.Contains(SectionStates, s) }
 
 // Section is one part of a request's data (a row of DESIGN.md's table). Its
 // progress lives in its parts, one per Zoom endpoint.
@@ -411,7 +443,7 @@ const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 // lower-case name, or empty for an unsharded deployment.
 func NewID(shard string, now time.Time) (string, error) {
 	if !validShard(shard) {
-		return "", Errorf(EINVALID, "dsar.NewID", "shard must be 1-16 of a-z and 0-9")
+		return "", &Error{Code: EINVALID, Op: "dsar.NewID", Message: "shard must be 1-16 of a-z and 0-9"}
 	}
 	var rnd [10]byte
 	if _, err := rand.Read(rnd[:]); err != nil {

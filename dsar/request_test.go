@@ -29,8 +29,7 @@ func TestCanTransition(t *testing.T) {
 		{dsar.StateAssembling, dsar.StateFailed}:       true,
 		{dsar.StateAssembling, dsar.StateCancelled}:    true,
 	}
-	states := []dsar.State{dsar.StateQueued, dsar.StateRunning, dsar.StateWaitingQuota,
-		dsar.StateAssembling, dsar.StateCompleted, dsar.StateFailed, dsar.StateCancelled, "BOGUS", ""}
+	states := append(slices.Clone(dsar.States), "BOGUS", "")
 	for _, from := range states {
 		for _, to := range states {
 			if got, want := dsar.CanTransition(from, to), allowed[[2]dsar.State{from, to}]; got != want {
@@ -50,10 +49,10 @@ func TestDeadlines(t *testing.T) {
 	}{
 		{dsar.DefaultDeadlines, dsar.GDPR, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), true},
 		{dsar.DefaultDeadlines, dsar.CCPA, time.Date(2026, 3, 17, 10, 0, 0, 0, time.UTC), true},
-		{dsar.Deadlines{dsar.GDPR: 10}, dsar.GDPR, time.Date(2026, 2, 10, 10, 0, 0, 0, time.UTC), true},
-		{dsar.Deadlines{dsar.GDPR: 10}, dsar.CCPA, time.Time{}, false},
+		{dsar.Deadlines{dsar.GDPR: {Days: 10}}, dsar.GDPR, time.Date(2026, 2, 10, 10, 0, 0, 0, time.UTC), true},
+		{dsar.Deadlines{dsar.GDPR: {Days: 10}}, dsar.CCPA, time.Time{}, false},
 		{dsar.DefaultDeadlines, "lgpd", time.Time{}, false},
-		{dsar.Deadlines{dsar.GDPR: 0}, dsar.GDPR, time.Time{}, false},
+		{dsar.Deadlines{dsar.GDPR: {Days: 0, Extension: 5}}, dsar.GDPR, time.Time{}, false},
 	}
 	for _, tt := range tests {
 		got, err := tt.d.Due(tt.reg, created)
@@ -62,6 +61,26 @@ func TestDeadlines(t *testing.T) {
 		}
 		if err != nil && dsar.ErrorCode(err) != dsar.EINVALID {
 			t.Errorf("code %q, want invalid", dsar.ErrorCode(err))
+		}
+	}
+}
+
+func TestExtensionDays(t *testing.T) {
+	for _, tt := range []struct {
+		d    dsar.Deadlines
+		reg  dsar.Regulation
+		want int
+		code string
+	}{
+		{dsar.DefaultDeadlines, dsar.GDPR, 60, ""},
+		{dsar.DefaultDeadlines, dsar.CCPA, 45, ""},
+		{dsar.Deadlines{dsar.GDPR: {Days: 30, Extension: 7}}, dsar.GDPR, 7, ""},
+		{dsar.Deadlines{dsar.GDPR: {Days: 30}}, dsar.GDPR, 0, dsar.EPRECONDITION},
+		{dsar.DefaultDeadlines, "lgpd", 0, dsar.EPRECONDITION},
+	} {
+		got, err := tt.d.ExtensionDays(tt.reg)
+		if got != tt.want || dsar.ErrorCode(err) != tt.code {
+			t.Errorf("%v.ExtensionDays(%q) = %d, %v; want %d, code %q", tt.d, tt.reg, got, err, tt.want, tt.code)
 		}
 	}
 }

@@ -17,7 +17,7 @@ import (
 func (db *DB) AppendAudit(ctx context.Context, ev dsar.AuditEvent) (dsar.AuditEvent, error) {
 	const op = "store.AppendAudit"
 	if ev.Action == "" {
-		return dsar.AuditEvent{}, dsar.Errorf(dsar.EINVALID, op, "audit event has no action")
+		return dsar.AuditEvent{}, &dsar.Error{Code: dsar.EINVALID, Op: op, Message: "audit event has no action"}
 	}
 	if ev.Request != "" {
 		if err := checkComponent("request id", ev.Request); err != nil {
@@ -56,7 +56,9 @@ func (db *DB) appendAudit(ctx context.Context, tx *bolt.Tx, ev dsar.AuditEvent) 
 	return ev, nil
 }
 
-// Audit returns audit events in the order they were written.
+// Audit returns audit events in the order they were written. Events are
+// written in time order, so the first one at or after f.Until ends the
+// listing.
 func (db *DB) Audit(ctx context.Context, f dsar.AuditFilter) ([]dsar.AuditEvent, error) {
 	const op = "store.Audit"
 	limit := f.Limit
@@ -65,6 +67,7 @@ func (db *DB) Audit(ctx context.Context, f dsar.AuditFilter) ([]dsar.AuditEvent,
 	}
 	limit = min(limit, maxLimit)
 	var out []dsar.AuditEvent
+	var end bool // an event at or after f.Until was read
 	err := db.view(ctx, op, func(tx *bolt.Tx) error {
 		ab := tx.Bucket(bucketAudit)
 		add := func(seq uint64, v []byte) error {
@@ -72,12 +75,17 @@ func (db *DB) Audit(ctx context.Context, f dsar.AuditFilter) ([]dsar.AuditEvent,
 			if err != nil {
 				return badRecord(op, fmt.Sprintf("audit event %d", seq), err)
 			}
-			out = append(out, ev)
+			switch {
+			case !f.Until.IsZero() && !ev.Time.Before(f.Until):
+				end = true
+			case !ev.Time.Before(f.Since):
+				out = append(out, ev)
+			}
 			return nil
 		}
 		if f.Request == "" {
 			c := ab.Cursor()
-			for k, v := c.Seek(seqKey(f.After + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+			for k, v := c.Seek(seqKey(f.After + 1)); k != nil && !end && len(out) < limit; k, v = c.Next() {
 				if err := add(binary.BigEndian.Uint64(k), v); err != nil {
 					return err
 				}
@@ -89,7 +97,7 @@ func (db *DB) Audit(ctx context.Context, f dsar.AuditFilter) ([]dsar.AuditEvent,
 		}
 		prefix := joinKey(true, f.Request)
 		c := tx.Bucket(bucketAuditReq).Cursor()
-		for k, _ := c.Seek(auditReqKey(f.Request, f.After+1)); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Next() {
+		for k, _ := c.Seek(auditReqKey(f.Request, f.After+1)); k != nil && bytes.HasPrefix(k, prefix) && !end && len(out) < limit; k, _ = c.Next() {
 			seq := binary.BigEndian.Uint64(k[len(prefix):])
 			v := ab.Get(seqKey(seq))
 			if v == nil {

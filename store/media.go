@@ -44,7 +44,7 @@ func (db *DB) CommitMedia(ctx context.Context, id, section string, f dsar.MediaF
 				return fmt.Errorf("media %s/%s: %w", section, f.Name, err)
 			}
 			if r.Done {
-				return dsar.Errorf(dsar.EPRECONDITION, op, "media file %s/%s is already done", section, f.Name)
+				return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("media file %s/%s is already done", section, f.Name)}
 			}
 		}
 		if err := mb.Put(k, v); err != nil {

@@ -58,7 +58,7 @@ func (db *DB) CommitPage(ctx context.Context, id, section, part string, page dsa
 			return notFound(op, "part")
 		}
 		if p.Done {
-			return dsar.Errorf(dsar.EPRECONDITION, op, "part %s/%s is already done", section, part)
+			return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("part %s/%s is already done", section, part)}
 		}
 		pb := tx.Bucket(bucketPages)
 		seq, err := nextSeq(pb.Cursor(), id, section, part)

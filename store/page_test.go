@@ -250,7 +250,7 @@ func TestUpdateSection(t *testing.T) {
 		{"dup part", func(s *dsar.Section) error { s.Parts = append(s.Parts, s.Parts[0]); return nil }, dsar.EINVALID},
 		{"fn error", func(s *dsar.Section) error {
 			s.State = dsar.SectionFailed
-			return dsar.Errorf(dsar.EUNAVAILABLE, "t", "no")
+			return &dsar.Error{Code: dsar.EUNAVAILABLE, Op: "t", Message: "no"}
 		}, dsar.EUNAVAILABLE},
 	}
 	for _, tt := range tests {

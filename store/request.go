@@ -54,14 +54,14 @@ func (db *DB) CreateRequest(ctx context.Context, r *dsar.Request, sections []dsa
 					return err
 				}
 				if old.Email != nr.Email || old.Account != nr.Account || old.Regulation != nr.Regulation {
-					return dsar.Errorf(dsar.ECONFLICT, op, "idempotency key was already used for a different request")
+					return &dsar.Error{Code: dsar.ECONFLICT, Op: op, Message: "idempotency key was already used for a different request"}
 				}
 				req = old
 				return nil
 			}
 		}
 		if rb.Get([]byte(nr.ID)) != nil {
-			return dsar.Errorf(dsar.ECONFLICT, op, "request id already exists")
+			return &dsar.Error{Code: dsar.ECONFLICT, Op: op, Message: "request id already exists"}
 		}
 		if err := putRequest(rb, &nr); err != nil {
 			return err
@@ -97,13 +97,13 @@ func prepareSections(op, id string, sections []dsar.Section) ([]dsar.Section, er
 	seen := make(map[string]bool, len(sections))
 	for i, s := range sections {
 		if s.Request != "" && s.Request != id {
-			return nil, dsar.Errorf(dsar.EINVALID, op, "section %q belongs to another request", s.Name)
+			return nil, &dsar.Error{Code: dsar.EINVALID, Op: op, Message: fmt.Sprintf("section %q belongs to another request", s.Name)}
 		}
 		if err := checkComponent("section", s.Name); err != nil {
 			return nil, &dsar.Error{Code: dsar.EINVALID, Op: op, Message: err.Error()}
 		}
 		if seen[s.Name] {
-			return nil, dsar.Errorf(dsar.EINVALID, op, "section %q given twice", s.Name)
+			return nil, &dsar.Error{Code: dsar.EINVALID, Op: op, Message: fmt.Sprintf("section %q given twice", s.Name)}
 		}
 		seen[s.Name] = true
 		if err := checkParts(op, &s); err != nil {
@@ -121,7 +121,7 @@ func prepareSections(op, id string, sections []dsar.Section) ([]dsar.Section, er
 
 func checkParts(op string, s *dsar.Section) error {
 	if s.State != "" && !s.State.Valid() {
-		return dsar.Errorf(dsar.EINVALID, op, "section %q has unknown state %q", s.Name, string(s.State))
+		return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: fmt.Sprintf("section %q has unknown state %q", s.Name, string(s.State))}
 	}
 	seen := make(map[string]bool, len(s.Parts))
 	for _, p := range s.Parts {
@@ -129,7 +129,7 @@ func checkParts(op string, s *dsar.Section) error {
 			return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: err.Error()}
 		}
 		if seen[p.Name] {
-			return dsar.Errorf(dsar.EINVALID, op, "part %q of section %q given twice", p.Name, s.Name)
+			return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: fmt.Sprintf("part %q of section %q given twice", p.Name, s.Name)}
 		}
 		seen[p.Name] = true
 	}
@@ -164,7 +164,7 @@ func (db *DB) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Re
 	limit = min(limit, maxLimit)
 	for _, s := range f.States {
 		if !s.Valid() {
-			return nil, "", dsar.Errorf(dsar.EINVALID, op, "unknown state %q", string(s))
+			return nil, "", &dsar.Error{Code: dsar.EINVALID, Op: op, Message: fmt.Sprintf("unknown state %q", string(s))}
 		}
 	}
 	match := func(r *dsar.Request) bool {
@@ -267,11 +267,11 @@ func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(*dsar.Reques
 		}
 		if r.ID != old.ID || r.Account != old.Account || r.Email != old.Email ||
 			r.IdempotencyKey != old.IdempotencyKey || !r.CreatedAt.Equal(old.CreatedAt) {
-			return dsar.Errorf(dsar.EINVALID, op, "a request's id, account, email, key and creation time cannot change")
+			return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: "a request's id, account, email, key and creation time cannot change"}
 		}
 		if r.State != old.State {
 			if !dsar.CanTransition(old.State, r.State) {
-				return dsar.Errorf(dsar.EPRECONDITION, op, "a %s request cannot become %s", old.State, r.State)
+				return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("a %s request cannot become %s", old.State, r.State)}
 			}
 			sb := tx.Bucket(bucketByState)
 			if err := sb.Delete(stateKey(string(old.State), id)); err != nil {
@@ -344,11 +344,11 @@ func stateDetail(from dsar.State, r *dsar.Request) string {
 func (db *DB) Claim(ctx context.Context, id, owner string, until time.Time) (*dsar.Request, error) {
 	const op = "store.Claim"
 	if owner == "" {
-		return nil, dsar.Errorf(dsar.EINVALID, op, "lease owner is empty")
+		return nil, &dsar.Error{Code: dsar.EINVALID, Op: op, Message: "lease owner is empty"}
 	}
 	now := db.clock.Now()
 	if !until.After(now) {
-		return nil, dsar.Errorf(dsar.EINVALID, op, "lease must end in the future")
+		return nil, &dsar.Error{Code: dsar.EINVALID, Op: op, Message: "lease must end in the future"}
 	}
 	var out *dsar.Request
 	err := db.update(ctx, op, func(tx *bolt.Tx) error {
@@ -358,8 +358,7 @@ func (db *DB) Claim(ctx context.Context, id, owner string, until time.Time) (*ds
 			return err
 		}
 		if r.Lease.Held(now) && r.Lease.Owner != owner {
-			return dsar.Errorf(dsar.EPRECONDITION, op, "request is leased by %s until %s",
-				r.Lease.Owner, r.Lease.Until.UTC().Format(time.RFC3339))
+			return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("request is leased by %s until %s", r.Lease.Owner, r.Lease.Until.UTC().Format(time.RFC3339))}
 		}
 		r.Lease = dsar.Lease{Owner: owner, Until: until}
 		r.UpdatedAt = now
@@ -384,7 +383,7 @@ func (db *DB) Release(ctx context.Context, id, owner string) error {
 		case !r.Lease.Held(db.clock.Now()):
 			return nil
 		default:
-			return dsar.Errorf(dsar.EPRECONDITION, op, "request is leased by %s", r.Lease.Owner)
+			return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("request is leased by %s", r.Lease.Owner)}
 		}
 		r.Lease = dsar.Lease{}
 		r.UpdatedAt = db.clock.Now()

@@ -83,7 +83,7 @@ func (db *DB) UpdateSection(ctx context.Context, id, name string, fn func(*dsar.
 			return err
 		}
 		if s.Request != id || s.Name != name {
-			return dsar.Errorf(dsar.EINVALID, op, "a section's request and name cannot change")
+			return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: "a section's request and name cannot change"}
 		}
 		if err := checkParts(op, s); err != nil {
 			return err

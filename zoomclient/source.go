@@ -45,7 +45,7 @@ var parts = map[string]Endpoint{
 func endpoint(section, part string) (Endpoint, error) {
 	ep, ok := parts[section+"/"+part]
 	if !ok {
-		return Endpoint{}, dsar.Errorf(dsar.EINTERNAL, "zoomclient.Source", "no endpoint for part %s/%s", section, part)
+		return Endpoint{}, &dsar.Error{Code: dsar.EINTERNAL, Op: "zoomclient.Source", Message: fmt.Sprintf("no endpoint for part %s/%s", section, part)}
 	}
 	return ep, nil
 }

@@ -20,11 +20,21 @@ func (s *stateList) Set(v string) error {
 	for _, w := range strings.Split(v, ",") {
 		st, ok := dsarv1.RequestState_value["REQUEST_STATE_"+strings.ToUpper(strings.TrimSpace(w))]
 		if !ok || st == 0 {
-			return fmt.Errorf("unknown state %q; want queued, running, waiting_quota, assembling, completed, failed or cancelled", w)
+			return fmt.Errorf("unknown state %q; want %s", w, stateNames())
 		}
 		*s = append(*s, dsarv1.RequestState(st))
 	}
 	return nil
+}
+
+// stateNames lists the request states as -state takes them, from the
+// proto's enum, so that a new state needs no edit here.
+func stateNames() string {
+	var names []string
+	for n := int32(1); n < int32(len(dsarv1.RequestState_name)); n++ {
+		names = append(names, strings.ToLower(strings.TrimPrefix(dsarv1.RequestState(n).String(), "REQUEST_STATE_")))
+	}
+	return strings.Join(names, ", ")
 }
 
 // listRequests pages through every request that matches req.

@@ -73,7 +73,7 @@ func (a *Assembler) Assemble(ctx context.Context, r *dsar.Request, sections []ds
 // request is what the bundle writer needs to know of r besides its pages.
 func (a *Assembler) request(r *dsar.Request, sections []dsar.Section, zoom dsar.Zoom) (Request, error) {
 	if zoom == nil {
-		return Request{}, dsar.Errorf(dsar.EPRECONDITION, "dsar.Assemble", "account %q is not configured", r.Account)
+		return Request{}, &dsar.Error{Code: dsar.EPRECONDITION, Op: "dsar.Assemble", Message: fmt.Sprintf("account %q is not configured", r.Account)}
 	}
 	in := Request{
 		ID: r.ID, Account: r.Account, Subject: r.Email, Outcome: r.Outcome,
@@ -147,7 +147,7 @@ func (a *Assembler) Rebuild(ctx context.Context, r *dsar.Request, sections []dsa
 	const op = "Rebuild"
 	b := r.Bundle
 	if b.Path == "" || b.SHA256 == "" {
-		return dsar.Errorf(dsar.EPRECONDITION, op, "request %s has no recorded bundle to rebuild", r.ID)
+		return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("request %s has no recorded bundle to rebuild", r.ID)}
 	}
 	in, err := a.request(r, sections, zoom)
 	if err != nil {
@@ -171,7 +171,7 @@ func (a *Assembler) Rebuild(ctx context.Context, r *dsar.Request, sections []dsa
 		return err
 	}
 	if missing > 0 {
-		return dsar.Errorf(dsar.EPRECONDITION, op, "the bundle cannot be rebuilt: media files missing: %d of %d (neither in the media directory nor intact in the damaged bundle)", missing, total)
+		return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("the bundle cannot be rebuilt: media files missing: %d of %d (neither in the media directory nor intact in the damaged bundle)", missing, total)}
 	}
 	if err := os.MkdirAll(filepath.Dir(b.Path), 0o700); err != nil {
 		return fmt.Errorf("bundle directory: %w", err)
@@ -179,7 +179,7 @@ func (a *Assembler) Rebuild(ctx context.Context, r *dsar.Request, sections []dsa
 	src := source{store: a.Store, media: a.Media, copies: copies}
 	_, err = a.write(ctx, b.Path, in, src, func(res Result) error {
 		if res.Size != b.Size || res.SHA256 != b.SHA256 {
-			return dsar.Errorf(dsar.EDATALOSS, op, "the rebuilt bundle has %d bytes and SHA-256 %s, not the recorded %d bytes and %s: its stored pages, the signing key or the tool version differ from the first assembly; the bundle was left as it was", res.Size, res.SHA256, b.Size, b.SHA256)
+			return &dsar.Error{Code: dsar.EDATALOSS, Op: op, Message: fmt.Sprintf("the rebuilt bundle has %d bytes and SHA-256 %s, not the recorded %d bytes and %s: its stored pages, the signing key or the tool version differ from the first assembly; the bundle was left as it was", res.Size, res.SHA256, b.Size, b.SHA256)}
 		}
 		return nil
 	})
@@ -298,7 +298,7 @@ func (s source) Media(ctx context.Context, id string, fn func(dsar.MediaFile, io
 			continue
 		}
 		if s.media == "" {
-			return dsar.Errorf(dsar.EINTERNAL, "bundle.Assembler", "media files were collected but the assembler has no media directory")
+			return &dsar.Error{Code: dsar.EINTERNAL, Op: "bundle.Assembler", Message: "media files were collected but the assembler has no media directory"}
 		}
 		fh, err := s.media.open(id, f.Section, f.Name)
 		if err != nil {
@@ -337,7 +337,7 @@ func (Files) Open(id string, b dsar.Bundle) (*os.File, os.FileInfo, error) {
 	}
 	if fi.Size() != b.Size {
 		f.Close()
-		return nil, nil, dsar.Errorf(dsar.EDATALOSS, op, "the bundle of request %s is damaged: its file has %d bytes, %d were recorded at assembly; an operator can rebuild it: dsarctl rebuild %s", id, fi.Size(), b.Size, id)
+		return nil, nil, &dsar.Error{Code: dsar.EDATALOSS, Op: op, Message: fmt.Sprintf("the bundle of request %s is damaged: its file has %d bytes, %d were recorded at assembly; an operator can rebuild it: dsarctl rebuild %s", id, fi.Size(), b.Size, id)}
 	}
 	return f, fi, nil
 }
@@ -358,7 +358,7 @@ func (Files) CheckSum(ctx context.Context, f io.ReaderAt, id string, b dsar.Bund
 		return &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: fmt.Errorf("read bundle of %s: %w", id, err)}
 	}
 	if sum := hex.EncodeToString(h.Sum(nil)); sum != b.SHA256 {
-		return dsar.Errorf(dsar.EDATALOSS, op, "the bundle of request %s is damaged: its SHA-256 is %s, %s was recorded at assembly; an operator can rebuild it: dsarctl rebuild %s", id, sum, b.SHA256, id)
+		return &dsar.Error{Code: dsar.EDATALOSS, Op: op, Message: fmt.Sprintf("the bundle of request %s is damaged: its SHA-256 is %s, %s was recorded at assembly; an operator can rebuild it: dsarctl rebuild %s", id, sum, b.SHA256, id)}
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ var _ dsar.MediaStore = MediaDir("")
 func (d MediaDir) path(id string, section ...string) (string, error) {
 	for _, c := range append([]string{id}, section...) {
 		if c == "" || c == "." || c == ".." || strings.ContainsAny(c, "/\\\x00") {
-			return "", dsar.Errorf(dsar.EINTERNAL, "bundle.MediaDir", "unusable path component %q", c)
+			return "", &dsar.Error{Code: dsar.EINTERNAL, Op: "bundle.MediaDir", Message: fmt.Sprintf("unusable path component %q", c)}
 		}
 	}
 	return filepath.Join(append([]string{string(d), id}, section...)...), nil

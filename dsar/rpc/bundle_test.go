@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/zoomdsar/zoom-dsar/dsar"
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
@@ -152,7 +153,9 @@ func TestDownloadHashedOncePerStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = restarted.DownloadBundle(&dsarv1.DownloadBundleRequest{Id: id}, discardStream{ctx: t.Context()})
-	if status.Code(err) != codes.DataLoss || !strings.Contains(status.Convert(err).Message(), "SHA-256") {
+	// Called directly, the handler returns the domain error; the server's
+	// interceptor would map it (TestStatusInterceptor).
+	if dsar.ErrorCode(err) != dsar.EDATALOSS || !strings.Contains(dsar.ErrorMessage(err), "SHA-256") {
 		t.Errorf("download after a restart: %v, want DATA_LOSS naming the SHA-256", err)
 	}
 }

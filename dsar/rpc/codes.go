@@ -75,6 +75,26 @@ func toStatus(err error, log *slog.Logger) error {
 	return status.Error(m.code, msg)
 }
 
+// StatusUnary is where the service's errors become gRPC statuses: handlers
+// return domain errors and this interceptor converts them with toStatus,
+// once for every method, so that no handler maps a code itself.
+func StatusUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		resp, err := handler(ctx, req)
+		if err != nil {
+			return nil, toStatus(err, log)
+		}
+		return resp, nil
+	}
+}
+
+// StatusStream is StatusUnary for streaming handlers.
+func StatusStream(log *slog.Logger) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		return toStatus(handler(srv, ss), log)
+	}
+}
+
 // RecoverUnary turns a panic in a handler into Internal "internal error" and
 // logs it with its stack; the client never sees the stack.
 func RecoverUnary(log *slog.Logger) grpc.UnaryServerInterceptor {

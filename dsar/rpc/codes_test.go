@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
+	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
 // allCodes is every error code of package dsar.
@@ -53,18 +54,18 @@ func TestToStatus(t *testing.T) {
 		logged   string // in the log; "" means nothing logged
 		notShown string // must not reach the client
 	}{
-		{name: "invalid", err: dsar.Errorf(dsar.EINVALID, op, "email is required"), code: codes.InvalidArgument, msg: "email is required"},
-		{name: "not found", err: dsar.Errorf(dsar.ENOTFOUND, op, "no access request r1"), code: codes.NotFound, msg: "no access request r1"},
-		{name: "conflict", err: dsar.Errorf(dsar.ECONFLICT, op, "idempotency key used for another email"), code: codes.AlreadyExists, msg: "idempotency key used for another email"},
-		{name: "precondition", err: dsar.Errorf(dsar.EPRECONDITION, op, "request is COMPLETED"), code: codes.FailedPrecondition, msg: "request is COMPLETED"},
-		{name: "unavailable", err: dsar.Errorf(dsar.EUNAVAILABLE, op, "shutting down"), code: codes.Unavailable, msg: "shutting down"},
-		{name: "unauthorized", err: dsar.Errorf(dsar.EUNAUTHORIZED, op, "no token"), code: codes.Unauthenticated, msg: "no token"},
-		{name: "forbidden", err: dsar.Errorf(dsar.EFORBIDDEN, op, "operators only"), code: codes.PermissionDenied, msg: "operators only"},
-		{name: "out of range", err: dsar.Errorf(dsar.EOUTOFRANGE, op, "offset 10 past size 5"), code: codes.OutOfRange, msg: "offset 10 past size 5"},
-		{name: "data loss", err: dsar.Errorf(dsar.EDATALOSS, op, "the bundle has 10 bytes, 12 recorded"), code: codes.DataLoss, msg: "the bundle has 10 bytes, 12 recorded"},
+		{name: "invalid", err: &dsar.Error{Code: dsar.EINVALID, Op: op, Message: "email is required"}, code: codes.InvalidArgument, msg: "email is required"},
+		{name: "not found", err: &dsar.Error{Code: dsar.ENOTFOUND, Op: op, Message: "no access request r1"}, code: codes.NotFound, msg: "no access request r1"},
+		{name: "conflict", err: &dsar.Error{Code: dsar.ECONFLICT, Op: op, Message: "idempotency key used for another email"}, code: codes.AlreadyExists, msg: "idempotency key used for another email"},
+		{name: "precondition", err: &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: "request is COMPLETED"}, code: codes.FailedPrecondition, msg: "request is COMPLETED"},
+		{name: "unavailable", err: &dsar.Error{Code: dsar.EUNAVAILABLE, Op: op, Message: "shutting down"}, code: codes.Unavailable, msg: "shutting down"},
+		{name: "unauthorized", err: &dsar.Error{Code: dsar.EUNAUTHORIZED, Op: op, Message: "no token"}, code: codes.Unauthenticated, msg: "no token"},
+		{name: "forbidden", err: &dsar.Error{Code: dsar.EFORBIDDEN, Op: op, Message: "operators only"}, code: codes.PermissionDenied, msg: "operators only"},
+		{name: "out of range", err: &dsar.Error{Code: dsar.EOUTOFRANGE, Op: op, Message: "offset 10 past size 5"}, code: codes.OutOfRange, msg: "offset 10 past size 5"},
+		{name: "data loss", err: &dsar.Error{Code: dsar.EDATALOSS, Op: op, Message: "the bundle has 10 bytes, 12 recorded"}, code: codes.DataLoss, msg: "the bundle has 10 bytes, 12 recorded"},
 		{
 			name: "wrapped domain error", code: codes.NotFound, msg: "no access request r1",
-			err: fmt.Errorf("rpc.Get: %w", dsar.Errorf(dsar.ENOTFOUND, op, "no access request r1")),
+			err: fmt.Errorf("rpc.Get: %w", &dsar.Error{Code: dsar.ENOTFOUND, Op: op, Message: "no access request r1"}),
 		},
 		{
 			name: "no message uses the table's", code: codes.FailedPrecondition,
@@ -88,6 +89,11 @@ func TestToStatus(t *testing.T) {
 		{name: "wrapped status", err: fmt.Errorf("send: %w", status.Error(codes.Aborted, "retry")), code: codes.Aborted, msg: "retry"},
 		{name: "canceled", err: fmt.Errorf("watch: %w", context.Canceled), code: codes.Canceled, msg: "the call was cancelled"},
 		{name: "deadline", err: context.DeadlineExceeded, code: codes.DeadlineExceeded},
+		{
+			name: "internal about a request", code: codes.Internal, logged: "no such bucket", notShown: "bucket",
+			err: &requestError{id: "01abc", err: &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: errors.New("no such bucket")}},
+			msg: "internal error with access request 01abc; dsard's log and dsard check say more",
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -118,5 +124,58 @@ func TestToStatus(t *testing.T) {
 	}
 	if err := toStatus(nil, slog.Default()); err != nil {
 		t.Errorf("toStatus(nil) = %v", err)
+	}
+}
+
+// TestStatusInterceptor checks that the server maps the handlers' domain
+// errors once, for unary and streaming methods alike: the code from the
+// table, the message of the error, and an internal error about one request
+// shown as "internal error" naming the request, with the detail in the log.
+func TestStatusInterceptor(t *testing.T) {
+	fake := newFakeProcessor()
+	fake.failOn = "01broken"
+	h := newHarness(t, harnessConfig{proc: fake})
+	ctx := as(t.Context(), RoleOperator)
+	unary := func(id string) error {
+		_, err := h.client.GetAccessRequest(ctx, &dsarv1.GetAccessRequestRequest{Id: id})
+		return err
+	}
+	watch := func(id string) error {
+		st, err := h.client.WatchAccessRequest(ctx, &dsarv1.WatchAccessRequestRequest{Id: id})
+		if err != nil {
+			return err
+		}
+		_, err = st.Recv()
+		return err
+	}
+	download := func(id string) error {
+		st, err := h.client.DownloadBundle(as(t.Context(), RoleAuditor), &dsarv1.DownloadBundleRequest{Id: id})
+		if err != nil {
+			return err
+		}
+		_, err = st.Recv()
+		return err
+	}
+	for _, call := range []struct {
+		name string
+		do   func(id string) error
+	}{{"unary", unary}, {"watch", watch}, {"download", download}} {
+		for _, tc := range []struct {
+			id   string
+			code codes.Code
+			msg  string
+		}{
+			{"01nosuch", codes.NotFound, `no access request with id "01nosuch"; check the id or list the requests`},
+			{"01broken", codes.Internal, "internal error with access request 01broken; dsard's log and dsard check say more"},
+			{"BAD ID", codes.InvalidArgument, "id may hold only a-z, 0-9 and '-'; pass the id that CreateAccessRequest returned"},
+		} {
+			err := call.do(tc.id)
+			if s := status.Convert(err); s.Code() != tc.code || s.Message() != tc.msg {
+				t.Errorf("%s %s: %v %q, want %v %q", call.name, tc.id, s.Code(), s.Message(), tc.code, tc.msg)
+			}
+		}
+	}
+	if !strings.Contains(h.logs.String(), "record does not decode") {
+		t.Errorf("the internal error's detail was not logged:\n%s", h.logs.String())
 	}
 }

@@ -9,14 +9,18 @@ import (
 )
 
 func TestEnumTablesComplete(t *testing.T) {
-	for _, s := range []dsar.State{dsar.StateQueued, dsar.StateRunning, dsar.StateWaitingQuota, dsar.StateAssembling,
-		dsar.StateCompleted, dsar.StateFailed, dsar.StateCancelled} {
+	for _, s := range dsar.States {
 		p, ok := requestStates[s]
 		if !ok || p == dsarv1.RequestState_REQUEST_STATE_UNSPECIFIED {
 			t.Errorf("state %s has no proto state", s)
 		}
 		if back, ok := stateFromProto(p); !ok || back != s {
 			t.Errorf("state %s comes back as %s", s, back)
+		}
+	}
+	for _, s := range dsar.SectionStates {
+		if p, ok := sectionStates[s]; !ok || p == dsarv1.SectionState_SECTION_STATE_UNSPECIFIED {
+			t.Errorf("section state %s has no proto state", s)
 		}
 	}
 	if len(requestStates) != len(dsarv1.RequestState_name)-1 {

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -17,7 +18,9 @@ type fakeProcessor struct {
 	keys     map[string]string
 	watchers map[string][]chan struct{}
 	last     dsar.Actor
-	panicOn  string // Request panics for this id
+	panicOn  string           // Request panics for this id
+	failOn   string           // Request fails with an internal error for this id
+	audit    dsar.AuditFilter // the last filter Audit was called with
 	n        int
 }
 
@@ -36,7 +39,7 @@ func (f *fakeProcessor) actor() dsar.Actor {
 func (f *fakeProcessor) get(op, id string) (*dsar.Request, error) {
 	r, ok := f.reqs[id]
 	if !ok {
-		return nil, dsar.Errorf(dsar.ENOTFOUND, op, "request not found")
+		return nil, &dsar.Error{Code: dsar.ENOTFOUND, Op: op, Message: "request not found"}
 	}
 	c := *r
 	return &c, nil
@@ -47,11 +50,11 @@ func (f *fakeProcessor) Create(ctx context.Context, in dsar.CreateInput) (*dsar.
 	defer f.mu.Unlock()
 	f.last = dsar.ActorFrom(ctx)
 	if in.Account != "main" {
-		return nil, dsar.Errorf(dsar.ENOTFOUND, "fake.Create", "account %q is not configured", in.Account)
+		return nil, &dsar.Error{Code: dsar.ENOTFOUND, Op: "fake.Create", Message: fmt.Sprintf("account %q is not configured", in.Account)}
 	}
 	if id, ok := f.keys[in.IdempotencyKey]; ok {
 		if f.reqs[id].Email != in.Email {
-			return nil, dsar.Errorf(dsar.ECONFLICT, "fake.Create", "idempotency key was already used for a different request")
+			return nil, &dsar.Error{Code: dsar.ECONFLICT, Op: "fake.Create", Message: "idempotency key was already used for a different request"}
 		}
 		return f.get("fake.Create", id)
 	}
@@ -68,6 +71,9 @@ func (f *fakeProcessor) Request(ctx context.Context, id string) (*dsar.Request, 
 	if id == f.panicOn {
 		panic("fake processor bug")
 	}
+	if id == f.failOn {
+		return nil, nil, &dsar.Error{Code: dsar.EINTERNAL, Op: "fake.Request", Err: errors.New("record does not decode")}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r, err := f.get("fake.Request", id)
@@ -81,8 +87,16 @@ func (f *fakeProcessor) List(context.Context, dsar.RequestFilter) ([]dsar.Reques
 	return nil, "", nil
 }
 
-func (f *fakeProcessor) Audit(context.Context, dsar.AuditFilter) ([]dsar.AuditEvent, error) {
-	return nil, nil
+// Audit records the filter and returns Limit events numbered from After+1.
+func (f *fakeProcessor) Audit(_ context.Context, af dsar.AuditFilter) ([]dsar.AuditEvent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.audit = af
+	var evs []dsar.AuditEvent
+	for i := range af.Limit {
+		evs = append(evs, dsar.AuditEvent{Seq: af.After + uint64(i) + 1, Time: af.Since, Action: dsar.ActionState})
+	}
+	return evs, nil
 }
 
 func (f *fakeProcessor) Record(ctx context.Context, id, action, detail string) error {
@@ -111,7 +125,7 @@ func (f *fakeProcessor) RetrySection(ctx context.Context, id, section string, fr
 	return f.get("fake.RetrySection", id)
 }
 
-func (f *fakeProcessor) Extend(ctx context.Context, id, reason string, days int) (*dsar.Request, error) {
+func (f *fakeProcessor) Extend(ctx context.Context, id, reason string) (*dsar.Request, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.get("fake.Extend", id)
@@ -138,7 +152,7 @@ func (f *fakeProcessor) setState(id string, s dsar.State) (*dsar.Request, error)
 	defer f.mu.Unlock()
 	r, ok := f.reqs[id]
 	if !ok {
-		return nil, dsar.Errorf(dsar.ENOTFOUND, "fake.setState", "request not found")
+		return nil, &dsar.Error{Code: dsar.ENOTFOUND, Op: "fake.setState", Message: "request not found"}
 	}
 	r.State = s
 	for _, ch := range f.watchers[id] {

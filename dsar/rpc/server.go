@@ -28,7 +28,8 @@ type ServerConfig struct {
 
 // NewServer returns a gRPC server with the service, health and reflection
 // registered, behind the interceptors: logging outermost, then recovery,
-// then authentication.
+// then authentication, then the mapping of domain errors to gRPC statuses
+// (codes.go), innermost so that every handler's error passes through it.
 func NewServer(cfg ServerConfig) (*grpc.Server, error) {
 	if cfg.Service == nil || cfg.Auth == nil || cfg.Health == nil {
 		return nil, errors.New("rpc.NewServer: service, auth and health are required")
@@ -43,8 +44,8 @@ func NewServer(cfg ServerConfig) (*grpc.Server, error) {
 	}
 	opts = append(opts, ServerOptions(cfg.Auth, log)...)
 	opts = append(opts,
-		grpc.ChainUnaryInterceptor(noteCallerUnary()),
-		grpc.ChainStreamInterceptor(noteCallerStream()),
+		grpc.ChainUnaryInterceptor(noteCallerUnary(), StatusUnary(log)),
+		grpc.ChainStreamInterceptor(noteCallerStream(), StatusStream(log)),
 	)
 	opts = append(opts,
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),

@@ -1,7 +1,7 @@
 // Package rpc is zoom-dsar's gRPC service: it validates every call, turns
-// messages into domain values and back, maps domain errors to gRPC codes in
-// one table (codes.go), authenticates callers (auth.go) and reports health
-// (health.go).
+// messages into domain values and back, authenticates callers (auth.go) and
+// reports health (health.go). Handlers return domain errors; one
+// interceptor maps them to gRPC codes with one table (codes.go).
 package rpc
 
 import (
@@ -37,7 +37,7 @@ type Processor interface {
 	Cancel(ctx context.Context, id, reason string) (*dsar.Request, error)
 	Resume(ctx context.Context, id string) (*dsar.Request, error)
 	RetrySection(ctx context.Context, id, section string, fromStart bool) (*dsar.Request, error)
-	Extend(ctx context.Context, id, reason string, days int) (*dsar.Request, error)
+	Extend(ctx context.Context, id, reason string) (*dsar.Request, error)
 	Rebuild(ctx context.Context, id string) (*dsar.Request, error)
 	Watch(id string) (<-chan struct{}, func())
 }
@@ -57,10 +57,6 @@ type Bundles interface {
 
 var _ Bundles = bundle.Files{}
 
-// DefaultExtensionDays are the extensions the regulations allow: GDPR
-// Art. 12(3) two further months (taken as 60 days), CCPA 45 further days.
-var DefaultExtensionDays = map[dsar.Regulation]int{dsar.GDPR: 60, dsar.CCPA: 45}
-
 // Limits of the service's input.
 const (
 	DefaultChunkSize = 256 << 10
@@ -69,7 +65,6 @@ const (
 	maxIDLen         = 64
 	maxKeyLen        = 200
 	maxReasonLen     = 1000
-	maxEmailLen      = 254
 	maxTokenLen      = 512
 )
 
@@ -87,8 +82,6 @@ type ServiceConfig struct {
 	Logger  *slog.Logger // nil: discard
 	// ChunkSize is the size of a DownloadBundle chunk; default 256 KiB.
 	ChunkSize int
-	// ExtensionDays by regulation; nil: DefaultExtensionDays.
-	ExtensionDays map[dsar.Regulation]int
 	// Served, if set, is called with the size of every chunk of a bundle
 	// sent (for metrics). It must not block.
 	Served func(n int)
@@ -135,9 +128,6 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	if cfg.ChunkSize <= 0 {
 		cfg.ChunkSize = DefaultChunkSize
 	}
-	if cfg.ExtensionDays == nil {
-		cfg.ExtensionDays = DefaultExtensionDays
-	}
 	if cfg.Bundles == nil {
 		cfg.Bundles = bundle.Files{}
 	}
@@ -173,10 +163,8 @@ func actor(ctx context.Context) context.Context {
 	return dsar.WithActor(ctx, dsar.Actor{Name: c.Name, Role: string(c.Role)})
 }
 
-func (s *Service) status(err error) error { return toStatus(err, s.log) }
-
 func invalid(op, format string, args ...any) error {
-	return dsar.Errorf(dsar.EINVALID, op, format, args...)
+	return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: fmt.Sprintf(format, args...)}
 }
 
 // checkID validates a request id: ids are lower-case letters, digits and
@@ -192,30 +180,6 @@ func checkID(op, id string) error {
 		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
 			return invalid(op, "id may hold only a-z, 0-9 and '-'; pass the id that CreateAccessRequest returned")
 		}
-	}
-	return nil
-}
-
-// checkEmail is a sanity check of an address; Zoom decides whether it
-// exists. The messages never repeat the address.
-func checkEmail(op, email string) error {
-	at := strings.LastIndexByte(email, '@')
-	switch {
-	case email == "":
-		return invalid(op, "email is empty")
-	case len(email) > maxEmailLen:
-		return invalid(op, "email is longer than %d characters", maxEmailLen)
-	case !utf8.ValidString(email):
-		return invalid(op, "email is not valid UTF-8")
-	case strings.ContainsFunc(email, func(r rune) bool { return r <= ' ' || r == 0x7f }):
-		return invalid(op, "email contains spaces or control characters")
-	case at <= 0 || at == len(email)-1:
-		return invalid(op, "email is malformed: want local-part@domain")
-	}
-	domain := email[at+1:]
-	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") ||
-		strings.Contains(domain, "..") || strings.ContainsAny(domain, "@()<>[]\\,;:\"") {
-		return invalid(op, "email is malformed: its domain is not a domain name")
 	}
 	return nil
 }
@@ -277,35 +241,35 @@ func (s *Service) CreateAccessRequest(ctx context.Context, req *dsarv1.CreateAcc
 	const op = "rpc.CreateAccessRequest"
 	ctx = actor(ctx)
 	email := strings.TrimSpace(req.GetEmail())
-	if err := checkEmail(op, email); err != nil {
-		return nil, s.status(err)
+	if err := dsar.CheckEmail(email); err != nil {
+		return nil, err
 	}
 	if req.GetAccount() == "" {
-		return nil, s.status(invalid(op, "account is empty; name a Zoom account of dsard's accounts config"))
+		return nil, invalid(op, "account is empty; name a Zoom account of dsard's accounts config")
 	}
 	if err := checkText(op, "account", req.GetAccount(), 100); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	key := req.GetIdempotencyKey()
 	if strings.TrimSpace(key) == "" {
-		return nil, s.status(invalid(op, "idempotency_key is empty; choose a unique key so that a retry returns the same request"))
+		return nil, invalid(op, "idempotency_key is empty; choose a unique key so that a retry returns the same request")
 	}
 	if err := checkText(op, "idempotency_key", key, maxKeyLen); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	reg, ok := regulationFromProto(req.GetRegulation())
 	if !ok {
-		return nil, s.status(invalid(op, "regulation is required: REGULATION_GDPR or REGULATION_CCPA"))
+		return nil, invalid(op, "regulation is required: REGULATION_GDPR or REGULATION_CCPA")
 	}
 	r, err := s.cfg.Processor.Create(ctx, dsar.CreateInput{
 		Email: email, Account: req.GetAccount(), IdempotencyKey: key, Regulation: reg,
 	})
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	ar, err := s.reply(ctx, op, r)
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	return &dsarv1.CreateAccessRequestResponse{AccessRequest: ar}, nil
 }
@@ -315,11 +279,11 @@ func (s *Service) GetAccessRequest(ctx context.Context, req *dsarv1.GetAccessReq
 	const op = "rpc.GetAccessRequest"
 	ctx = actor(ctx)
 	if err := checkID(op, req.GetId()); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	r, secs, err := s.request(ctx, op, req.GetId())
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	return &dsarv1.GetAccessRequestResponse{AccessRequest: s.conv.request(r, secs)}, nil
 }
@@ -330,11 +294,11 @@ func (s *Service) ListAccessRequests(ctx context.Context, req *dsarv1.ListAccess
 	ctx = actor(ctx)
 	f, err := s.requestFilter(op, req)
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	reqs, next, err := s.cfg.Processor.List(ctx, f)
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	out := &dsarv1.ListAccessRequestsResponse{NextPageToken: next}
 	for i := range reqs {
@@ -410,7 +374,7 @@ func (s *Service) WatchAccessRequest(req *dsarv1.WatchAccessRequestRequest, ss g
 	ctx := actor(ss.Context())
 	id := req.GetId()
 	if err := checkID(op, id); err != nil {
-		return s.status(err)
+		return err
 	}
 	// Subscribe before the first read, so no change falls between them.
 	changed, stop := s.cfg.Processor.Watch(id)
@@ -419,7 +383,7 @@ func (s *Service) WatchAccessRequest(req *dsarv1.WatchAccessRequestRequest, ss g
 	for {
 		r, secs, err := s.request(ctx, op, id)
 		if err != nil {
-			return s.status(err)
+			return err
 		}
 		// A wake-up that changed nothing the client sees sends nothing.
 		if ar := s.conv.request(r, secs); last == nil || !proto.Equal(last, ar) {
@@ -438,9 +402,9 @@ func (s *Service) WatchAccessRequest(req *dsarv1.WatchAccessRequestRequest, ss g
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return s.status(ctx.Err())
+			return ctx.Err()
 		case <-s.closing:
-			return s.status(dsar.Errorf(dsar.EUNAVAILABLE, op, "the server is shutting down; watch again in a moment"))
+			return &dsar.Error{Code: dsar.EUNAVAILABLE, Op: op, Message: "the server is shutting down; watch again in a moment"}
 		}
 	}
 }
@@ -450,18 +414,18 @@ func (s *Service) CancelAccessRequest(ctx context.Context, req *dsarv1.CancelAcc
 	const op = "rpc.CancelAccessRequest"
 	ctx = actor(ctx)
 	if err := checkID(op, req.GetId()); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	if err := checkText(op, "reason", req.GetReason(), maxReasonLen); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	r, err := s.cfg.Processor.Cancel(ctx, req.GetId(), req.GetReason())
 	if err != nil {
-		return nil, s.status(named(op, req.GetId(), err))
+		return nil, named(op, req.GetId(), err)
 	}
 	ar, err := s.reply(ctx, op, r)
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	return &dsarv1.CancelAccessRequestResponse{AccessRequest: ar}, nil
 }
@@ -471,15 +435,15 @@ func (s *Service) ResumeAccessRequest(ctx context.Context, req *dsarv1.ResumeAcc
 	const op = "rpc.ResumeAccessRequest"
 	ctx = actor(ctx)
 	if err := checkID(op, req.GetId()); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	r, err := s.cfg.Processor.Resume(ctx, req.GetId())
 	if err != nil {
-		return nil, s.status(named(op, req.GetId(), err))
+		return nil, named(op, req.GetId(), err)
 	}
 	ar, err := s.reply(ctx, op, r)
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	return &dsarv1.ResumeAccessRequestResponse{AccessRequest: ar}, nil
 }
@@ -489,18 +453,18 @@ func (s *Service) RetrySection(ctx context.Context, req *dsarv1.RetrySectionRequ
 	const op = "rpc.RetrySection"
 	ctx = actor(ctx)
 	if err := checkID(op, req.GetId()); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	if !slices.Contains(dsar.Sections, req.GetSection()) {
-		return nil, s.status(invalid(op, "section must be one of %s", strings.Join(dsar.Sections, ", ")))
+		return nil, invalid(op, "section must be one of %s", strings.Join(dsar.Sections, ", "))
 	}
 	r, err := s.cfg.Processor.RetrySection(ctx, req.GetId(), req.GetSection(), req.GetFromStart())
 	if err != nil {
-		return nil, s.status(named(op, req.GetId(), err))
+		return nil, named(op, req.GetId(), err)
 	}
 	ar, err := s.reply(ctx, op, r)
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	return &dsarv1.RetrySectionResponse{AccessRequest: ar}, nil
 }
@@ -511,28 +475,22 @@ func (s *Service) ExtendDeadline(ctx context.Context, req *dsarv1.ExtendDeadline
 	const op = "rpc.ExtendDeadline"
 	ctx = actor(ctx)
 	if err := checkID(op, req.GetId()); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	if strings.TrimSpace(req.GetReason()) == "" {
-		return nil, s.status(invalid(op, "reason is required: say why the request needs more time"))
+		return nil, invalid(op, "reason is required: say why the request needs more time")
 	}
 	if err := checkText(op, "reason", req.GetReason(), maxReasonLen); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
-	r, _, err := s.request(ctx, op, req.GetId())
+	// The days come from the request's regulation (dsar.Deadlines).
+	r, err := s.cfg.Processor.Extend(ctx, req.GetId(), req.GetReason())
 	if err != nil {
-		return nil, s.status(err)
-	}
-	days, ok := s.cfg.ExtensionDays[r.Regulation]
-	if !ok {
-		return nil, s.status(dsar.Errorf(dsar.EPRECONDITION, op, "regulation %q allows no extension", string(r.Regulation)))
-	}
-	if r, err = s.cfg.Processor.Extend(ctx, req.GetId(), req.GetReason(), days); err != nil {
-		return nil, s.status(err)
+		return nil, named(op, req.GetId(), err)
 	}
 	ar, err := s.reply(ctx, op, r)
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	return &dsarv1.ExtendDeadlineResponse{AccessRequest: ar}, nil
 }
@@ -545,37 +503,37 @@ func (s *Service) DownloadBundle(req *dsarv1.DownloadBundleRequest, ss grpc.Serv
 	ctx := actor(ss.Context())
 	id, off, want := req.GetId(), req.GetOffset(), req.GetExpectedSha256()
 	if err := checkID(op, id); err != nil {
-		return s.status(err)
+		return err
 	}
 	if off < 0 {
-		return s.status(invalid(op, "offset must not be negative"))
+		return invalid(op, "offset must not be negative")
 	}
 	if want != "" && !isSHA256Hex(want) {
-		return s.status(invalid(op, "expected_sha256 must be 64 lower-case hex digits"))
+		return invalid(op, "expected_sha256 must be 64 lower-case hex digits")
 	}
 	r, _, err := s.request(ctx, op, id)
 	if err != nil {
-		return s.status(err)
+		return err
 	}
 	b := r.Bundle
 	switch {
 	case r.State != dsar.StateCompleted:
-		return s.status(dsar.Errorf(dsar.EPRECONDITION, op, "the request is %s; its bundle can be downloaded once it is COMPLETED", r.State))
+		return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("the request is %s; its bundle can be downloaded once it is COMPLETED", r.State)}
 	case b.Path == "" || b.SHA256 == "":
-		return s.status(dsar.Errorf(dsar.EINTERNAL, op, "completed request %s has no bundle", id))
+		return &dsar.Error{Code: dsar.EINTERNAL, Op: op, Message: fmt.Sprintf("completed request %s has no bundle", id)}
 	case want != "" && want != b.SHA256:
-		return s.status(dsar.Errorf(dsar.EPRECONDITION, op, "the bundle's SHA-256 is %s, not the expected %s; download it again from offset 0", b.SHA256, want))
+		return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("the bundle's SHA-256 is %s, not the expected %s; download it again from offset 0", b.SHA256, want)}
 	case off > b.Size:
-		return s.status(dsar.Errorf(dsar.EOUTOFRANGE, op, "offset %d is past the end of the %d-byte bundle", off, b.Size))
+		return &dsar.Error{Code: dsar.EOUTOFRANGE, Op: op, Message: fmt.Sprintf("offset %d is past the end of the %d-byte bundle", off, b.Size)}
 	}
 	f, err := s.openBundle(ctx, id, b)
 	if err != nil {
-		return s.status(err)
+		return err
 	}
 	defer f.Close()
 	detail := fmt.Sprintf("bytes %d-%d of %d, sha256 %s", off, b.Size, b.Size, b.SHA256)
 	if err := s.cfg.Processor.Record(ctx, id, dsar.ActionDownload, detail); err != nil {
-		return s.status(err)
+		return err
 	}
 	hdr := &dsarv1.DownloadBundleResponse{Part: &dsarv1.DownloadBundleResponse_Header{
 		Header: &dsarv1.DownloadBundleHeader{SizeBytes: b.Size, Sha256: b.SHA256, Offset: off},
@@ -595,9 +553,9 @@ func (s *Service) DownloadBundle(req *dsarv1.DownloadBundleRequest, ss grpc.Serv
 				s.mu.Lock()
 				delete(s.verified, id)
 				s.mu.Unlock()
-				return s.status(dsar.Errorf(dsar.EDATALOSS, op, "the bundle file of request %s shrank to %d bytes while it was sent; an operator can rebuild it: dsarctl rebuild %s", id, off, id))
+				return &dsar.Error{Code: dsar.EDATALOSS, Op: op, Message: fmt.Sprintf("the bundle file of request %s shrank to %d bytes while it was sent; an operator can rebuild it: dsarctl rebuild %s", id, off, id)}
 			}
-			return s.status(&dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: fmt.Errorf("read bundle of %s: %w", id, err)})
+			return &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: fmt.Errorf("read bundle of %s: %w", id, err)}
 		}
 		// SendMsg serialises the message before it returns, so buf may be
 		// reused for the next chunk.
@@ -655,15 +613,15 @@ func (s *Service) RebuildBundle(ctx context.Context, req *dsarv1.RebuildBundleRe
 	const op = "rpc.RebuildBundle"
 	ctx = actor(ctx)
 	if err := checkID(op, req.GetId()); err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	r, err := s.cfg.Processor.Rebuild(ctx, req.GetId())
 	if err != nil {
-		return nil, s.status(named(op, req.GetId(), err))
+		return nil, named(op, req.GetId(), err)
 	}
 	ar, err := s.reply(ctx, op, r)
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	return &dsarv1.RebuildBundleResponse{AccessRequest: ar}, nil
 }
@@ -687,60 +645,44 @@ func (s *Service) ListAuditEvents(ctx context.Context, req *dsarv1.ListAuditEven
 	ctx = actor(ctx)
 	if id := req.GetRequestId(); id != "" {
 		if err := checkID(op, id); err != nil {
-			return nil, s.status(err)
+			return nil, err
 		}
 	}
 	n, err := pageSize(op, req.GetPageSize())
 	if err != nil {
-		return nil, s.status(err)
+		return nil, err
 	}
 	var after uint64
 	if tok := req.GetPageToken(); tok != "" {
 		if after, err = strconv.ParseUint(tok, 10, 64); err != nil {
-			return nil, s.status(invalid(op, "page_token is malformed; pass next_page_token of the previous response"))
+			return nil, invalid(op, "page_token is malformed; pass next_page_token of the previous response")
 		}
 	}
-	var start, end time.Time
+	f := dsar.AuditFilter{Request: req.GetRequestId(), After: after, Limit: n}
 	if t := req.GetStartTime(); t != nil {
 		if t.CheckValid() != nil {
-			return nil, s.status(invalid(op, "start_time is not a valid time"))
+			return nil, invalid(op, "start_time is not a valid time")
 		}
-		start = t.AsTime()
+		f.Since = t.AsTime()
 	}
 	if t := req.GetEndTime(); t != nil {
 		if t.CheckValid() != nil {
-			return nil, s.status(invalid(op, "end_time is not a valid time"))
+			return nil, invalid(op, "end_time is not a valid time")
 		}
-		end = t.AsTime()
+		f.Until = t.AsTime()
+	}
+	evs, err := s.cfg.Processor.Audit(ctx, f)
+	if err != nil {
+		return nil, err
 	}
 	out := &dsarv1.ListAuditEventsResponse{}
-	// The store pages by sequence; times are filtered here. Events are
-	// appended in time order, so the first one at or after end_time ends
-	// the listing.
-	for {
-		evs, err := s.cfg.Processor.Audit(ctx, dsar.AuditFilter{Request: req.GetRequestId(), After: after, Limit: n})
-		if err != nil {
-			return nil, s.status(err)
-		}
-		for i := range evs {
-			ev := &evs[i]
-			if !end.IsZero() && !ev.Time.Before(end) {
-				return out, nil
-			}
-			after = ev.Seq
-			if ev.Time.Before(start) {
-				continue
-			}
-			out.AuditEvents = append(out.AuditEvents, auditEvent(ev))
-			if len(out.AuditEvents) == n {
-				out.NextPageToken = strconv.FormatUint(after, 10)
-				return out, nil
-			}
-		}
-		if len(evs) < n {
-			return out, nil
-		}
+	for i := range evs {
+		out.AuditEvents = append(out.AuditEvents, auditEvent(&evs[i]))
 	}
+	if len(evs) == n {
+		out.NextPageToken = strconv.FormatUint(evs[len(evs)-1].Seq, 10)
+	}
+	return out, nil
 }
 
 // GetSigningKey returns the public key of the bundle signatures.

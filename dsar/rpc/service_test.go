@@ -760,7 +760,7 @@ func FuzzValidation(f *testing.F) {
 	f.Fuzz(func(t *testing.T, email, account, key string, reg int32, id string, off int64, sum string) {
 		ctx := WithCaller(context.Background(), Caller{Name: "fuzz", Role: RoleOperator})
 		check := func(what string, err error) {
-			st := status.Convert(err)
+			st := status.Convert(toStatus(err, slog.New(slog.DiscardHandler)))
 			if !allowed[st.Code()] {
 				t.Errorf("%s: code %v (%v)", what, st.Code(), err)
 			}
@@ -770,7 +770,7 @@ func FuzzValidation(f *testing.F) {
 		}
 		_, err := svc.CreateAccessRequest(ctx, &dsarv1.CreateAccessRequestRequest{Email: email, Account: account, IdempotencyKey: key, Regulation: dsarv1.Regulation(reg)})
 		check("create", err)
-		if err == nil && checkEmail("", strings.TrimSpace(email)) != nil {
+		if err == nil && dsar.CheckEmail(strings.TrimSpace(email)) != nil {
 			t.Errorf("create accepted a malformed email")
 		}
 		_, err = svc.GetAccessRequest(ctx, &dsarv1.GetAccessRequestRequest{Id: id})
@@ -795,3 +795,28 @@ type discardStream struct {
 
 func (discardStream) Send(*dsarv1.DownloadBundleResponse) error { return nil }
 func (s discardStream) Context() context.Context                { return s.ctx }
+
+// TestAuditFilterPassed checks that ListAuditEvents hands every bound to
+// the processor's (the store's) filter rather than filtering what it read.
+func TestAuditFilterPassed(t *testing.T) {
+	fake := newFakeProcessor()
+	h := newHarness(t, harnessConfig{proc: fake})
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	end := start.Add(24 * time.Hour)
+	resp, err := h.client.ListAuditEvents(as(t.Context(), RoleAuditor), &dsarv1.ListAuditEventsRequest{
+		RequestId: "01abc", StartTime: timestamppb.New(start), EndTime: timestamppb.New(end), PageSize: 3, PageToken: "7",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.mu.Lock()
+	got := fake.audit
+	fake.mu.Unlock()
+	want := dsar.AuditFilter{Request: "01abc", After: 7, Since: start, Until: end, Limit: 3}
+	if got != want {
+		t.Errorf("filter %+v, want %+v", got, want)
+	}
+	if n, next := len(resp.GetAuditEvents()), resp.GetNextPageToken(); n != 3 || next != "10" {
+		t.Errorf("%d events, next page %q; want 3, \"10\"", n, next)
+	}
+}

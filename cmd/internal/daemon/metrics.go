@@ -89,9 +89,6 @@ type requestStates struct{ store *store.DB }
 
 var requestsDesc = prometheus.NewDesc("dsar_requests", "Access requests by state.", []string{"state"}, nil)
 
-var allStates = []dsar.State{dsar.StateQueued, dsar.StateRunning, dsar.StateWaitingQuota,
-	dsar.StateAssembling, dsar.StateCompleted, dsar.StateFailed, dsar.StateCancelled}
-
 func (c *requestStates) Describe(ch chan<- *prometheus.Desc) { ch <- requestsDesc }
 
 func (c *requestStates) Collect(ch chan<- prometheus.Metric) {
@@ -102,7 +99,7 @@ func (c *requestStates) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(requestsDesc, err)
 		return
 	}
-	for _, st := range allStates {
+	for _, st := range dsar.States {
 		ch <- prometheus.MustNewConstMetric(requestsDesc, prometheus.GaugeValue, float64(counts[st]), string(st))
 	}
 }
