@@ -1,11 +1,12 @@
-// Command dsarbench measures zoom-dsar end to end with real processes: it
+// Command dsarbench is a development tool, not part of the product: it
+// measures zoom-dsar end to end with real processes. It
 // builds dsard and zoomfake, runs them on loopback and drives them over
 // gRPC, then reads the emulator's request log to judge how close an access
 // request comes to the limit Zoom's rate limits set, and whether the
 // resilience claims (quota parking, retries, crash safety, resumable
 // downloads, a shared throttle) hold.
 //
-//	go run ./cmd/dsarbench [-short] [-markdown] [scenario...]
+//	go run ./cmd/internal/dsarbench [-short] [-markdown] [scenario...]
 //
 // Scenarios: budget, quota, faults, crash, download, scale (default: all).
 package main

@@ -167,7 +167,7 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 
 // command reconstructs the command line, for the document.
 func command(fs *flag.FlagSet) string {
-	parts := []string{"go run ./cmd/dsarbench"}
+	parts := []string{"go run ./cmd/internal/dsarbench"}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "doc", "bin", "q":
