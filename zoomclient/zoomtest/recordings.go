@@ -60,10 +60,9 @@ func (e *Emulator) listRecordings(c *call) {
 	e.page(c, listing{field: "meetings", items: items, desc: true, head: head}, cur)
 }
 
-// getMeetingRecordings is GET /meetings/{meetingId}/recordings; a meeting
-// id means its latest instance, a UUID that instance. UUIDs that start
-// with "/" or contain "//" arrive double-encoded.
-func (e *Emulator) getMeetingRecordings(c *call) {
+// meetingID is the {meetingId} of a path, decoded: UUIDs that start with
+// "/" or contain "//" arrive double-encoded, as Zoom asks of clients.
+func meetingID(c *call) string {
 	id := c.r.PathValue("meetingId")
 	for range 2 {
 		if !strings.Contains(id, "%") {
@@ -75,6 +74,13 @@ func (e *Emulator) getMeetingRecordings(c *call) {
 		}
 		id = u
 	}
+	return id
+}
+
+// getMeetingRecordings is GET /meetings/{meetingId}/recordings; a meeting
+// id means its latest instance, a UUID that instance.
+func (e *Emulator) getMeetingRecordings(c *call) {
+	id := meetingID(c)
 	ref := c.ai.recs[id]
 	if ref == nil || ref.trashed {
 		c.fail(&zoomError{http.StatusNotFound, 3301, "There is no recording for this meeting."})

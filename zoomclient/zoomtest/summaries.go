@@ -2,8 +2,6 @@ package zoomtest
 
 import (
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 )
 
@@ -79,17 +77,7 @@ func (e *Emulator) getSummary(c *call) {
 		c.fail(summaryNotEnabled)
 		return
 	}
-	id := c.r.PathValue("meetingId")
-	for range 2 {
-		if !strings.Contains(id, "%") {
-			break
-		}
-		u, err := url.PathUnescape(id)
-		if err != nil {
-			break
-		}
-		id = u
-	}
+	id := meetingID(c)
 	s := c.ai.x.summary[id]
 	if s == nil {
 		c.fail(&zoomError{http.StatusNotFound, 3001, "Meeting does not exist: " + id + "."})
