@@ -45,7 +45,7 @@ var (
 // file, synced, then renamed, so a crash leaves either no bundle or a whole
 // one.
 func (a *Assembler) Assemble(ctx context.Context, r *dsar.Request, sections []dsar.Section, zoom dsar.Zoom) (dsar.Bundle, map[string]int64, error) {
-	in, err := a.request(r, sections, zoom)
+	in, err := a.input(r, sections, zoom)
 	if err != nil {
 		return dsar.Bundle{}, nil, err
 	}
@@ -70,28 +70,23 @@ func (a *Assembler) Assemble(ctx context.Context, r *dsar.Request, sections []ds
 	return dsar.Bundle{Path: path, Size: res.Size, SHA256: res.SHA256, KeyFingerprint: res.Manifest.PublicKey, Finished: in.Finished}, records, nil
 }
 
-// request is what the bundle writer needs to know of r besides its pages.
-func (a *Assembler) request(r *dsar.Request, sections []dsar.Section, zoom dsar.Zoom) (Request, error) {
+// input is what the bundle writer needs to know of r besides its pages:
+// r and its sections, with where zoom puts each part's records and the
+// windows the calls of a complete section covered.
+func (a *Assembler) input(r *dsar.Request, sections []dsar.Section, zoom dsar.Zoom) (Input, error) {
 	if zoom == nil {
-		return Request{}, &dsar.Error{Code: dsar.EPRECONDITION, Op: "dsar.Assemble", Message: fmt.Sprintf("account %q is not configured", r.Account)}
+		return Input{}, &dsar.Error{Code: dsar.EPRECONDITION, Op: "dsar.Assemble", Message: fmt.Sprintf("account %q is not configured", r.Account)}
 	}
-	in := Request{
-		ID: r.ID, Account: r.Account, Subject: r.Email, Outcome: r.Outcome,
-		Started: r.CreatedAt, Version: a.Version,
-	}
-	for _, s := range sections {
-		bs := Section{
-			Name: s.Name, State: string(s.State), Reason: s.Reason, ReasonCode: s.ReasonCode,
-			Calls: int(s.Calls),
-		}
+	in := Input{Request: r, Version: a.Version}
+	for i := range sections {
+		s := &sections[i]
+		bs := Section{Section: s, Lists: map[string]string{}}
 		for _, pt := range s.Parts {
-			list, _ := zoom.Shape(s.Name, pt.Name)
-			bs.Parts = append(bs.Parts, Part{Name: pt.Name, List: list})
-			if s.State != dsar.SectionComplete {
-				continue
+			if list, _ := zoom.Shape(s.Name, pt.Name); list != "" {
+				bs.Lists[pt.Name] = list
 			}
-			for _, w := range zoom.Windows(s.Name, pt.Name, r.CreatedAt) {
-				bs.Windows = append(bs.Windows, Window{From: w.From, To: w.To})
+			if s.State == dsar.SectionComplete {
+				bs.Windows = append(bs.Windows, zoom.Windows(s.Name, pt.Name, r.CreatedAt)...)
 			}
 		}
 		if s.FinishedAt.After(in.Finished) {
@@ -108,8 +103,8 @@ func (a *Assembler) request(r *dsar.Request, sections []dsar.Section, zoom dsar.
 // write writes a bundle to a temporary file beside path, syncs it and,
 // if check (when set) accepts the result, renames it to path: a crash or
 // a refusal leaves path as it was.
-func (a *Assembler) write(ctx context.Context, path string, in Request, src Source, check func(Result) error) (Result, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), in.ID+".*.tmp")
+func (a *Assembler) write(ctx context.Context, path string, in Input, src Source, check func(Result) error) (Result, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), in.Request.ID+".*.tmp")
 	if err != nil {
 		return Result{}, fmt.Errorf("create bundle file: %w", err)
 	}
@@ -149,7 +144,7 @@ func (a *Assembler) Rebuild(ctx context.Context, r *dsar.Request, sections []dsa
 	if b.Path == "" || b.SHA256 == "" {
 		return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("request %s has no recorded bundle to rebuild", r.ID)}
 	}
-	in, err := a.request(r, sections, zoom)
+	in, err := a.input(r, sections, zoom)
 	if err != nil {
 		return err
 	}

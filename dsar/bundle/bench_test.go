@@ -121,8 +121,8 @@ func (p *patternReader) Read(b []byte) (int, error) {
 }
 
 var benchSections = []Section{
-	{Name: "meetings", State: string(dsar.SectionComplete), Parts: []Part{{Name: "scheduled", List: "meetings"}, {Name: "previous_meetings", List: "meetings"}}},
-	{Name: "cloud_recordings", State: string(dsar.SectionComplete), Parts: []Part{{Name: "recordings", List: "meetings"}}},
+	section(dsar.Section{Name: "meetings", State: dsar.SectionComplete}, "scheduled:meetings", "previous_meetings:meetings"),
+	section(dsar.Section{Name: "cloud_recordings", State: dsar.SectionComplete}, "recordings:meetings"),
 }
 
 // pagesFor returns the number of pages per part that make about size bytes
@@ -160,7 +160,7 @@ func BenchmarkAssembly(b *testing.B) {
 			}
 		}
 	}
-	req := Request{ID: "bench", Version: "v", Sections: benchSections}
+	req := Input{Request: &dsar.Request{ID: "bench"}, Version: "v", Sections: benchSections}
 	key := testKey(1)
 
 	b.Run("bundle", func(b *testing.B) {
@@ -207,7 +207,7 @@ func BenchmarkPeakHeap(b *testing.B) {
 				peak = max(peak, sample[0].Value.Uint64())
 				live = max(live, sample[1].Value.Uint64())
 			}}
-			req := Request{ID: "bench", Version: "v", Sections: benchSections}
+			req := Input{Request: &dsar.Request{ID: "bench"}, Version: "v", Sections: benchSections}
 			var res Result
 			for b.Loop() {
 				runtime.GC()
@@ -228,7 +228,7 @@ func BenchmarkPeakHeap(b *testing.B) {
 // MB/s is of the bundle's (compressed) bytes, json-MB/s of the JSON in it.
 func BenchmarkVerify(b *testing.B) {
 	g := &genSource{pages: pagesFor(64 << 20)}
-	req := Request{ID: "bench", Version: "v", Sections: benchSections}
+	req := Input{Request: &dsar.Request{ID: "bench"}, Version: "v", Sections: benchSections}
 	key := testKey(1)
 	var buf bytes.Buffer
 	res, err := Write(b.Context(), &buf, req, g, key)

@@ -32,44 +32,27 @@ import (
 	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
-// Request is everything Write needs to know about an access request besides
-// its stored pages.
-type Request struct {
-	ID       string
-	Account  string
-	Subject  string // the data subject's email address
-	Outcome  string // "" or dsar.OutcomeNoZoomUser
-	Started  time.Time
-	Finished time.Time
-	Version  string    // the tool's version; "" means Version
+// Input is what Write needs besides the stored pages: the request and its
+// sections as the domain holds them, and what only the bundle adds.
+type Input struct {
+	// Request gives the bundle's ID, Account, subject (Email) and Outcome;
+	// its CreatedAt is when collection started.
+	Request  *dsar.Request
 	Sections []Section // in report order
+	Finished time.Time // when collection finished
+	Version  string    // the tool's version; "" means Version
 }
 
-// Section is one section of a request: its outcome and the parts (Zoom
-// endpoints) its stored pages belong to.
+// Section is a section of the request with what the bundle needs to read
+// and describe its stored pages: where each part's records sit in a page
+// and the windows its calls covered.
 type Section struct {
-	Name       string
-	State      string
-	Reason     string // Zoom's message when NOT_APPLICABLE
-	ReasonCode int    // Zoom's error code when NOT_APPLICABLE
-	Windows    []Window
-	Calls      int // Zoom API HTTP calls made for the section, retries included
-	Parts      []Part
-}
-
-// Window is a time window the section's calls covered, as sent to Zoom
-// (yyyy-mm-dd).
-type Window struct {
-	From string `json:"from"`
-	To   string `json:"to"`
-}
-
-// Part is one Zoom endpoint of a section. List is the field of a page that
-// holds the records ("meetings"); "" means the page is itself the record (an
-// object such as GET /users/{id}).
-type Part struct {
-	Name string
-	List string
+	*dsar.Section
+	// Lists holds, by part name, the field of a page that holds the
+	// part's records ("meetings"); a part without one is an object part,
+	// whose page is itself the record (GET /users/{id}).
+	Lists   map[string]string
+	Windows []dsar.Span // as sent to Zoom (yyyy-mm-dd)
 }
 
 // Source is where Write reads a request's stored pages. The store adapter
@@ -98,7 +81,7 @@ type Result struct {
 	Manifest Manifest
 }
 
-// Version is the tool version written into manifests when Request.Version
+// Version is the tool version written into manifests when Input.Version
 // is empty: the main module's version from the build, or "devel".
 var Version = buildVersion()
 

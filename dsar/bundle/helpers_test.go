@@ -88,31 +88,28 @@ func meetingsPage(next string, ids ...int) dsar.Page {
 // testRequest is a request with every kind of section: several parts, an
 // object, pages with records to drop, an empty list, NOT_APPLICABLE phone
 // sections, windows and media.
-func testRequest() (Request, *memSource) {
-	req := Request{
-		ID:       "req-0001",
-		Account:  "acct-1",
-		Subject:  "subject@example.test",
-		Started:  time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+func testRequest() (Input, *memSource) {
+	recordings := section(dsar.Section{Name: "cloud_recordings", State: dsar.SectionComplete, Calls: 3}, "recordings:meetings", "trash:meetings")
+	recordings.Windows = []dsar.Span{{From: "2025-11-01", To: "2025-12-01"}, {From: "2025-12-01", To: "2026-01-01"}}
+	req := Input{
+		Request: &dsar.Request{
+			ID:        "req-0001",
+			Account:   "acct-1",
+			Email:     "subject@example.test",
+			CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		},
 		Finished: time.Date(2026, 1, 2, 3, 9, 0, 0, time.UTC),
 		Version:  "v0.0.0-test",
 		Sections: []Section{
-			{Name: "profile", State: string(dsar.SectionComplete), Calls: 3, Parts: []Part{
-				{Name: "user"}, {Name: "assistants", List: "assistants"}, {Name: "schedulers", List: "schedulers"},
-			}},
-			{Name: "settings", State: string(dsar.SectionComplete), Calls: 1, Parts: []Part{{Name: "settings"}}},
-			{Name: "meetings", State: string(dsar.SectionComplete), Calls: 4, Parts: []Part{
-				{Name: "scheduled", List: "meetings"}, {Name: "upcoming", List: "meetings"}, {Name: "previous_meetings", List: "meetings"},
-			}},
-			{Name: "webinars", State: string(dsar.SectionComplete), Calls: 1, Parts: []Part{{Name: "webinars", List: "webinars"}}},
-			{Name: "cloud_recordings", State: string(dsar.SectionComplete), Calls: 3,
-				Windows: []Window{{From: "2025-11-01", To: "2025-12-01"}, {From: "2025-12-01", To: "2026-01-01"}},
-				Parts:   []Part{{Name: "recordings", List: "meetings"}, {Name: "trash", List: "meetings"}}},
-			{Name: "phone_call_history", State: string(dsar.SectionNotApplicable), ReasonCode: 2031,
-				Reason: "Zoom Phone has not been enabled for this account.", Calls: 1,
-				Parts: []Part{{Name: "call_history", List: "call_logs"}}},
-			{Name: "phone_voicemails", State: string(dsar.SectionNotApplicable), ReasonCode: 1001,
-				Reason: "User does not exist: x", Calls: 1, Parts: []Part{{Name: "voice_mails", List: "voice_mails"}}},
+			section(dsar.Section{Name: "profile", State: dsar.SectionComplete, Calls: 3}, "user", "assistants:assistants", "schedulers:schedulers"),
+			section(dsar.Section{Name: "settings", State: dsar.SectionComplete, Calls: 1}, "settings"),
+			section(dsar.Section{Name: "meetings", State: dsar.SectionComplete, Calls: 4}, "scheduled:meetings", "upcoming:meetings", "previous_meetings:meetings"),
+			section(dsar.Section{Name: "webinars", State: dsar.SectionComplete, Calls: 1}, "webinars:webinars"),
+			recordings,
+			section(dsar.Section{Name: "phone_call_history", State: dsar.SectionNotApplicable, ReasonCode: 2031,
+				Reason: "Zoom Phone has not been enabled for this account.", Calls: 1}, "call_history:call_logs"),
+			section(dsar.Section{Name: "phone_voicemails", State: dsar.SectionNotApplicable, ReasonCode: 1001,
+				Reason: "User does not exist: x", Calls: 1}, "voice_mails:voice_mails"),
 		},
 	}
 	src := &memSource{pages: map[string][]dsar.Page{
@@ -135,6 +132,21 @@ func testRequest() (Request, *memSource) {
 	return req, src
 }
 
+// section is s with the given parts, each "name" (an object part, whose
+// page is the record) or "name:list" (its records sit in the page field
+// list).
+func section(s dsar.Section, parts ...string) Section {
+	bs := Section{Section: &s, Lists: map[string]string{}}
+	for _, p := range parts {
+		name, list, _ := strings.Cut(p, ":")
+		s.Parts = append(s.Parts, dsar.Part{Name: name})
+		if list != "" {
+			bs.Lists[name] = list
+		}
+	}
+	return bs
+}
+
 // withDrop marks the records with the given stored ids as dropped.
 func withDrop(p dsar.Page, ids ...string) dsar.Page {
 	p.Drop = ids
@@ -142,7 +154,7 @@ func withDrop(p dsar.Page, ids ...string) dsar.Page {
 }
 
 // writeBundle writes a bundle and fails the test on error.
-func writeBundle(t testing.TB, req Request, src Source, key ed25519.PrivateKey) ([]byte, Result) {
+func writeBundle(t testing.TB, req Input, src Source, key ed25519.PrivateKey) ([]byte, Result) {
 	t.Helper()
 	var buf bytes.Buffer
 	res, err := Write(t.Context(), &buf, req, src, key)

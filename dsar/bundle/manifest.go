@@ -31,16 +31,23 @@ type Manifest struct {
 // each time. Listings counts the records as the data entry holds them, every
 // listing kept. Calls are Zoom API HTTP calls, retries included.
 type ManifestSection struct {
-	Name       string   `json:"name"`
-	State      string   `json:"state"`
-	ReasonCode int      `json:"reason_code,omitempty"`
-	Reason     string   `json:"reason,omitempty"`
-	Windows    []Window `json:"windows"`
-	Records    int64    `json:"records"`
-	Listings   int64    `json:"listings"`
-	MediaFiles int      `json:"media_files"`
-	Calls      int      `json:"api_calls"`
-	Entry      string   `json:"entry"`
+	Name       string           `json:"name"`
+	State      string           `json:"state"`
+	ReasonCode int              `json:"reason_code,omitempty"`
+	Reason     string           `json:"reason,omitempty"`
+	Windows    []ManifestWindow `json:"windows"`
+	Records    int64            `json:"records"`
+	Listings   int64            `json:"listings"`
+	MediaFiles int              `json:"media_files"`
+	Calls      int              `json:"api_calls"`
+	Entry      string           `json:"entry"`
+}
+
+// ManifestWindow is a date window a section's calls covered, as sent to
+// Zoom (yyyy-mm-dd).
+type ManifestWindow struct {
+	From string `json:"from"`
+	To   string `json:"to"`
 }
 
 // ManifestEntry is one entry of the bundle other than the manifest and its

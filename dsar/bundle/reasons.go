@@ -45,18 +45,18 @@ func title(names map[string]string, name string) string {
 	return strings.ToUpper(t[:1]) + t[1:]
 }
 
-func stateWords(state string) string {
+func stateWords(state dsar.SectionState) string {
 	switch state {
-	case string(dsar.SectionComplete):
+	case dsar.SectionComplete:
 		return "Collected"
-	case string(dsar.SectionNotApplicable):
+	case dsar.SectionNotApplicable:
 		return "Not applicable"
-	case string(dsar.SectionFailed):
+	case dsar.SectionFailed:
 		return "Could not be collected"
 	case "":
 		return "Not collected"
 	}
-	return strings.ToLower(strings.ReplaceAll(state, "_", " "))
+	return strings.ToLower(strings.ReplaceAll(string(state), "_", " "))
 }
 
 // reasonWords explains in plain words why a section does not apply, from

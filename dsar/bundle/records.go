@@ -31,7 +31,7 @@ const maxDepth = 10000
 // reads a record's id. A page stored without ids keeps all its records,
 // each as one without an id; a page whose ids do not match its records is
 // an error rather than a guess at which record to drop.
-func pageRecords(p dsar.Page, part Part, fn func(rec []byte, id string) error) error {
+func pageRecords(p dsar.Page, list string, fn func(rec []byte, id string) error) error {
 	b := p.Body
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
@@ -55,7 +55,7 @@ func pageRecords(p dsar.Page, part Part, fn func(rec []byte, id string) error) e
 			}
 			i = skipSpace(b, i+1)
 			var end int
-			if !found && keyIs(key, part.List) {
+			if !found && keyIs(key, list) {
 				found = true
 				end, n, err = listRecords(b, i, p, fn)
 			} else {

@@ -44,7 +44,7 @@ func FuzzPageRecords(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var got [][]byte
-		err := pageRecords(dsar.Page{Body: b}, Part{List: "items"}, func(rec []byte, _ string) error {
+		err := pageRecords(dsar.Page{Body: b}, "items", func(rec []byte, _ string) error {
 			got = append(got, rec)
 			return nil
 		})

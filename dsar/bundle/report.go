@@ -50,22 +50,22 @@ type tableEnd struct {
 
 // writeReport writes index.html, reading the pages again (at most
 // reportRows records per table) and escaping everything Zoom sent.
-func writeReport(ctx context.Context, w io.Writer, req Request, m *Manifest, src Source, counts map[string]int64) error {
+func writeReport(ctx context.Context, w io.Writer, in Input, m *Manifest, src Source, counts map[string]int64) error {
 	head := struct {
 		Subject, Account, RequestID, Started, Finished, Version string
 		NoUser                                                  bool
 		Summary                                                 []summaryRow
 	}{
-		Subject: req.Subject, Account: req.Account, RequestID: req.ID,
+		Subject: in.Request.Email, Account: in.Request.Account, RequestID: in.Request.ID,
 		Started: displayTime(m.Started), Finished: displayTime(m.Finished), Version: m.Version,
 		NoUser: m.Outcome == dsar.OutcomeNoZoomUser,
 	}
-	for i, s := range req.Sections {
+	for i, s := range in.Sections {
 		row := summaryRow{
 			Anchor: "s-" + s.Name, Title: title(sectionTitles, s.Name), Status: stateWords(s.State),
 			Records: m.Sections[i].Records, Period: period(s.Windows),
 		}
-		if s.State == string(dsar.SectionNotApplicable) {
+		if s.State == dsar.SectionNotApplicable {
 			row.Explanation = reasonWords(s.Name, s.ReasonCode, s.Reason)
 		}
 		head.Summary = append(head.Summary, row)
@@ -73,17 +73,17 @@ func writeReport(ctx context.Context, w io.Writer, req Request, m *Manifest, src
 	if err := reportTmpl.ExecuteTemplate(w, "head", head); err != nil {
 		return err
 	}
-	for i, s := range req.Sections {
+	for i, s := range in.Sections {
 		v := sectionView{
 			Name: s.Name, Anchor: "s-" + s.Name, Title: title(sectionTitles, s.Name),
 			Status: stateWords(s.State), Entry: DataPath(s.Name), Period: period(s.Windows),
 			Records: m.Sections[i].Records, Listings: m.Sections[i].Listings, MediaFiles: m.Sections[i].MediaFiles,
-			Collected: s.State != string(dsar.SectionNotApplicable),
+			Collected: s.State != dsar.SectionNotApplicable,
 		}
 		if len(s.Windows) == 0 {
 			v.Period = ""
 		}
-		if s.State == string(dsar.SectionNotApplicable) {
+		if s.State == dsar.SectionNotApplicable {
 			v.Explanation = reasonWords(s.Name, s.ReasonCode, s.Reason)
 		}
 		if err := reportTmpl.ExecuteTemplate(w, "section", v); err != nil {
@@ -98,10 +98,10 @@ func writeReport(ctx context.Context, w io.Writer, req Request, m *Manifest, src
 				pt = title(partTitles, p.Name)
 			}
 			var err error
-			if p.List == "" {
-				err = reportObject(ctx, w, req.ID, s.Name, p, pt, src)
+			if list := s.Lists[p.Name]; list == "" {
+				err = reportObject(ctx, w, in.Request.ID, s.Name, p.Name, pt, src)
 			} else {
-				err = reportList(ctx, w, req.ID, s.Name, p, pt, src, counts[s.Name+"/"+p.Name])
+				err = reportList(ctx, w, in.Request.ID, s.Name, p.Name, list, pt, src, counts[s.Name+"/"+p.Name])
 			}
 			if err != nil {
 				return fmt.Errorf("section %s part %s: %w", s.Name, p.Name, err)
@@ -114,7 +114,7 @@ func writeReport(ctx context.Context, w io.Writer, req Request, m *Manifest, src
 // reportList writes one list part as a table, stopping after reportRows
 // records. Rows are rendered a page at a time: memory stays bounded by one
 // page.
-func reportList(ctx context.Context, w io.Writer, reqID, section string, p Part, ptitle string, src Source, total int64) error {
+func reportList(ctx context.Context, w io.Writer, reqID, section, part, list, ptitle string, src Source, total int64) error {
 	var (
 		shown int64
 		cols  []column
@@ -125,17 +125,17 @@ func reportList(ctx context.Context, w io.Writer, reqID, section string, p Part,
 		rows = rows[:0]
 		return err
 	}
-	err := src.Pages(ctx, reqID, section, p.Name, func(pg dsar.Page) error {
+	err := src.Pages(ctx, reqID, section, part, func(pg dsar.Page) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := pageRecords(pg, p, func(rec []byte, _ string) error {
+		err := pageRecords(pg, list, func(rec []byte, _ string) error {
 			if shown == reportRows {
 				return errStop
 			}
 			if cols == nil {
 				var err error
-				if cols, err = columnsFor(section, p.Name, rec); err != nil {
+				if cols, err = columnsFor(section, part, rec); err != nil {
 					return err
 				}
 				hs := make([]string, len(cols))
@@ -171,12 +171,12 @@ func reportList(ctx context.Context, w io.Writer, reqID, section string, p Part,
 // reportObject writes an object part as a table of field and value; the
 // profile's user object first gets a table of the fields a person asks
 // about.
-func reportObject(ctx context.Context, w io.Writer, reqID, section string, p Part, ptitle string, src Source) error {
+func reportObject(ctx context.Context, w io.Writer, reqID, section, part, ptitle string, src Source) error {
 	var (
 		body []byte
 		obj  map[string]any
 	)
-	err := src.Pages(ctx, reqID, section, p.Name, func(pg dsar.Page) error {
+	err := src.Pages(ctx, reqID, section, part, func(pg dsar.Page) error {
 		b, err := objectBody(pg)
 		if err != nil {
 			return err
@@ -193,7 +193,7 @@ func reportObject(ctx context.Context, w io.Writer, reqID, section string, p Par
 	if obj == nil {
 		return reportTmpl.ExecuteTemplate(w, "empty", tableView{Title: ptitle})
 	}
-	if section == dsar.SectionProfile && p.Name == "user" {
+	if section == dsar.SectionProfile && part == dsar.PartUser {
 		if err := reportTmpl.ExecuteTemplate(w, "tableStart", tableView{Title: ptitle, Headers: []string{"Field", "Value"}}); err != nil {
 			return err
 		}
@@ -323,7 +323,7 @@ func displayTime(s string) string {
 }
 
 // period summarises a section's windows.
-func period(ws []Window) string {
+func period(ws []dsar.Span) string {
 	if len(ws) == 0 {
 		return "—" // not limited to a window: everything Zoom returned
 	}

@@ -13,8 +13,8 @@ func TestReportEscapes(t *testing.T) {
 	req, src := testRequest()
 	src.pages["meetings/upcoming"] = []dsar.Page{page(`{"meetings":[{"id":99,"topic":"<script>alert(\"x\")</script>","start_time":"<img src=x onerror=alert(1)>"}]}`)}
 	src.pages["settings/settings"] = []dsar.Page{page(`{"<b>key</b>":"</td></tr></table><iframe>"}`)}
-	req.Subject = `"><script>alert(2)</script>@example.test`
-	req.Sections[3].Parts = []Part{{Name: "w", List: "webinars"}}
+	req.Request.Email = `"><script>alert(2)</script>@example.test`
+	req.Sections[3] = section(dsar.Section{Name: "webinars", State: dsar.SectionComplete, Calls: 1}, "w:webinars")
 	src.pages["webinars/w"] = []dsar.Page{page(`{"webinars":[{"<i>":"<link rel=stylesheet href=https://evil.test/x.css>"}]}`)}
 	b, _ := writeBundle(t, req, src, testKey(1))
 	_, content, _ := readZip(t, b)
@@ -81,7 +81,7 @@ func TestReportRowLimit(t *testing.T) {
 		}
 		pages = append(pages, page(`{"meetings":[`+strings.Join(recs, ",")+`]}`))
 	}
-	req := Request{ID: "r", Version: "v", Sections: []Section{{Name: "meetings", State: string(dsar.SectionComplete), Parts: []Part{{Name: "scheduled", List: "meetings"}}}}}
+	req := Input{Request: &dsar.Request{ID: "r"}, Version: "v", Sections: []Section{section(dsar.Section{Name: "meetings", State: dsar.SectionComplete}, "scheduled:meetings")}}
 	b, res := writeBundle(t, req, &memSource{pages: map[string][]dsar.Page{"meetings/scheduled": pages}}, testKey(1))
 	_, content, _ := readZip(t, b)
 	html := string(content[IndexPath])
@@ -126,12 +126,12 @@ func TestReasonWords(t *testing.T) {
 
 func TestPeriod(t *testing.T) {
 	tests := []struct {
-		ws   []Window
+		ws   []dsar.Span
 		want string
 	}{
 		{nil, "\u2014"},
-		{[]Window{{"2025-01-01", "2025-02-01"}}, "2025-01-01 to 2025-02-01"},
-		{[]Window{{"2025-03-01", "2025-04-01"}, {"2025-01-01", "2025-02-01"}, {"2025-02-01", "2025-03-01"}}, "2025-01-01 to 2025-04-01 (3 windows)"},
+		{[]dsar.Span{{From: "2025-01-01", To: "2025-02-01"}}, "2025-01-01 to 2025-02-01"},
+		{[]dsar.Span{{From: "2025-03-01", To: "2025-04-01"}, {From: "2025-01-01", To: "2025-02-01"}, {From: "2025-02-01", To: "2025-03-01"}}, "2025-01-01 to 2025-04-01 (3 windows)"},
 	}
 	for _, tt := range tests {
 		if got := period(tt.ws); got != tt.want {

@@ -34,19 +34,22 @@ const (
 	dosTime = 0
 )
 
-// Write streams the bundle of req to w, reading the records from src and
+// Write streams the bundle of in to w, reading the records from src and
 // signing the manifest with key. It never needs the bundle's size in
 // advance and holds at most one page in memory at a time. The same request
 // and pages give the same bytes. On error w holds a partial bundle that
 // the caller discards.
-func Write(ctx context.Context, w io.Writer, req Request, src Source, key ed25519.PrivateKey) (Result, error) {
+func Write(ctx context.Context, w io.Writer, in Input, src Source, key ed25519.PrivateKey) (Result, error) {
 	if len(key) != ed25519.PrivateKeySize {
 		return Result{}, errors.New("bundle: write: no valid Ed25519 signing key")
 	}
+	if in.Request == nil {
+		return Result{}, errors.New("bundle: write: no request")
+	}
 	bw := newWriter(w)
-	m, err := bw.write(ctx, req, src, key)
+	m, err := bw.write(ctx, in, src, key)
 	if err != nil {
-		return Result{}, fmt.Errorf("bundle: write request %s: %w", req.ID, err)
+		return Result{}, fmt.Errorf("bundle: write request %s: %w", in.Request.ID, err)
 	}
 	return Result{Size: bw.out.n, SHA256: hex.EncodeToString(bw.out.h.Sum(nil)), Manifest: m}, nil
 }
@@ -75,63 +78,34 @@ func newWriter(w io.Writer) *writer {
 	return bw
 }
 
-func (bw *writer) write(ctx context.Context, req Request, src Source, key ed25519.PrivateKey) (Manifest, error) {
-	m := Manifest{
-		Format:    ManifestFormat,
-		RequestID: req.ID,
-		Account:   req.Account,
-		Subject:   req.Subject,
-		Outcome:   OutcomeComplete,
-		Started:   formatTime(req.Started),
-		Finished:  formatTime(req.Finished),
-		Version:   req.Version,
-		PublicKey: Fingerprint(key.Public().(ed25519.PublicKey)),
-		Sections:  make([]ManifestSection, 0, len(req.Sections)),
-	}
-	if req.Outcome != "" {
-		m.Outcome = req.Outcome
-	}
-	if m.Version == "" {
-		m.Version = Version
+func (bw *writer) write(ctx context.Context, in Input, src Source, key ed25519.PrivateKey) (Manifest, error) {
+	m, err := manifest(in, key)
+	if err != nil {
+		return m, err
 	}
 
 	// Data entries, sorted by path; the manifest keeps the request's order.
-	seen := map[string]bool{}
-	for _, s := range req.Sections {
-		if s.Name == "" || strings.ContainsAny(s.Name, "/\\") || seen[s.Name] {
-			return m, fmt.Errorf("invalid or repeated section name %q", s.Name)
-		}
-		seen[s.Name] = true
-		windows := s.Windows
-		if windows == nil {
-			windows = []Window{}
-		}
-		m.Sections = append(m.Sections, ManifestSection{
-			Name: s.Name, State: s.State, ReasonCode: s.ReasonCode, Reason: s.Reason,
-			Windows: windows, Calls: s.Calls, Entry: DataPath(s.Name),
-		})
-	}
-	order := make([]int, len(req.Sections))
+	order := make([]int, len(in.Sections))
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(req.Sections[a].Name, req.Sections[b].Name) })
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(in.Sections[a].Name, in.Sections[b].Name) })
 	for _, i := range order {
-		n, l, err := bw.writeSection(ctx, req.ID, req.Sections[i], src)
+		n, l, err := bw.writeSection(ctx, in.Request.ID, in.Sections[i], src)
 		if err != nil {
-			return m, fmt.Errorf("section %s: %w", req.Sections[i].Name, err)
+			return m, fmt.Errorf("section %s: %w", in.Sections[i].Name, err)
 		}
 		m.Sections[i].Records, m.Sections[i].Listings = n, l
 	}
 
-	if err := bw.writeMedia(ctx, req.ID, src, &m); err != nil {
+	if err := bw.writeMedia(ctx, in.Request.ID, src, &m); err != nil {
 		return m, err
 	}
 
 	if err := bw.entryStart(IndexPath, zip.Deflate); err != nil {
 		return m, err
 	}
-	if err := writeReport(ctx, bw.buf, req, &m, src, bw.counts); err != nil {
+	if err := writeReport(ctx, bw.buf, in, &m, src, bw.counts); err != nil {
 		return m, fmt.Errorf("report: %w", err)
 	}
 	if err := bw.entryEnd(); err != nil {
@@ -155,6 +129,50 @@ func (bw *writer) write(ctx context.Context, req Request, src Source, key ed2551
 	return m, nil
 }
 
+// manifest maps the request and its sections into the manifest, the one
+// place the domain's values become the file format; the counts and the
+// entries are filled in as they are written.
+func manifest(in Input, key ed25519.PrivateKey) (Manifest, error) {
+	r := in.Request
+	m := Manifest{
+		Format:    ManifestFormat,
+		RequestID: r.ID,
+		Account:   r.Account,
+		Subject:   r.Email,
+		Outcome:   OutcomeComplete,
+		Started:   formatTime(r.CreatedAt),
+		Finished:  formatTime(in.Finished),
+		Version:   in.Version,
+		PublicKey: Fingerprint(key.Public().(ed25519.PublicKey)),
+		Sections:  make([]ManifestSection, 0, len(in.Sections)),
+	}
+	if r.Outcome != "" {
+		m.Outcome = r.Outcome
+	}
+	if m.Version == "" {
+		m.Version = Version
+	}
+	seen := map[string]bool{}
+	for _, s := range in.Sections {
+		if s.Section == nil {
+			return m, errors.New("a section without its dsar.Section")
+		}
+		if s.Name == "" || strings.ContainsAny(s.Name, "/\\") || seen[s.Name] {
+			return m, fmt.Errorf("invalid or repeated section name %q", s.Name)
+		}
+		seen[s.Name] = true
+		windows := make([]ManifestWindow, 0, len(s.Windows))
+		for _, w := range s.Windows {
+			windows = append(windows, ManifestWindow{From: w.From, To: w.To})
+		}
+		m.Sections = append(m.Sections, ManifestSection{
+			Name: s.Name, State: string(s.State), ReasonCode: s.ReasonCode, Reason: s.Reason,
+			Windows: windows, Calls: int(s.Calls), Entry: DataPath(s.Name),
+		})
+	}
+	return m, nil
+}
+
 // writeSection writes data/<section>.json and returns its record count
 // and its listings. Every listing Zoom sent is written; a record counts
 // once: a record without an id each time, one with an id the first time a
@@ -172,8 +190,8 @@ func (bw *writer) writeSection(ctx context.Context, reqID string, s Section, src
 	writePart := func(i int, indent string) error {
 		var mine map[string]struct{}
 		last := i == len(s.Parts)-1
-		list := s.Parts[i].List
-		n, err := bw.writePart(ctx, src, reqID, s.Name, s.Parts[i], indent, func(id string) {
+		list := s.Lists[s.Parts[i].Name]
+		n, err := bw.writePart(ctx, src, reqID, s.Name, s.Parts[i].Name, list, indent, func(id string) {
 			if id != "" {
 				key := list + "\x00" + id
 				if _, ok := earlier[key]; ok {
@@ -225,25 +243,25 @@ func (bw *writer) writeSection(ctx context.Context, reqID string, s Section, src
 	return records, listings, bw.entryEnd()
 }
 
-// writePart writes one part's records as a JSON array (list part) or its
-// object, indenting the array's lines by indent, calls count with the
+// writePart writes one part's records as a JSON array (a list part, whose
+// records sit in the page field list) or its object, indenting the array's lines by indent, calls count with the
 // stored id of each record written ("" for none) and returns how many it
 // wrote.
-func (bw *writer) writePart(ctx context.Context, src Source, reqID, section string, p Part, indent string, count func(id string)) (int64, error) {
+func (bw *writer) writePart(ctx context.Context, src Source, reqID, section, part, list, indent string, count func(id string)) (int64, error) {
 	var n int64
 	page := 0
-	err := src.Pages(ctx, reqID, section, p.Name, func(pg dsar.Page) error {
+	err := src.Pages(ctx, reqID, section, part, func(pg dsar.Page) error {
 		page++
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if p.List == "" {
+		if list == "" {
 			if page > 1 {
-				return fmt.Errorf("part %s: object part has more than one page", p.Name)
+				return fmt.Errorf("part %s: object part has more than one page", part)
 			}
 			body, err := objectBody(pg)
 			if err != nil {
-				return fmt.Errorf("part %s page %d: %w", p.Name, page, err)
+				return fmt.Errorf("part %s page %d: %w", part, page, err)
 			}
 			n = 1
 			id := ""
@@ -254,7 +272,7 @@ func (bw *writer) writePart(ctx context.Context, src Source, reqID, section stri
 			_, err = bw.buf.Write(body)
 			return err
 		}
-		err := pageRecords(pg, p, func(rec []byte, id string) error {
+		err := pageRecords(pg, list, func(rec []byte, id string) error {
 			if n == 0 {
 				bw.buf.WriteString("[\n")
 			} else {
@@ -268,7 +286,7 @@ func (bw *writer) writePart(ctx context.Context, src Source, reqID, section stri
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("part %s page %d: %w", p.Name, page, err)
+			return fmt.Errorf("part %s page %d: %w", part, page, err)
 		}
 		return nil
 	})
@@ -276,16 +294,16 @@ func (bw *writer) writePart(ctx context.Context, src Source, reqID, section stri
 		return 0, err
 	}
 	switch {
-	case p.List == "" && n == 0:
+	case list == "" && n == 0:
 		bw.buf.WriteString("null")
-	case p.List != "" && n == 0:
+	case list != "" && n == 0:
 		bw.buf.WriteString("[]")
-	case p.List != "":
+	case list != "":
 		bw.buf.WriteByte('\n')
 		bw.buf.WriteString(indent)
 		bw.buf.WriteByte(']')
 	}
-	bw.counts[section+"/"+p.Name] = n
+	bw.counts[section+"/"+part] = n
 	return n, nil
 }
 

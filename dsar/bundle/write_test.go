@@ -130,7 +130,7 @@ func TestWriteRoundTrip(t *testing.T) {
 	if m.Sections[5].ReasonCode != 2031 || m.Sections[5].State != string(dsar.SectionNotApplicable) {
 		t.Errorf("phone_call_history manifest = %+v", m.Sections[5])
 	}
-	if m.Subject != req.Subject || m.RequestID != req.ID || m.Account != req.Account ||
+	if m.Subject != req.Request.Email || m.RequestID != req.Request.ID || m.Account != req.Request.Account ||
 		m.Started != "2026-01-02T03:04:05Z" || m.Version != "v0.0.0-test" || m.Outcome != OutcomeComplete {
 		t.Errorf("manifest header = %+v", m)
 	}
@@ -191,10 +191,10 @@ func TestWriteGolden(t *testing.T) {
 }
 
 func TestWriteDataFiles(t *testing.T) {
-	list := []Part{{Name: "p", List: "items"}}
+	list := []string{"p:items"}
 	tests := []struct {
 		name  string
-		parts []Part
+		parts []string
 		pages map[string][]dsar.Page
 		want  string
 		n     int64
@@ -211,19 +211,19 @@ func TestWriteDataFiles(t *testing.T) {
 			map[string][]dsar.Page{"s/p": {idPage(`{"items":[{"x":1},{"x":1}]}`, "", "")}}, "[\n  {\"x\":1},\n  {\"x\":1}\n]\n", 2},
 		{"ids come from the page, not the record", list,
 			map[string][]dsar.Page{"s/p": {idPage(`{"items":[{"id":1},{"id":1}]}`, "a", "b")}}, "[\n  {\"id\":1},\n  {\"id\":1}\n]\n", 2},
-		{"object with an id", []Part{{Name: "p"}}, map[string][]dsar.Page{"s/p": {idPage(`{"id":"u"}`, "u")}}, "{\"id\":\"u\"}\n", 1},
-		{"object", []Part{{Name: "p"}}, map[string][]dsar.Page{"s/p": {page(" {\"a\": [1, 2]}\n")}}, "{\"a\": [1, 2]}\n", 1},
-		{"absent object", []Part{{Name: "p"}}, nil, "null\n", 0},
+		{"object with an id", []string{"p"}, map[string][]dsar.Page{"s/p": {idPage(`{"id":"u"}`, "u")}}, "{\"id\":\"u\"}\n", 1},
+		{"object", []string{"p"}, map[string][]dsar.Page{"s/p": {page(" {\"a\": [1, 2]}\n")}}, "{\"a\": [1, 2]}\n", 1},
+		{"absent object", []string{"p"}, nil, "null\n", 0},
 		{"no parts", nil, nil, "null\n", 0},
-		{"several parts", []Part{{Name: "o"}, {Name: "l", List: "items"}, {Name: "e", List: "items"}},
+		{"several parts", []string{"o", "l:items", "e:items"},
 			map[string][]dsar.Page{"s/o": {page(`{"k":"v"}`)}, "s/l": {page(`{"items":[{"id":1}]}`)}},
 			"{\n  \"o\": {\"k\":\"v\"},\n  \"l\": [\n    {\"id\":1}\n  ],\n  \"e\": []\n}\n", 2},
-		{"listed by two parts, counted once", []Part{{Name: "a", List: "items"}, {Name: "b", List: "items"}, {Name: "c", List: "items"}},
+		{"listed by two parts, counted once", []string{"a:items", "b:items", "c:items"},
 			map[string][]dsar.Page{"s/a": {idPage(`{"items":[{"n":1},{"n":2}]}`, "m1", "m2")},
 				"s/b": {idPage(`{"items":[{"n":1},{"n":0}]}`, "m1", "")},
 				"s/c": {idPage(`{"items":[{"n":2},{"n":3}]}`, "m2", "m3")}},
 			"{\n  \"a\": [\n    {\"n\":1},\n    {\"n\":2}\n  ],\n  \"b\": [\n    {\"n\":1},\n    {\"n\":0}\n  ],\n  \"c\": [\n    {\"n\":2},\n    {\"n\":3}\n  ]\n}\n", 4},
-		{"same id in lists of another field, counted in each", []Part{{Name: "a", List: "assistants"}, {Name: "b", List: "schedulers"}},
+		{"same id in lists of another field, counted in each", []string{"a:assistants", "b:schedulers"},
 			map[string][]dsar.Page{"s/a": {idPage(`{"assistants":[{"n":1}]}`, "p1")}, "s/b": {idPage(`{"schedulers":[{"n":1}]}`, "p1")}},
 			"{\n  \"a\": [\n    {\"n\":1}\n  ],\n  \"b\": [\n    {\"n\":1}\n  ]\n}\n", 2},
 		{"escaped key and nested values", list, map[string][]dsar.Page{"s/p": {page(`{"x":{"items":[9]},"it\u0065ms":[{"a":"]}\\"},[{}]]}`)}},
@@ -231,7 +231,7 @@ func TestWriteDataFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req := Request{ID: "r", Version: "v", Sections: []Section{{Name: "s", State: string(dsar.SectionComplete), Parts: tt.parts}}}
+			req := Input{Request: &dsar.Request{ID: "r"}, Version: "v", Sections: []Section{section(dsar.Section{Name: "s", State: dsar.SectionComplete}, tt.parts...)}}
 			b, res := writeBundle(t, req, &memSource{pages: tt.pages}, testKey(1))
 			_, content, _ := readZip(t, b)
 			if got := string(content["data/s.json"]); got != tt.want {
@@ -251,12 +251,11 @@ func TestWriteDataFiles(t *testing.T) {
 // the manifest and the report, which says why, while the data keeps both
 // listings.
 func TestWriteListings(t *testing.T) {
-	parts := []Part{{Name: "scheduled", List: "meetings"}, {Name: "upcoming", List: "meetings"}}
 	src := &memSource{pages: map[string][]dsar.Page{
 		"meetings/scheduled": {idPage(`{"meetings":[{"uuid":"a"},{"uuid":"b"}]}`, "a", "b")},
 		"meetings/upcoming":  {idPage(`{"meetings":[{"uuid":"b"}]}`, "b")},
 	}}
-	req := Request{ID: "r", Version: "v", Sections: []Section{{Name: "meetings", State: string(dsar.SectionComplete), Parts: parts}}}
+	req := Input{Request: &dsar.Request{ID: "r"}, Version: "v", Sections: []Section{section(dsar.Section{Name: "meetings", State: dsar.SectionComplete}, "scheduled:meetings", "upcoming:meetings")}}
 	b, res := writeBundle(t, req, src, testKey(1))
 	ms := res.Manifest.Sections[0]
 	if ms.Records != 2 || ms.Listings != 3 {
@@ -279,8 +278,8 @@ func TestWriteListings(t *testing.T) {
 }
 
 func TestWriteErrors(t *testing.T) {
-	sec := []Section{{Name: "s", State: string(dsar.SectionComplete), Parts: []Part{{Name: "p", List: "items"}}}}
-	obj := []Section{{Name: "s", State: string(dsar.SectionComplete), Parts: []Part{{Name: "p"}}}}
+	sec := []Section{section(dsar.Section{Name: "s", State: dsar.SectionComplete}, "p:items")}
+	obj := []Section{section(dsar.Section{Name: "s", State: dsar.SectionComplete}, "p")}
 	cancelled, cancel := context.WithCancel(t.Context())
 	cancel()
 	srcErr := errors.New("store is closed")
@@ -301,7 +300,8 @@ func TestWriteErrors(t *testing.T) {
 		{"source fails", nil, sec, &memSource{err: srcErr}, "store is closed", srcErr},
 		{"cancelled", cancelled, sec, &memSource{pages: map[string][]dsar.Page{"s/p": {page(`{}`)}}}, "canceled", context.Canceled},
 		{"repeated section", nil, append(sec, sec...), &memSource{}, "repeated section", nil},
-		{"section name with slash", nil, []Section{{Name: "../x"}}, &memSource{}, "invalid", nil},
+		{"section name with slash", nil, []Section{section(dsar.Section{Name: "../x"})}, &memSource{}, "invalid", nil},
+		{"section without its domain section", nil, []Section{{}}, &memSource{}, "without its dsar.Section", nil},
 		{"media outside media/", nil, nil, &memSource{media: []memMedia{{path: "data/x.json", data: []byte("x")}}}, "invalid media path", nil},
 		{"media with ..", nil, nil, &memSource{media: []memMedia{{path: "media/s/../../x", data: []byte("x")}}}, "invalid media path", nil},
 		{"media with a drive letter", nil, nil, &memSource{media: []memMedia{{path: "media/s/C:x", data: []byte("x")}}}, "invalid media path", nil},
@@ -317,7 +317,7 @@ func TestWriteErrors(t *testing.T) {
 			if ctx == nil {
 				ctx = t.Context()
 			}
-			req := Request{ID: "r", Sections: tt.sections}
+			req := Input{Request: &dsar.Request{ID: "r"}, Sections: tt.sections}
 			_, err := Write(ctx, io.Discard, req, tt.src, testKey(1))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Write error = %v, want one containing %q", err, tt.want)
@@ -327,14 +327,17 @@ func TestWriteErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Write(t.Context(), io.Discard, Request{}, &memSource{}, nil); err == nil {
+	if _, err := Write(t.Context(), io.Discard, Input{Request: &dsar.Request{ID: "r"}}, &memSource{}, nil); err == nil {
 		t.Error("Write without a key succeeded")
+	}
+	if _, err := Write(t.Context(), io.Discard, Input{}, &memSource{}, testKey(1)); err == nil || !strings.Contains(err.Error(), "no request") {
+		t.Errorf("Write without a request: error = %v, want one containing %q", err, "no request")
 	}
 }
 
 func TestWriteNoZoomUser(t *testing.T) {
 	key := testKey(2)
-	req := Request{ID: "r2", Account: "acct", Subject: "nobody@example.test", Outcome: dsar.OutcomeNoZoomUser, Version: "v"}
+	req := Input{Request: &dsar.Request{ID: "r2", Account: "acct", Email: "nobody@example.test", Outcome: dsar.OutcomeNoZoomUser}, Version: "v"}
 	b, res := writeBundle(t, req, &memSource{}, key)
 	m, err := Verify(bytes.NewReader(b), int64(len(b)), key.Public().(ed25519.PublicKey))
 	if err != nil {
