@@ -25,15 +25,11 @@ func runAudit(e *env, args []string) error {
 	fs := e.newFlags("audit", "[ID]", true)
 	since := fs.Duration("since", 0, "only events of the last `duration`")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parse(fs, args, 0, 1)
+	pos, c, done, err := e.connect(fs, args, 0, 1)
 	if err != nil {
 		return err
 	}
-	cc, c, err := e.conn.dial()
-	if err != nil {
-		return err
-	}
-	defer cc.Close()
+	defer done()
 	req := &dsarv1.ListAuditEventsRequest{PageSize: 1000}
 	if len(pos) == 1 {
 		req.RequestId = pos[0]

@@ -10,15 +10,11 @@ import (
 func runCancel(e *env, args []string) error {
 	fs := e.newFlags("cancel", "ID", true)
 	reason := fs.String("reason", "", "why (kept on the request and in the audit log)")
-	pos, err := parse(fs, args, 1, 1)
+	pos, c, done, err := e.connect(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
-	cc, c, err := e.conn.dial()
-	if err != nil {
-		return err
-	}
-	defer cc.Close()
+	defer done()
 	resp, err := c.CancelAccessRequest(e.ctx, &dsarv1.CancelAccessRequestRequest{Id: pos[0], Reason: *reason})
 	if err != nil {
 		return rpcError("cancel", err)

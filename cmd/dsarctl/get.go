@@ -8,15 +8,11 @@ import (
 func runGet(e *env, args []string) error {
 	fs := e.newFlags("get", "ID", true)
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parse(fs, args, 1, 1)
+	pos, c, done, err := e.connect(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
-	cc, c, err := e.conn.dial()
-	if err != nil {
-		return err
-	}
-	defer cc.Close()
+	defer done()
 	resp, err := c.GetAccessRequest(e.ctx, &dsarv1.GetAccessRequestRequest{Id: pos[0]})
 	if err != nil {
 		return rpcError("get", err)

@@ -11,15 +11,11 @@ import (
 // first assembled.
 func runRebuild(e *env, args []string) error {
 	fs := e.newFlags("rebuild", "ID", true)
-	pos, err := parse(fs, args, 1, 1)
+	pos, c, done, err := e.connect(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
-	cc, c, err := e.conn.dial()
-	if err != nil {
-		return err
-	}
-	defer cc.Close()
+	defer done()
 	resp, err := c.RebuildBundle(e.ctx, &dsarv1.RebuildBundleRequest{Id: pos[0]})
 	if err != nil {
 		return rpcError("rebuild", err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/zoomdsar/zoom-dsar/cmd/internal/flagenv"
 	"github.com/zoomdsar/zoom-dsar/dsar/rpc/client"
+	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
 // env is what every command gets: the context, the environment and the
@@ -146,6 +147,20 @@ func (e *env) parseEnv(fs *flag.FlagSet, args []string, minArgs, maxArgs int, fl
 		return nil, flagError(err)
 	}
 	return pos, nil
+}
+
+// connect parses a command's arguments and dials dsard: what most commands
+// do first. done closes the connection.
+func (e *env) connect(fs *flag.FlagSet, args []string, minArgs, maxArgs int) ([]string, dsarv1.AccessRequestServiceClient, func(), error) {
+	pos, err := parse(fs, args, minArgs, maxArgs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cc, c, err := e.conn.dial()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return pos, c, func() { cc.Close() }, nil
 }
 
 // parse parses flags and positional arguments in any order and checks the

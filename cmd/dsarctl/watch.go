@@ -11,15 +11,11 @@ import (
 // ends FAILED or CANCELLED, so that a script can tell.
 func runWatch(e *env, args []string) error {
 	fs := e.newFlags("watch", "ID", true)
-	pos, err := parse(fs, args, 1, 1)
+	pos, c, done, err := e.connect(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
-	cc, c, err := e.conn.dial()
-	if err != nil {
-		return err
-	}
-	defer cc.Close()
+	defer done()
 	id := pos[0]
 	last, err := progress.Watch(e.ctx, c, id, progress.NewView(e.stdout, progress.IsTerminal(e.stdout)))
 	if err != nil {
