@@ -16,14 +16,11 @@ import (
 func runKey(e *env, args []string) error {
 	fs := e.newFlags("key", "", true)
 	out := fs.String("o", "", "write the PEM to this `file` instead of stdout")
-	if _, err := parse(fs, args, 0, 0); err != nil {
-		return err
-	}
-	cc, c, err := e.conn.dial()
+	_, c, done, err := e.connect(fs, args, 0, 0)
 	if err != nil {
 		return err
 	}
-	defer cc.Close()
+	defer done()
 	fp, err := fetchKey(e, c, *out)
 	if err != nil {
 		return err

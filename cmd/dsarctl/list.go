@@ -65,14 +65,11 @@ func runList(e *env, args []string) error {
 	olderThan := fs.Duration("older-than", 0, "only requests created longer than this `duration` ago")
 	limit := fs.Int("limit", 0, "print at most `n` requests; 0: all")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parse(fs, args, 0, 0); err != nil {
-		return err
-	}
-	cc, c, err := e.conn.dial()
+	_, c, done, err := e.connect(fs, args, 0, 0)
 	if err != nil {
 		return err
 	}
-	defer cc.Close()
+	defer done()
 	req := &dsarv1.ListAccessRequestsRequest{States: states, Account: *account}
 	if *olderThan > 0 {
 		req.CreatedBefore = timestamppb.New(time.Now().Add(-*olderThan))
