@@ -63,17 +63,23 @@ func NewServer(cfg ServerConfig) (*grpc.Server, error) {
 // idOf returns the access request id a message names, if any: logs name
 // requests by id only, never by email.
 func idOf(m any) string {
+	var id string
 	switch m := m.(type) {
 	case interface{ GetId() string }:
-		return m.GetId()
+		id = m.GetId()
 	case interface{ GetRequestId() string }:
-		return m.GetRequestId()
+		id = m.GetRequestId()
 	case interface {
 		GetAccessRequest() *dsarv1.AccessRequest
 	}:
-		return m.GetAccessRequest().GetId()
+		id = m.GetAccessRequest().GetId()
 	}
-	return ""
+	if id != "" && checkID("", id) != nil {
+		// Whatever a caller sent, authenticated or not: not a request
+		// id, so never logged (it may be an email or megabytes).
+		return "invalid"
+	}
+	return id
 }
 
 // callInfo collects what the inner interceptors learn about a call for the

@@ -730,11 +730,16 @@ func TestLogLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _ = h.client.GetAccessRequest(as(t.Context(), RoleAuditor), &dsarv1.GetAccessRequestRequest{Id: "01nosuch"})
+	// An email sent as an id, with and without credentials, is not an id
+	// and is not logged.
+	_, _ = h.client.GetAccessRequest(as(t.Context(), RoleAuditor), &dsarv1.GetAccessRequestRequest{Id: "secret.person@example.com"})
+	_, _ = h.client.GetAccessRequest(t.Context(), &dsarv1.GetAccessRequestRequest{Id: "secret.person@example.com"})
 	logs := h.logs.String()
 	for _, want := range []string{
 		`"method":"/dsar.v1.AccessRequestService/CreateAccessRequest","code":"OK"`,
 		`"request":"` + r.GetAccessRequest().GetId() + `","caller":"plat","role":"platform"`,
 		`"code":"NotFound"`, `"request":"01nosuch","caller":"aud"`,
+		`"request":"invalid","caller":"aud"`, `"request":"invalid","error":"missing credentials`,
 	} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %s:\n%s", want, logs)
