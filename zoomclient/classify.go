@@ -125,7 +125,7 @@ func parseZoomError(body []byte, status int, userID string) (int, string) {
 	return code, redact(z.Message, userID)
 }
 
-// classify turns a final non-200, non-retryable answer into an *Error.
+// classify turns a final non-2xx, non-retryable answer into an *Error.
 // Only a documented answer of the endpoint (answers) is NotFound or
 // NotApplicable.
 func (c *Client) classify(r *request, res result) *Error {

@@ -200,7 +200,7 @@ type request struct {
 	ep     Endpoint
 	userID string // redacted from Zoom's messages
 	query  url.Values
-	// check validates a 200 body; an error makes the answer a transient
+	// check validates a 2xx body; an error makes the answer a transient
 	// failure (garbled or truncated JSON) to be retried.
 	check func([]byte) error
 	calls int // HTTP attempts made so far, retries included

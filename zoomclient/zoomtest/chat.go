@@ -3,6 +3,7 @@ package zoomtest
 import (
 	"bytes"
 	"net/http"
+	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -113,7 +114,7 @@ func indexChat(a *AccountData, ch *Chat, ix *index) *chatUser {
 			}
 			cv.items = append(cv.items, it)
 			for _, f := range m.Files {
-				ix.files[f.ID] = fileRef{account: a.ID, id: f.ID, size: f.Size, ext: strings.ToUpper(f.Name[strings.LastIndexByte(f.Name, '.')+1:]), mod: m.Time}
+				ix.files[f.ID] = fileRef{account: a.ID, id: f.ID, size: f.Size, ext: strings.ToUpper(strings.TrimPrefix(path.Ext(f.Name), ".")), mod: m.Time}
 			}
 		}
 		return cv

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -436,4 +437,38 @@ func TestMinWindows(t *testing.T) {
 	if last := ws[len(ws)-1][0]; !last.Equal(time.Date(2025, 9, 15, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("oldest window starts %v", last)
 	}
+}
+
+// TestSMSWithoutPhone: a dataset written by hand with SMS threads for a
+// user without a Phone number loads; nothing panics.
+func TestSMSWithoutPhone(t *testing.T) {
+	d, err := zoomtest.Generate("tiny", zoomtest.GenerateOptions{Seed: 1, Start: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var withSMS *zoomtest.User
+	for _, a := range d.Accounts {
+		for _, u := range a.Users {
+			if len(u.SMS) > 0 {
+				withSMS = u
+			}
+		}
+	}
+	if withSMS == nil {
+		t.Fatal("tiny has no user with SMS")
+	}
+	withSMS.Phone = nil
+	path := filepath.Join(t.TempDir(), "d.json")
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, err := zoomtest.New(zoomtest.WithDatasetFile(path), zoomtest.WithStartTime(start))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
 }

@@ -1,5 +1,7 @@
 package zoomtest
 
+import "strings"
+
 import "fmt"
 
 type imGroupView struct {
@@ -37,7 +39,11 @@ type smsParty struct {
 }
 
 func smsParties(u *User, s SMSSession) (own, peer smsParty) {
-	own = smsParty{DisplayName: u.DisplayName, Owner: &smsOwner{ID: u.ID, Type: "user"}, PhoneNumber: u.Phone.Number[1:]}
+	own = smsParty{DisplayName: u.DisplayName, Owner: &smsOwner{ID: u.ID, Type: "user"}}
+	if u.Phone != nil {
+		// Zoom writes the number without its "+" here.
+		own.PhoneNumber = strings.TrimPrefix(u.Phone.Number, "+")
+	}
 	peer = smsParty{DisplayName: s.PeerName, PhoneNumber: s.PeerNumber}
 	return own, peer
 }
