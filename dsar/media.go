@@ -269,7 +269,11 @@ func (p *Processor) sweepMedia(ctx context.Context) error {
 		switch {
 		case ErrorCode(err) == ENOTFOUND || ErrorCode(err) == EINVALID:
 		case err != nil:
-			return err
+			// One request that cannot be read keeps its files and does
+			// not keep the others' from being swept, nor dsard from
+			// starting.
+			p.log.Error("sweep media files", "request", id, "err", err)
+			continue
 		case r.State != StateCompleted && r.State != StateCancelled:
 			continue
 		}

@@ -383,7 +383,13 @@ func (p *Processor) work(ctx context.Context, id string) error {
 
 	sections, err := p.cfg.Store.Sections(ctx, id)
 	if err != nil {
-		return err
+		// A damaged section record: the request fails with the cause
+		// rather than run again at every start.
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		_, serr := p.setState(ctx, id, StateFailed, "reading the request's sections: "+causeText(err)+"; dsard check names the damage")
+		return errors.Join(err, serr)
 	}
 	var (
 		wg      sync.WaitGroup

@@ -33,6 +33,14 @@ type storeFn struct {
 	dsar.Store
 	commitPageFn    func(ctx context.Context, id, section, part string, page dsar.Page, next dsar.Cursor, done bool) error
 	updateRequestFn func(ctx context.Context, id string, fn func(*dsar.Request) error) (*dsar.Request, error)
+	sectionsFn      func(ctx context.Context, id string) ([]dsar.Section, error)
+}
+
+func (s *storeFn) Sections(ctx context.Context, id string) ([]dsar.Section, error) {
+	if s.sectionsFn != nil {
+		return s.sectionsFn(ctx, id)
+	}
+	return s.Store.Sections(ctx, id)
 }
 
 func (s *storeFn) UpdateRequest(ctx context.Context, id string, fn func(*dsar.Request) error) (*dsar.Request, error) {
@@ -394,5 +402,36 @@ func TestFailedReasonGroups(t *testing.T) {
 	want := "sections failed: webinars, phone_call_history: zoom code 500: Zoom kept failing; resume to retry them from their checkpoints"
 	if r.State != dsar.StateFailed || r.Reason != want {
 		t.Errorf("%s (%s)\nwant FAILED (%s)", r.State, r.Reason, want)
+	}
+}
+
+// TestDamagedSections: a request whose section records cannot be read
+// fails with the cause, instead of staying RUNNING and failing again at
+// every start.
+func TestDamagedSections(t *testing.T) {
+	damaged := &dsar.Error{Code: dsar.EINTERNAL, Op: "store.Sections",
+		Message: "section meetings of request x cannot be decoded: its record in the store is damaged"}
+	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
+		c.Store = &storeFn{Store: c.Store, sectionsFn: func(context.Context, string) ([]dsar.Section, error) {
+			return nil, damaged
+		}}
+	}})
+	// The processor's Request reads the sections too: watch the store.
+	id := e.create(jane).ID
+	ch, stop := e.proc.Watch(id)
+	defer stop()
+	var r *dsar.Request
+	for {
+		var err error
+		if r, err = e.db.Request(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+		if r.State == dsar.StateFailed || r.State == dsar.StateCompleted {
+			break
+		}
+		<-ch
+	}
+	if r.State != dsar.StateFailed || !strings.Contains(r.Reason, "reading the request's sections") || !strings.Contains(r.Reason, "damaged") {
+		t.Fatalf("state %s, reason %q: want FAILED naming the damaged sections", r.State, r.Reason)
 	}
 }

@@ -397,3 +397,39 @@ func usedSize(t *testing.T, path string) int64 {
 	}
 	return n
 }
+
+// TestDamagedSectionRecord: a request with a section record that does not
+// decode can still end FAILED or CANCELLED; reading its sections names the
+// damage.
+func TestDamagedSectionRecord(t *testing.T) {
+	for _, to := range []dsar.State{dsar.StateFailed, dsar.StateCancelled} {
+		t.Run(string(to), func(t *testing.T) {
+			ctx := t.Context()
+			db, err := Open(filepath.Join(t.TempDir(), "dsar.db"), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			secs := []dsar.Section{{Name: "a", State: dsar.SectionRunning}, {Name: "b", State: dsar.SectionRunning}}
+			if _, _, err := db.CreateRequest(ctx, newRequest("r1", "k1", "a@example.com"), secs); err != nil {
+				t.Fatal(err)
+			}
+			err = db.bolt.Update(func(tx *bolt.Tx) error {
+				return tx.Bucket(bucketSections).Put(joinKey(false, "r1", "b"), []byte(`{"name":`))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.UpdateRequest(ctx, "r1", func(r *dsar.Request) error { r.State, r.Reason = to, "x"; return nil }); err != nil {
+				t.Fatalf("UpdateRequest to %s: %v", to, err)
+			}
+			r, err := db.Request(ctx, "r1")
+			if err != nil || r.State != to {
+				t.Fatalf("request %v, %v; want %s", r, err, to)
+			}
+			if _, err := db.Sections(ctx, "r1"); !errors.Is(err, ErrDamaged) {
+				t.Errorf("Sections = %v, want the damage named", err)
+			}
+		})
+	}
+}

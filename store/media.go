@@ -41,7 +41,7 @@ func (db *DB) CommitMedia(ctx context.Context, id, section string, f dsar.MediaF
 		if old := mb.Get(k); old != nil {
 			var r mediaRecord
 			if err := json.Unmarshal(old, &r); err != nil {
-				return fmt.Errorf("media %s/%s: %w", section, f.Name, err)
+				return badRecord(op, fmt.Sprintf("media file %s/%s of request %s", section, f.Name, id), err)
 			}
 			if r.Done {
 				return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("media file %s/%s is already done", section, f.Name)}
@@ -101,7 +101,7 @@ func (db *DB) Media(ctx context.Context, id string) ([]dsar.MediaFile, error) {
 			}
 			f, err := decodeMedia(string(section), string(name), v)
 			if err != nil {
-				return fmt.Errorf("media %s/%s: %w", section, name, err)
+				return badRecord(op, fmt.Sprintf("media file %s/%s of request %s", section, name, id), err)
 			}
 			out = append(out, f)
 		}

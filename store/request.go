@@ -312,7 +312,10 @@ func stopSections(tx *bolt.Tx, id string, state dsar.State, now time.Time) error
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		s, err := decodeSection(v)
 		if err != nil {
-			return fmt.Errorf("section %q: %w", k[len(prefix):], err)
+			// A damaged section record stays as it is: the request must
+			// still be able to end, and reading the section names the
+			// damage.
+			continue
 		}
 		if s.Stop(state, now) {
 			puts = append(puts, put{bytes.Clone(k), s})
