@@ -417,7 +417,9 @@ func (p *Processor) work(ctx context.Context, id string) error {
 				}
 			case errors.Is(err, errFailed):
 				var ze *ZoomError
-				errors.As(err, &ze)
+				if !errors.As(err, &ze) {
+					ze = &ZoomError{Message: err.Error()}
+				}
 				failed[s.Name] = ze
 			default:
 				if workErr == nil {

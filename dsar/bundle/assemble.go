@@ -139,7 +139,7 @@ func (a *Assembler) write(ctx context.Context, path string, in Input, src Source
 // entry of the same path if its bytes have the SHA-256 recorded when the
 // file was downloaded.
 func (a *Assembler) Rebuild(ctx context.Context, r *dsar.Request, sections []dsar.Section, zoom dsar.Zoom) error {
-	const op = "Rebuild"
+	const op = "bundle.Rebuild"
 	b := r.Bundle
 	if b.Path == "" || b.SHA256 == "" {
 		return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("request %s has no recorded bundle to rebuild", r.ID)}
