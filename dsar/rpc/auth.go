@@ -313,10 +313,12 @@ type callerStream struct {
 func (s *callerStream) Context() context.Context { return s.ctx }
 
 // ServerOptions returns the interceptors of a dsard server in order:
-// recovery outermost, then authentication.
+// recovery outermost, then authentication, then the mapping of domain
+// errors to gRPC statuses, so that a server wired with them alone never
+// sends a handler's error unmapped.
 func ServerOptions(a *Auth, log *slog.Logger) []grpc.ServerOption {
 	return []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(RecoverUnary(log), a.Unary()),
-		grpc.ChainStreamInterceptor(RecoverStream(log), a.Stream()),
+		grpc.ChainUnaryInterceptor(RecoverUnary(log), a.Unary(), StatusUnary(log)),
+		grpc.ChainStreamInterceptor(RecoverStream(log), a.Stream(), StatusStream(log)),
 	}
 }

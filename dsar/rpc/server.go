@@ -44,8 +44,8 @@ func NewServer(cfg ServerConfig) (*grpc.Server, error) {
 	}
 	opts = append(opts, ServerOptions(cfg.Auth, log)...)
 	opts = append(opts,
-		grpc.ChainUnaryInterceptor(noteCallerUnary(), StatusUnary(log)),
-		grpc.ChainStreamInterceptor(noteCallerStream(), StatusStream(log)),
+		grpc.ChainUnaryInterceptor(noteCallerUnary()),
+		grpc.ChainStreamInterceptor(noteCallerStream()),
 	)
 	opts = append(opts,
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),

@@ -553,7 +553,9 @@ func (s *Service) DownloadBundle(req *dsarv1.DownloadBundleRequest, ss grpc.Serv
 				s.mu.Lock()
 				delete(s.verified, id)
 				s.mu.Unlock()
-				return &dsar.Error{Code: dsar.EDATALOSS, Op: op, Message: fmt.Sprintf("the bundle file of request %s shrank to %d bytes while it was sent; an operator can rebuild it: dsarctl rebuild %s", id, off, id)}
+				err := &dsar.Error{Code: dsar.EDATALOSS, Op: op, Message: fmt.Sprintf("the bundle file of request %s shrank to %d bytes while it was sent; an operator can rebuild it: dsarctl rebuild %s", id, off, id)}
+				s.log.Error("bundle damaged; not served", "request", id, "err", err)
+				return err
 			}
 			return &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: fmt.Errorf("read bundle of %s: %w", id, err)}
 		}

@@ -98,7 +98,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := os.WriteFile(tokens, []byte("operator demo "+hex.EncodeToString(sum[:])+"\n"), 0o600); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	logs, err := os.Create(filepath.Join(*dir, "dsard.log"))
+	logs, err := os.OpenFile(filepath.Join(*dir, "dsard.log"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -230,7 +230,7 @@ func extract(zipPath, name, dst string) error {
 			return fmt.Errorf("demo: %s: %w", name, err)
 		}
 		defer rc.Close()
-		out, err := os.Create(dst)
+		out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) // the subject's data
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
