@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
 	"github.com/zoomdsar/zoom-dsar/store"
 )
 
@@ -114,7 +113,7 @@ func Check(ctx context.Context, args []string, getenv func(string) string, stdou
 				continue
 			}
 			completed++
-			if err := checkBundle(r.Bundle); err != nil {
+			if err := checkBundle(ctx, r.ID, r.Bundle); err != nil {
 				problem("request %s: %v", r.ID, err)
 			}
 		}
@@ -132,26 +131,19 @@ func Check(ctx context.Context, args []string, getenv func(string) string, stdou
 }
 
 // checkBundle checks that a completed request's bundle has the recorded
-// size and SHA-256.
-func checkBundle(b dsar.Bundle) error {
+// size and SHA-256, as DownloadBundle does before serving it.
+func checkBundle(ctx context.Context, id string, b dsar.Bundle) error {
 	if b.Path == "" || b.SHA256 == "" {
 		return errors.New("completed without a recorded bundle")
 	}
-	f, err := os.Open(b.Path)
+	var files bundle.Files
+	f, _, err := files.Open(id, b)
 	if err != nil {
-		return fmt.Errorf("bundle: %w", err)
+		return errors.New(dsar.ErrorMessage(err))
 	}
 	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return fmt.Errorf("bundle: %w", err)
-	}
-	if n != b.Size {
-		return fmt.Errorf("bundle %s has %d bytes, recorded %d", b.Path, n, b.Size)
-	}
-	if sum := hex.EncodeToString(h.Sum(nil)); sum != b.SHA256 {
-		return fmt.Errorf("bundle %s has SHA-256 %s, recorded %s", b.Path, sum, b.SHA256)
+	if err := files.CheckSum(ctx, f, id, b); err != nil {
+		return errors.New(dsar.ErrorMessage(err))
 	}
 	return nil
 }

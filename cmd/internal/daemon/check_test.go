@@ -104,12 +104,12 @@ func TestCheck(t *testing.T) {
 		}, []string{"request c1", "SHA-256", "1 problem"}},
 		{"bundle truncated", func(t *testing.T, dir string) {
 			writeBundle(t, dir, []byte("a bundle"))
-		}, []string{"request c1", "has 8 bytes, recorded 16"}},
+		}, []string{"request c1", "has 8 bytes, 16 were recorded"}},
 		{"bundle missing", func(t *testing.T, dir string) {
 			if err := os.Remove(filepath.Join(dir, "bundles", "c1.zip")); err != nil {
 				t.Fatal(err)
 			}
-		}, []string{"request c1", "no such file"}},
+		}, []string{"request c1", "is missing"}},
 		{"record does not decode", func(t *testing.T, dir string) { breakRecord(t, dir, "q1") },
 			[]string{"request q1 does not decode"}},
 		{"store damaged", damageFile, []string{"dsar.db is damaged: restore it from a backup"}},
