@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
@@ -162,13 +161,9 @@ func (c *client) fetchBundle(ctx context.Context, id string) ([]byte, *bundle.Ma
 	if h == nil || hex.EncodeToString(sum[:]) != h.GetSha256() {
 		return nil, nil, fmt.Errorf("bundle %s: SHA-256 differs from the header's", id)
 	}
-	k, err := c.api.GetSigningKey(ctx, &dsarv1.GetSigningKeyRequest{})
+	pub, _, err := dsarclient.SigningKey(ctx, c.api)
 	if err != nil {
 		return nil, nil, fmt.Errorf("signing key: %w", err)
-	}
-	pub := ed25519.PublicKey(k.GetPublicKey())
-	if len(pub) != ed25519.PublicKeySize {
-		return nil, nil, fmt.Errorf("signing key: %d bytes, want %d", len(pub), ed25519.PublicKeySize)
 	}
 	m, err := bundle.Verify(bytes.NewReader(buf.Bytes()), int64(buf.Len()), pub)
 	if err != nil {
