@@ -172,8 +172,7 @@ func (e *Emulator) downloadVoicemail(c *call) { e.phoneFile(c, e.index.voice) }
 // phoneFile serves a phone recording or voicemail: unknown files are
 // 400 with code 404 [PH26].
 func (e *Emulator) phoneFile(c *call, files map[string]fileRef) {
-	if !c.ai.a.PhoneEnabled {
-		c.fail(&zoomError{http.StatusForbidden, 2031, "Zoom Phone has not been enabled for this account."})
+	if !phoneOn(c) {
 		return
 	}
 	f, ok := files[c.r.PathValue("fileId")]

@@ -2,7 +2,6 @@ package zoomtest
 
 import (
 	"bytes"
-	"slices"
 	"strconv"
 	"time"
 )
@@ -50,7 +49,7 @@ func indexExtras(ix *index, ai *accountIndex) *accountExtraIndex {
 		for _, j := range u.Joined {
 			rows = append(rows, item{t: j.StartTime, raw: viewReportMeeting(&User{DisplayName: j.HostName, Email: j.HostEmail}, j.Meeting)})
 		}
-		slices.SortStableFunc(rows, func(a, b item) int { return a.t.Compare(b.t) })
+		sortByTime(rows, itemTime)
 		x.attended[u.ID] = rows
 		for _, s := range u.SMS {
 			x.smsSessions[u.ID] = append(x.smsSessions[u.ID], item{t: s.Last(), raw: viewSMSSession(u, s)})
@@ -63,7 +62,7 @@ func indexExtras(ix *index, ai *accountIndex) *accountExtraIndex {
 			}
 			x.sms[s.ID] = si
 		}
-		slices.SortStableFunc(x.smsSessions[u.ID], func(a, b item) int { return a.t.Compare(b.t) })
+		sortByTime(x.smsSessions[u.ID], itemTime)
 		if p := u.Phone; p != nil {
 			for _, v := range p.Voicemails {
 				x.voicemails[v.ID] = viewVoicemailDetail(u, v)
@@ -86,7 +85,7 @@ func indexExtras(ix *index, ai *accountIndex) *accountExtraIndex {
 			x.summary[s.MeetingUUID] = &summaryIx{raw: viewSummary(u, s)}
 		}
 	}
-	slices.SortStableFunc(x.summaries, func(a, b item) int { return a.t.Compare(b.t) })
+	sortByTime(x.summaries, itemTime)
 	return x
 }
 
@@ -110,3 +109,5 @@ func withParticipantAudio(raw []byte, r Recording) []byte {
 	b.WriteByte('}')
 	return b.Bytes()
 }
+
+func itemTime(i item) time.Time { return i.t }

@@ -5,13 +5,22 @@ import (
 	"time"
 )
 
+// phoneOn fails the call with 403/2031 when Zoom Phone is off on the
+// account, as every Phone endpoint does.
+func phoneOn(c *call) bool {
+	if !c.ai.a.PhoneEnabled {
+		c.fail(&zoomError{http.StatusForbidden, 2031, "Zoom Phone has not been enabled for this account."})
+		return false
+	}
+	return true
+}
+
 // phoneUser resolves {userId} for a Phone endpoint: Phone must be enabled
 // on the account (403/2031) and the user must hold a Phone licence. For an
 // unlicensed user the spec documents only "User does not exist", so that
 // is what the emulator sends (live behaviour unverified).
 func (c *call) phoneUser(notFound func(string) *zoomError) *userIndex {
-	if !c.ai.a.PhoneEnabled {
-		c.fail(&zoomError{http.StatusForbidden, 2031, "Zoom Phone has not been enabled for this account."})
+	if !phoneOn(c) {
 		return nil
 	}
 	id := userParam(c)

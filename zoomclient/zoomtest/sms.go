@@ -6,16 +6,6 @@ import (
 	"time"
 )
 
-// phoneOn fails the call with 403/2031 when Zoom Phone is off on the
-// account, as the other Phone endpoints do.
-func phoneOn(c *call) bool {
-	if !c.ai.a.PhoneEnabled {
-		c.fail(&zoomError{http.StatusForbidden, 2031, "Zoom Phone has not been enabled for this account."})
-		return false
-	}
-	return true
-}
-
 func smsBadParam(name string) *zoomError {
 	return &zoomError{http.StatusBadRequest, 400, "Invalid parameter: " + name + "."}
 }
