@@ -89,8 +89,11 @@ func (p *Processor) Audit(ctx context.Context, f AuditFilter) ([]AuditEvent, err
 
 // Record appends an operator's or auditor's action to the audit log.
 func (p *Processor) Record(ctx context.Context, id, action, detail string) error {
+	// No time: the store stamps it in the transaction that gives the
+	// event its sequence number, so that the audit log's times follow
+	// its order (its time filters rely on that).
 	_, err := p.cfg.Store.AppendAudit(ctx, AuditEvent{
-		Time: p.clock.Now(), Request: id, Actor: ActorFrom(ctx), Action: action, Detail: detail,
+		Request: id, Actor: ActorFrom(ctx), Action: action, Detail: detail,
 	})
 	return err
 }
