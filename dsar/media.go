@@ -49,20 +49,48 @@ type MediaFile struct {
 // Path is the file's entry in the bundle.
 func (f MediaFile) Path() string { return "media/" + f.Section + "/" + f.Name }
 
-// ValidMediaName reports whether name can be a MediaFile's Name: relative,
-// "/"-separated, without empty, "." or ".." components, backslashes, colons
-// (drive letters) or zero bytes, at most 255 bytes a component and 512 in
-// all. bundle.Verify flags such names as unsafe to extract.
+// ValidMediaName reports whether name can be a MediaFile's Name: a path
+// UnsafePath accepts, at most 255 bytes a component and 512 in all, no
+// component ending in MediaPartialSuffix.
 func ValidMediaName(name string) bool {
-	if name == "" || len(name) > 512 || strings.ContainsAny(name, "\\:\x00") {
+	if UnsafePath(name) != "" || len(name) > 512 {
 		return false
 	}
 	for c := range strings.SplitSeq(name, "/") {
-		if c == "" || c == "." || c == ".." || len(c) > 255 || strings.HasSuffix(c, MediaPartialSuffix) {
+		if len(c) > 255 || strings.HasSuffix(c, MediaPartialSuffix) {
 			return false
 		}
 	}
 	return true
+}
+
+// UnsafePath says why a "/"-separated path could leave the directory it is
+// written or extracted into, on Unix or Windows, or fail there: "" when it
+// is safe. It is the one rule for media names, media directories and the
+// entries bundle.Verify certifies.
+func UnsafePath(name string) string {
+	switch {
+	case name == "":
+		return "empty name"
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "name contains a control character"
+	case name[0] == '/':
+		return "absolute name"
+	case strings.Contains(name, `\`):
+		return "name contains a backslash"
+	case strings.Contains(name, ":"):
+		// "C:x" is a drive letter on Windows, "x:y" a stream of x.
+		return "name contains a colon (a drive letter on Windows)"
+	}
+	for el := range strings.SplitSeq(name, "/") {
+		switch el {
+		case "":
+			return "name has an empty path element"
+		case ".", "..":
+			return fmt.Sprintf("name has a %q path element", el)
+		}
+	}
+	return ""
 }
 
 // MediaPartialSuffix marks a file being downloaded in a MediaStore; no

@@ -26,7 +26,7 @@ var _ dsar.MediaStore = MediaDir("")
 // leave the directory is a bug.
 func (d MediaDir) path(id string, section ...string) (string, error) {
 	for _, c := range append([]string{id}, section...) {
-		if c == "" || c == "." || c == ".." || strings.ContainsAny(c, "/\\\x00") {
+		if strings.Contains(c, "/") || dsar.UnsafePath(c) != "" {
 			return "", &dsar.Error{Code: dsar.EINTERNAL, Op: "bundle.MediaDir", Message: fmt.Sprintf("unusable path component %q", c)}
 		}
 	}

@@ -18,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/zip"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // Problem is one thing wrong with a bundle. Entry is the zip entry it
@@ -95,7 +97,7 @@ func Verify(r io.ReaderAt, size int64, pub ed25519.PublicKey) (*Manifest, error)
 	unsafe := map[string]bool{} // names reported as unsafe
 	overlaps := overlapping(zr.File, size)
 	for _, f := range zr.File {
-		if why := unsafeName(strings.TrimSuffix(f.Name, "/")); why != "" && !unsafe[f.Name] {
+		if why := dsar.UnsafePath(strings.TrimSuffix(f.Name, "/")); why != "" && !unsafe[f.Name] {
 			add(f.Name, "unsafe to extract: %s", why)
 			unsafe[f.Name] = true
 		}
@@ -151,7 +153,7 @@ func Verify(r io.ReaderAt, size int64, pub ed25519.PublicKey) (*Manifest, error)
 				dirs[e.Path[:i+1]] = true
 			}
 		}
-		if why := unsafeName(e.Path); why != "" && !unsafe[e.Path] {
+		if why := dsar.UnsafePath(e.Path); why != "" && !unsafe[e.Path] {
 			add(e.Path, "unsafe to extract: %s", why)
 			unsafe[e.Path] = true
 		}
@@ -194,35 +196,6 @@ func Verify(r io.ReaderAt, size int64, pub ed25519.PublicKey) (*Manifest, error)
 		}
 	}
 	return done(&m)
-}
-
-// unsafeName says why extracting an entry called name (without a
-// directory's trailing "/") could write outside the directory it is
-// extracted into, on Unix or Windows, or fail there; "" if it is safe.
-// Write refuses such names, so a bundle holding one was not made by it.
-func unsafeName(name string) string {
-	switch {
-	case name == "":
-		return "empty name"
-	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return "name contains a control character"
-	case name[0] == '/':
-		return "absolute name"
-	case strings.Contains(name, `\`):
-		return "name contains a backslash"
-	case strings.Contains(name, ":"):
-		// "C:x" is a drive letter on Windows, "x:y" a stream of x.
-		return "name contains a colon (a drive letter on Windows)"
-	}
-	for el := range strings.SplitSeq(name, "/") {
-		switch el {
-		case "":
-			return "name has an empty path element"
-		case ".", "..":
-			return fmt.Sprintf("name has a %q path element", el)
-		}
-	}
-	return ""
 }
 
 // typeName names a zip entry's file type other than a directory.

@@ -358,7 +358,7 @@ func (bw *writer) writeMedia(ctx context.Context, reqID string, src Source, m *M
 // validMediaPath reports whether p is media/<section>/<name...> and safe
 // to extract: Verify would flag a bundle holding any other name.
 func validMediaPath(p string) bool {
-	return strings.HasPrefix(p, "media/") && strings.Count(p, "/") >= 2 && unsafeName(p) == ""
+	return strings.HasPrefix(p, "media/") && strings.Count(p, "/") >= 2 && dsar.UnsafePath(p) == ""
 }
 
 func (bw *writer) entryStart(name string, method uint16) error {
