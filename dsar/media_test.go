@@ -481,3 +481,31 @@ func TestMediaChangedOnDisk(t *testing.T) {
 		t.Errorf("bundle files left: %v", left)
 	}
 }
+
+// TestValidMediaName: the one path rule (UnsafePath) and the limits of a
+// media name.
+func TestValidMediaName(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ok   bool
+	}{
+		{"abc/def.mp4", true},
+		{"uuid_x-1/file.M4A", true},
+		{"", false},
+		{"/abs", false},
+		{"a/../b", false},
+		{"a/./b", false},
+		{"a//b", false},
+		{`a\b`, false},
+		{"C:x", false},
+		{"a\x00b", false},
+		{"a\nb", false},
+		{"a.part", false},
+		{strings.Repeat("a", 256), false},
+		{strings.Repeat("a/", 256) + "a", false},
+	} {
+		if got := dsar.ValidMediaName(tt.name); got != tt.ok {
+			t.Errorf("ValidMediaName(%q) = %v, want %v (UnsafePath: %q)", tt.name, got, tt.ok, dsar.UnsafePath(tt.name))
+		}
+	}
+}
