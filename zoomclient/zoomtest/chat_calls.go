@@ -2,29 +2,25 @@ package zoomtest
 
 import "time"
 
-// ChatCalls is the fewest API calls that collect a user's Team Chat.
-type ChatCalls struct {
+// chatCalls is the fewest API calls that collect a user's Team Chat.
+type chatCalls struct {
 	Sessions int // GET /chat/users/{userId}/sessions over the six months
 	Channels int // GET /chat/users/{userId}/channels
 	Messages int // GET /chat/users/{userId}/messages, every page of every conversation
 	Files    int // chat file downloads
 }
 
-// Total is the number of API calls, downloads included.
-func (c ChatCalls) Total() int { return c.Sessions + c.Channels + c.Messages + c.Files }
-
-// ChatMinCalls returns the fewest calls that fetch the Team Chat of the
-// user with the given email as of now: at page_size 50, one sessions
+// chatMinCalls returns the fewest calls that fetch the Team Chat of u as
+// of now (MinCalls' chat keys): at page_size 50, one sessions
 // window covering the last six months (the earliest from Zoom accepts), the
 // channel list, then every conversation's messages with
 // include_deleted_and_edited_message=true over that window, one call at
 // least per conversation (a 1:1 conversation with a message in the window,
 // or any channel, including those without recent activity), and one
 // download per file in the window.
-func ChatMinCalls(d *Dataset, email string, now time.Time) ChatCalls {
-	u := d.User(email)
-	if u == nil || u.Chat == nil {
-		return ChatCalls{Sessions: 1, Channels: 1}
+func chatMinCalls(u *User, now time.Time) chatCalls {
+	if u.Chat == nil {
+		return chatCalls{Sessions: 1, Channels: 1}
 	}
 	from := utcDay(now).AddDate(0, -6, 0)
 	pages := func(n int) int { return max(1, (n+chatMaxPageSize-1)/chatMaxPageSize) }
@@ -37,7 +33,7 @@ func ChatMinCalls(d *Dataset, email string, now time.Time) ChatCalls {
 		}
 		return n, files
 	}
-	var c ChatCalls
+	var c chatCalls
 	sessions := 0
 	for _, cv := range u.Chat.Conversations {
 		if n, f := inWindow(cv.Messages); n > 0 {

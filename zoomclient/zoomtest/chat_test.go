@@ -332,11 +332,11 @@ func TestChatFileDownload(t *testing.T) {
 }
 
 // TestChatMinCalls collects tiny's chat in the fewest calls and checks the
-// count against ChatMinCalls.
+// count against MinCalls' chat keys.
 func TestChatMinCalls(t *testing.T) {
 	srv, tok, jane := newChatServer(t)
 	const j = "/chat/users/" + zoomtest.JaneEmail
-	var got zoomtest.ChatCalls
+	var got struct{ Sessions, Channels, Messages, Files int }
 	var s chatSessions
 	chatGet(t, srv, tok, j+"/sessions?page_size=50&"+sixMonths, &s)
 	got.Sessions++
@@ -367,9 +367,12 @@ func TestChatMinCalls(t *testing.T) {
 			got.Messages += n
 		}
 	}
-	want := zoomtest.ChatMinCalls(srv.Dataset(), zoomtest.JaneEmail, start)
+	min := srv.Dataset().MinCalls(zoomtest.JaneEmail, start)
+	want := got
+	want.Sessions, want.Channels = min["GET /chat/users/{userId}/sessions"], min["GET /chat/users/{userId}/channels"]
+	want.Messages, want.Files = min["GET /chat/users/{userId}/messages"], min["GET /file/chat/{fileId}"]
 	if got != want {
-		t.Errorf("calls %+v, ChatMinCalls %+v", got, want)
+		t.Errorf("calls %+v, MinCalls %+v", got, want)
 	}
 	if len(c.Channels) == len(s.Sessions)-len(jane.Chat.Conversations) {
 		t.Error("tiny has no channel without recent activity")
@@ -410,9 +413,9 @@ func TestChatReferenceData(t *testing.T) {
 			files += len(m.Files)
 		}
 	}
-	c := zoomtest.ChatMinCalls(d, zoomtest.JaneEmail, start)
-	t.Logf("1:1 %d, channel %d, own %d (%d replies to others), edited %d, deleted %d, files %d, inactive %d; min calls %+v",
-		direct, channel, own, ownReplies, edited, deleted, files, inactive, c)
+	messageCalls := d.MinCalls(zoomtest.JaneEmail, start)["GET /chat/users/{userId}/messages"]
+	t.Logf("1:1 %d, channel %d, own %d (%d replies to others), edited %d, deleted %d, files %d, inactive %d; message calls %d",
+		direct, channel, own, ownReplies, edited, deleted, files, inactive, messageCalls)
 	checks := []struct {
 		name string
 		ok   bool
@@ -426,7 +429,7 @@ func TestChatReferenceData(t *testing.T) {
 		{"edited and deleted", edited > 100 && deleted > 50},
 		{"files", files > 100},
 		{"a few inactive channels", inactive >= 3},
-		{"about 1,000 message calls, 850 of them in channels", c.Messages > 900 && c.Messages < 1100},
+		{"about 1,000 message calls, 850 of them in channels", messageCalls > 900 && messageCalls < 1100},
 	}
 	for _, ck := range checks {
 		if !ck.ok {

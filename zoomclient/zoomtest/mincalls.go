@@ -14,10 +14,12 @@ const (
 // MinWindows), each item fetched once, an empty window or list still one
 // call. Keys are the operation patterns of Operations, with the query
 // that selects a list where one path serves several ("?type=...",
-// "?trash=true"); file downloads are "GET /rec/download/{fileId}". It is
-// the denominator of the issue-14 performance criterion ("the emulator
-// can tell the minimum from its data"). now is when the request started;
-// an unknown user gives nil.
+// "?trash=true"); cloud recording, Phone and transcript downloads are
+// counted together as "GET /rec/download/{fileId}", Team Chat's files as
+// "GET /file/chat/{fileId}". It is the denominator of the performance
+// criterion of the coverage issues ("the emulator can tell the minimum
+// from its data"). now is when the request started; an unknown user gives
+// nil.
 func (d *Dataset) MinCalls(user string, now time.Time) map[string]int {
 	var a *AccountData
 	var u *User
@@ -155,6 +157,11 @@ func (d *Dataset) MinCalls(user string, now time.Time) map[string]int {
 		windowed("GET /phone/users/{userId}/sms/sessions", SixMonths, 100, sessions)
 	}
 	out["GET /rec/download/{fileId}"] = files
+	c := chatMinCalls(u, now)
+	out["GET /chat/users/{userId}/sessions"] = c.Sessions
+	out["GET /chat/users/{userId}/channels"] = c.Channels
+	out["GET /chat/users/{userId}/messages"] = c.Messages
+	out["GET "+chatFilePath+"{fileId}"] = c.Files
 	return out
 }
 
