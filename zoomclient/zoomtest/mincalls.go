@@ -14,8 +14,8 @@ const (
 // MinWindows), each item fetched once, an empty window or list still one
 // call. Keys are the operation patterns of Operations, with the query
 // that selects a list where one path serves several ("?type=...",
-// "?trash=true"); cloud recording, Phone and transcript downloads are
-// counted together as "GET /rec/download/{fileId}", Team Chat's files as
+// "?trash=true"); downloads under their own paths, cloud recording files
+// as "GET /rec/download/{fileId}" and Team Chat's files as
 // "GET /file/chat/{fileId}". It is the denominator of the performance
 // criterion of the coverage issues ("the emulator can tell the minimum
 // from its data"). now is when the request started; an unknown user gives
