@@ -264,32 +264,14 @@ func chatPageSize(r *http.Request, maxSize int) int {
 // Team Chat envelopes carry page_size and next_page_token, and
 // total_records only where withTotal.
 func (e *Emulator) chatPage(c *call, field string, total int, at func(int) []byte, size int, head []string, withTotal bool, cur cursor) {
-	off := min(cur.offset, total)
-	end := min(off+size, total)
-	next := ""
-	if end < total {
-		cur.offset, cur.issued = end, c.now
-		next = e.encodeToken(cur)
-	}
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for _, h := range head {
-		b.WriteString(h)
-		b.WriteByte(',')
-	}
-	b.WriteString(`"page_size":` + strconv.Itoa(size))
-	if withTotal {
-		b.WriteString(`,"total_records":` + strconv.Itoa(total))
-	}
-	b.WriteString(`,"next_page_token":"` + next + `","` + field + `":[`)
-	for i := off; i < end; i++ {
-		if i > off {
-			b.WriteByte(',')
+	envelope := func(int) string {
+		s := `"page_size":` + strconv.Itoa(size)
+		if withTotal {
+			s += `,"total_records":` + strconv.Itoa(total)
 		}
-		b.Write(at(i))
+		return s
 	}
-	b.WriteString("]}")
-	c.reply(b.Bytes())
+	e.writePage(c, cur, total, size, head, envelope, field, at)
 }
 
 // chatTime reads a yyyy-MM-ddTHH:mm:ssZ parameter; a malformed one is

@@ -112,6 +112,26 @@ type listing struct {
 func (e *Emulator) page(c *call, l listing, cur cursor) {
 	size := min(pageSize(c.r), c.op.pageMax())
 	total := len(l.items)
+	envelope := func(off int) string {
+		s := `"page_count":` + strconv.Itoa((total+size-1)/size)
+		if l.number {
+			s += `,"page_number":` + strconv.Itoa(off/size+1)
+		}
+		return s + `,"page_size":` + strconv.Itoa(size) + `,"total_records":` + strconv.Itoa(total)
+	}
+	e.writePage(c, cur, total, size, l.head, envelope, l.field, func(i int) []byte {
+		if l.desc {
+			i = total - 1 - i
+		}
+		return l.items[i].raw
+	})
+}
+
+// writePage writes the page of a list of total items that starts at
+// cur.offset: head's members, the envelope of the API family (which gets
+// the page's offset), next_page_token when more remain, and the items,
+// at(i) the i-th. It is the one page writer of the emulator.
+func (e *Emulator) writePage(c *call, cur cursor, total, size int, head []string, envelope func(off int) string, field string, at func(int) []byte) {
 	off := min(cur.offset, total)
 	end := min(off+size, total)
 	next := ""
@@ -122,34 +142,17 @@ func (e *Emulator) page(c *call, l listing, cur cursor) {
 	var b bytes.Buffer
 	b.Grow(256 + (end-off)*600)
 	b.WriteByte('{')
-	for _, h := range l.head {
+	for _, h := range head {
 		b.WriteString(h)
 		b.WriteByte(',')
 	}
-	b.WriteString(`"page_count":`)
-	b.WriteString(strconv.Itoa((total + size - 1) / size))
-	if l.number {
-		b.WriteString(`,"page_number":`)
-		b.WriteString(strconv.Itoa(off/size + 1))
-	}
-	b.WriteString(`,"page_size":`)
-	b.WriteString(strconv.Itoa(size))
-	b.WriteString(`,"total_records":`)
-	b.WriteString(strconv.Itoa(total))
-	b.WriteString(`,"next_page_token":"`)
-	b.WriteString(next)
-	b.WriteString(`","`)
-	b.WriteString(l.field)
-	b.WriteString(`":[`)
+	b.WriteString(envelope(off))
+	b.WriteString(`,"next_page_token":"` + next + `","` + field + `":[`)
 	for i := off; i < end; i++ {
 		if i > off {
 			b.WriteByte(',')
 		}
-		j := i
-		if l.desc {
-			j = total - 1 - i
-		}
-		b.Write(l.items[j].raw)
+		b.Write(at(i))
 	}
 	b.WriteString("]}")
 	c.reply(b.Bytes())
