@@ -182,10 +182,11 @@ func migrate1(tx *bolt.Tx) error {
 	return nil
 }
 
-// rewrite re-encodes the records of a bucket in batches, which bounds the
-// memory a big audit log takes: a bucket is not written while a cursor
-// walks it, so each batch is read, then written, then the walk goes on
-// after its last key.
+// rewrite re-encodes the records of a bucket in batches: a bucket is not
+// written while a cursor walks it, so each batch is read, then written,
+// then the walk goes on after its last key. The batches bound only the
+// list of pending writes; bbolt holds every changed page of the one
+// migrating transaction in memory until it commits.
 func rewrite(bucket *bolt.Bucket, old func() interface{ record() any }) error {
 	const batch = 1024
 	type put struct{ k, v []byte }
