@@ -646,14 +646,11 @@ func TestQuotaResetPassed(t *testing.T) {
 // always comes too late, as when a timer fires while Close stops it.
 type lateClock struct {
 	dsar.Clock
-	mu    sync.Mutex
-	fired []func()
+	armed chan func() // each timer's function, as it is armed
 }
 
 func (c *lateClock) AfterFunc(_ time.Duration, f func()) func() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.fired = append(c.fired, f)
+	c.armed <- f
 	return func() bool { return false }
 }
 
@@ -680,22 +677,19 @@ func TestWakeAfterClose(t *testing.T) {
 	var clock *lateClock
 	st := &heldStore{entered: make(chan struct{}), release: make(chan struct{})}
 	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
-		clock = &lateClock{Clock: c.Clock}
+		clock = &lateClock{Clock: c.Clock, armed: make(chan func(), 8)}
 		st.Store = c.Store
 		c.Clock, c.Store = clock, st
 		c.Accounts["main"] = &quotaOnce{Zoom: c.Accounts["main"], until: t0.Add(time.Hour)}
 	}})
-	e.wait(e.create(jane).ID, inState(dsar.StateWaitingQuota))
-	clock.mu.Lock()
-	fired := clock.fired
-	clock.mu.Unlock()
-	if len(fired) == 0 {
-		t.Fatal("parking armed no wake-up")
-	}
+	e.create(jane)
+	// The request is stored WAITING_QUOTA before its wake-up is armed, so
+	// the test waits for the timer itself.
+	fire := <-clock.armed
 	// The timer fires just before Close: its read is under way.
 	st.armed.Store(true)
 	woke := make(chan struct{})
-	go func() { defer close(woke); fired[len(fired)-1]() }()
+	go func() { defer close(woke); fire() }()
 	<-st.entered
 	closed := make(chan error, 1)
 	go func() { closed <- e.proc.Close() }()
@@ -711,7 +705,7 @@ func TestWakeAfterClose(t *testing.T) {
 	<-closed
 	// After Close, a timer that fires finds the processor closed.
 	st.armed.Store(true)
-	fired[len(fired)-1]()
+	fire()
 	if !st.armed.Load() {
 		t.Error("a wake-up after Close read the store")
 	}
