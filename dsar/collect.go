@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -120,18 +121,35 @@ func (p *Processor) sectionStopped(ctx context.Context, id, name string, ze *Zoo
 // a record without an id is never dropped. Every HTTP call is counted: a
 // page's with the page, a failed call's before the error is returned.
 func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section string, pt Part) error {
-	windows := zoom.Windows(section, pt.Name, r.CreatedAt)
+	windows, err := p.windows(ctx, zoom, r, section, pt.Name)
+	if err != nil {
+		return err
+	}
+	if windows != nil && len(windows) == 0 {
+		// An item part whose earlier parts name no item: nothing to fetch.
+		return p.skipItem(ctx, r.ID, section, pt.Name, pt.Cursor, true, 0)
+	}
 	cur := pt.Cursor
 	var seen map[string]struct{} // ids stored in the current window
 	var calls int64              // made and not yet counted in the store
+	// after returns the cursor that follows the current window's last
+	// page, and whether the part is then done.
+	after := func() (Cursor, bool) {
+		if cur.Window+1 < len(windows) {
+			return windows[cur.Window+1], false
+		}
+		return cur, true
+	}
 	for {
-		var w Span
 		if windows != nil {
 			if cur.Window >= len(windows) {
 				return fmt.Errorf("part %s/%s: window %d of %d", section, pt.Name, cur.Window, len(windows))
 			}
-			w = windows[cur.Window]
-			cur.From, cur.To = w.From, w.To
+			w := windows[cur.Window]
+			if cur.Item != "" && cur.Item != w.Item {
+				return &Error{Code: EINTERNAL, Op: "dsar.part", Message: fmt.Sprintf("part %s/%s: the stored cursor's item is not window %d's: the parts it is read from changed", section, pt.Name, cur.Window)}
+			}
+			cur.From, cur.To, cur.Item = w.From, w.To, w.Item
 		}
 		if seen == nil {
 			var err error
@@ -139,13 +157,27 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 				return err
 			}
 		}
-		f, err := zoom.Fetch(ctx, r.ZoomUserID, section, pt.Name, w, cur.PageToken)
+		f, err := zoom.Fetch(ctx, r.ZoomUserID, section, pt.Name, cur)
 		var ze *ZoomError
 		if errors.As(err, &ze) {
 			calls += int64(ze.Calls)
 			if ze.Kind == ZoomPageTokenExpired && cur.PageToken != "" {
 				p.log.Info("page token expired, fetching the window again", "request", r.ID, "section", section, "part", pt.Name)
 				cur.PageToken = ""
+				continue
+			}
+			if ze.Kind == ZoomNotFound && cur.Item != "" {
+				// Deleted since the list named it: Zoom holds nothing more
+				// of it, and the list's record stays in the bundle.
+				p.log.Info("item gone since it was listed", "request", r.ID, "section", section, "part", pt.Name, "code", ze.Code)
+				next, done := after()
+				if err := p.skipItem(context.WithoutCancel(ctx), r.ID, section, pt.Name, next, done, calls); err != nil {
+					return err
+				}
+				if done {
+					return nil
+				}
+				cur, seen, calls = next, nil, 0
 				continue
 			}
 		}
@@ -160,7 +192,7 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 		if p.cfg.Hooks.AfterFetch != nil {
 			p.cfg.Hooks.AfterFetch(section, pt.Name)
 		}
-		page := Page{Body: f.Body, IDs: f.IDs, Calls: calls + int64(f.Calls)}
+		page := Page{Section: section, Part: pt.Name, Body: f.Body, IDs: f.IDs, Item: cur.Item, Calls: calls + int64(f.Calls)}
 		calls = 0
 		// Only earlier pages make a repeat: a page is what Zoom sent.
 		for _, id := range f.IDs {
@@ -176,13 +208,8 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 		next, done := cur, false
 		next.PageToken = f.NextPageToken
 		if f.NextPageToken == "" {
-			if cur.Window+1 < len(windows) {
-				nw := windows[cur.Window+1]
-				next = Cursor{Window: cur.Window + 1, From: nw.From, To: nw.To}
-				seen = nil
-			} else {
-				done = true
-			}
+			next, done = after()
+			seen = nil
 		}
 		// A fetched page is committed even when shutdown has begun: that is
 		// what lets a restart go on without fetching it again.
@@ -198,6 +225,71 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 		}
 		cur = next
 	}
+}
+
+// windows returns the windows a part is fetched in, nil for one call
+// sequence without windows. A part fetched item by item (ItemsFrom) has a
+// window per item, or per item and date window if its endpoint has those,
+// item by item: its items are read from the stored pages of the parts it
+// follows, in their order, each once, leaving out those of records a page
+// drops.
+func (p *Processor) windows(ctx context.Context, zoom Zoom, r *Request, section, part string) ([]Cursor, error) {
+	dates := zoom.Windows(section, part, r.CreatedAt)
+	from := ItemsFrom(section, part)
+	if from == nil {
+		if dates == nil {
+			return nil, nil
+		}
+		out := make([]Cursor, len(dates))
+		for i, d := range dates {
+			out[i] = Cursor{Window: i, From: d.From, To: d.To}
+		}
+		return out, nil
+	}
+	if dates == nil {
+		dates = []Span{{}}
+	}
+	out := []Cursor{}
+	seen := map[string]bool{}
+	for _, src := range from {
+		sec, pt, _ := strings.Cut(src, "/")
+		err := p.cfg.Store.Pages(ctx, r.ID, sec, pt, func(pg Page) error {
+			items, err := zoom.Items(section, part, src, pg.Body)
+			if err != nil {
+				return fmt.Errorf("items of %s/%s from %s page %d: %w", section, part, src, pg.Seq, err)
+			}
+			for _, it := range items {
+				if it.Key == "" || seen[it.Key] || (it.Record != "" && slices.Contains(pg.Drop, it.Record)) {
+					continue
+				}
+				seen[it.Key] = true
+				for _, d := range dates {
+					out = append(out, Cursor{Window: len(out), From: d.From, To: d.To, Item: it.Key})
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// skipItem moves a part past an item Zoom no longer has (or past its end
+// when no part names an item), counting the calls that found it gone.
+func (p *Processor) skipItem(ctx context.Context, id, section, part string, next Cursor, done bool, calls int64) error {
+	_, err := p.cfg.Store.UpdateSection(ctx, id, section, func(s *Section) error {
+		pt := s.Part(part)
+		if pt == nil {
+			return fmt.Errorf("section %s has no part %s", section, part)
+		}
+		pt.Cursor, pt.Done = next, done
+		pt.Calls += calls
+		s.Calls += calls
+		return nil
+	})
+	return err
 }
 
 // addCalls counts calls that stored nothing (a failed call and its

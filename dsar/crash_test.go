@@ -43,8 +43,11 @@ var crashSeedFlag = flag.String("crash.seed", "", "seed of TestCrash's kill plan
 // crashPoints are the named points where a crash matters, in the form of
 // CRASH_KILL: a page fetched but not committed, a commit just made, a file
 // downloaded and renamed but not recorded, the bundle being written. Every
-// plan kills at each of them, first, so that none is left to chance.
-var crashPoints = []string{"fetch:1", "commit:1", "media:1", "assemble"}
+// plan kills at each of them, first, so that none is left to chance. A
+// point may name the one part it counts in: "fetch:2:phone_sms/messages"
+// kills between the message pages of the SMS sessions (first, while the
+// first subject, who has SMS, still has them to fetch).
+var crashPoints = []string{"fetch:2:" + dsar.SectionPhoneSMS + "/" + dsar.PartMessages, "fetch:1", "commit:1", "media:1", "assemble"}
 
 // crashPlan returns the kills of TestCrash in order: the named points,
 // then kills drawn from seed, at the named points or after a random time,
@@ -450,7 +453,8 @@ func (z sampledZoom) Files(section, part string, page []byte) ([]dsar.MediaFile,
 }
 
 // crashChild runs one request to completion, or dies where CRASH_KILL
-// says: "fetch:N" after the Nth fetched page, "commit:N" after the Nth
+// says: "fetch:N" after the Nth fetched page (of the part named after a
+// second colon, if one is), "commit:N" after the Nth
 // commit, "media:N" after the Nth media file is downloaded and renamed but
 // before it is recorded, "assemble" when the bundle is being written.
 func crashChild() int {
@@ -483,9 +487,13 @@ func crashChild() int {
 	die := func() { syscall.Kill(os.Getpid(), syscall.SIGKILL) }
 	var hooks dsar.Hooks
 	kind, n, _ := strings.Cut(os.Getenv("CRASH_KILL"), ":")
+	n, only, _ := strings.Cut(n, ":")
 	limit, _ := strconv.Atoi(n)
 	var count atomic.Int32
-	at := func(string, string) {
+	at := func(section, part string) {
+		if only != "" && section+"/"+part != only {
+			return
+		}
 		if int(count.Add(1)) == limit {
 			die()
 		}

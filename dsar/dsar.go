@@ -66,18 +66,24 @@ const (
 	SectionMeetings         = "meetings"
 	SectionWebinars         = "webinars"
 	SectionCloudRecordings  = "cloud_recordings"
+	SectionMeetingsAttended = "meetings_attended"
+	SectionMeetingSummaries = "meeting_summaries"
+	SectionGroups           = "groups"
 	SectionPhoneProfile     = "phone_profile"
 	SectionPhoneSettings    = "phone_settings"
 	SectionPhoneCallHistory = "phone_call_history"
 	SectionPhoneVoicemails  = "phone_voicemails"
 	SectionPhoneRecordings  = "phone_recordings"
+	SectionPhoneSMS         = "phone_sms"
 )
 
 // Sections lists every section of an access request, in report order.
 var Sections = []string{
 	SectionProfile, SectionSettings, SectionMeetings, SectionWebinars,
-	SectionCloudRecordings, SectionPhoneProfile, SectionPhoneSettings,
+	SectionCloudRecordings, SectionMeetingsAttended, SectionMeetingSummaries,
+	SectionGroups, SectionPhoneProfile, SectionPhoneSettings,
 	SectionPhoneCallHistory, SectionPhoneVoicemails, SectionPhoneRecordings,
+	SectionPhoneSMS,
 }
 
 // Clock is the time source of the processor. Tests pass the emulator's

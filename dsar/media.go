@@ -15,6 +15,7 @@ var mediaSections = map[string]bool{
 	SectionCloudRecordings: true,
 	SectionPhoneVoicemails: true,
 	SectionPhoneRecordings: true,
+	SectionPhoneSMS:        true,
 }
 
 // HasMedia reports whether the records of a section point to files that

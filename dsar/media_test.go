@@ -42,11 +42,16 @@ func withMedia(ec envConfig, wrap func(dsar.Zoom) dsar.Zoom) envConfig {
 }
 
 // zoomFiles is what the dataset says a subject's bundle must hold: the
-// size of every file, by file id.
+// size of every file, by file id: recording files and each participant's
+// audio, voicemails, phone recordings and their transcripts, and the
+// attachments of the SMS sessions of the last six months.
 func zoomFiles(u *zoomtest.User) map[string]int64 {
 	out := map[string]int64{}
 	for _, r := range u.Recordings {
 		for _, f := range r.Files {
+			out[f.ID] = f.FileSize
+		}
+		for _, f := range r.ParticipantAudio {
 			out[f.ID] = f.FileSize
 		}
 	}
@@ -56,6 +61,20 @@ func zoomFiles(u *zoomtest.User) map[string]int64 {
 		}
 		for _, r := range u.Phone.Recordings {
 			out[r.ID] = r.FileSize
+			if r.Transcript > 0 {
+				out[r.ID+"-transcript"] = r.Transcript
+			}
+		}
+	}
+	sixAgo := time.Date(t0.Year(), t0.Month()-6, t0.Day(), 0, 0, 0, 0, time.UTC)
+	for _, s := range u.SMS {
+		if s.Last().Before(sixAgo) {
+			continue
+		}
+		for _, m := range s.Messages {
+			for _, a := range m.Attachments {
+				out[a.ID] = a.Size
+			}
 		}
 	}
 	return out
@@ -131,7 +150,7 @@ func checkMedia(t *testing.T, r *dsar.Request, m *bundle.Manifest, want map[stri
 		}
 		b, err := io.ReadAll(rc)
 		rc.Close()
-		id := strings.TrimSuffix(path.Base(f.Name), ".mp3")
+		id := strings.TrimSuffix(path.Base(f.Name), path.Ext(f.Name))
 		if err != nil || !bytes.Equal(b, zoomtest.FileBytes(id, want[id])) {
 			t.Errorf("%s: bytes differ from Zoom's (%v)", f.Name, err)
 		}
@@ -171,7 +190,13 @@ func TestMedia(t *testing.T) {
 		counts[s.Name] = s.MediaFiles
 	}
 	u := e.srv.Dataset().User(jane)
-	if counts[dsar.SectionPhoneVoicemails] != len(u.Phone.Voicemails) || counts[dsar.SectionPhoneRecordings] != len(u.Phone.Recordings) {
+	transcripts := 0
+	for _, rec := range u.Phone.Recordings {
+		if rec.Transcript > 0 {
+			transcripts++
+		}
+	}
+	if counts[dsar.SectionPhoneVoicemails] != len(u.Phone.Voicemails) || counts[dsar.SectionPhoneRecordings] != len(u.Phone.Recordings)+transcripts {
 		t.Errorf("manifest media counts %v", counts)
 	}
 	for id, les := range downloads(e.srv) {
@@ -305,7 +330,12 @@ func TestMediaMissing(t *testing.T) {
 			kind, id := path.Split(url)
 			mu.Lock()
 			if !first[kind] {
-				first[kind], gone[id] = true, true
+				first[kind] = true
+				if strings.Contains(kind, "/recording_transcript/") {
+					gone[id+"-transcript"] = true // named after its recording
+				} else {
+					gone[id] = true
+				}
 				url = kind + "no-such-file"
 			}
 			mu.Unlock()

@@ -28,13 +28,13 @@ type answer struct {
 	err error
 }
 
-func (s *scripted) Fetch(ctx context.Context, userID, section, part string, w dsar.Span, tok string) (dsar.Fetched, error) {
+func (s *scripted) Fetch(ctx context.Context, userID, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
 	if section != dsar.SectionWebinars {
-		return s.Zoom.Fetch(ctx, userID, section, part, w, tok)
+		return s.Zoom.Fetch(ctx, userID, section, part, cur)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.tokens = append(s.tokens, tok)
+	s.tokens = append(s.tokens, cur.PageToken)
 	if len(s.script) == 0 {
 		return dsar.Fetched{}, &dsar.ZoomError{Kind: dsar.ZoomRejected, Code: 400, Message: "script ended"}
 	}
@@ -228,8 +228,8 @@ func TestCallsCountRetries(t *testing.T) {
 // builds before ids were kept for them stored settings and Phone pages.
 type noObjectIDs struct{ dsar.Zoom }
 
-func (z noObjectIDs) Fetch(ctx context.Context, userID, section, part string, w dsar.Span, tok string) (dsar.Fetched, error) {
-	f, err := z.Zoom.Fetch(ctx, userID, section, part, w, tok)
+func (z noObjectIDs) Fetch(ctx context.Context, userID, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+	f, err := z.Zoom.Fetch(ctx, userID, section, part, cur)
 	if list, _ := z.Shape(section, part); list == "" {
 		f.IDs = nil
 	}

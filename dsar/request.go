@@ -282,6 +282,7 @@ type Part struct {
 type Cursor struct {
 	Window    int    // index of the window, 0 = the most recent
 	From, To  string // the window's dates, "yyyy-mm-dd"; empty without windows
+	Item      string // the item of an item part (ItemsFrom) the window belongs to
 	PageToken string // Zoom's next_page_token; empty at a window's start
 }
 
@@ -303,21 +304,75 @@ func (s Span) Add(t Span) Span {
 
 // Part names. A section with one endpoint has one part named like it.
 const (
-	PartUser       = "user"
-	PartAssistants = "assistants"
-	PartSchedulers = "schedulers"
-	PartScheduled  = "scheduled"
-	PartUpcoming   = "upcoming"
-	PartPrevious   = "previous_meetings"
-	PartRecordings = "recordings"
-	PartTrash      = "trash"
+	PartUser             = "user"
+	PartAssistants       = "assistants"
+	PartSchedulers       = "schedulers"
+	PartScheduled        = "scheduled"
+	PartUpcoming         = "upcoming"
+	PartPrevious         = "previous_meetings"
+	PartRecordings       = "recordings"
+	PartTrash            = "trash"
+	PartParticipantAudio = "participant_audio"
+	PartSummaries        = "summaries"
+	PartSummary          = "summary"
+	PartGroups           = "groups"
+	PartIMGroups         = "im_groups"
+	PartSessions         = "sessions"
+	PartMessages         = "messages"
+	PartTranscriptions   = "transcriptions"
 )
 
 // sectionParts lists the parts of sections with more than one endpoint.
 var sectionParts = map[string][]string{
-	SectionProfile:         {PartUser, PartAssistants, PartSchedulers},
-	SectionMeetings:        {PartScheduled, PartUpcoming, PartPrevious},
-	SectionCloudRecordings: {PartRecordings, PartTrash},
+	SectionProfile:          {PartUser, PartAssistants, PartSchedulers},
+	SectionMeetings:         {PartScheduled, PartUpcoming, PartPrevious},
+	SectionCloudRecordings:  {PartRecordings, PartTrash, PartParticipantAudio},
+	SectionMeetingSummaries: {PartSummaries, PartSummary},
+	SectionGroups:           {PartGroups, PartIMGroups},
+	SectionPhoneVoicemails:  {SectionPhoneVoicemails, PartTranscriptions},
+	SectionPhoneSMS:         {PartSessions, PartMessages},
+}
+
+// itemsFrom names, for each part fetched item by item, the parts
+// ("section/part") whose stored records name its items: an SMS session's
+// messages are fetched for each session listed, a voicemail's
+// transcription for each voicemail. The parts named come before it in
+// its section, or are the profile's user, stored at the lookup, so they
+// are complete when it starts. Zoom.Items reads the items from their
+// pages.
+var itemsFrom = map[string][]string{
+	SectionCloudRecordings + "/" + PartParticipantAudio: {SectionCloudRecordings + "/" + PartRecordings},
+	SectionMeetingSummaries + "/" + PartSummary:         {SectionMeetingSummaries + "/" + PartSummaries},
+	SectionGroups + "/" + PartGroups:                    {SectionProfile + "/" + PartUser},
+	SectionGroups + "/" + PartIMGroups:                  {SectionProfile + "/" + PartUser},
+	SectionPhoneVoicemails + "/" + PartTranscriptions:   {SectionPhoneVoicemails + "/" + SectionPhoneVoicemails},
+	SectionPhoneSMS + "/" + PartMessages:                {SectionPhoneSMS + "/" + PartSessions},
+}
+
+// detailParts are the parts fetched item by item whose records are
+// details of the records of their section they are fetched for (a
+// voicemail's transcription, a summary, a meeting's participant audio):
+// listings of those records, not records of their own.
+var detailParts = map[string]bool{
+	SectionCloudRecordings + "/" + PartParticipantAudio: true,
+	SectionMeetingSummaries + "/" + PartSummary:         true,
+	SectionPhoneVoicemails + "/" + PartTranscriptions:   true,
+}
+
+// IsDetail reports whether a part's records are details of other records
+// of its section, counted there.
+func IsDetail(section, part string) bool { return detailParts[section+"/"+part] }
+
+// ItemsFrom returns the parts ("section/part") whose records name the
+// items a part is fetched for, nil for a part fetched as one list.
+func ItemsFrom(section, part string) []string { return itemsFrom[section+"/"+part] }
+
+// Item is one thing a part is fetched for, read from a record of an
+// earlier part: Key is what the adapter fetches it by (an SMS session's
+// id, a chat conversation), Record the id of the record that names it.
+type Item struct {
+	Record string
+	Key    string
 }
 
 // PartsOf returns the part names of a section, in fetch order.
@@ -348,6 +403,7 @@ type Page struct {
 	Part    string
 	Seq     uint64 // order within the part, assigned by the store
 	Window  int    // the cursor window it was fetched in, set by the store
+	Item    string // the item (ItemsFrom) it was fetched for; "" for other parts
 	Body    []byte // the raw JSON
 	// IDs are the ids of the records in Body, in order, as computed once
 	// when the page was fetched (Fetched.IDs): "" for a record without an
@@ -371,8 +427,12 @@ func (p *Page) Kept(i int) bool {
 	return id == "" || !slices.Contains(p.Drop, id)
 }
 
-// Records counts the records of the page the bundle keeps.
+// Records counts the records of the page the bundle keeps: none for a
+// page of details (IsDetail), whose records another part counts.
 func (p *Page) Records() int64 {
+	if IsDetail(p.Section, p.Part) {
+		return 0
+	}
 	var n int64
 	for i := range p.IDs {
 		if p.Kept(i) {

@@ -194,11 +194,16 @@ func TestNewSections(t *testing.T) {
 		t.Fatalf("%d sections, want %d", len(secs), len(dsar.Sections))
 	}
 	wantParts := map[string][]string{
-		dsar.SectionProfile:         {"user", "assistants", "schedulers"},
-		dsar.SectionMeetings:        {"scheduled", "upcoming", "previous_meetings"},
-		dsar.SectionCloudRecordings: {"recordings", "trash"},
-		dsar.SectionSettings:        {"settings"},
-		dsar.SectionPhoneRecordings: {"phone_recordings"},
+		dsar.SectionProfile:          {"user", "assistants", "schedulers"},
+		dsar.SectionMeetings:         {"scheduled", "upcoming", "previous_meetings"},
+		dsar.SectionCloudRecordings:  {"recordings", "trash", "participant_audio"},
+		dsar.SectionSettings:         {"settings"},
+		dsar.SectionPhoneSMS:         {"sessions", "messages"},
+		dsar.SectionGroups:           {"groups", "im_groups"},
+		dsar.SectionPhoneVoicemails:  {"phone_voicemails", "transcriptions"},
+		dsar.SectionMeetingSummaries: {"summaries", "summary"},
+		dsar.SectionMeetingsAttended: {"meetings_attended"},
+		dsar.SectionPhoneRecordings:  {"phone_recordings"},
 	}
 	for _, s := range secs {
 		if s.Request != "r1" || s.State != dsar.SectionPending || s.Done() {

@@ -22,9 +22,14 @@ type Zoom interface {
 	// first, for a collection that started at start; nil when the endpoint
 	// takes no dates.
 	Windows(section, part string, start time.Time) []Span
-	// Fetch gets one page of a part: the first of window w when pageToken
-	// is empty.
-	Fetch(ctx context.Context, userID, section, part string, w Span, pageToken string) (Fetched, error)
+	// Items reads from a stored page of from ("section/part", one of
+	// ItemsFrom(section, part)) the items part is fetched for, in order.
+	// A page it cannot read is an error.
+	Items(section, part, from string, page []byte) ([]Item, error)
+	// Fetch gets the page of a part at cur: its window's dates (none for
+	// a part without windows), its item for a part fetched item by item,
+	// and Zoom's page token, empty for the window's first page.
+	Fetch(ctx context.Context, userID, section, part string, cur Cursor) (Fetched, error)
 	// Files lists the files the records of a stored page point to (none
 	// for a part whose records have none), each with the id of its record,
 	// a stable Name (ValidMediaName), its URL and its size if Zoom lists

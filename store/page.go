@@ -14,10 +14,12 @@ import (
 )
 
 // A stored page is a format byte, the window as a uvarint (readable without
-// decompressing, for PageIDs), then zstd of: the ids, the dropped ids (each
-// a uvarint count of uvarint-length strings) and the body.
+// decompressing, for PageIDs), then zstd of: the ids, the dropped ids, the
+// item (each a uvarint count of uvarint-length strings; the item a list of
+// none or one) and the body. Format 1, which older builds wrote, has no
+// item.
 const (
-	pageFormat  = 1
+	pageFormat  = 2
 	maxPageSize = 64 << 20 // a decoded page; Zoom's pages are far smaller
 
 	// Pages reads this many pages, or this many stored bytes, per read
@@ -73,7 +75,9 @@ func (db *DB) CommitPage(ctx context.Context, id, section, part string, page dsa
 				return err
 			}
 		}
-		records, calls := page.Records(), max(page.Calls, 1)
+		// A page costs the calls its fetch made: none for one picked from
+		// a list already held (zoomclient's account-wide groups).
+		records, calls := page.Records(), page.Calls
 		p.Covered = p.Covered.Add(dsar.Span{From: p.Cursor.From, To: p.Cursor.To})
 		p.Cursor = next
 		p.Done = done
@@ -231,8 +235,13 @@ func (db *DB) ResetSection(ctx context.Context, id, section string) (*dsar.Secti
 }
 
 func encodePayload(p dsar.Page) ([]byte, error) {
-	n := len(p.Body) + 2*binary.MaxVarintLen64
-	for _, l := range [][]string{p.IDs, p.Drop} {
+	n := len(p.Body) + 3*binary.MaxVarintLen64
+	var item []string
+	if p.Item != "" {
+		item = []string{p.Item}
+	}
+	lists := [][]string{p.IDs, p.Drop, item}
+	for _, l := range lists {
 		for _, s := range l {
 			n += len(s) + binary.MaxVarintLen64
 		}
@@ -241,7 +250,7 @@ func encodePayload(p dsar.Page) ([]byte, error) {
 		return nil, fmt.Errorf("page of %d bytes is over the limit of %d", n, maxPageSize)
 	}
 	b := make([]byte, 0, n)
-	for _, l := range [][]string{p.IDs, p.Drop} {
+	for _, l := range lists {
 		b = binary.AppendUvarint(b, uint64(len(l)))
 		for _, s := range l {
 			b = binary.AppendUvarint(b, uint64(len(s)))
@@ -262,7 +271,7 @@ func pageValue(window int, z []byte) []byte {
 
 // pageHeader returns the window of a stored page and its compressed rest.
 func pageHeader(v []byte) (int, []byte, error) {
-	if len(v) < 2 || v[0] != pageFormat {
+	if len(v) < 2 || (v[0] != pageFormat && v[0] != 1) {
 		return 0, nil, errors.New("unknown page format")
 	}
 	w, n := binary.Uvarint(v[1:])
@@ -283,7 +292,12 @@ func (db *DB) decodePage(v []byte) (dsar.Page, error) {
 		return dsar.Page{}, fmt.Errorf("zstd: %w", err)
 	}
 	page := dsar.Page{Window: w}
-	for _, dst := range []*[]string{&page.IDs, &page.Drop} {
+	var item []string
+	lists := []*[]string{&page.IDs, &page.Drop, &item}
+	if v[0] == 1 {
+		lists = lists[:2]
+	}
+	for _, dst := range lists {
 		count, n := binary.Uvarint(b)
 		if n <= 0 || count > uint64(len(b)) {
 			return dsar.Page{}, errors.New("malformed id list")
@@ -300,6 +314,12 @@ func (db *DB) decodePage(v []byte) (dsar.Page, error) {
 			*dst = append(*dst, string(b[n:n+int(l)]))
 			b = b[n+int(l):]
 		}
+	}
+	if len(item) > 1 {
+		return dsar.Page{}, errors.New("malformed item")
+	}
+	if len(item) == 1 {
+		page.Item = item[0]
 	}
 	page.Body = b
 	return page, nil

@@ -51,7 +51,7 @@ func TestCommitPageAndPages(t *testing.T) {
 		body := jsonPage(ids, 100<<10)
 		want = append(want, body)
 		next := dsar.Cursor{Window: (i + 1) / 10, PageToken: fmt.Sprintf("t%d", i)}
-		if err := db.CommitPage(ctx, "r1", sec, part, dsar.Page{Body: body, IDs: ids}, next, i == n-1); err != nil {
+		if err := db.CommitPage(ctx, "r1", sec, part, dsar.Page{Body: body, IDs: ids, Calls: 1}, next, i == n-1); err != nil {
 			t.Fatalf("CommitPage %d: %v", i, err)
 		}
 	}

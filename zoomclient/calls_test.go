@@ -36,11 +36,11 @@ func TestSourceCalls(t *testing.T) {
 			if err != nil || len(u.IDs) != 1 || u.IDs[0] == "" || u.Calls != 1 {
 				t.Fatalf("LookupUser: ids %q, %d calls, %v", u.IDs, u.Calls, err)
 			}
-			var w dsar.Span
+			var w dsar.Cursor
 			if ws := s.Windows(tt.section, tt.section, t0); len(ws) > 0 {
-				w = ws[0]
+				w.From, w.To = ws[0].From, ws[0].To
 			}
-			f, err := s.Fetch(t.Context(), u.IDs[0], tt.section, tt.section, w, "")
+			f, err := s.Fetch(t.Context(), u.IDs[0], tt.section, tt.section, w)
 			var ze *dsar.ZoomError
 			switch {
 			case tt.fails && errors.As(err, &ze):

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -102,6 +103,9 @@ type Client struct {
 	auth   *tokenCache
 	limits *throttles
 	budget *retryBudget
+
+	pickMu sync.Mutex        // held while a list for picks is fetched
+	picks  map[string]picked // by endpoint name (pick)
 }
 
 // New returns a client for the account in cfg. It makes no call.
@@ -199,6 +203,7 @@ func (c *Client) Rate(b Bucket) float64 { return c.limits.get(b).rate() }
 type request struct {
 	ep     Endpoint
 	userID string // redacted from Zoom's messages
+	item   string // replaces {item} in the path; redacted from Zoom's messages
 	query  url.Values
 	// check validates a 2xx body; an error makes the answer a transient
 	// failure (garbled or truncated JSON) to be retried.
@@ -213,7 +218,7 @@ func (c *Client) newError(r *request, kind Kind, msg string) *Error {
 // get performs r under the retry policy (do) and returns the body of a
 // 2xx answer that passed r.check.
 func (c *Client) get(ctx context.Context, r *request) ([]byte, error) {
-	u := c.api + r.ep.path(r.userID)
+	u := c.api + r.ep.path(r.userID, r.item)
 	if len(r.query) > 0 {
 		u += "?" + r.query.Encode()
 	}
@@ -282,6 +287,9 @@ func (c *Client) attempt(ctx context.Context, u, tok string, r *request) result 
 	}
 	if resp.StatusCode/100 != 2 {
 		res.code, res.message = parseZoomError(body, resp.StatusCode, r.userID)
+		if r.item != "" {
+			res.message = strings.ReplaceAll(res.message, r.item, "{item}")
+		}
 		return res
 	}
 	if r.check != nil {

@@ -73,16 +73,17 @@ func (c *Client) user(ctx context.Context, emailOrID string) ([]byte, User, int,
 // Get fetches an object endpoint (one without a list) for a user and
 // returns the body as Zoom sent it, checked to be a JSON object.
 func (c *Client) Get(ctx context.Context, ep Endpoint, userID string) ([]byte, error) {
-	body, _, err := c.object(ctx, ep, userID)
+	body, _, err := c.object(ctx, ep, userID, "")
 	return body, err
 }
 
-// object is Get that also returns the HTTP calls made.
-func (c *Client) object(ctx context.Context, ep Endpoint, userID string) ([]byte, int, error) {
+// object is Get that also returns the HTTP calls made; item replaces
+// {item} in the path of an endpoint fetched item by item.
+func (c *Client) object(ctx context.Context, ep Endpoint, userID, item string) ([]byte, int, error) {
 	if ep.List != "" {
 		return nil, 0, fmt.Errorf("zoomclient: %s is a list endpoint: use Page", ep.Name)
 	}
-	r := &request{ep: ep, userID: userID, query: cloneQuery(ep.Query), check: func(b []byte) error {
+	r := &request{ep: ep, userID: userID, item: item, query: cloneQuery(ep.Query), check: func(b []byte) error {
 		var m map[string]json.RawMessage
 		return json.Unmarshal(b, &m)
 	}}
@@ -102,6 +103,12 @@ func (c *Client) Page(ctx context.Context, ep Endpoint, userID string, cur Curso
 
 // page is Page that also returns the HTTP calls made, on failure too.
 func (c *Client) page(ctx context.Context, ep Endpoint, userID string, cur Cursor) (Page, int, error) {
+	return c.itemPage(ctx, ep, userID, "", cur)
+}
+
+// itemPage is page for the item of an endpoint fetched item by item
+// (Endpoint.Path holds {item}); item is "" for the others.
+func (c *Client) itemPage(ctx context.Context, ep Endpoint, userID, item string, cur Cursor) (Page, int, error) {
 	if ep.List == "" {
 		return Page{}, 0, fmt.Errorf("zoomclient: %s is not a list endpoint: use Get", ep.Name)
 	}
@@ -113,16 +120,30 @@ func (c *Client) page(ctx context.Context, ep Endpoint, userID string, cur Curso
 		q.Set("from", cur.From)
 		q.Set("to", cur.To)
 	}
-	if ep.PageSize > 0 {
-		q.Set("page_size", strconv.Itoa(ep.PageSize))
-	}
-	if cur.PageToken != "" {
-		q.Set("next_page_token", cur.PageToken)
+	tokenField := "next_page_token"
+	switch {
+	case ep.Sync:
+		// The first call is FSync (the newest messages); each later one a
+		// BSync from the token the previous one gave.
+		tokenField = "sync_token"
+		q.Set("count", strconv.Itoa(ep.PageSize))
+		q.Set("sync_type", "FSync")
+		if cur.PageToken != "" {
+			q.Set("sync_type", "BSync")
+			q.Set("sync_token", cur.PageToken)
+		}
+	default:
+		if ep.PageSize > 0 {
+			q.Set("page_size", strconv.Itoa(ep.PageSize))
+		}
+		if cur.PageToken != "" {
+			q.Set("next_page_token", cur.PageToken)
+		}
 	}
 	var p Page
-	r := &request{ep: ep, userID: userID, query: q, check: func(b []byte) error {
+	r := &request{ep: ep, userID: userID, item: item, query: q, check: func(b []byte) error {
 		var err error
-		p, err = parsePage(b, ep.List, ep.ID)
+		p, err = parsePage(b, ep.List, ep.ID, tokenField)
 		return err
 	}}
 	body, err := c.get(ctx, r)
@@ -130,15 +151,55 @@ func (c *Client) page(ctx context.Context, ep Endpoint, userID string, cur Curso
 		return Page{}, r.calls, err
 	}
 	p.Body = body
+	if ep.Mine != "" {
+		if p.Body, p.IDs, err = keepMine(body, ep.List, ep.ID, ep.Mine, userID); err != nil {
+			return Page{}, r.calls, fmt.Errorf("zoomclient: %s: %w", ep.Name, err)
+		}
+	}
 	if !p.Last {
 		p.Next = Cursor{From: cur.From, To: cur.To, PageToken: p.Next.PageToken}
 	}
 	return p, r.calls, nil
 }
 
+// keepMine removes from a list page the records whose field mine is not
+// userID and returns the page and the ids of the records kept. The page is
+// encoded again only when a record was removed.
+func keepMine(body []byte, list, idField, mine, userID string) ([]byte, []string, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return nil, nil, err
+	}
+	var recs []map[string]json.RawMessage
+	if err := json.Unmarshal(top[list], &recs); err != nil {
+		return nil, nil, err
+	}
+	var kept []map[string]json.RawMessage
+	ids := []string{}
+	for _, rec := range recs {
+		if idString(rec[mine]) == userID {
+			kept = append(kept, rec)
+			ids = append(ids, idString(rec[idField]))
+		}
+	}
+	if len(kept) == len(recs) {
+		return body, ids, nil
+	}
+	if kept == nil {
+		kept = []map[string]json.RawMessage{}
+	}
+	raw, err := json.Marshal(kept)
+	if err != nil {
+		return nil, nil, err
+	}
+	top[list] = raw
+	b, err := json.Marshal(top)
+	return b, ids, err
+}
+
 // parsePage validates a list answer and extracts its record ids and next
 // page token.
-func parsePage(b []byte, list, idField string) (Page, error) {
+func parsePage(b []byte, list, idField, tokenField string) (Page, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(b, &top); err != nil {
 		return Page{}, err
@@ -156,10 +217,10 @@ func parsePage(b []byte, list, idField string) (Page, error) {
 	for i, rec := range recs {
 		p.IDs[i] = idString(rec[idField])
 	}
-	if t, ok := top["next_page_token"]; ok && !bytes.Equal(t, []byte("null")) {
+	if t, ok := top[tokenField]; ok && !bytes.Equal(t, []byte("null")) {
 		var tok string
 		if err := json.Unmarshal(t, &tok); err != nil {
-			return Page{}, fmt.Errorf("next_page_token: %w", err)
+			return Page{}, fmt.Errorf("%s: %w", tokenField, err)
 		}
 		p.Next.PageToken = tok
 	}

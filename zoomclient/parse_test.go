@@ -32,7 +32,7 @@ func TestParsePage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := parsePage([]byte(tt.body), "meetings", "uuid")
+			p, err := parsePage([]byte(tt.body), "meetings", "uuid", "next_page_token")
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 			}
@@ -51,7 +51,7 @@ func FuzzParsePage(f *testing.F) {
 	f.Add([]byte(`{"meetings":null}`))
 	f.Add([]byte(`{"meetings":[{"uuid":{}}]`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := parsePage(b, "meetings", "uuid")
+		p, err := parsePage(b, "meetings", "uuid", "next_page_token")
 		if err == nil && p.Last != (p.Next.PageToken == "") {
 			t.Fatalf("Last %v with token %q", p.Last, p.Next.PageToken)
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,84 @@ var parts = map[string]Endpoint{
 	dsar.SectionPhoneCallHistory + "/" + dsar.SectionPhoneCallHistory: EndpointCallHistory,
 	dsar.SectionPhoneVoicemails + "/" + dsar.SectionPhoneVoicemails:   EndpointVoicemails,
 	dsar.SectionPhoneRecordings + "/" + dsar.SectionPhoneRecordings:   EndpointPhoneRecordings,
+	dsar.SectionCloudRecordings + "/" + dsar.PartParticipantAudio:     EndpointMeetingRecordings,
+	dsar.SectionMeetingsAttended + "/" + dsar.SectionMeetingsAttended: EndpointMeetingsAttended,
+	dsar.SectionMeetingSummaries + "/" + dsar.PartSummaries:           EndpointSummaries,
+	dsar.SectionMeetingSummaries + "/" + dsar.PartSummary:             EndpointSummary,
+	dsar.SectionGroups + "/" + dsar.PartGroups:                        EndpointGroup,
+	dsar.SectionGroups + "/" + dsar.PartIMGroups:                      EndpointIMGroup,
+	dsar.SectionPhoneVoicemails + "/" + dsar.PartTranscriptions:       EndpointVoicemail,
+	dsar.SectionPhoneSMS + "/" + dsar.PartSessions:                    EndpointSMSSessions,
+	dsar.SectionPhoneSMS + "/" + dsar.PartMessages:                    EndpointSMSSync,
+}
+
+// items says how Items reads, from a record of the list field of a part
+// ("section/part", after "<-" the part it is read from), the item of the
+// part it is fetched for.
+var items = map[string]struct {
+	list, id string
+	key      func(rec map[string]json.RawMessage) string
+}{
+	dsar.SectionCloudRecordings + "/" + dsar.PartParticipantAudio + "<-" + dsar.SectionCloudRecordings + "/" + dsar.PartRecordings: {
+		"meetings", "uuid", field("uuid")},
+	dsar.SectionMeetingSummaries + "/" + dsar.PartSummary + "<-" + dsar.SectionMeetingSummaries + "/" + dsar.PartSummaries: {
+		"summaries", "meeting_uuid", field("meeting_uuid")},
+	dsar.SectionPhoneVoicemails + "/" + dsar.PartTranscriptions + "<-" + dsar.SectionPhoneVoicemails + "/" + dsar.SectionPhoneVoicemails: {
+		"voice_mails", "id", field("id")},
+	dsar.SectionPhoneSMS + "/" + dsar.PartMessages + "<-" + dsar.SectionPhoneSMS + "/" + dsar.PartSessions: {
+		"sms_sessions", "session_id", field("session_id")},
+}
+
+func field(name string) func(map[string]json.RawMessage) string {
+	return func(rec map[string]json.RawMessage) string { return idString(rec[name]) }
+}
+
+// Items reads the items of an item part (dsar.ItemsFrom) from a stored
+// page of the part it follows: a meeting's uuid for its participant audio,
+// an SMS session's id, a chat conversation as the query that selects it
+// ("to_contact=..." or "to_channel=..."), a group id from the profile.
+func (s *Source) Items(section, part, from string, page []byte) ([]dsar.Item, error) {
+	if section == dsar.SectionGroups {
+		var u struct {
+			Groups   []string `json:"group_ids"`
+			IMGroups []string `json:"im_group_ids"`
+		}
+		if err := json.Unmarshal(page, &u); err != nil {
+			return nil, fmt.Errorf("zoomclient: profile: %w", err)
+		}
+		ids := u.Groups
+		if part == dsar.PartIMGroups {
+			ids = u.IMGroups
+		}
+		out := make([]dsar.Item, 0, len(ids))
+		for _, id := range ids {
+			out = append(out, dsar.Item{Key: id})
+		}
+		return out, nil
+	}
+	rule, ok := items[section+"/"+part+"<-"+from]
+	if !ok {
+		return nil, &dsar.Error{Code: dsar.EINTERNAL, Op: "zoomclient.Items", Message: fmt.Sprintf("no items of %s/%s in %s", section, part, from)}
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(page, &top); err != nil {
+		return nil, fmt.Errorf("zoomclient: %s page: %w", from, err)
+	}
+	var recs []map[string]json.RawMessage
+	if raw, ok := top[rule.list]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &recs); err != nil {
+			return nil, fmt.Errorf("zoomclient: %s page: %w", from, err)
+		}
+	}
+	out := make([]dsar.Item, 0, len(recs))
+	for _, rec := range recs {
+		key := rule.key(rec)
+		if key == "" {
+			return nil, fmt.Errorf("zoomclient: %s page: a record names no item for %s", from, part)
+		}
+		out = append(out, dsar.Item{Record: idString(rec[rule.id]), Key: key})
+	}
+	return out, nil
 }
 
 func endpoint(section, part string) (Endpoint, error) {
@@ -86,10 +165,17 @@ func (s *Source) Windows(section, part string, start time.Time) []dsar.Span {
 // one record, whose id is the object's ("" for an object without one,
 // such as settings). The ids are computed here, once: the processor
 // stores them with the page.
-func (s *Source) Fetch(ctx context.Context, userID, section, part string, w dsar.Span, pageToken string) (dsar.Fetched, error) {
+func (s *Source) Fetch(ctx context.Context, userID, section, part string, w dsar.Cursor) (dsar.Fetched, error) {
 	ep, err := endpoint(section, part)
 	if err != nil {
 		return dsar.Fetched{}, err
+	}
+	if ep.PickFrom != nil {
+		body, calls, err := s.c.pick(ctx, *ep.PickFrom, w.Item)
+		if err != nil {
+			return dsar.Fetched{}, withCalls(sourceError(err), calls)
+		}
+		return dsar.Fetched{Body: body, IDs: []string{w.Item}, Calls: calls}, nil
 	}
 	if ep.List == "" {
 		if ep.Path == EndpointUser.Path {
@@ -99,13 +185,14 @@ func (s *Source) Fetch(ctx context.Context, userID, section, part string, w dsar
 			}
 			return dsar.Fetched{Body: body, IDs: []string{u.ID}, Calls: calls}, nil
 		}
-		body, calls, err := s.c.object(ctx, ep, userID)
+		body, calls, err := s.c.object(ctx, ep, userID, w.Item)
 		if err != nil {
 			return dsar.Fetched{}, withCalls(sourceError(err), calls)
 		}
-		return dsar.Fetched{Body: body, IDs: []string{""}, Calls: calls}, nil
+		// An item's object is that item's record.
+		return dsar.Fetched{Body: body, IDs: []string{w.Item}, Calls: calls}, nil
 	}
-	p, calls, err := s.c.page(ctx, ep, userID, Cursor{From: w.From, To: w.To, PageToken: pageToken})
+	p, calls, err := s.c.itemPage(ctx, ep, userID, w.Item, Cursor{From: w.From, To: w.To, PageToken: w.PageToken})
 	if err != nil {
 		return dsar.Fetched{}, withCalls(sourceError(err), calls)
 	}
@@ -163,16 +250,99 @@ func sourceError(err error) error {
 // for Phone files, whose listings name no format (Zoom serves MP3). Ids are
 // sanitized: a uuid's "/" and "+" become "_" and "-", "=" is dropped, and
 // anything but letters, digits, "-" and "_" becomes "_".
+//
+// The participant audio of a meeting's recordings is named like its
+// recording files; a phone recording's transcript "<id>-transcript.json";
+// an SMS attachment and a Team Chat file "<file id>.<ext>", the extension
+// taken from the file's name.
 func (s *Source) Files(section, part string, page []byte) ([]dsar.MediaFile, error) {
-	switch section {
-	case dsar.SectionCloudRecordings:
+	switch section + "/" + part {
+	case dsar.SectionCloudRecordings + "/" + dsar.PartRecordings, dsar.SectionCloudRecordings + "/" + dsar.PartTrash:
 		return recordingFiles(page)
-	case dsar.SectionPhoneVoicemails:
+	case dsar.SectionCloudRecordings + "/" + dsar.PartParticipantAudio:
+		return participantAudio(page)
+	case dsar.SectionPhoneVoicemails + "/" + dsar.SectionPhoneVoicemails:
 		return phoneFiles(page, "voice_mails")
-	case dsar.SectionPhoneRecordings:
+	case dsar.SectionPhoneRecordings + "/" + dsar.SectionPhoneRecordings:
 		return phoneFiles(page, "recordings")
+	case dsar.SectionPhoneSMS + "/" + dsar.PartMessages:
+		return attachedFiles(page, "sms_histories", "message_id", "attachments", "id", "name", "size")
 	}
 	return nil, nil
+}
+
+// participantAudio lists the participant_audio_files of one meeting's
+// recordings (GET /meetings/{meetingId}/recordings), named as recordingFiles
+// names a meeting's files.
+func participantAudio(page []byte) ([]dsar.MediaFile, error) {
+	var m struct {
+		UUID  string `json:"uuid"`
+		Files []struct {
+			ID        string `json:"id"`
+			Extension string `json:"file_extension"`
+			Size      int64  `json:"file_size"`
+			URL       string `json:"download_url"`
+		} `json:"participant_audio_files"`
+	}
+	if err := json.Unmarshal(page, &m); err != nil {
+		return nil, fmt.Errorf("zoomclient: meeting recordings: %w", err)
+	}
+	var out []dsar.MediaFile
+	for _, f := range m.Files {
+		if f.URL == "" {
+			continue
+		}
+		if m.UUID == "" || f.ID == "" {
+			return nil, errors.New("zoomclient: meeting recordings: participant audio without meeting uuid or file id")
+		}
+		name := safeName(m.UUID) + "/" + safeName(f.ID)
+		if ext := safeExt(f.Extension); ext != "" {
+			name += "." + ext
+		}
+		out = append(out, dsar.MediaFile{Record: m.UUID, Name: name, URL: f.URL, Size: max(f.Size, 0)})
+	}
+	return out, nil
+}
+
+// attachedFiles lists the files attached to the records of a list page:
+// field holds a record's files, each with its id, name and size fields.
+func attachedFiles(page []byte, list, recID, field, id, name, size string) ([]dsar.MediaFile, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(page, &top); err != nil {
+		return nil, fmt.Errorf("zoomclient: %s page: %w", list, err)
+	}
+	var recs []map[string]json.RawMessage
+	if raw, ok := top[list]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &recs); err != nil {
+			return nil, fmt.Errorf("zoomclient: %s page: %w", list, err)
+		}
+	}
+	var out []dsar.MediaFile
+	for _, rec := range recs {
+		var files []map[string]json.RawMessage
+		if raw, ok := rec[field]; ok && string(raw) != "null" {
+			if err := json.Unmarshal(raw, &files); err != nil {
+				return nil, fmt.Errorf("zoomclient: %s page: %s: %w", list, field, err)
+			}
+		}
+		for _, f := range files {
+			u, fid := idString(f["download_url"]), idString(f[id])
+			if u == "" {
+				continue
+			}
+			if fid == "" {
+				return nil, fmt.Errorf("zoomclient: %s page: a file without %s", list, id)
+			}
+			n := safeName(fid)
+			if ext := safeExt(strings.TrimPrefix(path.Ext(idString(f[name])), ".")); ext != "" {
+				n += "." + ext
+			}
+			var sz int64
+			_ = json.Unmarshal(f[size], &sz) // a size Zoom does not give is unknown
+			out = append(out, dsar.MediaFile{Record: idString(rec[recID]), Name: n, URL: u, Size: max(sz, 0)})
+		}
+	}
+	return out, nil
 }
 
 func recordingFiles(page []byte) ([]dsar.MediaFile, error) {
@@ -226,8 +396,9 @@ func phoneFiles(page []byte, field string) ([]dsar.MediaFile, error) {
 		return nil, fmt.Errorf("zoomclient: %s page: %w", field, err)
 	}
 	var recs []struct {
-		ID  string `json:"id"`
-		URL string `json:"download_url"`
+		ID         string `json:"id"`
+		URL        string `json:"download_url"`
+		Transcript string `json:"transcript_download_url"`
 	}
 	if raw, ok := p[field]; ok && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &recs); err != nil {
@@ -243,6 +414,9 @@ func phoneFiles(page []byte, field string) ([]dsar.MediaFile, error) {
 			return nil, fmt.Errorf("zoomclient: %s page: a record without id", field)
 		}
 		out = append(out, dsar.MediaFile{Record: r.ID, Name: safeName(r.ID) + ".mp3", URL: r.URL})
+		if r.Transcript != "" {
+			out = append(out, dsar.MediaFile{Record: r.ID, Name: safeName(r.ID) + "-transcript.json", URL: r.Transcript})
+		}
 	}
 	return out, nil
 }

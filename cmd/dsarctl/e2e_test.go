@@ -24,6 +24,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 
+	"github.com/zoomdsar/zoom-dsar/dsar"
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
@@ -179,7 +180,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "get", id, "--json")), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.State != "COMPLETED" || len(got.Sections) != 10 || got.Bundle == nil {
+	if got.State != "COMPLETED" || len(got.Sections) != len(dsar.Sections) || got.Bundle == nil {
 		t.Fatalf("get --json: %+v", got)
 	}
 

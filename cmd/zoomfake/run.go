@@ -84,6 +84,7 @@ Control endpoints:
   POST /_zoomfake/clock?set=RFC3339         move the clock forward to a time
   POST /_zoomfake/faults                    replace fault settings (JSON)
   GET  /_zoomfake/accounts                  every account and its credentials
+  GET  /_zoomfake/min_calls?user=EMAIL      the fewest calls that fetch all of a user's data
 
 Flags:
 `, acct.ClientID, acct.ClientSecret, acct.ID)

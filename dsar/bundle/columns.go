@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // column is one column of a report table: the first of Fields that a
-// record has, rendered by kind.
+// record has, rendered by kind. A field may name a nested one with dots
+// ("sender.display_name").
 type column struct {
 	Header string
 	Fields []string
@@ -47,6 +49,32 @@ var (
 		dsar.SectionPhoneRecordings: {
 			col("Date", "", "date_time", "start_time"), col("Direction", "", "direction"), from, to,
 			col("Duration", "seconds", "duration"),
+		},
+		dsar.SectionMeetingsAttended: {
+			col("Topic", "", "topic"), col("Start", "", "start_time"), col("Duration", "minutes", "duration"),
+			col("Participants", "", "participants_count"), col("Meeting ID", "", "id"),
+		},
+		"meeting_summaries/summaries": {
+			col("Meeting", "", "meeting_topic"), col("Meeting start", "", "meeting_start_time"),
+			col("Summary created", "", "summary_created_time"), col("Meeting ID", "", "meeting_id"),
+		},
+		"meeting_summaries/summary": {
+			col("Meeting", "", "meeting_topic"), col("Title", "", "summary_title"), col("Overview", "", "summary_overview"),
+			col("Next steps", "", "next_steps"),
+		},
+		dsar.SectionGroups: {col("Name", "", "name"), col("Type", "", "type"), col("Members", "", "total_members"), col("ID", "", "id")},
+		"phone_sms/sessions": {
+			col("Type", "", "session_type"), col("Last message", "", "last_access_time"), col("With", "", "participants"),
+		},
+		"phone_sms/messages": {
+			col("Date", "", "date_time"), col("Direction", "", "direction"), col("From", "", "sender.display_name", "sender.phone_number"),
+			col("Message", "", "message"), col("Attachments", "", "attachments"),
+		},
+		"phone_voicemails/transcriptions": {
+			col("Received", "", "date_time"), from, col("Transcription", "", "transcription.content"),
+		},
+		"cloud_recordings/participant_audio": {
+			col("Topic", "", "topic"), col("Start", "", "start_time"), col("Participant audio files", "", "participant_audio_files"),
 		},
 		"profile/assistants": {col("Email", "", "email"), col("ID", "", "id")},
 		"profile/schedulers": {col("Email", "", "email"), col("ID", "", "id"), col("Personal meeting ID", "", "pmi")},
@@ -105,7 +133,10 @@ func columnsFor(section, part string, rec []byte) ([]column, error) {
 // all of it.
 func (c column) rawCell(rec []byte) string {
 	for _, f := range c.Fields {
-		v := objectField(rec, f)
+		v := rec
+		for k := range strings.SplitSeq(f, ".") {
+			v = objectField(v, k)
+		}
 		if len(v) == 0 || string(v) == "null" || string(v) == `""` {
 			continue
 		}

@@ -16,6 +16,10 @@ var sectionTitles = map[string]string{
 	dsar.SectionMeetings:         "Meetings",
 	dsar.SectionWebinars:         "Webinars",
 	dsar.SectionCloudRecordings:  "Cloud recordings",
+	dsar.SectionMeetingsAttended: "Meetings you attended",
+	dsar.SectionMeetingSummaries: "AI Companion meeting summaries",
+	dsar.SectionGroups:           "Groups",
+	dsar.SectionPhoneSMS:         "Zoom Phone text messages (SMS)",
 	dsar.SectionPhoneProfile:     "Zoom Phone profile",
 	dsar.SectionPhoneSettings:    "Zoom Phone settings",
 	dsar.SectionPhoneCallHistory: "Zoom Phone call history",
@@ -32,6 +36,15 @@ var partTitles = map[string]string{
 	"previous_meetings": "Previous meetings",
 	"recordings":        "Recordings",
 	"trash":             "Recordings in the trash",
+	"participant_audio": "Each participant's audio",
+	"summaries":         "Meetings with a summary",
+	"summary":           "Summaries",
+	"groups":            "Groups",
+	"im_groups":         "Chat (IM) groups",
+	"sessions":          "Conversations",
+	"messages":          "Messages",
+	"transcriptions":    "Transcriptions",
+	"phone_voicemails":  "Voicemails",
 }
 
 func title(names map[string]string, name string) string {

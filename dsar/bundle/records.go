@@ -129,6 +129,23 @@ func listRecords(b []byte, i int, p dsar.Page, fn func([]byte, string) error) (i
 	}
 }
 
+// records calls fn with each record of a page: those of its list field,
+// or, for an object page (list ""), the object itself with its stored id.
+func records(p dsar.Page, list string, fn func(rec []byte, id string) error) error {
+	if list != "" {
+		return pageRecords(p, list, fn)
+	}
+	b, err := objectBody(p)
+	if err != nil {
+		return err
+	}
+	id := ""
+	if len(p.IDs) > 0 {
+		id = p.IDs[0]
+	}
+	return fn(b, id)
+}
+
 // objectBody returns the trimmed body of an object page after checking that
 // it is a JSON object.
 func objectBody(p dsar.Page) ([]byte, error) {

@@ -98,7 +98,7 @@ func writeReport(ctx context.Context, w io.Writer, in Input, m *Manifest, src So
 				pt = title(partTitles, p.Name)
 			}
 			var err error
-			if list := s.Lists[p.Name]; list == "" {
+			if list := s.Lists[p.Name]; list == "" && dsar.ItemsFrom(s.Name, p.Name) == nil {
 				err = reportObject(ctx, w, in.Request.ID, s.Name, p.Name, pt, src)
 			} else {
 				err = reportList(ctx, w, in.Request.ID, s.Name, p.Name, list, pt, src, counts[s.Name+"/"+p.Name])
@@ -112,8 +112,9 @@ func writeReport(ctx context.Context, w io.Writer, in Input, m *Manifest, src So
 }
 
 // reportList writes one list part as a table, stopping after reportRows
-// records. Rows are rendered a page at a time: memory stays bounded by one
-// page.
+// records; a part fetched item by item whose items are objects gets a row
+// per item. Rows are rendered a page at a time: memory stays bounded by
+// one page.
 func reportList(ctx context.Context, w io.Writer, reqID, section, part, list, ptitle string, src Source, total int64) error {
 	var (
 		shown int64
@@ -129,7 +130,7 @@ func reportList(ctx context.Context, w io.Writer, reqID, section, part, list, pt
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := pageRecords(pg, list, func(rec []byte, _ string) error {
+		err := records(pg, list, func(rec []byte, _ string) error {
 			if shown == reportRows {
 				return errStop
 			}

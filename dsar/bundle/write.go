@@ -191,7 +191,11 @@ func (bw *writer) writeSection(ctx context.Context, reqID string, s Section, src
 		var mine map[string]struct{}
 		last := i == len(s.Parts)-1
 		list := s.Lists[s.Parts[i].Name]
+		detail := dsar.IsDetail(s.Name, s.Parts[i].Name)
 		n, err := bw.writePart(ctx, src, reqID, s.Name, s.Parts[i].Name, list, indent, func(id string) {
+			if detail {
+				return // counted with the record it details
+			}
 			if id != "" {
 				key := list + "\x00" + id
 				if _, ok := earlier[key]; ok {
@@ -248,6 +252,9 @@ func (bw *writer) writeSection(ctx context.Context, reqID string, s Section, src
 // stored id of each record written ("" for none) and returns how many it
 // wrote.
 func (bw *writer) writePart(ctx context.Context, src Source, reqID, section, part, list, indent string, count func(id string)) (int64, error) {
+	if dsar.ItemsFrom(section, part) != nil {
+		return bw.writeItems(ctx, src, reqID, section, part, list, indent, count)
+	}
 	var n int64
 	page := 0
 	err := src.Pages(ctx, reqID, section, part, func(pg dsar.Page) error {
@@ -303,6 +310,87 @@ func (bw *writer) writePart(ctx context.Context, src Source, reqID, section, par
 		bw.buf.WriteString(indent)
 		bw.buf.WriteByte(']')
 	}
+	bw.counts[section+"/"+part] = n
+	return n, nil
+}
+
+// writeItems writes a part fetched item by item (dsar.ItemsFrom) as a
+// JSON object keyed by item: for each, its object, or its records across
+// its pages as one array. Pages come in item order, so an item's pages
+// follow each other.
+func (bw *writer) writeItems(ctx context.Context, src Source, reqID, section, part, list, indent string, count func(id string)) (int64, error) {
+	var n, recs int64 // records written, of the current item
+	cur, open := "", false
+	closeItem := func() {
+		switch {
+		case list != "" && recs == 0:
+			bw.buf.WriteString("[]")
+		case list != "":
+			bw.buf.WriteString("\n" + indent + "  ]")
+		}
+	}
+	bw.buf.WriteByte('{')
+	page := 0
+	err := src.Pages(ctx, reqID, section, part, func(pg dsar.Page) error {
+		page++
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if open && pg.Item == cur {
+			if list == "" {
+				return fmt.Errorf("part %s: item has more than one page", part)
+			}
+		} else {
+			if open {
+				closeItem()
+				bw.buf.WriteByte(',')
+			}
+			key, _ := json.Marshal(pg.Item) // a string always encodes
+			bw.buf.WriteString("\n" + indent + "  ")
+			bw.buf.Write(key)
+			bw.buf.WriteString(": ")
+			cur, open, recs = pg.Item, true, 0
+		}
+		if list == "" {
+			body, err := objectBody(pg)
+			if err != nil {
+				return fmt.Errorf("part %s page %d: %w", part, page, err)
+			}
+			id := ""
+			if len(pg.IDs) > 0 {
+				id = pg.IDs[0]
+			}
+			n++
+			count(id)
+			_, err = bw.buf.Write(body)
+			return err
+		}
+		err := pageRecords(pg, list, func(rec []byte, id string) error {
+			if recs == 0 {
+				bw.buf.WriteString("[\n")
+			} else {
+				bw.buf.WriteString(",\n")
+			}
+			bw.buf.WriteString(indent + "    ")
+			n++
+			recs++
+			count(id)
+			_, err := bw.buf.Write(rec)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("part %s page %d: %w", part, page, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if open {
+		closeItem()
+		bw.buf.WriteString("\n" + indent)
+	}
+	bw.buf.WriteByte('}')
 	bw.counts[section+"/"+part] = n
 	return n, nil
 }

@@ -19,6 +19,7 @@ import (
 //	POST /_zoomfake/faults             replace them (JSON body, see Faults)
 //	GET  /_zoomfake/rate_limited       429 counts by type
 //	GET  /_zoomfake/accounts           accounts and credentials
+//	GET  /_zoomfake/min_calls?user=U   MinCalls of user U (id or email) now
 func (e *Emulator) control(w http.ResponseWriter, r *http.Request, le *LogEntry) {
 	bad := func(msg string) {
 		writeJSON(w, http.StatusBadRequest, mustJSON(map[string]string{"error": msg}))
@@ -82,6 +83,13 @@ func (e *Emulator) control(w http.ResponseWriter, r *http.Request, le *LogEntry)
 		writeJSON(w, http.StatusOK, mustJSON(e.RateLimited()))
 	case "/_zoomfake/accounts":
 		writeJSON(w, http.StatusOK, mustJSON(e.Accounts()))
+	case "/_zoomfake/min_calls":
+		m := e.MinCalls(r.URL.Query().Get("user"))
+		if m == nil {
+			writeJSON(w, http.StatusNotFound, mustJSON(map[string]string{"error": "no such user"}))
+			return
+		}
+		writeJSON(w, http.StatusOK, mustJSON(m))
 	default:
 		writeJSON(w, http.StatusNotFound, mustJSON(map[string]string{"error": "unknown control endpoint"}))
 	}

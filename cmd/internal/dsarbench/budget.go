@@ -63,6 +63,11 @@ func budgetOnce(ctx context.Context, e *env, plan string) ([]row, error) {
 	if b.u == nil {
 		return nil, errors.New("the emulator logged no API calls")
 	}
+	var minCalls map[string]int
+	if err := z.getJSON(ctx, "/_zoomfake/min_calls?user="+url.QueryEscape(zoomtest.JaneEmail), &minCalls); err != nil {
+		return nil, err
+	}
+	made, least := callsAgainstMinimum(log, minCalls)
 	s := "budget/" + plan
 	ratio := wall.Seconds() / b.tmin.Seconds()
 	achieved := b.u.rate() / b.limit
@@ -72,6 +77,9 @@ func budgetOnce(ctx context.Context, e *env, plan string) ([]row, error) {
 		{scenario: s, figure: "wall time / T_min", value: fmt.Sprintf("%s / %s = %.2f", secs(wall), secs(b.tmin), ratio),
 			goal: "≤ 1.15 (+1 s)", verdict: judge(wall <= time.Duration(1.15*float64(b.tmin))+time.Second),
 			note: fmt.Sprintf("T_min = %d %s calls / (%.1f/s) + chain of %d pages × %s measured latency", b.u.calls, b.binding, b.limit, b.chain, lat.Round(10*time.Microsecond))},
+		{scenario: s, figure: "calls made / the fewest the data needs", value: fmt.Sprintf("%d / %d = %.2f", made, least, float64(made)/float64(max(least, 1))),
+			goal: "≤ 1.05", verdict: judge(float64(made) <= 1.05*float64(least)),
+			note: "the fewest: Zoom's largest pages, one call per window Zoom requires, each item and file once (the emulator's MinCalls; Team Chat, which is not collected yet, left out)"},
 		{scenario: s, figure: "binding bucket achieved / configured rate", value: fmt.Sprintf("%s: %.1f/s / %.1f/s = %.2f", b.binding, b.u.rate(), b.limit, achieved),
 			goal: "≥ 0.9", verdict: judge(achieved >= 0.9)},
 		{scenario: s, figure: "429s we caused / calls", value: fmt.Sprintf("%d / %d = %s", b.tooMany, b.calls, pct(tooMany)),
@@ -145,4 +153,23 @@ func probeLatency(ctx context.Context, z *zoomfake) (time.Duration, error) {
 	case <-time.After(time.Second):
 	}
 	return ds[len(ds)/2], nil
+}
+
+// callsAgainstMinimum counts the API calls and file downloads of a log
+// (a download's redirect and the fetch it leads to as one) and the fewest
+// the emulator says the data needs, Team Chat's left out of both.
+func callsAgainstMinimum(log []zoomtest.LogEntry, least map[string]int) (made, fewest int) {
+	for _, le := range log {
+		chat := strings.HasPrefix(le.Path, "/v2/chat/") || strings.HasPrefix(le.Path, "/file/chat/")
+		if chat || strings.HasPrefix(le.Path, "/rec/file/") || strings.HasPrefix(le.Path, "/_zoomfake") || strings.HasPrefix(le.Path, "/oauth/") {
+			continue
+		}
+		made++
+	}
+	for op, n := range least {
+		if !strings.Contains(op, " /chat/") && !strings.Contains(op, " /file/chat/") {
+			fewest += n
+		}
+	}
+	return made, fewest
 }

@@ -1,0 +1,199 @@
+package dsar_test
+
+import (
+	"archive/zip"
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
+)
+
+// TestCollectItemSections collects the sections fetched item by item
+// (meetings attended, summaries, groups, SMS, transcriptions,
+// participant audio) and checks records and media against the dataset,
+// that nothing was fetched twice, and that the account's summaries of
+// other hosts never reach the bundle.
+func TestCollectItemSections(t *testing.T) {
+	e := newEnv(t, withMedia(envConfig{}, nil))
+	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	m := e.verify(r)
+	d := e.srv.Dataset()
+	u := d.User(jane)
+	sixAgo := time.Date(t0.Year(), t0.Month()-6, t0.Day(), 0, 0, 0, 0, time.UTC)
+	in := func(at time.Time) bool { return !at.Before(sixAgo) }
+
+	var attended, sms, smsFiles, summaries, transcripts, audio int64
+	for _, mt := range u.Meetings {
+		if mt.Past() && mt.ParticipantsCount >= 2 && in(mt.StartTime) {
+			attended++
+		}
+	}
+	for _, j := range u.Joined {
+		if in(j.StartTime) {
+			attended++
+		}
+	}
+	for _, s := range u.SMS {
+		if in(s.Last()) {
+			sms += 1 + int64(len(s.Messages))
+			for _, msg := range s.Messages {
+				smsFiles += int64(len(msg.Attachments))
+			}
+		}
+	}
+	for _, s := range u.Summaries {
+		if in(s.MeetingStart) {
+			summaries++
+		}
+	}
+	for _, rec := range u.Phone.Recordings {
+		if rec.Transcript > 0 {
+			transcripts++
+		}
+	}
+	for _, rec := range u.Recordings {
+		audio += int64(len(rec.ParticipantAudio))
+	}
+
+	want := map[string]int64{
+		dsar.SectionMeetingsAttended: attended,
+		dsar.SectionPhoneSMS:         sms,
+		dsar.SectionMeetingSummaries: summaries,
+		dsar.SectionGroups:           int64(len(u.GroupIDs) + len(u.IMGroupIDs)),
+	}
+	got := records(m)
+	for s, n := range want {
+		if n == 0 {
+			t.Errorf("%s: the dataset holds nothing to collect", s)
+		}
+		if got[s] != n {
+			t.Errorf("%s: %d records in the bundle, the dataset has %d", s, got[s], n)
+		}
+	}
+
+	media := map[string]int64{}
+	for _, en := range m.Entries {
+		switch {
+		case strings.HasPrefix(en.Path, "media/"+dsar.SectionPhoneRecordings+"/") && strings.HasSuffix(en.Path, "-transcript.json"):
+			media["transcripts"]++
+		case strings.HasPrefix(en.Path, "media/"):
+			media[strings.Split(en.Path, "/")[1]]++
+		}
+	}
+	for k, n := range map[string]int64{
+		"transcripts":        transcripts,
+		dsar.SectionPhoneSMS: smsFiles,
+	} {
+		if n == 0 || media[k] != n {
+			t.Errorf("media %s: %d files in the bundle, the dataset has %d", k, media[k], n)
+		}
+	}
+	var recFiles int64
+	for _, rec := range u.Recordings {
+		recFiles += int64(len(rec.Files))
+	}
+	if audio == 0 || media[dsar.SectionCloudRecordings] != recFiles+audio {
+		t.Errorf("cloud recording media: %d files, want %d recording files and %d participant audio files",
+			media[dsar.SectionCloudRecordings], recFiles, audio)
+	}
+	if dups := refetched(e.srv); len(dups) > 0 {
+		t.Errorf("fetched twice: %v", dups)
+	}
+
+	data := bundleEntry(t, r.Bundle.Path, "data/"+dsar.SectionMeetingSummaries+".json")
+	var ms struct {
+		Summaries []struct {
+			Host string `json:"meeting_host_id"`
+		} `json:"summaries"`
+		Summary map[string]json.RawMessage `json:"summary"`
+	}
+	if err := json.Unmarshal(data, &ms); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range ms.Summaries {
+		if s.Host != u.ID {
+			t.Errorf("a summary of host %s is in jane's bundle", s.Host)
+		}
+	}
+	if int64(len(ms.Summaries)) != summaries || int64(len(ms.Summary)) != summaries {
+		t.Errorf("%d summaries listed, %d fetched, want %d", len(ms.Summaries), len(ms.Summary), summaries)
+	}
+	var others int
+	for _, v := range d.Accounts[0].Users {
+		if v != u {
+			others += len(v.Summaries)
+		}
+	}
+	if others == 0 {
+		t.Error("no other host has summaries: the filter is not tested")
+	}
+}
+
+// bundleEntry returns the bytes of one entry of a bundle.
+func bundleEntry(t *testing.T, path, name string) []byte {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	f, err := zr.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestItemGone: a voicemail deleted between the list and the fetch of its
+// transcription (Zoom's documented "does not exist" answer) is passed
+// over: the section completes with every other transcription, the list
+// keeps the voicemail, and the call that found it gone is counted.
+func TestItemGone(t *testing.T) {
+	var gone string
+	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
+		z := c.Accounts["main"]
+		c.Accounts["main"] = &zoomFn{Zoom: z, fetchFn: func(ctx context.Context, userID, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+			if part == dsar.PartTranscriptions && (gone == "" || gone == cur.Item) {
+				gone = cur.Item
+				return dsar.Fetched{}, &dsar.ZoomError{Kind: dsar.ZoomNotFound, Code: 300, Message: "Voice mail does not exist.", Calls: 1}
+			}
+			return z.Fetch(ctx, userID, section, part, cur)
+		}}
+	}})
+	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	s := section(t, e, r.ID, dsar.SectionPhoneVoicemails)
+	vms := int64(len(e.srv.Dataset().User(jane).Phone.Voicemails))
+	tr := s.Part(dsar.PartTranscriptions)
+	if s.State != dsar.SectionComplete || s.Records != vms || tr == nil || !tr.Done || tr.Pages != vms-1 || tr.Calls != vms {
+		t.Errorf("voicemails %s, %d records, transcriptions %+v; want COMPLETE, %d records, %d pages in %d calls",
+			s.State, s.Records, tr, vms, vms-1, vms)
+	}
+	data := bundleEntry(t, r.Bundle.Path, "data/"+dsar.SectionPhoneVoicemails+".json")
+	var v struct {
+		List []struct {
+			ID string `json:"id"`
+		} `json:"phone_voicemails"`
+		Transcriptions map[string]json.RawMessage `json:"transcriptions"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := v.Transcriptions[gone]; ok || int64(len(v.List)) != vms || int64(len(v.Transcriptions)) != vms-1 {
+		t.Errorf("bundle: %d voicemails, %d transcriptions (the gone one: %v)", len(v.List), len(v.Transcriptions), ok)
+	}
+}
