@@ -166,10 +166,11 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 				cur.PageToken = ""
 				continue
 			}
-			if ze.Kind == ZoomNotFound && cur.Item != "" {
-				// Deleted since the list named it: Zoom holds nothing more
-				// of it, and the list's record stays in the bundle.
-				p.log.Info("item gone since it was listed", "request", r.ID, "section", section, "part", pt.Name, "code", ze.Code)
+			if ze.Kind == ZoomExpired {
+				// An item deleted since the list named it (the list's
+				// record stays in the bundle), or a window Zoom no longer
+				// serves: nothing of it is left to fetch.
+				p.log.Info("passed over what Zoom no longer holds", "request", r.ID, "section", section, "part", pt.Name, "code", ze.Code)
 				next, done := after()
 				if err := p.skipItem(context.WithoutCancel(ctx), r.ID, section, pt.Name, next, done, calls); err != nil {
 					return err
@@ -276,8 +277,9 @@ func (p *Processor) windows(ctx context.Context, zoom Zoom, r *Request, section,
 	return out, nil
 }
 
-// skipItem moves a part past an item Zoom no longer has (or past its end
-// when no part names an item), counting the calls that found it gone.
+// skipItem moves a part past an item or window Zoom no longer has (or
+// past its end when no part names an item), counting the calls that found
+// it gone.
 func (p *Processor) skipItem(ctx context.Context, id, section, part string, next Cursor, done bool, calls int64) error {
 	_, err := p.cfg.Store.UpdateSection(ctx, id, section, func(s *Section) error {
 		pt := s.Part(part)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
+	"github.com/zoomdsar/zoom-dsar/zoomclient"
+	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
 
 // TestCollectItemSections collects the sections fetched item by item
@@ -156,6 +158,74 @@ func bundleEntry(t *testing.T, path, name string) []byte {
 	return b
 }
 
+// TestHeavyQuotaParksOnlyHeavy spends the Heavy daily cap during
+// meetings_attended: that section waits for 00:00 UTC while the other
+// sections, in other buckets, are collected; no Heavy call is made before
+// the reset, and the request then completes with nothing fetched twice,
+// its oldest window moved forward to the day Zoom's six months begin on
+// the second day.
+func TestHeavyQuotaParksOnlyHeavy(t *testing.T) {
+	fast := zoomtest.Rate{N: 200, Per: time.Second}
+	e := newEnv(t, envConfig{
+		zoom: []zoomtest.Option{zoomtest.WithLimits(zoomtest.Limits{
+			Rate:  map[string]zoomtest.Rate{zoomtest.Light: fast, zoomtest.Medium: fast, zoomtest.Heavy: fast},
+			Daily: map[string]int{zoomtest.Heavy: 5}, // meetings_attended needs 7 windows: two days
+		})},
+		client: func(c *zoomclient.Config) {
+			c.Limits = map[zoomclient.Bucket]float64{
+				{Category: zoomclient.Light}: 200, {Category: zoomclient.Medium}: 200, {Category: zoomclient.Heavy}: 200,
+			}
+		},
+	})
+	r := e.wait(e.create(jane).ID, inState(dsar.StateWaitingQuota, dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateWaitingQuota {
+		t.Fatalf("state %s (%s), want WAITING_QUOTA", r.State, r.Reason)
+	}
+	_, secs, err := e.proc.Request(t.Context(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secs {
+		want := dsar.SectionComplete
+		if s.Name == dsar.SectionMeetingsAttended {
+			want = dsar.SectionWaitingQuota
+		}
+		if s.State != want && s.State != dsar.SectionNotApplicable {
+			t.Errorf("%s: %s (%s), want %s", s.Name, s.State, s.Reason, want)
+		}
+	}
+	parkedAt := len(e.srv.Log())
+	midnight := time.Date(t0.Year(), t0.Month(), t0.Day()+1, 0, 0, 0, 0, time.UTC)
+	if d := r.WaitingUntil.Sub(midnight); d < -time.Second || d > time.Second {
+		t.Fatalf("waiting until %v, want %v", r.WaitingUntil, midnight)
+	}
+	if d := r.WaitingUntil.Sub(midnight); d < -time.Second || d > time.Second {
+		t.Fatalf("waiting until %v, want %v", r.WaitingUntil, midnight)
+	}
+	e.srv.Clock().Set(midnight.Add(time.Minute))
+	r = e.wait(r.ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	var heavyBefore, heavyAfter int
+	for i, le := range e.srv.Log() {
+		switch {
+		case le.Category != zoomtest.Heavy || le.Status == 429:
+		case le.Time.Before(midnight):
+			heavyBefore++
+		case i >= parkedAt:
+			heavyAfter++
+		}
+	}
+	if heavyBefore != 5 || heavyAfter == 0 {
+		t.Errorf("%d Heavy calls answered before the reset (want the cap, 5), %d after it", heavyBefore, heavyAfter)
+	}
+	if d := refetched(e.srv); len(d) > 0 {
+		t.Errorf("pages fetched twice: %v", d)
+	}
+	e.verify(r)
+}
+
 // TestItemGone: a voicemail deleted between the list and the fetch of its
 // transcription (Zoom's documented "does not exist" answer) is passed
 // over: the section completes with every other transcription, the list
@@ -167,7 +237,7 @@ func TestItemGone(t *testing.T) {
 		c.Accounts["main"] = &zoomFn{Zoom: z, fetchFn: func(ctx context.Context, userID, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
 			if part == dsar.PartTranscriptions && (gone == "" || gone == cur.Item) {
 				gone = cur.Item
-				return dsar.Fetched{}, &dsar.ZoomError{Kind: dsar.ZoomNotFound, Code: 300, Message: "Voice mail does not exist.", Calls: 1}
+				return dsar.Fetched{}, &dsar.ZoomError{Kind: dsar.ZoomExpired, Code: 300, Message: "Voice mail does not exist.", Calls: 1}
 			}
 			return z.Fetch(ctx, userID, section, part, cur)
 		}}

@@ -73,6 +73,10 @@ const (
 	// ZoomRejected: Zoom refused the call (credentials, a missing scope, a
 	// bad request): an operator must act before a retry can help.
 	ZoomRejected
+	// ZoomExpired: Zoom no longer holds what the cursor names, an item
+	// deleted since a list named it or a window that has passed out of
+	// the months Zoom serves: the part goes on past it.
+	ZoomExpired
 )
 
 // ZoomError is a failed Zoom call, classified. Message is Zoom's own (code

@@ -83,7 +83,8 @@ type outcome string
 
 const (
 	found         outcome = "user found"
-	noUser        outcome = "no user (for an item: gone)"
+	noUser        outcome = "no user"
+	gone          outcome = "gone (an item deleted since it was listed)"
 	notApplicable outcome = "not applicable"
 	failed        outcome = "failed"
 )
@@ -98,6 +99,8 @@ func outcomeOf(err error) outcome {
 		return noUser
 	case errors.As(err, &ze) && ze.Kind == dsar.ZoomNotApplicable:
 		return notApplicable
+	case errors.As(err, &ze) && ze.Kind == dsar.ZoomExpired:
+		return gone
 	}
 	return failed
 }
@@ -198,14 +201,14 @@ func TestAnswers(t *testing.T) {
 		{"410 code 4137 IM groups gone (TC26)", canned{410, "application/json", zoomJSON(4137, "The IM Group APIs are no longer available.")},
 			on(notApplicable, EndpointIMGroups.Path), false},
 		{"404 code 3301 no recording for this meeting (MTG)", canned{404, "application/json", zoomJSON(3301, "There is no recording for this meeting.")},
-			on(noUser, EndpointMeetingRecordings.Path), true},
+			on(gone, EndpointMeetingRecordings.Path), true},
 		{"404 code 3001 meeting does not exist (summary)", canned{404, "application/json", zoomJSON(3001, "Meeting does not exist.")},
-			on(noUser, EndpointSummary.Path), true},
+			on(gone, EndpointSummary.Path), true},
 		{"404 code 12004 SMS session does not exist (PH26)", canned{404, "application/json", zoomJSON(12004, "Session does not exist.")},
-			on(noUser, EndpointSMSSync.Path), true},
+			on(gone, EndpointSMSSync.Path), true},
 		{"400 code 1120 invitation expired (USR)", canned{400, "application/json", zoomJSON(1120, "A valid invitation to join the Zoom account was not found for this user.")}, all(failed), false},
 		{"400 code 300 invalid user id (PH26), voice mail does not exist (PH26 voice_mails/{id})",
-			canned{400, "application/json", zoomJSON(300, "Invalid user id.")}, on(noUser, EndpointVoicemail.Path), false},
+			canned{400, "application/json", zoomJSON(300, "Invalid user id.")}, on(gone, EndpointVoicemail.Path), false},
 		{"400 code 4711 missing scope", canned{400, "application/json", zoomJSON(4711, "Invalid access token, does not contain scopes:[user:read:user:admin].")}, all(failed), false},
 		{"401 code 124 token refused", canned{401, "application/json", zoomJSON(124, "Invalid access token.")}, all(failed), false},
 		{"403 without code", canned{403, "text/html", "<html>Forbidden</html>"}, all(failed), false},

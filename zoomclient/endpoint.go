@@ -31,9 +31,14 @@ func (b Bucket) String() string {
 }
 
 // Window says whether an endpoint is fetched in one-month date windows and
-// how far back by default. Zero means not windowed.
+// how far back by default. Zero means not windowed. Limit says that Zoom
+// serves no older data, and refuses a window that starts before Months
+// back from today (the report's "The date range must fall within the past
+// six months", Phone's six months): the client moves a window's start
+// forward to that day when it fetches (Client.itemPage).
 type Window struct {
 	Months int
+	Limit  bool
 }
 
 // Endpoint describes one Zoom GET operation: its path template, rate-limit
@@ -106,11 +111,11 @@ var (
 	EndpointPhoneUser     = Endpoint{Name: "phone_user", Path: "/phone/users/{userId}", Category: Light, Phone: true}
 	EndpointPhoneSettings = Endpoint{Name: "phone_settings", Path: "/phone/users/{userId}/settings", Category: Light, Phone: true}
 	EndpointCallHistory   = Endpoint{Name: "call_history", Path: "/phone/users/{userId}/call_history", Category: Medium, Phone: true,
-		List: "call_logs", ID: "id", PageSize: 300, Window: Window{Months: 6}}
+		List: "call_logs", ID: "id", PageSize: 300, Window: Window{Months: 6, Limit: true}}
 	EndpointVoicemails = Endpoint{Name: "voicemails", Path: "/phone/users/{userId}/voice_mails", Category: Medium, Phone: true,
-		List: "voice_mails", ID: "id", PageSize: 300, Window: Window{Months: 6}}
+		List: "voice_mails", ID: "id", PageSize: 300, Window: Window{Months: 6, Limit: true}}
 	EndpointPhoneRecordings = Endpoint{Name: "phone_recordings", Path: "/phone/users/{userId}/recordings", Category: Medium, Phone: true,
-		List: "recordings", ID: "id", PageSize: 300, Window: Window{Months: 6}}
+		List: "recordings", ID: "id", PageSize: 300, Window: Window{Months: 6, Limit: true}}
 )
 
 // The endpoints of the sections added for issue 14. Their
@@ -123,14 +128,14 @@ var (
 	// user joined, whoever hosted them: one month per call, the past six
 	// months, Pro plan and up.
 	EndpointMeetingsAttended = Endpoint{Name: "meetings_attended", Path: "/report/users/{userId}/meetings", Category: Heavy,
-		List: "meetings", ID: "uuid", PageSize: 300, Query: url.Values{"type": {"pastJoined"}}, Window: Window{Months: 6}}
+		List: "meetings", ID: "uuid", PageSize: 300, Query: url.Values{"type": {"pastJoined"}}, Window: Window{Months: 6, Limit: true}}
 	// EndpointMeetingRecordings is one meeting's recordings, the only
 	// answer that lists participant_audio_files.
 	EndpointMeetingRecordings = Endpoint{Name: "meeting_recordings", Path: "/meetings/{item}/recordings", Category: Light}
 	// EndpointSummaries lists the account's AI Companion summaries; only
 	// the user's own (meeting_host_id) are kept.
 	EndpointSummaries = Endpoint{Name: "meeting_summaries", Path: "/meetings/meeting_summaries", Category: Medium,
-		List: "summaries", ID: "meeting_uuid", PageSize: 300, Window: Window{Months: 6}, Mine: "meeting_host_id"}
+		List: "summaries", ID: "meeting_uuid", PageSize: 300, Window: Window{Months: 6, Limit: true}, Mine: "meeting_host_id"}
 	EndpointSummary = Endpoint{Name: "meeting_summary", Path: "/meetings/{item}/meeting_summary", Category: Light}
 	// EndpointGroups and EndpointIMGroups list the account's groups; the
 	// user's are picked from them by the profile's group ids.
@@ -139,7 +144,7 @@ var (
 	EndpointGroup       = Endpoint{Name: "group", Path: EndpointGroups.Path, Category: Medium, PickFrom: &EndpointGroups}
 	EndpointIMGroup     = Endpoint{Name: "im_group", Path: EndpointIMGroups.Path, Category: Medium, PickFrom: &EndpointIMGroups}
 	EndpointSMSSessions = Endpoint{Name: "sms_sessions", Path: "/phone/users/{userId}/sms/sessions", Category: Medium, Phone: true,
-		List: "sms_sessions", ID: "session_id", PageSize: 100, Window: Window{Months: 6}}
+		List: "sms_sessions", ID: "session_id", PageSize: 100, Window: Window{Months: 6, Limit: true}}
 	// EndpointSMSSync pages through every message of a session, newest
 	// first, 250 a call, without the one-month windows of GET
 	// /phone/sms/sessions/{sessionId}.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // Cursor is where a list fetch stands: a date window (empty when the
@@ -117,7 +118,11 @@ func (c *Client) itemPage(ctx context.Context, ep Endpoint, userID, item string,
 	}
 	q := cloneQuery(ep.Query)
 	if cur.From != "" {
-		q.Set("from", cur.From)
+		from, err := c.horizonStart(ep, cur)
+		if err != nil {
+			return Page{}, 0, err
+		}
+		q.Set("from", from)
 		q.Set("to", cur.To)
 	}
 	tokenField := "next_page_token"
@@ -251,4 +256,28 @@ func cloneQuery(q url.Values) url.Values {
 		out[k] = append([]string(nil), v...)
 	}
 	return out
+}
+
+// ErrPastHorizon is a window that lies wholly before the oldest day Zoom
+// serves: a request that started months ago and parked or was resumed
+// since. Zoom holds nothing of it any more.
+var ErrPastHorizon = errors.New("zoomclient: the window lies before the oldest day Zoom serves")
+
+// horizonStart returns the from date to send for cur: its own, or for an
+// endpoint whose Window.Limit is Zoom's, no earlier than Months back from
+// the client's today, since windows are computed when a request starts and
+// Zoom's horizon moves on by a day each day.
+func (c *Client) horizonStart(ep Endpoint, cur Cursor) (string, error) {
+	if !ep.Window.Limit {
+		return cur.From, nil
+	}
+	now := c.clock.Now().UTC()
+	oldest := addMonths(time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC), -ep.Window.Months).Format(dateLayout)
+	switch {
+	case cur.To < oldest:
+		return "", fmt.Errorf("%s %s..%s: %w", ep.Name, cur.From, cur.To, ErrPastHorizon)
+	case cur.From < oldest:
+		return oldest, nil
+	}
+	return cur.From, nil
 }

@@ -173,7 +173,7 @@ func (s *Source) Fetch(ctx context.Context, userID, section, part string, w dsar
 	if ep.PickFrom != nil {
 		body, calls, err := s.c.pick(ctx, *ep.PickFrom, w.Item)
 		if err != nil {
-			return dsar.Fetched{}, withCalls(sourceError(err), calls)
+			return dsar.Fetched{}, fetchError(err, calls, w.Item)
 		}
 		return dsar.Fetched{Body: body, IDs: []string{w.Item}, Calls: calls}, nil
 	}
@@ -181,22 +181,37 @@ func (s *Source) Fetch(ctx context.Context, userID, section, part string, w dsar
 		if ep.Path == EndpointUser.Path {
 			body, u, calls, err := s.c.user(ctx, userID)
 			if err != nil {
-				return dsar.Fetched{}, withCalls(sourceError(err), calls)
+				return dsar.Fetched{}, fetchError(err, calls, w.Item)
 			}
 			return dsar.Fetched{Body: body, IDs: []string{u.ID}, Calls: calls}, nil
 		}
 		body, calls, err := s.c.object(ctx, ep, userID, w.Item)
 		if err != nil {
-			return dsar.Fetched{}, withCalls(sourceError(err), calls)
+			return dsar.Fetched{}, fetchError(err, calls, w.Item)
 		}
 		// An item's object is that item's record.
 		return dsar.Fetched{Body: body, IDs: []string{w.Item}, Calls: calls}, nil
 	}
 	p, calls, err := s.c.itemPage(ctx, ep, userID, w.Item, Cursor{From: w.From, To: w.To, PageToken: w.PageToken})
 	if err != nil {
-		return dsar.Fetched{}, withCalls(sourceError(err), calls)
+		return dsar.Fetched{}, fetchError(err, calls, w.Item)
 	}
 	return dsar.Fetched{Body: p.Body, IDs: p.IDs, NextPageToken: p.Next.PageToken, Calls: calls}, nil
+}
+
+// fetchError sorts a failed Fetch as sourceError does, with its calls; an
+// item Zoom answers does not exist (deleted since it was listed) and a
+// window past Zoom's horizon are ZoomExpired: nothing of them is left.
+func fetchError(err error, calls int, item string) error {
+	if errors.Is(err, ErrPastHorizon) {
+		return &dsar.ZoomError{Kind: dsar.ZoomExpired, Message: "the window lies before the oldest day Zoom serves", Calls: calls, Err: err}
+	}
+	err = withCalls(sourceError(err), calls)
+	var ze *dsar.ZoomError
+	if item != "" && errors.As(err, &ze) && ze.Kind == dsar.ZoomNotFound {
+		ze.Kind = dsar.ZoomExpired
+	}
+	return err
 }
 
 // withCalls records on a classified failure the HTTP calls it took.

@@ -1,6 +1,7 @@
 package zoomclient
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -93,5 +94,42 @@ func TestWindowsCover(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }
+
+// TestHorizonStart: windows computed when a request started are sent
+// with their start moved to the first day Zoom still serves, and one
+// wholly before it is ErrPastHorizon; an endpoint whose horizon is ours
+// (cloud recordings) keeps its windows.
+func TestHorizonStart(t *testing.T) {
+	started := time.Date(2026, 3, 15, 14, 0, 0, 0, time.UTC)
+	ws := Windows(EndpointCallHistory, started, 0)
+	oldest := ws[len(ws)-1] // 2025-09-15..2025-09-30
+	tests := []struct {
+		name     string
+		ep       Endpoint
+		now      time.Time
+		cur      Cursor
+		want     string
+		pastZoom bool
+	}{
+		{"the day it started", EndpointCallHistory, started, oldest, "2025-09-15", false},
+		{"a day later", EndpointCallHistory, started.AddDate(0, 0, 1), oldest, "2025-09-16", false},
+		{"a newer window a day later", EndpointCallHistory, started.AddDate(0, 0, 1), ws[0], ws[0].From, false},
+		{"a month later", EndpointCallHistory, started.AddDate(0, 1, 0), oldest, "", true},
+		{"recordings, ours", EndpointRecordings, started.AddDate(0, 1, 0), oldest, "2025-09-15", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Client{clock: fixedClock(tt.now)}
+			got, err := c.horizonStart(tt.ep, tt.cur)
+			if errors.Is(err, ErrPastHorizon) != tt.pastZoom || got != tt.want {
+				t.Errorf("horizonStart = %q, %v; want %q (past Zoom's horizon: %v)", got, err, tt.want, tt.pastZoom)
+			}
+		})
 	}
 }
