@@ -163,7 +163,7 @@ func bundleEntry(t *testing.T, path, name string) []byte {
 // sections, in other buckets, are collected; no Heavy call is made before
 // the reset, and the request then completes with nothing fetched twice,
 // its oldest window moved forward to the day Zoom's six months begin on
-// the second day.
+// the second day, and the manifest says so.
 func TestHeavyQuotaParksOnlyHeavy(t *testing.T) {
 	fast := zoomtest.Rate{N: 200, Per: time.Second}
 	e := newEnv(t, envConfig{
@@ -223,7 +223,18 @@ func TestHeavyQuotaParksOnlyHeavy(t *testing.T) {
 	if d := refetched(e.srv); len(d) > 0 {
 		t.Errorf("pages fetched twice: %v", d)
 	}
-	e.verify(r)
+	// The second day's start was moved to Zoom's horizon then; the
+	// manifest claims no more than that.
+	m := e.verify(r)
+	for _, ms := range m.Sections {
+		if ms.Name != dsar.SectionMeetingsAttended {
+			continue
+		}
+		want := time.Date(midnight.Year(), midnight.Month()-6, midnight.Day(), 0, 0, 0, 0, time.UTC).Format("2006-01-02")
+		if n := len(ms.Windows); n == 0 || ms.Windows[n-1].From != want {
+			t.Errorf("manifest windows of meetings_attended %v, want the oldest from %s", ms.Windows, want)
+		}
+	}
 }
 
 // TestItemGone: a voicemail deleted between the list and the fetch of its

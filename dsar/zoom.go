@@ -22,6 +22,10 @@ type Zoom interface {
 	// first, for a collection that started at start; nil when the endpoint
 	// takes no dates.
 	Windows(section, part string, start time.Time) []Span
+	// Served returns the part of window w that Zoom still served at at
+	// (whose own limit, such as six months, may have moved past w's
+	// start since the request began), false when none of it was.
+	Served(section, part string, w Span, at time.Time) (Span, bool)
 	// Items reads from a stored page of from ("section/part", one of
 	// ItemsFrom(section, part)) the items part is fetched for, in order.
 	// A page it cannot read is an error.

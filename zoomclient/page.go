@@ -118,7 +118,7 @@ func (c *Client) itemPage(ctx context.Context, ep Endpoint, userID, item string,
 	}
 	q := cloneQuery(ep.Query)
 	if cur.From != "" {
-		from, err := c.horizonStart(ep, cur)
+		from, err := horizonStart(ep, c.clock.Now(), cur)
 		if err != nil {
 			return Page{}, 0, err
 		}
@@ -263,15 +263,15 @@ func cloneQuery(q url.Values) url.Values {
 // since. Zoom holds nothing of it any more.
 var ErrPastHorizon = errors.New("zoomclient: the window lies before the oldest day Zoom serves")
 
-// horizonStart returns the from date to send for cur: its own, or for an
-// endpoint whose Window.Limit is Zoom's, no earlier than Months back from
-// the client's today, since windows are computed when a request starts and
-// Zoom's horizon moves on by a day each day.
-func (c *Client) horizonStart(ep Endpoint, cur Cursor) (string, error) {
+// horizonStart returns the from date to send for cur at now: its own, or
+// for an endpoint whose Window.Limit is Zoom's, no earlier than Months back
+// from today, since windows are computed when a request starts and Zoom's
+// horizon moves on by a day each day.
+func horizonStart(ep Endpoint, now time.Time, cur Cursor) (string, error) {
 	if !ep.Window.Limit {
 		return cur.From, nil
 	}
-	now := c.clock.Now().UTC()
+	now = now.UTC()
 	oldest := addMonths(time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC), -ep.Window.Months).Format(dateLayout)
 	switch {
 	case cur.To < oldest:

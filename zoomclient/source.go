@@ -161,6 +161,21 @@ func (s *Source) Windows(section, part string, start time.Time) []dsar.Span {
 	return out
 }
 
+// Served returns the part of window w that Zoom still served at at: w,
+// or for an endpoint whose months are Zoom's limit, w from the first day
+// Zoom served then; false when none of it was.
+func (s *Source) Served(section, part string, w dsar.Span, at time.Time) (dsar.Span, bool) {
+	ep, err := endpoint(section, part)
+	if err != nil {
+		return w, true
+	}
+	from, err := horizonStart(ep, at, Cursor{From: w.From, To: w.To})
+	if err != nil {
+		return dsar.Span{}, false
+	}
+	return dsar.Span{From: from, To: w.To}, true
+}
+
 // Fetch gets one page of a part; an object endpoint is one page holding
 // one record, whose id is the object's ("" for an object without one,
 // such as settings). The ids are computed here, once: the processor

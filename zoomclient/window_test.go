@@ -97,10 +97,6 @@ func TestWindowsCover(t *testing.T) {
 	}
 }
 
-type fixedClock time.Time
-
-func (c fixedClock) Now() time.Time { return time.Time(c) }
-
 // TestHorizonStart: windows computed when a request started are sent
 // with their start moved to the first day Zoom still serves, and one
 // wholly before it is ErrPastHorizon; an endpoint whose horizon is ours
@@ -125,8 +121,7 @@ func TestHorizonStart(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &Client{clock: fixedClock(tt.now)}
-			got, err := c.horizonStart(tt.ep, tt.cur)
+			got, err := horizonStart(tt.ep, tt.now, tt.cur)
 			if errors.Is(err, ErrPastHorizon) != tt.pastZoom || got != tt.want {
 				t.Errorf("horizonStart = %q, %v; want %q (past Zoom's horizon: %v)", got, err, tt.want, tt.pastZoom)
 			}

@@ -85,8 +85,15 @@ func (a *Assembler) input(r *dsar.Request, sections []dsar.Section, zoom dsar.Zo
 			if list, _ := zoom.Shape(s.Name, pt.Name); list != "" {
 				bs.Lists[pt.Name] = list
 			}
-			if s.State == dsar.SectionComplete {
-				bs.Windows = append(bs.Windows, zoom.Windows(s.Name, pt.Name, r.CreatedAt)...)
+			if s.State != dsar.SectionComplete {
+				continue
+			}
+			// The oldest windows are fetched last: what Zoom served when the
+			// section finished is what the bundle may claim it covers.
+			for _, w := range zoom.Windows(s.Name, pt.Name, r.CreatedAt) {
+				if w, ok := zoom.Served(s.Name, pt.Name, w, s.FinishedAt); ok {
+					bs.Windows = append(bs.Windows, w)
+				}
 			}
 		}
 		if s.FinishedAt.After(in.Finished) {
