@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
@@ -136,14 +137,38 @@ func dataRecords(t *testing.T, section string, b []byte) int64 {
 	return n
 }
 
-// emulatorCounts are the records the emulator holds for a user, each once:
-// a meeting Zoom lists as scheduled and upcoming is one of u.Meetings.
-func emulatorCounts(u *zoomtest.User) counts {
+// emulatorCounts are the records the emulator holds for a user on a paid
+// plan with AI summaries, each once: a meeting Zoom lists as scheduled and
+// upcoming is one of u.Meetings; of the six-month sections, what falls in
+// the six months before now.
+func emulatorCounts(u *zoomtest.User, now time.Time) counts {
 	c := counts{
 		dsar.SectionProfile:         1 + int64(len(u.Assistants)+len(u.Schedulers)),
 		dsar.SectionSettings:        1,
 		dsar.SectionMeetings:        int64(len(u.Meetings)),
 		dsar.SectionCloudRecordings: int64(len(u.Recordings)),
+		dsar.SectionGroups:          int64(len(u.GroupIDs) + len(u.IMGroupIDs)),
+	}
+	sixAgo := time.Date(now.Year(), now.Month()-6, now.Day(), 0, 0, 0, 0, time.UTC)
+	in := func(at time.Time) int64 {
+		if at.Before(sixAgo) {
+			return 0
+		}
+		return 1
+	}
+	for _, m := range u.Meetings {
+		if m.Past() && m.ParticipantsCount >= 2 {
+			c[dsar.SectionMeetingsAttended] += in(m.StartTime)
+		}
+	}
+	for _, j := range u.Joined {
+		c[dsar.SectionMeetingsAttended] += in(j.StartTime)
+	}
+	for _, s := range u.Summaries {
+		c[dsar.SectionMeetingSummaries] += in(s.MeetingStart)
+	}
+	for _, s := range u.SMS {
+		c[dsar.SectionPhoneSMS] += in(s.Last()) * int64(1+len(s.Messages))
 	}
 	if u.WebinarAddon {
 		c[dsar.SectionWebinars] = int64(len(u.Webinars))

@@ -226,7 +226,7 @@ func TestEndToEnd(t *testing.T) {
 	checkManifest(t, data)
 	manifest, report, files := bundleCounts(t, data)
 	checkCounts(t, []string{"the emulator", "dsarctl get", "dsarctl watch", "manifest.json", "index.html", "the data files"},
-		emulatorCounts(zoom.Dataset().User(zoomtest.JaneEmail)), getCounts(got), lastCounts(t, watchLine, out), manifest, report, files)
+		emulatorCounts(zoom.Dataset().User(zoomtest.JaneEmail), zoom.Clock().Now()), getCounts(got), lastCounts(t, watchLine, out), manifest, report, files)
 
 	pub := filepath.Join(dir, "signing.pub")
 	mustCtl(t, d, "auditor", "key", "-o", pub)

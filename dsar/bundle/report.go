@@ -281,6 +281,35 @@ func scalars(a []any) bool {
 }
 
 // formatValue renders a decoded JSON value as text for a table cell.
+// names renders a list of people or files (an SMS conversation's
+// participants, a message's attachments) as their names, with a person's
+// phone number; false when an element has neither.
+func names(list []any) (string, bool) {
+	out := make([]string, 0, len(list))
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		var name string
+		for _, k := range []string{"display_name", "name", "file_name"} {
+			if s, ok := m[k].(string); ok && s != "" {
+				name = s
+				break
+			}
+		}
+		num, _ := m["phone_number"].(string)
+		switch {
+		case name != "" && num != "":
+			name += " (" + num + ")"
+		case name == "":
+			name = num
+		}
+		if name == "" {
+			return "", false
+		}
+		out = append(out, name)
+	}
+	return strings.Join(out, ", "), true
+}
+
 func formatValue(v any) string {
 	switch t := v.(type) {
 	case nil:
@@ -301,6 +330,9 @@ func formatValue(v any) string {
 				s[i] = formatValue(e)
 			}
 			return strings.Join(s, ", ")
+		}
+		if s, ok := names(t); ok {
+			return s
 		}
 	}
 	b, err := json.Marshal(v) // maps encode with sorted keys

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -136,6 +137,31 @@ func TestPeriod(t *testing.T) {
 	for _, tt := range tests {
 		if got := period(tt.ws); got != tt.want {
 			t.Errorf("period(%v) = %q, want %q", tt.ws, got, tt.want)
+		}
+	}
+}
+
+// TestFormatNames: a list of people or files reads as their names, with a
+// person's number; any other list of objects stays JSON.
+func TestFormatNames(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+	}{
+		{`[{"display_name":"Jane Doe","phone_number":"14155555481","owner":{"id":"x"}},{"display_name":"Mika Berg","phone_number":"12125559708"}]`,
+			"Jane Doe (14155555481), Mika Berg (12125559708)"},
+		{`[{"phone_number":"12125559708"}]`, "12125559708"},
+		{`[{"id":"a1","name":"photo.png","size":12}]`, "photo.png"},
+		{`[{"id":"a1"}]`, `[{"id":"a1"}]`},
+		{`[]`, ""},
+	}
+	for _, tt := range tests {
+		var v any
+		if err := json.Unmarshal([]byte(tt.in), &v); err != nil {
+			t.Fatal(err)
+		}
+		if got := formatValue(v); got != tt.want {
+			t.Errorf("formatValue(%s) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -210,7 +210,9 @@ func (bw *writer) writeSection(ctx context.Context, reqID string, s Section, src
 			}
 			records++
 		})
-		listings += n
+		if !detail {
+			listings += n // a detail is no listing of the record
+		}
 		if len(mine) > 0 && earlier == nil {
 			earlier = map[string]struct{}{}
 		}
