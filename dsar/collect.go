@@ -157,7 +157,7 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 				return err
 			}
 		}
-		f, err := zoom.Fetch(ctx, r.ZoomUserID, section, pt.Name, cur)
+		f, err := zoom.Fetch(ctx, Subject{ID: r.ZoomUserID, Email: r.Email}, section, pt.Name, cur)
 		var ze *ZoomError
 		if errors.As(err, &ze) {
 			calls += int64(ze.Calls)
@@ -207,7 +207,7 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 			}
 		}
 		next, done := cur, false
-		next.PageToken = f.NextPageToken
+		next.PageToken, next.Refs = f.NextPageToken, f.Refs
 		if f.NextPageToken == "" {
 			next, done = after()
 			seen = nil

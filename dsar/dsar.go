@@ -69,6 +69,7 @@ const (
 	SectionMeetingsAttended = "meetings_attended"
 	SectionMeetingSummaries = "meeting_summaries"
 	SectionGroups           = "groups"
+	SectionTeamChat         = "team_chat"
 	SectionPhoneProfile     = "phone_profile"
 	SectionPhoneSettings    = "phone_settings"
 	SectionPhoneCallHistory = "phone_call_history"
@@ -81,9 +82,48 @@ const (
 var Sections = []string{
 	SectionProfile, SectionSettings, SectionMeetings, SectionWebinars,
 	SectionCloudRecordings, SectionMeetingsAttended, SectionMeetingSummaries,
-	SectionGroups, SectionPhoneProfile, SectionPhoneSettings,
+	SectionGroups, SectionTeamChat, SectionPhoneProfile, SectionPhoneSettings,
 	SectionPhoneCallHistory, SectionPhoneVoicemails, SectionPhoneRecordings,
 	SectionPhoneSMS,
+}
+
+// ChatPolicy says which Team Chat messages of other people an access
+// request copies (GDPR Art. 15(4): the copy must not adversely affect the
+// rights of others). Zoom cannot list a conversation by sender, so the
+// adapter drops what the policy leaves out before a page is stored.
+type ChatPolicy string
+
+const (
+	// ChatOwn keeps the subject's own messages only.
+	ChatOwn ChatPolicy = "own"
+	// ChatConversations, the default, also keeps the other party's
+	// messages in 1:1 conversations, written to the subject, and in
+	// channels the message each of the subject's replies answers.
+	ChatConversations ChatPolicy = "conversations"
+	// ChatChannels keeps every message of the subject's conversations and
+	// channels.
+	ChatChannels ChatPolicy = "channels"
+)
+
+// Valid reports whether p is a known policy; "" means ChatConversations.
+func (p ChatPolicy) Valid() bool {
+	switch p {
+	case "", ChatOwn, ChatConversations, ChatChannels:
+		return true
+	}
+	return false
+}
+
+// Words says in a sentence what a bundle holds under p, for the manifest
+// and the report.
+func (p ChatPolicy) Words() string {
+	switch p {
+	case ChatOwn:
+		return "Team Chat: only your own messages are copied; other people's messages are left out to protect their rights (GDPR Art. 15(4))."
+	case ChatChannels:
+		return "Team Chat: every message of your conversations and channels is copied, other people's included."
+	}
+	return "Team Chat: your own messages and, in one-to-one conversations, the other person's messages to you are copied; in channels only your messages and each message you replied to, since the rest is other people's data (GDPR Art. 15(4))."
 }
 
 // Clock is the time source of the processor. Tests pass the emulator's

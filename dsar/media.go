@@ -16,6 +16,7 @@ var mediaSections = map[string]bool{
 	SectionPhoneVoicemails: true,
 	SectionPhoneRecordings: true,
 	SectionPhoneSMS:        true,
+	SectionTeamChat:        true,
 }
 
 // HasMedia reports whether the records of a section point to files that

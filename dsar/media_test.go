@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path"
@@ -44,7 +45,8 @@ func withMedia(ec envConfig, wrap func(dsar.Zoom) dsar.Zoom) envConfig {
 // zoomFiles is what the dataset says a subject's bundle must hold: the
 // size of every file, by file id: recording files and each participant's
 // audio, voicemails, phone recordings and their transcripts, and the
-// attachments of the SMS sessions of the last six months.
+// attachments of the SMS sessions of the last six months, and the files of
+// the Team Chat messages the default policy keeps.
 func zoomFiles(u *zoomtest.User) map[string]int64 {
 	out := map[string]int64{}
 	for _, r := range u.Recordings {
@@ -67,6 +69,8 @@ func zoomFiles(u *zoomtest.User) map[string]int64 {
 		}
 	}
 	sixAgo := time.Date(t0.Year(), t0.Month()-6, t0.Day(), 0, 0, 0, 0, time.UTC)
+	_, chat := u.ChatKept(string(dsar.ChatConversations), sixAgo)
+	maps.Copy(out, chat)
 	for _, s := range u.SMS {
 		if s.Last().Before(sixAgo) {
 			continue

@@ -609,13 +609,13 @@ type quotaOnce struct {
 	until time.Time
 }
 
-func (q *quotaOnce) Fetch(ctx context.Context, userID, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+func (q *quotaOnce) Fetch(ctx context.Context, subject dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
 	var err error
 	q.once.Do(func() { err = &dsar.ZoomError{Kind: dsar.ZoomQuota, Code: 429, Message: "quota", Until: q.until} })
 	if err != nil {
 		return dsar.Fetched{}, err
 	}
-	return q.Zoom.Fetch(ctx, userID, section, part, cur)
+	return q.Zoom.Fetch(ctx, subject, section, part, cur)
 }
 
 // TestQuotaResetPassed parks a request until a reset that has already

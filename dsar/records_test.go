@@ -28,9 +28,9 @@ type answer struct {
 	err error
 }
 
-func (s *scripted) Fetch(ctx context.Context, userID, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+func (s *scripted) Fetch(ctx context.Context, subject dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
 	if section != dsar.SectionWebinars {
-		return s.Zoom.Fetch(ctx, userID, section, part, cur)
+		return s.Zoom.Fetch(ctx, subject, section, part, cur)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -228,8 +228,8 @@ func TestCallsCountRetries(t *testing.T) {
 // builds before ids were kept for them stored settings and Phone pages.
 type noObjectIDs struct{ dsar.Zoom }
 
-func (z noObjectIDs) Fetch(ctx context.Context, userID, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
-	f, err := z.Zoom.Fetch(ctx, userID, section, part, cur)
+func (z noObjectIDs) Fetch(ctx context.Context, subject dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+	f, err := z.Zoom.Fetch(ctx, subject, section, part, cur)
 	if list, _ := z.Shape(section, part); list == "" {
 		f.IDs = nil
 	}

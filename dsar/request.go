@@ -284,6 +284,8 @@ type Cursor struct {
 	From, To  string // the window's dates, "yyyy-mm-dd"; empty without windows
 	Item      string // the item of an item part (ItemsFrom) the window belongs to
 	PageToken string // Zoom's next_page_token; empty at a window's start
+	// Refs are ids the window's later pages must keep (Fetched.Refs).
+	Refs []string
 }
 
 // Span is a range of dates, "yyyy-mm-dd", both ends included.
@@ -318,6 +320,7 @@ const (
 	PartGroups           = "groups"
 	PartIMGroups         = "im_groups"
 	PartSessions         = "sessions"
+	PartChannels         = "channels"
 	PartMessages         = "messages"
 	PartTranscriptions   = "transcriptions"
 )
@@ -329,6 +332,7 @@ var sectionParts = map[string][]string{
 	SectionCloudRecordings:  {PartRecordings, PartTrash, PartParticipantAudio},
 	SectionMeetingSummaries: {PartSummaries, PartSummary},
 	SectionGroups:           {PartGroups, PartIMGroups},
+	SectionTeamChat:         {PartSessions, PartChannels, PartMessages},
 	SectionPhoneVoicemails:  {SectionPhoneVoicemails, PartTranscriptions},
 	SectionPhoneSMS:         {PartSessions, PartMessages},
 }
@@ -347,6 +351,7 @@ var itemsFrom = map[string][]string{
 	SectionGroups + "/" + PartIMGroups:                  {SectionProfile + "/" + PartUser},
 	SectionPhoneVoicemails + "/" + PartTranscriptions:   {SectionPhoneVoicemails + "/" + SectionPhoneVoicemails},
 	SectionPhoneSMS + "/" + PartMessages:                {SectionPhoneSMS + "/" + PartSessions},
+	SectionTeamChat + "/" + PartMessages:                {SectionTeamChat + "/" + PartSessions, SectionTeamChat + "/" + PartChannels},
 }
 
 // detailParts are the parts fetched item by item whose records are
@@ -369,10 +374,12 @@ func ItemsFrom(section, part string) []string { return itemsFrom[section+"/"+par
 
 // Item is one thing a part is fetched for, read from a record of an
 // earlier part: Key is what the adapter fetches it by (an SMS session's
-// id, a chat conversation), Record the id of the record that names it.
+// id, a chat conversation), Record the id of the record that names it,
+// Label what a person calls it (a conversation's name), if anything.
 type Item struct {
 	Record string
 	Key    string
+	Label  string
 }
 
 // PartsOf returns the part names of a section, in fetch order.

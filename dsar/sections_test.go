@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"strings"
 	"testing"
@@ -245,12 +246,12 @@ func TestItemGone(t *testing.T) {
 	var gone string
 	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
 		z := c.Accounts["main"]
-		c.Accounts["main"] = &zoomFn{Zoom: z, fetchFn: func(ctx context.Context, userID, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+		c.Accounts["main"] = &zoomFn{Zoom: z, fetchFn: func(ctx context.Context, subject dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
 			if part == dsar.PartTranscriptions && (gone == "" || gone == cur.Item) {
 				gone = cur.Item
 				return dsar.Fetched{}, &dsar.ZoomError{Kind: dsar.ZoomExpired, Code: 300, Message: "Voice mail does not exist.", Calls: 1}
 			}
-			return z.Fetch(ctx, userID, section, part, cur)
+			return z.Fetch(ctx, subject, section, part, cur)
 		}}
 	}})
 	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
@@ -296,4 +297,67 @@ func TestFreePlanNotApplicable(t *testing.T) {
 		}
 	}
 	e.verify(r)
+}
+
+// TestTeamChatPolicies collects jane's Team Chat under each policy: the
+// store and the bundle hold exactly the messages the policy keeps (what it
+// drops is never stored), with their files, and the manifest and report
+// say what was left out.
+func TestTeamChatPolicies(t *testing.T) {
+	for _, policy := range []dsar.ChatPolicy{dsar.ChatOwn, dsar.ChatConversations, dsar.ChatChannels} {
+		t.Run(string(policy), func(t *testing.T) {
+			e := newEnv(t, withMedia(envConfig{client: func(c *zoomclient.Config) { c.ChatPolicy = policy }}, nil))
+			r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+			if r.State != dsar.StateCompleted {
+				t.Fatalf("state %s (%s)", r.State, r.Reason)
+			}
+			sixAgo := time.Date(t0.Year(), t0.Month()-6, t0.Day(), 0, 0, 0, 0, time.UTC)
+			want, files := e.srv.Dataset().User(jane).ChatKept(string(policy), sixAgo)
+			stored := map[string]bool{}
+			err := e.db.Pages(t.Context(), r.ID, dsar.SectionTeamChat, dsar.PartMessages, func(pg dsar.Page) error {
+				for _, id := range pg.IDs {
+					if !want[id] {
+						t.Errorf("message %s is stored; the policy drops it", id)
+					}
+					stored[id] = true
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(stored) != len(want) || len(want) == 0 {
+				t.Errorf("%d messages stored, the policy keeps %d", len(stored), len(want))
+			}
+			m := e.verify(r)
+			for _, s := range m.Sections {
+				if s.Name == dsar.SectionTeamChat && (s.Note != policy.Words() || s.MediaFiles != len(files)) {
+					t.Errorf("manifest: note %q, %d files; want %q, %d", s.Note, s.MediaFiles, policy.Words(), len(files))
+				}
+			}
+			var data struct {
+				Messages map[string][]struct {
+					ID string `json:"id"`
+				} `json:"messages"`
+			}
+			if err := json.Unmarshal(bundleEntry(t, r.Bundle.Path, "data/"+dsar.SectionTeamChat+".json"), &data); err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, msgs := range data.Messages {
+				for _, msg := range msgs {
+					n++
+					if !want[msg.ID] {
+						t.Errorf("the bundle holds message %s, which the policy drops", msg.ID)
+					}
+				}
+			}
+			if n != len(want) {
+				t.Errorf("the bundle holds %d messages, want %d", n, len(want))
+			}
+			if report := string(bundleEntry(t, r.Bundle.Path, "index.html")); !strings.Contains(report, html.EscapeString(policy.Words())) {
+				t.Error("the report does not say what the policy left out")
+			}
+		})
+	}
 }

@@ -17,14 +17,14 @@ import (
 // zoomFn is the account's Zoom with Fetch replaced when fetchFn is set.
 type zoomFn struct {
 	dsar.Zoom
-	fetchFn func(ctx context.Context, userID, section, part string, cur dsar.Cursor) (dsar.Fetched, error)
+	fetchFn func(ctx context.Context, subject dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error)
 }
 
-func (z *zoomFn) Fetch(ctx context.Context, userID, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+func (z *zoomFn) Fetch(ctx context.Context, subject dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
 	if z.fetchFn != nil {
-		return z.fetchFn(ctx, userID, section, part, cur)
+		return z.fetchFn(ctx, subject, section, part, cur)
 	}
-	return z.Zoom.Fetch(ctx, userID, section, part, cur)
+	return z.Zoom.Fetch(ctx, subject, section, part, cur)
 }
 
 // storeFn is the real store with CommitPage or UpdateRequest replaced
@@ -72,14 +72,14 @@ func (s *switchable) set(err error) {
 }
 
 func (s *switchable) wrap(z dsar.Zoom) dsar.Zoom {
-	return &zoomFn{Zoom: z, fetchFn: func(ctx context.Context, userID, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+	return &zoomFn{Zoom: z, fetchFn: func(ctx context.Context, subject dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
 		s.mu.Lock()
 		err := s.err
 		s.mu.Unlock()
 		if section == s.section && err != nil {
 			return dsar.Fetched{}, err
 		}
-		return z.Fetch(ctx, userID, section, part, cur)
+		return z.Fetch(ctx, subject, section, part, cur)
 	}}
 }
 
@@ -229,13 +229,13 @@ func TestCancelSettles(t *testing.T) {
 		hung := make(chan string, 2)
 		e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
 			z := c.Accounts["main"]
-			c.Accounts["main"] = &zoomFn{Zoom: z, fetchFn: func(ctx context.Context, userID, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+			c.Accounts["main"] = &zoomFn{Zoom: z, fetchFn: func(ctx context.Context, subject dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
 				if section == dsar.SectionMeetings || section == dsar.SectionWebinars {
 					hung <- section
 					<-ctx.Done()
 					return dsar.Fetched{}, ctx.Err()
 				}
-				return z.Fetch(ctx, userID, section, part, cur)
+				return z.Fetch(ctx, subject, section, part, cur)
 			}}
 		}})
 		id := e.create(jane).ID
@@ -268,13 +268,13 @@ func TestCancelSettles(t *testing.T) {
 		hung := make(chan string, 2)
 		e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
 			z := c.Accounts["main"]
-			c.Accounts["main"] = &zoomFn{Zoom: z, fetchFn: func(ctx context.Context, userID, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+			c.Accounts["main"] = &zoomFn{Zoom: z, fetchFn: func(ctx context.Context, subject dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
 				if section == dsar.SectionMeetings {
 					hung <- section
 					<-ctx.Done()
 					return dsar.Fetched{}, ctx.Err()
 				}
-				return z.Fetch(ctx, userID, section, part, cur)
+				return z.Fetch(ctx, subject, section, part, cur)
 			}}
 			real := c.Store
 			c.Store = &storeFn{Store: real, updateRequestFn: func(ctx context.Context, id string, fn func(*dsar.Request) error) (*dsar.Request, error) {
@@ -391,11 +391,11 @@ func TestFailedReasonGroups(t *testing.T) {
 	unavailable := &dsar.ZoomError{Kind: dsar.ZoomUnavailable, Code: 500, Message: "Zoom kept failing"}
 	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
 		z := c.Accounts["main"]
-		c.Accounts["main"] = &zoomFn{Zoom: z, fetchFn: func(ctx context.Context, userID, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+		c.Accounts["main"] = &zoomFn{Zoom: z, fetchFn: func(ctx context.Context, subject dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
 			if section == dsar.SectionWebinars || section == dsar.SectionPhoneCallHistory {
 				return dsar.Fetched{}, unavailable
 			}
-			return z.Fetch(ctx, userID, section, part, cur)
+			return z.Fetch(ctx, subject, section, part, cur)
 		}}
 	}})
 	r := e.wait(e.create(jane).ID, inState(dsar.StateFailed, dsar.StateCompleted))

@@ -30,10 +30,16 @@ type Zoom interface {
 	// ItemsFrom(section, part)) the items part is fetched for, in order.
 	// A page it cannot read is an error.
 	Items(section, part, from string, page []byte) ([]Item, error)
-	// Fetch gets the page of a part at cur: its window's dates (none for
-	// a part without windows), its item for a part fetched item by item,
-	// and Zoom's page token, empty for the window's first page.
-	Fetch(ctx context.Context, userID, section, part string, cur Cursor) (Fetched, error)
+	// Fetch gets the page of a part at cur for the subject: its window's
+	// dates (none for a part without windows), its item for a part fetched
+	// item by item, and Zoom's page token, empty for the window's first
+	// page. An adapter that leaves other people's records out of a page
+	// (Team Chat) does so here, before the page is stored.
+	Fetch(ctx context.Context, subject Subject, section, part string, cur Cursor) (Fetched, error)
+	// Note says, for the manifest and the report, what of a section the
+	// adapter leaves out by design (other people's messages under the
+	// account's Team Chat policy); "" for nothing.
+	Note(section string) string
 	// Files lists the files the records of a stored page point to (none
 	// for a part whose records have none), each with the id of its record,
 	// a stable Name (ValidMediaName), its URL and its size if Zoom lists
@@ -46,6 +52,12 @@ type Zoom interface {
 	Download(ctx context.Context, url string, offset int64, w io.Writer, size int64) (n int64, calls int, err error)
 }
 
+// Subject is the Zoom user an access request is about.
+type Subject struct {
+	ID    string // Zoom's user id
+	Email string // the address the request named
+}
+
 // Fetched is one page as Zoom sent it.
 type Fetched struct {
 	Body []byte
@@ -55,6 +67,10 @@ type Fetched struct {
 	IDs           []string
 	NextPageToken string // "" on the window's last page
 	Calls         int    // HTTP calls made for the page, retries included
+	// Refs are the ids of records on later pages of the window that the
+	// kept records refer to and the adapter must keep (the message a
+	// subject's Team Chat reply answers); the next cursor carries them.
+	Refs []string
 }
 
 // ZoomErrorKind says what the processor should do about a failed call.

@@ -111,7 +111,7 @@ func TestCommitPageAtomic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := s.Part(part); p.Cursor != first || p.Pages != 1 || s.Pages != 1 {
+	if p := s.Part(part); !reflect.DeepEqual(p.Cursor, first) || p.Pages != 1 || s.Pages != 1 {
 		t.Errorf("cursor or counters moved: %+v", p)
 	}
 	n := 0

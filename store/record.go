@@ -133,11 +133,12 @@ type partRecord struct {
 }
 
 type cursorRecord struct {
-	Window    int    `json:"window,omitempty"`
-	From      string `json:"from,omitempty"`
-	To        string `json:"to,omitempty"`
-	Item      string `json:"item,omitempty"`
-	PageToken string `json:"page_token,omitempty"`
+	Window    int      `json:"window,omitempty"`
+	From      string   `json:"from,omitempty"`
+	To        string   `json:"to,omitempty"`
+	Item      string   `json:"item,omitempty"`
+	PageToken string   `json:"page_token,omitempty"`
+	Refs      []string `json:"refs,omitempty"`
 }
 
 type spanRecord struct {
@@ -165,7 +166,7 @@ func toSectionRecord(s *dsar.Section) sectionRecord {
 	for i, p := range s.Parts {
 		rec.Parts[i] = partRecord{
 			Name:    p.Name,
-			Cursor:  cursorRecord{Window: p.Cursor.Window, From: p.Cursor.From, To: p.Cursor.To, Item: p.Cursor.Item, PageToken: p.Cursor.PageToken},
+			Cursor:  cursorRecord{Window: p.Cursor.Window, From: p.Cursor.From, To: p.Cursor.To, Item: p.Cursor.Item, PageToken: p.Cursor.PageToken, Refs: p.Cursor.Refs},
 			Done:    p.Done,
 			Covered: spanRecord{From: p.Covered.From, To: p.Covered.To},
 			Calls:   p.Calls,
@@ -196,7 +197,7 @@ func fromSectionRecord(rec *sectionRecord) dsar.Section {
 	for i, p := range rec.Parts {
 		s.Parts[i] = dsar.Part{
 			Name:    p.Name,
-			Cursor:  dsar.Cursor{Window: p.Cursor.Window, From: p.Cursor.From, To: p.Cursor.To, Item: p.Cursor.Item, PageToken: p.Cursor.PageToken},
+			Cursor:  dsar.Cursor{Window: p.Cursor.Window, From: p.Cursor.From, To: p.Cursor.To, Item: p.Cursor.Item, PageToken: p.Cursor.PageToken, Refs: p.Cursor.Refs},
 			Done:    p.Done,
 			Covered: dsar.Span{From: p.Covered.From, To: p.Covered.To},
 			Calls:   p.Calls,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -438,7 +439,7 @@ func TestReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := s.Part(dsar.PartScheduled); p == nil || p.Cursor != next || p.Pages != 1 || p.Records != 1 {
+	if p := s.Part(dsar.PartScheduled); p == nil || !reflect.DeepEqual(p.Cursor, next) || p.Pages != 1 || p.Records != 1 {
 		t.Errorf("part after reopen: %+v", p)
 	}
 	var bodies []string

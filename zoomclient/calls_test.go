@@ -40,7 +40,7 @@ func TestSourceCalls(t *testing.T) {
 			if ws := s.Windows(tt.section, tt.section, t0); len(ws) > 0 {
 				w.From, w.To = ws[0].From, ws[0].To
 			}
-			f, err := s.Fetch(t.Context(), u.IDs[0], tt.section, tt.section, w)
+			f, err := s.Fetch(t.Context(), dsar.Subject{ID: u.IDs[0], Email: jane}, tt.section, tt.section, w)
 			var ze *dsar.ZoomError
 			switch {
 			case tt.fails && errors.As(err, &ze):

@@ -90,6 +90,15 @@ var answers = map[string][]answer{
 	// PH26: 400 code 300 "Voice mail does not exist: {voicemailId}.":
 	// deleted after the list named it.
 	EndpointVoicemail.Path: {phoneOff, {Status: 400, Code: 300, Kind: NotFound}},
+	// TC26: 403 code 200 (sessions, channels) and 400 code 200 (messages)
+	// "Unauthorized request. You do not have permission to access this
+	// user's chat ..." is what a free plan or Team Chat turned off gets
+	// (the emulator's reading: the spec names no other answer for either).
+	EndpointChatSessions.Path: {chatDenied(403, "")},
+	// TC26 names no error for the channels list; the emulator answers as
+	// for the sessions.
+	EndpointChatChannels.Path: {chatDenied(403, "TC26 GET /chat/users/{userId}/sessions: 403 code 200; the channels list documents none")},
+	EndpointChatMessages.Path: {chatDenied(400, "")},
 	// Download URLs are Zoom's own, not built from api_url. MTG documents
 	// 404 code 3301 "There is no recording for this meeting" for a
 	// meeting's recordings; PH26 400 code 404 "File does not exist." for
@@ -116,6 +125,10 @@ var (
 		Doc: "https://developers.zoom.us/docs/api/meetings/#tag/summaries (prerequisites); the code is the Meetings API's paid-plan answer"}
 	paidOnly = answer{Status: 400, Code: 200, Kind: NotApplicable, Reason: "groups need a paid plan"}
 )
+
+func chatDenied(status int, doc string) answer {
+	return answer{Status: status, Code: 200, Kind: NotApplicable, Reason: "Team Chat or its cloud storage is not available to this user", Doc: doc}
+}
 
 // documented returns the answer of ep that status and code are, if any.
 func documented(ep Endpoint, status, code int) (answer, bool) {

@@ -120,8 +120,11 @@ func call(t *testing.T, s *Source, part string) (outcome, error) {
 		}
 		if dsar.ItemsFrom(section, p) != nil {
 			w.Item = "item1"
+			if ep := parts[part]; ep.ItemQuery {
+				w.Item = "to_channel=item1"
+			}
 		}
-		_, err = s.Fetch(t.Context(), jane, section, p, w)
+		_, err = s.Fetch(t.Context(), dsar.Subject{ID: jane, Email: jane}, section, p, w)
 	}
 	return outcomeOf(err), err
 }
@@ -144,9 +147,10 @@ func TestAnswers(t *testing.T) {
 	// PH26's 404 code 1001 for a user without a Phone licence.
 	phoneUserPaths := []string{EndpointPhoneUser.Path, EndpointPhoneSettings.Path,
 		EndpointVoicemails.Path, EndpointPhoneRecordings.Path, EndpointSMSSessions.Path}
-	// 400 code 200: a plan or add-on the account lacks.
+	// 400 code 200: a plan or add-on the account lacks (for Team Chat's
+	// messages, chat off or not permitted).
 	planPaths := []string{EndpointWebinars.Path, EndpointMeetingsAttended.Path, EndpointSummaries.Path,
-		EndpointSummary.Path, EndpointGroups.Path, EndpointIMGroups.Path}
+		EndpointSummary.Path, EndpointGroups.Path, EndpointIMGroups.Path, EndpointChatMessages.Path}
 	// on gives o on the listed paths and failed elsewhere.
 	on := func(o outcome, paths ...string) func(Endpoint) outcome {
 		return func(ep Endpoint) outcome {
@@ -290,7 +294,7 @@ func TestWebPageAnswer(t *testing.T) {
 // row names where else, and the client gives it the row's kind.
 func TestDocumentedAnswers(t *testing.T) {
 	ops := map[string]map[string]string{} // path → status → description
-	for _, f := range []string{"users.json", "meetings.json", "phone.json"} {
+	for _, f := range []string{"users.json", "meetings.json", "phone.json", "team-chat.json", "summaries.json"} {
 		b, err := os.ReadFile(filepath.Join("zoomtest", "testdata", "openapi", f))
 		if err != nil {
 			t.Fatal(err)
@@ -376,7 +380,11 @@ func getAny(t *testing.T, c *Client, ep Endpoint) error {
 	if ws := c.Windows(ep); len(ws) > 0 {
 		cur = ws[0]
 	}
-	_, err := c.Page(t.Context(), ep, jane, cur)
+	item := ""
+	if ep.ItemQuery {
+		item = "to_channel=c1"
+	}
+	_, _, err := c.itemPage(t.Context(), ep, jane, item, cur)
 	return err
 }
 

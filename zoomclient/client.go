@@ -25,6 +25,8 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // Default endpoints of Zoom's API and token service.
@@ -76,6 +78,9 @@ type Config struct {
 	Limits map[Bucket]float64
 
 	RecordingsHorizon int // months of cloud recordings to fetch; default 12
+	// ChatPolicy says which other people's Team Chat messages a request
+	// copies; default dsar.ChatConversations.
+	ChatPolicy dsar.ChatPolicy
 
 	MaxAttempts int           // HTTP attempts per call; default 5
 	RetryBase   time.Duration // backoff base; default 100ms
@@ -118,6 +123,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if _, ok := publishedLimits[cfg.Plan]; !ok {
 		return nil, fmt.Errorf("zoomclient: unknown plan %q (want free, pro or business)", cfg.Plan)
+	}
+	if !cfg.ChatPolicy.Valid() {
+		return nil, fmt.Errorf("zoomclient: unknown chat policy %q (want own, conversations or channels)", cfg.ChatPolicy)
 	}
 	if cfg.Share == 0 {
 		cfg.Share = DefaultShare

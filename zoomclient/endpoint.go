@@ -39,6 +39,9 @@ func (b Bucket) String() string {
 type Window struct {
 	Months int
 	Limit  bool
+	// Whole asks for one window over the whole horizon, for an endpoint
+	// that takes any range within it (Team Chat's six months).
+	Whole bool
 }
 
 // Endpoint describes one Zoom GET operation: its path template, rate-limit
@@ -54,6 +57,13 @@ type Endpoint struct {
 	Query    url.Values // fixed query parameters
 	PageSize int        // page_size to ask for; 0 sends none
 	Window   Window
+	// DateTime sends a window's ends as UTC date-times
+	// (yyyy-mm-ddT00:00:00Z, yyyy-mm-ddT23:59:59Z), as Team Chat takes
+	// them, rather than dates.
+	DateTime bool
+	// ItemQuery: the item (dsar.Cursor.Item) is query parameters, such as
+	// "to_channel=abc"; otherwise it replaces {item} in Path.
+	ItemQuery bool
 	// Mine names the field holding the id of the user a record belongs
 	// to, on a list that holds other people's records too (the account's
 	// meeting summaries): records of others are removed from the page
@@ -118,7 +128,7 @@ var (
 		List: "recordings", ID: "id", PageSize: 300, Window: Window{Months: 6, Limit: true}}
 )
 
-// The endpoints of the sections added for issue 14. Their
+// The endpoints of the sections added for issue 14 and Team Chat. Their
 // categories, page sizes and windows are those of the specs in
 // zoomtest/testdata/openapi; the summary operations are in none of our
 // copies and follow Zoom's reference,
@@ -139,10 +149,20 @@ var (
 	EndpointSummary = Endpoint{Name: "meeting_summary", Path: "/meetings/{item}/meeting_summary", Category: Light}
 	// EndpointGroups and EndpointIMGroups list the account's groups; the
 	// user's are picked from them by the profile's group ids.
-	EndpointGroups      = Endpoint{Name: "groups", Path: "/groups", Category: Medium, List: "groups", ID: "id", PageSize: 300}
-	EndpointIMGroups    = Endpoint{Name: "im_groups", Path: "/im/groups", Category: Medium, List: "groups", ID: "id"}
-	EndpointGroup       = Endpoint{Name: "group", Path: EndpointGroups.Path, Category: Medium, PickFrom: &EndpointGroups}
-	EndpointIMGroup     = Endpoint{Name: "im_group", Path: EndpointIMGroups.Path, Category: Medium, PickFrom: &EndpointIMGroups}
+	EndpointGroups   = Endpoint{Name: "groups", Path: "/groups", Category: Medium, List: "groups", ID: "id", PageSize: 300}
+	EndpointIMGroups = Endpoint{Name: "im_groups", Path: "/im/groups", Category: Medium, List: "groups", ID: "id"}
+	EndpointGroup    = Endpoint{Name: "group", Path: EndpointGroups.Path, Category: Medium, PickFrom: &EndpointGroups}
+	EndpointIMGroup  = Endpoint{Name: "im_group", Path: EndpointIMGroups.Path, Category: Medium, PickFrom: &EndpointIMGroups}
+	// Team Chat (TC26): conversations and channels, then each
+	// conversation's messages over the six months Zoom serves, 50 a page,
+	// edited and deleted ones included.
+	EndpointChatSessions = Endpoint{Name: "chat_sessions", Path: "/chat/users/{userId}/sessions", Category: Medium,
+		List: "sessions", PageSize: 50, Window: Window{Months: 6, Limit: true, Whole: true}, DateTime: true}
+	EndpointChatChannels = Endpoint{Name: "chat_channels", Path: "/chat/users/{userId}/channels", Category: Medium,
+		List: "channels", ID: "id", PageSize: 50}
+	EndpointChatMessages = Endpoint{Name: "chat_messages", Path: "/chat/users/{userId}/messages", Category: Medium,
+		List: "messages", ID: "id", PageSize: 50, Query: url.Values{"include_deleted_and_edited_message": {"true"}},
+		Window: Window{Months: 6, Limit: true, Whole: true}, DateTime: true, ItemQuery: true}
 	EndpointSMSSessions = Endpoint{Name: "sms_sessions", Path: "/phone/users/{userId}/sms/sessions", Category: Medium, Phone: true,
 		List: "sms_sessions", ID: "session_id", PageSize: 100, Window: Window{Months: 6, Limit: true}}
 	// EndpointSMSSync pages through every message of a session, newest

@@ -108,7 +108,8 @@ func (c *Client) page(ctx context.Context, ep Endpoint, userID string, cur Curso
 }
 
 // itemPage is page for the item of an endpoint fetched item by item
-// (Endpoint.Path holds {item}); item is "" for the others.
+// (Endpoint.Path holds {item}, or Endpoint.ItemQuery); item is "" for the
+// others.
 func (c *Client) itemPage(ctx context.Context, ep Endpoint, userID, item string, cur Cursor) (Page, int, error) {
 	if ep.List == "" {
 		return Page{}, 0, fmt.Errorf("zoomclient: %s is not a list endpoint: use Get", ep.Name)
@@ -116,14 +117,21 @@ func (c *Client) itemPage(ctx context.Context, ep Endpoint, userID, item string,
 	if (ep.Window.Months > 0) != (cur.From != "") || (cur.From == "") != (cur.To == "") {
 		return Page{}, 0, fmt.Errorf("zoomclient: %s: cursor window does not fit the endpoint (use Windows)", ep.Name)
 	}
-	q := cloneQuery(ep.Query)
+	q, pathItem, err := itemQuery(ep, item)
+	if err != nil {
+		return Page{}, 0, err
+	}
 	if cur.From != "" {
 		from, err := horizonStart(ep, c.clock.Now(), cur)
 		if err != nil {
 			return Page{}, 0, err
 		}
+		to := cur.To
+		if ep.DateTime {
+			from, to = from+"T00:00:00Z", to+"T23:59:59Z"
+		}
 		q.Set("from", from)
-		q.Set("to", cur.To)
+		q.Set("to", to)
 	}
 	tokenField := "next_page_token"
 	switch {
@@ -146,7 +154,7 @@ func (c *Client) itemPage(ctx context.Context, ep Endpoint, userID, item string,
 		}
 	}
 	var p Page
-	r := &request{ep: ep, userID: userID, item: item, query: q, check: func(b []byte) error {
+	r := &request{ep: ep, userID: userID, item: pathItem, query: q, check: func(b []byte) error {
 		var err error
 		p, err = parsePage(b, ep.List, ep.ID, tokenField)
 		return err
@@ -165,6 +173,24 @@ func (c *Client) itemPage(ctx context.Context, ep Endpoint, userID, item string,
 		p.Next = Cursor{From: cur.From, To: cur.To, PageToken: p.Next.PageToken}
 	}
 	return p, r.calls, nil
+}
+
+// itemQuery returns the query of a call for item: the endpoint's fixed
+// query, with the item's parameters for an ItemQuery endpoint, and the
+// item to put in the path for the others.
+func itemQuery(ep Endpoint, item string) (url.Values, string, error) {
+	q := cloneQuery(ep.Query)
+	if !ep.ItemQuery {
+		return q, item, nil
+	}
+	iq, err := url.ParseQuery(item)
+	if err != nil || len(iq) == 0 {
+		return nil, "", fmt.Errorf("zoomclient: %s: malformed item", ep.Name)
+	}
+	for k, v := range iq {
+		q[k] = v
+	}
+	return q, "", nil
 }
 
 // keepMine removes from a list page the records whose field mine is not

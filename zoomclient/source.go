@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -50,27 +51,54 @@ var parts = map[string]Endpoint{
 	dsar.SectionPhoneVoicemails + "/" + dsar.PartTranscriptions:       EndpointVoicemail,
 	dsar.SectionPhoneSMS + "/" + dsar.PartSessions:                    EndpointSMSSessions,
 	dsar.SectionPhoneSMS + "/" + dsar.PartMessages:                    EndpointSMSSync,
+	dsar.SectionTeamChat + "/" + dsar.PartSessions:                    EndpointChatSessions,
+	dsar.SectionTeamChat + "/" + dsar.PartChannels:                    EndpointChatChannels,
+	dsar.SectionTeamChat + "/" + dsar.PartMessages:                    EndpointChatMessages,
 }
 
 // items says how Items reads, from a record of the list field of a part
 // ("section/part", after "<-" the part it is read from), the item of the
 // part it is fetched for.
 var items = map[string]struct {
-	list, id string
-	key      func(rec map[string]json.RawMessage) string
+	list, id, label string
+	key             func(rec map[string]json.RawMessage) string
 }{
 	dsar.SectionCloudRecordings + "/" + dsar.PartParticipantAudio + "<-" + dsar.SectionCloudRecordings + "/" + dsar.PartRecordings: {
-		"meetings", "uuid", field("uuid")},
+		"meetings", "uuid", "topic", field("uuid")},
 	dsar.SectionMeetingSummaries + "/" + dsar.PartSummary + "<-" + dsar.SectionMeetingSummaries + "/" + dsar.PartSummaries: {
-		"summaries", "meeting_uuid", field("meeting_uuid")},
+		"summaries", "meeting_uuid", "meeting_topic", field("meeting_uuid")},
 	dsar.SectionPhoneVoicemails + "/" + dsar.PartTranscriptions + "<-" + dsar.SectionPhoneVoicemails + "/" + dsar.SectionPhoneVoicemails: {
-		"voice_mails", "id", field("id")},
+		"voice_mails", "id", "caller_name", field("id")},
 	dsar.SectionPhoneSMS + "/" + dsar.PartMessages + "<-" + dsar.SectionPhoneSMS + "/" + dsar.PartSessions: {
-		"sms_sessions", "session_id", field("session_id")},
+		"sms_sessions", "session_id", "", field("session_id")},
+	dsar.SectionTeamChat + "/" + dsar.PartMessages + "<-" + dsar.SectionTeamChat + "/" + dsar.PartSessions: {
+		"sessions", "", "name", chatConversation},
+	dsar.SectionTeamChat + "/" + dsar.PartMessages + "<-" + dsar.SectionTeamChat + "/" + dsar.PartChannels: {
+		"channels", "id", "name", func(rec map[string]json.RawMessage) string { return query("to_channel", idString(rec["id"])) }},
 }
 
 func field(name string) func(map[string]json.RawMessage) string {
 	return func(rec map[string]json.RawMessage) string { return idString(rec[name]) }
+}
+
+func query(name, value string) string {
+	if value == "" {
+		return ""
+	}
+	return url.Values{name: {value}}.Encode()
+}
+
+// chatConversation is the item of a Team Chat session: the peer of a 1:1
+// conversation (by email, or user id when Zoom gives no email), the
+// channel of a group chat.
+func chatConversation(rec map[string]json.RawMessage) string {
+	if id := idString(rec["channel_id"]); id != "" {
+		return query("to_channel", id)
+	}
+	if e := idString(rec["peer_contact_email"]); e != "" {
+		return query("to_contact", e)
+	}
+	return query("to_contact", idString(rec["peer_contact_user_id"]))
 }
 
 // Items reads the items of an item part (dsar.ItemsFrom) from a stored
@@ -116,7 +144,7 @@ func (s *Source) Items(section, part, from string, page []byte) ([]dsar.Item, er
 		if key == "" {
 			return nil, fmt.Errorf("zoomclient: %s page: a record names no item for %s", from, part)
 		}
-		out = append(out, dsar.Item{Record: idString(rec[rule.id]), Key: key})
+		out = append(out, dsar.Item{Record: idString(rec[rule.id]), Key: key, Label: idString(rec[rule.label])})
 	}
 	return out, nil
 }
@@ -180,7 +208,8 @@ func (s *Source) Served(section, part string, w dsar.Span, at time.Time) (dsar.S
 // one record, whose id is the object's ("" for an object without one,
 // such as settings). The ids are computed here, once: the processor
 // stores them with the page.
-func (s *Source) Fetch(ctx context.Context, userID, section, part string, w dsar.Cursor) (dsar.Fetched, error) {
+func (s *Source) Fetch(ctx context.Context, subject dsar.Subject, section, part string, w dsar.Cursor) (dsar.Fetched, error) {
+	userID := subject.ID
 	ep, err := endpoint(section, part)
 	if err != nil {
 		return dsar.Fetched{}, err
@@ -211,7 +240,13 @@ func (s *Source) Fetch(ctx context.Context, userID, section, part string, w dsar
 	if err != nil {
 		return dsar.Fetched{}, fetchError(err, calls, w.Item)
 	}
-	return dsar.Fetched{Body: p.Body, IDs: p.IDs, NextPageToken: p.Next.PageToken, Calls: calls}, nil
+	f := dsar.Fetched{Body: p.Body, IDs: p.IDs, NextPageToken: p.Next.PageToken, Calls: calls}
+	if ep.Path == EndpointChatMessages.Path {
+		if f.Body, f.IDs, f.Refs, err = s.c.keepChat(p.Body, subject.Email, w.Item, w.Refs); err != nil {
+			return dsar.Fetched{}, fmt.Errorf("zoomclient: %s: %w", ep.Name, err)
+		}
+	}
+	return f, nil
 }
 
 // fetchError sorts a failed Fetch as sourceError does, with its calls; an
@@ -297,6 +332,8 @@ func (s *Source) Files(section, part string, page []byte) ([]dsar.MediaFile, err
 		return phoneFiles(page, "recordings")
 	case dsar.SectionPhoneSMS + "/" + dsar.PartMessages:
 		return attachedFiles(page, "sms_histories", "message_id", "attachments", "id", "name", "size")
+	case dsar.SectionTeamChat + "/" + dsar.PartMessages:
+		return attachedFiles(page, "messages", "id", "files", "file_id", "file_name", "file_size")
 	}
 	return nil, nil
 }

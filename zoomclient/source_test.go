@@ -93,7 +93,7 @@ func TestSourceFilesOfJane(t *testing.T) {
 	s := NewSource(c)
 	seen := map[string]bool{}
 	for _, w := range s.Windows(dsar.SectionCloudRecordings, dsar.PartRecordings, t0) {
-		f, err := s.Fetch(t.Context(), jane, dsar.SectionCloudRecordings, dsar.PartRecordings, dsar.Cursor{From: w.From, To: w.To})
+		f, err := s.Fetch(t.Context(), dsar.Subject{ID: jane, Email: jane}, dsar.SectionCloudRecordings, dsar.PartRecordings, dsar.Cursor{From: w.From, To: w.To})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,7 +128,7 @@ func TestSourceDownload(t *testing.T) {
 	}
 	var phone string
 	for _, w := range s.Windows(dsar.SectionPhoneRecordings, dsar.SectionPhoneRecordings, t0) {
-		f, err := s.Fetch(ctx, jane, dsar.SectionPhoneRecordings, dsar.SectionPhoneRecordings, dsar.Cursor{From: w.From, To: w.To})
+		f, err := s.Fetch(ctx, dsar.Subject{ID: jane, Email: jane}, dsar.SectionPhoneRecordings, dsar.SectionPhoneRecordings, dsar.Cursor{From: w.From, To: w.To})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -25,6 +25,14 @@ func Windows(ep Endpoint, now time.Time, horizonMonths int) []Cursor {
 	now = now.UTC()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	oldest := addMonths(today, -horizonMonths)
+	if ep.Window.Whole {
+		// Within the horizon however it is counted: on the 31st, six
+		// months back is the 3rd of a later month by AddDate's count.
+		if o := today.AddDate(0, -horizonMonths, 0); o.After(oldest) {
+			oldest = o
+		}
+		return []Cursor{{From: oldest.Format(dateLayout), To: today.Format(dateLayout)}}
+	}
 	var out []Cursor
 	to := today
 	for !to.Before(oldest) {

@@ -170,6 +170,25 @@ func emulatorCounts(u *zoomtest.User, now time.Time) counts {
 	for _, s := range u.SMS {
 		c[dsar.SectionPhoneSMS] += in(s.Last()) * int64(1+len(s.Messages))
 	}
+	// Team Chat: a session for each conversation and channel with a
+	// message in the six months, every channel, and the messages the
+	// default policy keeps.
+	recent := func(msgs []zoomtest.ChatMessage) int64 {
+		for _, m := range msgs {
+			if in(m.Time) == 1 {
+				return 1
+			}
+		}
+		return 0
+	}
+	for _, cv := range u.Chat.Conversations {
+		c[dsar.SectionTeamChat] += recent(cv.Messages)
+	}
+	for _, ch := range u.Chat.Channels {
+		c[dsar.SectionTeamChat] += 1 + recent(ch.Messages)
+	}
+	kept, _ := u.ChatKept(string(dsar.ChatConversations), sixAgo)
+	c[dsar.SectionTeamChat] += int64(len(kept))
 	if u.WebinarAddon {
 		c[dsar.SectionWebinars] = int64(len(u.Webinars))
 	}

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 )
@@ -45,7 +46,7 @@ var (
 // file, synced, then renamed, so a crash leaves either no bundle or a whole
 // one.
 func (a *Assembler) Assemble(ctx context.Context, r *dsar.Request, sections []dsar.Section, zoom dsar.Zoom) (dsar.Bundle, map[string]int64, error) {
-	in, err := a.input(r, sections, zoom)
+	in, err := a.input(ctx, r, sections, zoom)
 	if err != nil {
 		return dsar.Bundle{}, nil, err
 	}
@@ -73,20 +74,30 @@ func (a *Assembler) Assemble(ctx context.Context, r *dsar.Request, sections []ds
 // input is what the bundle writer needs to know of r besides its pages:
 // r and its sections, with where zoom puts each part's records and the
 // windows the calls of a complete section covered.
-func (a *Assembler) input(r *dsar.Request, sections []dsar.Section, zoom dsar.Zoom) (Input, error) {
+func (a *Assembler) input(ctx context.Context, r *dsar.Request, sections []dsar.Section, zoom dsar.Zoom) (Input, error) {
 	if zoom == nil {
 		return Input{}, &dsar.Error{Code: dsar.EPRECONDITION, Op: "dsar.Assemble", Message: fmt.Sprintf("account %q is not configured", r.Account)}
 	}
 	in := Input{Request: r, Version: a.Version}
 	for i := range sections {
 		s := &sections[i]
-		bs := Section{Section: s, Lists: map[string]string{}}
+		bs := Section{Section: s, Lists: map[string]string{}, Note: zoom.Note(s.Name)}
 		for _, pt := range s.Parts {
 			if list, _ := zoom.Shape(s.Name, pt.Name); list != "" {
 				bs.Lists[pt.Name] = list
 			}
 			if s.State != dsar.SectionComplete {
 				continue
+			}
+			if _, ok := itemColumns[s.Name+"/"+pt.Name]; ok {
+				labels, err := a.labels(ctx, r.ID, s.Name, pt.Name, zoom)
+				if err != nil {
+					return Input{}, err
+				}
+				if bs.Labels == nil {
+					bs.Labels = map[string]map[string]string{}
+				}
+				bs.Labels[pt.Name] = labels
 			}
 			// The oldest windows are fetched last: what Zoom served when the
 			// section finished is what the bundle may claim it covers.
@@ -151,7 +162,7 @@ func (a *Assembler) Rebuild(ctx context.Context, r *dsar.Request, sections []dsa
 	if b.Path == "" || b.SHA256 == "" {
 		return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("request %s has no recorded bundle to rebuild", r.ID)}
 	}
-	in, err := a.input(r, sections, zoom)
+	in, err := a.input(ctx, r, sections, zoom)
 	if err != nil {
 		return err
 	}
@@ -376,4 +387,26 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// labels reads what a person calls each item of a part from the stored
+// pages of the parts that name its items (dsar.ItemsFrom).
+func (a *Assembler) labels(ctx context.Context, id, section, part string, zoom dsar.Zoom) (map[string]string, error) {
+	out := map[string]string{}
+	for _, from := range dsar.ItemsFrom(section, part) {
+		sec, pt, _ := strings.Cut(from, "/")
+		err := a.Store.Pages(ctx, id, sec, pt, func(pg dsar.Page) error {
+			items, err := zoom.Items(section, part, from, pg.Body)
+			for _, it := range items {
+				if _, ok := out[it.Key]; !ok && it.Label != "" {
+					out[it.Key] = it.Label
+				}
+			}
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("labels of %s/%s: %w", section, part, err)
+		}
+	}
+	return out, nil
 }

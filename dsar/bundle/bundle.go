@@ -53,6 +53,12 @@ type Section struct {
 	// whose page is itself the record (GET /users/{id}).
 	Lists   map[string]string
 	Windows []dsar.Span // as sent to Zoom (yyyy-mm-dd)
+	// Note says what of the section the collection left out by design
+	// (dsar.Zoom.Note), for the manifest and the report.
+	Note string
+	// Labels names, by part and item, the items of the parts the report
+	// shows item by item (itemColumns): a Team Chat conversation's name.
+	Labels map[string]map[string]string
 }
 
 // Source is where Write reads a request's stored pages. The store adapter

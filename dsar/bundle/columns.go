@@ -76,6 +76,12 @@ var (
 		"cloud_recordings/participant_audio": {
 			col("Topic", "", "topic"), col("Start", "", "start_time"), col("Participant audio files", "", "participant_audio_files"),
 		},
+		"team_chat/sessions": {col("With", "", "name"), col("Type", "", "type"), col("Last message", "", "last_message_sent_time")},
+		"team_chat/channels": {col("Name", "", "name"), col("Type", "", "type"), col("ID", "", "id")},
+		"team_chat/messages": {
+			col("Date", "", "date_time"), col("From", "", "sender_display_name", "sender"), col("Message", "", "message"),
+			col("Files", "", "files", "file_name"), col("Status", "", "status"),
+		},
 		"profile/assistants": {col("Email", "", "email"), col("ID", "", "id")},
 		"profile/schedulers": {col("Email", "", "email"), col("ID", "", "id"), col("Personal meeting ID", "", "pmi")},
 	}
@@ -92,6 +98,12 @@ var (
 		col("Created", "", "user_created_at", "created_at"),
 	}
 )
+
+// itemColumns names, for the parts fetched item by item whose rows need
+// it, the first column: the item a row belongs to (Section.Labels).
+var itemColumns = map[string]string{
+	dsar.SectionTeamChat + "/" + dsar.PartMessages: "Conversation",
+}
 
 // maxFallbackCols bounds the columns of a table for an unknown part.
 const maxFallbackCols = 8

@@ -36,6 +36,7 @@ type ManifestSection struct {
 	ReasonCode int              `json:"reason_code,omitempty"`
 	Reason     string           `json:"reason,omitempty"`
 	Windows    []ManifestWindow `json:"windows"`
+	Note       string           `json:"note,omitempty"` // what was left out by design, and why
 	Records    int64            `json:"records"`
 	Listings   int64            `json:"listings"`
 	MediaFiles int              `json:"media_files"`

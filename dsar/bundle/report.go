@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,10 +33,10 @@ type summaryRow struct {
 }
 
 type sectionView struct {
-	Name, Anchor, Title, Status, Explanation, Period, Entry string
-	Collected                                               bool
-	Records, Listings                                       int64
-	MediaFiles                                              int
+	Name, Anchor, Title, Status, Explanation, Period, Entry, Note string
+	Collected                                                     bool
+	Records, Listings                                             int64
+	MediaFiles                                                    int
 }
 
 type tableView struct {
@@ -78,7 +79,7 @@ func writeReport(ctx context.Context, w io.Writer, in Input, m *Manifest, src So
 			Name: s.Name, Anchor: "s-" + s.Name, Title: title(sectionTitles, s.Name),
 			Status: stateWords(s.State), Entry: DataPath(s.Name), Period: period(s.Windows),
 			Records: m.Sections[i].Records, Listings: m.Sections[i].Listings, MediaFiles: m.Sections[i].MediaFiles,
-			Collected: s.State != dsar.SectionNotApplicable,
+			Collected: s.State != dsar.SectionNotApplicable, Note: s.Note,
 		}
 		if len(s.Windows) == 0 {
 			v.Period = ""
@@ -101,7 +102,7 @@ func writeReport(ctx context.Context, w io.Writer, in Input, m *Manifest, src So
 			if list := s.Lists[p.Name]; list == "" && dsar.ItemsFrom(s.Name, p.Name) == nil {
 				err = reportObject(ctx, w, in.Request.ID, s.Name, p.Name, pt, src)
 			} else {
-				err = reportList(ctx, w, in.Request.ID, s.Name, p.Name, list, pt, src, counts[s.Name+"/"+p.Name])
+				err = reportList(ctx, w, in.Request.ID, s.Name, p.Name, list, pt, src, counts[s.Name+"/"+p.Name], s.Labels[p.Name])
 			}
 			if err != nil {
 				return fmt.Errorf("section %s part %s: %w", s.Name, p.Name, err)
@@ -115,7 +116,11 @@ func writeReport(ctx context.Context, w io.Writer, in Input, m *Manifest, src So
 // records; a part fetched item by item whose items are objects gets a row
 // per item. Rows are rendered a page at a time: memory stays bounded by
 // one page.
-func reportList(ctx context.Context, w io.Writer, reqID, section, part, list, ptitle string, src Source, total int64) error {
+//
+// A part named in itemColumns gets a first column naming each row's item
+// by its label (or its key when it has none).
+func reportList(ctx context.Context, w io.Writer, reqID, section, part, list, ptitle string, src Source, total int64, labels map[string]string) error {
+	itemHeader, byItem := itemColumns[section+"/"+part]
 	var (
 		shown int64
 		cols  []column
@@ -139,17 +144,23 @@ func reportList(ctx context.Context, w io.Writer, reqID, section, part, list, pt
 				if cols, err = columnsFor(section, part, rec); err != nil {
 					return err
 				}
-				hs := make([]string, len(cols))
-				for i, c := range cols {
-					hs[i] = c.Header
+				var hs []string
+				if byItem {
+					hs = append(hs, itemHeader)
+				}
+				for _, c := range cols {
+					hs = append(hs, c.Header)
 				}
 				if err := reportTmpl.ExecuteTemplate(w, "tableStart", tableView{Title: ptitle, Headers: hs}); err != nil {
 					return err
 				}
 			}
-			cells := make([]string, len(cols))
-			for i, c := range cols {
-				cells[i] = c.rawCell(rec)
+			cells := make([]string, 0, len(cols)+1)
+			if byItem {
+				cells = append(cells, itemLabel(labels, pg.Item))
+			}
+			for _, c := range cols {
+				cells = append(cells, c.rawCell(rec))
 			}
 			rows = append(rows, cells)
 			shown++
@@ -167,6 +178,20 @@ func reportList(ctx context.Context, w io.Writer, reqID, section, part, list, pt
 		return reportTmpl.ExecuteTemplate(w, "empty", tableView{Title: ptitle})
 	}
 	return reportTmpl.ExecuteTemplate(w, "tableEnd", tableEnd{Shown: shown, Total: max(total, shown), Entry: DataPath(section)})
+}
+
+// itemLabel is how a row names its item: its label, or else the value of
+// the item's query ("to_contact=a@b" reads "a@b").
+func itemLabel(labels map[string]string, item string) string {
+	if l := labels[item]; l != "" {
+		return l
+	}
+	if _, v, ok := strings.Cut(item, "="); ok {
+		if u, err := url.QueryUnescape(v); err == nil {
+			return u
+		}
+	}
+	return item
 }
 
 // reportObject writes an object part as a table of field and value; the

@@ -167,7 +167,7 @@ func manifest(in Input, key ed25519.PrivateKey) (Manifest, error) {
 		}
 		m.Sections = append(m.Sections, ManifestSection{
 			Name: s.Name, State: string(s.State), ReasonCode: s.ReasonCode, Reason: s.Reason,
-			Windows: windows, Calls: int(s.Calls), Entry: DataPath(s.Name),
+			Windows: windows, Note: s.Note, Calls: int(s.Calls), Entry: DataPath(s.Name),
 		})
 	}
 	return m, nil

@@ -292,3 +292,42 @@ func chatMessageType(m *ChatMessage) string {
 	}
 	return "others"
 }
+
+// ChatKept returns, for tests of a client's Team Chat policy, the ids of
+// the user's messages since since that the policy keeps, and the sizes of
+// their files by file id:
+// "own" the user's messages; "conversations" also every 1:1 message and,
+// in channels, each message the user replied to; "channels" every message.
+func (u *User) ChatKept(policy string, since time.Time) (ids map[string]bool, files map[string]int64) {
+	ids, files = map[string]bool{}, map[string]int64{}
+	keep := func(m ChatMessage) {
+		ids[m.ID] = true
+		for _, f := range m.Files {
+			files[f.ID] = f.Size
+		}
+	}
+	own := func(m ChatMessage) bool { return strings.EqualFold(m.SenderEmail, u.Email) }
+	for _, c := range u.Chat.Conversations {
+		for _, m := range c.Messages {
+			if !m.Time.Before(since) && (own(m) || policy != "own") {
+				keep(m)
+			}
+		}
+	}
+	for _, c := range u.Chat.Channels {
+		byID := map[string]ChatMessage{}
+		for _, m := range c.Messages {
+			byID[m.ID] = m
+		}
+		for _, m := range c.Messages {
+			if m.Time.Before(since) || (!own(m) && policy != "channels") {
+				continue
+			}
+			keep(m)
+			if p, ok := byID[m.ReplyTo]; ok && policy == "conversations" && !p.Time.Before(since) {
+				keep(p)
+			}
+		}
+	}
+	return ids, files
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/zoomdsar/zoom-dsar/dsar"
 	"github.com/zoomdsar/zoom-dsar/zoomclient"
 )
 
@@ -30,6 +31,9 @@ type Account struct {
 	ClientSecretFile string `json:"client_secret_file,omitempty"`
 	APIURL           string `json:"api_url,omitempty"`
 	TokenURL         string `json:"token_url,omitempty"`
+	// ChatPolicy says which other people's Team Chat messages a request
+	// copies: own, conversations (the default) or channels.
+	ChatPolicy dsar.ChatPolicy `json:"chat_policy,omitempty"`
 
 	// ClientSecret is set by programs that run dsard in-process (the demo);
 	// it is never read from the file.
@@ -85,6 +89,8 @@ func (a *Account) validate(getenv func(string) string) error {
 		return fmt.Errorf("%s: account_id is empty", where)
 	case a.ClientID == "":
 		return fmt.Errorf("%s: client_id is empty", where)
+	case !a.ChatPolicy.Valid():
+		return fmt.Errorf("%s: chat_policy %q: want own, conversations or channels", where, a.ChatPolicy)
 	}
 	if a.ClientSecret != "" {
 		return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"github.com/zoomdsar/zoom-dsar/dsar"
 	"io"
 	"os"
 	"path/filepath"
@@ -115,14 +116,15 @@ func TestAccounts(t *testing.T) {
 	}
 	env := envMap(map[string]string{"ZOOM_SECRET": secret})
 	good := write(`[
-		{"name": "acme", "plan": "business", "account_id": "a", "client_id": "c", "client_secret_env": "ZOOM_SECRET"},
+		{"name": "acme", "plan": "business", "account_id": "a", "client_id": "c", "client_secret_env": "ZOOM_SECRET", "chat_policy": "own"},
 		{"name": "beta", "plan": "free", "account_id": "b", "client_id": "d", "client_secret_file": "secret",
 		 "api_url": "http://127.0.0.1:1/v2", "token_url": "http://127.0.0.1:1/oauth/token"}]`)
 	accts, err := accounts(Config{AccountsFile: good, Getenv: env})
 	if err != nil {
 		t.Fatalf("accounts: %v", err)
 	}
-	if len(accts) != 2 || accts[0].ClientSecret != secret || accts[1].ClientSecret != secret || accts[1].APIURL == "" {
+	if len(accts) != 2 || accts[0].ClientSecret != secret || accts[1].ClientSecret != secret || accts[1].APIURL == "" ||
+		accts[0].ChatPolicy != dsar.ChatOwn || accts[1].ChatPolicy != "" {
 		t.Errorf("accounts %+v", accts)
 	}
 
@@ -132,6 +134,7 @@ func TestAccounts(t *testing.T) {
 		{"not an array", `{"name": "x"}`, "JSON array"},
 		{"unknown field", `[{"name": "x", "plan": "pro", "account_id": "a", "client_id": "c", "client_secret": "inline"}]`, "unknown field"},
 		{"bad plan", `[{"name": "x", "plan": "enterprise", "account_id": "a", "client_id": "c", "client_secret_env": "ZOOM_SECRET"}]`, "plan"},
+		{"bad chat policy", `[{"name": "x", "plan": "pro", "account_id": "a", "client_id": "c", "client_secret_env": "ZOOM_SECRET", "chat_policy": "all"}]`, "chat_policy"},
 		{"no name", `[{"plan": "pro", "account_id": "a", "client_id": "c", "client_secret_env": "ZOOM_SECRET"}]`, "no name"},
 		{"bad name", `[{"name": "a b", "plan": "pro", "account_id": "a", "client_id": "c", "client_secret_env": "ZOOM_SECRET"}]`, "a name is"},
 		{"no account id", `[{"name": "x", "plan": "pro", "client_id": "c", "client_secret_env": "ZOOM_SECRET"}]`, "account_id"},

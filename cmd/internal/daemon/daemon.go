@@ -141,7 +141,7 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 	for _, a := range accts {
 		c, err := zoomclient.New(zoomclient.Config{
 			AccountID: a.AccountID, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
-			Plan: a.Plan, APIURL: a.APIURL, TokenURL: a.TokenURL, Limits: a.Limits,
+			Plan: a.Plan, APIURL: a.APIURL, TokenURL: a.TokenURL, Limits: a.Limits, ChatPolicy: a.ChatPolicy,
 			HTTPClient: &http.Client{Transport: tr},
 			Logger:     log.With("account", a.Name),
 			Observe:    m.observe(a.Name),
