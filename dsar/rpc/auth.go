@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 
@@ -111,7 +110,8 @@ type tokenEntry struct {
 	sum    [sha256.Size]byte
 }
 
-// ParseTokens reads a tokens file: one `<role> <name> <sha256-hex-of-token>`
+// ParseTokens reads a tokens file from r (the caller opens it: this package
+// opens no file by path): one `<role> <name> <sha256-hex-of-token>`
 // per line, separated by spaces or tabs; blank lines and lines starting with
 // `#` are ignored. Errors name the line number but never its content.
 //
@@ -149,20 +149,6 @@ func ParseTokens(r io.Reader) (*Tokens, error) {
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("tokens file: %w", err)
-	}
-	return t, nil
-}
-
-// LoadTokens reads the tokens file at path (see ParseTokens).
-func LoadTokens(path string) (*Tokens, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("load tokens: %w", err)
-	}
-	defer f.Close()
-	t, err := ParseTokens(f)
-	if err != nil {
-		return nil, fmt.Errorf("load tokens %s: %w", path, err)
 	}
 	return t, nil
 }
