@@ -12,7 +12,8 @@ const module = "github.com/zoomdsar/zoom-dsar"
 // TestImports keeps dependencies pointing at the domain: dsar and everything
 // it imports (not its tests) reach no package of the project and none of the
 // adapters' dependencies (bbolt, grpc, oauth2); dsar/bundle, an adapter,
-// reaches no other adapter.
+// reaches no other adapter; the client of our API reaches only what its
+// package doc names.
 func TestImports(t *testing.T) {
 	tests := []struct {
 		pkg       string
@@ -28,6 +29,11 @@ func TestImports(t *testing.T) {
 			pkg: module + "/dsar/bundle",
 			forbidden: []string{module + "/store", module + "/zoomclient", module + "/dsar/rpc", module + "/cmd",
 				"go.etcd.io/bbolt", "google.golang.org/grpc", "golang.org/x/oauth2"},
+		},
+		{
+			pkg:       module + "/dsar/rpc/client",
+			forbidden: []string{module, "go.etcd.io/bbolt", "github.com/prometheus", "golang.org/x/oauth2"},
+			allowed:   []string{module + "/dsar", module + "/dsar/bundle", module + "/proto/dsar/v1"},
 		},
 	}
 	gobin, err := exec.LookPath("go")

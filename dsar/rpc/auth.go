@@ -10,16 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
-	"google.golang.org/grpc/status"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
@@ -111,7 +108,8 @@ type tokenEntry struct {
 	sum    [sha256.Size]byte
 }
 
-// ParseTokens reads a tokens file: one `<role> <name> <sha256-hex-of-token>`
+// ParseTokens reads a tokens file from r (the caller opens it: this package
+// opens no file by path): one `<role> <name> <sha256-hex-of-token>`
 // per line, separated by spaces or tabs; blank lines and lines starting with
 // `#` are ignored. Errors name the line number but never its content.
 //
@@ -149,20 +147,6 @@ func ParseTokens(r io.Reader) (*Tokens, error) {
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("tokens file: %w", err)
-	}
-	return t, nil
-}
-
-// LoadTokens reads the tokens file at path (see ParseTokens).
-func LoadTokens(path string) (*Tokens, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("load tokens: %w", err)
-	}
-	defer f.Close()
-	t, err := ParseTokens(f)
-	if err != nil {
-		return nil, fmt.Errorf("load tokens %s: %w", path, err)
 	}
 	return t, nil
 }
@@ -212,17 +196,22 @@ type Auth struct {
 	denials denials
 }
 
-var errNoCredentials = status.Error(codes.Unauthenticated, "missing credentials; send `authorization: Bearer <token>` or a client certificate")
+// authOp is the Op of Auth's refusals: domain errors (dsar.EUNAUTHORIZED,
+// dsar.EFORBIDDEN) that the one table of codes.go turns into the status the
+// client sees, as it does every handler's error.
+const authOp = "rpc.Auth"
+
+var errNoCredentials = &dsar.Error{Code: dsar.EUNAUTHORIZED, Op: authOp, Message: "missing credentials; send `authorization: Bearer <token>` or a client certificate"}
 
 // authorize returns ctx with the caller of the call to fullMethod, or the
-// status error to refuse it with, which it audits.
+// domain error to refuse it with, which it audits.
 func (a *Auth) authorize(ctx context.Context, fullMethod string) (context.Context, error) {
 	if public(fullMethod) {
 		return ctx, nil
 	}
 	c, err := a.authenticate(ctx)
 	if err == nil && !Allowed(c.Role, fullMethod) {
-		err = status.Errorf(codes.PermissionDenied, "role %s may not call %s", c.Role, fullMethod)
+		err = &dsar.Error{Code: dsar.EFORBIDDEN, Op: authOp, Message: fmt.Sprintf("role %s may not call %s", c.Role, fullMethod)}
 	}
 	if err != nil {
 		a.denied(ctx, fullMethod, c, err)
@@ -235,15 +224,15 @@ func (a *Auth) authenticate(ctx context.Context) (Caller, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	if vals := md.Get("authorization"); len(vals) > 0 {
 		if len(vals) > 1 {
-			return Caller{}, status.Error(codes.Unauthenticated, "more than one authorization header; send one")
+			return Caller{}, &dsar.Error{Code: dsar.EUNAUTHORIZED, Op: authOp, Message: "more than one authorization header; send one"}
 		}
 		scheme, token, ok := strings.Cut(vals[0], " ")
 		if !ok || !strings.EqualFold(scheme, "bearer") {
-			return Caller{}, status.Error(codes.Unauthenticated, "authorization header must be `Bearer <token>`")
+			return Caller{}, &dsar.Error{Code: dsar.EUNAUTHORIZED, Op: authOp, Message: "authorization header must be `Bearer <token>`"}
 		}
 		c, ok := a.Tokens.Lookup(strings.TrimSpace(token))
 		if !ok {
-			return Caller{}, status.Error(codes.Unauthenticated, "unknown bearer token; check the token or ask an operator to add it to the tokens file")
+			return Caller{}, &dsar.Error{Code: dsar.EUNAUTHORIZED, Op: authOp, Message: "unknown bearer token; check the token or ask an operator to add it to the tokens file"}
 		}
 		return c, nil
 	}
@@ -272,17 +261,18 @@ func certCaller(ctx context.Context) (Caller, error) {
 	leaf := ti.State.VerifiedChains[0][0]
 	name := leaf.Subject.CommonName
 	if name == "" {
-		return Caller{}, status.Error(codes.Unauthenticated, "client certificate has no subject common name to name the caller")
+		return Caller{}, &dsar.Error{Code: dsar.EUNAUTHORIZED, Op: authOp, Message: "client certificate has no subject common name to name the caller"}
 	}
 	for _, ou := range leaf.Subject.OrganizationalUnit {
 		if r := Role(ou); r.valid() {
 			return Caller{Name: name, Role: r}, nil
 		}
 	}
-	return Caller{Name: name}, status.Error(codes.PermissionDenied, "client certificate has no role; its subject OU must be platform, operator or auditor")
+	return Caller{Name: name}, &dsar.Error{Code: dsar.EFORBIDDEN, Op: authOp, Message: "client certificate has no role; its subject OU must be platform, operator or auditor"}
 }
 
-// Unary is the unary server interceptor of a.
+// Unary is the unary server interceptor of a. It refuses calls with domain
+// errors, so StatusUnary must run outside it (ServerOptions puts it there).
 func (a *Auth) Unary() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		ctx, err := a.authorize(ctx, info.FullMethod)
@@ -293,7 +283,8 @@ func (a *Auth) Unary() grpc.UnaryServerInterceptor {
 	}
 }
 
-// Stream is the stream server interceptor of a.
+// Stream is the stream server interceptor of a; StatusStream must run
+// outside it, as for Unary.
 func (a *Auth) Stream() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		ctx, err := a.authorize(ss.Context(), info.FullMethod)
@@ -313,12 +304,13 @@ type callerStream struct {
 func (s *callerStream) Context() context.Context { return s.ctx }
 
 // ServerOptions returns the interceptors of a dsard server in order:
-// recovery outermost, then authentication, then the mapping of domain
-// errors to gRPC statuses, so that a server wired with them alone never
-// sends a handler's error unmapped.
+// recovery outermost, then the mapping of domain errors to gRPC statuses,
+// then authentication, so that the refusals of authentication and the
+// errors of handlers pass through the one mapping and a server wired with
+// these alone never sends an error unmapped.
 func ServerOptions(a *Auth, log *slog.Logger) []grpc.ServerOption {
 	return []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(RecoverUnary(log), a.Unary(), StatusUnary(log)),
-		grpc.ChainStreamInterceptor(RecoverStream(log), a.Stream(), StatusStream(log)),
+		grpc.ChainUnaryInterceptor(RecoverUnary(log), StatusUnary(log), a.Unary()),
+		grpc.ChainStreamInterceptor(RecoverStream(log), StatusStream(log), a.Stream()),
 	}
 }

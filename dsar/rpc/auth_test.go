@@ -104,12 +104,6 @@ func TestParseTokensErrors(t *testing.T) {
 	}
 }
 
-func TestLoadTokens(t *testing.T) {
-	if _, err := LoadTokens(t.TempDir() + "/missing"); err == nil {
-		t.Error("LoadTokens of a missing file succeeded")
-	}
-}
-
 // Every method of the service has a rule, and every rule names a method of
 // the service: a new RPC without a rule fails here.
 func TestMethodRolesCoverService(t *testing.T) {
@@ -337,6 +331,61 @@ func TestInterceptors(t *testing.T) {
 	}
 }
 
+// TestRefusals checks the exact status a refused client gets, through
+// ServerOptions and through NewServer: authentication refuses with domain
+// errors, so this fails if the mapping of codes.go does not run outside it.
+func TestRefusals(t *testing.T) {
+	const svc = "/dsar.v1.AccessRequestService/"
+	stubSrv := startServer(t, &Auth{Tokens: testTokens(t)}, nil)
+	servers := map[string]dsarv1.AccessRequestServiceClient{
+		"ServerOptions": dsarv1.NewAccessRequestServiceClient(stubSrv.dial(t, grpc.WithTransportCredentials(insecure.NewCredentials()))),
+		"NewServer":     newHarness(t, harnessConfig{proc: newFakeProcessor()}).client,
+	}
+	for _, tc := range []struct {
+		name    string
+		stream  bool
+		headers []string // authorization headers
+		code    codes.Code
+		msg     string
+	}{
+		{"no credentials", false, nil, codes.Unauthenticated,
+			"missing credentials; send `authorization: Bearer <token>` or a client certificate"},
+		{"two headers", false, []string{"Bearer tok-o", "Bearer tok-p"}, codes.Unauthenticated,
+			"more than one authorization header; send one"},
+		{"not bearer", false, []string{"Basic dG9rLW8="}, codes.Unauthenticated,
+			"authorization header must be `Bearer <token>`"},
+		{"unknown token", false, []string{"Bearer tok-wrong"}, codes.Unauthenticated,
+			"unknown bearer token; check the token or ask an operator to add it to the tokens file"},
+		{"role may not", false, []string{"Bearer tok-p"}, codes.PermissionDenied,
+			"role platform may not call " + svc + "CancelAccessRequest"},
+		{"stream without credentials", true, nil, codes.Unauthenticated,
+			"missing credentials; send `authorization: Bearer <token>` or a client certificate"},
+		{"stream role may not", true, []string{"Bearer tok-a"}, codes.PermissionDenied,
+			"role auditor may not call " + svc + "WatchAccessRequest"},
+	} {
+		for name, client := range servers {
+			t.Run(name+"/"+tc.name, func(t *testing.T) {
+				ctx := t.Context()
+				for _, h := range tc.headers {
+					ctx = metadata.AppendToOutgoingContext(ctx, "authorization", h)
+				}
+				var err error
+				if tc.stream {
+					var st grpc.ServerStreamingClient[dsarv1.WatchAccessRequestResponse]
+					if st, err = client.WatchAccessRequest(ctx, &dsarv1.WatchAccessRequestRequest{Id: "r1"}); err == nil {
+						_, err = st.Recv()
+					}
+				} else {
+					_, err = client.CancelAccessRequest(ctx, &dsarv1.CancelAccessRequestRequest{Id: "r1"})
+				}
+				if s := status.Convert(err); s.Code() != tc.code || s.Message() != tc.msg {
+					t.Errorf("got %v %q, want %v %q", s.Code(), s.Message(), tc.code, tc.msg)
+				}
+			})
+		}
+	}
+}
+
 func TestRecovery(t *testing.T) {
 	srv := startServer(t, &Auth{Tokens: testTokens(t)}, nil)
 	client := dsarv1.NewAccessRequestServiceClient(srv.dial(t, grpc.WithTransportCredentials(insecure.NewCredentials())))
@@ -455,13 +504,16 @@ func TestClientCertificates(t *testing.T) {
 		subject *pkix.Name // nil: no client certificate
 		token   string
 		want    codes.Code
+		msg     string // the refusal's exact message, where checked
 		caller  string
 	}{
 		{name: "operator cert", srv: withCerts, subject: &pkix.Name{CommonName: "alice", OrganizationalUnit: []string{"operator"}}, want: codes.OK, caller: "alice/operator"},
 		{name: "role in second OU", srv: withCerts, subject: &pkix.Name{CommonName: "bob", OrganizationalUnit: []string{"privacy", "operator"}}, want: codes.OK, caller: "bob/operator"},
 		{name: "platform cert may not cancel", srv: withCerts, subject: &pkix.Name{CommonName: "plat", OrganizationalUnit: []string{"platform"}}, want: codes.PermissionDenied},
-		{name: "cert without role", srv: withCerts, subject: &pkix.Name{CommonName: "carol", OrganizationalUnit: []string{"admins"}}, want: codes.PermissionDenied},
-		{name: "cert without CN", srv: withCerts, subject: &pkix.Name{OrganizationalUnit: []string{"operator"}}, want: codes.Unauthenticated},
+		{name: "cert without role", srv: withCerts, subject: &pkix.Name{CommonName: "carol", OrganizationalUnit: []string{"admins"}}, want: codes.PermissionDenied,
+			msg: "client certificate has no role; its subject OU must be platform, operator or auditor"},
+		{name: "cert without CN", srv: withCerts, subject: &pkix.Name{OrganizationalUnit: []string{"operator"}}, want: codes.Unauthenticated,
+			msg: "client certificate has no subject common name to name the caller"},
 		{name: "token wins over cert", srv: withCerts, subject: &pkix.Name{CommonName: "alice", OrganizationalUnit: []string{"operator"}}, token: "tok-p", want: codes.PermissionDenied},
 		{name: "no cert no token", srv: withCerts, want: codes.Unauthenticated},
 		{name: "token over TLS", srv: withCerts, token: "tok-o", want: codes.OK, caller: "ops/operator"},
@@ -476,6 +528,9 @@ func TestClientCertificates(t *testing.T) {
 			r, err := client.CancelAccessRequest(withToken(t.Context(), tc.token), &dsarv1.CancelAccessRequestRequest{Id: "r1"})
 			if code := status.Code(err); code != tc.want {
 				t.Fatalf("code = %v (%v), want %v", code, err, tc.want)
+			}
+			if msg := status.Convert(err).Message(); tc.msg != "" && msg != tc.msg {
+				t.Errorf("message %q, want %q", msg, tc.msg)
 			}
 			if tc.want == codes.OK && r.GetAccessRequest().GetReason() != tc.caller {
 				t.Errorf("handler saw caller %q, want %q", r.GetAccessRequest().GetReason(), tc.caller)

@@ -67,7 +67,8 @@ func (a *Auth) denied(ctx context.Context, fullMethod string, caller Caller, err
 		actor = dsar.Actor{Name: caller.Name, Role: string(caller.Role)}
 		source = "caller " + actor.String()
 	}
-	st := status.Convert(err)
+	// The code and message the client got, from the one mapping.
+	st := status.Convert(toStatus(err, a.log()))
 	detail := fmt.Sprintf("%s refused (%s): %s; from %s", fullMethod, st.Code(), st.Message(), from)
 
 	type entry struct {

@@ -157,8 +157,8 @@ func TestDeniedSourcesBounded(t *testing.T) {
 	a := &Auth{Audit: rec, Clock: &manualClock{now: time.Date(2026, 3, 15, 14, 0, 0, 0, time.UTC)}}
 	for i := range maxDeniedSources + 10 {
 		ctx := peer.NewContext(t.Context(), &peer.Peer{Addr: &net.TCPAddr{IP: net.IPv4(10, 0, byte(i>>8), byte(i)), Port: 4000 + i}})
-		if _, err := a.authorize(ctx, "/dsar.v1.AccessRequestService/GetAccessRequest"); status.Code(err) != codes.Unauthenticated {
-			t.Fatalf("call %d: %v", i, err)
+		if _, err := a.authorize(ctx, "/dsar.v1.AccessRequestService/GetAccessRequest"); dsar.ErrorCode(err) != dsar.EUNAUTHORIZED {
+			t.Fatalf("call %d: %v, want a refusal with code %s", i, err, dsar.EUNAUTHORIZED)
 		}
 	}
 	got := rec.take()

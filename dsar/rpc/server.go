@@ -28,8 +28,9 @@ type ServerConfig struct {
 
 // NewServer returns a gRPC server with the service, health and reflection
 // registered, behind the interceptors: logging outermost, then recovery,
-// then authentication, then the mapping of domain errors to gRPC statuses
-// (codes.go), innermost so that every handler's error passes through it.
+// then the mapping of domain errors to gRPC statuses (codes.go), then
+// authentication, so that the refusals of authentication and every
+// handler's error pass through the one mapping.
 func NewServer(cfg ServerConfig) (*grpc.Server, error) {
 	if cfg.Service == nil || cfg.Auth == nil || cfg.Health == nil {
 		return nil, errors.New("rpc.NewServer: service, auth and health are required")

@@ -334,12 +334,28 @@ func accounts(cfg Config) ([]Account, error) {
 	return accts, nil
 }
 
+// loadTokens reads the tokens file at path. dsard opens it and rpc parses
+// it, so that the gRPC adapter opens no file by path; the errors name the
+// file, and ParseTokens' name the line.
+func loadTokens(path string) (*rpc.Tokens, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load tokens: %w", err)
+	}
+	defer f.Close()
+	t, err := rpc.ParseTokens(f)
+	if err != nil {
+		return nil, fmt.Errorf("load tokens %s: %w", path, err)
+	}
+	return t, nil
+}
+
 // security returns the authentication of callers and the server's TLS
 // configuration (nil for plaintext).
 func security(cfg Config, log *slog.Logger) (*rpc.Auth, *tls.Config, error) {
 	auth := &rpc.Auth{}
 	if cfg.TokensFile != "" {
-		t, err := rpc.LoadTokens(cfg.TokensFile)
+		t, err := loadTokens(cfg.TokensFile)
 		if err != nil {
 			return nil, nil, err
 		}

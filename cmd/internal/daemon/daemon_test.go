@@ -261,12 +261,17 @@ func TestStartErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
+	badTokens := filepath.Join(dir, "bad-tokens")
+	if err := os.WriteFile(badTokens, []byte("# dsard tokens\nadmin root "+strings.Repeat("ab", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		cfg  Config
 		want string
 	}{
-		{"tokens file missing", Config{Listen: "127.0.0.1:0", DataDir: dir, TokensFile: filepath.Join(dir, "nope")}, "tokens"},
+		{"tokens file missing", Config{Listen: "127.0.0.1:0", DataDir: dir, TokensFile: filepath.Join(dir, "nope")}, "load tokens: open " + filepath.Join(dir, "nope")},
+		{"tokens file malformed", Config{Listen: "127.0.0.1:0", DataDir: dir, TokensFile: badTokens}, "load tokens " + badTokens + `: tokens file line 2: unknown role "admin"`},
 		{"accounts file missing", Config{Listen: "127.0.0.1:0", DataDir: dir, AccountsFile: filepath.Join(dir, "nope")}, "accounts file"},
 		{"bad TLS files", Config{Listen: "127.0.0.1:0", DataDir: dir, TLSCert: "nope", TLSKey: "nope"}, "TLS certificate"},
 		{"signing key missing", Config{Listen: "127.0.0.1:0", DataDir: dir, SigningKey: filepath.Join(dir, "nope")}, "signing key"},

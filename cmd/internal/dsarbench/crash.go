@@ -40,8 +40,8 @@ func runCrash(ctx context.Context, e *env) ([]row, error) {
 	ctx, cancel := context.WithTimeout(ctx, 8*time.Minute)
 	defer cancel()
 
-	s := &crashState{z: z, acct: primaryAccount(z), data: filepath.Join(dir, "data")}
-	clean, cleanTime, err := crashClean(ctx, e, z, s.acct, filepath.Join(dir, "clean"))
+	s := &crashState{z: z, acct: primaryAccount(z), dir: dir, data: filepath.Join(dir, "data")}
+	clean, cleanTime, err := crashClean(ctx, e, z, s.acct, dir)
 	if err != nil {
 		return nil, fmt.Errorf("clean run: %w", err)
 	}
@@ -84,6 +84,7 @@ func (k *killMoments) next() time.Duration {
 type crashState struct {
 	z             *zoomfake
 	acct          []daemon.Account
+	dir           string // the scenario's directory, where bundles are fetched
 	data          string // dsard's data directory, the same across kills
 	runs          []*crashRun
 	cur           *crashRun // the request under way, nil between requests
@@ -168,7 +169,7 @@ func (s *crashState) finish(ctx context.Context, c *client) error {
 		return err
 	}
 	if r.GetState() == dsarv1.RequestState_REQUEST_STATE_COMPLETED {
-		if _, s.cur.manifest, err = c.fetchBundle(ctx, s.cur.id); err != nil {
+		if _, s.cur.manifest, err = c.fetchBundle(ctx, s.cur.id, s.dir); err != nil {
 			return err
 		}
 	}
@@ -241,10 +242,10 @@ func (t crashTally) rows(e *env, s *crashState) []row {
 	}
 }
 
-// crashClean runs one request without kills and returns its manifest and
-// duration.
-func crashClean(ctx context.Context, e *env, z *zoomfake, acct []daemon.Account, data string) (*bundle.Manifest, time.Duration, error) {
-	srv, err := launch(ctx, e, dsardConfig{dataDir: data, accounts: acct})
+// crashClean runs one request without kills, on a data directory of its
+// own under dir, and returns its manifest and duration.
+func crashClean(ctx context.Context, e *env, z *zoomfake, acct []daemon.Account, dir string) (*bundle.Manifest, time.Duration, error) {
+	srv, err := launch(ctx, e, dsardConfig{dataDir: filepath.Join(dir, "clean"), accounts: acct})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -258,7 +259,7 @@ func crashClean(ctx context.Context, e *env, z *zoomfake, acct []daemon.Account,
 	if err := completed(r); err != nil {
 		return nil, 0, err
 	}
-	_, m, err := srv.c.fetchBundle(ctx, id)
+	_, m, err := srv.c.fetchBundle(ctx, id, dir)
 	return m, took, err
 }
 

@@ -5,15 +5,18 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
 	"github.com/zoomdsar/zoom-dsar/dsar/rpc"
+	dsarclient "github.com/zoomdsar/zoom-dsar/dsar/rpc/client"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
@@ -69,7 +72,7 @@ func throughput(ctx context.Context, c *client, id string, d time.Duration) (flo
 	var n int64
 	start := time.Now()
 	for i := 0; i < 3 || time.Since(start) < d; i++ {
-		_, got, err := c.download(ctx, id, 0, "", io.Discard, 0)
+		got, err := c.drain(ctx, id)
 		if err != nil {
 			return 0, err
 		}
@@ -128,10 +131,10 @@ func runDownload(ctx context.Context, e *env) ([]row, error) {
 				if err := completed(req); err != nil {
 					return nil, err
 				}
-				if b, _, err = c.fetchBundle(wctx, id); err != nil {
+				if b, _, err = c.fetchBundle(wctx, id, dir); err != nil {
 					return nil, err
 				}
-				r, err := resumeCheck(wctx, c, id, b)
+				r, err := resumeCheck(wctx, c, id, b, dir)
 				if err != nil {
 					return nil, err
 				}
@@ -169,25 +172,50 @@ func runDownload(ctx context.Context, e *env) ([]row, error) {
 	return rows, nil
 }
 
-// resumeCheck cuts a download half-way, resumes it from where it stopped
-// with the expected SHA-256, and checks the joined bytes against the
-// header and against whole, which fetchBundle has already hashed and
-// verified against the daemon's signature.
-func resumeCheck(ctx context.Context, c *client, id string, whole []byte) (row, error) {
-	var buf bytes.Buffer
-	h, n, err := c.download(ctx, id, 0, "", &buf, int64(len(whole)/2))
-	if err != nil {
-		return row{}, err
+// errCut is how resumeCheck breaks a download, as a broken connection
+// would.
+var errCut = errors.New("cut half-way by dsarbench")
+
+// resumeCheck cuts a download with client.Download half-way, resumes it
+// with client.Download as dsarctl does (from the partial file's end, with
+// the expected SHA-256), and checks the file against whole, which
+// fetchBundle has already hashed and verified against the daemon's
+// signature. Download cuts at a chunk's end; the partial file is then
+// truncated to exactly half, as a connection broken mid-chunk leaves it.
+func resumeCheck(ctx context.Context, c *client, id string, whole []byte, dir string) (row, error) {
+	out := filepath.Join(dir, "resumed.zip")
+	half := int64(len(whole) / 2)
+	_, _, err := dsarclient.Download(ctx, c.api, id, out, dsarclient.DownloadOptions{Progress: func(n, _ int64) error {
+		if n >= half {
+			return errCut
+		}
+		return nil
+	}})
+	var partial *dsarclient.PartialError
+	switch {
+	case err == nil:
+		return row{}, errors.New("cut download: completed, want a partial file")
+	case !errors.As(err, &partial) || !errors.Is(err, errCut):
+		return row{}, fmt.Errorf("cut download: want a partial file: %w", err)
 	}
-	if _, _, err := c.download(ctx, id, n, h.GetSha256(), &buf, 0); err != nil {
-		return row{}, err
+	if err := os.Truncate(partial.Part, half); err != nil {
+		return row{}, fmt.Errorf("cut download: %w", err)
 	}
-	sum := sha256.Sum256(buf.Bytes())
-	ok := hex.EncodeToString(sum[:]) == h.GetSha256() && bytes.Equal(buf.Bytes(), whole)
-	v := "SHA-256 and signature match"
-	if !ok {
-		v = "MISMATCH"
+	v, ok := "SHA-256 and signature match", true
+	if _, _, err := dsarclient.Download(ctx, c.api, id, out, dsarclient.DownloadOptions{Resume: true}); err != nil {
+		v, ok = fmt.Sprintf("FAILED (%v)", err), false
+	} else {
+		got, err := os.ReadFile(out)
+		if err != nil {
+			return row{}, fmt.Errorf("resumed download: %w", err)
+		}
+		if !bytes.Equal(got, whole) {
+			v, ok = "MISMATCH", false
+		}
+		if err := os.Remove(out); err != nil {
+			return row{}, fmt.Errorf("resumed download: %w", err)
+		}
 	}
 	return row{scenario: "download", figure: "interrupted download resumed",
-		value: fmt.Sprintf("cut at %d of %d bytes, resumed: %s", n, len(whole), v), goal: "SHA-256 matches", verdict: judge(ok)}, nil
+		value: fmt.Sprintf("cut at %d of %d bytes, resumed: %s", half, len(whole), v), goal: "SHA-256 matches", verdict: judge(ok)}, nil
 }

@@ -4,7 +4,11 @@
 // resumably into a file whose every byte is checked against the server's
 // SHA-256 (see Download).
 //
-// It imports the generated API and grpc, nothing of the server.
+// It imports the generated API and grpc and, of the rest of the project,
+// only dsar/bundle, for the one definition of a key's fingerprint that
+// SigningKey checks the server's against, and through it the domain
+// package dsar: nothing that serves, no store, Zoom client or metrics
+// (dsar's TestImports keeps it so).
 package client
 
 import (
