@@ -45,9 +45,11 @@ var crashSeedFlag = flag.String("crash.seed", "", "seed of TestCrash's kill plan
 // downloaded and renamed but not recorded, the bundle being written. Every
 // plan kills at each of them, first, so that none is left to chance. A
 // point may name the one part it counts in: "fetch:2:phone_sms/messages"
-// kills between the message pages of the SMS sessions (first, while the
-// first subject, who has SMS, still has them to fetch).
-var crashPoints = []string{"fetch:2:" + dsar.SectionPhoneSMS + "/" + dsar.PartMessages, "fetch:1", "commit:1", "media:1", "assemble"}
+// kills between the message pages of the SMS sessions, and likewise of
+// Team Chat's conversations (first, while the first subject, who has both,
+// still has them to fetch).
+var crashPoints = []string{"fetch:2:" + dsar.SectionPhoneSMS + "/" + dsar.PartMessages, "fetch:2:" + dsar.SectionTeamChat + "/" + dsar.PartMessages,
+	"fetch:1", "commit:1", "media:1", "assemble"}
 
 // crashPlan returns the kills of TestCrash in order: the named points,
 // then kills drawn from seed, at the named points or after a random time,

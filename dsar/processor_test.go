@@ -441,25 +441,31 @@ func TestFaults(t *testing.T) {
 }
 
 // TestPageTokenExpired lets Zoom's page token expire in the middle of a
-// window: the window is fetched again from its start and the bundle holds
-// every record once.
+// window, of previous meetings and of the first Team Chat conversation:
+// the window is fetched again from its start and the bundle holds every
+// record once.
 func TestPageTokenExpired(t *testing.T) {
 	var e *env
-	expired := false
+	expired, chatExpired := false, false
 	e = newEnv(t, envConfig{proc: func(c *dsar.Config) {
 		c.Concurrency = 1
 		c.Hooks.AfterCommit = func(section, part string) {
-			if section == dsar.SectionMeetings && part == dsar.PartPrevious && !expired {
+			switch {
+			case section == dsar.SectionMeetings && part == dsar.PartPrevious && !expired:
 				expired = true
-				e.srv.Clock().Advance(16 * time.Minute)
+			case section == dsar.SectionTeamChat && part == dsar.PartMessages && !chatExpired:
+				chatExpired = true
+			default:
+				return
 			}
+			e.srv.Clock().Advance(16 * time.Minute)
 		}
 	}, zoom: []zoomtest.Option{zoomtest.WithDataset("reference")}})
 	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
 	if r.State != dsar.StateCompleted {
 		t.Fatalf("state %s (%s)", r.State, r.Reason)
 	}
-	if !expired {
+	if !expired || !chatExpired {
 		t.Fatal("the hook never ran")
 	}
 	var past int
@@ -484,14 +490,36 @@ func TestPageTokenExpired(t *testing.T) {
 	if len(uuids) != past {
 		t.Errorf("%d past meetings in the bundle, the dataset has %d", len(uuids), past)
 	}
+	var chat struct {
+		Messages map[string][]struct {
+			ID string `json:"id"`
+		} `json:"messages"`
+	}
+	readEntry(t, nil, r, bundle.DataPath(dsar.SectionTeamChat), &chat)
+	sixAgo := time.Date(t0.Year(), t0.Month()-6, t0.Day(), 0, 0, 0, 0, time.UTC)
+	kept, _ := e.srv.Dataset().User(jane).ChatKept(string(dsar.ChatConversations), sixAgo)
+	ids := map[string]bool{}
+	for _, msgs := range chat.Messages {
+		for _, m := range msgs {
+			if ids[m.ID] || !kept[m.ID] {
+				t.Errorf("message %s twice in the bundle, or not the policy's", m.ID)
+			}
+			ids[m.ID] = true
+		}
+	}
+	if len(ids) != len(kept) {
+		t.Errorf("%d Team Chat messages in the bundle, the policy keeps %d", len(ids), len(kept))
+	}
 	var codes []int
+	chatCode := false
 	for _, le := range e.srv.Log() {
 		if le.Code != 0 {
 			codes = append(codes, le.Code)
+			chatCode = chatCode || (le.Code == 300 && strings.HasPrefix(le.Path, "/v2/chat/"))
 		}
 	}
-	if !containsInt(codes, 300) {
-		t.Errorf("no expired-token error (code 300) in the log: %v", codes)
+	if !containsInt(codes, 300) || !chatCode {
+		t.Errorf("no expired-token error (code 300) in the log, of meetings and of Team Chat: %v", codes)
 	}
 }
 
