@@ -46,8 +46,10 @@ func budgetOnce(ctx context.Context, e *env, plan string) ([]row, error) {
 	defer srv.stop()
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
+	stopSampling := srv.d.samplePeaks(wctx)
 	start := time.Now()
 	_, r, err := srv.c.requestJane(wctx, "budget-"+plan, nil)
+	peakHeap, _ := stopSampling()
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +84,8 @@ func budgetOnce(ctx context.Context, e *env, plan string) ([]row, error) {
 			note: "the fewest: Zoom's largest pages, one call per window Zoom requires, each item and file once (the emulator's MinCalls); the files of Team Chat messages the account's policy leaves out are not downloaded, so the ratio may fall below 1"},
 		{scenario: s, figure: "binding bucket achieved / configured rate", value: fmt.Sprintf("%s: %.1f/s / %.1f/s = %.2f", b.binding, b.u.rate(), b.limit, achieved),
 			goal: "≥ 0.9", verdict: judge(achieved >= 0.9)},
+		{scenario: s, figure: "dsard peak Go heap", value: fmt.Sprintf("%.1f MiB", peakHeap/(1<<20)),
+			goal: "≤ 128 MiB", verdict: judge(peakHeap <= 128<<20)},
 		{scenario: s, figure: "429s we caused / calls", value: fmt.Sprintf("%d / %d = %s", b.tooMany, b.calls, pct(tooMany)),
 			goal: "≤ 1 %", verdict: judge(tooMany <= 0.01)},
 	}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -448,6 +449,36 @@ func lastLine(b []byte) string {
 }
 
 // metric reads one unlabelled gauge from dsard's metrics listener.
+// samplePeaks samples dsard's Go heap and goroutines every 100 ms until
+// the returned function is called; it returns the peaks.
+func (d *dsard) samplePeaks(ctx context.Context) func() (heap, goroutines float64) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var peakHeap, peakG float64
+	wg.Go(func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if h, err := d.metric(ctx, "go_memstats_heap_alloc_bytes"); err == nil {
+				peakHeap = max(peakHeap, h)
+			}
+			if g, err := d.metric(ctx, "go_goroutines"); err == nil {
+				peakG = max(peakG, g)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return func() (float64, float64) {
+		cancel()
+		wg.Wait()
+		return peakHeap, peakG
+	}
+}
+
 func (d *dsard) metric(ctx context.Context, name string) (float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+d.metrics+"/metrics", nil)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -83,27 +82,7 @@ func scaleOnce(ctx context.Context, e *env, n, accounts int) ([]row, error) {
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 
-	// Sample dsard's heap and goroutines while the requests run.
-	var peakHeap, peakG float64
-	sctx, stopSampling := context.WithCancel(wctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if h, err := d.metric(sctx, "go_memstats_heap_alloc_bytes"); err == nil {
-				peakHeap = max(peakHeap, h)
-			}
-			if g, err := d.metric(sctx, "go_goroutines"); err == nil {
-				peakG = max(peakG, g)
-			}
-			select {
-			case <-sctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	})
+	stopSampling := d.samplePeaks(wctx)
 	start := time.Now()
 	states := make([]dsarv1.RequestState, len(subs))
 	g, gctx := errgroup.WithContext(wctx)
@@ -123,8 +102,7 @@ func scaleOnce(ctx context.Context, e *env, n, accounts int) ([]row, error) {
 	}
 	err = g.Wait()
 	wall := time.Since(start)
-	stopSampling()
-	wg.Wait()
+	peakHeap, peakG := stopSampling()
 	if err != nil {
 		return nil, err
 	}
