@@ -209,7 +209,7 @@ func TestCrash(t *testing.T) {
 				t.Errorf("run %d (%s) fetched %d committed pages again; the kill before excused %d", run, killAt, refetch, allowed)
 			}
 			// A file being downloaded at the kill is resumed: at most one
-			// per section running (each downloads one file at a time).
+			// per download slot of each section running.
 			if redownload > allowedFiles {
 				t.Errorf("run %d (%s) downloaded %d unfinished files again; the kill before excused %d", run, killAt, redownload, allowedFiles)
 			}
@@ -237,7 +237,7 @@ func TestCrash(t *testing.T) {
 			// Each section running at the kill may have had one page in
 			// flight, and the user lookup one more.
 			allowed = running + 1
-			allowedFiles = running
+			allowedFiles = running * dsar.MediaWorkers
 		}
 	}
 	if killed < len(plan) {

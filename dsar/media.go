@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // mediaSections are the sections whose records point to files: after their
@@ -152,25 +153,61 @@ func (p *Processor) media(ctx context.Context, zoom Zoom, r *Request, s Section)
 			settled[f.Name] = true
 		}
 	}
+	// Up to MediaWorkers files at once: a file's transfer, not Zoom's
+	// rate limit, bounds a single stream of downloads. The first failure
+	// stops the others; what they wrote stays for the next attempt.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	slots := make(chan struct{}, MediaWorkers)
 	renew := p.clock.Now().Add(p.cfg.Lease / 2)
 	for _, f := range files {
 		if settled[f.Name] {
 			continue
 		}
+		select {
+		case slots <- struct{}{}:
+		case <-wctx.Done():
+		}
+		if wctx.Err() != nil {
+			break
+		}
 		// Downloads may take longer than a lease: renew it on the way.
 		if now := p.clock.Now(); now.After(renew) {
 			if _, err := p.cfg.Store.Claim(ctx, r.ID, p.cfg.Owner, now.Add(p.cfg.Lease)); err != nil {
+				cancel()
+				wg.Wait()
 				return err
 			}
 			renew = now.Add(p.cfg.Lease / 2)
 		}
-		if err := p.fetchFile(ctx, zoom, r.ID, s.Name, f); err != nil {
-			return err
-		}
-		p.notify(r.ID)
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := p.fetchFile(wctx, zoom, r.ID, s.Name, f); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+				cancel()
+				return
+			}
+			p.notify(r.ID)
+		})
 	}
-	return nil
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
 }
+
+// MediaWorkers is how many files of a section download at once.
+const MediaWorkers = 4
 
 // listFiles returns the files of a section's stored pages in page order,
 // leaving out those of records a page drops and repeated names.

@@ -91,7 +91,8 @@ type Config struct {
 	Shard     string
 	Deadlines Deadlines // nil: DefaultDeadlines
 	// Concurrency bounds the sections fetched at once across all requests.
-	// Default 8.
+	// Default: one request's sections all at once, so that every rate-limit
+	// bucket is busy from the start; each section has one call in flight.
 	Concurrency int
 	// Lease is how long a claim lasts before it must be renewed. Default 5m.
 	Lease time.Duration
@@ -152,7 +153,7 @@ func NewProcessor(cfg Config) (*Processor, error) {
 		cfg.Deadlines = DefaultDeadlines
 	}
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 8
+		cfg.Concurrency = len(Sections)
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = 5 * time.Minute
