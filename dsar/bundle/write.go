@@ -282,17 +282,10 @@ func (bw *writer) writePart(ctx context.Context, src Source, reqID, section, par
 			return err
 		}
 		err := pageRecords(pg, list, func(rec []byte, id string) error {
-			if n == 0 {
-				bw.buf.WriteString("[\n")
-			} else {
-				bw.buf.WriteString(",\n")
-			}
-			bw.buf.WriteString(indent)
-			bw.buf.WriteString("  ")
+			bw.element(n == 0, indent+"  ", rec)
 			n++
 			count(id)
-			_, err := bw.buf.Write(rec)
-			return err
+			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("part %s page %d: %w", part, page, err)
@@ -353,32 +346,16 @@ func (bw *writer) writeItems(ctx context.Context, src Source, reqID, section, pa
 			bw.buf.WriteString(": ")
 			cur, open, recs = pg.Item, true, 0
 		}
-		if list == "" {
-			body, err := objectBody(pg)
-			if err != nil {
-				return fmt.Errorf("part %s page %d: %w", part, page, err)
-			}
-			id := ""
-			if len(pg.IDs) > 0 {
-				id = pg.IDs[0]
-			}
-			n++
-			count(id)
-			_, err = bw.buf.Write(body)
-			return err
-		}
-		err := pageRecords(pg, list, func(rec []byte, id string) error {
-			if recs == 0 {
-				bw.buf.WriteString("[\n")
+		err := records(pg, list, func(rec []byte, id string) error {
+			if list == "" {
+				bw.buf.Write(rec) // an item's object
 			} else {
-				bw.buf.WriteString(",\n")
+				bw.element(recs == 0, indent+"    ", rec)
 			}
-			bw.buf.WriteString(indent + "    ")
 			n++
 			recs++
 			count(id)
-			_, err := bw.buf.Write(rec)
-			return err
+			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("part %s page %d: %w", part, page, err)
@@ -395,6 +372,18 @@ func (bw *writer) writeItems(ctx context.Context, src Source, reqID, section, pa
 	bw.buf.WriteByte('}')
 	bw.counts[section+"/"+part] = n
 	return n, nil
+}
+
+// element writes a record of a JSON array, opening the array before the
+// first.
+func (bw *writer) element(first bool, indent string, rec []byte) {
+	if first {
+		bw.buf.WriteString("[\n")
+	} else {
+		bw.buf.WriteString(",\n")
+	}
+	bw.buf.WriteString(indent)
+	bw.buf.Write(rec)
 }
 
 // writeMedia stores the request's media files, uncompressed.
