@@ -12,8 +12,18 @@ import (
 
 // EndpointDownload names media downloads in errors, logs and events. File
 // URLs are not API calls and are not throttled, except Phone files served
-// under the API URL, which count as Phone Medium.
+// under the API URL, which count in a Phone bucket (phoneDownloads).
 var EndpointDownload = Endpoint{Name: "download", Path: "{download_url}", Category: Medium}
+
+// phoneDownloads are the categories of the Phone file operations by path
+// prefix (PH26): a recording's and a voicemail's audio are Medium, a
+// recording's transcript Light. Counting a transcript as Medium spent the
+// Medium bucket on calls Zoom does not count there.
+var phoneDownloads = map[string]Category{
+	"/phone/recording/download/":            Medium,
+	"/phone/voice_mails/download/":          Medium,
+	"/phone/recording_transcript/download/": Light,
+}
 
 // Download writes the file at fileURL (a recording's or voicemail's
 // download_url) to w from byte offset on, with the account's bearer token,
@@ -32,6 +42,11 @@ func (c *Client) download(ctx context.Context, r *request, fileURL string, offse
 	ep := r.ep
 	if strings.HasPrefix(fileURL, c.api+"/phone/") {
 		ep.Phone = true
+		for prefix, cat := range phoneDownloads {
+			if strings.HasPrefix(fileURL, c.api+prefix) {
+				ep.Category = cat
+			}
+		}
 	}
 	r.ep = ep
 	if offset < 0 || (size > 0 && offset > size) {

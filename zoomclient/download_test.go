@@ -3,6 +3,7 @@ package zoomclient
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
@@ -132,4 +133,49 @@ func TestDownload(t *testing.T) {
 			t.Errorf("voicemail download logged as %+v, want a Phone Medium call of %d bytes", last, n)
 		}
 	})
+}
+
+// TestPhoneDownloadBuckets: a Phone recording's audio counts in the Phone
+// Medium bucket and its transcript in Phone Light, as Zoom counts them, so
+// transcripts spend no Medium call.
+func TestPhoneDownloadBuckets(t *testing.T) {
+	srv := newServer(t)
+	var got []Bucket
+	c := newClient(t, srv, func(cfg *Config) {
+		cfg.Observe = func(ev Event) { got = append(got, ev.Bucket) }
+	})
+	var rec *zoomtest.PhoneRecording
+	for i, r := range srv.Dataset().User(jane).Phone.Recordings {
+		if r.Transcript > 0 {
+			rec = &srv.Dataset().User(jane).Phone.Recordings[i]
+			break
+		}
+	}
+	if rec == nil {
+		t.Fatal("jane has no phone recording with a transcript")
+	}
+	for _, tt := range []struct {
+		path string
+		want Bucket
+	}{
+		{"/phone/recording/download/" + rec.ID, Bucket{Medium, true}},
+		{"/phone/recording_transcript/download/" + rec.ID, Bucket{Light, true}},
+	} {
+		got = nil
+		if _, err := c.Download(t.Context(), srv.APIURL+tt.path, 0, io.Discard, 0); err != nil {
+			t.Fatalf("%s: %v", tt.path, err)
+		}
+		if len(got) == 0 || got[0] != tt.want {
+			t.Errorf("%s: buckets %v, want %v", tt.path, got, tt.want)
+		}
+		if n := srv.RateLimited(); len(n) != 0 {
+			t.Errorf("%s: 429s %v", tt.path, n)
+		}
+	}
+	// Zoom's own count agrees.
+	for _, le := range srv.Log() {
+		if strings.Contains(le.Path, "/recording_transcript/") && le.Category != "Light" {
+			t.Errorf("the emulator counts %s as %s", le.Path, le.Category)
+		}
+	}
 }
