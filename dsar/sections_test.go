@@ -281,16 +281,16 @@ func TestItemGone(t *testing.T) {
 }
 
 // TestFreePlanNotApplicable: on a free plan Zoom answers the report of
-// meetings attended, the AI summaries and the groups with its paid-plan
-// code: those sections end NOT_APPLICABLE with Zoom's reason, and the
-// request completes.
+// meetings attended, the AI summaries, the groups and Team Chat with its
+// paid-plan or permission code: those sections end NOT_APPLICABLE with
+// Zoom's reason, and the request completes.
 func TestFreePlanNotApplicable(t *testing.T) {
 	e := newEnv(t, envConfig{zoom: []zoomtest.Option{zoomtest.WithPlan(zoomtest.Free)}})
 	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
 	if r.State != dsar.StateCompleted {
 		t.Fatalf("state %s (%s)", r.State, r.Reason)
 	}
-	for _, name := range []string{dsar.SectionMeetingsAttended, dsar.SectionMeetingSummaries, dsar.SectionGroups} {
+	for _, name := range []string{dsar.SectionMeetingsAttended, dsar.SectionMeetingSummaries, dsar.SectionGroups, dsar.SectionTeamChat} {
 		s := section(t, e, r.ID, name)
 		if s.State != dsar.SectionNotApplicable || s.ReasonCode != 200 || s.Reason == "" {
 			t.Errorf("%s: %s, code %d (%s); want NOT_APPLICABLE with Zoom's code 200", name, s.State, s.ReasonCode, s.Reason)
