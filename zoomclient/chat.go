@@ -21,16 +21,6 @@ func (c *Client) keepChat(body []byte, email, item string, refs []string) ([]byt
 	policy := c.cfg.ChatPolicy
 	direct := strings.HasPrefix(item, "to_contact=")
 	all := policy == dsar.ChatChannels || (direct && policy != dsar.ChatOwn)
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
-		return nil, nil, nil, err
-	}
-	var recs []map[string]json.RawMessage
-	if raw, ok := top["messages"]; ok && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &recs); err != nil {
-			return nil, nil, nil, err
-		}
-	}
 	if !all && email == "" {
 		return nil, nil, nil, errors.New("the subject's email is unknown: cannot tell their messages from others'")
 	}
@@ -38,37 +28,28 @@ func (c *Client) keepChat(body []byte, email, item string, refs []string) ([]byt
 	for _, id := range refs {
 		want[id] = true
 	}
-	kept := make([]map[string]json.RawMessage, 0, len(recs))
-	ids := make([]string, 0, len(recs))
-	for _, rec := range recs {
+	b, ids, err := keepRecords(body, "messages", "id", func(rec map[string]json.RawMessage) bool {
 		id := idString(rec["id"])
 		own := strings.EqualFold(idString(rec["sender"]), email)
 		if !all && !own && !want[id] {
-			continue
+			return false
 		}
 		delete(want, id)
 		// Newest first: a reply comes before the message it answers.
 		if parent := idString(rec["reply_main_message_id"]); own && parent != "" && policy != dsar.ChatOwn && !all {
 			want[parent] = true
 		}
-		kept = append(kept, rec)
-		ids = append(ids, id)
+		return true
+	})
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	var next []string
 	for id := range want {
 		next = append(next, id)
 	}
 	slices.Sort(next)
-	if len(kept) == len(recs) {
-		return body, ids, next, nil
-	}
-	raw, err := json.Marshal(kept)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	top["messages"] = raw
-	b, err := json.Marshal(top)
-	return b, ids, next, err
+	return b, ids, next, nil
 }
 
 // Note says what the account's Team Chat policy leaves out of team_chat.

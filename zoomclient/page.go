@@ -165,7 +165,8 @@ func (c *Client) itemPage(ctx context.Context, ep Endpoint, userID, item string,
 	}
 	p.Body = body
 	if ep.Mine != "" {
-		if p.Body, p.IDs, err = keepMine(body, ep.List, ep.ID, ep.Mine, userID); err != nil {
+		mine := func(rec map[string]json.RawMessage) bool { return idString(rec[ep.Mine]) == userID }
+		if p.Body, p.IDs, err = keepRecords(body, ep.List, ep.ID, mine); err != nil {
 			return Page{}, r.calls, fmt.Errorf("zoomclient: %s: %w", ep.Name, err)
 		}
 	}
@@ -193,31 +194,42 @@ func itemQuery(ep Endpoint, item string) (url.Values, string, error) {
 	return q, "", nil
 }
 
-// keepMine removes from a list page the records whose field mine is not
-// userID and returns the page and the ids of the records kept. The page is
-// encoded again only when a record was removed.
-func keepMine(body []byte, list, idField, mine, userID string) ([]byte, []string, error) {
+// listRecords decodes a list page: its top-level fields and the records
+// of its list field, none when the field is absent or null.
+func listRecords(page []byte, list string) (map[string]json.RawMessage, []map[string]json.RawMessage, error) {
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
+	if err := json.Unmarshal(page, &top); err != nil {
 		return nil, nil, err
 	}
 	var recs []map[string]json.RawMessage
-	if err := json.Unmarshal(top[list], &recs); err != nil {
+	if raw, ok := top[list]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &recs); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", list, err)
+		}
+	}
+	return top, recs, nil
+}
+
+// keepRecords returns a list page with only the records keep accepts, in
+// order, and their ids: what Zoom sent of other people that the request
+// must not hold (summaries of other hosts, Team Chat under the account's
+// policy). A page whose every record keep accepts is returned as sent;
+// another is encoded again.
+func keepRecords(page []byte, list, idField string, keep func(rec map[string]json.RawMessage) bool) ([]byte, []string, error) {
+	top, recs, err := listRecords(page, list)
+	if err != nil {
 		return nil, nil, err
 	}
-	var kept []map[string]json.RawMessage
-	ids := []string{}
+	kept := make([]map[string]json.RawMessage, 0, len(recs))
+	ids := make([]string, 0, len(recs))
 	for _, rec := range recs {
-		if idString(rec[mine]) == userID {
+		if keep(rec) {
 			kept = append(kept, rec)
 			ids = append(ids, idString(rec[idField]))
 		}
 	}
 	if len(kept) == len(recs) {
-		return body, ids, nil
-	}
-	if kept == nil {
-		kept = []map[string]json.RawMessage{}
+		return page, ids, nil
 	}
 	raw, err := json.Marshal(kept)
 	if err != nil {

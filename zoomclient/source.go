@@ -128,15 +128,9 @@ func (s *Source) Items(section, part, from string, page []byte) ([]dsar.Item, er
 	if !ok {
 		return nil, &dsar.Error{Code: dsar.EINTERNAL, Op: "zoomclient.Items", Message: fmt.Sprintf("no items of %s/%s in %s", section, part, from)}
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(page, &top); err != nil {
+	_, recs, err := listRecords(page, rule.list)
+	if err != nil {
 		return nil, fmt.Errorf("zoomclient: %s page: %w", from, err)
-	}
-	var recs []map[string]json.RawMessage
-	if raw, ok := top[rule.list]; ok && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &recs); err != nil {
-			return nil, fmt.Errorf("zoomclient: %s page: %w", from, err)
-		}
 	}
 	out := make([]dsar.Item, 0, len(recs))
 	for _, rec := range recs {
@@ -374,15 +368,9 @@ func participantAudio(page []byte) ([]dsar.MediaFile, error) {
 // attachedFiles lists the files attached to the records of a list page:
 // field holds a record's files, each with its id, name and size fields.
 func attachedFiles(page []byte, list, recID, field, id, name, size string) ([]dsar.MediaFile, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(page, &top); err != nil {
+	_, recs, err := listRecords(page, list)
+	if err != nil {
 		return nil, fmt.Errorf("zoomclient: %s page: %w", list, err)
-	}
-	var recs []map[string]json.RawMessage
-	if raw, ok := top[list]; ok && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &recs); err != nil {
-			return nil, fmt.Errorf("zoomclient: %s page: %w", list, err)
-		}
 	}
 	var out []dsar.MediaFile
 	for _, rec := range recs {
