@@ -1,7 +1,6 @@
 package dsar_test
 
 import (
-	"archive/zip"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -526,17 +525,7 @@ func TestPageTokenExpired(t *testing.T) {
 // readEntry decodes a JSON entry of a request's bundle.
 func readEntry(t *testing.T, _ *bundle.Manifest, r *dsar.Request, name string, v any) {
 	t.Helper()
-	z, err := zip.OpenReader(r.Bundle.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer z.Close()
-	f, err := z.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := json.NewDecoder(f).Decode(v); err != nil {
+	if err := json.Unmarshal(bundleEntry(t, r.Bundle.Path, name), v); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
 	"github.com/zoomdsar/zoom-dsar/zoomclient"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
@@ -110,16 +111,13 @@ func TestCollectItemSections(t *testing.T) {
 		t.Errorf("fetched twice: %v", dups)
 	}
 
-	data := bundleEntry(t, r.Bundle.Path, "data/"+dsar.SectionMeetingSummaries+".json")
 	var ms struct {
 		Summaries []struct {
 			Host string `json:"meeting_host_id"`
 		} `json:"summaries"`
 		Summary map[string]json.RawMessage `json:"summary"`
 	}
-	if err := json.Unmarshal(data, &ms); err != nil {
-		t.Fatal(err)
-	}
+	readEntry(t, nil, r, bundle.DataPath(dsar.SectionMeetingSummaries), &ms)
 	for _, s := range ms.Summaries {
 		if s.Host != u.ID {
 			t.Errorf("a summary of host %s is in jane's bundle", s.Host)
@@ -265,16 +263,13 @@ func TestItemGone(t *testing.T) {
 		t.Errorf("voicemails %s, %d records, transcriptions %+v; want COMPLETE, %d records, %d pages in %d calls",
 			s.State, s.Records, tr, vms, vms-1, vms)
 	}
-	data := bundleEntry(t, r.Bundle.Path, "data/"+dsar.SectionPhoneVoicemails+".json")
 	var v struct {
 		List []struct {
 			ID string `json:"id"`
 		} `json:"phone_voicemails"`
 		Transcriptions map[string]json.RawMessage `json:"transcriptions"`
 	}
-	if err := json.Unmarshal(data, &v); err != nil {
-		t.Fatal(err)
-	}
+	readEntry(t, nil, r, bundle.DataPath(dsar.SectionPhoneVoicemails), &v)
 	if _, ok := v.Transcriptions[gone]; ok || int64(len(v.List)) != vms || int64(len(v.Transcriptions)) != vms-1 {
 		t.Errorf("bundle: %d voicemails, %d transcriptions (the gone one: %v)", len(v.List), len(v.Transcriptions), ok)
 	}
@@ -340,9 +335,7 @@ func TestTeamChatPolicies(t *testing.T) {
 					ID string `json:"id"`
 				} `json:"messages"`
 			}
-			if err := json.Unmarshal(bundleEntry(t, r.Bundle.Path, "data/"+dsar.SectionTeamChat+".json"), &data); err != nil {
-				t.Fatal(err)
-			}
+			readEntry(t, nil, r, bundle.DataPath(dsar.SectionTeamChat), &data)
 			n := 0
 			for _, msgs := range data.Messages {
 				for _, msg := range msgs {
