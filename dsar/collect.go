@@ -30,6 +30,11 @@ func (p *Processor) section(ctx context.Context, zoom Zoom, r *Request, s Sectio
 	if _, err := p.cfg.Store.Claim(ctx, r.ID, p.cfg.Owner, now.Add(p.cfg.Lease)); err != nil {
 		return time.Time{}, err
 	}
+	// A scope the account's check found missing fails the section before
+	// any call; Zoom would refuse each with 4711.
+	if why := p.lastCheck(r.Account).Sections[s.Name]; why != "" {
+		return p.sectionStopped(ctx, r.ID, s.Name, &ZoomError{Kind: ZoomRejected, Code: CodeMissingScope, Message: why})
+	}
 	if _, err := p.cfg.Store.UpdateSection(ctx, r.ID, s.Name, func(s *Section) error {
 		s.State = SectionRunning
 		s.Reason, s.ReasonCode = "", 0

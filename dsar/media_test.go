@@ -417,7 +417,7 @@ func TestMediaFailResume(t *testing.T) {
 			t.Errorf("phone recordings: %s (%d %s), want FAILED with Zoom's code", s.State, s.ReasonCode, s.Reason)
 		}
 	}
-	if _, err := e.proc.Resume(t.Context(), id); err != nil {
+	if _, err := e.proc.Resume(t.Context(), id, false); err != nil {
 		t.Fatalf("Resume: %v", err)
 	}
 	r = e.wait(id, inState(dsar.StateCompleted, dsar.StateFailed))

@@ -34,8 +34,11 @@ func (p *Processor) Create(ctx context.Context, in CreateInput) (*Request, error
 	case in.Account == "":
 		return nil, &Error{Code: EINVALID, Op: op, Message: "account is empty"}
 	}
-	if _, ok := p.cfg.Accounts[in.Account]; !ok {
-		return nil, &Error{Code: ENOTFOUND, Op: op, Message: fmt.Sprintf("account %q is not configured", in.Account)}
+	if _, ok := p.account(in.Account); !ok {
+		return nil, unknownAccount(op, in.Account)
+	}
+	if c := p.lastCheck(in.Account); c.Problem != "" {
+		return nil, &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("account %q failed its check: %s", in.Account, c.Problem)}
 	}
 	now := p.clock.Now()
 	due, err := p.cfg.Deadlines.Due(in.Regulation, now)
@@ -143,10 +146,13 @@ func (p *Processor) Cancel(ctx context.Context, id, reason string) (*Request, er
 	return r, nil
 }
 
-// Resume goes on with a request from its checkpoints: a FAILED one, one
-// parked for a quota (early: the quota may still refuse), or one that no
-// goroutine works on.
-func (p *Processor) Resume(ctx context.Context, id string) (*Request, error) {
+// Resume goes on with a request from its checkpoints: a FAILED one, or one
+// that no goroutine works on. A request parked for a daily quota is left
+// parked and returned as it is, its WaitingUntil saying when it goes on
+// by itself: resuming it early would only meet the account's recorded
+// park. With probe, the account's parks are forgotten (ResetQuota) and
+// the request goes on now, so that its next call asks Zoom.
+func (p *Processor) Resume(ctx context.Context, id string, probe bool) (*Request, error) {
 	const op = "dsar.Resume"
 	r, err := p.cfg.Store.Request(ctx, id)
 	if err != nil {
@@ -154,6 +160,14 @@ func (p *Processor) Resume(ctx context.Context, id string) (*Request, error) {
 	}
 	if r.State == StateCompleted || r.State == StateCancelled {
 		return nil, &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("a %s request cannot be resumed", r.State)}
+	}
+	if r.State == StateWaitingQuota && r.WaitingUntil.After(p.clock.Now()) {
+		if !probe {
+			return r, nil
+		}
+		if _, err := p.unpark(ctx, r.Account); err != nil {
+			return nil, err
+		}
 	}
 	if idle, err := p.idle(ctx, r); err != nil || !idle {
 		return nil, errors.Join(err, &Error{Code: EPRECONDITION, Op: op, Message: "the request is already running"})
@@ -267,7 +281,7 @@ func (p *Processor) Rebuild(ctx context.Context, id string) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := rb.Rebuild(ctx, r, sections, p.cfg.Accounts[r.Account]); err != nil {
+	if err := rb.Rebuild(ctx, r, sections, p.zoom(r.Account)); err != nil {
 		return nil, err
 	}
 	p.log.Info("bundle rebuilt", "request", id, "bundle_bytes", r.Bundle.Size)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"sync"
@@ -112,7 +113,9 @@ type Processor struct {
 	sem   chan struct{}
 
 	mu       sync.Mutex
-	ctx      context.Context // the processor's lifetime, set by Start
+	accounts map[string]Zoom         // by name; SetAccounts replaces it
+	checks   map[string]AccountCheck // the last check of each account
+	ctx      context.Context         // the processor's lifetime, set by Start
 	stop     context.CancelFunc
 	running  map[string]*run            // requests being worked on
 	timers   map[string]func() bool     // parked requests' wake-ups
@@ -164,6 +167,8 @@ func NewProcessor(cfg Config) (*Processor, error) {
 		clock:    cfg.Clock,
 		sem:      make(chan struct{}, cfg.Concurrency),
 		running:  make(map[string]*run),
+		accounts: maps.Clone(cfg.Accounts),
+		checks:   map[string]AccountCheck{},
 		timers:   make(map[string]func() bool),
 		watchers: make(map[string][]chan struct{}),
 	}, nil
@@ -367,7 +372,7 @@ func (p *Processor) work(ctx context.Context, id string) error {
 			return err
 		}
 	}
-	zoom, ok := p.cfg.Accounts[r.Account]
+	zoom, ok := p.account(r.Account)
 	if !ok {
 		_, err := p.setState(ctx, id, StateFailed, fmt.Sprintf("account %q is not configured", r.Account))
 		return err
@@ -584,7 +589,7 @@ func (p *Processor) assemble(ctx context.Context, r *Request) error {
 	if err != nil {
 		return err
 	}
-	b, records, err := p.cfg.Assembler.Assemble(ctx, r, sections, p.cfg.Accounts[r.Account])
+	b, records, err := p.cfg.Assembler.Assemble(ctx, r, sections, p.zoom(r.Account))
 	if err == nil {
 		err = p.recordCounts(ctx, r.ID, sections, records)
 	}

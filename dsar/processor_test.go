@@ -418,7 +418,7 @@ func TestFaults(t *testing.T) {
 					pages += s.Pages
 				}
 				e.srv.SetFaults(zoomtest.Faults{}) // Zoom recovers
-				if _, err := e.proc.Resume(t.Context(), id); err != nil {
+				if _, err := e.proc.Resume(t.Context(), id, false); err != nil {
 					t.Fatalf("Resume: %v", err)
 				}
 				r = e.wait(id, inState(dsar.StateCompleted, dsar.StateFailed))

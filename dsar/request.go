@@ -459,6 +459,9 @@ const (
 	ActionExtend   = "extend"
 	ActionDownload = "download"
 	ActionRebuild  = "rebuild"
+	// ActionResetQuota: an operator forgot an account's Daily-limit parks;
+	// the event names no request.
+	ActionResetQuota = "reset-quota"
 	// ActionDenied: a call refused for its credentials or its caller's
 	// role; Detail names the method and why, never a token or a field of
 	// the call.

@@ -163,19 +163,25 @@ func bundleEntry(t *testing.T, path, name string) []byte {
 // the reset, and the request then completes with nothing fetched twice,
 // its oldest window moved forward to the day Zoom's six months begin on
 // the second day, and the manifest says so.
-func TestHeavyQuotaParksOnlyHeavy(t *testing.T) {
+// heavyCap is an emulator whose Heavy bucket has a daily cap of n and
+// fast per-second limits, and a client that uses them.
+func heavyCap(n int) envConfig {
 	fast := zoomtest.Rate{N: 200, Per: time.Second}
-	e := newEnv(t, envConfig{
+	return envConfig{
 		zoom: []zoomtest.Option{zoomtest.WithLimits(zoomtest.Limits{
 			Rate:  map[string]zoomtest.Rate{zoomtest.Light: fast, zoomtest.Medium: fast, zoomtest.Heavy: fast},
-			Daily: map[string]int{zoomtest.Heavy: 5}, // meetings_attended needs 7 windows: two days
+			Daily: map[string]int{zoomtest.Heavy: n},
 		})},
 		client: func(c *zoomclient.Config) {
 			c.Limits = map[zoomclient.Bucket]float64{
 				{Category: zoomclient.Light}: 200, {Category: zoomclient.Medium}: 200, {Category: zoomclient.Heavy}: 200,
 			}
 		},
-	})
+	}
+}
+
+func TestHeavyQuotaParksOnlyHeavy(t *testing.T) {
+	e := newEnv(t, heavyCap(5)) // meetings_attended needs 7 windows: two days
 	r := e.wait(e.create(jane).ID, inState(dsar.StateWaitingQuota, dsar.StateCompleted, dsar.StateFailed))
 	if r.State != dsar.StateWaitingQuota {
 		t.Fatalf("state %s (%s), want WAITING_QUOTA", r.State, r.Reason)

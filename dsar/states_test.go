@@ -198,7 +198,7 @@ func TestStorageFailure(t *testing.T) {
 			full = false
 			mu.Unlock()
 			quota.set(nil)
-			if _, err := e.proc.Resume(t.Context(), id); err != nil {
+			if _, err := e.proc.Resume(t.Context(), id, false); err != nil {
 				t.Fatalf("Resume: %v", err)
 			}
 			r = e.wait(id, inState(dsar.StateFailed, dsar.StateCompleted))

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -26,6 +28,9 @@ type tokenCache struct {
 	tok    string
 	expiry time.Time // client clock
 	ttl    time.Duration
+	// scopes are those the last token answer's "scope" listed; nil if it
+	// had none.
+	scopes []string
 }
 
 // token returns a valid access token, fetching one if none is cached or
@@ -56,8 +61,24 @@ func (a *tokenCache) token(ctx context.Context, timeout time.Duration) (string, 
 	}
 	// Count the lifetime from when the request was sent.
 	a.tok, a.ttl = t.AccessToken, ttl
+	a.scopes = nil
+	if sc, ok := t.Extra("scope").(string); ok {
+		a.scopes = strings.Fields(sc)
+	}
 	a.expiry = now.Add(ttl - time.Since(start))
 	return a.tok, nil
+}
+
+// GrantedScopes returns the scopes the account's token carries, as the
+// token answer's "scope" lists them, getting a token if none is held; nil
+// if the answer listed none.
+func (c *Client) GrantedScopes(ctx context.Context) ([]string, error) {
+	if _, err := c.auth.token(ctx, c.cfg.CallTimeout); err != nil {
+		return nil, err
+	}
+	c.auth.sem <- struct{}{}
+	defer func() { <-c.auth.sem }()
+	return slices.Clone(c.auth.scopes), nil
 }
 
 // renewBefore is how long before expiry a token is replaced: a tenth of
@@ -108,4 +129,14 @@ func tokenError(err error) error {
 	msg := fmt.Sprintf("token request refused (%s: %s): check the account id, client id and secret and that the app is activated",
 		kind, redact(reason, ""))
 	return &Error{Kind: Unauthorized, Status: status, Code: z.Code, Message: msg}
+}
+
+// SetCredentials replaces the app's client id and secret, as a reload of
+// dsard's accounts file does: the token held is dropped, so that the next
+// call gets one with them.
+func (c *Client) SetCredentials(clientID, secret string) {
+	c.auth.sem <- struct{}{}
+	c.auth.cc.ClientID, c.auth.cc.ClientSecret = clientID, secret
+	c.auth.tok = ""
+	<-c.auth.sem
 }

@@ -60,9 +60,28 @@ type Event struct {
 	Err       error         // transport or decode failure, if any
 }
 
+// App is the kind of Zoom app whose credentials a Client uses.
+type App string
+
+const (
+	// AppServerToServer is a Server-to-Server OAuth app: a token per
+	// account_credentials grant, no refresh token. The default.
+	AppServerToServer App = "server_to_server"
+	// AppOAuth is an account-level OAuth app authorized by an admin.
+	AppOAuth App = "oauth"
+)
+
+func (a App) String() string {
+	if a == "" {
+		return string(AppServerToServer)
+	}
+	return string(a)
+}
+
 // Config configures a Client for one Zoom account.
 type Config struct {
 	AccountID, ClientID, ClientSecret string
+	App                               App // default AppServerToServer
 
 	Plan     string // "free", "pro" or "business" (the default): selects the published limits
 	APIURL   string // default DefaultAPIURL; a regional host or the emulator

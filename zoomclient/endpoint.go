@@ -101,7 +101,10 @@ func (ep Endpoint) path(userID, item string) string {
 // Label" of each operation in Zoom's OpenAPI documents (2023-10 meetings,
 // 2026-02 users, 2026-07 phone).
 var (
-	EndpointUser         = Endpoint{Name: "user", Path: "/users/{userId}", Category: Light}
+	EndpointUser = Endpoint{Name: "user", Path: "/users/{userId}", Category: Light}
+	// EndpointUsers lists the account's users; the account check asks it
+	// for one, to see that the API URL answers like Zoom.
+	EndpointUsers        = Endpoint{Name: "users", Path: "/users", Category: Medium, List: "users", ID: "id", PageSize: 1}
 	EndpointUserSettings = Endpoint{Name: "user_settings", Path: "/users/{userId}/settings", Category: Medium}
 	EndpointAssistants   = Endpoint{Name: "assistants", Path: "/users/{userId}/assistants", Category: Medium,
 		List: "assistants", ID: "id"}

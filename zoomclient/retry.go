@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -66,6 +67,9 @@ func (c *Client) do(ctx context.Context, r *request, th *throttle, send func(ctx
 		res := send(ctx, tok)
 		res.latency = time.Since(start)
 		c.observe(r, attempt, wait, res)
+		if n, err := strconv.Atoi(res.header.Get("X-RateLimit-Remaining")); err == nil {
+			th.sawRemaining(n)
+		}
 		if res.werr != nil {
 			return res, fmt.Errorf("zoomclient: %s: writing the file: %w", r.ep.Name, res.werr)
 		}

@@ -3,6 +3,9 @@ package zoomclient
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,10 +75,19 @@ func (ts *throttles) get(b Bucket) *throttle {
 			limit = ts.plan[Bucket{ResourceIntensive, b.Phone}]
 		}
 		base := limit * ts.share
-		t = &throttle{bucket: b, base: base, factor: 1, clock: ts.clock, lim: rate.NewLimiter(rate.Limit(base), 1)}
+		t = &throttle{bucket: b, base: base, factor: 1, clock: ts.clock, lim: rate.NewLimiter(rate.Limit(base), 1), remaining: -1}
 		ts.m[b] = t
 	}
 	return t
+}
+
+// all returns the throttles of the buckets used so far, by name.
+func (ts *throttles) all() []*throttle {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	out := slices.Collect(maps.Values(ts.m))
+	slices.SortFunc(out, func(a, b *throttle) int { return strings.Compare(a.bucket.String(), b.bucket.String()) })
+	return out
 }
 
 // block stops calls in bucket b until q.Reset. Where Zoom shares one daily
@@ -104,6 +116,19 @@ type throttle struct {
 	changed time.Time // client clock at the last change of factor
 	cut     time.Time // client clock at the last decrease
 	quota   *QuotaError
+
+	remaining   int       // the last X-RateLimit-Remaining Zoom sent; -1 if none
+	remainingAt time.Time // client clock when it came
+}
+
+// sawRemaining records a daily remaining count Zoom sent for the bucket.
+func (t *throttle) sawRemaining(n int) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	t.remaining, t.remainingAt = n, t.clock.Now()
+	t.mu.Unlock()
 }
 
 // wait blocks until the bucket allows a call and returns how long it

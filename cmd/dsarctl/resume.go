@@ -16,6 +16,7 @@ func runResume(e *env, args []string) error {
 	var states stateList
 	fs.Var(&states, "state", "resume every request in this `state` (repeatable or comma-separated), e.g. failed")
 	olderThan := fs.Duration("older-than", 0, "with -state: only requests created longer than this `duration` ago")
+	probe := fs.Bool("probe", false, "for a request parked by Zoom's daily limit: forget the account's parks (audited) and ask Zoom now")
 	pos, err := parse(fs, args, 0, 1)
 	if err != nil {
 		return err
@@ -54,7 +55,7 @@ func runResume(e *env, args []string) error {
 	var failed int
 	var last error
 	for _, id := range ids {
-		resp, err := c.ResumeAccessRequest(e.ctx, &dsarv1.ResumeAccessRequestRequest{Id: id})
+		resp, err := c.ResumeAccessRequest(e.ctx, &dsarv1.ResumeAccessRequestRequest{Id: id, Probe: *probe})
 		if err != nil && len(ids) == 1 {
 			return rpcError("resume", err)
 		}
@@ -64,7 +65,14 @@ func runResume(e *env, args []string) error {
 			fmt.Fprintln(e.stderr, oneLine(last))
 			continue
 		}
-		fmt.Fprintf(e.stdout, "%s %s\n", id, stateWord(resp.GetAccessRequest().GetState()))
+		r := resp.GetAccessRequest()
+		if r.GetState() == dsarv1.RequestState_REQUEST_STATE_WAITING_QUOTA && r.GetWaitingUntil() != nil {
+			// Resumed early, the request would only meet the recorded park.
+			fmt.Fprintf(e.stdout, "%s %s until %s: it goes on by itself then; -probe asks Zoom now\n",
+				id, stateWord(r.GetState()), timeString(r.GetWaitingUntil()))
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s %s\n", id, stateWord(r.GetState()))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d requests could not be resumed; the last: %w", failed, len(ids), last)

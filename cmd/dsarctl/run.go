@@ -51,6 +51,7 @@ func init() {
 		"verify":   {"verify a bundle offline", runVerify},
 		"audit":    {"list the audit log", runAudit},
 		"key":      {"fetch the public key that signs bundles", runKey},
+		"accounts": {"show the Zoom accounts; check one, reset its quota parks", runAccounts},
 	}
 }
 

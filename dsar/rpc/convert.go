@@ -39,15 +39,16 @@ var regulations = map[dsar.Regulation]dsarv1.Regulation{
 // auditActions names audit actions as the RPCs that cause them, as the
 // proto documents; actions of the processor itself keep their own names.
 var auditActions = map[string]string{
-	dsar.ActionCreate:   "CreateAccessRequest",
-	dsar.ActionCancel:   "CancelAccessRequest",
-	dsar.ActionResume:   "ResumeAccessRequest",
-	dsar.ActionRetry:    "RetrySection",
-	dsar.ActionExtend:   "ExtendDeadline",
-	dsar.ActionDownload: "DownloadBundle",
-	dsar.ActionRebuild:  "RebuildBundle",
-	dsar.ActionState:    "StateChange",
-	dsar.ActionDenied:   "CallDenied",
+	dsar.ActionCreate:     "CreateAccessRequest",
+	dsar.ActionCancel:     "CancelAccessRequest",
+	dsar.ActionResume:     "ResumeAccessRequest",
+	dsar.ActionRetry:      "RetrySection",
+	dsar.ActionExtend:     "ExtendDeadline",
+	dsar.ActionDownload:   "DownloadBundle",
+	dsar.ActionRebuild:    "RebuildBundle",
+	dsar.ActionState:      "StateChange",
+	dsar.ActionDenied:     "CallDenied",
+	dsar.ActionResetQuota: "ResetAccountQuota",
 }
 
 // stateFromProto returns the domain state of s, or false for UNSPECIFIED

@@ -113,7 +113,7 @@ func (f *fakeProcessor) Cancel(ctx context.Context, id, reason string) (*dsar.Re
 	return f.setState(id, dsar.StateCancelled)
 }
 
-func (f *fakeProcessor) Resume(ctx context.Context, id string) (*dsar.Request, error) {
+func (f *fakeProcessor) Resume(ctx context.Context, id string, _ bool) (*dsar.Request, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.get("fake.Resume", id)
@@ -162,4 +162,21 @@ func (f *fakeProcessor) setState(id string, s dsar.State) (*dsar.Request, error)
 		}
 	}
 	return f.get("fake.setState", id)
+}
+
+// The fake has no accounts to steer.
+func (f *fakeProcessor) Accounts(context.Context) ([]dsar.Account, error) { return nil, nil }
+
+func (f *fakeProcessor) Account(_ context.Context, name string) (dsar.Account, error) {
+	return dsar.Account{}, &dsar.Error{Code: dsar.ENOTFOUND, Op: "fake.Account", Message: fmt.Sprintf("account %q is not configured", name)}
+}
+
+func (f *fakeProcessor) CheckAccount(ctx context.Context, name string) (dsar.AccountCheck, error) {
+	_, err := f.Account(ctx, name)
+	return dsar.AccountCheck{}, err
+}
+
+func (f *fakeProcessor) ResetQuota(ctx context.Context, name string) ([]string, error) {
+	_, err := f.Account(ctx, name)
+	return nil, err
 }

@@ -35,11 +35,15 @@ type Processor interface {
 	Audit(ctx context.Context, f dsar.AuditFilter) ([]dsar.AuditEvent, error)
 	Record(ctx context.Context, id, action, detail string) error
 	Cancel(ctx context.Context, id, reason string) (*dsar.Request, error)
-	Resume(ctx context.Context, id string) (*dsar.Request, error)
+	Resume(ctx context.Context, id string, probe bool) (*dsar.Request, error)
 	RetrySection(ctx context.Context, id, section string, fromStart bool) (*dsar.Request, error)
 	Extend(ctx context.Context, id, reason string) (*dsar.Request, error)
 	Rebuild(ctx context.Context, id string) (*dsar.Request, error)
 	Watch(id string) (<-chan struct{}, func())
+	Accounts(ctx context.Context) ([]dsar.Account, error)
+	Account(ctx context.Context, name string) (dsar.Account, error)
+	CheckAccount(ctx context.Context, name string) (dsar.AccountCheck, error)
+	ResetQuota(ctx context.Context, name string) ([]string, error)
 }
 
 var _ Processor = (*dsar.Processor)(nil)
@@ -437,7 +441,7 @@ func (s *Service) ResumeAccessRequest(ctx context.Context, req *dsarv1.ResumeAcc
 	if err := checkID(op, req.GetId()); err != nil {
 		return nil, err
 	}
-	r, err := s.cfg.Processor.Resume(ctx, req.GetId())
+	r, err := s.cfg.Processor.Resume(ctx, req.GetId(), req.GetProbe())
 	if err != nil {
 		return nil, named(op, req.GetId(), err)
 	}

@@ -652,6 +652,18 @@ func TestRoles(t *testing.T) {
 			_, err := c.GetSigningKey(ctx, &dsarv1.GetSigningKeyRequest{})
 			return err
 		},
+		dsarv1.AccessRequestService_ListAccounts_FullMethodName: func(ctx context.Context) error {
+			_, err := c.ListAccounts(ctx, &dsarv1.ListAccountsRequest{})
+			return err
+		},
+		dsarv1.AccessRequestService_CheckAccount_FullMethodName: func(ctx context.Context) error {
+			_, err := c.CheckAccount(ctx, &dsarv1.CheckAccountRequest{Name: "main"})
+			return err
+		},
+		dsarv1.AccessRequestService_ResetAccountQuota_FullMethodName: func(ctx context.Context) error {
+			_, err := c.ResetAccountQuota(ctx, &dsarv1.ResetAccountQuotaRequest{Name: "main"})
+			return err
+		},
 	}
 	for _, m := range dsarv1.AccessRequestService_ServiceDesc.Methods {
 		if calls["/"+dsarv1.AccessRequestService_ServiceDesc.ServiceName+"/"+m.MethodName] == nil {

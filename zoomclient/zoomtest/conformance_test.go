@@ -79,6 +79,7 @@ func TestConformance(t *testing.T) {
 		op   string // as in the spec
 		path string
 	}{
+		{"GET /users", "/users?page_size=1"},
 		{"GET /users/{userId}", "/users/" + j},
 		{"GET /users/{userId}", "/users/pending.invitee@example.com"},
 		{"GET /users/{userId}/settings", "/users/" + j + "/settings"},

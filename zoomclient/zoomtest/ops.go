@@ -26,6 +26,9 @@ type op struct {
 // Granular scopes of the Meetings API are not in the 2023 spec; those
 // marked "unverified" were seen in the wild (zoom-api.md §9).
 var ops = []*op{
+	// List users (users 2026-02): MEDIUM; dsard's account check asks for
+	// one user to see that the API URL answers like Zoom.
+	{pattern: "GET /users", category: Medium, scope: "user:read:list_users:admin", macro: []string{"user:read:admin"}, handle: (*Emulator).listUsers},
 	{pattern: "GET /users/{userId}", category: Light, scope: "user:read:user:admin", macro: []string{"user:read:admin"}, handle: (*Emulator).getUser},
 	{pattern: "GET /users/{userId}/settings", category: Medium, scope: "user:read:settings:admin", macro: []string{"user:read:admin"}, handle: (*Emulator).getUserSettings},
 	{pattern: "GET /users/{userId}/assistants", category: Medium, scope: "user:read:list_assistants:admin", macro: []string{"user:read:admin"}, handle: (*Emulator).getAssistants},

@@ -21,7 +21,7 @@ var specFiles = []struct {
 	paths        []string
 }{
 	{"users.json", "users/ZoomUsersAPISpec.2026-02.json", []string{
-		"/users/{userId}", "/users/{userId}/settings", "/users/{userId}/assistants", "/users/{userId}/schedulers", "/groups"}},
+		"/users", "/users/{userId}", "/users/{userId}/settings", "/users/{userId}/assistants", "/users/{userId}/schedulers", "/groups"}},
 	{"meetings.json", "meetings/ZoomMeetingAPISpec.2023-10.json", []string{
 		"/users/{userId}/meetings", "/users/{userId}/webinars", "/users/{userId}/recordings", "/meetings/{meetingId}/recordings", "/report/users/{userId}/meetings",
 		"/im/groups"}},

@@ -1,8 +1,11 @@
 package zoomtest
 
 import (
+	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -48,6 +51,45 @@ func (e *Emulator) getUser(c *call) {
 	}
 	c.reply(b)
 }
+
+// listUsers is GET /users: the account's active users (the default
+// status filter), in order of id, with the fields of the list's user
+// object (users 2026-02).
+func (e *Emulator) listUsers(c *call) {
+	cur, ok := e.startCursor(c, "", []string{"status"})
+	if !ok {
+		return
+	}
+	status := c.r.URL.Query().Get("status")
+	if status == "" {
+		status = "active"
+	}
+	var users []item
+	for _, id := range slices.Sorted(maps.Keys(c.ai.byID)) {
+		ui := c.ai.byID[id]
+		if ui.u.Status != status {
+			continue
+		}
+		var full map[string]json.RawMessage
+		if err := json.Unmarshal(viewUser(ui.a, ui.u, c.now), &full); err != nil {
+			c.fail(&zoomError{http.StatusInternalServerError, 500, "Internal error."})
+			return
+		}
+		listed := map[string]json.RawMessage{}
+		for _, k := range listUserFields {
+			if v, ok := full[k]; ok {
+				listed[k] = v
+			}
+		}
+		users = append(users, item{raw: mustJSON(listed)})
+	}
+	e.page(c, listing{field: "users", items: users, number: true}, cur)
+}
+
+// listUserFields are the members of a user in List users' answer.
+var listUserFields = []string{"id", "first_name", "last_name", "display_name", "email", "type", "pmi", "timezone",
+	"verified", "dept", "created_at", "user_created_at", "last_login_time", "last_client_version", "pic_url",
+	"language", "phone_number", "status", "role_id", "group_ids", "im_group_ids"}
 
 func (e *Emulator) getUserSettings(c *call) {
 	if ui := c.lookup(userNotExist); ui != nil {

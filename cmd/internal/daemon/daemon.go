@@ -12,8 +12,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -42,7 +44,18 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	return d.Wait()
+	// SIGHUP reloads the accounts file.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			_ = d.Reload(ctx) // logged; the accounts stay as they were
+		case <-d.done:
+			return d.err
+		}
+	}
 }
 
 // Daemon is a running dsard.
@@ -51,6 +64,8 @@ type Daemon struct {
 	addr    net.Addr
 	metrics net.Addr
 	pub     ed25519.PublicKey
+	proc    *dsar.Processor
+	zoom    *zoomAccounts
 	done    chan struct{}
 	err     error
 }
@@ -95,10 +110,6 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		}
 	}()
 
-	accts, err := accounts(cfg)
-	if err != nil {
-		return nil, err
-	}
 	auth, tlsConf, err := security(cfg, log)
 	if err != nil {
 		return nil, err
@@ -133,32 +144,19 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 	}
 
 	m = newMetrics(db)
-	zooms := make(map[string]dsar.Zoom, len(accts))
 	// One transport for every account, closed on shutdown, so that no
 	// idle connection outlives the daemon.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	undo = append(undo, tr.CloseIdleConnections)
-	for _, a := range accts {
-		c, err := zoomclient.New(zoomclient.Config{
-			AccountID: a.AccountID, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
-			Plan: a.Plan, APIURL: a.APIURL, TokenURL: a.TokenURL, Limits: a.Limits, ChatPolicy: a.ChatPolicy,
-			HTTPClient: &http.Client{Transport: tr},
-			Logger:     log.With("account", a.Name),
-			Observe:    m.observe(a.Name),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("account %q: %w", a.Name, err)
-		}
-		zooms[a.Name] = zoomclient.NewSource(c)
+	zoom := &zoomAccounts{cfg: cfg, tr: tr, log: log, m: m}
+	zooms, err := zoom.load()
+	if err != nil {
+		return nil, err
 	}
 	if len(zooms) == 0 {
 		log.Warn("no Zoom accounts configured: the API can be explored, but CreateAccessRequest answers NOT_FOUND until -accounts names some")
 	} else {
-		names := make([]string, 0, len(accts))
-		for _, a := range accts {
-			names = append(names, a.Name)
-		}
-		log.Info("zoom accounts", "accounts", names)
+		log.Info("zoom accounts", "accounts", zoom.names())
 	}
 
 	st := timedStore{Store: db, m: m}
@@ -182,8 +180,8 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		SigningKey: pub,
 		Logger:     log,
 		Windows: func(account, section, part string, start time.Time) []dsar.Span {
-			if z := zooms[account]; z != nil {
-				return z.Windows(section, part, start)
+			if c := zoom.get(account); c != nil {
+				return zoomclient.NewSource(c).Windows(section, part, start)
 			}
 			return nil
 		},
@@ -211,7 +209,7 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		undo = append(undo, func() { mlis.Close() })
 	}
 
-	d = &Daemon{log: log, addr: lis.Addr(), pub: pub, done: make(chan struct{})}
+	d = &Daemon{log: log, addr: lis.Addr(), pub: pub, done: make(chan struct{}), proc: proc, zoom: zoom}
 	var wg sync.WaitGroup
 	ctx, stop := context.WithCancel(ctx)
 	var serveErr error
@@ -264,6 +262,9 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		proc.Close()
 		return nil, fmt.Errorf("resume requests: %w", err)
 	}
+	// Each account is checked before dsard says it serves: a request on
+	// one that fails its check is refused, not failed after its calls.
+	proc.CheckAccounts(ctx)
 	health.SetServing()
 	attrs := []any{"addr", d.addr.String(), "tls", tlsConf != nil, "fingerprint", bundle.Fingerprint(pub)}
 	if d.metrics != nil {

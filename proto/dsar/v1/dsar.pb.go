@@ -1323,8 +1323,10 @@ func (x *CancelAccessRequestResponse) GetAccessRequest() *AccessRequest {
 }
 
 type ResumeAccessRequestRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Ask Zoom now even if the request is parked by the daily limit.
+	Probe         bool `protobuf:"varint,2,opt,name=probe,proto3" json:"probe,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1364,6 +1366,13 @@ func (x *ResumeAccessRequestRequest) GetId() string {
 		return x.Id
 	}
 	return ""
+}
+
+func (x *ResumeAccessRequestRequest) GetProbe() bool {
+	if x != nil {
+		return x.Probe
+	}
+	return false
 }
 
 type ResumeAccessRequestResponse struct {
@@ -2235,6 +2244,585 @@ func (x *GetSigningKeyResponse) GetFingerprint() string {
 	return ""
 }
 
+type ListAccountsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAccountsRequest) Reset() {
+	*x = ListAccountsRequest{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccountsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccountsRequest) ProtoMessage() {}
+
+func (x *ListAccountsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccountsRequest.ProtoReflect.Descriptor instead.
+func (*ListAccountsRequest) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{31}
+}
+
+type ListAccountsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Accounts      []*Account             `protobuf:"bytes,1,rep,name=accounts,proto3" json:"accounts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAccountsResponse) Reset() {
+	*x = ListAccountsResponse{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccountsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccountsResponse) ProtoMessage() {}
+
+func (x *ListAccountsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccountsResponse.ProtoReflect.Descriptor instead.
+func (*ListAccountsResponse) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ListAccountsResponse) GetAccounts() []*Account {
+	if x != nil {
+		return x.Accounts
+	}
+	return nil
+}
+
+type CheckAccountRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckAccountRequest) Reset() {
+	*x = CheckAccountRequest{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckAccountRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckAccountRequest) ProtoMessage() {}
+
+func (x *CheckAccountRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckAccountRequest.ProtoReflect.Descriptor instead.
+func (*CheckAccountRequest) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *CheckAccountRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type CheckAccountResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Account       *Account               `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckAccountResponse) Reset() {
+	*x = CheckAccountResponse{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckAccountResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckAccountResponse) ProtoMessage() {}
+
+func (x *CheckAccountResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckAccountResponse.ProtoReflect.Descriptor instead.
+func (*CheckAccountResponse) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *CheckAccountResponse) GetAccount() *Account {
+	if x != nil {
+		return x.Account
+	}
+	return nil
+}
+
+type ResetAccountQuotaRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResetAccountQuotaRequest) Reset() {
+	*x = ResetAccountQuotaRequest{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResetAccountQuotaRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResetAccountQuotaRequest) ProtoMessage() {}
+
+func (x *ResetAccountQuotaRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResetAccountQuotaRequest.ProtoReflect.Descriptor instead.
+func (*ResetAccountQuotaRequest) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ResetAccountQuotaRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type ResetAccountQuotaResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The buckets that were parked, e.g. "Medium", "phone/Light".
+	UnparkedBuckets []string `protobuf:"bytes,1,rep,name=unparked_buckets,json=unparkedBuckets,proto3" json:"unparked_buckets,omitempty"`
+	Account         *Account `protobuf:"bytes,2,opt,name=account,proto3" json:"account,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ResetAccountQuotaResponse) Reset() {
+	*x = ResetAccountQuotaResponse{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResetAccountQuotaResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResetAccountQuotaResponse) ProtoMessage() {}
+
+func (x *ResetAccountQuotaResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResetAccountQuotaResponse.ProtoReflect.Descriptor instead.
+func (*ResetAccountQuotaResponse) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ResetAccountQuotaResponse) GetUnparkedBuckets() []string {
+	if x != nil {
+		return x.UnparkedBuckets
+	}
+	return nil
+}
+
+func (x *ResetAccountQuotaResponse) GetAccount() *Account {
+	if x != nil {
+		return x.Account
+	}
+	return nil
+}
+
+// Account is one configured Zoom account as an operator sees it.
+type Account struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// "free", "pro" or "business".
+	Plan string `protobuf:"bytes,2,opt,name=plan,proto3" json:"plan,omitempty"`
+	// "server_to_server" or "oauth".
+	App string `protobuf:"bytes,3,opt,name=app,proto3" json:"app,omitempty"`
+	// The last connection check; unset if none ran.
+	Check *AccountCheck `protobuf:"bytes,4,opt,name=check,proto3" json:"check,omitempty"`
+	// The rate-limit buckets used since dsard started.
+	Buckets []*RateBucket `protobuf:"bytes,5,rep,name=buckets,proto3" json:"buckets,omitempty"`
+	// Ids of the account's requests that are not final.
+	RequestsInFlight []string `protobuf:"bytes,6,rep,name=requests_in_flight,json=requestsInFlight,proto3" json:"requests_in_flight,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Account) Reset() {
+	*x = Account{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Account) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Account) ProtoMessage() {}
+
+func (x *Account) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Account.ProtoReflect.Descriptor instead.
+func (*Account) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *Account) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Account) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
+func (x *Account) GetApp() string {
+	if x != nil {
+		return x.App
+	}
+	return ""
+}
+
+func (x *Account) GetCheck() *AccountCheck {
+	if x != nil {
+		return x.Check
+	}
+	return nil
+}
+
+func (x *Account) GetBuckets() []*RateBucket {
+	if x != nil {
+		return x.Buckets
+	}
+	return nil
+}
+
+func (x *Account) GetRequestsInFlight() []string {
+	if x != nil {
+		return x.RequestsInFlight
+	}
+	return nil
+}
+
+// AccountCheck is the outcome of an account's connection check.
+type AccountCheck struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	CheckTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=check_time,json=checkTime,proto3" json:"check_time,omitempty"`
+	// Why no request can run on the account, in words an admin can act on;
+	// empty when it can.
+	Problem       string   `protobuf:"bytes,2,opt,name=problem,proto3" json:"problem,omitempty"`
+	GrantedScopes []string `protobuf:"bytes,3,rep,name=granted_scopes,json=grantedScopes,proto3" json:"granted_scopes,omitempty"`
+	MissingScopes []string `protobuf:"bytes,4,rep,name=missing_scopes,json=missingScopes,proto3" json:"missing_scopes,omitempty"`
+	// What each section whose scopes are missing lacks.
+	SectionProblems []*SectionProblem `protobuf:"bytes,5,rep,name=section_problems,json=sectionProblems,proto3" json:"section_problems,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *AccountCheck) Reset() {
+	*x = AccountCheck{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccountCheck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccountCheck) ProtoMessage() {}
+
+func (x *AccountCheck) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccountCheck.ProtoReflect.Descriptor instead.
+func (*AccountCheck) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *AccountCheck) GetCheckTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CheckTime
+	}
+	return nil
+}
+
+func (x *AccountCheck) GetProblem() string {
+	if x != nil {
+		return x.Problem
+	}
+	return ""
+}
+
+func (x *AccountCheck) GetGrantedScopes() []string {
+	if x != nil {
+		return x.GrantedScopes
+	}
+	return nil
+}
+
+func (x *AccountCheck) GetMissingScopes() []string {
+	if x != nil {
+		return x.MissingScopes
+	}
+	return nil
+}
+
+func (x *AccountCheck) GetSectionProblems() []*SectionProblem {
+	if x != nil {
+		return x.SectionProblems
+	}
+	return nil
+}
+
+type SectionProblem struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Section       string                 `protobuf:"bytes,1,opt,name=section,proto3" json:"section,omitempty"`
+	Problem       string                 `protobuf:"bytes,2,opt,name=problem,proto3" json:"problem,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SectionProblem) Reset() {
+	*x = SectionProblem{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SectionProblem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SectionProblem) ProtoMessage() {}
+
+func (x *SectionProblem) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SectionProblem.ProtoReflect.Descriptor instead.
+func (*SectionProblem) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *SectionProblem) GetSection() string {
+	if x != nil {
+		return x.Section
+	}
+	return ""
+}
+
+func (x *SectionProblem) GetProblem() string {
+	if x != nil {
+		return x.Problem
+	}
+	return ""
+}
+
+// RateBucket is one rate-limit bucket of an account: a category of the
+// general or the Phone API.
+type RateBucket struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "Light", "Medium", "Heavy", "Resource-intensive", or "phone/" and one
+	// of those.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Requests per second: the configured share of the plan's limit.
+	ConfiguredRate float64 `protobuf:"fixed64,2,opt,name=configured_rate,json=configuredRate,proto3" json:"configured_rate,omitempty"`
+	// Requests per second now, after the cuts per-second 429s made.
+	CurrentRate float64 `protobuf:"fixed64,3,opt,name=current_rate,json=currentRate,proto3" json:"current_rate,omitempty"`
+	// The daily remaining count Zoom sent last, if it sent one.
+	DailyRemaining     *int32                 `protobuf:"varint,4,opt,name=daily_remaining,json=dailyRemaining,proto3,oneof" json:"daily_remaining,omitempty"`
+	DailyRemainingTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=daily_remaining_time,json=dailyRemainingTime,proto3" json:"daily_remaining_time,omitempty"`
+	// The end of a Daily-limit park; unset if the bucket is not parked.
+	ParkedUntil   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=parked_until,json=parkedUntil,proto3" json:"parked_until,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RateBucket) Reset() {
+	*x = RateBucket{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateBucket) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateBucket) ProtoMessage() {}
+
+func (x *RateBucket) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateBucket.ProtoReflect.Descriptor instead.
+func (*RateBucket) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *RateBucket) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RateBucket) GetConfiguredRate() float64 {
+	if x != nil {
+		return x.ConfiguredRate
+	}
+	return 0
+}
+
+func (x *RateBucket) GetCurrentRate() float64 {
+	if x != nil {
+		return x.CurrentRate
+	}
+	return 0
+}
+
+func (x *RateBucket) GetDailyRemaining() int32 {
+	if x != nil && x.DailyRemaining != nil {
+		return *x.DailyRemaining
+	}
+	return 0
+}
+
+func (x *RateBucket) GetDailyRemainingTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DailyRemainingTime
+	}
+	return nil
+}
+
+func (x *RateBucket) GetParkedUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ParkedUntil
+	}
+	return nil
+}
+
 var File_dsar_v1_dsar_proto protoreflect.FileDescriptor
 
 const file_dsar_v1_dsar_proto_rawDesc = "" +
@@ -2331,9 +2919,10 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"\\\n" +
 	"\x1bCancelAccessRequestResponse\x12=\n" +
-	"\x0eaccess_request\x18\x01 \x01(\v2\x16.dsar.v1.AccessRequestR\raccessRequest\",\n" +
+	"\x0eaccess_request\x18\x01 \x01(\v2\x16.dsar.v1.AccessRequestR\raccessRequest\"B\n" +
 	"\x1aResumeAccessRequestRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"\\\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05probe\x18\x02 \x01(\bR\x05probe\"\\\n" +
 	"\x1bResumeAccessRequestResponse\x12=\n" +
 	"\x0eaccess_request\x18\x01 \x01(\v2\x16.dsar.v1.AccessRequestR\raccessRequest\"^\n" +
 	"\x13RetrySectionRequest\x12\x0e\n" +
@@ -2391,7 +2980,45 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\x15GetSigningKeyResponse\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12 \n" +
-	"\vfingerprint\x18\x02 \x01(\tR\vfingerprint*R\n" +
+	"\vfingerprint\x18\x02 \x01(\tR\vfingerprint\"\x15\n" +
+	"\x13ListAccountsRequest\"D\n" +
+	"\x14ListAccountsResponse\x12,\n" +
+	"\baccounts\x18\x01 \x03(\v2\x10.dsar.v1.AccountR\baccounts\")\n" +
+	"\x13CheckAccountRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"B\n" +
+	"\x14CheckAccountResponse\x12*\n" +
+	"\aaccount\x18\x01 \x01(\v2\x10.dsar.v1.AccountR\aaccount\".\n" +
+	"\x18ResetAccountQuotaRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"r\n" +
+	"\x19ResetAccountQuotaResponse\x12)\n" +
+	"\x10unparked_buckets\x18\x01 \x03(\tR\x0funparkedBuckets\x12*\n" +
+	"\aaccount\x18\x02 \x01(\v2\x10.dsar.v1.AccountR\aaccount\"\xcd\x01\n" +
+	"\aAccount\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04plan\x18\x02 \x01(\tR\x04plan\x12\x10\n" +
+	"\x03app\x18\x03 \x01(\tR\x03app\x12+\n" +
+	"\x05check\x18\x04 \x01(\v2\x15.dsar.v1.AccountCheckR\x05check\x12-\n" +
+	"\abuckets\x18\x05 \x03(\v2\x13.dsar.v1.RateBucketR\abuckets\x12,\n" +
+	"\x12requests_in_flight\x18\x06 \x03(\tR\x10requestsInFlight\"\xf5\x01\n" +
+	"\fAccountCheck\x129\n" +
+	"\n" +
+	"check_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tcheckTime\x12\x18\n" +
+	"\aproblem\x18\x02 \x01(\tR\aproblem\x12%\n" +
+	"\x0egranted_scopes\x18\x03 \x03(\tR\rgrantedScopes\x12%\n" +
+	"\x0emissing_scopes\x18\x04 \x03(\tR\rmissingScopes\x12B\n" +
+	"\x10section_problems\x18\x05 \x03(\v2\x17.dsar.v1.SectionProblemR\x0fsectionProblems\"D\n" +
+	"\x0eSectionProblem\x12\x18\n" +
+	"\asection\x18\x01 \x01(\tR\asection\x12\x18\n" +
+	"\aproblem\x18\x02 \x01(\tR\aproblem\"\xbb\x02\n" +
+	"\n" +
+	"RateBucket\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12'\n" +
+	"\x0fconfigured_rate\x18\x02 \x01(\x01R\x0econfiguredRate\x12!\n" +
+	"\fcurrent_rate\x18\x03 \x01(\x01R\vcurrentRate\x12,\n" +
+	"\x0fdaily_remaining\x18\x04 \x01(\x05H\x00R\x0edailyRemaining\x88\x01\x01\x12L\n" +
+	"\x14daily_remaining_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x12dailyRemainingTime\x12=\n" +
+	"\fparked_until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vparkedUntilB\x12\n" +
+	"\x10_daily_remaining*R\n" +
 	"\n" +
 	"Regulation\x12\x1a\n" +
 	"\x16REGULATION_UNSPECIFIED\x10\x00\x12\x13\n" +
@@ -2417,7 +3044,8 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12OUTCOME_USER_FOUND\x10\x01\x12\x18\n" +
-	"\x14OUTCOME_NO_ZOOM_USER\x10\x022\xc0\b\n" +
+	"\x14OUTCOME_NO_ZOOM_USER\x10\x022\xb6\n" +
+	"\n" +
 	"\x14AccessRequestService\x12`\n" +
 	"\x13CreateAccessRequest\x12#.dsar.v1.CreateAccessRequestRequest\x1a$.dsar.v1.CreateAccessRequestResponse\x12W\n" +
 	"\x10GetAccessRequest\x12 .dsar.v1.GetAccessRequestRequest\x1a!.dsar.v1.GetAccessRequestResponse\x12]\n" +
@@ -2430,7 +3058,10 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\x0eDownloadBundle\x12\x1e.dsar.v1.DownloadBundleRequest\x1a\x1f.dsar.v1.DownloadBundleResponse0\x01\x12N\n" +
 	"\rRebuildBundle\x12\x1d.dsar.v1.RebuildBundleRequest\x1a\x1e.dsar.v1.RebuildBundleResponse\x12T\n" +
 	"\x0fListAuditEvents\x12\x1f.dsar.v1.ListAuditEventsRequest\x1a .dsar.v1.ListAuditEventsResponse\x12N\n" +
-	"\rGetSigningKey\x12\x1d.dsar.v1.GetSigningKeyRequest\x1a\x1e.dsar.v1.GetSigningKeyResponseB4Z2github.com/zoomdsar/zoom-dsar/proto/dsar/v1;dsarv1b\x06proto3"
+	"\rGetSigningKey\x12\x1d.dsar.v1.GetSigningKeyRequest\x1a\x1e.dsar.v1.GetSigningKeyResponse\x12K\n" +
+	"\fListAccounts\x12\x1c.dsar.v1.ListAccountsRequest\x1a\x1d.dsar.v1.ListAccountsResponse\x12K\n" +
+	"\fCheckAccount\x12\x1c.dsar.v1.CheckAccountRequest\x1a\x1d.dsar.v1.CheckAccountResponse\x12Z\n" +
+	"\x11ResetAccountQuota\x12!.dsar.v1.ResetAccountQuotaRequest\x1a\".dsar.v1.ResetAccountQuotaResponseB4Z2github.com/zoomdsar/zoom-dsar/proto/dsar/v1;dsarv1b\x06proto3"
 
 var (
 	file_dsar_v1_dsar_proto_rawDescOnce sync.Once
@@ -2445,7 +3076,7 @@ func file_dsar_v1_dsar_proto_rawDescGZIP() []byte {
 }
 
 var file_dsar_v1_dsar_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_dsar_v1_dsar_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_dsar_v1_dsar_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_dsar_v1_dsar_proto_goTypes = []any{
 	(Regulation)(0),                     // 0: dsar.v1.Regulation
 	(RequestState)(0),                   // 1: dsar.v1.RequestState
@@ -2482,78 +3113,103 @@ var file_dsar_v1_dsar_proto_goTypes = []any{
 	(*AuditEvent)(nil),                  // 32: dsar.v1.AuditEvent
 	(*GetSigningKeyRequest)(nil),        // 33: dsar.v1.GetSigningKeyRequest
 	(*GetSigningKeyResponse)(nil),       // 34: dsar.v1.GetSigningKeyResponse
-	(*timestamppb.Timestamp)(nil),       // 35: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),         // 36: google.protobuf.Duration
+	(*ListAccountsRequest)(nil),         // 35: dsar.v1.ListAccountsRequest
+	(*ListAccountsResponse)(nil),        // 36: dsar.v1.ListAccountsResponse
+	(*CheckAccountRequest)(nil),         // 37: dsar.v1.CheckAccountRequest
+	(*CheckAccountResponse)(nil),        // 38: dsar.v1.CheckAccountResponse
+	(*ResetAccountQuotaRequest)(nil),    // 39: dsar.v1.ResetAccountQuotaRequest
+	(*ResetAccountQuotaResponse)(nil),   // 40: dsar.v1.ResetAccountQuotaResponse
+	(*Account)(nil),                     // 41: dsar.v1.Account
+	(*AccountCheck)(nil),                // 42: dsar.v1.AccountCheck
+	(*SectionProblem)(nil),              // 43: dsar.v1.SectionProblem
+	(*RateBucket)(nil),                  // 44: dsar.v1.RateBucket
+	(*timestamppb.Timestamp)(nil),       // 45: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),         // 46: google.protobuf.Duration
 }
 var file_dsar_v1_dsar_proto_depIdxs = []int32{
 	0,  // 0: dsar.v1.AccessRequest.regulation:type_name -> dsar.v1.Regulation
 	1,  // 1: dsar.v1.AccessRequest.state:type_name -> dsar.v1.RequestState
 	3,  // 2: dsar.v1.AccessRequest.outcome:type_name -> dsar.v1.Outcome
-	35, // 3: dsar.v1.AccessRequest.create_time:type_name -> google.protobuf.Timestamp
-	35, // 4: dsar.v1.AccessRequest.update_time:type_name -> google.protobuf.Timestamp
-	35, // 5: dsar.v1.AccessRequest.due_time:type_name -> google.protobuf.Timestamp
+	45, // 3: dsar.v1.AccessRequest.create_time:type_name -> google.protobuf.Timestamp
+	45, // 4: dsar.v1.AccessRequest.update_time:type_name -> google.protobuf.Timestamp
+	45, // 5: dsar.v1.AccessRequest.due_time:type_name -> google.protobuf.Timestamp
 	5,  // 6: dsar.v1.AccessRequest.extension:type_name -> dsar.v1.Extension
-	35, // 7: dsar.v1.AccessRequest.waiting_until:type_name -> google.protobuf.Timestamp
+	45, // 7: dsar.v1.AccessRequest.waiting_until:type_name -> google.protobuf.Timestamp
 	6,  // 8: dsar.v1.AccessRequest.sections:type_name -> dsar.v1.Section
 	8,  // 9: dsar.v1.AccessRequest.bundle:type_name -> dsar.v1.Bundle
-	35, // 10: dsar.v1.Extension.extend_time:type_name -> google.protobuf.Timestamp
-	35, // 11: dsar.v1.Extension.previous_due_time:type_name -> google.protobuf.Timestamp
+	45, // 10: dsar.v1.Extension.extend_time:type_name -> google.protobuf.Timestamp
+	45, // 11: dsar.v1.Extension.previous_due_time:type_name -> google.protobuf.Timestamp
 	2,  // 12: dsar.v1.Section.state:type_name -> dsar.v1.SectionState
 	7,  // 13: dsar.v1.Section.covered:type_name -> dsar.v1.TimeWindow
-	35, // 14: dsar.v1.Section.waiting_until:type_name -> google.protobuf.Timestamp
-	35, // 15: dsar.v1.Section.start_time:type_name -> google.protobuf.Timestamp
-	35, // 16: dsar.v1.Section.finish_time:type_name -> google.protobuf.Timestamp
-	35, // 17: dsar.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
-	35, // 18: dsar.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
+	45, // 14: dsar.v1.Section.waiting_until:type_name -> google.protobuf.Timestamp
+	45, // 15: dsar.v1.Section.start_time:type_name -> google.protobuf.Timestamp
+	45, // 16: dsar.v1.Section.finish_time:type_name -> google.protobuf.Timestamp
+	45, // 17: dsar.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
+	45, // 18: dsar.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
 	0,  // 19: dsar.v1.CreateAccessRequestRequest.regulation:type_name -> dsar.v1.Regulation
 	4,  // 20: dsar.v1.CreateAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 21: dsar.v1.GetAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
 	1,  // 22: dsar.v1.ListAccessRequestsRequest.states:type_name -> dsar.v1.RequestState
-	35, // 23: dsar.v1.ListAccessRequestsRequest.created_after:type_name -> google.protobuf.Timestamp
-	35, // 24: dsar.v1.ListAccessRequestsRequest.created_before:type_name -> google.protobuf.Timestamp
-	36, // 25: dsar.v1.ListAccessRequestsRequest.due_within:type_name -> google.protobuf.Duration
+	45, // 23: dsar.v1.ListAccessRequestsRequest.created_after:type_name -> google.protobuf.Timestamp
+	45, // 24: dsar.v1.ListAccessRequestsRequest.created_before:type_name -> google.protobuf.Timestamp
+	46, // 25: dsar.v1.ListAccessRequestsRequest.due_within:type_name -> google.protobuf.Duration
 	4,  // 26: dsar.v1.ListAccessRequestsResponse.access_requests:type_name -> dsar.v1.AccessRequest
 	4,  // 27: dsar.v1.WatchAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	35, // 28: dsar.v1.WatchAccessRequestResponse.estimated_completion_time:type_name -> google.protobuf.Timestamp
+	45, // 28: dsar.v1.WatchAccessRequestResponse.estimated_completion_time:type_name -> google.protobuf.Timestamp
 	4,  // 29: dsar.v1.CancelAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 30: dsar.v1.ResumeAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 31: dsar.v1.RetrySectionResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 32: dsar.v1.ExtendDeadlineResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 33: dsar.v1.RebuildBundleResponse.access_request:type_name -> dsar.v1.AccessRequest
 	29, // 34: dsar.v1.DownloadBundleResponse.header:type_name -> dsar.v1.DownloadBundleHeader
-	35, // 35: dsar.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	35, // 36: dsar.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	45, // 35: dsar.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	45, // 36: dsar.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
 	32, // 37: dsar.v1.ListAuditEventsResponse.audit_events:type_name -> dsar.v1.AuditEvent
-	35, // 38: dsar.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	9,  // 39: dsar.v1.AccessRequestService.CreateAccessRequest:input_type -> dsar.v1.CreateAccessRequestRequest
-	11, // 40: dsar.v1.AccessRequestService.GetAccessRequest:input_type -> dsar.v1.GetAccessRequestRequest
-	13, // 41: dsar.v1.AccessRequestService.ListAccessRequests:input_type -> dsar.v1.ListAccessRequestsRequest
-	15, // 42: dsar.v1.AccessRequestService.WatchAccessRequest:input_type -> dsar.v1.WatchAccessRequestRequest
-	17, // 43: dsar.v1.AccessRequestService.CancelAccessRequest:input_type -> dsar.v1.CancelAccessRequestRequest
-	19, // 44: dsar.v1.AccessRequestService.ResumeAccessRequest:input_type -> dsar.v1.ResumeAccessRequestRequest
-	21, // 45: dsar.v1.AccessRequestService.RetrySection:input_type -> dsar.v1.RetrySectionRequest
-	23, // 46: dsar.v1.AccessRequestService.ExtendDeadline:input_type -> dsar.v1.ExtendDeadlineRequest
-	27, // 47: dsar.v1.AccessRequestService.DownloadBundle:input_type -> dsar.v1.DownloadBundleRequest
-	25, // 48: dsar.v1.AccessRequestService.RebuildBundle:input_type -> dsar.v1.RebuildBundleRequest
-	30, // 49: dsar.v1.AccessRequestService.ListAuditEvents:input_type -> dsar.v1.ListAuditEventsRequest
-	33, // 50: dsar.v1.AccessRequestService.GetSigningKey:input_type -> dsar.v1.GetSigningKeyRequest
-	10, // 51: dsar.v1.AccessRequestService.CreateAccessRequest:output_type -> dsar.v1.CreateAccessRequestResponse
-	12, // 52: dsar.v1.AccessRequestService.GetAccessRequest:output_type -> dsar.v1.GetAccessRequestResponse
-	14, // 53: dsar.v1.AccessRequestService.ListAccessRequests:output_type -> dsar.v1.ListAccessRequestsResponse
-	16, // 54: dsar.v1.AccessRequestService.WatchAccessRequest:output_type -> dsar.v1.WatchAccessRequestResponse
-	18, // 55: dsar.v1.AccessRequestService.CancelAccessRequest:output_type -> dsar.v1.CancelAccessRequestResponse
-	20, // 56: dsar.v1.AccessRequestService.ResumeAccessRequest:output_type -> dsar.v1.ResumeAccessRequestResponse
-	22, // 57: dsar.v1.AccessRequestService.RetrySection:output_type -> dsar.v1.RetrySectionResponse
-	24, // 58: dsar.v1.AccessRequestService.ExtendDeadline:output_type -> dsar.v1.ExtendDeadlineResponse
-	28, // 59: dsar.v1.AccessRequestService.DownloadBundle:output_type -> dsar.v1.DownloadBundleResponse
-	26, // 60: dsar.v1.AccessRequestService.RebuildBundle:output_type -> dsar.v1.RebuildBundleResponse
-	31, // 61: dsar.v1.AccessRequestService.ListAuditEvents:output_type -> dsar.v1.ListAuditEventsResponse
-	34, // 62: dsar.v1.AccessRequestService.GetSigningKey:output_type -> dsar.v1.GetSigningKeyResponse
-	51, // [51:63] is the sub-list for method output_type
-	39, // [39:51] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	45, // 38: dsar.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	41, // 39: dsar.v1.ListAccountsResponse.accounts:type_name -> dsar.v1.Account
+	41, // 40: dsar.v1.CheckAccountResponse.account:type_name -> dsar.v1.Account
+	41, // 41: dsar.v1.ResetAccountQuotaResponse.account:type_name -> dsar.v1.Account
+	42, // 42: dsar.v1.Account.check:type_name -> dsar.v1.AccountCheck
+	44, // 43: dsar.v1.Account.buckets:type_name -> dsar.v1.RateBucket
+	45, // 44: dsar.v1.AccountCheck.check_time:type_name -> google.protobuf.Timestamp
+	43, // 45: dsar.v1.AccountCheck.section_problems:type_name -> dsar.v1.SectionProblem
+	45, // 46: dsar.v1.RateBucket.daily_remaining_time:type_name -> google.protobuf.Timestamp
+	45, // 47: dsar.v1.RateBucket.parked_until:type_name -> google.protobuf.Timestamp
+	9,  // 48: dsar.v1.AccessRequestService.CreateAccessRequest:input_type -> dsar.v1.CreateAccessRequestRequest
+	11, // 49: dsar.v1.AccessRequestService.GetAccessRequest:input_type -> dsar.v1.GetAccessRequestRequest
+	13, // 50: dsar.v1.AccessRequestService.ListAccessRequests:input_type -> dsar.v1.ListAccessRequestsRequest
+	15, // 51: dsar.v1.AccessRequestService.WatchAccessRequest:input_type -> dsar.v1.WatchAccessRequestRequest
+	17, // 52: dsar.v1.AccessRequestService.CancelAccessRequest:input_type -> dsar.v1.CancelAccessRequestRequest
+	19, // 53: dsar.v1.AccessRequestService.ResumeAccessRequest:input_type -> dsar.v1.ResumeAccessRequestRequest
+	21, // 54: dsar.v1.AccessRequestService.RetrySection:input_type -> dsar.v1.RetrySectionRequest
+	23, // 55: dsar.v1.AccessRequestService.ExtendDeadline:input_type -> dsar.v1.ExtendDeadlineRequest
+	27, // 56: dsar.v1.AccessRequestService.DownloadBundle:input_type -> dsar.v1.DownloadBundleRequest
+	25, // 57: dsar.v1.AccessRequestService.RebuildBundle:input_type -> dsar.v1.RebuildBundleRequest
+	30, // 58: dsar.v1.AccessRequestService.ListAuditEvents:input_type -> dsar.v1.ListAuditEventsRequest
+	33, // 59: dsar.v1.AccessRequestService.GetSigningKey:input_type -> dsar.v1.GetSigningKeyRequest
+	35, // 60: dsar.v1.AccessRequestService.ListAccounts:input_type -> dsar.v1.ListAccountsRequest
+	37, // 61: dsar.v1.AccessRequestService.CheckAccount:input_type -> dsar.v1.CheckAccountRequest
+	39, // 62: dsar.v1.AccessRequestService.ResetAccountQuota:input_type -> dsar.v1.ResetAccountQuotaRequest
+	10, // 63: dsar.v1.AccessRequestService.CreateAccessRequest:output_type -> dsar.v1.CreateAccessRequestResponse
+	12, // 64: dsar.v1.AccessRequestService.GetAccessRequest:output_type -> dsar.v1.GetAccessRequestResponse
+	14, // 65: dsar.v1.AccessRequestService.ListAccessRequests:output_type -> dsar.v1.ListAccessRequestsResponse
+	16, // 66: dsar.v1.AccessRequestService.WatchAccessRequest:output_type -> dsar.v1.WatchAccessRequestResponse
+	18, // 67: dsar.v1.AccessRequestService.CancelAccessRequest:output_type -> dsar.v1.CancelAccessRequestResponse
+	20, // 68: dsar.v1.AccessRequestService.ResumeAccessRequest:output_type -> dsar.v1.ResumeAccessRequestResponse
+	22, // 69: dsar.v1.AccessRequestService.RetrySection:output_type -> dsar.v1.RetrySectionResponse
+	24, // 70: dsar.v1.AccessRequestService.ExtendDeadline:output_type -> dsar.v1.ExtendDeadlineResponse
+	28, // 71: dsar.v1.AccessRequestService.DownloadBundle:output_type -> dsar.v1.DownloadBundleResponse
+	26, // 72: dsar.v1.AccessRequestService.RebuildBundle:output_type -> dsar.v1.RebuildBundleResponse
+	31, // 73: dsar.v1.AccessRequestService.ListAuditEvents:output_type -> dsar.v1.ListAuditEventsResponse
+	34, // 74: dsar.v1.AccessRequestService.GetSigningKey:output_type -> dsar.v1.GetSigningKeyResponse
+	36, // 75: dsar.v1.AccessRequestService.ListAccounts:output_type -> dsar.v1.ListAccountsResponse
+	38, // 76: dsar.v1.AccessRequestService.CheckAccount:output_type -> dsar.v1.CheckAccountResponse
+	40, // 77: dsar.v1.AccessRequestService.ResetAccountQuota:output_type -> dsar.v1.ResetAccountQuotaResponse
+	63, // [63:78] is the sub-list for method output_type
+	48, // [48:63] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_dsar_v1_dsar_proto_init() }
@@ -2565,13 +3221,14 @@ func file_dsar_v1_dsar_proto_init() {
 		(*DownloadBundleResponse_Header)(nil),
 		(*DownloadBundleResponse_Chunk)(nil),
 	}
+	file_dsar_v1_dsar_proto_msgTypes[40].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dsar_v1_dsar_proto_rawDesc), len(file_dsar_v1_dsar_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   31,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

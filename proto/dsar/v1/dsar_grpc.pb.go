@@ -35,6 +35,9 @@ const (
 	AccessRequestService_RebuildBundle_FullMethodName       = "/dsar.v1.AccessRequestService/RebuildBundle"
 	AccessRequestService_ListAuditEvents_FullMethodName     = "/dsar.v1.AccessRequestService/ListAuditEvents"
 	AccessRequestService_GetSigningKey_FullMethodName       = "/dsar.v1.AccessRequestService/GetSigningKey"
+	AccessRequestService_ListAccounts_FullMethodName        = "/dsar.v1.AccessRequestService/ListAccounts"
+	AccessRequestService_CheckAccount_FullMethodName        = "/dsar.v1.AccessRequestService/CheckAccount"
+	AccessRequestService_ResetAccountQuota_FullMethodName   = "/dsar.v1.AccessRequestService/ResetAccountQuota"
 )
 
 // AccessRequestServiceClient is the client API for AccessRequestService service.
@@ -64,6 +67,10 @@ type AccessRequestServiceClient interface {
 	// are kept.
 	CancelAccessRequest(ctx context.Context, in *CancelAccessRequestRequest, opts ...grpc.CallOption) (*CancelAccessRequestResponse, error)
 	// ResumeAccessRequest goes on with a FAILED request from its checkpoints.
+	// A request parked by Zoom's daily limit (WAITING_QUOTA) is returned as
+	// it is, its waiting_until saying when it goes on by itself, unless probe
+	// is set: then the account's Daily-limit parks are forgotten (audited,
+	// as ResetAccountQuota) and the request goes on now, asking Zoom.
 	ResumeAccessRequest(ctx context.Context, in *ResumeAccessRequestRequest, opts ...grpc.CallOption) (*ResumeAccessRequestResponse, error)
 	// RetrySection runs one section of a request again, from its checkpoint
 	// or, with from_start, from the beginning.
@@ -91,6 +98,19 @@ type AccessRequestServiceClient interface {
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
 	// GetSigningKey returns the Ed25519 public key that signs bundle manifests.
 	GetSigningKey(ctx context.Context, in *GetSigningKeyRequest, opts ...grpc.CallOption) (*GetSigningKeyResponse, error)
+	// ListAccounts lists the configured Zoom accounts with their last
+	// connection check, their rate-limit buckets and their requests in
+	// flight. Operators only.
+	ListAccounts(ctx context.Context, in *ListAccountsRequest, opts ...grpc.CallOption) (*ListAccountsResponse, error)
+	// CheckAccount runs an account's connection check now (token, API URL,
+	// scopes) and returns the account. A request on an account whose check
+	// found a problem is refused with FAILED_PRECONDITION; a section whose
+	// scopes are missing fails before any call. Operators only.
+	CheckAccount(ctx context.Context, in *CheckAccountRequest, opts ...grpc.CallOption) (*CheckAccountResponse, error)
+	// ResetAccountQuota forgets the account's recorded Daily-limit parks, so
+	// that the next call in each bucket asks Zoom, and wakes its parked
+	// requests. Operators only; audited.
+	ResetAccountQuota(ctx context.Context, in *ResetAccountQuotaRequest, opts ...grpc.CallOption) (*ResetAccountQuotaResponse, error)
 }
 
 type accessRequestServiceClient struct {
@@ -239,6 +259,36 @@ func (c *accessRequestServiceClient) GetSigningKey(ctx context.Context, in *GetS
 	return out, nil
 }
 
+func (c *accessRequestServiceClient) ListAccounts(ctx context.Context, in *ListAccountsRequest, opts ...grpc.CallOption) (*ListAccountsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAccountsResponse)
+	err := c.cc.Invoke(ctx, AccessRequestService_ListAccounts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *accessRequestServiceClient) CheckAccount(ctx context.Context, in *CheckAccountRequest, opts ...grpc.CallOption) (*CheckAccountResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckAccountResponse)
+	err := c.cc.Invoke(ctx, AccessRequestService_CheckAccount_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *accessRequestServiceClient) ResetAccountQuota(ctx context.Context, in *ResetAccountQuotaRequest, opts ...grpc.CallOption) (*ResetAccountQuotaResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResetAccountQuotaResponse)
+	err := c.cc.Invoke(ctx, AccessRequestService_ResetAccountQuota_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AccessRequestServiceServer is the server API for AccessRequestService service.
 // All implementations must embed UnimplementedAccessRequestServiceServer
 // for forward compatibility.
@@ -266,6 +316,10 @@ type AccessRequestServiceServer interface {
 	// are kept.
 	CancelAccessRequest(context.Context, *CancelAccessRequestRequest) (*CancelAccessRequestResponse, error)
 	// ResumeAccessRequest goes on with a FAILED request from its checkpoints.
+	// A request parked by Zoom's daily limit (WAITING_QUOTA) is returned as
+	// it is, its waiting_until saying when it goes on by itself, unless probe
+	// is set: then the account's Daily-limit parks are forgotten (audited,
+	// as ResetAccountQuota) and the request goes on now, asking Zoom.
 	ResumeAccessRequest(context.Context, *ResumeAccessRequestRequest) (*ResumeAccessRequestResponse, error)
 	// RetrySection runs one section of a request again, from its checkpoint
 	// or, with from_start, from the beginning.
@@ -293,6 +347,19 @@ type AccessRequestServiceServer interface {
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
 	// GetSigningKey returns the Ed25519 public key that signs bundle manifests.
 	GetSigningKey(context.Context, *GetSigningKeyRequest) (*GetSigningKeyResponse, error)
+	// ListAccounts lists the configured Zoom accounts with their last
+	// connection check, their rate-limit buckets and their requests in
+	// flight. Operators only.
+	ListAccounts(context.Context, *ListAccountsRequest) (*ListAccountsResponse, error)
+	// CheckAccount runs an account's connection check now (token, API URL,
+	// scopes) and returns the account. A request on an account whose check
+	// found a problem is refused with FAILED_PRECONDITION; a section whose
+	// scopes are missing fails before any call. Operators only.
+	CheckAccount(context.Context, *CheckAccountRequest) (*CheckAccountResponse, error)
+	// ResetAccountQuota forgets the account's recorded Daily-limit parks, so
+	// that the next call in each bucket asks Zoom, and wakes its parked
+	// requests. Operators only; audited.
+	ResetAccountQuota(context.Context, *ResetAccountQuotaRequest) (*ResetAccountQuotaResponse, error)
 	mustEmbedUnimplementedAccessRequestServiceServer()
 }
 
@@ -338,6 +405,15 @@ func (UnimplementedAccessRequestServiceServer) ListAuditEvents(context.Context, 
 }
 func (UnimplementedAccessRequestServiceServer) GetSigningKey(context.Context, *GetSigningKeyRequest) (*GetSigningKeyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetSigningKey not implemented")
+}
+func (UnimplementedAccessRequestServiceServer) ListAccounts(context.Context, *ListAccountsRequest) (*ListAccountsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAccounts not implemented")
+}
+func (UnimplementedAccessRequestServiceServer) CheckAccount(context.Context, *CheckAccountRequest) (*CheckAccountResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckAccount not implemented")
+}
+func (UnimplementedAccessRequestServiceServer) ResetAccountQuota(context.Context, *ResetAccountQuotaRequest) (*ResetAccountQuotaResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResetAccountQuota not implemented")
 }
 func (UnimplementedAccessRequestServiceServer) mustEmbedUnimplementedAccessRequestServiceServer() {}
 func (UnimplementedAccessRequestServiceServer) testEmbeddedByValue()                              {}
@@ -562,6 +638,60 @@ func _AccessRequestService_GetSigningKey_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AccessRequestService_ListAccounts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAccountsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccessRequestServiceServer).ListAccounts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AccessRequestService_ListAccounts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccessRequestServiceServer).ListAccounts(ctx, req.(*ListAccountsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AccessRequestService_CheckAccount_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckAccountRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccessRequestServiceServer).CheckAccount(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AccessRequestService_CheckAccount_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccessRequestServiceServer).CheckAccount(ctx, req.(*CheckAccountRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AccessRequestService_ResetAccountQuota_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResetAccountQuotaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccessRequestServiceServer).ResetAccountQuota(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AccessRequestService_ResetAccountQuota_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccessRequestServiceServer).ResetAccountQuota(ctx, req.(*ResetAccountQuotaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AccessRequestService_ServiceDesc is the grpc.ServiceDesc for AccessRequestService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -608,6 +738,18 @@ var AccessRequestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetSigningKey",
 			Handler:    _AccessRequestService_GetSigningKey_Handler,
+		},
+		{
+			MethodName: "ListAccounts",
+			Handler:    _AccessRequestService_ListAccounts_Handler,
+		},
+		{
+			MethodName: "CheckAccount",
+			Handler:    _AccessRequestService_CheckAccount_Handler,
+		},
+		{
+			MethodName: "ResetAccountQuota",
+			Handler:    _AccessRequestService_ResetAccountQuota_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
