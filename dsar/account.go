@@ -46,6 +46,10 @@ type BucketStatus struct {
 	DailyRemaining int
 	DailySeen      time.Time
 	ParkedUntil    time.Time // a Daily-limit park's end; zero if none
+	// Breaker is "closed", "open" or "half-open"; NextProbe, when open,
+	// is when one call will probe whether Zoom answers again.
+	Breaker   string
+	NextProbe time.Time
 }
 
 // Steerable is a Zoom account an operator can check and steer; zoomclient

@@ -33,7 +33,7 @@ func (p *Processor) section(ctx context.Context, zoom Zoom, r *Request, s Sectio
 	// A scope the account's check found missing fails the section before
 	// any call; Zoom would refuse each with 4711.
 	if why := p.lastCheck(r.Account).Sections[s.Name]; why != "" {
-		return p.sectionStopped(ctx, r.ID, s.Name, &ZoomError{Kind: ZoomRejected, Code: CodeMissingScope, Message: why})
+		return p.sectionStopped(ctx, r, s.Name, &ZoomError{Kind: ZoomRejected, Code: CodeMissingScope, Message: why})
 	}
 	if _, err := p.cfg.Store.UpdateSection(ctx, r.ID, s.Name, func(s *Section) error {
 		s.State = SectionRunning
@@ -60,7 +60,7 @@ func (p *Processor) section(ctx context.Context, zoom Zoom, r *Request, s Sectio
 		if ctx.Err() != nil || !errors.As(err, &ze) {
 			return time.Time{}, err
 		}
-		return p.sectionStopped(ctx, r.ID, s.Name, ze)
+		return p.sectionStopped(ctx, r, s.Name, ze)
 	}
 	if p.cfg.Media != nil && HasMedia(s.Name) {
 		if err := p.media(ctx, zoom, r, s); err != nil {
@@ -73,7 +73,7 @@ func (p *Processor) section(ctx context.Context, zoom Zoom, r *Request, s Sectio
 				// of "not applicable": the section fails and may be resumed.
 				ze = &ZoomError{Kind: ZoomRejected, Code: ze.Code, Message: ze.Message, Err: ze}
 			}
-			return p.sectionStopped(ctx, r.ID, s.Name, ze)
+			return p.sectionStopped(ctx, r, s.Name, ze)
 		}
 	}
 	_, err := p.cfg.Store.UpdateSection(ctx, r.ID, s.Name, func(s *Section) error {
@@ -86,34 +86,44 @@ func (p *Processor) section(ctx context.Context, zoom Zoom, r *Request, s Sectio
 	return time.Time{}, err
 }
 
-// sectionStopped records why a section cannot go on.
-func (p *Processor) sectionStopped(ctx context.Context, id, name string, ze *ZoomError) (time.Time, error) {
+// sectionStopped records why a section cannot go on. A section waits for
+// a quota reset or for Zoom to answer again (errParked with the time);
+// past the request's give-up point an outage fails it, so that a person
+// can still act before the due date.
+func (p *Processor) sectionStopped(ctx context.Context, r *Request, name string, ze *ZoomError) (time.Time, error) {
 	var (
 		state  SectionState
 		result error
 	)
+	if ze.Kind == ZoomOutage && !p.clock.Now().Before(r.DueAt.Add(-p.cfg.GiveUp)) {
+		ze = &ZoomError{Kind: ZoomUnavailable, Code: ze.Code, Err: ze.Err, Message: ze.Message +
+			fmt.Sprintf("; the request gives up %s before its due date (%s) so that a person can act: resume it when Zoom answers",
+				p.cfg.GiveUp, r.DueAt.UTC().Format(time.RFC3339))}
+	}
 	switch ze.Kind {
 	case ZoomNotApplicable:
 		state = SectionNotApplicable
 	case ZoomQuota:
-		state, result = SectionWaitingQuota, errParked
+		state, result = SectionWaitingQuota, fmt.Errorf("%w: %w", errParked, ze)
+	case ZoomOutage:
+		state, result = SectionWaitingZoom, fmt.Errorf("%w: %w", errParked, ze)
 	default:
 		// The Zoom error goes with errFailed: the request's reason quotes it.
 		state, result = SectionFailed, fmt.Errorf("%w: %w", errFailed, ze)
-		p.log.Warn("section failed", "request", id, "section", name, "err", ze)
+		p.log.Warn("section failed", "request", r.ID, "section", name, "err", ze)
 	}
-	_, err := p.cfg.Store.UpdateSection(ctx, id, name, func(s *Section) error {
+	_, err := p.cfg.Store.UpdateSection(ctx, r.ID, name, func(s *Section) error {
 		s.State = state
 		s.ReasonCode = ze.Code
 		s.Reason = ze.Message
-		if state == SectionWaitingQuota {
+		if state.Waiting() {
 			s.WaitingUntil = ze.Until
 		} else {
 			s.FinishedAt = p.clock.Now()
 		}
 		return nil
 	})
-	p.notify(id)
+	p.notify(r.ID)
 	if err != nil {
 		return time.Time{}, err
 	}

@@ -12,7 +12,7 @@ import "time"
 
 // State is the state of an access request.
 //
-//	QUEUED -> RUNNING <-> WAITING_QUOTA -> ASSEMBLING -> COMPLETED
+//	QUEUED -> RUNNING <-> WAITING_QUOTA, WAITING_ZOOM -> ASSEMBLING -> COMPLETED
 //
 // and FAILED or CANCELLED from any non-final state.
 type State string
@@ -21,16 +21,23 @@ const (
 	StateQueued       State = "QUEUED"
 	StateRunning      State = "RUNNING"
 	StateWaitingQuota State = "WAITING_QUOTA"
-	StateAssembling   State = "ASSEMBLING"
-	StateCompleted    State = "COMPLETED"
-	StateFailed       State = "FAILED"
-	StateCancelled    State = "CANCELLED"
+	// StateWaitingZoom: Zoom kept failing; the request goes on by itself
+	// when the account's breaker lets a call through (WaitingUntil).
+	StateWaitingZoom State = "WAITING_ZOOM"
+	StateAssembling  State = "ASSEMBLING"
+	StateCompleted   State = "COMPLETED"
+	StateFailed      State = "FAILED"
+	StateCancelled   State = "CANCELLED"
 )
 
 // States is every request state, in the order of the diagram: the one list
 // of them, which validation, the store's counts and dsard's metrics use.
-var States = []State{StateQueued, StateRunning, StateWaitingQuota, StateAssembling,
+var States = []State{StateQueued, StateRunning, StateWaitingQuota, StateWaitingZoom, StateAssembling,
 	StateCompleted, StateFailed, StateCancelled}
+
+// Waiting reports whether a request in state s is parked until its
+// WaitingUntil, for Zoom's daily limit or an outage, and goes on by itself.
+func (s State) Waiting() bool { return s == StateWaitingQuota || s == StateWaitingZoom }
 
 // Final reports whether no further work happens in state s without an
 // operator (resume on a FAILED request).
@@ -47,12 +54,16 @@ const (
 	SectionComplete      SectionState = "COMPLETE"
 	SectionNotApplicable SectionState = "NOT_APPLICABLE"
 	SectionWaitingQuota  SectionState = "WAITING_QUOTA"
+	SectionWaitingZoom   SectionState = "WAITING_ZOOM"
 	SectionFailed        SectionState = "FAILED"
 )
 
 // SectionStates is every section state: the one list of them.
 var SectionStates = []SectionState{SectionPending, SectionRunning, SectionComplete,
-	SectionNotApplicable, SectionWaitingQuota, SectionFailed}
+	SectionNotApplicable, SectionWaitingQuota, SectionWaitingZoom, SectionFailed}
+
+// Waiting reports whether a section in state s waits for its WaitingUntil.
+func (s SectionState) Waiting() bool { return s == SectionWaitingQuota || s == SectionWaitingZoom }
 
 // Done reports whether the section needs no more calls.
 func (s SectionState) Done() bool {

@@ -147,11 +147,12 @@ func (p *Processor) Cancel(ctx context.Context, id, reason string) (*Request, er
 }
 
 // Resume goes on with a request from its checkpoints: a FAILED one, or one
-// that no goroutine works on. A request parked for a daily quota is left
-// parked and returned as it is, its WaitingUntil saying when it goes on
-// by itself: resuming it early would only meet the account's recorded
-// park. With probe, the account's parks are forgotten (ResetQuota) and
-// the request goes on now, so that its next call asks Zoom.
+// that no goroutine works on. A request parked for a daily quota or a Zoom
+// outage is left parked and returned as it is, its WaitingUntil saying
+// when it goes on by itself: resuming it early would only meet the
+// account's recorded park or open breaker. With probe it goes on now: a
+// daily park is forgotten first (ResetQuota), so that its next call asks
+// Zoom; an open breaker still lets only its probe through.
 func (p *Processor) Resume(ctx context.Context, id string, probe bool) (*Request, error) {
 	const op = "dsar.Resume"
 	r, err := p.cfg.Store.Request(ctx, id)
@@ -161,12 +162,14 @@ func (p *Processor) Resume(ctx context.Context, id string, probe bool) (*Request
 	if r.State == StateCompleted || r.State == StateCancelled {
 		return nil, &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("a %s request cannot be resumed", r.State)}
 	}
-	if r.State == StateWaitingQuota && r.WaitingUntil.After(p.clock.Now()) {
+	if r.State.Waiting() && r.WaitingUntil.After(p.clock.Now()) {
 		if !probe {
 			return r, nil
 		}
-		if _, err := p.unpark(ctx, r.Account); err != nil {
-			return nil, err
+		if r.State == StateWaitingQuota {
+			if _, err := p.unpark(ctx, r.Account); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if idle, err := p.idle(ctx, r); err != nil || !idle {
@@ -180,7 +183,7 @@ func (p *Processor) Resume(ctx context.Context, id string, probe bool) (*Request
 
 // restart sets a FAILED or parked request RUNNING and starts its work.
 func (p *Processor) restart(ctx context.Context, r *Request) (*Request, error) {
-	if r.State == StateFailed || r.State == StateWaitingQuota {
+	if r.State == StateFailed || r.State.Waiting() {
 		var err error
 		if r, err = p.setState(ctx, r.ID, StateRunning, ""); err != nil {
 			return nil, err
@@ -203,8 +206,8 @@ func (p *Processor) RetrySection(ctx context.Context, id, section string, fromSt
 		return nil, err
 	}
 	switch {
-	case r.State != StateFailed && r.State != StateWaitingQuota:
-		return nil, &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("sections of a %s request cannot be retried; only of a FAILED or WAITING_QUOTA one", r.State)}
+	case r.State != StateFailed && !r.State.Waiting():
+		return nil, &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("sections of a %s request cannot be retried; only of a FAILED, WAITING_QUOTA or WAITING_ZOOM one", r.State)}
 	case section == SectionProfile && fromStart:
 		return nil, &Error{Code: EINVALID, Op: op, Message: "the profile holds the user lookup and cannot be fetched from the start"}
 	}

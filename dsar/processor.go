@@ -97,6 +97,10 @@ type Config struct {
 	Concurrency int
 	// Lease is how long a claim lasts before it must be renewed. Default 5m.
 	Lease time.Duration
+	// GiveUp is how long before a request's due date an outage of Zoom
+	// fails its sections instead of parking them, so that a person can
+	// still act. Default DefaultGiveUp.
+	GiveUp time.Duration
 	// Media keeps the media files (recordings, voicemails) of requests
 	// until their bundles hold them; the Assembler must read the same
 	// files. Nil: media files are not collected.
@@ -160,6 +164,9 @@ func NewProcessor(cfg Config) (*Processor, error) {
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = 5 * time.Minute
+	}
+	if cfg.GiveUp <= 0 {
+		cfg.GiveUp = DefaultGiveUp
 	}
 	return &Processor{
 		cfg:      cfg,
@@ -231,7 +238,7 @@ func (p *Processor) Close() error {
 // is parked until later.
 func (p *Processor) schedule(r *Request) {
 	now := p.clock.Now()
-	if r.State == StateWaitingQuota && r.WaitingUntil.After(now) {
+	if r.State.Waiting() && r.WaitingUntil.After(now) {
 		p.park(r.ID, r.WaitingUntil)
 		return
 	}
@@ -317,7 +324,7 @@ func (p *Processor) wake(id string) {
 		p.log.Error("wake parked request", "request", id, "err", err)
 		return
 	}
-	if r.State != StateWaitingQuota {
+	if !r.State.Waiting() {
 		return
 	}
 	r.WaitingUntil = time.Time{} // due now, whatever the stored time says
@@ -334,7 +341,7 @@ func (p *Processor) idle(ctx context.Context, r *Request) (bool, error) {
 	if ru == nil {
 		return true, nil
 	}
-	if r.State != StateFailed && r.State != StateWaitingQuota {
+	if r.State != StateFailed && !r.State.Waiting() {
 		return false, nil
 	}
 	select {
@@ -345,10 +352,14 @@ func (p *Processor) idle(ctx context.Context, r *Request) (bool, error) {
 	}
 }
 
+// DefaultGiveUp is Config.GiveUp's default: three days before the due
+// date, time enough for an operator to extend the deadline or resume.
+const DefaultGiveUp = 72 * time.Hour
+
 // errParked and errFailed end a section's work without being failures of
 // the request's goroutine.
 var (
-	errParked = errors.New("section waits for a quota reset")
+	errParked = errors.New("section waits for a quota reset or for Zoom")
 	errFailed = errors.New("section failed")
 )
 
@@ -378,10 +389,11 @@ func (p *Processor) work(ctx context.Context, id string) error {
 		return err
 	}
 	if r.ZoomUserID == "" && r.Outcome == "" {
-		r, err = p.lookup(ctx, zoom, r)
+		found, err := p.lookup(ctx, zoom, r)
 		if err != nil {
-			return p.stopped(ctx, id, err)
+			return p.stopped(ctx, r, err)
 		}
+		r = found
 	}
 	if r.Outcome == OutcomeNoZoomUser {
 		return p.toAssembly(ctx, r)
@@ -401,6 +413,7 @@ func (p *Processor) work(ctx context.Context, id string) error {
 		wg      sync.WaitGroup
 		mu      sync.Mutex
 		parked  time.Time
+		waiting State // the state of the earliest park
 		failed  = map[string]*ZoomError{}
 		broken  *failedSection // the first section stopped by an error not Zoom's
 		workErr error
@@ -419,7 +432,11 @@ func (p *Processor) work(ctx context.Context, id string) error {
 			case err == nil:
 			case errors.Is(err, errParked):
 				if parked.IsZero() || until.Before(parked) {
-					parked = until
+					parked, waiting = until, StateWaitingQuota
+					var ze *ZoomError
+					if errors.As(err, &ze) && ze.Kind == ZoomOutage {
+						waiting = StateWaitingZoom
+					}
 				}
 			case errors.Is(err, errFailed):
 				var ze *ZoomError
@@ -444,7 +461,7 @@ func (p *Processor) work(ctx context.Context, id string) error {
 	}
 	switch {
 	case !parked.IsZero():
-		return p.waitQuota(ctx, id, parked)
+		return p.wait(ctx, id, waiting, parked)
 	case len(failed) > 0:
 		_, err := p.setState(ctx, id, StateFailed, failedReason(failed))
 		return err
@@ -452,10 +469,11 @@ func (p *Processor) work(ctx context.Context, id string) error {
 	return p.toAssembly(ctx, r)
 }
 
-// waitQuota parks a request WAITING_QUOTA until a daily quota resets.
-func (p *Processor) waitQuota(ctx context.Context, id string, until time.Time) error {
+// wait parks a request until a daily quota resets (WAITING_QUOTA) or the
+// account's breaker lets a call probe Zoom again (WAITING_ZOOM).
+func (p *Processor) wait(ctx context.Context, id string, state State, until time.Time) error {
 	if _, err := p.cfg.Store.UpdateRequest(ctx, id, func(r *Request) error {
-		r.State, r.Reason, r.WaitingUntil = StateWaitingQuota, "", until
+		r.State, r.Reason, r.WaitingUntil = state, "", until
 		return nil
 	}); err != nil {
 		return err
@@ -466,13 +484,19 @@ func (p *Processor) waitQuota(ctx context.Context, id string, until time.Time) e
 }
 
 // stopped ends a request's step on an error of the lookup.
-func (p *Processor) stopped(ctx context.Context, id string, err error) error {
+func (p *Processor) stopped(ctx context.Context, r *Request, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	id := r.ID
 	var ze *ZoomError
-	if errors.As(err, &ze) && ze.Kind == ZoomQuota {
-		return p.waitQuota(ctx, id, ze.Until)
+	if errors.As(err, &ze) {
+		switch {
+		case ze.Kind == ZoomQuota:
+			return p.wait(ctx, id, StateWaitingQuota, ze.Until)
+		case ze.Kind == ZoomOutage && p.clock.Now().Before(r.DueAt.Add(-p.cfg.GiveUp)):
+			return p.wait(ctx, id, StateWaitingZoom, ze.Until)
+		}
 	}
 	reason := "internal error while looking up the Zoom user"
 	var de *Error // the store's: its text names no person, unlike a URL with the email

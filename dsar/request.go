@@ -80,7 +80,7 @@ type Request struct {
 	UpdatedAt      time.Time
 	DueAt          time.Time
 	Extension      *Extension // at most one
-	WaitingUntil   time.Time  // when WAITING_QUOTA, the time to resume
+	WaitingUntil   time.Time  // when WAITING_QUOTA or WAITING_ZOOM, the time to go on
 	Lease          Lease
 	Bundle         Bundle
 }
@@ -198,7 +198,8 @@ func (s State) Valid() bool { return slices.Contains(States, s) }
 
 // CanTransition reports whether a request may go from one state to another:
 //
-//	QUEUED -> RUNNING <-> WAITING_QUOTA -> ASSEMBLING -> COMPLETED
+//	QUEUED -> RUNNING <-> WAITING_QUOTA, WAITING_ZOOM -> ASSEMBLING -> COMPLETED
+//	WAITING_QUOTA <-> WAITING_ZOOM
 //	RUNNING -> ASSEMBLING
 //	any non-final state -> FAILED, CANCELLED
 //	FAILED -> RUNNING (an operator's resume)
@@ -215,9 +216,9 @@ func CanTransition(from, to State) bool {
 	case StateQueued:
 		return to == StateRunning
 	case StateRunning:
-		return to == StateWaitingQuota || to == StateAssembling
-	case StateWaitingQuota:
-		return to == StateRunning || to == StateAssembling
+		return to.Waiting() || to == StateAssembling
+	case StateWaitingQuota, StateWaitingZoom:
+		return to == StateRunning || to == StateAssembling || to.Waiting()
 	case StateAssembling:
 		return to == StateCompleted
 	case StateFailed:

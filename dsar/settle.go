@@ -15,7 +15,7 @@ const (
 )
 
 // Stop makes a section tell the truth when its request ends in state
-// (FAILED or CANCELLED): a section left RUNNING or WAITING_QUOTA becomes
+// (FAILED or CANCELLED): a section left RUNNING or waiting becomes
 // FAILED with a reason that says the request stopped it. PENDING sections
 // stay PENDING: they never started, and a resume starts them; a resume or
 // retry goes on from every section's checkpoints. Stop reports whether it
@@ -31,7 +31,7 @@ func (s *Section) Stop(state State, at time.Time) bool {
 	default:
 		return false
 	}
-	if s.State != SectionRunning && s.State != SectionWaitingQuota {
+	if s.State != SectionRunning && !s.State.Waiting() {
 		return false
 	}
 	s.State, s.Reason, s.ReasonCode = SectionFailed, reason, 0

@@ -97,6 +97,10 @@ const (
 	// deleted since a list named it or a window that has passed out of
 	// the months Zoom serves: the part goes on past it.
 	ZoomExpired
+	// ZoomOutage: Zoom kept failing; the account's calls pause until
+	// Until, when one call probes whether Zoom is back. A section waits
+	// (WAITING_ZOOM) rather than fails, until the give-up point.
+	ZoomOutage
 )
 
 // ZoomError is a failed Zoom call, classified. Message is Zoom's own (code

@@ -336,7 +336,7 @@ func stateDetail(from dsar.State, r *dsar.Request) string {
 	switch {
 	case r.Reason != "":
 		d += ": " + r.Reason
-	case r.State == dsar.StateWaitingQuota && !r.WaitingUntil.IsZero():
+	case r.State.Waiting() && !r.WaitingUntil.IsZero():
 		d += ": until " + r.WaitingUntil.UTC().Format(time.RFC3339)
 	}
 	return d

@@ -76,9 +76,11 @@ func (t *throttle) status() dsar.BucketStatus {
 	defer t.mu.Unlock()
 	b := dsar.BucketStatus{Name: t.bucket.String(), Configured: t.base, Current: cur,
 		DailyRemaining: t.remaining, DailySeen: t.remainingAt}
-	if t.quota != nil && t.clock.Now().Before(t.quota.Reset) {
+	now := t.clock.Now()
+	if t.quota != nil && now.Before(t.quota.Reset) {
 		b.ParkedUntil = t.quota.Reset
 	}
+	b.Breaker, b.NextProbe = t.br.state(now)
 	return b
 }
 

@@ -275,17 +275,18 @@ func TestWrongAPIURL(t *testing.T) {
 }
 
 // TestWebPageAnswer: a host that answers 200 with a web page is retried as
-// a damaged answer would be, a bounded number of times, and then fails
-// with a reason that points to api_url.
+// a damaged answer would be, a bounded number of times, and then pauses
+// the account's calls (the account check refuses such an api_url before
+// any request) with a reason that points to api_url.
 func TestWebPageAnswer(t *testing.T) {
 	s, _ := cannedSource(t, canned{200, "text/html", "<!doctype html><html><body>Sign in</body></html>"})
 	_, err := s.LookupUser(t.Context(), jane)
 	var ze *dsar.ZoomError
-	if !errors.As(err, &ze) || ze.Kind != dsar.ZoomUnavailable {
-		t.Fatalf("lookup: %v, want ZoomUnavailable", err)
+	if !errors.As(err, &ze) || ze.Kind != dsar.ZoomOutage || ze.Until.IsZero() {
+		t.Fatalf("lookup: %v, want ZoomOutage with the next probe", err)
 	}
-	if !strings.Contains(err.Error(), "the answer is not JSON") || !strings.Contains(err.Error(), "check the account's api_url") {
-		t.Errorf("error %q does not point to api_url", err)
+	if !strings.Contains(ze.Message, "the answer is not JSON") || !strings.Contains(ze.Message, "check the account's api_url") {
+		t.Errorf("reason %q does not point to api_url", ze.Message)
 	}
 }
 

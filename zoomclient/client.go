@@ -127,6 +127,7 @@ type Client struct {
 	auth   *tokenCache
 	limits *throttles
 	budget *retryBudget
+	files  *breaker // for files outside the API, which no bucket throttles
 
 	pickMu sync.Mutex        // held while a list for picks is fetched
 	picks  map[string]picked // by endpoint name (pick)
@@ -194,6 +195,7 @@ func New(cfg Config) (*Client, error) {
 		clock:  cfg.Clock,
 		log:    cfg.Logger,
 		budget: newRetryBudget(cfg.RetryRatio, cfg.RetryReserve),
+		files:  &breaker{},
 	}
 	c.limits = newThrottles(cfg.Plan, cfg.Share, cfg.Limits, cfg.Clock)
 	c.auth = &tokenCache{

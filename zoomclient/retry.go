@@ -42,16 +42,25 @@ import (
 // *Error's Attempts is the number of HTTP attempts made.
 func (c *Client) do(ctx context.Context, r *request, th *throttle, send func(ctx context.Context, tok string) result) (result, error) {
 	c.budget.deposit()
+	br, bucket := c.files, r.ep.Bucket()
+	if th != nil {
+		br, bucket = th.br, th.bucket
+	}
 	renewed := false
 	for attempt := 1; ; attempt++ {
 		if err := th.blocked(r.ep.Name); err != nil {
 			return result{}, err
 		}
+		probe, err := br.admit(c.clock.Now(), r.ep.Name, bucket)
+		if err != nil {
+			return result{}, err
+		}
 		tok, err := c.auth.token(ctx, c.cfg.CallTimeout)
 		if err != nil {
 			if err := c.retryToken(ctx, r, attempt, err); err != nil {
-				return result{}, err
+				return result{}, c.outage(br, bucket, r, probe, err)
 			}
+			br.failure(c.clock.Now(), probe)
 			continue
 		}
 		wait, err := th.wait(ctx)
@@ -76,6 +85,9 @@ func (c *Client) do(ctx context.Context, r *request, th *throttle, send func(ctx
 		v := judge(res, renewed)
 		if v != done && ctx.Err() != nil {
 			return res, fmt.Errorf("zoomclient: %s: %w", r.ep.Name, ctx.Err())
+		}
+		if v != retry {
+			br.success(c.clock.Now(), probe) // Zoom answered
 		}
 		switch v {
 		case done:
@@ -105,8 +117,11 @@ func (c *Client) do(ctx context.Context, r *request, th *throttle, send func(ctx
 		case retry:
 			e := c.newError(r, Unavailable, res.message)
 			e.Status, e.Code, e.TrackingID, e.Err = res.status, res.code, res.tracking, res.err
+			if br.failure(c.clock.Now(), probe) {
+				return res, c.outage(br, bucket, r, probe, e)
+			}
 			if err := c.retryWait(ctx, r, attempt, e); err != nil {
-				return res, err
+				return res, c.outage(br, bucket, r, probe, err)
 			}
 			continue
 		}
@@ -118,6 +133,22 @@ func (c *Client) do(ctx context.Context, r *request, th *throttle, send func(ctx
 		}
 		return res, e
 	}
+}
+
+// outage turns the end of a call that Zoom kept failing (its attempts or
+// the account's retry budget spent, or the breaker opened meanwhile) into
+// an *OutageError: the bucket's breaker opens and the caller waits for its
+// probe instead of failing. Other errors (the caller's context, a refused
+// token) pass unchanged.
+func (c *Client) outage(br *breaker, bucket Bucket, r *request, probe bool, err error) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != Unavailable {
+		return err
+	}
+	oe := br.trip(c.clock.Now(), r.ep.Name, bucket, err)
+	c.log.Warn("zoom keeps failing: calls pause", "bucket", bucket.String(), "endpoint", r.ep.Name,
+		"until", oe.Until, "probe", probe)
+	return oe
 }
 
 // verdict is what the retry loop does with the answer to an attempt.

@@ -29,7 +29,9 @@ func transient(p float64) zoomtest.Faults {
 
 // TestRetries: at a 5 % fault rate every call succeeds; at 50 % the
 // account's retry budget holds the calls Zoom sees to about 1.2 per
-// logical call, and no call makes more than 5 attempts.
+// logical call, no call makes more than 5 attempts, and the calls that
+// give up open the bucket's breaker: they fail with an *OutageError that
+// names the next probe.
 func TestRetries(t *testing.T) {
 	tests := []struct {
 		rate     float64
@@ -61,9 +63,9 @@ func TestRetries(t *testing.T) {
 				return err
 			})
 			for _, err := range errs {
-				var e *Error
-				if !errors.As(err, &e) || e.Kind != Unavailable || !Retryable(err) {
-					t.Fatalf("failure %v is not Unavailable", err)
+				var oe *OutageError
+				if !errors.As(err, &oe) || !oe.Until.After(srv.Clock().Now()) {
+					t.Fatalf("failure %v is not an outage with the next probe", err)
 				}
 			}
 			if tt.allOK && len(errs) > 0 {

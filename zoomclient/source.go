@@ -275,6 +275,15 @@ func sourceError(err error) error {
 		return &dsar.ZoomError{Kind: dsar.ZoomQuota, Code: 429, Until: q.Reset,
 			Message: "the daily rate limit of Zoom's " + string(q.Category) + " API is spent", Err: err}
 	}
+	var oe *OutageError
+	if errors.As(err, &oe) {
+		msg := "Zoom keeps failing"
+		if oe.Last != nil {
+			msg += " (" + oe.Last.Error() + ")"
+		}
+		return &dsar.ZoomError{Kind: dsar.ZoomOutage, Until: oe.Until, Err: err,
+			Message: msg + "; the account's " + oe.Bucket.String() + " calls pause until it answers again"}
+	}
 	var e *Error
 	if !errors.As(err, &e) {
 		return err // cancellation, or a bug: not Zoom's answer

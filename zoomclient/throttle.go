@@ -75,7 +75,7 @@ func (ts *throttles) get(b Bucket) *throttle {
 			limit = ts.plan[Bucket{ResourceIntensive, b.Phone}]
 		}
 		base := limit * ts.share
-		t = &throttle{bucket: b, base: base, factor: 1, clock: ts.clock, lim: rate.NewLimiter(rate.Limit(base), 1), remaining: -1}
+		t = &throttle{bucket: b, base: base, factor: 1, clock: ts.clock, lim: rate.NewLimiter(rate.Limit(base), 1), br: &breaker{}, remaining: -1}
 		ts.m[b] = t
 	}
 	return t
@@ -117,6 +117,7 @@ type throttle struct {
 	cut     time.Time // client clock at the last decrease
 	quota   *QuotaError
 
+	br          *breaker  // pauses the bucket's calls while Zoom keeps failing
 	remaining   int       // the last X-RateLimit-Remaining Zoom sent; -1 if none
 	remainingAt time.Time // client clock when it came
 }

@@ -130,7 +130,7 @@ func writeAccount(w io.Writer, a *dsarv1.Account) {
 		return
 	}
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "BUCKET\tCONFIGURED\tCURRENT\tDAILY REMAINING\tPARKED UNTIL")
+	fmt.Fprintln(tw, "BUCKET\tCONFIGURED\tCURRENT\tDAILY REMAINING\tPARKED UNTIL\tBREAKER")
 	for _, b := range a.GetBuckets() {
 		daily := "-"
 		if b.DailyRemaining != nil {
@@ -140,7 +140,11 @@ func writeAccount(w io.Writer, a *dsarv1.Account) {
 		if b.GetParkedUntil() != nil {
 			parked = timeString(b.GetParkedUntil())
 		}
-		fmt.Fprintf(tw, "%s\t%s/s\t%s/s\t%s\t%s\n", b.GetName(), rate(b.GetConfiguredRate()), rate(b.GetCurrentRate()), daily, parked)
+		breaker := b.GetBreaker()
+		if b.GetNextProbeTime() != nil {
+			breaker += " until " + timeString(b.GetNextProbeTime())
+		}
+		fmt.Fprintf(tw, "%s\t%s/s\t%s/s\t%s\t%s\t%s\n", b.GetName(), rate(b.GetConfiguredRate()), rate(b.GetCurrentRate()), daily, parked, breaker)
 	}
 	tw.Flush()
 }

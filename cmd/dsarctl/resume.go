@@ -66,7 +66,7 @@ func runResume(e *env, args []string) error {
 			continue
 		}
 		r := resp.GetAccessRequest()
-		if r.GetState() == dsarv1.RequestState_REQUEST_STATE_WAITING_QUOTA && r.GetWaitingUntil() != nil {
+		if waiting(r.GetState()) && r.GetWaitingUntil() != nil {
 			// Resumed early, the request would only meet the recorded park.
 			fmt.Fprintf(e.stdout, "%s %s until %s: it goes on by itself then; -probe asks Zoom now\n",
 				id, stateWord(r.GetState()), timeString(r.GetWaitingUntil()))
@@ -78,4 +78,10 @@ func runResume(e *env, args []string) error {
 		return fmt.Errorf("%d of %d requests could not be resumed; the last: %w", failed, len(ids), last)
 	}
 	return nil
+}
+
+// waiting reports whether a request in state s goes on by itself at its
+// waiting_until.
+func waiting(s dsarv1.RequestState) bool {
+	return s == dsarv1.RequestState_REQUEST_STATE_WAITING_QUOTA || s == dsarv1.RequestState_REQUEST_STATE_WAITING_ZOOM
 }

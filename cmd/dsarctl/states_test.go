@@ -3,7 +3,7 @@ package main
 import "testing"
 
 func TestStateNames(t *testing.T) {
-	const want = "queued, running, waiting_quota, assembling, completed, failed, cancelled"
+	const want = "queued, running, waiting_quota, assembling, completed, failed, cancelled, waiting_zoom"
 	if got := stateNames(); got != want {
 		t.Errorf("stateNames() = %q, want %q", got, want)
 	}

@@ -83,7 +83,8 @@ func accountToProto(a dsar.Account) *dsarv1.Account {
 	}
 	for _, b := range a.Status.Buckets {
 		pb := &dsarv1.RateBucket{Name: b.Name, ConfiguredRate: b.Configured, CurrentRate: b.Current,
-			DailyRemainingTime: ts(b.DailySeen), ParkedUntil: ts(b.ParkedUntil)}
+			DailyRemainingTime: ts(b.DailySeen), ParkedUntil: ts(b.ParkedUntil),
+			Breaker: b.Breaker, NextProbeTime: ts(b.NextProbe)}
 		if b.DailyRemaining >= 0 {
 			pb.DailyRemaining = proto.Int32(int32(b.DailyRemaining))
 		}

@@ -16,6 +16,7 @@ var requestStates = map[dsar.State]dsarv1.RequestState{
 	dsar.StateQueued:       dsarv1.RequestState_REQUEST_STATE_QUEUED,
 	dsar.StateRunning:      dsarv1.RequestState_REQUEST_STATE_RUNNING,
 	dsar.StateWaitingQuota: dsarv1.RequestState_REQUEST_STATE_WAITING_QUOTA,
+	dsar.StateWaitingZoom:  dsarv1.RequestState_REQUEST_STATE_WAITING_ZOOM,
 	dsar.StateAssembling:   dsarv1.RequestState_REQUEST_STATE_ASSEMBLING,
 	dsar.StateCompleted:    dsarv1.RequestState_REQUEST_STATE_COMPLETED,
 	dsar.StateFailed:       dsarv1.RequestState_REQUEST_STATE_FAILED,
@@ -28,6 +29,7 @@ var sectionStates = map[dsar.SectionState]dsarv1.SectionState{
 	dsar.SectionComplete:      dsarv1.SectionState_SECTION_STATE_COMPLETE,
 	dsar.SectionNotApplicable: dsarv1.SectionState_SECTION_STATE_NOT_APPLICABLE,
 	dsar.SectionWaitingQuota:  dsarv1.SectionState_SECTION_STATE_WAITING_QUOTA,
+	dsar.SectionWaitingZoom:   dsarv1.SectionState_SECTION_STATE_WAITING_ZOOM,
 	dsar.SectionFailed:        dsarv1.SectionState_SECTION_STATE_FAILED,
 }
 

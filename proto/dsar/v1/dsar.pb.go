@@ -81,7 +81,7 @@ func (Regulation) EnumDescriptor() ([]byte, []int) {
 
 // RequestState is the state of an access request.
 //
-//	QUEUED -> RUNNING <-> WAITING_QUOTA -> ASSEMBLING -> COMPLETED
+//	QUEUED -> RUNNING <-> WAITING_QUOTA, WAITING_ZOOM -> ASSEMBLING -> COMPLETED
 //
 // and FAILED or CANCELLED from any non-final state.
 type RequestState int32
@@ -96,6 +96,11 @@ const (
 	RequestState_REQUEST_STATE_COMPLETED     RequestState = 5
 	RequestState_REQUEST_STATE_FAILED        RequestState = 6
 	RequestState_REQUEST_STATE_CANCELLED     RequestState = 7
+	// Zoom kept failing (5xx, connections reset): the account's calls pause
+	// behind a circuit breaker until waiting_until, when one call probes
+	// Zoom; the request goes on by itself when Zoom answers. Only past the
+	// give-up point before the due date does an outage fail it.
+	RequestState_REQUEST_STATE_WAITING_ZOOM RequestState = 8
 )
 
 // Enum value maps for RequestState.
@@ -109,6 +114,7 @@ var (
 		5: "REQUEST_STATE_COMPLETED",
 		6: "REQUEST_STATE_FAILED",
 		7: "REQUEST_STATE_CANCELLED",
+		8: "REQUEST_STATE_WAITING_ZOOM",
 	}
 	RequestState_value = map[string]int32{
 		"REQUEST_STATE_UNSPECIFIED":   0,
@@ -119,6 +125,7 @@ var (
 		"REQUEST_STATE_COMPLETED":     5,
 		"REQUEST_STATE_FAILED":        6,
 		"REQUEST_STATE_CANCELLED":     7,
+		"REQUEST_STATE_WAITING_ZOOM":  8,
 	}
 )
 
@@ -162,6 +169,9 @@ const (
 	SectionState_SECTION_STATE_NOT_APPLICABLE SectionState = 4
 	SectionState_SECTION_STATE_WAITING_QUOTA  SectionState = 5
 	SectionState_SECTION_STATE_FAILED         SectionState = 6
+	// Zoom kept failing; the section goes on from its checkpoint at
+	// waiting_until or later.
+	SectionState_SECTION_STATE_WAITING_ZOOM SectionState = 7
 )
 
 // Enum value maps for SectionState.
@@ -174,6 +184,7 @@ var (
 		4: "SECTION_STATE_NOT_APPLICABLE",
 		5: "SECTION_STATE_WAITING_QUOTA",
 		6: "SECTION_STATE_FAILED",
+		7: "SECTION_STATE_WAITING_ZOOM",
 	}
 	SectionState_value = map[string]int32{
 		"SECTION_STATE_UNSPECIFIED":    0,
@@ -183,6 +194,7 @@ var (
 		"SECTION_STATE_NOT_APPLICABLE": 4,
 		"SECTION_STATE_WAITING_QUOTA":  5,
 		"SECTION_STATE_FAILED":         6,
+		"SECTION_STATE_WAITING_ZOOM":   7,
 	}
 )
 
@@ -2746,7 +2758,12 @@ type RateBucket struct {
 	DailyRemaining     *int32                 `protobuf:"varint,4,opt,name=daily_remaining,json=dailyRemaining,proto3,oneof" json:"daily_remaining,omitempty"`
 	DailyRemainingTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=daily_remaining_time,json=dailyRemainingTime,proto3" json:"daily_remaining_time,omitempty"`
 	// The end of a Daily-limit park; unset if the bucket is not parked.
-	ParkedUntil   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=parked_until,json=parkedUntil,proto3" json:"parked_until,omitempty"`
+	ParkedUntil *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=parked_until,json=parkedUntil,proto3" json:"parked_until,omitempty"`
+	// The circuit breaker that pauses calls while Zoom keeps failing:
+	// "closed", "open" or "half-open" (one call probes Zoom).
+	Breaker string `protobuf:"bytes,7,opt,name=breaker,proto3" json:"breaker,omitempty"`
+	// When open, the time of the next probe.
+	NextProbeTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=next_probe_time,json=nextProbeTime,proto3" json:"next_probe_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2819,6 +2836,20 @@ func (x *RateBucket) GetDailyRemainingTime() *timestamppb.Timestamp {
 func (x *RateBucket) GetParkedUntil() *timestamppb.Timestamp {
 	if x != nil {
 		return x.ParkedUntil
+	}
+	return nil
+}
+
+func (x *RateBucket) GetBreaker() string {
+	if x != nil {
+		return x.Breaker
+	}
+	return ""
+}
+
+func (x *RateBucket) GetNextProbeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextProbeTime
 	}
 	return nil
 }
@@ -3009,7 +3040,7 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\x10section_problems\x18\x05 \x03(\v2\x17.dsar.v1.SectionProblemR\x0fsectionProblems\"D\n" +
 	"\x0eSectionProblem\x12\x18\n" +
 	"\asection\x18\x01 \x01(\tR\asection\x12\x18\n" +
-	"\aproblem\x18\x02 \x01(\tR\aproblem\"\xbb\x02\n" +
+	"\aproblem\x18\x02 \x01(\tR\aproblem\"\x99\x03\n" +
 	"\n" +
 	"RateBucket\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12'\n" +
@@ -3017,13 +3048,15 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\fcurrent_rate\x18\x03 \x01(\x01R\vcurrentRate\x12,\n" +
 	"\x0fdaily_remaining\x18\x04 \x01(\x05H\x00R\x0edailyRemaining\x88\x01\x01\x12L\n" +
 	"\x14daily_remaining_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x12dailyRemainingTime\x12=\n" +
-	"\fparked_until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vparkedUntilB\x12\n" +
+	"\fparked_until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vparkedUntil\x12\x18\n" +
+	"\abreaker\x18\a \x01(\tR\abreaker\x12B\n" +
+	"\x0fnext_probe_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\rnextProbeTimeB\x12\n" +
 	"\x10_daily_remaining*R\n" +
 	"\n" +
 	"Regulation\x12\x1a\n" +
 	"\x16REGULATION_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fREGULATION_GDPR\x10\x01\x12\x13\n" +
-	"\x0fREGULATION_CCPA\x10\x02*\xf5\x01\n" +
+	"\x0fREGULATION_CCPA\x10\x02*\x95\x02\n" +
 	"\fRequestState\x12\x1d\n" +
 	"\x19REQUEST_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14REQUEST_STATE_QUEUED\x10\x01\x12\x19\n" +
@@ -3032,7 +3065,8 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\x18REQUEST_STATE_ASSEMBLING\x10\x04\x12\x1b\n" +
 	"\x17REQUEST_STATE_COMPLETED\x10\x05\x12\x18\n" +
 	"\x14REQUEST_STATE_FAILED\x10\x06\x12\x1b\n" +
-	"\x17REQUEST_STATE_CANCELLED\x10\a*\xdc\x01\n" +
+	"\x17REQUEST_STATE_CANCELLED\x10\a\x12\x1e\n" +
+	"\x1aREQUEST_STATE_WAITING_ZOOM\x10\b*\xfc\x01\n" +
 	"\fSectionState\x12\x1d\n" +
 	"\x19SECTION_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15SECTION_STATE_PENDING\x10\x01\x12\x19\n" +
@@ -3040,7 +3074,8 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\x16SECTION_STATE_COMPLETE\x10\x03\x12 \n" +
 	"\x1cSECTION_STATE_NOT_APPLICABLE\x10\x04\x12\x1f\n" +
 	"\x1bSECTION_STATE_WAITING_QUOTA\x10\x05\x12\x18\n" +
-	"\x14SECTION_STATE_FAILED\x10\x06*T\n" +
+	"\x14SECTION_STATE_FAILED\x10\x06\x12\x1e\n" +
+	"\x1aSECTION_STATE_WAITING_ZOOM\x10\a*T\n" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12OUTCOME_USER_FOUND\x10\x01\x12\x18\n" +
@@ -3175,41 +3210,42 @@ var file_dsar_v1_dsar_proto_depIdxs = []int32{
 	43, // 45: dsar.v1.AccountCheck.section_problems:type_name -> dsar.v1.SectionProblem
 	45, // 46: dsar.v1.RateBucket.daily_remaining_time:type_name -> google.protobuf.Timestamp
 	45, // 47: dsar.v1.RateBucket.parked_until:type_name -> google.protobuf.Timestamp
-	9,  // 48: dsar.v1.AccessRequestService.CreateAccessRequest:input_type -> dsar.v1.CreateAccessRequestRequest
-	11, // 49: dsar.v1.AccessRequestService.GetAccessRequest:input_type -> dsar.v1.GetAccessRequestRequest
-	13, // 50: dsar.v1.AccessRequestService.ListAccessRequests:input_type -> dsar.v1.ListAccessRequestsRequest
-	15, // 51: dsar.v1.AccessRequestService.WatchAccessRequest:input_type -> dsar.v1.WatchAccessRequestRequest
-	17, // 52: dsar.v1.AccessRequestService.CancelAccessRequest:input_type -> dsar.v1.CancelAccessRequestRequest
-	19, // 53: dsar.v1.AccessRequestService.ResumeAccessRequest:input_type -> dsar.v1.ResumeAccessRequestRequest
-	21, // 54: dsar.v1.AccessRequestService.RetrySection:input_type -> dsar.v1.RetrySectionRequest
-	23, // 55: dsar.v1.AccessRequestService.ExtendDeadline:input_type -> dsar.v1.ExtendDeadlineRequest
-	27, // 56: dsar.v1.AccessRequestService.DownloadBundle:input_type -> dsar.v1.DownloadBundleRequest
-	25, // 57: dsar.v1.AccessRequestService.RebuildBundle:input_type -> dsar.v1.RebuildBundleRequest
-	30, // 58: dsar.v1.AccessRequestService.ListAuditEvents:input_type -> dsar.v1.ListAuditEventsRequest
-	33, // 59: dsar.v1.AccessRequestService.GetSigningKey:input_type -> dsar.v1.GetSigningKeyRequest
-	35, // 60: dsar.v1.AccessRequestService.ListAccounts:input_type -> dsar.v1.ListAccountsRequest
-	37, // 61: dsar.v1.AccessRequestService.CheckAccount:input_type -> dsar.v1.CheckAccountRequest
-	39, // 62: dsar.v1.AccessRequestService.ResetAccountQuota:input_type -> dsar.v1.ResetAccountQuotaRequest
-	10, // 63: dsar.v1.AccessRequestService.CreateAccessRequest:output_type -> dsar.v1.CreateAccessRequestResponse
-	12, // 64: dsar.v1.AccessRequestService.GetAccessRequest:output_type -> dsar.v1.GetAccessRequestResponse
-	14, // 65: dsar.v1.AccessRequestService.ListAccessRequests:output_type -> dsar.v1.ListAccessRequestsResponse
-	16, // 66: dsar.v1.AccessRequestService.WatchAccessRequest:output_type -> dsar.v1.WatchAccessRequestResponse
-	18, // 67: dsar.v1.AccessRequestService.CancelAccessRequest:output_type -> dsar.v1.CancelAccessRequestResponse
-	20, // 68: dsar.v1.AccessRequestService.ResumeAccessRequest:output_type -> dsar.v1.ResumeAccessRequestResponse
-	22, // 69: dsar.v1.AccessRequestService.RetrySection:output_type -> dsar.v1.RetrySectionResponse
-	24, // 70: dsar.v1.AccessRequestService.ExtendDeadline:output_type -> dsar.v1.ExtendDeadlineResponse
-	28, // 71: dsar.v1.AccessRequestService.DownloadBundle:output_type -> dsar.v1.DownloadBundleResponse
-	26, // 72: dsar.v1.AccessRequestService.RebuildBundle:output_type -> dsar.v1.RebuildBundleResponse
-	31, // 73: dsar.v1.AccessRequestService.ListAuditEvents:output_type -> dsar.v1.ListAuditEventsResponse
-	34, // 74: dsar.v1.AccessRequestService.GetSigningKey:output_type -> dsar.v1.GetSigningKeyResponse
-	36, // 75: dsar.v1.AccessRequestService.ListAccounts:output_type -> dsar.v1.ListAccountsResponse
-	38, // 76: dsar.v1.AccessRequestService.CheckAccount:output_type -> dsar.v1.CheckAccountResponse
-	40, // 77: dsar.v1.AccessRequestService.ResetAccountQuota:output_type -> dsar.v1.ResetAccountQuotaResponse
-	63, // [63:78] is the sub-list for method output_type
-	48, // [48:63] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	45, // 48: dsar.v1.RateBucket.next_probe_time:type_name -> google.protobuf.Timestamp
+	9,  // 49: dsar.v1.AccessRequestService.CreateAccessRequest:input_type -> dsar.v1.CreateAccessRequestRequest
+	11, // 50: dsar.v1.AccessRequestService.GetAccessRequest:input_type -> dsar.v1.GetAccessRequestRequest
+	13, // 51: dsar.v1.AccessRequestService.ListAccessRequests:input_type -> dsar.v1.ListAccessRequestsRequest
+	15, // 52: dsar.v1.AccessRequestService.WatchAccessRequest:input_type -> dsar.v1.WatchAccessRequestRequest
+	17, // 53: dsar.v1.AccessRequestService.CancelAccessRequest:input_type -> dsar.v1.CancelAccessRequestRequest
+	19, // 54: dsar.v1.AccessRequestService.ResumeAccessRequest:input_type -> dsar.v1.ResumeAccessRequestRequest
+	21, // 55: dsar.v1.AccessRequestService.RetrySection:input_type -> dsar.v1.RetrySectionRequest
+	23, // 56: dsar.v1.AccessRequestService.ExtendDeadline:input_type -> dsar.v1.ExtendDeadlineRequest
+	27, // 57: dsar.v1.AccessRequestService.DownloadBundle:input_type -> dsar.v1.DownloadBundleRequest
+	25, // 58: dsar.v1.AccessRequestService.RebuildBundle:input_type -> dsar.v1.RebuildBundleRequest
+	30, // 59: dsar.v1.AccessRequestService.ListAuditEvents:input_type -> dsar.v1.ListAuditEventsRequest
+	33, // 60: dsar.v1.AccessRequestService.GetSigningKey:input_type -> dsar.v1.GetSigningKeyRequest
+	35, // 61: dsar.v1.AccessRequestService.ListAccounts:input_type -> dsar.v1.ListAccountsRequest
+	37, // 62: dsar.v1.AccessRequestService.CheckAccount:input_type -> dsar.v1.CheckAccountRequest
+	39, // 63: dsar.v1.AccessRequestService.ResetAccountQuota:input_type -> dsar.v1.ResetAccountQuotaRequest
+	10, // 64: dsar.v1.AccessRequestService.CreateAccessRequest:output_type -> dsar.v1.CreateAccessRequestResponse
+	12, // 65: dsar.v1.AccessRequestService.GetAccessRequest:output_type -> dsar.v1.GetAccessRequestResponse
+	14, // 66: dsar.v1.AccessRequestService.ListAccessRequests:output_type -> dsar.v1.ListAccessRequestsResponse
+	16, // 67: dsar.v1.AccessRequestService.WatchAccessRequest:output_type -> dsar.v1.WatchAccessRequestResponse
+	18, // 68: dsar.v1.AccessRequestService.CancelAccessRequest:output_type -> dsar.v1.CancelAccessRequestResponse
+	20, // 69: dsar.v1.AccessRequestService.ResumeAccessRequest:output_type -> dsar.v1.ResumeAccessRequestResponse
+	22, // 70: dsar.v1.AccessRequestService.RetrySection:output_type -> dsar.v1.RetrySectionResponse
+	24, // 71: dsar.v1.AccessRequestService.ExtendDeadline:output_type -> dsar.v1.ExtendDeadlineResponse
+	28, // 72: dsar.v1.AccessRequestService.DownloadBundle:output_type -> dsar.v1.DownloadBundleResponse
+	26, // 73: dsar.v1.AccessRequestService.RebuildBundle:output_type -> dsar.v1.RebuildBundleResponse
+	31, // 74: dsar.v1.AccessRequestService.ListAuditEvents:output_type -> dsar.v1.ListAuditEventsResponse
+	34, // 75: dsar.v1.AccessRequestService.GetSigningKey:output_type -> dsar.v1.GetSigningKeyResponse
+	36, // 76: dsar.v1.AccessRequestService.ListAccounts:output_type -> dsar.v1.ListAccountsResponse
+	38, // 77: dsar.v1.AccessRequestService.CheckAccount:output_type -> dsar.v1.CheckAccountResponse
+	40, // 78: dsar.v1.AccessRequestService.ResetAccountQuota:output_type -> dsar.v1.ResetAccountQuotaResponse
+	64, // [64:79] is the sub-list for method output_type
+	49, // [49:64] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_dsar_v1_dsar_proto_init() }
