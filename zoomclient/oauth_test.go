@@ -88,9 +88,15 @@ func authorizeCode(t *testing.T, c *Client, cb *callback) string {
 // status.
 func refreshWith(t *testing.T, srv *zoomtest.Server, rt string) int {
 	t.Helper()
+	return postApp(t, srv, srv.TokenURL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
+}
+
+// postApp posts form to an OAuth endpoint with the primary account's app
+// credentials and returns the status.
+func postApp(t *testing.T, srv *zoomtest.Server, u string, form url.Values) int {
+	t.Helper()
 	a := srv.Account()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.TokenURL,
-		strings.NewReader(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}.Encode()))
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(a.ClientID, a.ClientSecret)
 	resp, err := http.DefaultClient.Do(req)
@@ -252,7 +258,9 @@ func TestOAuthRevoked(t *testing.T) {
 			if how == "deauthorize" {
 				srv.Deauthorize(srv.Account().ID)
 			} else {
-				revoke(t, srv, g.AccessToken)
+				if status := postApp(t, srv, srv.RevokeURL, url.Values{"token": {g.AccessToken}}); status != 200 {
+					t.Fatalf("revoke: %d", status)
+				}
 			}
 			before := count(srv, isToken)
 			for range 5 {
@@ -275,22 +283,6 @@ func TestOAuthRevoked(t *testing.T) {
 				t.Errorf("%d token requests after %s, want 2: the refused refresh and the new exchange", n, how)
 			}
 		})
-	}
-}
-
-func revoke(t *testing.T, srv *zoomtest.Server, tok string) {
-	t.Helper()
-	a := srv.Account()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.RevokeURL, strings.NewReader(url.Values{"token": {tok}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(a.ClientID, a.ClientSecret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("revoke: %d", resp.StatusCode)
 	}
 }
 

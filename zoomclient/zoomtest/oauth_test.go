@@ -1,7 +1,6 @@
 package zoomtest_test
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -48,28 +47,6 @@ func code(t *testing.T, srv *zoomtest.Server) string {
 		t.Fatalf("authorize: %d %q", r.status, r.header.Get("Location"))
 	}
 	return loc.Query().Get("code")
-}
-
-// post sends form to u with the account's Basic credentials and decodes
-// the JSON answer.
-func post(t *testing.T, u string, acct zoomtest.Account, form url.Values) (int, map[string]any) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, u, strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(acct.ClientID, acct.ClientSecret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, body
 }
 
 // exchange trades a code for tokens and returns the answer.
