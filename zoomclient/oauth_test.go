@@ -454,3 +454,42 @@ func crashChild(t *testing.T, point string) {
 type fixedClock struct{ t time.Time }
 
 func (c fixedClock) Now() time.Time { return c.t }
+
+func TestNewApp(t *testing.T) {
+	var grants Grants = &grantsFunc{}
+	tests := []struct {
+		name    string
+		cfg     Config
+		wantErr string
+	}{
+		{"server-to-server", Config{AccountID: "a", ClientID: "c", ClientSecret: "s"}, ""},
+		{"server-to-server without account id", Config{App: AppS2S, ClientID: "c", ClientSecret: "s"}, "account id"},
+		{"oauth", Config{App: AppOAuth, Name: account, ClientID: "c", ClientSecret: "s", Grants: grants}, ""},
+		{"oauth named by account id", Config{App: AppOAuth, AccountID: "a", ClientID: "c", ClientSecret: "s", Grants: grants}, ""},
+		{"oauth without a store", Config{App: AppOAuth, Name: account, ClientID: "c", ClientSecret: "s"}, "grant store"},
+		{"oauth without a name", Config{App: AppOAuth, ClientID: "c", ClientSecret: "s", Grants: grants}, "name"},
+		{"unknown app", Config{App: "jwt", AccountID: "a", ClientID: "c", ClientSecret: "s"}, "unknown app type"},
+		{"bad authorize URL", Config{App: AppOAuth, Name: account, ClientID: "c", ClientSecret: "s", Grants: grants, AuthorizeURL: "zoom.us"}, "authorize"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.cfg)
+			if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("New: %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+	c, err := New(Config{App: AppOAuth, Name: account, ClientID: "cid", ClientSecret: "s", Grants: grants})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(c.AuthorizeURL("http://127.0.0.1:8765/cb", "st"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	if u.Host != "zoom.us" || u.Path != "/oauth/authorize" || q.Get("response_type") != "code" ||
+		q.Get("client_id") != "cid" || q.Get("redirect_uri") != "http://127.0.0.1:8765/cb" || q.Get("state") != "st" {
+		t.Errorf("AuthorizeURL = %v", u)
+	}
+}
