@@ -136,9 +136,9 @@ func grantOf(t *oauth2.Token, now, start time.Time) dsar.Grant {
 // one to use next. The caller holds sem.
 func (a *tokenCache) use(g dsar.Grant) {
 	a.tok, a.expiry, a.scopes = g.AccessToken, g.Expiry, g.Scopes
-	// The lifetime left, for renewBefore: the whole hour of a fresh token
-	// and of one read back, so that both renew at the same point.
-	a.ttl = time.Hour
+	// For renewBefore: the lifetime of a fresh token, what is left of
+	// one read back from Grants.
+	a.ttl = max(g.Expiry.Sub(a.clock.Now()), 0)
 	if a.oauth != nil {
 		a.oauth.refresh = g.RefreshToken
 	}
@@ -179,7 +179,7 @@ func (a *tokenCache) renewOAuth(ctx context.Context) (string, error) {
 	now, start := a.clock.Now(), time.Now()
 	t, err := o.conf.TokenSource(ctx, &oauth2.Token{RefreshToken: o.refresh}).Token()
 	if err != nil {
-		e := tokenError(err, "the app was uninstalled, or its refresh token revoked or already used; authorize the app again: dsarctl accounts authorize "+o.name, o.refresh)
+		e := tokenError(err, "the app was uninstalled, its refresh token revoked, or the newest one lost by a crash during a refresh; authorize the app again: dsarctl accounts authorize "+o.name, o.refresh)
 		if e.Kind == Unauthorized {
 			o.refused = e
 		}
