@@ -83,3 +83,16 @@ func TestGrantOlderFile(t *testing.T) {
 		t.Errorf("LoadGrant = %+v, %v", got, err)
 	}
 }
+
+// BenchmarkSaveGrant measures the window a kill during a refresh can fall
+// in (zoomclient's oauthApp): from Zoom's answer to a durable grant, one
+// synced commit.
+func BenchmarkSaveGrant(b *testing.B) {
+	db, _, _ := openTest(b)
+	g := dsar.Grant{AccessToken: "at", RefreshToken: "rt", Expiry: t0, Scopes: []string{"user:read:user:admin"}}
+	for b.Loop() {
+		if err := db.SaveGrant(b.Context(), "acme", g); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
