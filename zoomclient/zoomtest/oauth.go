@@ -14,7 +14,7 @@ import (
 // request. If you use a prior refresh token ... you will receive an
 // 'Invalid Token!' error".
 //
-// Sources, as in zoom-api.md §1.2: [OAUTH] https://developers.zoom.us/docs/integrations/oauth/,
+// Sources, as in zoom-api.md §1.2: [OAUTH] https://developers.zoom.us/docs/rooms/oauth/,
 // [OAERR] https://developers.zoom.us/docs/integrations/oauth-error-messages/,
 // [DEVSUP] https://devsupport.zoom.us/hc/en-us/articles/360060332931.
 
@@ -162,8 +162,9 @@ func (a *auth) rotateLocked(g *grant) {
 }
 
 // handleRevoke is POST /oauth/revoke with token=..., Basic credentials,
-// answering {"status":"success"} (Zoom's "Revoke an access token",
-// [OAUTH]). Revoking an access token or a refresh token of an OAuth app
+// answering {"status":"success"} (the request "Revoke an access token" of
+// Zoom's public Postman collection, mirrored at
+// developers.qodex.ai/zoom-public/get-started-fast-with-zoom-apis/). Revoking an access token or a refresh token of an OAuth app
 // revokes its grant: every token issued from it. Zoom does not say what it
 // answers for an unknown token; like RFC 7009 §2.2 this answers success.
 func (e *Emulator) handleRevoke(w http.ResponseWriter, r *http.Request, le *LogEntry) {
