@@ -32,7 +32,7 @@ func (c AccountCheck) OK() bool { return !c.At.IsZero() && c.Problem == "" }
 // AccountStatus is what an operator sees of an account's use of Zoom.
 type AccountStatus struct {
 	Plan    string
-	App     string // "server_to_server" or "oauth"
+	App     string // "s2s" (Server-to-Server OAuth) or "oauth" (an account-level OAuth app)
 	Buckets []BucketStatus
 }
 

@@ -15,6 +15,7 @@ import (
 // leaves the old version whole, and a migrated file is not migrated again.
 var migrations = map[uint32]func(tx *bolt.Tx) error{
 	1: migrate1,
+	2: migrate2,
 }
 
 // testHookMigrate, when set by a test, runs after each record a migration
@@ -230,4 +231,10 @@ func rewrite(bucket *bolt.Bucket, old func() interface{ record() any }) error {
 			return nil
 		}
 	}
+}
+
+// migrate2 adds the grants bucket of OAuth apps (grant.go).
+func migrate2(tx *bolt.Tx) error {
+	_, err := tx.CreateBucketIfNotExists(bucketGrants)
+	return err
 }

@@ -243,6 +243,27 @@ func toMediaRecord(f *dsar.MediaFile) mediaRecord {
 	return mediaRecord{Size: f.Size, SHA256: f.SHA256, Done: f.Done, Missing: f.Missing}
 }
 
+// grantRecord is an OAuth app's grant. Plain JSON for now: encryption of
+// refresh tokens comes with the privacy issue's per-record data keys.
+type grantRecord struct {
+	AccessToken  string    `json:"access_token"`
+	RefreshToken string    `json:"refresh_token"`
+	Expiry       time.Time `json:"expiry"`
+	Scopes       []string  `json:"scopes,omitempty"`
+}
+
+func toGrantRecord(g *dsar.Grant) grantRecord {
+	return grantRecord{AccessToken: g.AccessToken, RefreshToken: g.RefreshToken, Expiry: g.Expiry, Scopes: g.Scopes}
+}
+
+func decodeGrant(v []byte) (dsar.Grant, error) {
+	var rec grantRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return dsar.Grant{}, err
+	}
+	return dsar.Grant{AccessToken: rec.AccessToken, RefreshToken: rec.RefreshToken, Expiry: rec.Expiry, Scopes: rec.Scopes}, nil
+}
+
 func fromMediaRecord(section, name string, rec *mediaRecord) dsar.MediaFile {
 	return dsar.MediaFile{Section: section, Name: name, Size: rec.Size, SHA256: rec.SHA256, Done: rec.Done, Missing: rec.Missing}
 }

@@ -91,6 +91,13 @@ func TestRecordsMapEveryField(t *testing.T) {
 			t.Errorf("audit event came back as %+v (%v),\nwant %+v", got, err, want)
 		}
 	})
+	t.Run("grant", func(t *testing.T) {
+		want := filled[dsar.Grant](t)
+		got, err := decodeGrant(encode(toGrantRecord(&want)))
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("grant came back as %+v (%v),\nwant %+v", got, err, want)
+		}
+	})
 	t.Run("media file", func(t *testing.T) {
 		// The key holds the section and name; the rest is not stored.
 		want := filled[dsar.MediaFile](t, "MediaFile.Record", "MediaFile.URL", "MediaFile.Calls")

@@ -1,5 +1,5 @@
 // Package store keeps access requests, their sections, the pages fetched
-// from Zoom and the audit log in one bbolt file.
+// from Zoom, the audit log and the grants of OAuth apps in one bbolt file.
 //
 // A page and its part's next cursor are written in one transaction (see
 // DB.CommitPage), so after a crash the stored cursor and the stored pages
@@ -28,7 +28,8 @@ import (
 //
 //	1: the JSON of package dsar's structs
 //	2: the store's own records, with tagged fields
-const SchemaVersion = 2
+//	3: the grants bucket (OAuth apps' tokens, grant.go)
+const SchemaVersion = 3
 
 // ErrNotFound is wrapped in a dsar.Error with code ENOTFOUND when a request,
 // section or part does not exist.
@@ -44,12 +45,13 @@ var (
 	bucketPages    = []byte("pages")    // id \0 section \0 part \0 seq -> page
 	bucketAudit    = []byte("audit")    // seq -> JSON auditRecord
 	bucketAuditReq = []byte("audit_by_request")
-	bucketMedia    = []byte("media") // id \0 section \0 name -> JSON mediaRecord
+	bucketMedia    = []byte("media")  // id \0 section \0 name -> JSON mediaRecord
+	bucketGrants   = []byte("grants") // account name -> JSON grantRecord
 
 	keySchema = []byte("schema")
 
 	allBuckets = [][]byte{bucketMeta, bucketRequests, bucketIdem, bucketByState,
-		bucketSections, bucketPages, bucketAudit, bucketAuditReq, bucketMedia}
+		bucketSections, bucketPages, bucketAudit, bucketAuditReq, bucketMedia, bucketGrants}
 )
 
 // Options configure Open. The zero value is usable.

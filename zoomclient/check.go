@@ -45,7 +45,7 @@ func zoomShaped(err error) bool {
 // Status returns the state of the account's buckets that have been used
 // (dsar.Steerable).
 func (c *Client) Status() dsar.AccountStatus {
-	st := dsar.AccountStatus{Plan: c.cfg.Plan, App: c.cfg.App.String()}
+	st := dsar.AccountStatus{Plan: c.cfg.Plan, App: string(c.cfg.App)}
 	for _, t := range c.limits.all() {
 		st.Buckets = append(st.Buckets, t.status())
 	}

@@ -2,7 +2,8 @@
 // package that knows how to talk to Zoom.
 //
 // One Client serves one Zoom account and is shared by every request on it:
-// it owns the account's Server-to-Server OAuth token, one throttle per
+// it owns the account's OAuth token (of a Server-to-Server app, or of an
+// account-level OAuth app with its rotating refresh token), one throttle per
 // rate-limit bucket (category of the general or Phone API) at a share of the
 // plan's published limits, the daily-quota blocks and a retry budget. Every
 // call is throttled, retried on transient failures with full-jitter backoff,
@@ -31,8 +32,9 @@ import (
 
 // Default endpoints of Zoom's API and token service.
 const (
-	DefaultAPIURL   = "https://api.zoom.us/v2"
-	DefaultTokenURL = "https://zoom.us/oauth/token"
+	DefaultAPIURL       = "https://api.zoom.us/v2"
+	DefaultTokenURL     = "https://zoom.us/oauth/token"
+	DefaultAuthorizeURL = "https://zoom.us/oauth/authorize"
 )
 
 // Clock is the client's time source. Token expiry, daily-quota resets and
@@ -60,28 +62,20 @@ type Event struct {
 	Err       error         // transport or decode failure, if any
 }
 
-// App is the kind of Zoom app whose credentials a Client uses.
-type App string
-
-const (
-	// AppServerToServer is a Server-to-Server OAuth app: a token per
-	// account_credentials grant, no refresh token. The default.
-	AppServerToServer App = "server_to_server"
-	// AppOAuth is an account-level OAuth app authorized by an admin.
-	AppOAuth App = "oauth"
-)
-
-func (a App) String() string {
-	if a == "" {
-		return string(AppServerToServer)
-	}
-	return string(a)
-}
-
 // Config configures a Client for one Zoom account.
 type Config struct {
 	AccountID, ClientID, ClientSecret string
-	App                               App // default AppServerToServer
+
+	// App is the kind of the account's app: AppS2S (the default) or
+	// AppOAuth. An OAuth app needs Grants, and no AccountID.
+	App AppType
+	// Grants keeps an OAuth app's tokens durably.
+	Grants Grants
+	// Name is the account's name in dsard's accounts file: the key of its
+	// grant in Grants and the NAME of "dsarctl accounts authorize NAME" in
+	// errors. Default AccountID.
+	Name         string
+	AuthorizeURL string // default DefaultAuthorizeURL
 
 	Plan     string // "free", "pro" or "business" (the default): selects the published limits
 	APIURL   string // default DefaultAPIURL; a regional host or the emulator
@@ -135,8 +129,19 @@ type Client struct {
 
 // New returns a client for the account in cfg. It makes no call.
 func New(cfg Config) (*Client, error) {
-	if cfg.AccountID == "" || cfg.ClientID == "" || cfg.ClientSecret == "" {
-		return nil, errors.New("zoomclient: account id, client id and client secret are required")
+	setDefault(&cfg.App, AppS2S)
+	setDefault(&cfg.Name, cfg.AccountID)
+	switch cfg.App {
+	case AppS2S:
+		if cfg.AccountID == "" || cfg.ClientID == "" || cfg.ClientSecret == "" {
+			return nil, errors.New("zoomclient: account id, client id and client secret are required")
+		}
+	case AppOAuth:
+		if cfg.Name == "" || cfg.ClientID == "" || cfg.ClientSecret == "" || cfg.Grants == nil {
+			return nil, errors.New("zoomclient: an OAuth app needs the account's name (or id), client id and secret, and a grant store")
+		}
+	default:
+		return nil, fmt.Errorf("zoomclient: unknown app type %q (want s2s or oauth)", cfg.App)
 	}
 	if cfg.Plan == "" {
 		cfg.Plan = "business"
@@ -160,9 +165,10 @@ func New(cfg Config) (*Client, error) {
 	}
 	setDefault(&cfg.APIURL, DefaultAPIURL)
 	setDefault(&cfg.TokenURL, DefaultTokenURL)
-	for _, u := range []string{cfg.APIURL, cfg.TokenURL} {
+	setDefault(&cfg.AuthorizeURL, DefaultAuthorizeURL)
+	for _, u := range []string{cfg.APIURL, cfg.TokenURL, cfg.AuthorizeURL} {
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
-			return nil, errors.New("zoomclient: API and token URLs must be absolute http(s) URLs")
+			return nil, errors.New("zoomclient: API, token and authorize URLs must be absolute http(s) URLs")
 		}
 	}
 	if cfg.RecordingsHorizon == 0 {
@@ -199,7 +205,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.limits = newThrottles(cfg.Plan, cfg.Share, cfg.Limits, cfg.Clock)
 	c.auth = &tokenCache{
-		cc: clientcredentials.Config{
+		s2s: clientcredentials.Config{
 			ClientID:     cfg.ClientID,
 			ClientSecret: cfg.ClientSecret,
 			TokenURL:     cfg.TokenURL,
@@ -212,6 +218,14 @@ func New(cfg Config) (*Client, error) {
 		hc:    cfg.HTTPClient,
 		clock: cfg.Clock,
 		sem:   make(chan struct{}, 1),
+	}
+	if cfg.App == AppOAuth {
+		c.auth.oauth = &oauthApp{
+			conf: oauth2.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
+				Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthorizeURL, TokenURL: cfg.TokenURL, AuthStyle: oauth2.AuthStyleInHeader}},
+			grants: cfg.Grants,
+			name:   cfg.Name,
+		}
 	}
 	return c, nil
 }

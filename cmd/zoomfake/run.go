@@ -35,6 +35,9 @@ type config struct {
 	phoneRate string
 	daily     string
 	phoneDay  string
+	app       string
+	redirect  string
+	scopes    string
 }
 
 func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
@@ -55,6 +58,9 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.phoneRate, "phone-limit", "", "per-second limits of the Phone API, same syntax")
 	fs.StringVar(&c.daily, "daily", "", "daily caps, e.g. Light=100,Heavy=50")
 	fs.StringVar(&c.phoneDay, "phone-daily", "", "daily caps of the Phone API")
+	fs.StringVar(&c.app, "app", "s2s", "app of the primary account: s2s (Server-to-Server OAuth) or oauth (account-level OAuth, needs -redirect-url)")
+	fs.StringVar(&c.redirect, "redirect-url", "", "the OAuth app's allow-listed redirect URL, e.g. http://127.0.0.1:8765/callback")
+	fs.StringVar(&c.scopes, "scopes", "", "scopes granted to the primary account's app, comma-separated; default every scope the emulated endpoints need")
 	return fs
 }
 
@@ -67,8 +73,9 @@ func usage(fs *flag.FlagSet, w io.Writer) func() {
 		fmt.Fprintf(w, `Usage: zoomfake [flags]
 
 zoomfake serves an emulation of Zoom's REST API v2 (users, meetings,
-webinars, cloud recordings, reports, Zoom Phone), its Server-to-Server
-OAuth token endpoint, rate limits, pagination and injectable faults.
+webinars, cloud recordings, reports, Zoom Phone), its OAuth endpoints
+(Server-to-Server and account-level OAuth apps), rate limits, pagination
+and injectable faults.
 On start it prints the address and the primary account's credentials.
 
 With the defaults (-seed 1 -dataset tiny):
@@ -78,6 +85,22 @@ With the defaults (-seed 1 -dataset tiny):
     http://127.0.0.1:9090/oauth/token | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:9090/v2/users/jane.doe@example.com
 
+Apps and scopes: the primary account's app is Server-to-Server (-app s2s)
+unless -app oauth -redirect-url URL makes it an account-level OAuth app:
+
+  open 'http://127.0.0.1:9090/oauth/authorize?response_type=code&client_id=%[1]s&redirect_uri=URL&state=S'
+      (consent is granted at once: a 302 to URL?code=CODE&state=S)
+  curl -u %[1]s:%[2]s -d grant_type=authorization_code -d code=CODE \
+    -d redirect_uri=URL http://127.0.0.1:9090/oauth/token    (access and refresh token)
+  curl -u %[1]s:%[2]s -d grant_type=refresh_token -d refresh_token=RT \
+    http://127.0.0.1:9090/oauth/token    (new tokens; RT stops working)
+  curl -u %[1]s:%[2]s -d token=T http://127.0.0.1:9090/oauth/revoke
+
+-scopes user:read:user:admin,phone:read:admin grants only those scopes to
+the app, of either type; a call needing another scope answers 400 code 4711
+and the token answer's "scope" lists the granted ones. With -dataset FILE,
+each account's "scopes", "app" and "redirect_url" fields set the same.
+
 Control endpoints:
   GET  /_zoomfake/log                       request log, JSON lines (?since=N)
   POST /_zoomfake/clock?advance=DURATION    move the clock (Go duration, e.g. 15m)
@@ -85,6 +108,8 @@ Control endpoints:
   POST /_zoomfake/faults                    replace fault settings (JSON)
   GET  /_zoomfake/accounts                  every account and its credentials
   GET  /_zoomfake/min_calls?user=EMAIL      the fewest calls that fetch all of a user's data
+  POST /_zoomfake/consent?granted=false     the admin declines at /oauth/authorize (true: grants)
+  POST /_zoomfake/deauthorize?account=ID    uninstall the account's OAuth app: its tokens stop working
 
 Flags:
 `, acct.ClientID, acct.ClientSecret, acct.ID)
@@ -145,6 +170,25 @@ func env(getenv func(string) string) flagenv.Env {
 
 func (c *config) options() ([]zoomtest.Option, error) {
 	opts := []zoomtest.Option{zoomtest.WithPlan(zoomtest.Plan(c.plan)), zoomtest.WithSeed(c.seed)}
+	switch c.app {
+	case "s2s":
+		if c.redirect != "" {
+			return nil, errors.New("-redirect-url: only an OAuth app (-app oauth) has one")
+		}
+	case "oauth":
+		opts = append(opts, zoomtest.WithOAuthApp(c.redirect)) // New checks the URL
+	default:
+		return nil, fmt.Errorf("-app: %q: want s2s or oauth", c.app)
+	}
+	if c.scopes != "" {
+		var scopes []string
+		for _, s := range strings.Split(c.scopes, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				scopes = append(scopes, s)
+			}
+		}
+		opts = append(opts, zoomtest.WithScopes(scopes...))
+	}
 	if slices.Contains(zoomtest.DatasetNames(), c.dataset) {
 		opts = append(opts, zoomtest.WithDataset(c.dataset))
 	} else if _, err := os.Stat(c.dataset); err == nil || strings.HasSuffix(c.dataset, ".json") {

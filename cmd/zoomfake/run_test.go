@@ -133,6 +133,73 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestRunOAuth authorizes zoomfake's OAuth app with -scopes, exchanges the
+// code and uninstalls the app through the control endpoint.
+func TestRunOAuth(t *testing.T) {
+	const cb = "http://127.0.0.1:8765/callback"
+	base, _, id, secret := start(t, "-app", "oauth", "-redirect-url", cb, "-scopes", "user:read:user:admin, user:read:settings:admin")
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	q := url.Values{"response_type": {"code"}, "client_id": {id}, "redirect_uri": {cb}, "state": {"s"}}
+	resp, err := hc.Get(base + "/oauth/authorize?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusFound || loc == nil || loc.Query().Get("code") == "" {
+		t.Fatalf("authorize: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")}, "redirect_uri": {cb}}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/oauth/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+		Scope        string `json:"scope"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if err != nil || tok.RefreshToken == "" || tok.Scope != "user:read:user:admin user:read:settings:admin" {
+		t.Fatalf("token: %d %+v %v", resp.StatusCode, tok, err)
+	}
+	user := base + "/v2/users/jane.doe@example.com"
+	if status, _, b := do(t, "GET", user, tok.AccessToken, nil); status != 200 {
+		t.Fatalf("user: %d %s", status, b)
+	}
+	if status, _, _ := do(t, "GET", user+"/recordings", tok.AccessToken, nil); status != 400 {
+		t.Errorf("a scope not granted: %d, want 400", status)
+	}
+	var accts []struct {
+		ID string `json:"id"`
+	}
+	_, _, b := do(t, "GET", base+"/_zoomfake/accounts", "", nil)
+	if err := json.Unmarshal(b, &accts); err != nil || len(accts) == 0 {
+		t.Fatalf("accounts: %s %v", b, err)
+	}
+	if status, _, b := do(t, "POST", base+"/_zoomfake/deauthorize?account="+accts[0].ID, "", nil); status != 200 {
+		t.Fatalf("deauthorize: %d %s", status, b)
+	}
+	if status, _, _ := do(t, "GET", user, tok.AccessToken, nil); status != 401 {
+		t.Errorf("after deauthorize: %d, want 401", status)
+	}
+	if status, _, b := do(t, "POST", base+"/_zoomfake/consent?granted=false", "", nil); status != 200 {
+		t.Fatalf("consent: %d %s", status, b)
+	}
+	resp, err = hc.Get(base + "/oauth/authorize?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc, _ := url.Parse(resp.Header.Get("Location")); loc == nil || loc.Query().Get("error") != "access_denied" {
+		t.Errorf("authorize after consent=false: %q, want error=access_denied", resp.Header.Get("Location"))
+	}
+}
+
 func equal(a, b []int) bool {
 	if len(a) != len(b) {
 		return false
@@ -170,6 +237,11 @@ func TestRunFlags(t *testing.T) {
 		{"env beats default", nil, map[string]string{"ZOOMFAKE_PLAN": "gold"}, "unknown plan", ""},
 		{"flag beats env", []string{"-seed", "2", "-plan", "gold"}, map[string]string{"ZOOMFAKE_SEED": "x"}, "unknown plan", ""},
 		{"unknown flag", []string{"-secret", "x"}, nil, "not defined: -secret", ""},
+		{"help tells how to grant scopes", []string{"-h"}, nil, "", "-scopes user:read:user:admin,phone:read:admin grants only those scopes"},
+		{"help tells how to make an OAuth app", []string{"-h"}, nil, "", "-app oauth -redirect-url URL"},
+		{"bad app", []string{"-app", "jwt"}, nil, "-app", ""},
+		{"OAuth app without a redirect", []string{"-app", "oauth"}, nil, "redirect URL", ""},
+		{"redirect of an S2S app", []string{"-redirect-url", "http://127.0.0.1/cb"}, nil, "-redirect-url", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,11 @@ type auth struct {
 	e      *Emulator
 	mu     sync.Mutex
 	tokens map[string]*tokenInfo
+
+	// OAuth apps (oauth.go)
+	denied  bool                 // the admin declines consent
+	codes   map[string]*authCode // authorization codes issued
+	refresh map[string]*grant    // every refresh token issued, current or used
 }
 
 type tokenInfo struct {
@@ -23,9 +28,12 @@ type tokenInfo struct {
 	expires time.Time
 	revoked bool
 	scopes  map[string]bool
+	grant   *grant // of an OAuth app; nil for Server-to-Server
 }
 
-func newAuth(e *Emulator) *auth { return &auth{e: e, tokens: map[string]*tokenInfo{}} }
+func newAuth(e *Emulator) *auth {
+	return &auth{e: e, tokens: map[string]*tokenInfo{}, codes: map[string]*authCode{}, refresh: map[string]*grant{}}
+}
 
 func (a *auth) revokeAll(accountID string) {
 	a.mu.Lock()
@@ -57,55 +65,100 @@ func oauthError(w http.ResponseWriter, reason, code string) {
 	writeJSON(w, http.StatusBadRequest, mustJSON(map[string]string{"reason": reason, "error": code}))
 }
 
-// handleToken is POST /oauth/token with grant_type=account_credentials.
-func (e *Emulator) handleToken(w http.ResponseWriter, r *http.Request, le *LogEntry) {
+// client authenticates the app of a token or revocation request by its
+// Basic credentials. On failure it writes Zoom's error and returns nil.
+func (e *Emulator) client(w http.ResponseWriter, r *http.Request, le *LogEntry) *accountIndex {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		writeJSON(w, http.StatusMethodNotAllowed, mustJSON(map[string]string{"reason": "Method not allowed", "error": "invalid_request"}))
-		return
+		return nil
 	}
 	// Zoom accepts the parameters in the query string or a form body.
 	if err := r.ParseForm(); err != nil {
 		oauthError(w, "Invalid request body", "invalid_request")
-		return
+		return nil
 	}
 	id, secret, ok := r.BasicAuth()
 	if !ok || id == "" || secret == "" {
 		oauthError(w, "Invalid client_id or client_secret", "invalid_client")
-		return
+		return nil
 	}
 	ai := e.index.clients[id]
 	if ai == nil || ai.a.ClientSecret != secret {
 		oauthError(w, "Invalid client_id or client_secret", "invalid_client")
-		return
+		return nil
 	}
 	le.Account = ai.a.ID
-	if gt := r.Form.Get("grant_type"); gt != "account_credentials" {
-		oauthError(w, "unsupported grant type", "unsupported_grant_type")
+	return ai
+}
+
+// handleToken is POST /oauth/token: grant_type=account_credentials for a
+// Server-to-Server app, authorization_code and refresh_token for an OAuth
+// app (oauth.go).
+func (e *Emulator) handleToken(w http.ResponseWriter, r *http.Request, le *LogEntry) {
+	ai := e.client(w, r, le)
+	if ai == nil {
 		return
 	}
+	gt := r.Form.Get("grant_type")
+	oauthApp := ai.a.App == AppOAuth
+	switch {
+	case gt == "account_credentials" && !oauthApp:
+		e.accountCredentials(w, r, ai)
+	case gt == "authorization_code" && oauthApp:
+		e.authorizationCode(w, r, ai)
+	case gt == "refresh_token" && oauthApp:
+		e.refreshToken(w, r, ai)
+	default:
+		// Zoom's text for a grant type the app's type does not use (an
+		// OAuth app asking for account_credentials) is not published;
+		// this gives the documented answer to an unknown grant type.
+		oauthError(w, "unsupported grant type", "unsupported_grant_type")
+	}
+}
+
+// accountCredentials is the Server-to-Server grant [S2S].
+func (e *Emulator) accountCredentials(w http.ResponseWriter, r *http.Request, ai *accountIndex) {
 	if acct := r.Form.Get("account_id"); acct != ai.a.ID {
 		// Undocumented: Zoom's text for a wrong or missing account_id is not
 		// published; this copies the shape of the documented errors.
 		oauthError(w, "Invalid account_id", "invalid_request")
 		return
 	}
-	scopes := ai.a.Scopes
-	if scopes == nil {
-		scopes = allScopes()
+	e.issueToken(w, r, ai, nil)
+}
+
+// appScopes are the scopes an account's app holds.
+func appScopes(a *AccountData) []string {
+	if a.Scopes == nil {
+		return allScopes()
+	}
+	return a.Scopes
+}
+
+// issueToken writes a token answer with a new access token, and with the
+// grant's refresh token for an OAuth app (g not nil).
+func (e *Emulator) issueToken(w http.ResponseWriter, r *http.Request, ai *accountIndex, g *grant) {
+	scopes := appScopes(ai.a)
+	if g != nil {
+		scopes = g.scopes
 	}
 	tok := newToken()
-	info := &tokenInfo{account: ai.a.ID, expires: e.clock.Now().Add(tokenTTL), scopes: map[string]bool{}}
+	info := &tokenInfo{account: ai.a.ID, expires: e.clock.Now().Add(tokenTTL), scopes: map[string]bool{}, grant: g}
 	for _, s := range scopes {
 		info.scopes[s] = true
 	}
 	e.auth.mu.Lock()
 	e.auth.tokens[tok] = info
 	e.auth.mu.Unlock()
-	writeJSON(w, http.StatusOK, mustJSON(map[string]any{
+	body := map[string]any{
 		"access_token": tok, "token_type": "bearer", "expires_in": int(tokenTTL / time.Second),
 		"scope": strings.Join(scopes, " "), "api_url": baseURL(r),
-	}))
+	}
+	if g != nil {
+		body["refresh_token"] = g.refresh
+	}
+	writeJSON(w, http.StatusOK, mustJSON(body))
 }
 
 // authenticate checks the bearer token of an API call. On failure it
@@ -132,7 +185,7 @@ func (e *Emulator) authenticate(r *http.Request, allowQuery bool) (string, *toke
 	var expired, revoked bool
 	if info != nil {
 		expired = !e.clock.Now().Before(info.expires)
-		revoked = info.revoked
+		revoked = info.revoked || info.grant.isRevoked()
 	}
 	e.auth.mu.Unlock()
 	switch {

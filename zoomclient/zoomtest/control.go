@@ -20,6 +20,8 @@ import (
 //	GET  /_zoomfake/rate_limited       429 counts by type
 //	GET  /_zoomfake/accounts           accounts and credentials
 //	GET  /_zoomfake/min_calls?user=U   MinCalls of user U (id or email) now
+//	POST /_zoomfake/consent?granted=B  whether the admin grants consent at /oauth/authorize
+//	POST /_zoomfake/deauthorize?account=ID  uninstall the account's OAuth app
 func (e *Emulator) control(w http.ResponseWriter, r *http.Request, le *LogEntry) {
 	bad := func(msg string) {
 		writeJSON(w, http.StatusBadRequest, mustJSON(map[string]string{"error": msg}))
@@ -90,6 +92,22 @@ func (e *Emulator) control(w http.ResponseWriter, r *http.Request, le *LogEntry)
 			return
 		}
 		writeJSON(w, http.StatusOK, mustJSON(m))
+	case "/_zoomfake/consent":
+		granted, err := strconv.ParseBool(r.URL.Query().Get("granted"))
+		if r.Method != http.MethodPost || err != nil {
+			bad("want POST with granted=true or granted=false")
+			return
+		}
+		e.SetConsent(granted)
+		writeJSON(w, http.StatusOK, mustJSON(map[string]bool{"granted": granted}))
+	case "/_zoomfake/deauthorize":
+		id := r.URL.Query().Get("account")
+		if r.Method != http.MethodPost || e.index.accounts[id] == nil {
+			bad("want POST with account=ID of an account")
+			return
+		}
+		e.Deauthorize(id)
+		writeJSON(w, http.StatusOK, mustJSON(map[string]string{"deauthorized": id}))
 	default:
 		writeJSON(w, http.StatusNotFound, mustJSON(map[string]string{"error": "unknown control endpoint"}))
 	}

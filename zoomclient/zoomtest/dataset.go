@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -285,6 +286,14 @@ func (d *Dataset) validate() error {
 		}
 		if !a.Plan.valid() {
 			return fmt.Errorf("account %s: unknown plan %q", a.ID, a.Plan)
+		}
+		if !a.App.valid() {
+			return fmt.Errorf("account %s: unknown app type %q (want s2s or oauth)", a.ID, a.App)
+		}
+		if a.App == AppOAuth {
+			if u, err := url.Parse(a.RedirectURL); err != nil || !u.IsAbs() || u.Host == "" {
+				return fmt.Errorf("account %s: an OAuth app needs an absolute redirect URL", a.ID)
+			}
 		}
 		if ids[a.ID] || clients[a.ClientID] {
 			return fmt.Errorf("account %s: duplicate account or client id", a.ID)

@@ -14,8 +14,18 @@ import (
 // token gets an access token for acct from srv.
 func token(t testing.TB, srv *zoomtest.Server, acct zoomtest.Account) string {
 	t.Helper()
-	form := url.Values{"grant_type": {"account_credentials"}, "account_id": {acct.ID}}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.TokenURL, strings.NewReader(form.Encode()))
+	status, body := post(t, srv.TokenURL, acct, url.Values{"grant_type": {"account_credentials"}, "account_id": {acct.ID}})
+	if status != http.StatusOK {
+		t.Fatalf("token: %d %v", status, body)
+	}
+	return body["access_token"].(string)
+}
+
+// post sends form to u with the account's Basic credentials, as the OAuth
+// endpoints take them, and decodes the JSON answer.
+func post(t testing.TB, u string, acct zoomtest.Account, form url.Values) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, u, strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,17 +36,11 @@ func token(t testing.TB, srv *zoomtest.Server, acct zoomtest.Account) string {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var body struct {
-		AccessToken string `json:"access_token"`
-	}
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("token: %d %s", resp.StatusCode, b)
-	}
+	var body map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 		t.Fatal(err)
 	}
-	return body.AccessToken
+	return resp.StatusCode, body
 }
 
 type response struct {

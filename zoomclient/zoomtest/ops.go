@@ -95,6 +95,8 @@ func (e *Emulator) routes() *http.ServeMux {
 	mux.Handle("GET /rec/file/{fileId}", e.plain(e.downloadFile))
 	mux.Handle("GET "+chatFilePath+"{fileId}", e.plain(e.downloadRedirect))
 	mux.Handle("/oauth/token", e.plain(e.handleToken))
+	mux.Handle("/oauth/authorize", e.plain(e.handleAuthorize))
+	mux.Handle("/oauth/revoke", e.plain(e.handleRevoke))
 	mux.Handle("/_zoomfake/", e.plain(e.control))
 	mux.Handle("/", e.plain(func(w http.ResponseWriter, r *http.Request, le *LogEntry) {
 		writeError(w, le, &zoomError{http.StatusNotFound, 404, "The requested resource does not exist."})

@@ -30,7 +30,10 @@ const (
 
 func (p Plan) valid() bool { return p == Free || p == Pro || p == Business }
 
-// Account is a Zoom account with one Server-to-Server OAuth app installed.
+// Account is a Zoom account with one app installed: a Server-to-Server
+// OAuth app (the default) or an account-level OAuth app, which an admin
+// authorizes at /oauth/authorize and which lives on rotating refresh
+// tokens.
 type Account struct {
 	ID           string   `json:"id"`
 	ClientID     string   `json:"client_id"`
@@ -38,7 +41,22 @@ type Account struct {
 	Plan         Plan     `json:"plan"`
 	PhoneEnabled bool     `json:"phone_enabled"`
 	Scopes       []string `json:"scopes"` // granted to the app; nil means every scope the emulator knows
+	App          AppType  `json:"app,omitempty"`
+	// RedirectURL is the OAuth app's allow-listed redirect URL: the only
+	// redirect_uri /oauth/authorize and the code grant accept.
+	RedirectURL string `json:"redirect_url,omitempty"`
 }
+
+// AppType is the kind of an account's app.
+type AppType string
+
+// App types. The empty AppType is AppS2S.
+const (
+	AppS2S   AppType = "s2s"   // Server-to-Server OAuth: grant_type=account_credentials
+	AppOAuth AppType = "oauth" // account-level OAuth: authorization_code and refresh_token grants
+)
+
+func (t AppType) valid() bool { return t == "" || t == AppS2S || t == AppOAuth }
 
 // Option configures an Emulator.
 type Option func(*config)
@@ -54,6 +72,7 @@ type config struct {
 	faults      Faults
 	scopes      []string
 	scopesSet   bool
+	oauthURL    *string // WithOAuthApp: the redirect URL
 	start       time.Time
 	frozen      bool
 	chat        chatConfig
@@ -91,6 +110,11 @@ func WithScopes(scopes ...string) Option {
 	return func(c *config) { c.scopes = append([]string(nil), scopes...); c.scopesSet = true }
 }
 
+// WithOAuthApp makes the primary account's app an account-level OAuth app
+// whose allow-listed redirect URL is redirectURL. Its admin's consent at
+// /oauth/authorize is granted unless SetConsent(false) says otherwise.
+func WithOAuthApp(redirectURL string) Option { return func(c *config) { c.oauthURL = &redirectURL } }
+
 // WithStartTime sets where the emulator clock starts; the default is
 // time.Now(). Generated data is anchored to the start day, so a fixed start
 // time gives identical data.
@@ -104,9 +128,11 @@ func WithFrozenClock() Option { return func(c *config) { c.frozen = true } }
 // Server is an Emulator listening on a loopback port.
 type Server struct {
 	*Emulator
-	URL      string // http://127.0.0.1:port
-	APIURL   string // URL + "/v2"
-	TokenURL string // URL + "/oauth/token"
+	URL          string // http://127.0.0.1:port
+	APIURL       string // URL + "/v2"
+	TokenURL     string // URL + "/oauth/token"
+	AuthorizeURL string // URL + "/oauth/authorize"
+	RevokeURL    string // URL + "/oauth/revoke"
 }
 
 // TB is what NewServer needs of a test: *testing.T, *testing.B and
@@ -132,12 +158,14 @@ func NewServer(t TB, opts ...Option) *Server {
 		hs.Close()
 		e.Close()
 	})
-	return &Server{Emulator: e, URL: hs.URL, APIURL: hs.URL + "/v2", TokenURL: hs.URL + "/oauth/token"}
+	return &Server{Emulator: e, URL: hs.URL, APIURL: hs.URL + "/v2", TokenURL: hs.URL + "/oauth/token",
+		AuthorizeURL: hs.URL + "/oauth/authorize", RevokeURL: hs.URL + "/oauth/revoke"}
 }
 
 // Emulator is the Zoom API emulator as an http.Handler. It serves the API
-// under /v2, the token endpoint at /oauth/token, file downloads, and its
-// control endpoints under /_zoomfake/.
+// under /v2, the OAuth endpoints /oauth/authorize, /oauth/token and
+// /oauth/revoke, file downloads, and its control endpoints under
+// /_zoomfake/.
 type Emulator struct {
 	cfg     config
 	clock   *Clock
@@ -193,9 +221,12 @@ func New(opts ...Option) (*Emulator, error) {
 			}
 		}
 	}
-	if cfg.scopesSet {
-		if a := e.data.primary(); a != nil {
+	if a := e.data.primary(); a != nil {
+		if cfg.scopesSet {
 			a.Scopes = cfg.scopes
+		}
+		if cfg.oauthURL != nil {
+			a.App, a.RedirectURL = AppOAuth, *cfg.oauthURL
 		}
 	}
 	if err := e.data.validate(); err != nil {
@@ -256,6 +287,15 @@ func (e *Emulator) RateLimited() map[string]int {
 // RevokeTokens makes every access token issued so far for the account
 // invalid (401 code 124), as deactivating the app would.
 func (e *Emulator) RevokeTokens(accountID string) { e.auth.revokeAll(accountID) }
+
+// Deauthorize uninstalls the account's OAuth app, as an admin removing it
+// from the Marketplace would: its access tokens answer 401 code 124 and its
+// refresh tokens "Invalid Token!", until an admin authorizes it again.
+func (e *Emulator) Deauthorize(accountID string) { e.auth.deauthorize(accountID) }
+
+// SetConsent sets whether the admin grants consent at /oauth/authorize
+// (the default) or denies it.
+func (e *Emulator) SetConsent(granted bool) { e.auth.setConsent(granted) }
 
 // Dataset returns the emulator's data. It is shared, not copied: treat it as
 // read-only.

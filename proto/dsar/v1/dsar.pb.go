@@ -2527,7 +2527,8 @@ type Account struct {
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// "free", "pro" or "business".
 	Plan string `protobuf:"bytes,2,opt,name=plan,proto3" json:"plan,omitempty"`
-	// "server_to_server" or "oauth".
+	// "s2s" (a Server-to-Server OAuth app) or "oauth" (an account-level
+	// OAuth app).
 	App string `protobuf:"bytes,3,opt,name=app,proto3" json:"app,omitempty"`
 	// The last connection check; unset if none ran.
 	Check *AccountCheck `protobuf:"bytes,4,opt,name=check,proto3" json:"check,omitempty"`
