@@ -67,8 +67,10 @@ type harness struct {
 }
 
 type harnessConfig struct {
-	proc      Processor // instead of the real one
-	chunkSize int
+	proc       Processor // instead of the real one
+	chunkSize  int
+	maxStreams uint32
+	maxWatches int
 }
 
 func newHarness(t testing.TB, hc harnessConfig) *harness {
@@ -137,7 +139,8 @@ func newHarness(t testing.TB, hc harnessConfig) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewServer(ServerConfig{Service: h.svc, Auth: &Auth{Tokens: toks, Audit: proc, Logger: log}, Health: h.health, Logger: log})
+	s, err := NewServer(ServerConfig{Service: h.svc, Auth: &Auth{Tokens: toks, Audit: proc, Logger: log}, Health: h.health, Logger: log,
+		MaxStreams: hc.maxStreams, MaxWatches: hc.maxWatches})
 	if err != nil {
 		t.Fatal(err)
 	}
