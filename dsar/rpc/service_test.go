@@ -566,6 +566,22 @@ func TestValidation(t *testing.T) {
 			_, err := c.ListAuditEvents(ctx, &dsarv1.ListAuditEventsRequest{PageToken: "x"})
 			return err
 		}, codes.InvalidArgument},
+		{"audit: overflowing page token", func() error {
+			_, err := c.ListAuditEvents(ctx, &dsarv1.ListAuditEventsRequest{PageToken: "18446744073709551616"})
+			return err
+		}, codes.InvalidArgument},
+		{"audit: negative page token", func() error {
+			_, err := c.ListAuditEvents(ctx, &dsarv1.ListAuditEventsRequest{PageToken: "-1"})
+			return err
+		}, codes.InvalidArgument},
+		{"list: garbage page token", func() error {
+			_, err := c.ListAccessRequests(ctx, &dsarv1.ListAccessRequestsRequest{PageToken: "../\x00garbage"})
+			return err
+		}, codes.InvalidArgument},
+		{"list: overlong page token", func() error {
+			_, err := c.ListAccessRequests(ctx, &dsarv1.ListAccessRequestsRequest{PageToken: strings.Repeat("9", 1000)})
+			return err
+		}, codes.InvalidArgument},
 		{"audit: malformed request id", func() error {
 			_, err := c.ListAuditEvents(ctx, &dsarv1.ListAuditEventsRequest{RequestId: "A"})
 			return err
@@ -826,5 +842,33 @@ func TestAuditFilterPassed(t *testing.T) {
 	}
 	if n, next := len(resp.GetAuditEvents()), resp.GetNextPageToken(); n != 3 || next != "10" {
 		t.Errorf("%d events, next page %q; want 3, \"10\"", n, next)
+	}
+}
+
+// TestIdempotencyKeyPerCaller goes through the real processor and store:
+// the platform's key does not answer the operator's call with the same
+// key, and the platform's own retry with the email in another case gets
+// its request back.
+func TestIdempotencyKeyPerCaller(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	create := func(ctx context.Context, email string) (*dsarv1.AccessRequest, error) {
+		r, err := h.client.CreateAccessRequest(ctx, &dsarv1.CreateAccessRequestRequest{
+			Email: email, Account: "main", IdempotencyKey: "same-key", Regulation: dsarv1.Regulation_REGULATION_GDPR})
+		return r.GetAccessRequest(), err
+	}
+	first, err := create(as(t.Context(), RolePlatform), "first@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := create(as(t.Context(), RoleOperator), "second@example.com")
+	if err != nil || other.GetId() == first.GetId() {
+		t.Fatalf("the operator's call with the platform's key: %v, %v; want a request of its own", other.GetId(), err)
+	}
+	again, err := create(as(t.Context(), RolePlatform), "First@Example.com")
+	if err != nil || again.GetId() != first.GetId() {
+		t.Errorf("the platform's retry, the email in another case: %v, %v; want %s", again.GetId(), err, first.GetId())
+	}
+	if _, err := create(as(t.Context(), RolePlatform), "second@example.com"); status.Code(err) != codes.AlreadyExists {
+		t.Errorf("the platform's key with another email: %v, want AlreadyExists", err)
 	}
 }
