@@ -116,7 +116,10 @@ type callInfo struct {
 type callInfoKey struct{}
 
 // LogUnary logs every call: method, code, duration, the caller's name and
-// the access request's id. Nothing else of the message is logged.
+// the access request's id, a valid one of an authenticated call only.
+// Nothing else of the message is logged, and every value is capped. The
+// refusals of a peer blocked for failed authentications are not logged
+// one by one (limit.go).
 func LogUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
@@ -216,7 +219,8 @@ func logCall(ctx context.Context, log *slog.Logger, method, id string, ci *callI
 		slog.String("code", st.Code().String()),
 		slog.Int64("duration_ms", time.Since(start).Milliseconds()),
 	}
-	if id != "" {
+	// Nothing the client sent is logged unless it authenticated.
+	if id != "" && ci.known {
 		attrs = append(attrs, slog.String("request", capped(id)))
 	}
 	if ci.known {

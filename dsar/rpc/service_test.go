@@ -758,11 +758,17 @@ func TestLogLines(t *testing.T) {
 		`"method":"/dsar.v1.AccessRequestService/CreateAccessRequest","code":"OK"`,
 		`"request":"` + r.GetAccessRequest().GetId() + `","caller":"plat","role":"platform"`,
 		`"code":"NotFound"`, `"request":"01nosuch","caller":"aud"`,
-		`"request":"invalid","caller":"aud"`, `"request":"invalid","error":"missing credentials`,
+		`"request":"invalid","caller":"aud"`, `"code":"Unauthenticated"`, `"error":"missing credentials`,
 	} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %s:\n%s", want, logs)
 		}
+	}
+	// Before authentication nothing of the call is logged, not even a
+	// valid id.
+	_, _ = h.client.GetAccessRequest(t.Context(), &dsarv1.GetAccessRequestRequest{Id: "01validbutanonymous"})
+	if strings.Contains(h.logs.String(), "01validbutanonymous") {
+		t.Errorf("an unauthenticated call's id is logged")
 	}
 	if strings.Contains(logs, "secret.person") {
 		t.Errorf("logs name the subject")
