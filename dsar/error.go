@@ -15,6 +15,7 @@ const (
 	EOUTOFRANGE   = "out_of_range" // e.g. a download offset past the end
 	EINTERNAL     = "internal"     // a bug or an unexpected failure
 	EDATALOSS     = "data_loss"    // stored data (a bundle) is damaged or missing
+	EEXHAUSTED    = "exhausted"    // a caller's limit is reached (streams, failed authentications)
 )
 
 // Error is the one error type of the domain. Message is written for a person

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -165,6 +166,14 @@ func CheckEmail(email string) error {
 		return &Error{Code: EINVALID, Op: op, Message: "email is not valid UTF-8"}
 	case strings.ContainsFunc(email, func(r rune) bool { return r <= ' ' || r == 0x7f }):
 		return &Error{Code: EINVALID, Op: op, Message: "email contains spaces or control characters"}
+	case strings.ContainsFunc(email, func(r rune) bool { return unicode.Is(unicode.Bidi_Control, r) }):
+		// A right-to-left override shows another address than the one
+		// Zoom is asked for.
+		return &Error{Code: EINVALID, Op: op, Message: "email contains bidirectional control characters (U+202E and the like); send the address as typed"}
+	case strings.ContainsFunc(email, invisible):
+		return &Error{Code: EINVALID, Op: op, Message: "email contains zero-width or other invisible characters (U+200B and the like); send the address as typed"}
+	case strings.Count(email, "@") > 1:
+		return &Error{Code: EINVALID, Op: op, Message: "email has more than one @; send one address, local-part@domain"}
 	case at <= 0 || at == len(email)-1:
 		return &Error{Code: EINVALID, Op: op, Message: "email is malformed: want local-part@domain"}
 	}
@@ -175,6 +184,20 @@ func CheckEmail(email string) error {
 	}
 	return nil
 }
+
+// invisible reports whether r is a format character, drawn as nothing:
+// zero-width spaces and joiners, the word joiner, the byte order mark, a
+// soft hyphen. Two addresses that differ by one look the same.
+func invisible(r rune) bool { return unicode.Is(unicode.Cf, r) }
+
+// SameEmail reports whether a and b are the same address to Zoom, which
+// compares addresses without regard to case: its API reference does not
+// say so, but Zoom administrators report that Zoom "doesn't view a case
+// change as an actual account change" and needs a detour through another
+// address to change only the case of one
+// (https://services.dartmouth.edu/TDClient/1806/Portal/KB/ArticleDet?ID=165998).
+// So JANE@example.com and jane@example.com are one data subject.
+func SameEmail(a, b string) bool { return strings.EqualFold(a, b) }
 
 // Extend moves the due date to days after the current one, once.
 func (r *Request) Extend(by Actor, reason string, at time.Time, days int) error {

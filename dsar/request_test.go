@@ -274,3 +274,41 @@ func TestLeaseHeld(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckEmailSays: each kind of address refused has a message of its
+// own that says what is wrong, and none repeats the address.
+func TestCheckEmailSays(t *testing.T) {
+	for _, tc := range []struct{ email, want string }{
+		{"jane@doe@example.com", "more than one @"},
+		{"jane\u202e@example.com", "bidirectional control"},
+		{"jane\u200f@example.com", "bidirectional control"},
+		{"jane\u200bdoe@example.com", "zero-width"},
+		{"jane\u2060doe@example.com", "zero-width"},
+		{"jane\u00addoe@example.com", "invisible"},
+		{"jane@example", "not a domain name"},
+	} {
+		err := dsar.CheckEmail(tc.email)
+		if dsar.ErrorCode(err) != dsar.EINVALID || !strings.Contains(dsar.ErrorMessage(err), tc.want) {
+			t.Errorf("CheckEmail(%+q) = %v, want %s saying %q", tc.email, err, dsar.EINVALID, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "jane") {
+			t.Errorf("CheckEmail(%+q) repeats the address: %v", tc.email, err)
+		}
+	}
+}
+
+func TestSameEmail(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"jane@example.com", "JANE@Example.COM", true},
+		{"jane@example.com", "jane@example.com", true},
+		{"jane@example.com", "jane2@example.com", false},
+		{"jane@example.com", "jane@example.org", false},
+	} {
+		if got := dsar.SameEmail(tc.a, tc.b); got != tc.same {
+			t.Errorf("SameEmail(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.same)
+		}
+	}
+}

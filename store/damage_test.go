@@ -253,8 +253,8 @@ func TestUndecodableRequest(t *testing.T) {
 		for _, r := range got {
 			ids = append(ids, r.ID)
 		}
-		if strings.Join(ids, ",") != "r1,r3" {
-			t.Errorf("ListRequests(%v) = %v, want r1,r3", f.States, ids)
+		if strings.Join(ids, ",") != "r3,r1" {
+			t.Errorf("ListRequests(%v) = %v, want r3,r1 (newest first)", f.States, ids)
 		}
 		if strings.Join(skipped, ",") != "r2" {
 			t.Errorf("skipped = %v, want r2", skipped)

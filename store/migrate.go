@@ -8,6 +8,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // migrations[v] turns a file of schema version v into one of version v+1,
@@ -16,6 +18,7 @@ import (
 var migrations = map[uint32]func(tx *bolt.Tx) error{
 	1: migrate1,
 	2: migrate2,
+	3: migrate3,
 }
 
 // testHookMigrate, when set by a test, runs after each record a migration
@@ -237,4 +240,41 @@ func rewrite(bucket *bolt.Bucket, old func() interface{ record() any }) error {
 func migrate2(tx *bolt.Tx) error {
 	_, err := tx.CreateBucketIfNotExists(bucketGrants)
 	return err
+}
+
+// migrate3 scopes each idempotency key to the caller that sent it
+// (idemKey): the actor of its request's first audit event, the "create"
+// written in the transaction that stored the request. A key whose
+// request has no such event (a damaged log) goes to dsar.System, the
+// actor of a call without a caller, as CreateRequest would scope it.
+func migrate3(tx *bolt.Tx) error {
+	idem, byReq, audit := tx.Bucket(bucketIdem), tx.Bucket(bucketAuditReq), tx.Bucket(bucketAudit)
+	if idem == nil || byReq == nil || audit == nil {
+		return fmt.Errorf("bucket %s, %s or %s is missing", bucketIdem, bucketAuditReq, bucketAudit)
+	}
+	type move struct{ key, scoped, id []byte }
+	var moves []move
+	err := idem.ForEach(func(k, v []byte) error {
+		actor := dsar.System
+		prefix := joinKey(true, string(v))
+		if ik, _ := byReq.Cursor().Seek(prefix); ik != nil && bytes.HasPrefix(ik, prefix) {
+			if ev, err := decodeAudit(audit.Get(ik[len(prefix):])); err == nil && ev.Action == dsar.ActionCreate {
+				actor = ev.Actor
+			}
+		}
+		moves = append(moves, move{bytes.Clone(k), joinKey(false, "", actor.Name, actor.Role, string(k)), bytes.Clone(v)})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, m := range moves {
+		if err := idem.Delete(m.key); err != nil {
+			return err
+		}
+		if err := idem.Put(m.scoped, m.id); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -191,3 +191,47 @@ func TestMigrateBatches(t *testing.T) {
 		t.Errorf("%d audit events, want %d", n, 16+extra)
 	}
 }
+
+// TestMigrateIdempotencyKeys runs migrate3 on keys stored alone, as
+// schema version 2 did: each moves under the actor of its request's
+// "create" event, or under dsar.System when the request has none.
+func TestMigrateIdempotencyKeys(t *testing.T) {
+	db, _, _ := openTest(t)
+	plat := dsar.WithActor(t.Context(), dsar.Actor{Name: "plat", Role: "platform"})
+	if _, _, err := db.CreateRequest(plat, newRequest("r1", "k1", "a@example.com"), nil); err != nil {
+		t.Fatal(err)
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		idem := tx.Bucket(bucketIdem)
+		if err := idem.Delete(idemKey(plat, "k1")); err != nil {
+			return err
+		}
+		if err := idem.Put([]byte("k1"), []byte("r1")); err != nil {
+			return err
+		}
+		if err := idem.Put([]byte("orphan"), []byte("r9")); err != nil {
+			return err
+		}
+		return migrate3(tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	if err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketIdem).ForEach(func(k, v []byte) error { got[string(k)] = string(v); return nil })
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		string(idemKey(plat, "k1")):            "r1",
+		string(idemKey(t.Context(), "orphan")): "r9",
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("idempotency keys after migrate3: %q, want %q", got, want)
+	}
+	// The platform's retry finds its request.
+	if r, created, err := db.CreateRequest(plat, newRequest("r2", "k1", "a@example.com"), nil); err != nil || created || r.ID != "r1" {
+		t.Errorf("retry after the migration: %v %v %v; want r1", r, created, err)
+	}
+}

@@ -18,9 +18,11 @@ import (
 // from dsar.DefaultDeadlines.
 //
 // A request whose idempotency key is already stored is not created again:
-// with the same email, account and regulation the stored request is
-// returned (created is false); with anything else the error has code
-// ECONFLICT. An empty key is no key.
+// with the same email (in any case, dsar.SameEmail), account and
+// regulation the stored request is returned (created is false); with
+// anything else the error has code ECONFLICT. An empty key is no key. A
+// key belongs to the actor of ctx (dsar.ActorFrom) that sent it: another
+// caller's same key neither returns nor blocks its request.
 func (db *DB) CreateRequest(ctx context.Context, r *dsar.Request, sections []dsar.Section) (req *dsar.Request, created bool, err error) {
 	const op = "store.CreateRequest"
 	if err := r.Validate(); err != nil {
@@ -47,13 +49,14 @@ func (db *DB) CreateRequest(ctx context.Context, r *dsar.Request, sections []dsa
 	err = db.update(ctx, op, func(tx *bolt.Tx) error {
 		rb := tx.Bucket(bucketRequests)
 		idem := tx.Bucket(bucketIdem)
+		key := idemKey(ctx, nr.IdempotencyKey)
 		if nr.IdempotencyKey != "" {
-			if id := idem.Get([]byte(nr.IdempotencyKey)); id != nil {
+			if id := idem.Get(key); id != nil {
 				old, err := getRequest(rb, string(id))
 				if err != nil {
 					return err
 				}
-				if old.Email != nr.Email || old.Account != nr.Account || old.Regulation != nr.Regulation {
+				if !dsar.SameEmail(old.Email, nr.Email) || old.Account != nr.Account || old.Regulation != nr.Regulation {
 					return &dsar.Error{Code: dsar.ECONFLICT, Op: op, Message: "idempotency key was already used for a different request"}
 				}
 				req = old
@@ -67,7 +70,7 @@ func (db *DB) CreateRequest(ctx context.Context, r *dsar.Request, sections []dsa
 			return err
 		}
 		if nr.IdempotencyKey != "" {
-			if err := idem.Put([]byte(nr.IdempotencyKey), []byte(nr.ID)); err != nil {
+			if err := idem.Put(key, []byte(nr.ID)); err != nil {
 				return err
 			}
 		}
@@ -89,6 +92,14 @@ func (db *DB) CreateRequest(ctx context.Context, r *dsar.Request, sections []dsa
 		return nil, false, err
 	}
 	return req, created, nil
+}
+
+// idemKey is where the idempotency key sent by the actor of ctx is
+// stored: the actor's name and role and the key, after a separator that
+// no key of schema version 2 (the key alone) began with.
+func idemKey(ctx context.Context, key string) []byte {
+	a := dsar.ActorFrom(ctx)
+	return joinKey(false, "", a.Name, a.Role, key)
 }
 
 // prepareSections checks and copies the sections of a new request.
@@ -152,8 +163,10 @@ const (
 	maxLimit     = 1000
 )
 
-// ListRequests returns the requests that match f, oldest first, and the
-// token of the next page ("" when there is none). A request whose record
+// ListRequests returns the requests that match f, newest first, and the
+// token of the next page ("" when there is none). Newest first is by id,
+// which dsar.NewID makes sort by creation time (within a shard); the token
+// is the last id of the page, and the next page holds the ids below it. A request whose record
 // does not decode is skipped and reported to Options.OnSkip.
 func (db *DB) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Request, string, error) {
 	const op = "store.ListRequests"
@@ -201,14 +214,16 @@ func (db *DB) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Re
 		}
 		if len(f.States) == 0 {
 			c := rb.Cursor()
-			k, v := c.First()
+			k, v := c.Last()
 			if f.PageToken != "" {
-				k, v = c.Seek([]byte(f.PageToken))
-				if k != nil && string(k) == f.PageToken {
-					k, v = c.Next()
+				// The first id below the token.
+				if k, _ = c.Seek([]byte(f.PageToken)); k == nil {
+					k, v = c.Last()
+				} else {
+					k, v = c.Prev()
 				}
 			}
-			for ; k != nil; k, v = c.Next() {
+			for ; k != nil; k, v = c.Prev() {
 				if more, err := visit(k, v); err != nil || !more {
 					return err
 				}
@@ -220,12 +235,13 @@ func (db *DB) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Re
 		for _, s := range slices.Compact(slices.Sorted(slices.Values(f.States))) {
 			prefix := joinKey(true, string(s))
 			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-				if id := string(k[len(prefix):]); id > f.PageToken {
+				if id := string(k[len(prefix):]); f.PageToken == "" || id < f.PageToken {
 					ids = append(ids, id)
 				}
 			}
 		}
 		slices.Sort(ids)
+		slices.Reverse(ids)
 		for _, id := range ids {
 			v := rb.Get([]byte(id))
 			if v == nil {

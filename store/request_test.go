@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -278,6 +279,35 @@ func TestUpdateRequestRollback(t *testing.T) {
 	}
 }
 
+// TestIdempotencyKeyPerCaller: a key belongs to the caller that sent it;
+// one caller's key neither returns nor blocks another's request.
+// TestSchemaFixture checks the keys of older files after migrate3.
+func TestIdempotencyKeyPerCaller(t *testing.T) {
+	db, _, _ := openTest(t)
+	plat := dsar.WithActor(t.Context(), dsar.Actor{Name: "plat", Role: "platform"})
+	ops := dsar.WithActor(t.Context(), dsar.Actor{Name: "ops", Role: "operator"})
+	create := func(ctx context.Context, id, email string) (string, bool, error) {
+		r, created, err := db.CreateRequest(ctx, newRequest(id, "k1", email), nil)
+		if err != nil {
+			return "", false, err
+		}
+		return r.ID, created, nil
+	}
+	if id, created, err := create(plat, "r1", "a@example.com"); err != nil || !created || id != "r1" {
+		t.Fatalf("plat's first k1: %v %v %v", id, created, err)
+	}
+	if id, created, err := create(ops, "r2", "b@example.com"); err != nil || !created || id != "r2" {
+		t.Fatalf("ops' k1, another email: %v %v %v; want a request of its own", id, created, err)
+	}
+	if id, created, err := create(plat, "r3", "A@Example.COM"); err != nil || created || id != "r1" {
+		t.Errorf("plat's k1 again, the email in another case: %v %v %v; want r1 again", id, created, err)
+	}
+	if _, _, err := create(plat, "r3", "b@example.com"); dsar.ErrorCode(err) != dsar.ECONFLICT {
+		t.Errorf("plat's k1 with another email: %v, want %s", err, dsar.ECONFLICT)
+	}
+
+}
+
 func TestListRequests(t *testing.T) {
 	db, clock, _ := openTest(t)
 	ctx := t.Context()
@@ -350,6 +380,7 @@ func TestListRequests(t *testing.T) {
 						want = append(want, id)
 					}
 				}
+				slices.Reverse(want) // newest first
 				if !slices.Equal(got, want) {
 					t.Errorf("got %v, want %v", got, want)
 				}

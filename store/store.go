@@ -29,7 +29,8 @@ import (
 //	1: the JSON of package dsar's structs
 //	2: the store's own records, with tagged fields
 //	3: the grants bucket (OAuth apps' tokens, grant.go)
-const SchemaVersion = 3
+//	4: idempotency keys scoped to their caller (idemKey)
+const SchemaVersion = 4
 
 // ErrNotFound is wrapped in a dsar.Error with code ENOTFOUND when a request,
 // section or part does not exist.
@@ -39,7 +40,7 @@ var ErrNotFound = errors.New("not found")
 var (
 	bucketMeta     = []byte("meta")
 	bucketRequests = []byte("requests") // id -> JSON requestRecord
-	bucketIdem     = []byte("idem")     // idempotency key -> id
+	bucketIdem     = []byte("idem")     // sep, caller name, sep, role, sep, idempotency key -> id (idemKey)
 	bucketByState  = []byte("by_state") // state \0 id -> nil
 	bucketSections = []byte("sections") // id \0 section -> JSON sectionRecord
 	bucketPages    = []byte("pages")    // id \0 section \0 part \0 seq -> page

@@ -30,7 +30,7 @@ func (c *Client) keepChat(body []byte, email, item string, refs []string) ([]byt
 	}
 	b, ids, err := keepRecords(body, "messages", "id", func(rec map[string]json.RawMessage) bool {
 		id := idString(rec["id"])
-		own := strings.EqualFold(idString(rec["sender"]), email)
+		own := dsar.SameEmail(idString(rec["sender"]), email)
 		if !all && !own && !want[id] {
 			return false
 		}

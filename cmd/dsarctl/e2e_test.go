@@ -252,6 +252,34 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("download -o %s left %s.part: %v", filepath.Base(target), filepath.Base(target), err)
 		}
 	}
+	// Never replaced, not even with -f: a device, a symlink (to the
+	// bundle here). A symlink planted as the partial file is not followed:
+	// the file it points to keeps its bytes.
+	link := filepath.Join(dir, "link.zip")
+	if err := os.Symlink(bundlePath, link); err != nil {
+		t.Fatal(err)
+	}
+	for target, want := range map[string]string{"/dev/null": "is a device", link: "is a symlink"} {
+		if _, err := ctl(t, d, "auditor", "download", "-f", "-o", target, id); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("download -f -o %s: %v, want %q", target, err, want)
+		}
+	}
+	if fi, err := os.Lstat("/dev/null"); err != nil || fi.Mode()&os.ModeDevice == 0 {
+		t.Errorf("/dev/null is no longer a device: %v, %v", fi, err)
+	}
+	planted := filepath.Join(dir, "planted.zip")
+	if err := os.Symlink(bundlePath, planted+".part"); err != nil {
+		t.Fatal(err)
+	}
+	for _, flags := range [][]string{nil, {"-f"}, {"-resume"}} {
+		args := append(append([]string{"download"}, flags...), "-o", planted, id)
+		if _, err := ctl(t, d, "auditor", args...); err == nil || !strings.Contains(err.Error(), ".part is a symlink") {
+			t.Errorf("download %v over a planted .part symlink: %v, want a refusal", flags, err)
+		}
+	}
+	if after, err := os.ReadFile(bundlePath); err != nil || !bytes.Equal(after, data) {
+		t.Errorf("the file a planted .part symlink points to changed: %v", err)
+	}
 	sum := sha256.Sum256(data)
 	if hex.EncodeToString(sum[:]) != got.Bundle.SHA256 || int64(len(data)) != got.Bundle.Size {
 		t.Fatalf("bundle sha256 %x (%d bytes), server says %s (%d bytes)", sum, len(data), got.Bundle.SHA256, got.Bundle.Size)

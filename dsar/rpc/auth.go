@@ -188,15 +188,20 @@ func (t *Tokens) Lookup(token string) (Caller, bool) {
 // config decides which CAs are trusted (tls.VerifyClientCertIfGiven).
 //
 // Every refused call is written to Audit, if set, aggregated per source
-// and minute (see denied.go).
+// and minute (see denied.go). Failed authentications are limited per peer
+// address (see limit.go).
 type Auth struct {
 	Tokens      *Tokens      // bearer tokens; nil accepts none
 	ClientCerts bool         // accept verified mTLS client certificates
 	Audit       Recorder     // records refused calls; nil: they are only logged
 	Clock       dsar.Clock   // times the aggregation of refusals; nil: the system clock
 	Logger      *slog.Logger // nil: discard
+	// OnFailure, if set, is called on every failed authentication with
+	// the peer's address and whether the peer is blocked (limit.go).
+	OnFailure func(peer string, limited bool)
 
-	denials denials
+	denials  denials
+	failures failures
 }
 
 // authOp is the Op of Auth's refusals: domain errors (dsar.EUNAUTHORIZED,
@@ -215,6 +220,15 @@ func (a *Auth) authorize(ctx context.Context, fullMethod string) (context.Contex
 	c, err := a.authenticate(ctx)
 	if err == nil && !Allowed(c.Role, fullMethod) {
 		err = &dsar.Error{Code: dsar.EFORBIDDEN, Op: authOp, Message: fmt.Sprintf("role %s may not call %s", c.Role, fullMethod)}
+	}
+	// Credentials that fail count against the peer; none at all are not
+	// an attempt (a probe, a client not yet configured) and are only refused.
+	if dsar.ErrorCode(err) == dsar.EUNAUTHORIZED && err != errNoCredentials {
+		var limited bool
+		if err, limited = a.failed(ctx, err); limited {
+			// Logged once per block, not once per call.
+			quiet(ctx)
+		}
 	}
 	if err != nil {
 		a.denied(ctx, fullMethod, c, err)

@@ -30,6 +30,7 @@ var codeTable = map[string]struct {
 	dsar.EOUTOFRANGE:   {codes.OutOfRange, "out of range"},
 	dsar.EINTERNAL:     {codes.Internal, internalMessage},
 	dsar.EDATALOSS:     {codes.DataLoss, "the stored bundle is damaged; an operator can rebuild it (dsarctl rebuild)"},
+	dsar.EEXHAUSTED:    {codes.ResourceExhausted, "a limit is reached; try again later"},
 }
 
 const internalMessage = "internal error"

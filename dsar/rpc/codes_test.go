@@ -20,7 +20,7 @@ import (
 var allCodes = []string{
 	dsar.EINVALID, dsar.ENOTFOUND, dsar.ECONFLICT, dsar.EPRECONDITION,
 	dsar.EUNAVAILABLE, dsar.EUNAUTHORIZED, dsar.EFORBIDDEN, dsar.EOUTOFRANGE,
-	dsar.EINTERNAL, dsar.EDATALOSS,
+	dsar.EINTERNAL, dsar.EDATALOSS, dsar.EEXHAUSTED,
 }
 
 func TestCodeTableComplete(t *testing.T) {
@@ -63,6 +63,7 @@ func TestToStatus(t *testing.T) {
 		{name: "forbidden", err: &dsar.Error{Code: dsar.EFORBIDDEN, Op: op, Message: "operators only"}, code: codes.PermissionDenied, msg: "operators only"},
 		{name: "out of range", err: &dsar.Error{Code: dsar.EOUTOFRANGE, Op: op, Message: "offset 10 past size 5"}, code: codes.OutOfRange, msg: "offset 10 past size 5"},
 		{name: "data loss", err: &dsar.Error{Code: dsar.EDATALOSS, Op: op, Message: "the bundle has 10 bytes, 12 recorded"}, code: codes.DataLoss, msg: "the bundle has 10 bytes, 12 recorded"},
+		{name: "exhausted", err: &dsar.Error{Code: dsar.EEXHAUSTED, Op: op, Message: "at most 2 streams"}, code: codes.ResourceExhausted, msg: "at most 2 streams"},
 		{
 			name: "wrapped domain error", code: codes.NotFound, msg: "no access request r1",
 			err: fmt.Errorf("rpc.Get: %w", &dsar.Error{Code: dsar.ENOTFOUND, Op: op, Message: "no access request r1"}),

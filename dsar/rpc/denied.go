@@ -55,11 +55,7 @@ func (a *Auth) denied(ctx context.Context, fullMethod string, caller Caller, err
 	if a.Audit == nil {
 		return
 	}
-	clock := a.Clock
-	if clock == nil {
-		clock = dsar.SystemClock{}
-	}
-	now := clock.Now()
+	now := a.clock().Now()
 	from := peerHost(ctx)
 	actor := dsar.Actor{Name: "unauthenticated"}
 	source := "peer " + from

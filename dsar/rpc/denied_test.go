@@ -122,8 +122,14 @@ func TestDeniedAggregated(t *testing.T) {
 		}
 	}
 	bad := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer wrong")
-	for range 50 {
-		call(bad, codes.Unauthenticated)
+	// Past the limiter's burst the wrong tokens are refused with
+	// ResourceExhausted (limit.go), and audited all the same.
+	for i := range 50 {
+		want := codes.Unauthenticated
+		if i >= authFailBurst {
+			want = codes.ResourceExhausted
+		}
+		call(bad, want)
 	}
 	for range 3 {
 		call(withToken(t.Context(), "tok-p"), codes.PermissionDenied)
@@ -139,10 +145,10 @@ func TestDeniedAggregated(t *testing.T) {
 	}
 
 	clock.add(deniedWindow + time.Second)
-	call(bad, codes.Unauthenticated)
+	call(bad, codes.ResourceExhausted) // still blocked: the backoff reached its longest
 	want = []string{
 		"plat (platform) denied: 2 more calls refused from caller plat (platform) in the minute from 2026-03-15T14:00:00Z",
-		"unauthenticated denied: " + method + " refused (Unauthenticated): unknown bearer token; check the token or ask an operator to add it to the tokens file; from bufconn",
+		"unauthenticated denied: " + method + " refused (ResourceExhausted): too many failed authentications from your address; wait 5m0s before trying again (a valid token or certificate is served meanwhile); from bufconn",
 		"unauthenticated denied: 49 more calls refused from peer bufconn in the minute from 2026-03-15T14:00:00Z",
 	} // sorted
 	if got := rec.take(); !slices.Equal(got, want) {

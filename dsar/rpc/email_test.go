@@ -31,7 +31,14 @@ func TestEmailRuleAgrees(t *testing.T) {
 	}{
 		{email: "jane.doe@example.com", ok: true},
 		{email: "a+tag@sub.example.co.uk", ok: true},
-		{email: "\"quoted@local\"@example.com", ok: true}, // the last @ splits
+		{email: "\"quoted@local\"@example.com"}, // more than one @
+		{email: "jane@doe@example.com"},
+		{email: "jane\u202e@example.com"},         // right-to-left override
+		{email: "jane\u2066doe@example.com"},      // left-to-right isolate
+		{email: "jane\u200bdoe@example.com"},      // zero-width space
+		{email: "jane\u200ddoe@example.com"},      // zero-width joiner
+		{email: "\ufeffjane@example.com"},         // byte order mark
+		{email: "JANE.Doe@Example.com", ok: true}, // case is kept; compared without it
 		{email: "ünï@example.com", ok: true},
 		{email: strings.Repeat("a", 242) + "@example.com", ok: true}, // 254
 		{email: ""},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -24,7 +25,20 @@ type ServerConfig struct {
 	// TLS, if set, serves TLS with it; nil serves plaintext (dsard allows
 	// that on loopback only).
 	TLS *tls.Config
+	// MaxStreams bounds the concurrent calls of one connection
+	// (grpc.MaxConcurrentStreams); zero is DefaultMaxStreams.
+	MaxStreams uint32
+	// MaxWatches bounds the Watch streams open at once per caller; zero is
+	// DefaultMaxWatches.
+	MaxWatches int
 }
+
+// Defaults of ServerConfig: enough for a platform and a few operators,
+// few enough that open streams cannot exhaust dsard's memory.
+const (
+	DefaultMaxStreams = 256
+	DefaultMaxWatches = 64
+)
 
 // NewServer returns a gRPC server with the service, health and reflection
 // registered, behind the interceptors: logging outermost, then recovery,
@@ -44,12 +58,20 @@ func NewServer(cfg ServerConfig) (*grpc.Server, error) {
 		grpc.ChainStreamInterceptor(LogStream(log)),
 	}
 	opts = append(opts, ServerOptions(cfg.Auth, log)...)
+	maxStreams, maxWatches := cfg.MaxStreams, cfg.MaxWatches
+	if maxStreams == 0 {
+		maxStreams = DefaultMaxStreams
+	}
+	if maxWatches == 0 {
+		maxWatches = DefaultMaxWatches
+	}
 	opts = append(opts,
 		grpc.ChainUnaryInterceptor(noteCallerUnary()),
-		grpc.ChainStreamInterceptor(noteCallerStream()),
+		grpc.ChainStreamInterceptor(noteCallerStream(), newWatches(maxWatches).stream()),
 	)
 	opts = append(opts,
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.MaxConcurrentStreams(maxStreams),
 	)
 	if cfg.TLS != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
@@ -88,12 +110,16 @@ func idOf(m any) string {
 type callInfo struct {
 	caller Caller
 	known  bool
+	quiet  bool // not logged: a refusal already logged in aggregate
 }
 
 type callInfoKey struct{}
 
 // LogUnary logs every call: method, code, duration, the caller's name and
-// the access request's id. Nothing else of the message is logged.
+// the access request's id, a valid one of an authenticated call only.
+// Nothing else of the message is logged, and every value is capped. The
+// refusals of a peer blocked for failed authentications are not logged
+// one by one (limit.go).
 func LogUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
@@ -159,23 +185,51 @@ func noteCallerStream() grpc.StreamServerInterceptor {
 	}
 }
 
+// quiet marks the call of ctx as one the log interceptors do not log.
+func quiet(ctx context.Context) {
+	if ci, ok := ctx.Value(callInfoKey{}).(*callInfo); ok {
+		ci.quiet = true
+	}
+}
+
+// maxLogValue caps every value of an rpc log line, whatever its origin,
+// so that no call can make its log line long.
+const maxLogValue = 256
+
+// capped returns s cut to maxLogValue bytes, at a rune boundary, marked
+// as cut.
+func capped(s string) string {
+	if len(s) <= maxLogValue {
+		return s
+	}
+	cut := maxLogValue
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
 func logCall(ctx context.Context, log *slog.Logger, method, id string, ci *callInfo, start time.Time, err error) {
+	if ci.quiet {
+		return
+	}
 	st := status.Convert(err)
 	attrs := []slog.Attr{
-		slog.String("method", method),
+		slog.String("method", capped(method)),
 		slog.String("code", st.Code().String()),
 		slog.Int64("duration_ms", time.Since(start).Milliseconds()),
 	}
-	if id != "" {
-		attrs = append(attrs, slog.String("request", id))
+	// Nothing the client sent is logged unless it authenticated.
+	if id != "" && ci.known {
+		attrs = append(attrs, slog.String("request", capped(id)))
 	}
 	if ci.known {
-		attrs = append(attrs, slog.String("caller", ci.caller.Name), slog.String("role", string(ci.caller.Role)))
+		attrs = append(attrs, slog.String("caller", capped(ci.caller.Name)), slog.String("role", capped(string(ci.caller.Role))))
 	}
 	level := slog.LevelInfo
 	if err != nil {
 		// The status message is ours and free of personal data.
-		attrs = append(attrs, slog.String("error", st.Message()))
+		attrs = append(attrs, slog.String("error", capped(st.Message())))
 		level = slog.LevelWarn
 	}
 	log.LogAttrs(ctx, level, "rpc", attrs...)

@@ -69,7 +69,6 @@ const (
 	maxIDLen         = 64
 	maxKeyLen        = 200
 	maxReasonLen     = 1000
-	maxTokenLen      = 512
 )
 
 // ServiceConfig configures a Service.
@@ -353,9 +352,10 @@ func (s *Service) requestFilter(op string, req *dsarv1.ListAccessRequestsRequest
 		return f, err
 	}
 	f.Limit = n
+	// The token is the last id of the previous page (store.ListRequests).
 	tok := req.GetPageToken()
-	if err := checkText(op, "page_token", tok, maxTokenLen); err != nil {
-		return f, err
+	if tok != "" && checkID(op, tok) != nil {
+		return f, invalid(op, "page_token is malformed; pass next_page_token of the previous response")
 	}
 	f.PageToken = tok
 	return f, nil

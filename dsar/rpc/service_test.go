@@ -67,8 +67,10 @@ type harness struct {
 }
 
 type harnessConfig struct {
-	proc      Processor // instead of the real one
-	chunkSize int
+	proc       Processor // instead of the real one
+	chunkSize  int
+	maxStreams uint32
+	maxWatches int
 }
 
 func newHarness(t testing.TB, hc harnessConfig) *harness {
@@ -137,7 +139,8 @@ func newHarness(t testing.TB, hc harnessConfig) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewServer(ServerConfig{Service: h.svc, Auth: &Auth{Tokens: toks, Audit: proc, Logger: log}, Health: h.health, Logger: log})
+	s, err := NewServer(ServerConfig{Service: h.svc, Auth: &Auth{Tokens: toks, Audit: proc, Logger: log}, Health: h.health, Logger: log,
+		MaxStreams: hc.maxStreams, MaxWatches: hc.maxWatches})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -563,6 +566,22 @@ func TestValidation(t *testing.T) {
 			_, err := c.ListAuditEvents(ctx, &dsarv1.ListAuditEventsRequest{PageToken: "x"})
 			return err
 		}, codes.InvalidArgument},
+		{"audit: overflowing page token", func() error {
+			_, err := c.ListAuditEvents(ctx, &dsarv1.ListAuditEventsRequest{PageToken: "18446744073709551616"})
+			return err
+		}, codes.InvalidArgument},
+		{"audit: negative page token", func() error {
+			_, err := c.ListAuditEvents(ctx, &dsarv1.ListAuditEventsRequest{PageToken: "-1"})
+			return err
+		}, codes.InvalidArgument},
+		{"list: garbage page token", func() error {
+			_, err := c.ListAccessRequests(ctx, &dsarv1.ListAccessRequestsRequest{PageToken: "../\x00garbage"})
+			return err
+		}, codes.InvalidArgument},
+		{"list: overlong page token", func() error {
+			_, err := c.ListAccessRequests(ctx, &dsarv1.ListAccessRequestsRequest{PageToken: strings.Repeat("9", 1000)})
+			return err
+		}, codes.InvalidArgument},
 		{"audit: malformed request id", func() error {
 			_, err := c.ListAuditEvents(ctx, &dsarv1.ListAuditEventsRequest{RequestId: "A"})
 			return err
@@ -751,11 +770,17 @@ func TestLogLines(t *testing.T) {
 		`"method":"/dsar.v1.AccessRequestService/CreateAccessRequest","code":"OK"`,
 		`"request":"` + r.GetAccessRequest().GetId() + `","caller":"plat","role":"platform"`,
 		`"code":"NotFound"`, `"request":"01nosuch","caller":"aud"`,
-		`"request":"invalid","caller":"aud"`, `"request":"invalid","error":"missing credentials`,
+		`"request":"invalid","caller":"aud"`, `"code":"Unauthenticated"`, `"error":"missing credentials`,
 	} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %s:\n%s", want, logs)
 		}
+	}
+	// Before authentication nothing of the call is logged, not even a
+	// valid id.
+	_, _ = h.client.GetAccessRequest(t.Context(), &dsarv1.GetAccessRequestRequest{Id: "01validbutanonymous"})
+	if strings.Contains(h.logs.String(), "01validbutanonymous") {
+		t.Errorf("an unauthenticated call's id is logged")
 	}
 	if strings.Contains(logs, "secret.person") {
 		t.Errorf("logs name the subject")
@@ -835,5 +860,33 @@ func TestAuditFilterPassed(t *testing.T) {
 	}
 	if n, next := len(resp.GetAuditEvents()), resp.GetNextPageToken(); n != 3 || next != "10" {
 		t.Errorf("%d events, next page %q; want 3, \"10\"", n, next)
+	}
+}
+
+// TestIdempotencyKeyPerCaller goes through the real processor and store:
+// the platform's key does not answer the operator's call with the same
+// key, and the platform's own retry with the email in another case gets
+// its request back.
+func TestIdempotencyKeyPerCaller(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	create := func(ctx context.Context, email string) (*dsarv1.AccessRequest, error) {
+		r, err := h.client.CreateAccessRequest(ctx, &dsarv1.CreateAccessRequestRequest{
+			Email: email, Account: "main", IdempotencyKey: "same-key", Regulation: dsarv1.Regulation_REGULATION_GDPR})
+		return r.GetAccessRequest(), err
+	}
+	first, err := create(as(t.Context(), RolePlatform), "first@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := create(as(t.Context(), RoleOperator), "second@example.com")
+	if err != nil || other.GetId() == first.GetId() {
+		t.Fatalf("the operator's call with the platform's key: %v, %v; want a request of its own", other.GetId(), err)
+	}
+	again, err := create(as(t.Context(), RolePlatform), "First@Example.com")
+	if err != nil || again.GetId() != first.GetId() {
+		t.Errorf("the platform's retry, the email in another case: %v, %v; want %s", again.GetId(), err, first.GetId())
+	}
+	if _, err := create(as(t.Context(), RolePlatform), "second@example.com"); status.Code(err) != codes.AlreadyExists {
+		t.Errorf("the platform's key with another email: %v, want AlreadyExists", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"strings"
 	"time"
@@ -33,6 +34,11 @@ type Config struct {
 	TokensFile    string // bearer tokens (rpc.ParseTokens)
 	SigningKey    string // Ed25519 private key (PEM); default DataDir/signing.key, created if absent
 	MetricsListen string // Prometheus listener; empty: none
+	// MetricsRemote allows a MetricsListen that is not loopback: the
+	// metrics are served without authentication.
+	MetricsRemote bool
+	MaxStreams    uint   // concurrent calls per connection; 0: rpc.DefaultMaxStreams
+	MaxWatches    int    // Watch streams open per caller; 0: rpc.DefaultMaxWatches
 	LogLevel      string // debug, info, warn, error
 	Shard         string // prefix of new request ids
 	// ShutdownGrace bounds how long a shutdown waits for calls in flight
@@ -75,7 +81,11 @@ func (c *Config) flagSet(out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.ClientCA, "client-ca", "", "`file` of CA certificates (PEM) that sign accepted client certificates")
 	fs.StringVar(&c.TokensFile, "tokens", "", "bearer tokens `file`: lines of <role> <name> <sha256-hex-of-token>")
 	fs.StringVar(&c.SigningKey, "signing-key", "", "Ed25519 signing key `file` (PEM PKCS #8); default <data-dir>/signing.key, created if absent")
-	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "Prometheus metrics listen `address`; empty: no metrics")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "Prometheus metrics listen `address`; empty: no metrics. Served without authentication:\n"+
+		"it must be a loopback address unless -metrics-remote")
+	fs.BoolVar(&c.MetricsRemote, "metrics-remote", false, "allow a -metrics-listen address that is not loopback (put a firewall or proxy in front)")
+	fs.UintVar(&c.MaxStreams, "max-streams", 0, "concurrent calls per client connection; 0: 256")
+	fs.IntVar(&c.MaxWatches, "max-watches", 0, "Watch streams open at once per caller; 0: 64")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&c.Shard, "shard", "", "shard `name` prefixed to new request ids (a-z, 0-9)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long a shutdown waits for calls in flight")
@@ -124,9 +134,19 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("refusing to listen on %s without TLS: bearer tokens would cross the network in clear; set -tls-cert and -tls-key, or listen on 127.0.0.1", c.Listen)
 	}
 	if c.MetricsListen != "" {
-		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+		host, _, err := net.SplitHostPort(c.MetricsListen)
+		if err != nil {
 			return fmt.Errorf("-metrics-listen %q: want host:port: %w", c.MetricsListen, err)
 		}
+		if !loopback(host) && !c.MetricsRemote {
+			return fmt.Errorf("refusing to serve metrics on %s: they are served without authentication; listen on 127.0.0.1, or set -metrics-remote and protect the port", c.MetricsListen)
+		}
+	}
+	if c.MaxStreams > math.MaxUint32 {
+		return fmt.Errorf("-max-streams %d is more than %d", c.MaxStreams, uint32(math.MaxUint32))
+	}
+	if c.MaxWatches < 0 {
+		return errors.New("-max-watches must not be negative")
 	}
 	return nil
 }

@@ -35,6 +35,10 @@ func TestParseFlags(t *testing.T) {
 		{"IPv6 loopback", []string{"-data-dir", "d", "-listen", "[::1]:7443"}, nil, func(c Config) bool { return c.Listen == "[::1]:7443" }},
 		{"any address with TLS", []string{"-data-dir", "d", "-listen", ":7443", "-tls-cert", "c", "-tls-key", "k"}, nil,
 			func(c Config) bool { return c.TLSCert == "c" }},
+		{"remote metrics allowed", []string{"-data-dir", "d", "-metrics-listen", ":9090", "-metrics-remote"}, nil,
+			func(c Config) bool { return c.MetricsListen == ":9090" && c.MetricsRemote }},
+		{"stream caps", []string{"-data-dir", "d", "-max-streams", "10", "-max-watches", "3"}, nil,
+			func(c Config) bool { return c.MaxStreams == 10 && c.MaxWatches == 3 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := ParseFlags(tc.args, envMap(tc.env), io.Discard)
@@ -63,6 +67,10 @@ func TestParseFlagsErrors(t *testing.T) {
 		{"client CA without TLS", []string{"-data-dir", "d", "-client-ca", "ca"}, nil, "needs TLS"},
 		{"bad log level", []string{"-data-dir", "d", "-log-level", "loud"}, nil, "log-level"},
 		{"bad listen", []string{"-data-dir", "d", "-listen", "7443"}, nil, "host:port"},
+		{"metrics on all interfaces", []string{"-data-dir", "d", "-metrics-listen", ":9090"}, nil, "served without authentication"},
+		{"metrics on a public address", []string{"-data-dir", "d", "-metrics-listen", "192.0.2.1:9090"}, nil, "-metrics-remote"},
+		{"negative watch cap", []string{"-data-dir", "d", "-max-watches", "-1"}, nil, "-max-watches"},
+		{"stream cap past uint32", []string{"-data-dir", "d", "-max-streams", "4294967296"}, nil, "-max-streams"},
 		{"stray argument", []string{"-data-dir", "d", "extra"}, nil, "unexpected argument"},
 		{"unknown flag", []string{"-token", "secret"}, nil, "flag provided but not defined"},
 		{"bad check timeout in env", []string{"-data-dir", "d"}, map[string]string{"DSAR_CHECK_TIMEOUT": "10"}, "DSAR_CHECK_TIMEOUT"},

@@ -173,6 +173,7 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		return nil, err
 	}
 	auth.Audit, auth.Logger = proc, log // refused calls are audited
+	auth.OnFailure = m.authFailed
 	pub := key.Public().(ed25519.PublicKey)
 	svc, err := rpc.NewService(rpc.ServiceConfig{
 		Processor:  proc,
@@ -191,7 +192,8 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		return nil, err
 	}
 	health := rpc.NewHealth()
-	srv, err := rpc.NewServer(rpc.ServerConfig{Service: svc, Auth: auth, Health: health, Logger: log, TLS: tlsConf})
+	srv, err := rpc.NewServer(rpc.ServerConfig{Service: svc, Auth: auth, Health: health, Logger: log, TLS: tlsConf,
+		MaxStreams: uint32(cfg.MaxStreams), MaxWatches: cfg.MaxWatches})
 	if err != nil {
 		return nil, err
 	}

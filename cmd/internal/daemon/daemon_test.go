@@ -182,8 +182,15 @@ func TestWholeRequest(t *testing.T) {
 		t.Errorf("downloaded %d bytes of %d", n, last.GetBundle().GetSizeBytes())
 	}
 
+	// A wrong token is counted by peer.
+	wrong := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer wrong")
+	if _, err := s.client.GetAccessRequest(wrong, &dsarv1.GetAccessRequestRequest{Id: id}); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("get with a wrong token: %v", err)
+	}
+
 	m := s.metrics(t)
 	for _, want := range []string{
+		`dsar_auth_failures_total{limited="false",peer="127.0.0.1"} 1`,
 		`dsar_requests{state="COMPLETED"} 1`,
 		`dsar_zoom_calls_total{account="main",category="Medium",status="200"}`,
 		`dsar_zoom_throttle_wait_seconds_count{account="main",category="Light"}`,

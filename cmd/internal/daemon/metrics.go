@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,7 +27,16 @@ type metrics struct {
 	// skippedRecords counts request records that did not decode and were
 	// left out of a list (the log names them by id).
 	skippedRecords prometheus.Counter
+	authFailures   *prometheus.CounterVec
+	// authPeers are the peer addresses that have a label of their own.
+	authPeersMu sync.Mutex
+	authPeers   map[string]bool
 }
+
+// maxAuthPeers bounds the peer labels of dsar_auth_failures_total: past
+// it, new addresses are counted under "other", so that a flood from many
+// addresses cannot grow the metrics without bound.
+const maxAuthPeers = 256
 
 func newMetrics(store *store.DB) *metrics {
 	m := &metrics{
@@ -57,8 +67,13 @@ func newMetrics(store *store.DB) *metrics {
 			Name: "dsar_store_skipped_records_total",
 			Help: "Request records that did not decode and were skipped by a list; the log names each by id. Run dsard check.",
 		}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dsar_auth_failures_total",
+			Help: "Failed authentications by peer address (\"other\" past 256 addresses) and whether the peer was blocked for too many.",
+		}, []string{"peer", "limited"}),
+		authPeers: make(map[string]bool),
 	}
-	m.reg.MustRegister(m.zoomCalls, m.rateLimited, m.throttleWait, m.sectionTime, m.bundleBytes, m.skippedRecords,
+	m.reg.MustRegister(m.zoomCalls, m.rateLimited, m.throttleWait, m.sectionTime, m.bundleBytes, m.skippedRecords, m.authFailures,
 		&requestStates{store: store},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -82,6 +97,20 @@ func (m *metrics) observe(account string) func(zoomclient.Event) {
 		}
 		m.throttleWait.WithLabelValues(account, cat).Observe(e.Wait.Seconds())
 	}
+}
+
+// authFailed is rpc.Auth's OnFailure: it counts a failed authentication.
+func (m *metrics) authFailed(peer string, limited bool) {
+	m.authPeersMu.Lock()
+	if !m.authPeers[peer] {
+		if len(m.authPeers) < maxAuthPeers {
+			m.authPeers[peer] = true
+		} else {
+			peer = "other"
+		}
+	}
+	m.authPeersMu.Unlock()
+	m.authFailures.WithLabelValues(peer, strconv.FormatBool(limited)).Inc()
 }
 
 // requestStates counts requests by state when scraped.
