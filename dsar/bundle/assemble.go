@@ -35,6 +35,10 @@ type Assembler struct {
 	Media   MediaDir
 	Key     ed25519.PrivateKey
 	Version string // "" means the build's version
+	// Controllers holds, by account, the Art. 15(1) information its
+	// controller configured; an account without any gets a report that
+	// says so.
+	Controllers map[string]*ControllerInfo
 }
 
 var (
@@ -78,7 +82,7 @@ func (a *Assembler) input(ctx context.Context, r *dsar.Request, sections []dsar.
 	if zoom == nil {
 		return Input{}, &dsar.Error{Code: dsar.EPRECONDITION, Op: "dsar.Assemble", Message: fmt.Sprintf("account %q is not configured", r.Account)}
 	}
-	in := Input{Request: r, Version: a.Version}
+	in := Input{Request: r, Version: a.Version, Files: zoom.Files, Controller: a.Controllers[r.Account]}
 	for i := range sections {
 		s := &sections[i]
 		bs := Section{Section: s, Lists: map[string]string{}, Note: zoom.Note(s.Name)}

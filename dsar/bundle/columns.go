@@ -3,9 +3,12 @@ package bundle
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 )
@@ -16,7 +19,7 @@ import (
 type column struct {
 	Header string
 	Fields []string
-	Kind   string // "", "minutes", "seconds", "bytes", "licence"
+	Kind   string // "", "minutes", "seconds", "bytes", "licence", "groups"
 }
 
 func col(header, kind string, fields ...string) column {
@@ -37,7 +40,7 @@ var (
 		dsar.SectionWebinars: meetingCols,
 		dsar.SectionCloudRecordings: {
 			col("Topic", "", "topic"), col("Start", "", "start_time"), col("Duration", "minutes", "duration"),
-			col("Files", "", "recording_count"), col("Size", "bytes", "total_size"), col("Meeting ID", "", "id"),
+			col("Number of files", "", "recording_count"), col("Size", "bytes", "total_size"), col("Meeting ID", "", "id"),
 		},
 		dsar.SectionPhoneCallHistory: {
 			col("Start", "", "start_time", "date_time"), col("Direction", "", "direction"), from, to,
@@ -91,8 +94,8 @@ var (
 		col("Name", "", "display_name"), col("First name", "", "first_name"), col("Last name", "", "last_name"),
 		col("Email", "", "email"), col("Status", "", "status"), col("Role", "", "role_name"),
 		col("Licence", "licence", "type"), col("Last login", "", "last_login_time"),
-		col("Last client version", "", "last_client_version"), col("Groups", "", "group_ids"),
-		col("Chat groups", "", "im_group_ids"), col("Department", "", "dept"), col("Job title", "", "job_title"),
+		col("Last client version", "", "last_client_version"), col("Groups", "groups", "group_ids"),
+		col("Chat groups", "groups", "im_group_ids"), col("Department", "", "dept"), col("Job title", "", "job_title"),
 		col("Company", "", "company"), col("Location", "", "location"), col("Time zone", "", "timezone"),
 		col("Language", "", "language"), col("Personal meeting ID", "", "pmi"),
 		col("Created", "", "user_created_at", "created_at"),
@@ -142,8 +145,8 @@ func columnsFor(section, part string, rec []byte) ([]column, error) {
 }
 
 // rawCell renders the column's value from a record's JSON without decoding
-// all of it.
-func (c column) rawCell(rec []byte) string {
+// all of it, times in loc.
+func (c column) rawCell(rec []byte, loc *time.Location) string {
 	for _, f := range c.Fields {
 		v := rec
 		for k := range strings.SplitSeq(f, ".") {
@@ -158,7 +161,7 @@ func (c column) rawCell(rec []byte) string {
 			if json.Unmarshal(v, &s) != nil {
 				continue
 			}
-			s = displayTime(s)
+			s = displayTime(s, loc)
 		case 't':
 			s = "yes"
 		case 'f':
@@ -170,7 +173,7 @@ func (c column) rawCell(rec []byte) string {
 			if d.Decode(&x) != nil {
 				continue
 			}
-			s = formatValue(x)
+			s = formatValue(x, loc)
 		default:
 			s = string(v)
 		}
@@ -182,15 +185,26 @@ func (c column) rawCell(rec []byte) string {
 func (c column) format(s string) string {
 	switch c.Kind {
 	case "minutes":
-		return s + " min"
+		return clock(s, 60)
 	case "seconds":
-		return s + " s"
+		return clock(s, 1)
 	case "bytes":
 		return humanBytes(s)
 	case "licence":
 		return licenceWords(s)
 	}
 	return s
+}
+
+// clock writes a duration of n units of unit seconds as h:mm:ss; s
+// unchanged when it is no number.
+func clock(s string, unit int64) string {
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/float64(unit)/2 {
+		return s
+	}
+	d := int64(math.Round(n * float64(unit)))
+	return fmt.Sprintf("%d:%02d:%02d", d/3600, d/60%60, d%60)
 }
 
 func humanBytes(s string) string {

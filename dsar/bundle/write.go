@@ -102,10 +102,23 @@ func (bw *writer) write(ctx context.Context, in Input, src Source, key ed25519.P
 		return m, err
 	}
 
+	r, err := newReport(ctx, in, &m, src, bw.counts, bw.entries)
+	if err != nil {
+		return m, fmt.Errorf("report: %w", err)
+	}
+	for _, i := range order {
+		if err := bw.writeCSV(ctx, r, in.Sections[i]); err != nil {
+			return m, fmt.Errorf("section %s: %w", in.Sections[i].Name, err)
+		}
+	}
+	r.csvEntries(bw.entries)
+	if err := r.writePages(ctx, bw); err != nil {
+		return m, fmt.Errorf("report: %w", err)
+	}
 	if err := bw.entryStart(IndexPath, zip.Deflate); err != nil {
 		return m, err
 	}
-	if err := writeReport(ctx, bw.buf, in, &m, src, bw.counts); err != nil {
+	if err := r.writeIndex(ctx, bw.buf); err != nil {
 		return m, fmt.Errorf("report: %w", err)
 	}
 	if err := bw.entryEnd(); err != nil {

@@ -134,6 +134,7 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 
 	m = newMetrics(db)
 	zooms := make(map[string]dsar.Zoom, len(accts))
+	controllers := map[string]*bundle.ControllerInfo{}
 	// One transport for every account, closed on shutdown, so that no
 	// idle connection outlives the daemon.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -150,6 +151,13 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 			return nil, fmt.Errorf("account %q: %w", a.Name, err)
 		}
 		zooms[a.Name] = zoomclient.NewSource(c)
+		if a.ControllerInfoFile != "" {
+			ci, err := bundle.LoadControllerInfo(a.ControllerInfoFile)
+			if err != nil {
+				return nil, fmt.Errorf("account %q: %w", a.Name, err)
+			}
+			controllers[a.Name] = ci
+		}
 	}
 	if len(zooms) == 0 {
 		log.Warn("no Zoom accounts configured: the API can be explored, but CreateAccessRequest answers NOT_FOUND until -accounts names some")
@@ -166,7 +174,7 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 	proc, err := dsar.NewProcessor(dsar.Config{
 		Store:     st,
 		Accounts:  zooms,
-		Assembler: &bundle.Assembler{Store: db, Dir: filepath.Join(cfg.DataDir, "bundles"), Media: media, Key: key},
+		Assembler: &bundle.Assembler{Store: db, Dir: filepath.Join(cfg.DataDir, "bundles"), Media: media, Key: key, Controllers: controllers},
 		Media:     media,
 		Logger:    log,
 		Shard:     cfg.Shard,
