@@ -3,12 +3,12 @@ package bundle
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 )
@@ -146,11 +146,13 @@ func columnsFor(section, part string, rec []byte) ([]column, error) {
 
 // rawCell renders the column's value from a record's JSON without decoding
 // all of it, times in loc.
-func (c column) rawCell(rec []byte, loc *time.Location) string {
+func (c column) rawCell(rec *fieldIndex, loc *time.Location) string {
 	for _, f := range c.Fields {
-		v := rec
-		for k := range strings.SplitSeq(f, ".") {
-			v = objectField(v, k)
+		first, rest, nested := strings.Cut(f, ".")
+		v := rec.get(first)
+		for nested && v != nil {
+			first, rest, nested = strings.Cut(rest, ".")
+			v = objectField(v, first)
 		}
 		if len(v) == 0 || string(v) == "null" || string(v) == `""` {
 			continue
@@ -158,7 +160,8 @@ func (c column) rawCell(rec []byte, loc *time.Location) string {
 		var s string
 		switch v[0] {
 		case '"':
-			if json.Unmarshal(v, &s) != nil {
+			var ok bool
+			if s, ok = unquote(v); !ok {
 				continue
 			}
 			s = displayTime(s, loc)
@@ -204,7 +207,22 @@ func clock(s string, unit int64) string {
 		return s
 	}
 	d := int64(math.Round(n * float64(unit)))
-	return fmt.Sprintf("%d:%02d:%02d", d/3600, d/60%60, d%60)
+	b := strconv.AppendInt(make([]byte, 0, 10), d/3600, 10)
+	for _, v := range []int64{d / 60 % 60, d % 60} {
+		b = append(b, ':', byte('0'+v/10), byte('0'+v%10))
+	}
+	return string(b)
+}
+
+// unquote returns the text of a JSON string a scan found valid: the bytes
+// between the quotes when there is no escape in them, which is most.
+func unquote(v []byte) (string, bool) {
+	if in := v[1 : len(v)-1]; bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+		return string(in), true
+	}
+	var s string
+	err := json.Unmarshal(v, &s)
+	return s, err == nil
 }
 
 func humanBytes(s string) string {

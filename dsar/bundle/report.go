@@ -204,7 +204,7 @@ func (r *report) writePartPages(ctx context.Context, bw *writer, s Section, part
 	)
 	pages := (total + reportRows - 1) / reportRows
 	flush := func() error {
-		err := reportTmpl.ExecuteTemplate(bw.buf, "rows", rows)
+		err := writeRows(bw.buf, rows)
 		rows = rows[:0]
 		return err
 	}
@@ -342,7 +342,7 @@ func (r *report) list(ctx context.Context, w io.Writer, s Section, part, list, p
 		rows  []rowView
 	)
 	flush := func() error {
-		err := reportTmpl.ExecuteTemplate(w, "rows", rows)
+		err := writeRows(w, rows)
 		rows = rows[:0]
 		return err
 	}
@@ -393,6 +393,7 @@ func (r *report) walkRows(ctx context.Context, s Section, part, list, base strin
 	var (
 		cols []column
 		hs   []string
+		x    fieldIndex
 	)
 	return r.src.Pages(ctx, r.in.Request.ID, s.Name, part, func(pg dsar.Page) error {
 		if err := ctx.Err(); err != nil {
@@ -422,8 +423,9 @@ func (r *report) walkRows(ctx context.Context, s Section, part, list, base strin
 			if byItem {
 				row.Cells = append(row.Cells, itemLabel(labels, pg.Item))
 			}
+			x.reset(rec)
 			for _, c := range cols {
-				row.Cells = append(row.Cells, c.rawCell(rec, r.loc))
+				row.Cells = append(row.Cells, c.rawCell(&x, r.loc))
 			}
 			if files && id != "" {
 				row.Files = byRec[id]
@@ -489,6 +491,45 @@ func isAudio(name string) bool {
 	return false
 }
 
+// writeRows writes rows of a table (writeRow).
+func writeRows(w io.Writer, rows []rowView) error {
+	for _, row := range rows {
+		if err := writeRow(w, row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeRow writes a row of a table: each cell as text, and in a table
+// with media its files' links. Rows are most of a report, so they are
+// written here rather than by the template; everything Zoom sent is
+// escaped as the template would, and the links are paths this package
+// built from valid media paths (validMediaPath), relative, so no scheme.
+func writeRow(w io.Writer, row rowView) error {
+	var b strings.Builder
+	b.WriteString("<tr>")
+	for _, c := range row.Cells {
+		b.WriteString("<td>")
+		b.WriteString(template.HTMLEscapeString(c))
+		b.WriteString("</td>")
+	}
+	if row.Media {
+		b.WriteString("<td>")
+		for _, f := range row.Files {
+			href := template.HTMLEscapeString((&url.URL{Path: f.Href}).EscapedPath())
+			if f.Audio {
+				b.WriteString(`<audio controls preload="none" src="` + href + `"></audio>`)
+			}
+			b.WriteString(`<a href="` + href + `">` + template.HTMLEscapeString(f.Label) + "</a> ")
+		}
+		b.WriteString("</td>")
+	}
+	b.WriteString("</tr>\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
 // itemLabel is how a row names its item: its label, or else the value of
 // the item's query ("to_contact=a@b" reads "a@b").
 func itemLabel(labels map[string]string, item string) string {
@@ -533,13 +574,15 @@ func (r *report) object(ctx context.Context, w io.Writer, section, part, ptitle 
 		if err := reportTmpl.ExecuteTemplate(w, "tableStart", tableView{Title: ptitle, Headers: []string{"Field", "Value"}}); err != nil {
 			return err
 		}
+		var x fieldIndex
+		x.reset(body)
 		for _, c := range profileFields {
-			v := c.rawCell(body, r.loc)
+			v := c.rawCell(&x, r.loc)
 			if c.Kind == "groups" {
 				v = r.groupNames(objectField(body, c.Fields[0]), v)
 			}
 			if v != "" {
-				if err := reportTmpl.ExecuteTemplate(w, "row", rowView{Cells: []string{c.Header, v}}); err != nil {
+				if err := writeRow(w, rowView{Cells: []string{c.Header, v}}); err != nil {
 					return err
 				}
 			}
@@ -558,7 +601,7 @@ func (r *report) object(ctx context.Context, w io.Writer, section, part, ptitle 
 		return err
 	}
 	for _, row := range rows {
-		if err := reportTmpl.ExecuteTemplate(w, "row", rowView{Cells: row[:]}); err != nil {
+		if err := writeRow(w, rowView{Cells: row[:]}); err != nil {
 			return err
 		}
 	}
@@ -595,7 +638,7 @@ func settingsTables(w io.Writer, ptitle, part string, rows [][2]string) error {
 				return err
 			}
 		}
-		if err := reportTmpl.ExecuteTemplate(w, "row", rowView{Cells: []string{settingLabel(rest), row[1]}}); err != nil {
+		if err := writeRow(w, rowView{Cells: []string{settingLabel(rest), row[1]}}); err != nil {
 			return err
 		}
 	}

@@ -25,7 +25,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // readZip opens a bundle with the standard library's reader and returns
 // every entry's content in zip order.
-func readZip(t *testing.T, b []byte) ([]string, map[string][]byte, *zip.Reader) {
+func readZip(t testing.TB, b []byte) ([]string, map[string][]byte, *zip.Reader) {
 	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
