@@ -98,15 +98,33 @@ type Result struct {
 }
 
 // Version is the tool version written into manifests when Input.Version
-// is empty: the main module's version from the build, or "devel".
-var Version = buildVersion()
+// is empty: the main module's version from the build; for a build from a
+// work tree without one, "devel" and the commit the build info names
+// (with "+dirty" for uncommitted changes); "devel" alone without either.
+var Version = buildVersion(debug.ReadBuildInfo())
 
-func buildVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
+func buildVersion(bi *debug.BuildInfo, ok bool) string {
+	if !ok {
 		return "devel"
 	}
-	return bi.Main.Version
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev == "" {
+		return "devel"
+	}
+	return "devel-" + rev[:min(len(rev), 12)] + dirty
 }
 
 // Fixed names of the bundle's own entries.
