@@ -183,7 +183,12 @@ func (a *Assembler) Rebuild(ctx context.Context, r *dsar.Request, sections []dsa
 	if v := oldVersion(old); v != "" {
 		in.Version = v
 	}
-	copies, missing, total, err := a.mediaCopies(ctx, r.ID, old)
+	src := source{store: a.Store, media: a.Media}
+	_, names, err := bundleNames(ctx, in, src)
+	if err != nil {
+		return err
+	}
+	copies, missing, total, err := a.mediaCopies(ctx, r.ID, old, names)
 	if err != nil {
 		return err
 	}
@@ -193,7 +198,7 @@ func (a *Assembler) Rebuild(ctx context.Context, r *dsar.Request, sections []dsa
 	if err := os.MkdirAll(filepath.Dir(b.Path), 0o700); err != nil {
 		return fmt.Errorf("bundle directory: %w", err)
 	}
-	src := source{store: a.Store, media: a.Media, copies: copies}
+	src.copies = copies
 	_, err = a.write(ctx, b.Path, in, src, func(res Result) error {
 		if res.Size != b.Size || res.SHA256 != b.SHA256 {
 			return &dsar.Error{Code: dsar.EDATALOSS, Op: op, Message: fmt.Sprintf("the rebuilt bundle has %d bytes and SHA-256 %s, not the recorded %d bytes and %s: its stored pages, the signing key or the tool version differ from the first assembly; the bundle was left as it was", res.Size, res.SHA256, b.Size, b.SHA256)}
@@ -224,8 +229,9 @@ func oldVersion(zr *zip.Reader) string {
 
 // mediaCopies returns, for every done media file of request id that is not
 // intact in the media directory, the entry of old (nil: none) with the
-// same path, size and SHA-256; and how many files have neither, of how many.
-func (a *Assembler) mediaCopies(ctx context.Context, id string, old *zip.Reader) (map[string]*zip.File, int, int, error) {
+// same path in the bundle (names, by stored path), size and SHA-256; and
+// how many files have neither, of how many.
+func (a *Assembler) mediaCopies(ctx context.Context, id string, old *zip.Reader, names map[string]string) (map[string]*zip.File, int, int, error) {
 	files, err := a.Store.Media(ctx, id)
 	if err != nil {
 		return nil, 0, 0, err
@@ -249,7 +255,11 @@ func (a *Assembler) mediaCopies(ctx context.Context, id string, old *zip.Reader)
 				continue
 			}
 		}
-		if zf := entries[f.Path()]; zf != nil && intact(zf, f) {
+		p := f.Path()
+		if n, ok := names[p]; ok {
+			p = n
+		}
+		if zf := entries[p]; zf != nil && intact(zf, f) {
 			copies[f.Path()] = zf
 			continue
 		}

@@ -61,7 +61,7 @@ func (bw *writer) writeCSV(ctx context.Context, r *report, s Section) error {
 					first = false
 					hs := headers
 					if files {
-						hs = append(hs[:len(hs):len(hs)], "Media")
+						hs = append(hs[:len(hs):len(hs)], mediaHeader)
 					}
 					cw.Write(hs)
 				}

@@ -67,6 +67,9 @@ type rowView struct {
 	Cells []string
 	Files []fileLink
 	Media bool
+	// Labels, when set, are the table's headers, repeated on each cell
+	// (data-label) for a narrow screen, where a row reads as a card.
+	Labels []string
 }
 
 type fileLink struct {
@@ -103,53 +106,68 @@ type report struct {
 	loc    *time.Location
 	groups map[string]string // group id to name
 	media  map[string]bool   // media entries of the bundle
+	names  map[string]string // bundle path of a media file, by stored path
 	csv    map[string][]string
 }
 
-// newReport reads the subject's time zone from their profile (UTC when it
-// has none Go knows) and the names of their groups.
-func newReport(ctx context.Context, in Input, m *Manifest, src Source, counts map[string]int64, entries []ManifestEntry) (*report, error) {
-	r := &report{in: in, m: m, src: src, counts: counts, loc: time.UTC, groups: map[string]string{}, media: map[string]bool{}, csv: map[string][]string{}}
+// subjectZone is the time zone of the subject's profile, UTC when it
+// names none Go knows.
+func subjectZone(ctx context.Context, in Input, src Source) (*time.Location, error) {
+	loc := time.UTC
+	for _, s := range in.Sections {
+		if s.Name != dsar.SectionProfile || s.State != dsar.SectionComplete {
+			continue
+		}
+		err := src.Pages(ctx, in.Request.ID, s.Name, dsar.PartUser, func(pg dsar.Page) error {
+			var x fieldIndex
+			body, err := objectBody(pg)
+			if err != nil {
+				return err
+			}
+			x.reset(body)
+			if tz, ok := stringField(&x, "timezone"); ok && tz != "" {
+				if l, err := time.LoadLocation(tz); err == nil {
+					loc = l
+				}
+			}
+			return errStop
+		})
+		if err != nil && !errors.Is(err, errStop) {
+			return nil, fmt.Errorf("profile: %w", err)
+		}
+	}
+	return loc, nil
+}
+
+// newReport gathers what the report needs besides the pages: the names
+// of the subject's groups and the media entries the bundle holds, under
+// their names in the bundle (names, by stored path).
+func newReport(ctx context.Context, in Input, m *Manifest, src Source, counts map[string]int64, entries []ManifestEntry, loc *time.Location, names map[string]string) (*report, error) {
+	r := &report{in: in, m: m, src: src, counts: counts, loc: loc, names: names, groups: map[string]string{}, media: map[string]bool{}, csv: map[string][]string{}}
 	for _, e := range entries {
 		if strings.HasPrefix(e.Path, "media/") {
 			r.media[e.Path] = true
 		}
 	}
 	for _, s := range in.Sections {
-		if s.State != dsar.SectionComplete {
+		if s.Name != dsar.SectionGroups || s.State != dsar.SectionComplete {
 			continue
 		}
-		switch s.Name {
-		case dsar.SectionProfile:
-			err := src.Pages(ctx, in.Request.ID, s.Name, dsar.PartUser, func(pg dsar.Page) error {
-				var tz string
-				if v := objectField(bytes.TrimSpace(pg.Body), "timezone"); v != nil && json.Unmarshal(v, &tz) == nil && tz != "" {
-					if loc, err := time.LoadLocation(tz); err == nil {
-						r.loc = loc
+		for _, p := range s.Parts {
+			err := src.Pages(ctx, in.Request.ID, s.Name, p.Name, func(pg dsar.Page) error {
+				return records(pg, s.Lists[p.Name], func(rec []byte, _ string) error {
+					var g struct {
+						ID   string `json:"id"`
+						Name string `json:"name"`
 					}
-				}
-				return errStop
-			})
-			if err != nil && !errors.Is(err, errStop) {
-				return nil, fmt.Errorf("profile: %w", err)
-			}
-		case dsar.SectionGroups:
-			for _, p := range s.Parts {
-				err := src.Pages(ctx, in.Request.ID, s.Name, p.Name, func(pg dsar.Page) error {
-					return records(pg, s.Lists[p.Name], func(rec []byte, _ string) error {
-						var g struct {
-							ID   string `json:"id"`
-							Name string `json:"name"`
-						}
-						if json.Unmarshal(rec, &g) == nil && g.ID != "" && g.Name != "" {
-							r.groups[g.ID] = g.Name
-						}
-						return nil
-					})
+					if json.Unmarshal(rec, &g) == nil && g.ID != "" && g.Name != "" {
+						r.groups[g.ID] = g.Name
+					}
+					return nil
 				})
-				if err != nil {
-					return nil, fmt.Errorf("groups: %w", err)
-				}
+			})
+			if err != nil {
+				return nil, fmt.Errorf("groups: %w", err)
 			}
 		}
 	}
@@ -391,9 +409,10 @@ func (r *report) walkRows(ctx context.Context, s Section, part, list, base strin
 	labels := s.Labels[part]
 	files := r.in.Files != nil && r.sectionMedia(s.Name)
 	var (
-		cols []column
-		hs   []string
-		x    fieldIndex
+		cols     []column
+		hs       []string
+		labelsOf []string // hs and the media column's
+		x        fieldIndex
 	)
 	return r.src.Pages(ctx, r.in.Request.ID, s.Name, part, func(pg dsar.Page) error {
 		if err := ctx.Err(); err != nil {
@@ -418,8 +437,12 @@ func (r *report) walkRows(ctx context.Context, s Section, part, list, base strin
 				for _, c := range cols {
 					hs = append(hs, c.Header)
 				}
+				labelsOf = hs
+				if files {
+					labelsOf = append(hs[:len(hs):len(hs)], mediaHeader)
+				}
 			}
-			row := rowView{Cells: make([]string, 0, len(cols)+1), Media: files}
+			row := rowView{Cells: make([]string, 0, len(cols)+1), Media: files, Labels: labelsOf}
 			if byItem {
 				row.Cells = append(row.Cells, itemLabel(labels, pg.Item))
 			}
@@ -434,6 +457,9 @@ func (r *report) walkRows(ctx context.Context, s Section, part, list, base strin
 		})
 	})
 }
+
+// mediaHeader heads the column of a record's media files.
+const mediaHeader = "Media"
 
 // sectionMedia reports whether the bundle holds media files of a section.
 func (r *report) sectionMedia(section string) bool {
@@ -455,10 +481,14 @@ func (r *report) links(section, part string, body []byte, base string) (map[stri
 	out := map[string][]fileLink{}
 	for _, f := range fs {
 		f.Section = section
-		if !r.media[f.Path()] {
+		p := f.Path()
+		if n, ok := r.names[p]; ok {
+			p = n
+		}
+		if !r.media[p] {
 			continue // Zoom no longer had it
 		}
-		out[f.Record] = append(out[f.Record], fileLink{Href: base + f.Path(), Label: fileLabel(f.Name), Audio: isAudio(f.Name)})
+		out[f.Record] = append(out[f.Record], fileLink{Href: base + p, Label: fileLabel(f.Name), Audio: isAudio(f.Name)})
 	}
 	return out, nil
 }
@@ -509,13 +539,20 @@ func writeRows(w io.Writer, rows []rowView) error {
 func writeRow(w io.Writer, row rowView) error {
 	var b strings.Builder
 	b.WriteString("<tr>")
-	for _, c := range row.Cells {
-		b.WriteString("<td>")
+	td := func(i int) {
+		if i < len(row.Labels) {
+			b.WriteString(`<td data-label="` + template.HTMLEscapeString(row.Labels[i]) + `">`)
+		} else {
+			b.WriteString("<td>")
+		}
+	}
+	for i, c := range row.Cells {
+		td(i)
 		b.WriteString(template.HTMLEscapeString(c))
 		b.WriteString("</td>")
 	}
 	if row.Media {
-		b.WriteString("<td>")
+		td(len(row.Cells))
 		for _, f := range row.Files {
 			href := template.HTMLEscapeString((&url.URL{Path: f.Href}).EscapedPath())
 			if f.Audio {

@@ -111,11 +111,15 @@ func (bw *writer) write(ctx context.Context, in Input, src Source, key ed25519.P
 		m.Sections[i].Records, m.Sections[i].Listings = n, l
 	}
 
-	if err := bw.writeMedia(ctx, in.Request.ID, src, &m); err != nil {
+	loc, names, err := bundleNames(ctx, in, src)
+	if err != nil {
+		return m, err
+	}
+	if err := bw.writeMedia(ctx, in.Request.ID, src, names, &m); err != nil {
 		return m, err
 	}
 
-	r, err := newReport(ctx, in, &m, src, bw.counts, bw.entries)
+	r, err := newReport(ctx, in, &m, src, bw.counts, bw.entries, loc, names)
 	if err != nil {
 		return m, fmt.Errorf("report: %w", err)
 	}
@@ -414,8 +418,20 @@ func (bw *writer) element(first bool, indent string, rec []byte) {
 	bw.buf.Write(rec)
 }
 
-// writeMedia stores the request's media files, uncompressed.
-func (bw *writer) writeMedia(ctx context.Context, reqID string, src Source, m *Manifest) error {
+// bundleNames returns the subject's time zone and the bundle path of each
+// media file by its stored path (mediaNames).
+func bundleNames(ctx context.Context, in Input, src Source) (*time.Location, map[string]string, error) {
+	loc, err := subjectZone(ctx, in, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	names, err := mediaNames(ctx, in, src, loc)
+	return loc, names, err
+}
+
+// writeMedia stores the request's media files, uncompressed, each under
+// its name in names (by stored path), else its stored path.
+func (bw *writer) writeMedia(ctx context.Context, reqID string, src Source, names map[string]string, m *Manifest) error {
 	files := map[string]int{}
 	last := ""
 	copyBuf := make([]byte, 256<<10)
@@ -424,13 +440,16 @@ func (bw *writer) writeMedia(ctx context.Context, reqID string, src Source, m *M
 			return err
 		}
 		path := f.Path()
-		if !validMediaPath(path) {
-			return fmt.Errorf("invalid media path %q", path)
-		}
 		if path <= last {
 			return fmt.Errorf("media %s: not in ascending path order", path)
 		}
 		last = path
+		if n, ok := names[path]; ok {
+			path = n
+		}
+		if !validMediaPath(path) {
+			return fmt.Errorf("invalid media path %q", path)
+		}
 		if f.Size < 0 || body == nil {
 			return fmt.Errorf("media %s: negative size or no body", path)
 		}

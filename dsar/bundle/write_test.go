@@ -63,7 +63,7 @@ func TestWriteRoundTrip(t *testing.T) {
 	want := []string{
 		"data/cloud_recordings.json", "data/meetings.json", "data/phone_call_history.json",
 		"data/phone_voicemails.json", "data/profile.json", "data/settings.json", "data/webinars.json",
-		"media/cloud_recordings/r1==/f1.mp4",
+		"media/cloud_recordings/2025-11-05 1100 Recorded/video.mp4",
 		"data/cloud_recordings.recordings.csv", "data/cloud_recordings.trash.csv",
 		"data/meetings.scheduled.csv", "data/meetings.upcoming.csv", "data/meetings.previous_meetings.csv",
 		"data/profile.user.csv", "data/profile.assistants.csv", "data/profile.schedulers.csv",

@@ -93,7 +93,7 @@ func TestReportInBrowser(t *testing.T) {
 			continue
 		}
 		if c.ScrollWidth > 375 || len(c.Overflow) > 0 {
-			t.Errorf("%s at 375 px: page %d px wide, overflowing: %v", c.Page, c.ScrollWidth, c.Overflow)
+			t.Errorf("%s at 375 px: page %d px wide, %d elements overflowing, first %v", c.Page, c.ScrollWidth, len(c.Overflow), c.Overflow[:min(len(c.Overflow), 5)])
 		}
 		for p, n := range c.Rows {
 			rows[p] += n
