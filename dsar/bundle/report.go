@@ -61,15 +61,49 @@ type tableView struct {
 	Object bool
 }
 
+// Labels is a style sheet that, on a narrow screen, where each row of a
+// table of records reads as a card, heads each cell with its column's
+// header: written once per table rather than on every cell.
+func (v tableView) Labels() template.CSS {
+	if v.Part == "" || v.Object {
+		return ""
+	}
+	hs := v.Headers
+	if v.Files {
+		hs = append(hs[:len(hs):len(hs)], mediaHeader)
+	}
+	var b strings.Builder
+	b.WriteString("@media (max-width:40em){")
+	for i, h := range hs {
+		fmt.Fprintf(&b, "[data-part=%s] td:nth-child(%d)::before{content:%s}", cssString(v.Part), i+1, cssString(h+": "))
+	}
+	b.WriteString("}")
+	return template.CSS(b.String())
+}
+
+// cssString quotes s as a CSS string: every character but letters,
+// digits and spaces as a hexadecimal escape, so that no text of Zoom's
+// (a column named after a field of an unknown record) can end it.
+func cssString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		if r == ' ' || r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			b.WriteRune(r)
+			continue
+		}
+		fmt.Fprintf(&b, "\\%x ", r)
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
 // rowView is one row of a table: its cells and, in a table with Files, the
 // links to its record's media files.
 type rowView struct {
 	Cells []string
 	Files []fileLink
 	Media bool
-	// Labels, when set, are the table's headers, repeated on each cell
-	// (data-label) for a narrow screen, where a row reads as a card.
-	Labels []string
 }
 
 type fileLink struct {
@@ -409,10 +443,9 @@ func (r *report) walkRows(ctx context.Context, s Section, part, list, base strin
 	labels := s.Labels[part]
 	files := r.in.Files != nil && r.sectionMedia(s.Name)
 	var (
-		cols     []column
-		hs       []string
-		labelsOf []string // hs and the media column's
-		x        fieldIndex
+		cols []column
+		hs   []string
+		x    fieldIndex
 	)
 	return r.src.Pages(ctx, r.in.Request.ID, s.Name, part, func(pg dsar.Page) error {
 		if err := ctx.Err(); err != nil {
@@ -437,12 +470,8 @@ func (r *report) walkRows(ctx context.Context, s Section, part, list, base strin
 				for _, c := range cols {
 					hs = append(hs, c.Header)
 				}
-				labelsOf = hs
-				if files {
-					labelsOf = append(hs[:len(hs):len(hs)], mediaHeader)
-				}
 			}
-			row := rowView{Cells: make([]string, 0, len(cols)+1), Media: files, Labels: labelsOf}
+			row := rowView{Cells: make([]string, 0, len(cols)+1), Media: files}
 			if byItem {
 				row.Cells = append(row.Cells, itemLabel(labels, pg.Item))
 			}
@@ -539,20 +568,13 @@ func writeRows(w io.Writer, rows []rowView) error {
 func writeRow(w io.Writer, row rowView) error {
 	var b strings.Builder
 	b.WriteString("<tr>")
-	td := func(i int) {
-		if i < len(row.Labels) {
-			b.WriteString(`<td data-label="` + template.HTMLEscapeString(row.Labels[i]) + `">`)
-		} else {
-			b.WriteString("<td>")
-		}
-	}
-	for i, c := range row.Cells {
-		td(i)
+	for _, c := range row.Cells {
+		b.WriteString("<td>")
 		b.WriteString(template.HTMLEscapeString(c))
 		b.WriteString("</td>")
 	}
 	if row.Media {
-		td(len(row.Cells))
+		b.WriteString("<td>")
 		for _, f := range row.Files {
 			href := template.HTMLEscapeString((&url.URL{Path: f.Href}).EscapedPath())
 			if f.Audio {
