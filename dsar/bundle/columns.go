@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -148,12 +147,7 @@ func columnsFor(section, part string, rec []byte) ([]column, error) {
 // all of it, times in loc.
 func (c column) rawCell(rec *fieldIndex, loc *time.Location) string {
 	for _, f := range c.Fields {
-		first, rest, nested := strings.Cut(f, ".")
-		v := rec.get(first)
-		for nested && v != nil {
-			first, rest, nested = strings.Cut(rest, ".")
-			v = objectField(v, first)
-		}
+		v := rec.path(f)
 		if len(v) == 0 || string(v) == "null" || string(v) == `""` {
 			continue
 		}

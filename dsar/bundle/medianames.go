@@ -2,7 +2,6 @@ package bundle
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
@@ -138,20 +137,11 @@ func recordStem(x *fieldIndex, dates, labels []string, what string, loc *time.Lo
 
 // stringField is the text of a record's field, dotted for a nested one.
 func stringField(x *fieldIndex, f string) (string, bool) {
-	first, rest, nested := strings.Cut(f, ".")
-	v := x.get(first)
-	for nested && v != nil {
-		first, rest, nested = strings.Cut(rest, ".")
-		v = objectField(v, first)
-	}
+	v := x.path(f)
 	if len(v) < 2 || v[0] != '"' {
 		return "", false
 	}
-	var s string
-	if json.Unmarshal(v, &s) != nil {
-		return "", false
-	}
-	return s, true
+	return unquote(v)
 }
 
 // friendlyName is a file's name in its section: the record's stem and

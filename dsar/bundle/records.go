@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 )
@@ -294,6 +295,18 @@ func skipString(b []byte, i int) int {
 			return i + 1
 		}
 	}
+}
+
+// path returns the raw value of a field, dotted for a nested one
+// ("sender.display_name"), nil when absent.
+func (x *fieldIndex) path(f string) []byte {
+	first, rest, nested := strings.Cut(f, ".")
+	v := x.get(first)
+	for nested && v != nil {
+		first, rest, nested = strings.Cut(rest, ".")
+		v = objectField(v, first)
+	}
+	return v
 }
 
 // get returns the raw value of the first field name, nil when absent.
