@@ -153,8 +153,9 @@ func (a *Assembler) write(ctx context.Context, path string, in Input, src Source
 // Rebuild writes the bundle of a completed request again from its stored
 // pages, over a damaged or missing file at r.Bundle.Path. Assembly is
 // deterministic, so the result must have the recorded size and SHA-256;
-// if it has not (the pages, the signing key or the tool version are not
-// those of the first assembly), the file is left as it was.
+// if it has not (the pages, the signing key, the tool version or the
+// controller's Art. 15(1) information are not those of the first
+// assembly), the file is left as it was.
 //
 // The media files of a completed request are deleted from MediaDir: each
 // is taken from there while it is intact, else from the existing bundle's
@@ -201,7 +202,7 @@ func (a *Assembler) Rebuild(ctx context.Context, r *dsar.Request, sections []dsa
 	src.copies = copies
 	_, err = a.write(ctx, b.Path, in, src, func(res Result) error {
 		if res.Size != b.Size || res.SHA256 != b.SHA256 {
-			return &dsar.Error{Code: dsar.EDATALOSS, Op: op, Message: fmt.Sprintf("the rebuilt bundle has %d bytes and SHA-256 %s, not the recorded %d bytes and %s: its stored pages, the signing key or the tool version differ from the first assembly; the bundle was left as it was", res.Size, res.SHA256, b.Size, b.SHA256)}
+			return &dsar.Error{Code: dsar.EDATALOSS, Op: op, Message: fmt.Sprintf("the rebuilt bundle has %d bytes and SHA-256 %s, not the recorded %d bytes and %s: its stored pages, the signing key, the tool version or the account's controller information (controller_info_file) differ from the first assembly; the bundle was left as it was", res.Size, res.SHA256, b.Size, b.SHA256)}
 		}
 		return nil
 	})
