@@ -84,16 +84,24 @@ func zoomFiles(u *zoomtest.User) map[string]int64 {
 	return out
 }
 
-// mediaEntries returns the bundle's media entries by file id (the entry's
-// base name without its extension).
-func mediaEntries(t *testing.T, m *bundle.Manifest) map[string]bundle.ManifestEntry {
+// mediaEntries returns the bundle's media entries by the id of the Zoom
+// file whose bytes they hold (the bundle names a file for a person, not
+// by its id); an entry of no file in want is returned by its path.
+func mediaEntries(t *testing.T, m *bundle.Manifest, want map[string]int64) map[string]bundle.ManifestEntry {
 	t.Helper()
+	byHash := map[string]string{}
+	for id, size := range want {
+		byHash[sha256Hex(zoomtest.FileBytes(id, size))] = id
+	}
 	out := map[string]bundle.ManifestEntry{}
 	for _, e := range m.Entries {
 		if !strings.HasPrefix(e.Path, "media/") {
 			continue
 		}
-		id := strings.TrimSuffix(path.Base(e.Path), path.Ext(e.Path))
+		id, ok := byHash[e.SHA256]
+		if !ok {
+			id = e.Path
+		}
 		if _, dup := out[id]; dup {
 			t.Errorf("file %s twice in the bundle", id)
 		}
@@ -111,7 +119,11 @@ func sha256Hex(b []byte) string {
 // the bytes the emulator serves, and reads one whole entry back.
 func checkMedia(t *testing.T, r *dsar.Request, m *bundle.Manifest, want map[string]int64, skip map[string]bool) {
 	t.Helper()
-	got := mediaEntries(t, m)
+	got := mediaEntries(t, m, want)
+	ids := map[string]string{} // by path
+	for id, e := range got {
+		ids[e.Path] = id
+	}
 	for id, size := range want {
 		e, ok := got[id]
 		switch {
@@ -154,7 +166,7 @@ func checkMedia(t *testing.T, r *dsar.Request, m *bundle.Manifest, want map[stri
 		}
 		b, err := io.ReadAll(rc)
 		rc.Close()
-		id := strings.TrimSuffix(path.Base(f.Name), path.Ext(f.Name))
+		id := ids[f.Name]
 		if err != nil || !bytes.Equal(b, zoomtest.FileBytes(id, want[id])) {
 			t.Errorf("%s: bytes differ from Zoom's (%v)", f.Name, err)
 		}

@@ -258,9 +258,18 @@ func restoreMedia(t *testing.T, _ *env, r *dsar.Request, fa *bundle.Assembler) {
 		t.Fatal(err)
 	}
 	defer zr.Close()
+	// The bundle names a file for a person; the media directory by its
+	// stored name, found by the file's SHA-256.
+	files, err := fa.Store.Media(t.Context(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]string{}
+	for _, f := range files {
+		stored[f.SHA256] = f.Section + "/" + f.Name
+	}
 	for _, f := range zr.File {
-		name, ok := strings.CutPrefix(f.Name, "media/")
-		if !ok {
+		if !strings.HasPrefix(f.Name, "media/") {
 			continue
 		}
 		rc, err := f.Open()
@@ -271,6 +280,10 @@ func restoreMedia(t *testing.T, _ *env, r *dsar.Request, fa *bundle.Assembler) {
 		rc.Close()
 		if err != nil {
 			t.Fatal(err)
+		}
+		name, ok := stored[sha256Hex(b)]
+		if !ok {
+			t.Fatalf("bundle entry %s is no stored media file", f.Name)
 		}
 		p := filepath.Join(string(fa.Media), r.ID, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {

@@ -85,7 +85,7 @@ func TestCollectItemSections(t *testing.T) {
 	media := map[string]int64{}
 	for _, en := range m.Entries {
 		switch {
-		case strings.HasPrefix(en.Path, "media/"+dsar.SectionPhoneRecordings+"/") && strings.HasSuffix(en.Path, "-transcript.json"):
+		case strings.HasPrefix(en.Path, "media/"+dsar.SectionPhoneRecordings+"/") && strings.HasSuffix(en.Path, "transcript.json"):
 			media["transcripts"]++
 		case strings.HasPrefix(en.Path, "media/"):
 			media[strings.Split(en.Path, "/")[1]]++

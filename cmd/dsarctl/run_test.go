@@ -99,7 +99,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	if err := demo.Run(t.Context(), []string{"-dir", dir}, &out, &errOut); err != nil {
 		t.Fatalf("demo: %v\n%s", err, errOut.String())
 	}
-	for _, name := range []string{"bundle.zip", "signing.pub", "index.html"} {
+	for _, name := range []string{"bundle.zip", "signing.pub", "bundle/index.html"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("demo left no %s: %v", name, err)
 		}

@@ -35,6 +35,10 @@ type Assembler struct {
 	Media   MediaDir
 	Key     ed25519.PrivateKey
 	Version string // "" means the build's version
+	// Controller returns the Art. 15(1) information the controller of an
+	// account configured, nil if none (the report says so); nil for no
+	// account. A func, so that dsard's reload of its accounts reaches it.
+	Controller func(account string) *ControllerInfo
 }
 
 var (
@@ -78,7 +82,7 @@ func (a *Assembler) input(ctx context.Context, r *dsar.Request, sections []dsar.
 	if zoom == nil {
 		return Input{}, &dsar.Error{Code: dsar.EPRECONDITION, Op: "dsar.Assemble", Message: fmt.Sprintf("account %q is not configured", r.Account)}
 	}
-	in := Input{Request: r, Version: a.Version}
+	in := Input{Request: r, Version: a.Version, Files: zoom.Files, Controller: a.controller(r.Account)}
 	for i := range sections {
 		s := &sections[i]
 		bs := Section{Section: s, Lists: map[string]string{}, Note: zoom.Note(s.Name)}
@@ -149,8 +153,9 @@ func (a *Assembler) write(ctx context.Context, path string, in Input, src Source
 // Rebuild writes the bundle of a completed request again from its stored
 // pages, over a damaged or missing file at r.Bundle.Path. Assembly is
 // deterministic, so the result must have the recorded size and SHA-256;
-// if it has not (the pages, the signing key or the tool version are not
-// those of the first assembly), the file is left as it was.
+// if it has not (the pages, the signing key, the tool version or the
+// controller's Art. 15(1) information are not those of the first
+// assembly), the file is left as it was.
 //
 // The media files of a completed request are deleted from MediaDir: each
 // is taken from there while it is intact, else from the existing bundle's
@@ -179,7 +184,12 @@ func (a *Assembler) Rebuild(ctx context.Context, r *dsar.Request, sections []dsa
 	if v := oldVersion(old); v != "" {
 		in.Version = v
 	}
-	copies, missing, total, err := a.mediaCopies(ctx, r.ID, old)
+	src := source{store: a.Store, media: a.Media}
+	_, names, err := bundleNames(ctx, in, src)
+	if err != nil {
+		return err
+	}
+	copies, missing, total, err := a.mediaCopies(ctx, r.ID, old, names)
 	if err != nil {
 		return err
 	}
@@ -189,10 +199,10 @@ func (a *Assembler) Rebuild(ctx context.Context, r *dsar.Request, sections []dsa
 	if err := os.MkdirAll(filepath.Dir(b.Path), 0o700); err != nil {
 		return fmt.Errorf("bundle directory: %w", err)
 	}
-	src := source{store: a.Store, media: a.Media, copies: copies}
+	src.copies = copies
 	_, err = a.write(ctx, b.Path, in, src, func(res Result) error {
 		if res.Size != b.Size || res.SHA256 != b.SHA256 {
-			return &dsar.Error{Code: dsar.EDATALOSS, Op: op, Message: fmt.Sprintf("the rebuilt bundle has %d bytes and SHA-256 %s, not the recorded %d bytes and %s: its stored pages, the signing key or the tool version differ from the first assembly; the bundle was left as it was", res.Size, res.SHA256, b.Size, b.SHA256)}
+			return &dsar.Error{Code: dsar.EDATALOSS, Op: op, Message: fmt.Sprintf("the rebuilt bundle has %d bytes and SHA-256 %s, not the recorded %d bytes and %s: its stored pages, the signing key, the tool version or the account's controller information (controller_info_file) differ from the first assembly; the bundle was left as it was", res.Size, res.SHA256, b.Size, b.SHA256)}
 		}
 		return nil
 	})
@@ -220,8 +230,9 @@ func oldVersion(zr *zip.Reader) string {
 
 // mediaCopies returns, for every done media file of request id that is not
 // intact in the media directory, the entry of old (nil: none) with the
-// same path, size and SHA-256; and how many files have neither, of how many.
-func (a *Assembler) mediaCopies(ctx context.Context, id string, old *zip.Reader) (map[string]*zip.File, int, int, error) {
+// same path in the bundle (names, by stored path), size and SHA-256; and
+// how many files have neither, of how many.
+func (a *Assembler) mediaCopies(ctx context.Context, id string, old *zip.Reader, names map[string]string) (map[string]*zip.File, int, int, error) {
 	files, err := a.Store.Media(ctx, id)
 	if err != nil {
 		return nil, 0, 0, err
@@ -245,7 +256,11 @@ func (a *Assembler) mediaCopies(ctx context.Context, id string, old *zip.Reader)
 				continue
 			}
 		}
-		if zf := entries[f.Path()]; zf != nil && intact(zf, f) {
+		p := f.Path()
+		if n, ok := names[p]; ok {
+			p = n
+		}
+		if zf := entries[p]; zf != nil && intact(zf, f) {
 			copies[f.Path()] = zf
 			continue
 		}
@@ -409,4 +424,11 @@ func (a *Assembler) labels(ctx context.Context, id, section, part string, zoom d
 		}
 	}
 	return out, nil
+}
+
+func (a *Assembler) controller(account string) *ControllerInfo {
+	if a.Controller == nil {
+		return nil
+	}
+	return a.Controller(account)
 }

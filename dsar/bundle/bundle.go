@@ -6,13 +6,16 @@
 //
 //	data/<section>.json   one per section, sorted by path
 //	media/<section>/...   recording and voicemail files, sorted by path
+//	data/<section>.csv    the report's tables, per section, then part (CSVPath)
+//	pages/...             further pages of the report's long tables (pagePath)
 //	index.html            the report for the data subject
 //	manifest.json         the request, its sections and every entry above
 //	manifest.sig          Ed25519 signature of manifest.json (64 raw bytes)
 //
 // The manifest and its signature come last because they describe the
 // entries before them; the report comes after the data because its summary
-// needs the record counts. Assembly streams: stored pages are decoded and
+// needs the record counts, and the CSV files and further pages come after
+// the media because they link them. Assembly streams: stored pages are decoded and
 // written one at a time, so memory does not grow with the bundle.
 //
 // bundle is also the adapter that keeps bundles and their media files on
@@ -41,6 +44,13 @@ type Input struct {
 	Sections []Section // in report order
 	Finished time.Time // when collection finished
 	Version  string    // the tool's version; "" means Version
+	// Files lists the media files a stored page's records point to
+	// (dsar.Zoom.Files), for the report to link each from its row; nil
+	// links none.
+	Files func(section, part string, page []byte) ([]dsar.MediaFile, error)
+	// Controller is the Art. 15(1) information the account's controller
+	// configured; nil: the report says none was given.
+	Controller *ControllerInfo
 }
 
 // Section is a section of the request with what the bundle needs to read
@@ -88,15 +98,33 @@ type Result struct {
 }
 
 // Version is the tool version written into manifests when Input.Version
-// is empty: the main module's version from the build, or "devel".
-var Version = buildVersion()
+// is empty: the main module's version from the build; for a build from a
+// work tree without one, "devel" and the commit the build info names
+// (with "+dirty" for uncommitted changes); "devel" alone without either.
+var Version = buildVersion(debug.ReadBuildInfo())
 
-func buildVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
+func buildVersion(bi *debug.BuildInfo, ok bool) string {
+	if !ok {
 		return "devel"
 	}
-	return bi.Main.Version
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev == "" {
+		return "devel"
+	}
+	return "devel-" + rev[:min(len(rev), 12)] + dirty
 }
 
 // Fixed names of the bundle's own entries.

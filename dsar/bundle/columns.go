@@ -3,9 +3,11 @@ package bundle
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"slices"
 	"strconv"
-	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 )
@@ -16,7 +18,7 @@ import (
 type column struct {
 	Header string
 	Fields []string
-	Kind   string // "", "minutes", "seconds", "bytes", "licence"
+	Kind   string // "", "minutes", "seconds", "bytes", "licence", "groups"
 }
 
 func col(header, kind string, fields ...string) column {
@@ -37,7 +39,7 @@ var (
 		dsar.SectionWebinars: meetingCols,
 		dsar.SectionCloudRecordings: {
 			col("Topic", "", "topic"), col("Start", "", "start_time"), col("Duration", "minutes", "duration"),
-			col("Files", "", "recording_count"), col("Size", "bytes", "total_size"), col("Meeting ID", "", "id"),
+			col("Number of files", "", "recording_count"), col("Size", "bytes", "total_size"), col("Meeting ID", "", "id"),
 		},
 		dsar.SectionPhoneCallHistory: {
 			col("Start", "", "start_time", "date_time"), col("Direction", "", "direction"), from, to,
@@ -91,8 +93,8 @@ var (
 		col("Name", "", "display_name"), col("First name", "", "first_name"), col("Last name", "", "last_name"),
 		col("Email", "", "email"), col("Status", "", "status"), col("Role", "", "role_name"),
 		col("Licence", "licence", "type"), col("Last login", "", "last_login_time"),
-		col("Last client version", "", "last_client_version"), col("Groups", "", "group_ids"),
-		col("Chat groups", "", "im_group_ids"), col("Department", "", "dept"), col("Job title", "", "job_title"),
+		col("Last client version", "", "last_client_version"), col("Groups", "groups", "group_ids"),
+		col("Chat groups", "groups", "im_group_ids"), col("Department", "", "dept"), col("Job title", "", "job_title"),
 		col("Company", "", "company"), col("Location", "", "location"), col("Time zone", "", "timezone"),
 		col("Language", "", "language"), col("Personal meeting ID", "", "pmi"),
 		col("Created", "", "user_created_at", "created_at"),
@@ -142,23 +144,21 @@ func columnsFor(section, part string, rec []byte) ([]column, error) {
 }
 
 // rawCell renders the column's value from a record's JSON without decoding
-// all of it.
-func (c column) rawCell(rec []byte) string {
+// all of it, times in loc.
+func (c column) rawCell(rec *fieldIndex, loc *time.Location) string {
 	for _, f := range c.Fields {
-		v := rec
-		for k := range strings.SplitSeq(f, ".") {
-			v = objectField(v, k)
-		}
+		v := rec.path(f)
 		if len(v) == 0 || string(v) == "null" || string(v) == `""` {
 			continue
 		}
 		var s string
 		switch v[0] {
 		case '"':
-			if json.Unmarshal(v, &s) != nil {
+			var ok bool
+			if s, ok = unquote(v); !ok {
 				continue
 			}
-			s = displayTime(s)
+			s = displayTime(s, loc)
 		case 't':
 			s = "yes"
 		case 'f':
@@ -170,7 +170,7 @@ func (c column) rawCell(rec []byte) string {
 			if d.Decode(&x) != nil {
 				continue
 			}
-			s = formatValue(x)
+			s = formatValue(x, loc)
 		default:
 			s = string(v)
 		}
@@ -182,15 +182,41 @@ func (c column) rawCell(rec []byte) string {
 func (c column) format(s string) string {
 	switch c.Kind {
 	case "minutes":
-		return s + " min"
+		return clock(s, 60)
 	case "seconds":
-		return s + " s"
+		return clock(s, 1)
 	case "bytes":
 		return humanBytes(s)
 	case "licence":
 		return licenceWords(s)
 	}
 	return s
+}
+
+// clock writes a duration of n units of unit seconds as h:mm:ss; s
+// unchanged when it is no number.
+func clock(s string, unit int64) string {
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/float64(unit)/2 {
+		return s
+	}
+	d := int64(math.Round(n * float64(unit)))
+	b := strconv.AppendInt(make([]byte, 0, 10), d/3600, 10)
+	for _, v := range []int64{d / 60 % 60, d % 60} {
+		b = append(b, ':', byte('0'+v/10), byte('0'+v%10))
+	}
+	return string(b)
+}
+
+// unquote returns the text of a JSON string a scan found valid: the bytes
+// between the quotes when there is no escape in them, which is most.
+func unquote(v []byte) (string, bool) {
+	if in := v[1 : len(v)-1]; bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+		return string(in), true
+	}
+	var s string
+	err := json.Unmarshal(v, &s)
+	return s, err == nil
 }
 
 func humanBytes(s string) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -121,7 +122,7 @@ func testRequest() (Input, *memSource) {
 		// The window was redone after its token expired: 1 and 2 are dropped.
 		"meetings/previous_meetings": {meetingsPage("", 5), withDrop(meetingsPage("", 1, 2, 6), "u1==", "u2==")},
 		"cloud_recordings/recordings": {
-			page(`{"from":"2025-11-01","to":"2025-12-01","meetings":[{"uuid":"r1==","id":10,"topic":"Recorded","start_time":"2025-11-05T10:00:00Z","duration":10,"recording_count":1,"total_size":2048,"recording_files":[{"id":"f1","file_type":"MP4","file_size":2048}]}]}`),
+			idPage(`{"from":"2025-11-01","to":"2025-12-01","meetings":[{"uuid":"r1==","id":10,"topic":"Recorded","start_time":"2025-11-05T10:00:00Z","duration":10,"recording_count":1,"total_size":2048,"recording_files":[{"id":"f1","file_type":"MP4","file_size":2048},{"id":"gone","file_type":"M4A","file_size":9}]}]}`, "r1=="),
 			page(`{"from":"2025-12-01","to":"2026-01-01","meetings":[]}`),
 		},
 		"cloud_recordings/trash": {page(`{"meetings":[{"uuid":"r2==","id":11,"topic":"Deleted","start_time":"2025-10-01T10:00:00Z","duration":5}]}`)},
@@ -129,7 +130,35 @@ func testRequest() (Input, *memSource) {
 		{path: "media/cloud_recordings/r1==/f1.mp4", data: bytes.Repeat([]byte{0, 1, 2, 3}, 512),
 			sum: "aef4b170ae30bba129216c25933ca5ee84e5e6527466b1ed42ed4abf086659db"},
 	}}
+	req.Files = recordingFiles
 	return req, src
+}
+
+// recordingFiles is Input.Files for the test's recordings: each file of a
+// meeting is <uuid>/<id>.<type>, as zoomclient names them.
+func recordingFiles(section, part string, body []byte) ([]dsar.MediaFile, error) {
+	if section != "cloud_recordings" {
+		return nil, nil
+	}
+	var p struct {
+		Meetings []struct {
+			UUID  string `json:"uuid"`
+			Files []struct {
+				ID   string `json:"id"`
+				Type string `json:"file_type"`
+			} `json:"recording_files"`
+		} `json:"meetings"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, err
+	}
+	var out []dsar.MediaFile
+	for _, m := range p.Meetings {
+		for _, f := range m.Files {
+			out = append(out, dsar.MediaFile{Record: m.UUID, Name: m.UUID + "/" + f.ID + "." + strings.ToLower(f.Type)})
+		}
+	}
+	return out, nil
 }
 
 // section is s with the given parts, each "name" (an object part, whose

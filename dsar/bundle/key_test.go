@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"testing"
 )
 
@@ -81,5 +82,28 @@ func TestFingerprint(t *testing.T) {
 	a, b := Fingerprint(testKey(1).Public().(ed25519.PublicKey)), Fingerprint(testKey(2).Public().(ed25519.PublicKey))
 	if !regexp.MustCompile(`^SHA256:[A-Za-z0-9+/]{43}$`).MatchString(a) || a == b {
 		t.Errorf("fingerprints %q, %q", a, b)
+	}
+}
+
+// TestBuildVersion: the report and the manifest name the build: its module
+// version, else the commit it was built from.
+func TestBuildVersion(t *testing.T) {
+	tests := []struct {
+		bi   *debug.BuildInfo
+		ok   bool
+		want string
+	}{
+		{nil, false, "devel"},
+		{&debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}}, true, "v1.2.3"},
+		{&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, true, "devel"},
+		{&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "0056299aabbccddeeff00112233445566778899"}, {Key: "vcs.modified", Value: "true"},
+		}}, true, "devel-0056299aabbc+dirty"},
+		{&debug.BuildInfo{Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "0056299aabbccddeeff00112233445566778899"}, {Key: "vcs.modified", Value: "false"}}}, true, "devel-0056299aabbc"},
+	}
+	for _, tt := range tests {
+		if got := buildVersion(tt.bi, tt.ok); got != tt.want {
+			t.Errorf("buildVersion(%+v) = %q, want %q", tt.bi, got, tt.want)
+		}
 	}
 }

@@ -118,3 +118,34 @@ func licenceWords(v string) string {
 	}
 	return v
 }
+
+// settingWords spells out the abbreviations in Zoom's setting keys.
+var settingWords = map[string]string{
+	"jbh": "join before host", "pmi": "personal meeting ID", "id": "ID", "ids": "IDs", "url": "URL",
+	"sms": "SMS", "e2ee": "end-to-end encryption", "api": "API", "tsp": "TSP", "sip": "SIP",
+	"h323": "H.323", "ip": "IP", "qa": "Q&A", "cmr": "cloud recording", "pstn": "phone (PSTN)",
+	"mms": "MMS", "ai": "AI", "cc": "closed captions", "dtmf": "DTMF", "uk": "UK", "us": "US",
+	"e911": "E911", "vm": "voicemail", "im": "chat", "gcm": "GCM encryption", "lte": "LTE",
+	"pwd": "passcode", "password": "passcode", "hd": "HD", "ptr": "participant",
+}
+
+// settingLabel writes a setting's key ("email_notification",
+// "jbh_reminder", "a.b") in words: "Email notification", "Join before host
+// reminder", "A: b".
+func settingLabel(key string) string {
+	parts := strings.Split(key, ".")
+	for i, p := range parts {
+		words := strings.Split(p, "_")
+		for j, w := range words {
+			if s, ok := settingWords[strings.ToLower(w)]; ok {
+				words[j] = s
+			}
+		}
+		parts[i] = strings.Join(words, " ")
+	}
+	s := strings.Join(parts, ": ")
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 )
@@ -166,32 +167,153 @@ func objectBody(p dsar.Page) ([]byte, error) {
 // objectField returns the raw value of a top-level field of the JSON
 // object b, or nil when it is absent or b is not an object.
 func objectField(b []byte, name string) []byte {
+	var out []byte
+	eachField(b, func(key, val []byte) bool {
+		if keyIs(key, name) {
+			out = val
+			return false
+		}
+		return true
+	})
+	return out
+}
+
+// eachField calls fn with the quoted key and raw value of each top-level
+// field of the JSON object b, in order, until fn returns false; it stops
+// quietly where b is no object or not valid JSON.
+func eachField(b []byte, fn func(key, val []byte) bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
-		return nil
+		return
 	}
 	i = skipSpace(b, i+1)
 	for i < len(b) && b[i] == '"' {
 		kend, err := scanString(b, i)
 		if err != nil {
-			return nil
+			return
 		}
 		key := b[i:kend]
 		i = skipSpace(b, kend)
 		if i >= len(b) || b[i] != ':' {
-			return nil
+			return
 		}
 		i = skipSpace(b, i+1)
 		vend, err := scanValue(b, i, 1)
 		if err != nil {
-			return nil
+			return
 		}
-		if keyIs(key, name) {
-			return b[i:vend]
+		if !fn(key, b[i:vend]) {
+			return
 		}
 		i = skipSpace(b, vend)
 		if i < len(b) && b[i] == ',' {
 			i = skipSpace(b, i+1)
+		}
+	}
+}
+
+// fieldIndex is a record's top-level fields, scanned once for all the
+// columns of its row.
+type fieldIndex struct {
+	keys, vals [][]byte
+}
+
+// reset indexes the fields of the JSON object rec, which a scan of its
+// page found valid: it is skipped through, not checked again.
+func (x *fieldIndex) reset(rec []byte) {
+	x.keys, x.vals = x.keys[:0], x.vals[:0]
+	i := skipSpace(rec, 0)
+	if i >= len(rec) || rec[i] != '{' {
+		return
+	}
+	for i = skipSpace(rec, i+1); i < len(rec) && rec[i] == '"'; {
+		kend := skipString(rec, i)
+		v := skipSpace(rec, kend)
+		if v >= len(rec) || rec[v] != ':' {
+			return
+		}
+		v = skipSpace(rec, v+1)
+		if v >= len(rec) {
+			return
+		}
+		vend := skipValue(rec, v)
+		x.keys, x.vals = append(x.keys, rec[i:kend]), append(x.vals, rec[v:vend])
+		i = skipSpace(rec, vend)
+		if i < len(rec) && rec[i] == ',' {
+			i = skipSpace(rec, i+1)
+		}
+	}
+}
+
+// skipValue returns the index past the JSON value at b[i], which a scan
+// found valid; it checks nothing.
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return len(b)
+	}
+	for i < len(b) { // a number or a literal
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// skipString returns the index past the valid JSON string at b[i].
+func skipString(b []byte, i int) int {
+	for i++; ; i++ {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return len(b)
+		}
+		i += j
+		k := i
+		for k > 0 && b[k-1] == '\\' {
+			k--
+		}
+		if (i-k)%2 == 0 { // the quote is not escaped
+			return i + 1
+		}
+	}
+}
+
+// path returns the raw value of a field, dotted for a nested one
+// ("sender.display_name"), nil when absent.
+func (x *fieldIndex) path(f string) []byte {
+	first, rest, nested := strings.Cut(f, ".")
+	v := x.get(first)
+	for nested && v != nil {
+		first, rest, nested = strings.Cut(rest, ".")
+		v = objectField(v, first)
+	}
+	return v
+}
+
+// get returns the raw value of the first field name, nil when absent.
+func (x *fieldIndex) get(name string) []byte {
+	for i, k := range x.keys {
+		if keyIs(k, name) {
+			return x.vals[i]
 		}
 	}
 	return nil

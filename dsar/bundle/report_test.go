@@ -1,11 +1,15 @@
 package bundle
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 )
@@ -46,17 +50,29 @@ func TestReportEscapes(t *testing.T) {
 
 func TestReportContent(t *testing.T) {
 	req, src := testRequest()
+	req.Sections = append(req.Sections, section(dsar.Section{Name: "groups", State: dsar.SectionComplete, Calls: 1}, "groups:groups"))
+	src.pages["groups/groups"] = []dsar.Page{page(`{"groups":[{"id":"g1","name":"Engineering","total_members":3}]}`)}
 	b, _ := writeBundle(t, req, src, testKey(1))
 	_, content, _ := readZip(t, b)
 	html := string(content[IndexPath])
 	for _, want := range []string{
 		"<td>subject@example.test</td>", "<td>acct-1</td>", "<td>req-0001</td>",
-		"2026-01-02 03:04 UTC to 2026-01-02 03:09 UTC",
+		// Times in the zone of the subject's profile, with the zone named.
+		"<tr><th>Times shown in</th><td>Europe/Berlin</td></tr>",
+		"2026-01-02 04:04 CET to 2026-01-02 04:09 CET",
 		`<td><a href="#s-meetings">Meetings</a></td><td>Collected</td><td>6</td>`,
-		"2025-11-01 to 2026-01-01 (2 windows)",
-		"<tr><td>Licence</td><td>Licensed</td></tr>", "<tr><td>Last login</td><td>2025-12-30 08:15 UTC</td></tr>",
-		"<tr><td>Groups</td><td>g1, g2</td></tr>", "<tr><td>Role</td><td>Member</td></tr>",
-		"<td>Meeting 6</td><td>2025-11-07 10:00 UTC</td><td>30 min</td>",
+		"<td>1 November 2025 to 1 January 2026</td>",
+		"<tr><td>Licence</td><td>Licensed</td></tr>", "<tr><td>Last login</td><td>2025-12-30 09:15 CET</td></tr>",
+		"<tr><td>Groups</td><td>Engineering, g2</td></tr>", "<tr><td>Role</td><td>Member</td></tr>",
+		"<td>Meeting 6</td><td>2025-11-07 11:00 CET</td><td>0:30:00</td>",
+		// On a narrow screen a row is a card, each cell headed by its column.
+		`[data-part="meetings\2f scheduled"] td:nth-child(2)::before{content:"Start\3a  "}`,
+		// Settings grouped and in words.
+		`<h3>In meeting</h3>`, "<tr><td>Chat</td><td>yes</td></tr>", "<h3>Recording</h3>", "<tr><td>Cloud recording</td><td>yes</td></tr>",
+		// A recording's file, linked from its row; one Zoom no longer had is not.
+		`<td><a href="media/cloud_recordings/2025-11-05%201100%20Recorded/video.mp4">Video</a> </td>`,
+		"data/meetings.scheduled.csv",
+		"has not configured the information that Art. 15(1) GDPR requires",
 		"Zoom Phone is not enabled for this account.",
 		"This person has no Zoom Phone licence",
 		`<h2 id="s-webinars">Webinars</h2>`, "No records.",
@@ -65,17 +81,20 @@ func TestReportContent(t *testing.T) {
 			t.Errorf("index.html lacks %q", want)
 		}
 	}
-	if strings.Contains(html, "Meeting 1</td><td>2025-11-02 10:00 UTC</td><td>30 min</td><td>Europe/Berlin</td><td>1</td></tr>\n<tr><td>Meeting 1") {
-		t.Error("a dropped record is shown")
-	}
-	if n := strings.Count(html, "<td>Meeting 1</td>"); n != 1 {
+	if n := strings.Count(html, ">Meeting 1</td>"); n != 1 {
 		t.Errorf("Meeting 1 shown %d times, want once (dropped from previous_meetings)", n)
+	}
+	if strings.Contains(html, "gone") {
+		t.Error("a file the bundle does not hold is linked")
 	}
 }
 
-func TestReportRowLimit(t *testing.T) {
+// TestReportPages: a part of more than reportRows records continues on
+// further pages, linked from index.html and from each other, and every
+// record is a row of one page and of the CSV.
+func TestReportPages(t *testing.T) {
 	var pages []dsar.Page
-	for p := range 4 {
+	for p := range 8 {
 		var recs []string
 		for i := range 300 {
 			recs = append(recs, fmt.Sprintf(`{"id":%d,"topic":"t%d"}`, p*300+i, p*300+i))
@@ -87,13 +106,42 @@ func TestReportRowLimit(t *testing.T) {
 	_, content, _ := readZip(t, b)
 	html := string(content[IndexPath])
 	if n := strings.Count(html, "<tr><td>t"); n != reportRows {
-		t.Errorf("%d rows shown, want %d", n, reportRows)
+		t.Errorf("index.html shows %d rows, want %d", n, reportRows)
 	}
-	if !strings.Contains(html, "Showing the first 1000 of 1200 records") {
-		t.Error("no note that the table is cut")
+	for _, want := range []string{"Records 1 to 1000 of 2400.", `<a href="pages/meetings-scheduled-2.html">2</a><a href="pages/meetings-scheduled-3.html">3</a></p>`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("index.html lacks %q", want)
+		}
 	}
-	if res.Manifest.Sections[0].Records != 1200 {
-		t.Errorf("records = %d, want 1200", res.Manifest.Sections[0].Records)
+	seen := map[string]int{}
+	for i, name := range []string{IndexPath, "pages/meetings-scheduled-2.html", "pages/meetings-scheduled-3.html"} {
+		for _, m := range regexp.MustCompile(`<tr><td>(t\d+)</td>`).FindAllStringSubmatch(string(content[name]), -1) {
+			seen[m[1]]++
+		}
+		if i > 0 && !strings.Contains(string(content[name]), `<a href="../index.html#s-meetings">Back to the report</a>`) {
+			t.Errorf("%s does not lead back to the report", name)
+		}
+	}
+	if len(seen) != 2400 {
+		t.Errorf("%d records shown across the pages, want 2400", len(seen))
+	}
+	for rec, n := range seen {
+		if n != 1 {
+			t.Errorf("%s shown %d times", rec, n)
+		}
+	}
+	if p2 := string(content["pages/meetings-scheduled-2.html"]); !strings.Contains(p2, `<a href="../index.html#s-meetings">Previous</a><a href="meetings-scheduled-3.html">Next</a>`) ||
+		!strings.Contains(p2, "records 1001 to 2000 of 2400") {
+		t.Errorf("page 2's navigation or heading is wrong:\n%.600s", p2)
+	}
+	if p3 := string(content["pages/meetings-scheduled-3.html"]); strings.Contains(p3, ">Next<") || !strings.Contains(p3, "records 2001 to 2400 of 2400") {
+		t.Error("page 3 links a next page or has the wrong heading")
+	}
+	if lines := strings.Count(string(content["data/meetings.csv"]), "\n"); lines != 2401 {
+		t.Errorf("data/meetings.csv has %d lines, want a header and 2400 records", lines)
+	}
+	if res.Manifest.Sections[0].Records != 2400 {
+		t.Errorf("records = %d, want 2400", res.Manifest.Sections[0].Records)
 	}
 }
 
@@ -131,8 +179,8 @@ func TestPeriod(t *testing.T) {
 		want string
 	}{
 		{nil, "\u2014"},
-		{[]dsar.Span{{From: "2025-01-01", To: "2025-02-01"}}, "2025-01-01 to 2025-02-01"},
-		{[]dsar.Span{{From: "2025-03-01", To: "2025-04-01"}, {From: "2025-01-01", To: "2025-02-01"}, {From: "2025-02-01", To: "2025-03-01"}}, "2025-01-01 to 2025-04-01 (3 windows)"},
+		{[]dsar.Span{{From: "2025-01-01", To: "2025-02-01"}}, "1 January 2025 to 1 February 2025"},
+		{[]dsar.Span{{From: "2025-03-01", To: "2025-04-01"}, {From: "2025-01-01", To: "2025-02-01"}, {From: "2025-02-01", To: "2025-03-01"}}, "1 January 2025 to 1 April 2025"},
 	}
 	for _, tt := range tests {
 		if got := period(tt.ws); got != tt.want {
@@ -160,8 +208,54 @@ func TestFormatNames(t *testing.T) {
 		if err := json.Unmarshal([]byte(tt.in), &v); err != nil {
 			t.Fatal(err)
 		}
-		if got := formatValue(v); got != tt.want {
+		if got := formatValue(v, time.UTC); got != tt.want {
 			t.Errorf("formatValue(%s) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+// TestReportGolden pins the report's HTML: the templates and what fills
+// them, the Art. 15(1) information included. After an intended change run:
+// go test ./dsar/bundle -run ReportGolden -update
+func TestReportGolden(t *testing.T) {
+	req, src := testRequest()
+	req.Controller = &ControllerInfo{
+		Controller: "Example Ltd, 1 Example Street, privacy@example.test",
+		Purposes:   "Running the company's meetings and phone system.",
+		Categories: "Profile, meetings, recordings, chat, phone calls.",
+		Recipients: "Zoom Video Communications (processor).",
+		Retention:  "Recordings 90 days; chat 1 year.",
+		Rights:     "Write to privacy@example.test.",
+		Complaint:  "The data protection authority where you live or work.",
+		Source:     "You, and the people you meet, call or chat with.",
+	}
+	b, _ := writeBundle(t, req, src, testKey(1))
+	_, content, _ := readZip(t, b)
+	golden := filepath.Join("testdata", "report.golden.html")
+	if *update {
+		if err := os.WriteFile(golden, content[IndexPath], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(content[IndexPath], want) {
+		t.Errorf("index.html differs from %s (run with -update after an intended change):\n%s", golden, firstDiff(string(content[IndexPath]), string(want)))
+	}
+	if html := string(content[IndexPath]); !strings.Contains(html, "<dt>Automated decision-making</dt><dd>Not given by the controller.</dd>") {
+		t.Error("a point the controller left empty is not said to be missing")
+	}
+}
+
+// firstDiff shows the first line where got and want differ.
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range min(len(g), len(w)) {
+		if g[i] != w[i] {
+			return fmt.Sprintf("line %d:\n got %s\nwant %s", i+1, g[i], w[i])
+		}
+	}
+	return fmt.Sprintf("%d lines, want %d", len(g), len(w))
 }

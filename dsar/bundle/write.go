@@ -24,8 +24,14 @@ import (
 )
 
 // deflateLevel is pinned: another level, or another version of
-// klauspost/compress, gives other bytes and breaks the golden test.
-const deflateLevel = 5
+// klauspost/compress, gives other bytes and breaks the golden test. The
+// entries derived from the data (the CSV files and the report's pages)
+// are compressed at derivedLevel, faster: they repeat what the JSON holds,
+// so assembly stays close to the compressor's speed.
+const (
+	deflateLevel = 5
+	derivedLevel = 1
+)
 
 // Every entry carries this modification time (the MS-DOS epoch, 1980-01-01
 // 00:00) so that the time of day never reaches the bundle.
@@ -58,7 +64,9 @@ func Write(ctx context.Context, w io.Writer, in Input, src Source, key ed25519.P
 type writer struct {
 	out     *hashWriter // the whole bundle
 	zw      *zip.Writer
-	fw      *flate.Writer // the one encoder of the bundle, reset per entry
+	fw      *flate.Writer // the encoder of the data entries, reset per entry
+	fast    *flate.Writer // the encoder of the derived entries
+	derived bool          // the current entry is derived: fast encodes it
 	entry   hashWriter    // the current entry
 	buf     *bufio.Writer // buffers writes to entry
 	entries []ManifestEntry
@@ -68,10 +76,15 @@ type writer struct {
 func newWriter(w io.Writer) *writer {
 	bw := &writer{out: &hashWriter{w: w, h: sha256.New()}, counts: map[string]int64{}}
 	bw.zw = zip.NewWriter(bw.out)
-	bw.fw, _ = flate.NewWriter(nil, deflateLevel) // the level is valid
+	bw.fw, _ = flate.NewWriter(nil, deflateLevel) // the levels are valid
+	bw.fast, _ = flate.NewWriter(nil, derivedLevel)
 	bw.zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-		bw.fw.Reset(w)
-		return bw.fw, nil
+		fw := bw.fw
+		if bw.derived {
+			fw = bw.fast
+		}
+		fw.Reset(w)
+		return fw, nil
 	})
 	bw.entry.h = sha256.New()
 	bw.buf = bufio.NewWriterSize(&bw.entry, 64<<10)
@@ -98,14 +111,33 @@ func (bw *writer) write(ctx context.Context, in Input, src Source, key ed25519.P
 		m.Sections[i].Records, m.Sections[i].Listings = n, l
 	}
 
-	if err := bw.writeMedia(ctx, in.Request.ID, src, &m); err != nil {
+	loc, names, err := bundleNames(ctx, in, src)
+	if err != nil {
+		return m, err
+	}
+	if err := bw.writeMedia(ctx, in.Request.ID, src, names, &m); err != nil {
 		return m, err
 	}
 
+	r, err := newReport(ctx, in, &m, src, bw.counts, bw.entries, loc, names)
+	if err != nil {
+		return m, fmt.Errorf("report: %w", err)
+	}
+	bw.derived = true
+	for _, i := range order {
+		if err := bw.writeCSV(ctx, r, in.Sections[i]); err != nil {
+			return m, fmt.Errorf("section %s: %w", in.Sections[i].Name, err)
+		}
+	}
+	r.csvEntries(bw.entries)
+	if err := r.writePages(ctx, bw); err != nil {
+		return m, fmt.Errorf("report: %w", err)
+	}
+	bw.derived = false
 	if err := bw.entryStart(IndexPath, zip.Deflate); err != nil {
 		return m, err
 	}
-	if err := writeReport(ctx, bw.buf, in, &m, src, bw.counts); err != nil {
+	if err := r.writeIndex(ctx, bw.buf); err != nil {
 		return m, fmt.Errorf("report: %w", err)
 	}
 	if err := bw.entryEnd(); err != nil {
@@ -386,8 +418,20 @@ func (bw *writer) element(first bool, indent string, rec []byte) {
 	bw.buf.Write(rec)
 }
 
-// writeMedia stores the request's media files, uncompressed.
-func (bw *writer) writeMedia(ctx context.Context, reqID string, src Source, m *Manifest) error {
+// bundleNames returns the subject's time zone and the bundle path of each
+// media file by its stored path (mediaNames).
+func bundleNames(ctx context.Context, in Input, src Source) (*time.Location, map[string]string, error) {
+	loc, err := subjectZone(ctx, in, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	names, err := mediaNames(ctx, in, src, loc)
+	return loc, names, err
+}
+
+// writeMedia stores the request's media files, uncompressed, each under
+// its name in names (by stored path), else its stored path.
+func (bw *writer) writeMedia(ctx context.Context, reqID string, src Source, names map[string]string, m *Manifest) error {
 	files := map[string]int{}
 	last := ""
 	copyBuf := make([]byte, 256<<10)
@@ -396,13 +440,16 @@ func (bw *writer) writeMedia(ctx context.Context, reqID string, src Source, m *M
 			return err
 		}
 		path := f.Path()
-		if !validMediaPath(path) {
-			return fmt.Errorf("invalid media path %q", path)
-		}
 		if path <= last {
 			return fmt.Errorf("media %s: not in ascending path order", path)
 		}
 		last = path
+		if n, ok := names[path]; ok {
+			path = n
+		}
+		if !validMediaPath(path) {
+			return fmt.Errorf("invalid media path %q", path)
+		}
 		if f.Size < 0 || body == nil {
 			return fmt.Errorf("media %s: negative size or no body", path)
 		}

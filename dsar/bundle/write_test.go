@@ -25,7 +25,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // readZip opens a bundle with the standard library's reader and returns
 // every entry's content in zip order.
-func readZip(t *testing.T, b []byte) ([]string, map[string][]byte, *zip.Reader) {
+func readZip(t testing.TB, b []byte) ([]string, map[string][]byte, *zip.Reader) {
 	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
@@ -63,7 +63,12 @@ func TestWriteRoundTrip(t *testing.T) {
 	want := []string{
 		"data/cloud_recordings.json", "data/meetings.json", "data/phone_call_history.json",
 		"data/phone_voicemails.json", "data/profile.json", "data/settings.json", "data/webinars.json",
-		"media/cloud_recordings/r1==/f1.mp4", "index.html", "manifest.json", "manifest.sig",
+		"media/cloud_recordings/2025-11-05 1100 Recorded/video.mp4",
+		"data/cloud_recordings.recordings.csv", "data/cloud_recordings.trash.csv",
+		"data/meetings.scheduled.csv", "data/meetings.upcoming.csv", "data/meetings.previous_meetings.csv",
+		"data/profile.user.csv", "data/profile.assistants.csv", "data/profile.schedulers.csv",
+		"data/settings.csv", "data/webinars.csv",
+		"index.html", "manifest.json", "manifest.sig",
 	}
 	if !slices.Equal(names, want) {
 		t.Errorf("entries:\n got %q\nwant %q", names, want)

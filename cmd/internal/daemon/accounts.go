@@ -34,6 +34,10 @@ type Account struct {
 	// ChatPolicy says which other people's Team Chat messages a request
 	// copies: own, conversations (the default) or channels.
 	ChatPolicy dsar.ChatPolicy `json:"chat_policy,omitempty"`
+	// ControllerInfoFile (relative to the accounts file) holds the Art.
+	// 15(1) information the account's controller gives with every copy
+	// (bundle.ControllerInfo).
+	ControllerInfoFile string `json:"controller_info_file,omitempty"`
 
 	// ClientSecret is set by programs that run dsard in-process (the demo);
 	// it is never read from the file.
@@ -62,6 +66,9 @@ func LoadAccounts(path string) ([]Account, error) {
 	for i := range accts {
 		if f := accts[i].ClientSecretFile; f != "" && !filepath.IsAbs(f) {
 			accts[i].ClientSecretFile = filepath.Join(dir, f)
+		}
+		if f := accts[i].ControllerInfoFile; f != "" && !filepath.IsAbs(f) {
+			accts[i].ControllerInfoFile = filepath.Join(dir, f)
 		}
 	}
 	return accts, nil

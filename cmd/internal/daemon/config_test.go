@@ -124,7 +124,8 @@ func TestAccounts(t *testing.T) {
 	}
 	env := envMap(map[string]string{"ZOOM_SECRET": secret})
 	good := write(`[
-		{"name": "acme", "plan": "business", "account_id": "a", "client_id": "c", "client_secret_env": "ZOOM_SECRET", "chat_policy": "own"},
+		{"name": "acme", "plan": "business", "account_id": "a", "client_id": "c", "client_secret_env": "ZOOM_SECRET", "chat_policy": "own",
+		 "controller_info_file": "acme-art15.json"},
 		{"name": "beta", "plan": "free", "account_id": "b", "client_id": "d", "client_secret_file": "secret",
 		 "api_url": "http://127.0.0.1:1/v2", "token_url": "http://127.0.0.1:1/oauth/token"}]`)
 	accts, err := accounts(Config{AccountsFile: good, Getenv: env})
@@ -132,7 +133,8 @@ func TestAccounts(t *testing.T) {
 		t.Fatalf("accounts: %v", err)
 	}
 	if len(accts) != 2 || accts[0].ClientSecret != secret || accts[1].ClientSecret != secret || accts[1].APIURL == "" ||
-		accts[0].ChatPolicy != dsar.ChatOwn || accts[1].ChatPolicy != "" {
+		accts[0].ChatPolicy != dsar.ChatOwn || accts[1].ChatPolicy != "" ||
+		accts[0].ControllerInfoFile != filepath.Join(dir, "acme-art15.json") || accts[1].ControllerInfoFile != "" {
 		t.Errorf("accounts %+v", accts)
 	}
 

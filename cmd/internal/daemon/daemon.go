@@ -164,7 +164,7 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 	proc, err := dsar.NewProcessor(dsar.Config{
 		Store:     st,
 		Accounts:  zooms,
-		Assembler: &bundle.Assembler{Store: db, Dir: filepath.Join(cfg.DataDir, "bundles"), Media: media, Key: key},
+		Assembler: &bundle.Assembler{Store: db, Dir: filepath.Join(cfg.DataDir, "bundles"), Media: media, Key: key, Controller: zoom.controller},
 		Media:     media,
 		Logger:    log,
 		Shard:     cfg.Shard,

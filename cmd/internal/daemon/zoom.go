@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
 	"github.com/zoomdsar/zoom-dsar/zoomclient"
 )
 
@@ -24,9 +25,10 @@ type zoomAccounts struct {
 	log *slog.Logger
 	m   *metrics
 
-	mu      sync.Mutex
-	accts   map[string]Account
-	clients map[string]*zoomclient.Client
+	mu          sync.Mutex
+	accts       map[string]Account
+	clients     map[string]*zoomclient.Client
+	controllers map[string]*bundle.ControllerInfo // by account, those configured
 }
 
 // load reads the accounts (the file and the in-process ones) and returns
@@ -40,7 +42,15 @@ func (z *zoomAccounts) load() (map[string]dsar.Zoom, error) {
 	defer z.mu.Unlock()
 	accts := make(map[string]Account, len(list))
 	clients := make(map[string]*zoomclient.Client, len(list))
+	controllers := map[string]*bundle.ControllerInfo{}
 	for _, a := range list {
+		if a.ControllerInfoFile != "" {
+			ci, err := bundle.LoadControllerInfo(a.ControllerInfoFile)
+			if err != nil {
+				return nil, fmt.Errorf("account %q: %w", a.Name, err)
+			}
+			controllers[a.Name] = ci
+		}
 		old, had := z.accts[a.Name]
 		c := z.clients[a.Name]
 		switch {
@@ -55,7 +65,7 @@ func (z *zoomAccounts) load() (map[string]dsar.Zoom, error) {
 		}
 		accts[a.Name], clients[a.Name] = a, c
 	}
-	z.accts, z.clients = accts, clients
+	z.accts, z.clients, z.controllers = accts, clients, controllers
 	out := make(map[string]dsar.Zoom, len(clients))
 	for name, c := range clients {
 		out[name] = zoomclient.NewSource(c)
@@ -64,10 +74,12 @@ func (z *zoomAccounts) load() (map[string]dsar.Zoom, error) {
 }
 
 // sameApp reports whether two entries of an account differ at most in
-// their credentials.
+// their credentials and their Art. 15(1) information, which the client
+// does not hold.
 func sameApp(a, b Account) bool {
-	a.ClientID, a.ClientSecret, a.ClientSecretEnv, a.ClientSecretFile = "", "", "", ""
-	b.ClientID, b.ClientSecret, b.ClientSecretEnv, b.ClientSecretFile = "", "", "", ""
+	for _, x := range []*Account{&a, &b} {
+		x.ClientID, x.ClientSecret, x.ClientSecretEnv, x.ClientSecretFile, x.ControllerInfoFile = "", "", "", "", ""
+	}
 	return reflect.DeepEqual(a, b)
 }
 
@@ -86,6 +98,14 @@ func (z *zoomAccounts) get(name string) *zoomclient.Client {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	return z.clients[name]
+}
+
+// controller returns the Art. 15(1) information of an account, nil if
+// none is configured.
+func (z *zoomAccounts) controller(name string) *bundle.ControllerInfo {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return z.controllers[name]
 }
 
 // names returns the configured accounts' names.

@@ -10,7 +10,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,8 +18,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/klauspost/compress/zip"
 
 	"github.com/zoomdsar/zoom-dsar/cmd/internal/daemon"
 	"github.com/zoomdsar/zoom-dsar/cmd/internal/progress"
@@ -168,10 +165,16 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := os.WriteFile(pubPath, pem, 0o644); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	index := filepath.Join(*dir, bundle.IndexPath)
-	if err := extract(zipPath, bundle.IndexPath, index); err != nil {
-		return err
+	// The report links its further pages, data and media: it is read
+	// where the whole bundle is extracted.
+	out := filepath.Join(*dir, "bundle")
+	if err := os.RemoveAll(out); err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
+	if err := bundle.Extract(zipPath, out); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	index := filepath.Join(out, bundle.IndexPath)
 	abs, err := filepath.Abs(index)
 	if err != nil {
 		abs = index
@@ -212,36 +215,4 @@ func verify(path string, pub ed25519.PublicKey) (*bundle.Manifest, error) {
 		return nil, err
 	}
 	return bundle.Verify(f, fi.Size(), pub)
-}
-
-// extract copies one entry of a zip file to dst.
-func extract(zipPath, name, dst string) error {
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		return fmt.Errorf("demo: open bundle: %w", err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		if f.Name != name {
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return fmt.Errorf("demo: %s: %w", name, err)
-		}
-		defer rc.Close()
-		out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) // the subject's data
-		if err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-		_, err = io.Copy(out, rc)
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("demo: write %s: %w", dst, err)
-		}
-		return nil
-	}
-	return errors.New("demo: the bundle has no " + name)
 }
