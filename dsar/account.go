@@ -63,6 +63,17 @@ type Steerable interface {
 	ResetQuota() []string
 }
 
+// Authorizer is an account whose Zoom app an admin authorizes once: an
+// account-level OAuth app.
+type Authorizer interface {
+	// AuthorizeURL returns the URL at which a Zoom admin consents, with
+	// state, and the redirect URL Zoom then sends the code to; "" when the
+	// app needs no authorization (Server-to-Server).
+	AuthorizeURL(state string) (authorize, redirect string)
+	// Authorize exchanges the code and keeps the app's grant durably.
+	Authorize(ctx context.Context, code string) error
+}
+
 // Account is what the processor knows of one configured account.
 type Account struct {
 	Name     string
@@ -305,4 +316,77 @@ func (p *Processor) unpark(ctx context.Context, name string) ([]string, error) {
 		return nil, err
 	}
 	return buckets, nil
+}
+
+// authTTL is how long an authorization started with StartAuthorization
+// may be completed: Zoom's code itself lives five minutes.
+const authTTL = 15 * time.Minute
+
+// pendingAuth is an authorization started and not yet completed.
+type pendingAuth struct {
+	state   string
+	expires time.Time
+}
+
+// StartAuthorization begins the authorization of an account's OAuth app
+// by a Zoom admin: it returns the URL to open, the redirect URL Zoom will
+// send the code to, and the state that must come back with the code
+// (CompleteAuthorization), which binds the code to this start.
+func (p *Processor) StartAuthorization(ctx context.Context, name string) (authorize, redirect, state string, err error) {
+	const op = "dsar.StartAuthorization"
+	a, err := p.authorizer(op, name)
+	if err != nil {
+		return "", "", "", err
+	}
+	if state, err = NewID("", p.clock.Now()); err != nil {
+		return "", "", "", err
+	}
+	authorize, redirect = a.AuthorizeURL(state)
+	if authorize == "" {
+		return "", "", "", &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("account %q has a Server-to-Server app: there is nothing to authorize", name)}
+	}
+	p.mu.Lock()
+	p.auths[name] = pendingAuth{state: state, expires: p.clock.Now().Add(authTTL)}
+	p.mu.Unlock()
+	return authorize, redirect, state, nil
+}
+
+// CompleteAuthorization exchanges the code Zoom sent with state for the
+// app's grant (audited), then checks the account.
+func (p *Processor) CompleteAuthorization(ctx context.Context, name, code, state string) (AccountCheck, error) {
+	const op = "dsar.CompleteAuthorization"
+	a, err := p.authorizer(op, name)
+	if err != nil {
+		return AccountCheck{}, err
+	}
+	p.mu.Lock()
+	pa, ok := p.auths[name]
+	if ok && pa.state == state && p.clock.Now().Before(pa.expires) {
+		delete(p.auths, name) // a state serves once
+	} else {
+		ok = false
+	}
+	p.mu.Unlock()
+	if !ok {
+		return AccountCheck{}, &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("no authorization of account %q with this state is under way (it serves once, for %s): start again", name, authTTL)}
+	}
+	if err := a.Authorize(ctx, code); err != nil {
+		return AccountCheck{}, &Error{Code: EPRECONDITION, Op: op, Message: "Zoom refused the code: " + err.Error(), Err: err}
+	}
+	if err := p.Record(ctx, "", ActionAuthorize, "account "+name+": the OAuth app was authorized"); err != nil {
+		return AccountCheck{}, err
+	}
+	return p.CheckAccount(ctx, name)
+}
+
+func (p *Processor) authorizer(op, name string) (Authorizer, error) {
+	z, ok := p.account(name)
+	if !ok {
+		return nil, unknownAccount(op, name)
+	}
+	a, ok := z.(Authorizer)
+	if !ok {
+		return nil, &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("account %q cannot be authorized", name)}
+	}
+	return a, nil
 }

@@ -119,6 +119,7 @@ type Processor struct {
 	mu       sync.Mutex
 	accounts map[string]Zoom         // by name; SetAccounts replaces it
 	checks   map[string]AccountCheck // the last check of each account
+	auths    map[string]pendingAuth  // authorizations under way, by account
 	ctx      context.Context         // the processor's lifetime, set by Start
 	stop     context.CancelFunc
 	running  map[string]*run            // requests being worked on
@@ -176,6 +177,7 @@ func NewProcessor(cfg Config) (*Processor, error) {
 		running:  make(map[string]*run),
 		accounts: maps.Clone(cfg.Accounts),
 		checks:   map[string]AccountCheck{},
+		auths:    map[string]pendingAuth{},
 		timers:   make(map[string]func() bool),
 		watchers: make(map[string][]chan struct{}),
 	}, nil

@@ -486,6 +486,9 @@ const (
 	// ActionResetQuota: an operator forgot an account's Daily-limit parks;
 	// the event names no request.
 	ActionResetQuota = "reset-quota"
+	// ActionAuthorize: an account's OAuth app was authorized; the event
+	// names no request.
+	ActionAuthorize = "authorize"
 	// ActionDenied: a call refused for its credentials or its caller's
 	// role; Detail names the method and why, never a token or a field of
 	// the call.

@@ -100,3 +100,23 @@ var _ dsar.Steerable = (*Source)(nil)
 func (s *Source) Check(ctx context.Context) dsar.AccountCheck { return s.c.Check(ctx) }
 func (s *Source) Status() dsar.AccountStatus                  { return s.c.Status() }
 func (s *Source) ResetQuota() []string                        { return s.c.ResetQuota() }
+
+// Source is a dsar.Authorizer: an OAuth app is authorized through the
+// redirect URL of its configuration.
+var _ dsar.Authorizer = (*Source)(nil)
+
+// AuthorizeURL returns Zoom's authorize URL of the account's OAuth app
+// and the redirect URL Zoom sends the code to; "" for a Server-to-Server
+// app.
+func (s *Source) AuthorizeURL(state string) (authorize, redirect string) {
+	if s.c.cfg.App != AppOAuth {
+		return "", ""
+	}
+	return s.c.AuthorizeURL(s.c.cfg.RedirectURL, state), s.c.cfg.RedirectURL
+}
+
+// Authorize exchanges the code Zoom sent to the redirect URL and keeps the
+// grant.
+func (s *Source) Authorize(ctx context.Context, code string) error {
+	return s.c.Authorize(ctx, code, s.c.cfg.RedirectURL)
+}

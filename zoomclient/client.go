@@ -76,6 +76,9 @@ type Config struct {
 	// errors. Default AccountID.
 	Name         string
 	AuthorizeURL string // default DefaultAuthorizeURL
+	// RedirectURL is the OAuth app's allow-listed redirect URL, where
+	// Zoom sends the admin's browser with the code (Source.Authorize).
+	RedirectURL string
 
 	Plan     string // "free", "pro" or "business" (the default): selects the published limits
 	APIURL   string // default DefaultAPIURL; a regional host or the emulator

@@ -18,6 +18,7 @@ import (
 //	dsarctl accounts                  every account, its check and buckets
 //	dsarctl accounts check NAME       check NAME now; exit 1 if anything is wrong
 //	dsarctl accounts reset-quota NAME forget NAME's Daily-limit parks (audited)
+//	dsarctl accounts authorize NAME   authorize NAME's OAuth app (audited)
 func runAccounts(e *env, args []string) error {
 	verb := "list"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -25,8 +26,12 @@ func runAccounts(e *env, args []string) error {
 	}
 	fs := e.newFlags("accounts "+verb, accountsArgs[verb], true)
 	asJSON := fs.Bool("json", false, "print the API's Account messages as JSON")
+	var code *string
+	if verb == "authorize" {
+		code = fs.String("code", "", "the code parameter of the address Zoom redirected to, when dsarctl cannot receive it itself (\"-\": read it from stdin)")
+	}
 	if _, ok := accountsArgs[verb]; !ok {
-		return usagef("accounts: unknown verb %q; want list, check NAME or reset-quota NAME", verb)
+		return usagef("accounts: unknown verb %q; want list, check NAME, reset-quota NAME or authorize NAME", verb)
 	}
 	n := 1
 	if verb == "list" {
@@ -66,6 +71,12 @@ func runAccounts(e *env, args []string) error {
 			fmt.Fprintln(e.stderr, "no bucket was parked")
 		}
 		accts = []*dsarv1.Account{resp.GetAccount()}
+	case "authorize":
+		a, err := authorize(e, c, pos[0], *code)
+		if err != nil {
+			return err
+		}
+		accts = []*dsarv1.Account{a}
 	}
 	for i, a := range accts {
 		if *asJSON {
@@ -81,7 +92,7 @@ func runAccounts(e *env, args []string) error {
 		}
 		writeAccount(e.stdout, a)
 	}
-	if verb == "check" {
+	if verb == "check" || verb == "authorize" {
 		if ch := accts[0].GetCheck(); ch.GetProblem() != "" || len(ch.GetSectionProblems()) > 0 {
 			return errors.New("accounts check: the account is not fully usable; see above")
 		}
@@ -90,7 +101,7 @@ func runAccounts(e *env, args []string) error {
 }
 
 // accountsArgs are the arguments of each verb of accounts, for -h.
-var accountsArgs = map[string]string{"list": "", "check": "NAME", "reset-quota": "NAME"}
+var accountsArgs = map[string]string{"list": "", "check": "NAME", "reset-quota": "NAME", "authorize": "NAME"}
 
 // writeAccount prints an account for a person.
 func writeAccount(w io.Writer, a *dsarv1.Account) {

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,5 +134,90 @@ func TestEndToEndAccounts(t *testing.T) {
 	}
 	if out := mustCtl(t, d, "operator", "accounts"); strings.Contains(out, "good") {
 		t.Errorf("accounts still lists the removed account:\n%s", out)
+	}
+}
+
+// TestEndToEndOAuth authorizes an account-level OAuth app end to end with
+// the real dsard: its check fails until `accounts authorize` has received
+// Zoom's redirect on the loopback redirect URL (the test plays the admin's
+// browser), then a request completes; once the app is uninstalled, the
+// check says to authorize it again.
+func TestEndToEndOAuth(t *testing.T) {
+	bin := buildDsard(t)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	redirect := "http://" + lis.Addr().String() + "/zoom/callback"
+	lis.Close() // dsarctl listens there during authorize
+	zoom := zoomtest.NewServer(t, zoomtest.WithDataset("tiny"), zoomtest.WithOAuthApp(redirect))
+	a := zoom.Account()
+	d := startDsardWith(t, bin, []map[string]string{{
+		"name": "acme", "plan": string(a.Plan), "app": "oauth", "redirect_url": redirect,
+		"client_id": a.ClientID, "client_secret_env": "ACME_SECRET",
+		"api_url": zoom.APIURL, "token_url": zoom.TokenURL, "authorize_url": zoom.AuthorizeURL,
+	}}, "ACME_SECRET="+a.ClientSecret)
+	const fix = "dsarctl accounts authorize acme"
+	if out, err := ctl(t, d, "operator", "accounts", "check", "acme"); err == nil || !strings.Contains(out, fix) {
+		t.Fatalf("check before authorization: %v\n%s\nwant FAILED naming %q", err, out, fix)
+	}
+
+	// dsarctl prints the authorize URL and waits for the redirect; the
+	// test opens the URL as the admin's browser would, following Zoom's
+	// redirect to dsarctl.
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		env := map[string]string{"DSAR_SERVER": d.addr, "DSAR_TOKEN": e2eTokens["operator"]}
+		err := run(t.Context(), []string{"accounts", "authorize", "acme"}, func(k string) string { return env[k] },
+			strings.NewReader(""), pw, io.Discard)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	sc := bufio.NewScanner(pr)
+	var out strings.Builder
+	opened := false
+	for sc.Scan() {
+		line := sc.Text()
+		out.WriteString(line + "\n")
+		if u := strings.TrimSpace(line); strings.HasPrefix(u, zoom.AuthorizeURL) && !opened {
+			opened = true
+			go func() {
+				resp, err := http.Get(u)
+				if err != nil {
+					t.Errorf("the browser: %v", err)
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || !strings.Contains(string(body), "dsarctl received Zoom's authorization") {
+					t.Errorf("the browser got %d %s", resp.StatusCode, body)
+				}
+			}()
+		}
+	}
+	if err := <-done; err != nil || !opened {
+		t.Fatalf("accounts authorize: %v (URL printed: %v)\n%s", err, opened, out.String())
+	}
+	if !strings.Contains(out.String(), "check      OK at") {
+		t.Errorf("authorize does not show the account checked OK:\n%s", out.String())
+	}
+	id := strings.TrimSpace(mustCtl(t, d, "platform", "create", "-account", "acme", zoomtest.JaneEmail))
+	if _, err := ctl(t, d, "platform", "watch", id); err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+	if got := mustCtl(t, d, "auditor", "audit"); !strings.Contains(got, "CompleteAccountAuthorization") {
+		t.Errorf("the audit log has no CompleteAccountAuthorization:\n%s", got)
+	}
+	if strings.Contains(d.logs.String(), a.ClientSecret) {
+		t.Error("the logs hold the client secret")
+	}
+
+	// The admin uninstalls the app: the next token is refused.
+	zoom.Deauthorize(a.ID)
+	d.cmd.Process.Signal(syscall.SIGHUP) // a reload checks every account again
+	d.waitLog(t, "zoom accounts reloaded")
+	if out, err := ctl(t, d, "operator", "accounts", "check", "acme"); err == nil || !strings.Contains(out, "authorize the app again: "+fix) {
+		t.Errorf("check after the app was uninstalled: %v\n%s", err, out)
 	}
 }

@@ -61,6 +61,48 @@ func (s *Service) ResetAccountQuota(ctx context.Context, req *dsarv1.ResetAccoun
 	return &dsarv1.ResetAccountQuotaResponse{UnparkedBuckets: buckets, Account: accountToProto(a)}, nil
 }
 
+// StartAccountAuthorization begins the authorization of an OAuth app.
+func (s *Service) StartAccountAuthorization(ctx context.Context, req *dsarv1.StartAccountAuthorizationRequest) (*dsarv1.StartAccountAuthorizationResponse, error) {
+	const op = "rpc.StartAccountAuthorization"
+	if err := checkAccount(op, req.GetName()); err != nil {
+		return nil, err
+	}
+	authorize, redirect, state, err := s.cfg.Processor.StartAuthorization(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return &dsarv1.StartAccountAuthorizationResponse{AuthorizeUrl: authorize, RedirectUrl: redirect, State: state}, nil
+}
+
+// CompleteAccountAuthorization exchanges Zoom's code for the app's tokens.
+func (s *Service) CompleteAccountAuthorization(ctx context.Context, req *dsarv1.CompleteAccountAuthorizationRequest) (*dsarv1.CompleteAccountAuthorizationResponse, error) {
+	const op = "rpc.CompleteAccountAuthorization"
+	ctx = actor(ctx)
+	if err := checkAccount(op, req.GetName()); err != nil {
+		return nil, err
+	}
+	for _, f := range []struct{ name, v string }{{"code", req.GetCode()}, {"state", req.GetState()}} {
+		if f.v == "" {
+			return nil, invalid(op, "%s is empty; pass the %s parameter of the address Zoom redirected to", f.name, f.name)
+		}
+		if err := checkText(op, f.name, f.v, maxAuthParamLen); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := s.cfg.Processor.CompleteAuthorization(ctx, req.GetName(), req.GetCode(), req.GetState()); err != nil {
+		return nil, err
+	}
+	a, err := s.cfg.Processor.Account(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return &dsarv1.CompleteAccountAuthorizationResponse{Account: accountToProto(a)}, nil
+}
+
+// maxAuthParamLen bounds an authorization code or state; Zoom's codes are
+// a few dozen characters.
+const maxAuthParamLen = 2048
+
 func checkAccount(op, name string) error {
 	if name == "" {
 		return invalid(op, "name is empty; dsarctl accounts lists the configured accounts")

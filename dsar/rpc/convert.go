@@ -51,6 +51,7 @@ var auditActions = map[string]string{
 	dsar.ActionState:      "StateChange",
 	dsar.ActionDenied:     "CallDenied",
 	dsar.ActionResetQuota: "ResetAccountQuota",
+	dsar.ActionAuthorize:  "CompleteAccountAuthorization",
 }
 
 // stateFromProto returns the domain state of s, or false for UNSPECIFIED

@@ -180,3 +180,13 @@ func (f *fakeProcessor) ResetQuota(ctx context.Context, name string) ([]string, 
 	_, err := f.Account(ctx, name)
 	return nil, err
 }
+
+func (f *fakeProcessor) StartAuthorization(ctx context.Context, name string) (string, string, string, error) {
+	_, err := f.Account(ctx, name)
+	return "", "", "", err
+}
+
+func (f *fakeProcessor) CompleteAuthorization(ctx context.Context, name, _, _ string) (dsar.AccountCheck, error) {
+	_, err := f.Account(ctx, name)
+	return dsar.AccountCheck{}, err
+}

@@ -44,6 +44,8 @@ type Processor interface {
 	Account(ctx context.Context, name string) (dsar.Account, error)
 	CheckAccount(ctx context.Context, name string) (dsar.AccountCheck, error)
 	ResetQuota(ctx context.Context, name string) ([]string, error)
+	StartAuthorization(ctx context.Context, name string) (authorize, redirect, state string, err error)
+	CompleteAuthorization(ctx context.Context, name, code, state string) (dsar.AccountCheck, error)
 }
 
 var _ Processor = (*dsar.Processor)(nil)

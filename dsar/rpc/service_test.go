@@ -683,6 +683,14 @@ func TestRoles(t *testing.T) {
 			_, err := c.ResetAccountQuota(ctx, &dsarv1.ResetAccountQuotaRequest{Name: "main"})
 			return err
 		},
+		dsarv1.AccessRequestService_StartAccountAuthorization_FullMethodName: func(ctx context.Context) error {
+			_, err := c.StartAccountAuthorization(ctx, &dsarv1.StartAccountAuthorizationRequest{Name: "main"})
+			return err
+		},
+		dsarv1.AccessRequestService_CompleteAccountAuthorization_FullMethodName: func(ctx context.Context) error {
+			_, err := c.CompleteAccountAuthorization(ctx, &dsarv1.CompleteAccountAuthorizationRequest{Name: "main", Code: "c", State: "s"})
+			return err
+		},
 	}
 	for _, m := range dsarv1.AccessRequestService_ServiceDesc.Methods {
 		if calls["/"+dsarv1.AccessRequestService_ServiceDesc.ServiceName+"/"+m.MethodName] == nil {

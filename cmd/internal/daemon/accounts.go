@@ -19,6 +19,11 @@ import (
 //	[{"name": "acme", "plan": "business", "account_id": "...",
 //	  "client_id": "...", "client_secret_env": "ACME_ZOOM_SECRET"}]
 //
+// That is a Server-to-Server OAuth app ("app": "s2s", the default). An
+// account-level OAuth app ("app": "oauth") has no account_id but a
+// redirect_url, the one allow-listed in the app, and is authorized once
+// with `dsarctl accounts authorize NAME`.
+//
 // The client secret comes from the environment variable client_secret_env
 // or the file client_secret_file (relative to the accounts file), never
 // from the accounts file itself.
@@ -29,6 +34,9 @@ type Account struct {
 	ClientID         string `json:"client_id"`
 	ClientSecretEnv  string `json:"client_secret_env,omitempty"`
 	ClientSecretFile string `json:"client_secret_file,omitempty"`
+	App              string `json:"app,omitempty"`          // "s2s" (the default) or "oauth"
+	RedirectURL      string `json:"redirect_url,omitempty"` // oauth: the app's allow-listed redirect URL
+	AuthorizeURL     string `json:"authorize_url,omitempty"`
 	APIURL           string `json:"api_url,omitempty"`
 	TokenURL         string `json:"token_url,omitempty"`
 	// ChatPolicy says which other people's Team Chat messages a request
@@ -92,7 +100,13 @@ func (a *Account) validate(getenv func(string) string) error {
 	switch {
 	case !slices.Contains(plans, a.Plan):
 		return fmt.Errorf("%s: plan %q: want free, pro or business", where, a.Plan)
-	case a.AccountID == "":
+	case a.App != "" && a.App != string(zoomclient.AppS2S) && a.App != string(zoomclient.AppOAuth):
+		return fmt.Errorf("%s: app %q: want s2s or oauth", where, a.App)
+	case a.App == string(zoomclient.AppOAuth) && a.RedirectURL == "":
+		return fmt.Errorf("%s: an oauth app needs redirect_url, the redirect URL allow-listed in the app", where)
+	case a.App != string(zoomclient.AppOAuth) && a.RedirectURL != "":
+		return fmt.Errorf("%s: redirect_url is for an oauth app; set \"app\": \"oauth\" or drop it", where)
+	case a.AccountID == "" && a.App != string(zoomclient.AppOAuth):
 		return fmt.Errorf("%s: account_id is empty", where)
 	case a.ClientID == "":
 		return fmt.Errorf("%s: client_id is empty", where)

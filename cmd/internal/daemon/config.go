@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/zoomdsar/zoom-dsar/cmd/internal/flagenv"
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // DefaultListen is where dsard listens unless told otherwise.
@@ -52,6 +53,9 @@ type Config struct {
 	// (store.Options.CheckTimeout): after it dsard serves and the check
 	// goes on; zero is store.DefaultCheckTimeout, negative no check.
 	CheckTimeout time.Duration
+	// GiveUp is how long before a request's due date a Zoom outage fails
+	// it instead of parking it (dsar.Config.GiveUp).
+	GiveUp time.Duration
 
 	// The fields below are for programs that run dsard in-process.
 
@@ -89,6 +93,7 @@ func (c *Config) flagSet(out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&c.Shard, "shard", "", "shard `name` prefixed to new request ids (a-z, 0-9)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long a shutdown waits for calls in flight")
+	fs.DurationVar(&c.GiveUp, "give-up-before", dsar.DefaultGiveUp, "how long before a request's due date a Zoom outage fails it, so that a person can still act, instead of waiting for Zoom")
 	fs.DurationVar(&c.CheckTimeout, "check-timeout", 0, "how long start waits for the consistency check of dsar.db before serving while it goes on; 0: 10s, negative: no check")
 	fs.BoolVar(&c.Init, "init", false, "start with a new store although bundles or a signing key exist in the data directory")
 	return fs
@@ -122,6 +127,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
+	}
+	if c.GiveUp < 0 {
+		return errors.New("-give-up-before must not be negative")
 	}
 	if c.ShutdownGrace < 0 {
 		return errors.New("-shutdown-grace must not be negative")

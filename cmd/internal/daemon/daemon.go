@@ -148,7 +148,7 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 	// idle connection outlives the daemon.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	undo = append(undo, tr.CloseIdleConnections)
-	zoom := &zoomAccounts{cfg: cfg, tr: tr, log: log, m: m}
+	zoom := &zoomAccounts{cfg: cfg, tr: tr, log: log, m: m, grants: db}
 	zooms, err := zoom.load()
 	if err != nil {
 		return nil, err
@@ -168,6 +168,7 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		Media:     media,
 		Logger:    log,
 		Shard:     cfg.Shard,
+		GiveUp:    cfg.GiveUp,
 	})
 	if err != nil {
 		return nil, err

@@ -24,6 +24,8 @@ type zoomAccounts struct {
 	tr  *http.Transport // shared by every account, closed on shutdown
 	log *slog.Logger
 	m   *metrics
+	// grants keeps the OAuth apps' tokens: the store.
+	grants zoomclient.Grants
 
 	mu          sync.Mutex
 	accts       map[string]Account
@@ -85,6 +87,8 @@ func sameApp(a, b Account) bool {
 
 func (z *zoomAccounts) client(a Account) (*zoomclient.Client, error) {
 	return zoomclient.New(zoomclient.Config{
+		Name: a.Name, App: zoomclient.AppType(a.App), Grants: z.grants,
+		RedirectURL: a.RedirectURL, AuthorizeURL: a.AuthorizeURL,
 		AccountID: a.AccountID, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
 		Plan: a.Plan, APIURL: a.APIURL, TokenURL: a.TokenURL, Limits: a.Limits, ChatPolicy: a.ChatPolicy,
 		HTTPClient: &http.Client{Transport: z.tr},

@@ -2855,6 +2855,216 @@ func (x *RateBucket) GetNextProbeTime() *timestamppb.Timestamp {
 	return nil
 }
 
+type StartAccountAuthorizationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartAccountAuthorizationRequest) Reset() {
+	*x = StartAccountAuthorizationRequest{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartAccountAuthorizationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartAccountAuthorizationRequest) ProtoMessage() {}
+
+func (x *StartAccountAuthorizationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartAccountAuthorizationRequest.ProtoReflect.Descriptor instead.
+func (*StartAccountAuthorizationRequest) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *StartAccountAuthorizationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type StartAccountAuthorizationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AuthorizeUrl  string                 `protobuf:"bytes,1,opt,name=authorize_url,json=authorizeUrl,proto3" json:"authorize_url,omitempty"`
+	RedirectUrl   string                 `protobuf:"bytes,2,opt,name=redirect_url,json=redirectUrl,proto3" json:"redirect_url,omitempty"`
+	State         string                 `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartAccountAuthorizationResponse) Reset() {
+	*x = StartAccountAuthorizationResponse{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartAccountAuthorizationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartAccountAuthorizationResponse) ProtoMessage() {}
+
+func (x *StartAccountAuthorizationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartAccountAuthorizationResponse.ProtoReflect.Descriptor instead.
+func (*StartAccountAuthorizationResponse) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *StartAccountAuthorizationResponse) GetAuthorizeUrl() string {
+	if x != nil {
+		return x.AuthorizeUrl
+	}
+	return ""
+}
+
+func (x *StartAccountAuthorizationResponse) GetRedirectUrl() string {
+	if x != nil {
+		return x.RedirectUrl
+	}
+	return ""
+}
+
+func (x *StartAccountAuthorizationResponse) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+type CompleteAccountAuthorizationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The code parameter of the address Zoom redirected to.
+	Code string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	// The state parameter of that address.
+	State         string `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteAccountAuthorizationRequest) Reset() {
+	*x = CompleteAccountAuthorizationRequest{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteAccountAuthorizationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteAccountAuthorizationRequest) ProtoMessage() {}
+
+func (x *CompleteAccountAuthorizationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteAccountAuthorizationRequest.ProtoReflect.Descriptor instead.
+func (*CompleteAccountAuthorizationRequest) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *CompleteAccountAuthorizationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CompleteAccountAuthorizationRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *CompleteAccountAuthorizationRequest) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+type CompleteAccountAuthorizationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Account       *Account               `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteAccountAuthorizationResponse) Reset() {
+	*x = CompleteAccountAuthorizationResponse{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteAccountAuthorizationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteAccountAuthorizationResponse) ProtoMessage() {}
+
+func (x *CompleteAccountAuthorizationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteAccountAuthorizationResponse.ProtoReflect.Descriptor instead.
+func (*CompleteAccountAuthorizationResponse) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *CompleteAccountAuthorizationResponse) GetAccount() *Account {
+	if x != nil {
+		return x.Account
+	}
+	return nil
+}
+
 var File_dsar_v1_dsar_proto protoreflect.FileDescriptor
 
 const file_dsar_v1_dsar_proto_rawDesc = "" +
@@ -3052,7 +3262,19 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\fparked_until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vparkedUntil\x12\x18\n" +
 	"\abreaker\x18\a \x01(\tR\abreaker\x12B\n" +
 	"\x0fnext_probe_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\rnextProbeTimeB\x12\n" +
-	"\x10_daily_remaining*R\n" +
+	"\x10_daily_remaining\"6\n" +
+	" StartAccountAuthorizationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x81\x01\n" +
+	"!StartAccountAuthorizationResponse\x12#\n" +
+	"\rauthorize_url\x18\x01 \x01(\tR\fauthorizeUrl\x12!\n" +
+	"\fredirect_url\x18\x02 \x01(\tR\vredirectUrl\x12\x14\n" +
+	"\x05state\x18\x03 \x01(\tR\x05state\"c\n" +
+	"#CompleteAccountAuthorizationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12\x14\n" +
+	"\x05state\x18\x03 \x01(\tR\x05state\"R\n" +
+	"$CompleteAccountAuthorizationResponse\x12*\n" +
+	"\aaccount\x18\x01 \x01(\v2\x10.dsar.v1.AccountR\aaccount*R\n" +
 	"\n" +
 	"Regulation\x12\x1a\n" +
 	"\x16REGULATION_UNSPECIFIED\x10\x00\x12\x13\n" +
@@ -3080,8 +3302,7 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12OUTCOME_USER_FOUND\x10\x01\x12\x18\n" +
-	"\x14OUTCOME_NO_ZOOM_USER\x10\x022\xb6\n" +
-	"\n" +
+	"\x14OUTCOME_NO_ZOOM_USER\x10\x022\xa7\f\n" +
 	"\x14AccessRequestService\x12`\n" +
 	"\x13CreateAccessRequest\x12#.dsar.v1.CreateAccessRequestRequest\x1a$.dsar.v1.CreateAccessRequestResponse\x12W\n" +
 	"\x10GetAccessRequest\x12 .dsar.v1.GetAccessRequestRequest\x1a!.dsar.v1.GetAccessRequestResponse\x12]\n" +
@@ -3097,7 +3318,9 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\rGetSigningKey\x12\x1d.dsar.v1.GetSigningKeyRequest\x1a\x1e.dsar.v1.GetSigningKeyResponse\x12K\n" +
 	"\fListAccounts\x12\x1c.dsar.v1.ListAccountsRequest\x1a\x1d.dsar.v1.ListAccountsResponse\x12K\n" +
 	"\fCheckAccount\x12\x1c.dsar.v1.CheckAccountRequest\x1a\x1d.dsar.v1.CheckAccountResponse\x12Z\n" +
-	"\x11ResetAccountQuota\x12!.dsar.v1.ResetAccountQuotaRequest\x1a\".dsar.v1.ResetAccountQuotaResponseB4Z2github.com/zoomdsar/zoom-dsar/proto/dsar/v1;dsarv1b\x06proto3"
+	"\x11ResetAccountQuota\x12!.dsar.v1.ResetAccountQuotaRequest\x1a\".dsar.v1.ResetAccountQuotaResponse\x12r\n" +
+	"\x19StartAccountAuthorization\x12).dsar.v1.StartAccountAuthorizationRequest\x1a*.dsar.v1.StartAccountAuthorizationResponse\x12{\n" +
+	"\x1cCompleteAccountAuthorization\x12,.dsar.v1.CompleteAccountAuthorizationRequest\x1a-.dsar.v1.CompleteAccountAuthorizationResponseB4Z2github.com/zoomdsar/zoom-dsar/proto/dsar/v1;dsarv1b\x06proto3"
 
 var (
 	file_dsar_v1_dsar_proto_rawDescOnce sync.Once
@@ -3112,141 +3335,150 @@ func file_dsar_v1_dsar_proto_rawDescGZIP() []byte {
 }
 
 var file_dsar_v1_dsar_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_dsar_v1_dsar_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_dsar_v1_dsar_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_dsar_v1_dsar_proto_goTypes = []any{
-	(Regulation)(0),                     // 0: dsar.v1.Regulation
-	(RequestState)(0),                   // 1: dsar.v1.RequestState
-	(SectionState)(0),                   // 2: dsar.v1.SectionState
-	(Outcome)(0),                        // 3: dsar.v1.Outcome
-	(*AccessRequest)(nil),               // 4: dsar.v1.AccessRequest
-	(*Extension)(nil),                   // 5: dsar.v1.Extension
-	(*Section)(nil),                     // 6: dsar.v1.Section
-	(*TimeWindow)(nil),                  // 7: dsar.v1.TimeWindow
-	(*Bundle)(nil),                      // 8: dsar.v1.Bundle
-	(*CreateAccessRequestRequest)(nil),  // 9: dsar.v1.CreateAccessRequestRequest
-	(*CreateAccessRequestResponse)(nil), // 10: dsar.v1.CreateAccessRequestResponse
-	(*GetAccessRequestRequest)(nil),     // 11: dsar.v1.GetAccessRequestRequest
-	(*GetAccessRequestResponse)(nil),    // 12: dsar.v1.GetAccessRequestResponse
-	(*ListAccessRequestsRequest)(nil),   // 13: dsar.v1.ListAccessRequestsRequest
-	(*ListAccessRequestsResponse)(nil),  // 14: dsar.v1.ListAccessRequestsResponse
-	(*WatchAccessRequestRequest)(nil),   // 15: dsar.v1.WatchAccessRequestRequest
-	(*WatchAccessRequestResponse)(nil),  // 16: dsar.v1.WatchAccessRequestResponse
-	(*CancelAccessRequestRequest)(nil),  // 17: dsar.v1.CancelAccessRequestRequest
-	(*CancelAccessRequestResponse)(nil), // 18: dsar.v1.CancelAccessRequestResponse
-	(*ResumeAccessRequestRequest)(nil),  // 19: dsar.v1.ResumeAccessRequestRequest
-	(*ResumeAccessRequestResponse)(nil), // 20: dsar.v1.ResumeAccessRequestResponse
-	(*RetrySectionRequest)(nil),         // 21: dsar.v1.RetrySectionRequest
-	(*RetrySectionResponse)(nil),        // 22: dsar.v1.RetrySectionResponse
-	(*ExtendDeadlineRequest)(nil),       // 23: dsar.v1.ExtendDeadlineRequest
-	(*ExtendDeadlineResponse)(nil),      // 24: dsar.v1.ExtendDeadlineResponse
-	(*RebuildBundleRequest)(nil),        // 25: dsar.v1.RebuildBundleRequest
-	(*RebuildBundleResponse)(nil),       // 26: dsar.v1.RebuildBundleResponse
-	(*DownloadBundleRequest)(nil),       // 27: dsar.v1.DownloadBundleRequest
-	(*DownloadBundleResponse)(nil),      // 28: dsar.v1.DownloadBundleResponse
-	(*DownloadBundleHeader)(nil),        // 29: dsar.v1.DownloadBundleHeader
-	(*ListAuditEventsRequest)(nil),      // 30: dsar.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),     // 31: dsar.v1.ListAuditEventsResponse
-	(*AuditEvent)(nil),                  // 32: dsar.v1.AuditEvent
-	(*GetSigningKeyRequest)(nil),        // 33: dsar.v1.GetSigningKeyRequest
-	(*GetSigningKeyResponse)(nil),       // 34: dsar.v1.GetSigningKeyResponse
-	(*ListAccountsRequest)(nil),         // 35: dsar.v1.ListAccountsRequest
-	(*ListAccountsResponse)(nil),        // 36: dsar.v1.ListAccountsResponse
-	(*CheckAccountRequest)(nil),         // 37: dsar.v1.CheckAccountRequest
-	(*CheckAccountResponse)(nil),        // 38: dsar.v1.CheckAccountResponse
-	(*ResetAccountQuotaRequest)(nil),    // 39: dsar.v1.ResetAccountQuotaRequest
-	(*ResetAccountQuotaResponse)(nil),   // 40: dsar.v1.ResetAccountQuotaResponse
-	(*Account)(nil),                     // 41: dsar.v1.Account
-	(*AccountCheck)(nil),                // 42: dsar.v1.AccountCheck
-	(*SectionProblem)(nil),              // 43: dsar.v1.SectionProblem
-	(*RateBucket)(nil),                  // 44: dsar.v1.RateBucket
-	(*timestamppb.Timestamp)(nil),       // 45: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),         // 46: google.protobuf.Duration
+	(Regulation)(0),                              // 0: dsar.v1.Regulation
+	(RequestState)(0),                            // 1: dsar.v1.RequestState
+	(SectionState)(0),                            // 2: dsar.v1.SectionState
+	(Outcome)(0),                                 // 3: dsar.v1.Outcome
+	(*AccessRequest)(nil),                        // 4: dsar.v1.AccessRequest
+	(*Extension)(nil),                            // 5: dsar.v1.Extension
+	(*Section)(nil),                              // 6: dsar.v1.Section
+	(*TimeWindow)(nil),                           // 7: dsar.v1.TimeWindow
+	(*Bundle)(nil),                               // 8: dsar.v1.Bundle
+	(*CreateAccessRequestRequest)(nil),           // 9: dsar.v1.CreateAccessRequestRequest
+	(*CreateAccessRequestResponse)(nil),          // 10: dsar.v1.CreateAccessRequestResponse
+	(*GetAccessRequestRequest)(nil),              // 11: dsar.v1.GetAccessRequestRequest
+	(*GetAccessRequestResponse)(nil),             // 12: dsar.v1.GetAccessRequestResponse
+	(*ListAccessRequestsRequest)(nil),            // 13: dsar.v1.ListAccessRequestsRequest
+	(*ListAccessRequestsResponse)(nil),           // 14: dsar.v1.ListAccessRequestsResponse
+	(*WatchAccessRequestRequest)(nil),            // 15: dsar.v1.WatchAccessRequestRequest
+	(*WatchAccessRequestResponse)(nil),           // 16: dsar.v1.WatchAccessRequestResponse
+	(*CancelAccessRequestRequest)(nil),           // 17: dsar.v1.CancelAccessRequestRequest
+	(*CancelAccessRequestResponse)(nil),          // 18: dsar.v1.CancelAccessRequestResponse
+	(*ResumeAccessRequestRequest)(nil),           // 19: dsar.v1.ResumeAccessRequestRequest
+	(*ResumeAccessRequestResponse)(nil),          // 20: dsar.v1.ResumeAccessRequestResponse
+	(*RetrySectionRequest)(nil),                  // 21: dsar.v1.RetrySectionRequest
+	(*RetrySectionResponse)(nil),                 // 22: dsar.v1.RetrySectionResponse
+	(*ExtendDeadlineRequest)(nil),                // 23: dsar.v1.ExtendDeadlineRequest
+	(*ExtendDeadlineResponse)(nil),               // 24: dsar.v1.ExtendDeadlineResponse
+	(*RebuildBundleRequest)(nil),                 // 25: dsar.v1.RebuildBundleRequest
+	(*RebuildBundleResponse)(nil),                // 26: dsar.v1.RebuildBundleResponse
+	(*DownloadBundleRequest)(nil),                // 27: dsar.v1.DownloadBundleRequest
+	(*DownloadBundleResponse)(nil),               // 28: dsar.v1.DownloadBundleResponse
+	(*DownloadBundleHeader)(nil),                 // 29: dsar.v1.DownloadBundleHeader
+	(*ListAuditEventsRequest)(nil),               // 30: dsar.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),              // 31: dsar.v1.ListAuditEventsResponse
+	(*AuditEvent)(nil),                           // 32: dsar.v1.AuditEvent
+	(*GetSigningKeyRequest)(nil),                 // 33: dsar.v1.GetSigningKeyRequest
+	(*GetSigningKeyResponse)(nil),                // 34: dsar.v1.GetSigningKeyResponse
+	(*ListAccountsRequest)(nil),                  // 35: dsar.v1.ListAccountsRequest
+	(*ListAccountsResponse)(nil),                 // 36: dsar.v1.ListAccountsResponse
+	(*CheckAccountRequest)(nil),                  // 37: dsar.v1.CheckAccountRequest
+	(*CheckAccountResponse)(nil),                 // 38: dsar.v1.CheckAccountResponse
+	(*ResetAccountQuotaRequest)(nil),             // 39: dsar.v1.ResetAccountQuotaRequest
+	(*ResetAccountQuotaResponse)(nil),            // 40: dsar.v1.ResetAccountQuotaResponse
+	(*Account)(nil),                              // 41: dsar.v1.Account
+	(*AccountCheck)(nil),                         // 42: dsar.v1.AccountCheck
+	(*SectionProblem)(nil),                       // 43: dsar.v1.SectionProblem
+	(*RateBucket)(nil),                           // 44: dsar.v1.RateBucket
+	(*StartAccountAuthorizationRequest)(nil),     // 45: dsar.v1.StartAccountAuthorizationRequest
+	(*StartAccountAuthorizationResponse)(nil),    // 46: dsar.v1.StartAccountAuthorizationResponse
+	(*CompleteAccountAuthorizationRequest)(nil),  // 47: dsar.v1.CompleteAccountAuthorizationRequest
+	(*CompleteAccountAuthorizationResponse)(nil), // 48: dsar.v1.CompleteAccountAuthorizationResponse
+	(*timestamppb.Timestamp)(nil),                // 49: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),                  // 50: google.protobuf.Duration
 }
 var file_dsar_v1_dsar_proto_depIdxs = []int32{
 	0,  // 0: dsar.v1.AccessRequest.regulation:type_name -> dsar.v1.Regulation
 	1,  // 1: dsar.v1.AccessRequest.state:type_name -> dsar.v1.RequestState
 	3,  // 2: dsar.v1.AccessRequest.outcome:type_name -> dsar.v1.Outcome
-	45, // 3: dsar.v1.AccessRequest.create_time:type_name -> google.protobuf.Timestamp
-	45, // 4: dsar.v1.AccessRequest.update_time:type_name -> google.protobuf.Timestamp
-	45, // 5: dsar.v1.AccessRequest.due_time:type_name -> google.protobuf.Timestamp
+	49, // 3: dsar.v1.AccessRequest.create_time:type_name -> google.protobuf.Timestamp
+	49, // 4: dsar.v1.AccessRequest.update_time:type_name -> google.protobuf.Timestamp
+	49, // 5: dsar.v1.AccessRequest.due_time:type_name -> google.protobuf.Timestamp
 	5,  // 6: dsar.v1.AccessRequest.extension:type_name -> dsar.v1.Extension
-	45, // 7: dsar.v1.AccessRequest.waiting_until:type_name -> google.protobuf.Timestamp
+	49, // 7: dsar.v1.AccessRequest.waiting_until:type_name -> google.protobuf.Timestamp
 	6,  // 8: dsar.v1.AccessRequest.sections:type_name -> dsar.v1.Section
 	8,  // 9: dsar.v1.AccessRequest.bundle:type_name -> dsar.v1.Bundle
-	45, // 10: dsar.v1.Extension.extend_time:type_name -> google.protobuf.Timestamp
-	45, // 11: dsar.v1.Extension.previous_due_time:type_name -> google.protobuf.Timestamp
+	49, // 10: dsar.v1.Extension.extend_time:type_name -> google.protobuf.Timestamp
+	49, // 11: dsar.v1.Extension.previous_due_time:type_name -> google.protobuf.Timestamp
 	2,  // 12: dsar.v1.Section.state:type_name -> dsar.v1.SectionState
 	7,  // 13: dsar.v1.Section.covered:type_name -> dsar.v1.TimeWindow
-	45, // 14: dsar.v1.Section.waiting_until:type_name -> google.protobuf.Timestamp
-	45, // 15: dsar.v1.Section.start_time:type_name -> google.protobuf.Timestamp
-	45, // 16: dsar.v1.Section.finish_time:type_name -> google.protobuf.Timestamp
-	45, // 17: dsar.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
-	45, // 18: dsar.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
+	49, // 14: dsar.v1.Section.waiting_until:type_name -> google.protobuf.Timestamp
+	49, // 15: dsar.v1.Section.start_time:type_name -> google.protobuf.Timestamp
+	49, // 16: dsar.v1.Section.finish_time:type_name -> google.protobuf.Timestamp
+	49, // 17: dsar.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
+	49, // 18: dsar.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
 	0,  // 19: dsar.v1.CreateAccessRequestRequest.regulation:type_name -> dsar.v1.Regulation
 	4,  // 20: dsar.v1.CreateAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 21: dsar.v1.GetAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
 	1,  // 22: dsar.v1.ListAccessRequestsRequest.states:type_name -> dsar.v1.RequestState
-	45, // 23: dsar.v1.ListAccessRequestsRequest.created_after:type_name -> google.protobuf.Timestamp
-	45, // 24: dsar.v1.ListAccessRequestsRequest.created_before:type_name -> google.protobuf.Timestamp
-	46, // 25: dsar.v1.ListAccessRequestsRequest.due_within:type_name -> google.protobuf.Duration
+	49, // 23: dsar.v1.ListAccessRequestsRequest.created_after:type_name -> google.protobuf.Timestamp
+	49, // 24: dsar.v1.ListAccessRequestsRequest.created_before:type_name -> google.protobuf.Timestamp
+	50, // 25: dsar.v1.ListAccessRequestsRequest.due_within:type_name -> google.protobuf.Duration
 	4,  // 26: dsar.v1.ListAccessRequestsResponse.access_requests:type_name -> dsar.v1.AccessRequest
 	4,  // 27: dsar.v1.WatchAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	45, // 28: dsar.v1.WatchAccessRequestResponse.estimated_completion_time:type_name -> google.protobuf.Timestamp
+	49, // 28: dsar.v1.WatchAccessRequestResponse.estimated_completion_time:type_name -> google.protobuf.Timestamp
 	4,  // 29: dsar.v1.CancelAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 30: dsar.v1.ResumeAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 31: dsar.v1.RetrySectionResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 32: dsar.v1.ExtendDeadlineResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 33: dsar.v1.RebuildBundleResponse.access_request:type_name -> dsar.v1.AccessRequest
 	29, // 34: dsar.v1.DownloadBundleResponse.header:type_name -> dsar.v1.DownloadBundleHeader
-	45, // 35: dsar.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	45, // 36: dsar.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	49, // 35: dsar.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	49, // 36: dsar.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
 	32, // 37: dsar.v1.ListAuditEventsResponse.audit_events:type_name -> dsar.v1.AuditEvent
-	45, // 38: dsar.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	49, // 38: dsar.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
 	41, // 39: dsar.v1.ListAccountsResponse.accounts:type_name -> dsar.v1.Account
 	41, // 40: dsar.v1.CheckAccountResponse.account:type_name -> dsar.v1.Account
 	41, // 41: dsar.v1.ResetAccountQuotaResponse.account:type_name -> dsar.v1.Account
 	42, // 42: dsar.v1.Account.check:type_name -> dsar.v1.AccountCheck
 	44, // 43: dsar.v1.Account.buckets:type_name -> dsar.v1.RateBucket
-	45, // 44: dsar.v1.AccountCheck.check_time:type_name -> google.protobuf.Timestamp
+	49, // 44: dsar.v1.AccountCheck.check_time:type_name -> google.protobuf.Timestamp
 	43, // 45: dsar.v1.AccountCheck.section_problems:type_name -> dsar.v1.SectionProblem
-	45, // 46: dsar.v1.RateBucket.daily_remaining_time:type_name -> google.protobuf.Timestamp
-	45, // 47: dsar.v1.RateBucket.parked_until:type_name -> google.protobuf.Timestamp
-	45, // 48: dsar.v1.RateBucket.next_probe_time:type_name -> google.protobuf.Timestamp
-	9,  // 49: dsar.v1.AccessRequestService.CreateAccessRequest:input_type -> dsar.v1.CreateAccessRequestRequest
-	11, // 50: dsar.v1.AccessRequestService.GetAccessRequest:input_type -> dsar.v1.GetAccessRequestRequest
-	13, // 51: dsar.v1.AccessRequestService.ListAccessRequests:input_type -> dsar.v1.ListAccessRequestsRequest
-	15, // 52: dsar.v1.AccessRequestService.WatchAccessRequest:input_type -> dsar.v1.WatchAccessRequestRequest
-	17, // 53: dsar.v1.AccessRequestService.CancelAccessRequest:input_type -> dsar.v1.CancelAccessRequestRequest
-	19, // 54: dsar.v1.AccessRequestService.ResumeAccessRequest:input_type -> dsar.v1.ResumeAccessRequestRequest
-	21, // 55: dsar.v1.AccessRequestService.RetrySection:input_type -> dsar.v1.RetrySectionRequest
-	23, // 56: dsar.v1.AccessRequestService.ExtendDeadline:input_type -> dsar.v1.ExtendDeadlineRequest
-	27, // 57: dsar.v1.AccessRequestService.DownloadBundle:input_type -> dsar.v1.DownloadBundleRequest
-	25, // 58: dsar.v1.AccessRequestService.RebuildBundle:input_type -> dsar.v1.RebuildBundleRequest
-	30, // 59: dsar.v1.AccessRequestService.ListAuditEvents:input_type -> dsar.v1.ListAuditEventsRequest
-	33, // 60: dsar.v1.AccessRequestService.GetSigningKey:input_type -> dsar.v1.GetSigningKeyRequest
-	35, // 61: dsar.v1.AccessRequestService.ListAccounts:input_type -> dsar.v1.ListAccountsRequest
-	37, // 62: dsar.v1.AccessRequestService.CheckAccount:input_type -> dsar.v1.CheckAccountRequest
-	39, // 63: dsar.v1.AccessRequestService.ResetAccountQuota:input_type -> dsar.v1.ResetAccountQuotaRequest
-	10, // 64: dsar.v1.AccessRequestService.CreateAccessRequest:output_type -> dsar.v1.CreateAccessRequestResponse
-	12, // 65: dsar.v1.AccessRequestService.GetAccessRequest:output_type -> dsar.v1.GetAccessRequestResponse
-	14, // 66: dsar.v1.AccessRequestService.ListAccessRequests:output_type -> dsar.v1.ListAccessRequestsResponse
-	16, // 67: dsar.v1.AccessRequestService.WatchAccessRequest:output_type -> dsar.v1.WatchAccessRequestResponse
-	18, // 68: dsar.v1.AccessRequestService.CancelAccessRequest:output_type -> dsar.v1.CancelAccessRequestResponse
-	20, // 69: dsar.v1.AccessRequestService.ResumeAccessRequest:output_type -> dsar.v1.ResumeAccessRequestResponse
-	22, // 70: dsar.v1.AccessRequestService.RetrySection:output_type -> dsar.v1.RetrySectionResponse
-	24, // 71: dsar.v1.AccessRequestService.ExtendDeadline:output_type -> dsar.v1.ExtendDeadlineResponse
-	28, // 72: dsar.v1.AccessRequestService.DownloadBundle:output_type -> dsar.v1.DownloadBundleResponse
-	26, // 73: dsar.v1.AccessRequestService.RebuildBundle:output_type -> dsar.v1.RebuildBundleResponse
-	31, // 74: dsar.v1.AccessRequestService.ListAuditEvents:output_type -> dsar.v1.ListAuditEventsResponse
-	34, // 75: dsar.v1.AccessRequestService.GetSigningKey:output_type -> dsar.v1.GetSigningKeyResponse
-	36, // 76: dsar.v1.AccessRequestService.ListAccounts:output_type -> dsar.v1.ListAccountsResponse
-	38, // 77: dsar.v1.AccessRequestService.CheckAccount:output_type -> dsar.v1.CheckAccountResponse
-	40, // 78: dsar.v1.AccessRequestService.ResetAccountQuota:output_type -> dsar.v1.ResetAccountQuotaResponse
-	64, // [64:79] is the sub-list for method output_type
-	49, // [49:64] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	49, // 46: dsar.v1.RateBucket.daily_remaining_time:type_name -> google.protobuf.Timestamp
+	49, // 47: dsar.v1.RateBucket.parked_until:type_name -> google.protobuf.Timestamp
+	49, // 48: dsar.v1.RateBucket.next_probe_time:type_name -> google.protobuf.Timestamp
+	41, // 49: dsar.v1.CompleteAccountAuthorizationResponse.account:type_name -> dsar.v1.Account
+	9,  // 50: dsar.v1.AccessRequestService.CreateAccessRequest:input_type -> dsar.v1.CreateAccessRequestRequest
+	11, // 51: dsar.v1.AccessRequestService.GetAccessRequest:input_type -> dsar.v1.GetAccessRequestRequest
+	13, // 52: dsar.v1.AccessRequestService.ListAccessRequests:input_type -> dsar.v1.ListAccessRequestsRequest
+	15, // 53: dsar.v1.AccessRequestService.WatchAccessRequest:input_type -> dsar.v1.WatchAccessRequestRequest
+	17, // 54: dsar.v1.AccessRequestService.CancelAccessRequest:input_type -> dsar.v1.CancelAccessRequestRequest
+	19, // 55: dsar.v1.AccessRequestService.ResumeAccessRequest:input_type -> dsar.v1.ResumeAccessRequestRequest
+	21, // 56: dsar.v1.AccessRequestService.RetrySection:input_type -> dsar.v1.RetrySectionRequest
+	23, // 57: dsar.v1.AccessRequestService.ExtendDeadline:input_type -> dsar.v1.ExtendDeadlineRequest
+	27, // 58: dsar.v1.AccessRequestService.DownloadBundle:input_type -> dsar.v1.DownloadBundleRequest
+	25, // 59: dsar.v1.AccessRequestService.RebuildBundle:input_type -> dsar.v1.RebuildBundleRequest
+	30, // 60: dsar.v1.AccessRequestService.ListAuditEvents:input_type -> dsar.v1.ListAuditEventsRequest
+	33, // 61: dsar.v1.AccessRequestService.GetSigningKey:input_type -> dsar.v1.GetSigningKeyRequest
+	35, // 62: dsar.v1.AccessRequestService.ListAccounts:input_type -> dsar.v1.ListAccountsRequest
+	37, // 63: dsar.v1.AccessRequestService.CheckAccount:input_type -> dsar.v1.CheckAccountRequest
+	39, // 64: dsar.v1.AccessRequestService.ResetAccountQuota:input_type -> dsar.v1.ResetAccountQuotaRequest
+	45, // 65: dsar.v1.AccessRequestService.StartAccountAuthorization:input_type -> dsar.v1.StartAccountAuthorizationRequest
+	47, // 66: dsar.v1.AccessRequestService.CompleteAccountAuthorization:input_type -> dsar.v1.CompleteAccountAuthorizationRequest
+	10, // 67: dsar.v1.AccessRequestService.CreateAccessRequest:output_type -> dsar.v1.CreateAccessRequestResponse
+	12, // 68: dsar.v1.AccessRequestService.GetAccessRequest:output_type -> dsar.v1.GetAccessRequestResponse
+	14, // 69: dsar.v1.AccessRequestService.ListAccessRequests:output_type -> dsar.v1.ListAccessRequestsResponse
+	16, // 70: dsar.v1.AccessRequestService.WatchAccessRequest:output_type -> dsar.v1.WatchAccessRequestResponse
+	18, // 71: dsar.v1.AccessRequestService.CancelAccessRequest:output_type -> dsar.v1.CancelAccessRequestResponse
+	20, // 72: dsar.v1.AccessRequestService.ResumeAccessRequest:output_type -> dsar.v1.ResumeAccessRequestResponse
+	22, // 73: dsar.v1.AccessRequestService.RetrySection:output_type -> dsar.v1.RetrySectionResponse
+	24, // 74: dsar.v1.AccessRequestService.ExtendDeadline:output_type -> dsar.v1.ExtendDeadlineResponse
+	28, // 75: dsar.v1.AccessRequestService.DownloadBundle:output_type -> dsar.v1.DownloadBundleResponse
+	26, // 76: dsar.v1.AccessRequestService.RebuildBundle:output_type -> dsar.v1.RebuildBundleResponse
+	31, // 77: dsar.v1.AccessRequestService.ListAuditEvents:output_type -> dsar.v1.ListAuditEventsResponse
+	34, // 78: dsar.v1.AccessRequestService.GetSigningKey:output_type -> dsar.v1.GetSigningKeyResponse
+	36, // 79: dsar.v1.AccessRequestService.ListAccounts:output_type -> dsar.v1.ListAccountsResponse
+	38, // 80: dsar.v1.AccessRequestService.CheckAccount:output_type -> dsar.v1.CheckAccountResponse
+	40, // 81: dsar.v1.AccessRequestService.ResetAccountQuota:output_type -> dsar.v1.ResetAccountQuotaResponse
+	46, // 82: dsar.v1.AccessRequestService.StartAccountAuthorization:output_type -> dsar.v1.StartAccountAuthorizationResponse
+	48, // 83: dsar.v1.AccessRequestService.CompleteAccountAuthorization:output_type -> dsar.v1.CompleteAccountAuthorizationResponse
+	67, // [67:84] is the sub-list for method output_type
+	50, // [50:67] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_dsar_v1_dsar_proto_init() }
@@ -3265,7 +3497,7 @@ func file_dsar_v1_dsar_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dsar_v1_dsar_proto_rawDesc), len(file_dsar_v1_dsar_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   41,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,21 +23,23 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AccessRequestService_CreateAccessRequest_FullMethodName = "/dsar.v1.AccessRequestService/CreateAccessRequest"
-	AccessRequestService_GetAccessRequest_FullMethodName    = "/dsar.v1.AccessRequestService/GetAccessRequest"
-	AccessRequestService_ListAccessRequests_FullMethodName  = "/dsar.v1.AccessRequestService/ListAccessRequests"
-	AccessRequestService_WatchAccessRequest_FullMethodName  = "/dsar.v1.AccessRequestService/WatchAccessRequest"
-	AccessRequestService_CancelAccessRequest_FullMethodName = "/dsar.v1.AccessRequestService/CancelAccessRequest"
-	AccessRequestService_ResumeAccessRequest_FullMethodName = "/dsar.v1.AccessRequestService/ResumeAccessRequest"
-	AccessRequestService_RetrySection_FullMethodName        = "/dsar.v1.AccessRequestService/RetrySection"
-	AccessRequestService_ExtendDeadline_FullMethodName      = "/dsar.v1.AccessRequestService/ExtendDeadline"
-	AccessRequestService_DownloadBundle_FullMethodName      = "/dsar.v1.AccessRequestService/DownloadBundle"
-	AccessRequestService_RebuildBundle_FullMethodName       = "/dsar.v1.AccessRequestService/RebuildBundle"
-	AccessRequestService_ListAuditEvents_FullMethodName     = "/dsar.v1.AccessRequestService/ListAuditEvents"
-	AccessRequestService_GetSigningKey_FullMethodName       = "/dsar.v1.AccessRequestService/GetSigningKey"
-	AccessRequestService_ListAccounts_FullMethodName        = "/dsar.v1.AccessRequestService/ListAccounts"
-	AccessRequestService_CheckAccount_FullMethodName        = "/dsar.v1.AccessRequestService/CheckAccount"
-	AccessRequestService_ResetAccountQuota_FullMethodName   = "/dsar.v1.AccessRequestService/ResetAccountQuota"
+	AccessRequestService_CreateAccessRequest_FullMethodName          = "/dsar.v1.AccessRequestService/CreateAccessRequest"
+	AccessRequestService_GetAccessRequest_FullMethodName             = "/dsar.v1.AccessRequestService/GetAccessRequest"
+	AccessRequestService_ListAccessRequests_FullMethodName           = "/dsar.v1.AccessRequestService/ListAccessRequests"
+	AccessRequestService_WatchAccessRequest_FullMethodName           = "/dsar.v1.AccessRequestService/WatchAccessRequest"
+	AccessRequestService_CancelAccessRequest_FullMethodName          = "/dsar.v1.AccessRequestService/CancelAccessRequest"
+	AccessRequestService_ResumeAccessRequest_FullMethodName          = "/dsar.v1.AccessRequestService/ResumeAccessRequest"
+	AccessRequestService_RetrySection_FullMethodName                 = "/dsar.v1.AccessRequestService/RetrySection"
+	AccessRequestService_ExtendDeadline_FullMethodName               = "/dsar.v1.AccessRequestService/ExtendDeadline"
+	AccessRequestService_DownloadBundle_FullMethodName               = "/dsar.v1.AccessRequestService/DownloadBundle"
+	AccessRequestService_RebuildBundle_FullMethodName                = "/dsar.v1.AccessRequestService/RebuildBundle"
+	AccessRequestService_ListAuditEvents_FullMethodName              = "/dsar.v1.AccessRequestService/ListAuditEvents"
+	AccessRequestService_GetSigningKey_FullMethodName                = "/dsar.v1.AccessRequestService/GetSigningKey"
+	AccessRequestService_ListAccounts_FullMethodName                 = "/dsar.v1.AccessRequestService/ListAccounts"
+	AccessRequestService_CheckAccount_FullMethodName                 = "/dsar.v1.AccessRequestService/CheckAccount"
+	AccessRequestService_ResetAccountQuota_FullMethodName            = "/dsar.v1.AccessRequestService/ResetAccountQuota"
+	AccessRequestService_StartAccountAuthorization_FullMethodName    = "/dsar.v1.AccessRequestService/StartAccountAuthorization"
+	AccessRequestService_CompleteAccountAuthorization_FullMethodName = "/dsar.v1.AccessRequestService/CompleteAccountAuthorization"
 )
 
 // AccessRequestServiceClient is the client API for AccessRequestService service.
@@ -111,6 +113,16 @@ type AccessRequestServiceClient interface {
 	// that the next call in each bucket asks Zoom, and wakes its parked
 	// requests. Operators only; audited.
 	ResetAccountQuota(ctx context.Context, in *ResetAccountQuotaRequest, opts ...grpc.CallOption) (*ResetAccountQuotaResponse, error)
+	// StartAccountAuthorization begins the authorization of an account's
+	// OAuth app: a Zoom admin opens authorize_url and consents, and Zoom
+	// sends the browser to redirect_url with a code and state.
+	// FAILED_PRECONDITION for a Server-to-Server app. Operators only.
+	StartAccountAuthorization(ctx context.Context, in *StartAccountAuthorizationRequest, opts ...grpc.CallOption) (*StartAccountAuthorizationResponse, error)
+	// CompleteAccountAuthorization exchanges the code for the app's tokens,
+	// which dsard keeps, then checks the account. The state must be the one
+	// StartAccountAuthorization returned, within 15 minutes, once.
+	// Operators only; audited.
+	CompleteAccountAuthorization(ctx context.Context, in *CompleteAccountAuthorizationRequest, opts ...grpc.CallOption) (*CompleteAccountAuthorizationResponse, error)
 }
 
 type accessRequestServiceClient struct {
@@ -289,6 +301,26 @@ func (c *accessRequestServiceClient) ResetAccountQuota(ctx context.Context, in *
 	return out, nil
 }
 
+func (c *accessRequestServiceClient) StartAccountAuthorization(ctx context.Context, in *StartAccountAuthorizationRequest, opts ...grpc.CallOption) (*StartAccountAuthorizationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StartAccountAuthorizationResponse)
+	err := c.cc.Invoke(ctx, AccessRequestService_StartAccountAuthorization_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *accessRequestServiceClient) CompleteAccountAuthorization(ctx context.Context, in *CompleteAccountAuthorizationRequest, opts ...grpc.CallOption) (*CompleteAccountAuthorizationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CompleteAccountAuthorizationResponse)
+	err := c.cc.Invoke(ctx, AccessRequestService_CompleteAccountAuthorization_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AccessRequestServiceServer is the server API for AccessRequestService service.
 // All implementations must embed UnimplementedAccessRequestServiceServer
 // for forward compatibility.
@@ -360,6 +392,16 @@ type AccessRequestServiceServer interface {
 	// that the next call in each bucket asks Zoom, and wakes its parked
 	// requests. Operators only; audited.
 	ResetAccountQuota(context.Context, *ResetAccountQuotaRequest) (*ResetAccountQuotaResponse, error)
+	// StartAccountAuthorization begins the authorization of an account's
+	// OAuth app: a Zoom admin opens authorize_url and consents, and Zoom
+	// sends the browser to redirect_url with a code and state.
+	// FAILED_PRECONDITION for a Server-to-Server app. Operators only.
+	StartAccountAuthorization(context.Context, *StartAccountAuthorizationRequest) (*StartAccountAuthorizationResponse, error)
+	// CompleteAccountAuthorization exchanges the code for the app's tokens,
+	// which dsard keeps, then checks the account. The state must be the one
+	// StartAccountAuthorization returned, within 15 minutes, once.
+	// Operators only; audited.
+	CompleteAccountAuthorization(context.Context, *CompleteAccountAuthorizationRequest) (*CompleteAccountAuthorizationResponse, error)
 	mustEmbedUnimplementedAccessRequestServiceServer()
 }
 
@@ -414,6 +456,12 @@ func (UnimplementedAccessRequestServiceServer) CheckAccount(context.Context, *Ch
 }
 func (UnimplementedAccessRequestServiceServer) ResetAccountQuota(context.Context, *ResetAccountQuotaRequest) (*ResetAccountQuotaResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ResetAccountQuota not implemented")
+}
+func (UnimplementedAccessRequestServiceServer) StartAccountAuthorization(context.Context, *StartAccountAuthorizationRequest) (*StartAccountAuthorizationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StartAccountAuthorization not implemented")
+}
+func (UnimplementedAccessRequestServiceServer) CompleteAccountAuthorization(context.Context, *CompleteAccountAuthorizationRequest) (*CompleteAccountAuthorizationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CompleteAccountAuthorization not implemented")
 }
 func (UnimplementedAccessRequestServiceServer) mustEmbedUnimplementedAccessRequestServiceServer() {}
 func (UnimplementedAccessRequestServiceServer) testEmbeddedByValue()                              {}
@@ -692,6 +740,42 @@ func _AccessRequestService_ResetAccountQuota_Handler(srv interface{}, ctx contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AccessRequestService_StartAccountAuthorization_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StartAccountAuthorizationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccessRequestServiceServer).StartAccountAuthorization(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AccessRequestService_StartAccountAuthorization_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccessRequestServiceServer).StartAccountAuthorization(ctx, req.(*StartAccountAuthorizationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AccessRequestService_CompleteAccountAuthorization_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CompleteAccountAuthorizationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccessRequestServiceServer).CompleteAccountAuthorization(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AccessRequestService_CompleteAccountAuthorization_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccessRequestServiceServer).CompleteAccountAuthorization(ctx, req.(*CompleteAccountAuthorizationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AccessRequestService_ServiceDesc is the grpc.ServiceDesc for AccessRequestService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -750,6 +834,14 @@ var AccessRequestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ResetAccountQuota",
 			Handler:    _AccessRequestService_ResetAccountQuota_Handler,
+		},
+		{
+			MethodName: "StartAccountAuthorization",
+			Handler:    _AccessRequestService_StartAccountAuthorization_Handler,
+		},
+		{
+			MethodName: "CompleteAccountAuthorization",
+			Handler:    _AccessRequestService_CompleteAccountAuthorization_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
