@@ -63,17 +63,7 @@ func TestOutageWaitsForZoom(t *testing.T) {
 	}
 	// Zoom recovers: the request goes on at each bucket's probe time.
 	e.srv.SetFaults(zoomtest.Faults{})
-	var last time.Time
-	for {
-		r = e.wait(r.ID, func(r *dsar.Request) bool {
-			return r.State.Final() || r.State == dsar.StateWaitingZoom && r.WaitingUntil.After(last)
-		})
-		if r.State.Final() {
-			break
-		}
-		last = r.WaitingUntil
-		clock.Set(last)
-	}
+	r = e.throughOutage(r.ID)
 	if r.State != dsar.StateCompleted {
 		t.Fatalf("state %s (%s), want COMPLETED", r.State, r.Reason)
 	}
@@ -99,5 +89,22 @@ func TestOutageGivesUp(t *testing.T) {
 	}
 	if s := section(t, e, r.ID, dsar.SectionSettings); s.State != dsar.SectionFailed || !strings.Contains(s.Reason, "Zoom keeps failing") {
 		t.Errorf("settings: %s (%s)", s.State, s.Reason)
+	}
+}
+
+// throughOutage waits until a request is final, moving the emulator's
+// clock to each probe time it waits for (WAITING_ZOOM).
+func (e *env) throughOutage(id string) *dsar.Request {
+	e.t.Helper()
+	var last time.Time
+	for {
+		r := e.wait(id, func(r *dsar.Request) bool {
+			return r.State.Final() || r.State == dsar.StateWaitingZoom && r.WaitingUntil.After(last)
+		})
+		if r.State.Final() {
+			return r
+		}
+		last = r.WaitingUntil
+		e.srv.Clock().Set(last)
 	}
 }
