@@ -93,9 +93,9 @@ func receiveCode(ctx context.Context, lis net.Listener, path, state string) (str
 			http.Error(w, "This is not the answer to dsarctl's authorization (its state differs). Nothing was done.", http.StatusBadRequest)
 			return // not ours: keep waiting
 		case q.Get("error") != "":
-			res.err = fmt.Errorf("Zoom answered %s: %s", q.Get("error"), q.Get("error_description"))
+			res.err = fmt.Errorf("the redirect carries Zoom's error %s: %s", q.Get("error"), q.Get("error_description"))
 		case q.Get("code") == "":
-			res.err = errors.New("Zoom's redirect has no code")
+			res.err = errors.New("the redirect from Zoom has no code")
 		default:
 			res.code = q.Get("code")
 		}

@@ -14,12 +14,12 @@ import (
 // and 200 answers whose bodies are cut short or garbled.
 var faultKinds = []zoomtest.Fault{zoomtest.Fault500, zoomtest.Fault503, zoomtest.FaultReset, zoomtest.FaultTruncate, zoomtest.FaultGarble}
 
-// runFaults runs a reference request at Business limits with 5 % and 50 %
+// runFaults runs a reference request at Business limits with 5 %, 20 % and 50 %
 // of the answers broken for a spell, then none: it must complete by
 // itself, soon after Zoom recovers.
 func runFaults(ctx context.Context, e *env) ([]row, error) {
 	var rows []row
-	for _, rate := range []float64{0.05, 0.5} {
+	for _, rate := range []float64{0.05, 0.2, 0.5} {
 		r, err := faultsOnce(ctx, e, rate)
 		rows = append(rows, r...)
 		if err != nil {
