@@ -1,6 +1,8 @@
 package rpc
 
 import (
+	"context"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -38,6 +40,12 @@ func (h *Health) SetServing() { h.set(healthpb.HealthCheckResponse_SERVING) }
 // SetNotServing reports NOT_SERVING until the next SetServing, e.g. while
 // the store cannot be written.
 func (h *Health) SetNotServing() { h.set(healthpb.HealthCheckResponse_NOT_SERVING) }
+
+// Serving reports whether the server is SERVING: dsard's /readyz.
+func (h *Health) Serving() bool {
+	r, err := h.srv.Check(context.Background(), &healthpb.HealthCheckRequest{})
+	return err == nil && r.GetStatus() == healthpb.HealthCheckResponse_SERVING
+}
 
 // Shutdown reports NOT_SERVING for good: later SetServing calls are
 // ignored. Call it first in a graceful shutdown, before GracefulStop.

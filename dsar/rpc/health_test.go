@@ -33,6 +33,9 @@ func TestHealth(t *testing.T) {
 		{"serving after shutdown is ignored", srv.health.SetServing, notServing},
 	} {
 		step.do()
+		if got := srv.health.Serving(); got != (step.want == serving) {
+			t.Errorf("%s: Serving() = %v", step.name, got)
+		}
 		for _, service := range []string{"", dsarv1.AccessRequestService_ServiceDesc.ServiceName} {
 			r, err := client.Check(t.Context(), &healthpb.HealthCheckRequest{Service: service})
 			if err != nil {

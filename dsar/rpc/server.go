@@ -31,6 +31,10 @@ type ServerConfig struct {
 	// MaxWatches bounds the Watch streams open at once per caller; zero is
 	// DefaultMaxWatches.
 	MaxWatches int
+	// Unary and Stream observe every call just inside the logging, where
+	// a call's code is final: dsard's gRPC metrics.
+	Unary  []grpc.UnaryServerInterceptor
+	Stream []grpc.StreamServerInterceptor
 }
 
 // Defaults of ServerConfig: enough for a platform and a few operators,
@@ -41,7 +45,8 @@ const (
 )
 
 // NewServer returns a gRPC server with the service, health and reflection
-// registered, behind the interceptors: logging outermost, then recovery,
+// registered, behind the interceptors: logging outermost, then those of
+// the config (metrics), then recovery,
 // then the mapping of domain errors to gRPC statuses (codes.go), then
 // authentication, so that the refusals of authentication and every
 // handler's error pass through the one mapping.
@@ -54,8 +59,8 @@ func NewServer(cfg ServerConfig) (*grpc.Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(LogUnary(log)),
-		grpc.ChainStreamInterceptor(LogStream(log)),
+		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{LogUnary(log)}, cfg.Unary...)...),
+		grpc.ChainStreamInterceptor(append([]grpc.StreamServerInterceptor{LogStream(log)}, cfg.Stream...)...),
 	}
 	opts = append(opts, ServerOptions(cfg.Auth, log)...)
 	maxStreams, maxWatches := cfg.MaxStreams, cfg.MaxWatches

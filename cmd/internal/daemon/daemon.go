@@ -128,8 +128,9 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		CheckTimeout: cfg.CheckTimeout,
 		OnLateCheck:  func(err error) { lateCheck <- err },
 		OnSkip: func(id string, err error) {
-			log.Error("skipped a request whose record does not decode", "request", id, "err", err)
-			m.skippedRecords.Inc()
+			if m.skip(id) {
+				log.Error("skipped a request whose record does not decode", "request", id, "err", err)
+			}
 		},
 	})
 	if err != nil {
@@ -158,6 +159,9 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 	} else {
 		log.Info("zoom accounts", "accounts", zoom.names())
 	}
+
+	due := newDueRequests(db, zoom.names, time.Now, log)
+	m.reg.MustRegister(breakers{statuses: zoom.statuses}, due)
 
 	st := timedStore{Store: db, m: m}
 	media := bundle.MediaDir(filepath.Join(cfg.DataDir, "media"))
@@ -194,10 +198,12 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 	}
 	health := rpc.NewHealth()
 	srv, err := rpc.NewServer(rpc.ServerConfig{Service: svc, Auth: auth, Health: health, Logger: log, TLS: tlsConf,
-		MaxStreams: uint32(cfg.MaxStreams), MaxWatches: cfg.MaxWatches})
+		MaxStreams: uint32(cfg.MaxStreams), MaxWatches: cfg.MaxWatches,
+		Unary: []grpc.UnaryServerInterceptor{m.grpc.UnaryServerInterceptor()}, Stream: []grpc.StreamServerInterceptor{m.grpc.StreamServerInterceptor()}})
 	if err != nil {
 		return nil, err
 	}
+	m.grpc.InitializeMetrics(srv) // every method's series from zero
 	lis, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
@@ -245,6 +251,7 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		d.metrics = mlis.Addr()
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+		probes(mux, health.Serving)
 		hs = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		wg.Go(func() {
 			if err := hs.Serve(mlis); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -269,6 +276,11 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 	// one that fails its check is refused, not failed after its calls.
 	proc.CheckAccounts(ctx)
 	health.SetServing()
+	// Requests already past their due date are logged now, not at the
+	// first scrape.
+	if _, _, err := due.scan(ctx); err != nil {
+		log.Error("requests past their due date not listed", "err", err)
+	}
 	attrs := []any{"addr", d.addr.String(), "tls", tlsConf != nil, "fingerprint", bundle.Fingerprint(pub)}
 	if d.metrics != nil {
 		attrs = append(attrs, "metrics", d.metrics.String())
@@ -293,6 +305,23 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		log.Info("stopped")
 	}()
 	return d, nil
+}
+
+// probes serves the liveness and readiness probes on mux: /healthz
+// answers 200 while the process serves HTTP at all; /readyz 200 only
+// while ready (the gRPC health: the store open, interrupted requests
+// resumed, not shutting down), 503 otherwise.
+func probes(mux *http.ServeMux, ready func() bool) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
 }
 
 // graceful stops accepting calls and waits up to grace for those in

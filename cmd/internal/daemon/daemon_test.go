@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -114,7 +115,21 @@ func operator(ctx context.Context) context.Context {
 
 func (s *started) metrics(t *testing.T) string {
 	t.Helper()
-	resp, err := http.Get("http://" + s.d.MetricsAddr().String() + "/metrics")
+	_, body := s.get(t, "/metrics")
+	return body
+}
+
+// probe returns the status of a GET of path on the metrics listener.
+func (s *started) probe(t *testing.T, path string) int {
+	t.Helper()
+	code, _ := s.get(t, path)
+	return code
+}
+
+// get GETs path on the metrics listener.
+func (s *started) get(t *testing.T, path string) (code int, body string) {
+	t.Helper()
+	resp, err := http.Get("http://" + s.d.MetricsAddr().String() + path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +139,7 @@ func (s *started) metrics(t *testing.T) string {
 		t.Fatal(err)
 	}
 	http.DefaultClient.CloseIdleConnections()
-	return string(b)
+	return resp.StatusCode, string(b)
 }
 
 // TestWholeRequest runs a request through the in-process daemon and checks
@@ -192,8 +207,21 @@ func TestWholeRequest(t *testing.T) {
 	for _, want := range []string{
 		`dsar_auth_failures_total{limited="false",peer="127.0.0.1"} 1`,
 		`dsar_requests{state="COMPLETED"} 1`,
-		`dsar_zoom_calls_total{account="main",category="Medium",status="200"}`,
-		`dsar_zoom_throttle_wait_seconds_count{account="main",category="Light"}`,
+		`dsar_zoom_calls_total{account="main",category="Medium",family="api",status="200"}`,
+		`dsar_zoom_calls_total{account="main",category="Light",family="phone",status="200"}`,
+		`dsar_zoom_throttle_wait_seconds_count{account="main",category="Light",family="api"}`,
+		`dsar_zoom_throttle_wait_seconds_bucket{account="main",category="Light",family="api",le="0.25"}`,
+		`dsar_zoom_breaker_state{account="main",category="Medium",family="api"} 0`,
+		`dsar_zoom_breaker_state{account="main",category="Light",family="phone"} 0`,
+		`dsar_requests_due_soon{account="main"} 0`,
+		`dsar_requests_overdue{account="main"} 0`,
+		`dsar_requests_missed_due_total{account="main"} 0`,
+		`grpc_server_handled_total{grpc_code="OK",grpc_method="CreateAccessRequest",grpc_service="dsar.v1.AccessRequestService",grpc_type="unary"} 1`,
+		`grpc_server_handled_total{grpc_code="Unauthenticated",grpc_method="GetAccessRequest",grpc_service="dsar.v1.AccessRequestService",grpc_type="unary"} 1`,
+		`grpc_server_handled_total{grpc_code="OK",grpc_method="DownloadBundle",grpc_service="dsar.v1.AccessRequestService",grpc_type="server_stream"} 1`,
+		`grpc_server_handling_seconds_bucket{grpc_method="CreateAccessRequest",grpc_service="dsar.v1.AccessRequestService",grpc_type="unary",le="300"} 1`,
+		`grpc_server_started_total{grpc_method="CancelAccessRequest",grpc_service="dsar.v1.AccessRequestService",grpc_type="unary"} 0`,
+		`go_build_info{checksum=`,
 		`dsar_section_duration_seconds_count{section="meetings",state="COMPLETE"} 1`,
 		`dsar_bundle_bytes_served_total ` + strconv.FormatFloat(float64(n), 'g', -1, 64),
 	} {
@@ -203,6 +231,18 @@ func TestWholeRequest(t *testing.T) {
 	}
 	if strings.Contains(m, "example.com") {
 		t.Errorf("metrics name an email")
+	}
+	// Bucket bounds as written, not as products of floats.
+	for _, le := range regexp.MustCompile(`le="([^"]*)"`).FindAllStringSubmatch(m, -1) {
+		if len(le[1]) > 8 {
+			t.Errorf("metrics hold a bucket with float noise: le=%q", le[1])
+		}
+	}
+	if code := s.probe(t, "/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz while serving: %d", code)
+	}
+	if code := s.probe(t, "/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz while serving: %d", code)
 	}
 
 	// Shutdown: health turns NOT_SERVING, the daemon stops.
@@ -222,6 +262,14 @@ func TestWholeRequest(t *testing.T) {
 		if h.GetStatus() == healthpb.HealthCheckResponse_NOT_SERVING {
 			break
 		}
+	}
+	// The open watch holds the graceful stop: the metrics listener
+	// still serves, alive and not ready.
+	if code := s.probe(t, "/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz during shutdown: %d, want 503", code)
+	}
+	if code := s.probe(t, "/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz during shutdown: %d, want 200", code)
 	}
 	s.conn.Close() // ends the watch, so the graceful stop need not wait
 	if err := s.d.Wait(); err != nil {

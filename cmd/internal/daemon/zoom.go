@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"reflect"
 	"sync"
@@ -139,4 +140,16 @@ func (d *Daemon) Reload(ctx context.Context) error {
 	d.log.Info("zoom accounts reloaded", "accounts", d.zoom.names())
 	d.proc.CheckAccounts(ctx)
 	return nil
+}
+
+// statuses returns the state of every account's buckets, by name.
+func (z *zoomAccounts) statuses() map[string]dsar.AccountStatus {
+	z.mu.Lock()
+	clients := maps.Clone(z.clients)
+	z.mu.Unlock()
+	out := make(map[string]dsar.AccountStatus, len(clients))
+	for name, c := range clients {
+		out[name] = c.Status()
+	}
+	return out
 }
