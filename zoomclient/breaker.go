@@ -35,6 +35,7 @@ type breaker struct {
 	until    time.Time     // open: the next probe time
 	opened   time.Time     // when the outage began
 	closed   time.Time     // when a probe last closed it
+	oks      int           // answers since it closed
 }
 
 // OutageError is a call refused because Zoom kept failing: the account's
@@ -89,10 +90,11 @@ func (b *breaker) success(now time.Time, probe bool) {
 	defer b.mu.Unlock()
 	switch {
 	case probe:
-		b.open, b.probing, b.closed = false, false, now
+		b.open, b.probing, b.closed, b.oks = false, false, now, 0
 		fallthrough
 	case !b.open:
 		b.fails = 0
+		b.oks++
 	}
 }
 
@@ -128,11 +130,13 @@ func (b *breaker) trip(now time.Time, op string, bucket Bucket, last error) *Out
 
 // reopen opens the breaker, or keeps it open, with the next interval:
 // twice the last one after a failed probe, or when Zoom fails again soon
-// after the breaker closed (one endpoint still failing while the probe
-// met another), else openFirst. Called with mu held.
+// after the breaker closed with few answers since (one endpoint still
+// failing while the probe met another), else openFirst: a Zoom that
+// answered most calls since is failing in part, not down, and a long
+// pause would only slow the requests.
 func (b *breaker) reopen(now time.Time) {
 	switch {
-	case b.open, !b.closed.IsZero() && now.Sub(b.closed) < 2*b.interval:
+	case b.open, !b.closed.IsZero() && now.Sub(b.closed) < 2*b.interval && b.oks < 2*tripAfter:
 		b.interval = min(2*b.interval, openMax)
 	default:
 		b.interval = openFirst

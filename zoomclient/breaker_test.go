@@ -10,7 +10,8 @@ import (
 // tripAfter failures in a row, refuses calls until the probe time, lets
 // one probe through, doubles its interval up to openMax when the probe
 // fails, and closes when a probe succeeds; an answer to a call admitted
-// before it opened does not close it.
+// before it opened does not close it; failing again soon after it closed
+// doubles the pause only if Zoom answered few calls meanwhile.
 func TestBreaker(t *testing.T) {
 	var b breaker
 	now := time.Date(2026, 3, 15, 14, 0, 0, 0, time.UTC)
@@ -56,5 +57,26 @@ func TestBreaker(t *testing.T) {
 	}
 	if _, err := b.admit(now, "x", bucket); err != nil {
 		t.Fatalf("closed: %v", err)
+	}
+	// Zoom failing again soon after: twice the pause when it answered few
+	// calls since (still down), the first pause when it answered many
+	// (failing in part).
+	for _, tc := range []struct {
+		oks  int
+		want time.Duration
+	}{{1, 2 * openFirst}, {2 * tripAfter, openFirst}} {
+		var b breaker
+		b.trip(now, "x", bucket, nil)
+		at := now.Add(openFirst)
+		if probe, _ := b.admit(at, "x", bucket); !probe {
+			t.Fatal("no probe")
+		}
+		b.success(at, true)
+		for range tc.oks - 1 {
+			b.success(at, false)
+		}
+		if oe := b.trip(at, "x", bucket, nil); oe.Until.Sub(at) != tc.want {
+			t.Errorf("failing again after %d answers: open for %v, want %v", tc.oks, oe.Until.Sub(at), tc.want)
+		}
 	}
 }

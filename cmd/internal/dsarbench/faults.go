@@ -45,7 +45,9 @@ func faultsOnce(ctx context.Context, e *env, rate float64) ([]row, error) {
 	}
 	defer srv.stop()
 	c := srv.c
-	wctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
+	// The spell, the breaker's longest pause (15 min) and the minute the
+	// goal allows after it.
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Minute)
 	defer cancel()
 	start := time.Now()
 	id, err := c.createJane(wctx, "faults")
