@@ -17,8 +17,6 @@ import (
 	"time"
 	_ "time/tzdata" // the subject's zone, the same on every machine
 
-	"github.com/klauspost/compress/zip"
-
 	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
@@ -224,99 +222,6 @@ func (r *report) zone() string {
 		return "UTC (the profile names no time zone)"
 	}
 	return r.loc.String()
-}
-
-// writePages writes the further pages of every part with more than
-// reportRows records, each a page of its own: one pass over the part's
-// pages, whatever its size.
-func (r *report) writePages(ctx context.Context, bw *writer) error {
-	for _, s := range r.in.Sections {
-		if s.State == dsar.SectionNotApplicable {
-			continue
-		}
-		for _, p := range s.Parts {
-			list := s.Lists[p.Name]
-			total := r.counts[s.Name+"/"+p.Name]
-			if (list == "" && dsar.ItemsFrom(s.Name, p.Name) == nil) || total <= reportRows {
-				continue
-			}
-			if err := r.writePartPages(ctx, bw, s, p.Name, list, total); err != nil {
-				return fmt.Errorf("section %s part %s: %w", s.Name, p.Name, err)
-			}
-		}
-	}
-	return nil
-}
-
-func (r *report) writePartPages(ctx context.Context, bw *writer, s Section, part, list string, total int64) error {
-	var (
-		n    int64 // rows seen
-		rows []rowView
-		hs   []string
-	)
-	pages := (total + reportRows - 1) / reportRows
-	flush := func() error {
-		err := writeRows(bw.buf, rows)
-		rows = rows[:0]
-		return err
-	}
-	closePage := func() error {
-		if err := flush(); err != nil {
-			return err
-		}
-		if err := reportTmpl.ExecuteTemplate(bw.buf, "pageEnd", nil); err != nil {
-			return err
-		}
-		return bw.entryEnd()
-	}
-	err := r.walkRows(ctx, s, part, list, "../", func(headers []string, files bool, row rowView) error {
-		n++
-		if n <= reportRows {
-			return nil // shown in index.html
-		}
-		if (n-1)%reportRows == 0 {
-			pg := (n-1)/reportRows + 1
-			if pg > 2 {
-				if err := closePage(); err != nil {
-					return err
-				}
-			}
-			if err := bw.entryStart(pagePath(s.Name, part, pg), zip.Deflate); err != nil {
-				return err
-			}
-			hs = headers
-			v := pageView{
-				Title: title(sectionTitles, s.Name), Part: title(partTitles, part), Zone: r.zone(),
-				Index: "../" + IndexPath + "#s-" + s.Name, From: n, To: min(n+reportRows-1, total), Total: total,
-			}
-			if pg == 2 {
-				v.Prev = v.Index
-			} else {
-				v.Prev = path.Base(pagePath(s.Name, part, pg-1))
-			}
-			if pg < pages {
-				v.Next = path.Base(pagePath(s.Name, part, pg+1))
-			}
-			if err := reportTmpl.ExecuteTemplate(bw.buf, "page", v); err != nil {
-				return err
-			}
-			if err := reportTmpl.ExecuteTemplate(bw.buf, "tableStart", tableView{Headers: hs, Files: files, Part: s.Name + "/" + part}); err != nil {
-				return err
-			}
-		}
-		rows = append(rows, row)
-		if len(rows) == 100 {
-			return flush()
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if n > reportRows {
-		return closePage()
-	}
-	return nil
 }
 
 // writeIndex writes index.html: the request, the summary, the Art. 15(1)

@@ -124,13 +124,15 @@ func (bw *writer) write(ctx context.Context, in Input, src Source, key ed25519.P
 		return m, fmt.Errorf("report: %w", err)
 	}
 	bw.derived = true
+	pages := &aside{dir: in.TempDir}
+	defer pages.close()
 	for _, i := range order {
-		if err := bw.writeCSV(ctx, r, in.Sections[i]); err != nil {
+		if err := bw.writeCSV(ctx, r, in.Sections[i], pages); err != nil {
 			return m, fmt.Errorf("section %s: %w", in.Sections[i].Name, err)
 		}
 	}
 	r.csvEntries(bw.entries)
-	if err := r.writePages(ctx, bw); err != nil {
+	if err := r.writePages(bw, pages); err != nil {
 		return m, fmt.Errorf("report: %w", err)
 	}
 	bw.derived = false
