@@ -57,6 +57,7 @@ func (bw *writer) writeCSV(ctx context.Context, r *report, s Section, pages *asi
 			})
 		} else {
 			first := true
+			var cells, paths []string // reused: the writer keeps neither
 			pg := &pager{r: r, out: pages, s: s, part: p.Name, total: r.counts[s.Name+"/"+p.Name]}
 			err = r.walkRows(ctx, s, p.Name, list, "", func(headers []string, files bool, row rowView) error {
 				if first {
@@ -67,14 +68,14 @@ func (bw *writer) writeCSV(ctx context.Context, r *report, s Section, pages *asi
 					}
 					cw.Write(hs)
 				}
-				cells := make([]string, 0, len(row.Cells)+1)
+				cells = cells[:0]
 				for _, c := range row.Cells {
 					cells = append(cells, csvCell(c))
 				}
 				if files {
-					paths := make([]string, len(row.Files))
-					for i, f := range row.Files {
-						paths[i] = f.Href
+					paths = paths[:0]
+					for _, f := range row.Files {
+						paths = append(paths, f.Href)
 					}
 					cells = append(cells, strings.Join(paths, " "))
 				}

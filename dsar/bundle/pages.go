@@ -24,6 +24,7 @@ type pager struct {
 	total   int64 // the part's records: the pages' count and their links
 	n       int64 // rows seen
 	started bool
+	buf     []byte // a row's HTML
 }
 
 func (p *pager) row(headers []string, files bool, row rowView) error {
@@ -39,7 +40,9 @@ func (p *pager) row(headers []string, files bool, row rowView) error {
 			return err
 		}
 	}
-	return writeRow(p.out.w, row)
+	p.buf = appendRow(p.buf[:0], row)
+	_, err := p.out.w.Write(p.buf)
+	return err
 }
 
 func (p *pager) startPage(pg int64, headers []string, files bool) error {

@@ -457,41 +457,53 @@ func isAudio(name string) bool {
 
 // writeRows writes rows of a table (writeRow).
 func writeRows(w io.Writer, rows []rowView) error {
+	var b []byte
 	for _, row := range rows {
-		if err := writeRow(w, row); err != nil {
+		b = appendRow(b[:0], row)
+		if _, err := w.Write(b); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// writeRow writes a row of a table: each cell as text, and in a table
-// with media its files' links. Rows are most of a report, so they are
-// written here rather than by the template; everything Zoom sent is
-// escaped as the template would, and the links are paths this package
-// built from valid media paths (validMediaPath), relative, so no scheme.
+// writeRow writes a row of a table (appendRow).
 func writeRow(w io.Writer, row rowView) error {
-	var b strings.Builder
-	b.WriteString("<tr>")
+	_, err := w.Write(appendRow(nil, row))
+	return err
+}
+
+// appendRow appends a row of a table to b: each cell as text, and in a
+// table with media its files' links. Rows are most of a report, so they
+// are written here rather than by the template, into a buffer the caller
+// reuses; everything Zoom sent is escaped as the template would, and the
+// links are paths this package built from valid media paths
+// (validMediaPath), relative, so no scheme.
+func appendRow(b []byte, row rowView) []byte {
+	b = append(b, "<tr>"...)
 	for _, c := range row.Cells {
-		b.WriteString("<td>")
-		b.WriteString(template.HTMLEscapeString(c))
-		b.WriteString("</td>")
+		b = append(b, "<td>"...)
+		b = append(b, template.HTMLEscapeString(c)...)
+		b = append(b, "</td>"...)
 	}
 	if row.Media {
-		b.WriteString("<td>")
+		b = append(b, "<td>"...)
 		for _, f := range row.Files {
 			href := template.HTMLEscapeString((&url.URL{Path: f.Href}).EscapedPath())
 			if f.Audio {
-				b.WriteString(`<audio controls preload="none" src="` + href + `"></audio>`)
+				b = append(b, `<audio controls preload="none" src="`...)
+				b = append(b, href...)
+				b = append(b, `"></audio>`...)
 			}
-			b.WriteString(`<a href="` + href + `">` + template.HTMLEscapeString(f.Label) + "</a> ")
+			b = append(b, `<a href="`...)
+			b = append(b, href...)
+			b = append(b, `">`...)
+			b = append(b, template.HTMLEscapeString(f.Label)...)
+			b = append(b, "</a> "...)
 		}
-		b.WriteString("</td>")
+		b = append(b, "</td>"...)
 	}
-	b.WriteString("</tr>\n")
-	_, err := io.WriteString(w, b.String())
-	return err
+	return append(b, "</tr>\n"...)
 }
 
 // itemLabel is how a row names its item: its label, or else the value of
