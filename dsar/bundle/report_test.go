@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -101,8 +102,17 @@ func TestReportPages(t *testing.T) {
 		}
 		pages = append(pages, page(`{"meetings":[`+strings.Join(recs, ",")+`]}`))
 	}
-	req := Input{Request: &dsar.Request{ID: "r"}, Version: "v", Sections: []Section{section(dsar.Section{Name: "meetings", State: dsar.SectionComplete}, "scheduled:meetings")}}
-	b, res := writeBundle(t, req, &memSource{pages: map[string][]dsar.Page{"meetings/scheduled": pages}}, testKey(1))
+	tmp := t.TempDir()
+	req := Input{Request: &dsar.Request{ID: "r"}, Version: "v", Sections: []Section{section(dsar.Section{Name: "meetings", State: dsar.SectionComplete}, "scheduled:meetings")}, TempDir: tmp}
+	src := &memSource{pages: map[string][]dsar.Page{"meetings/scheduled": pages}}
+	b, res := writeBundle(t, req, src, testKey(1))
+	if left, err := os.ReadDir(tmp); err != nil || len(left) > 0 {
+		t.Errorf("the pages' temporary file is left in TempDir: %v, %v", left, err)
+	}
+	req.TempDir = filepath.Join(tmp, "missing")
+	if _, err := Write(t.Context(), io.Discard, req, src, testKey(1)); err == nil || !strings.Contains(err.Error(), "report pages") {
+		t.Errorf("Write with a missing TempDir: error = %v, want one about the report pages", err)
+	}
 	_, content, _ := readZip(t, b)
 	html := string(content[IndexPath])
 	if n := strings.Count(html, "<tr><td>t"); n != reportRows {
