@@ -86,9 +86,11 @@ func (p *pager) close() error { return p.endPage() }
 // aside holds the report's further pages, uncompressed, in a temporary
 // file until their turn in the bundle, after every CSV entry: memory
 // stays bounded however many records a part has. The file is created by
-// the first page and removed by close.
+// the first page and removed by close; one a crash left is named
+// <request>.pages.*.tmp, which the next assembly of the request removes.
 type aside struct {
 	dir   string // "" for os.TempDir
+	id    string // the request's
 	f     *os.File
 	w     *bufio.Writer
 	off   int64                   // of the next entry
@@ -104,7 +106,7 @@ type asideEntry struct {
 // start begins entry name of part key; end ends it.
 func (a *aside) start(key, name string) error {
 	if a.f == nil {
-		f, err := os.CreateTemp(a.dir, "report-pages-*.tmp")
+		f, err := os.CreateTemp(a.dir, a.id+".pages.*.tmp")
 		if err != nil {
 			return fmt.Errorf("report pages: %w", err)
 		}

@@ -127,7 +127,7 @@ func (bw *writer) write(ctx context.Context, in Input, src Source, key ed25519.P
 		return m, fmt.Errorf("report: %w", err)
 	}
 	bw.derived = true
-	pages := &aside{dir: in.TempDir}
+	pages := &aside{dir: in.TempDir, id: in.Request.ID}
 	defer pages.close()
 	for _, i := range order {
 		if err := bw.writeCSV(ctx, r, in.Sections[i], pages); err != nil {
