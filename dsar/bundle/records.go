@@ -2,7 +2,6 @@ package bundle
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -462,12 +461,6 @@ func scanString(b []byte, i int) (int, error) {
 	}
 	i++
 	for i < len(b) {
-		for i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
-		}
-		if i >= len(b) {
-			break
-		}
 		c := b[i]
 		if plain[c] {
 			i++
@@ -496,16 +489,6 @@ func scanString(b []byte, i int) (int, error) {
 		}
 	}
 	return 0, errSyntax
-}
-
-// plain8 reports whether none of the 8 bytes in x is a quote, a
-// backslash or a control character: then scanString passes them at once,
-// strings being most of the JSON it checks. It may say false of plain
-// bytes (a borrow), never true of others.
-func plain8(x uint64) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	q, s := x^(lo*'"'), x^(lo*'\\')
-	return ((x-lo*0x20)&^x|(q-lo)&^q|(s-lo)&^s)&hi == 0
 }
 
 func isHex4(h []byte) bool {
