@@ -24,7 +24,8 @@ type pager struct {
 	total   int64 // the part's records: the pages' count and their links
 	n       int64 // rows seen
 	started bool
-	buf     []byte // a row's HTML
+	buf     []byte     // a row's HTML
+	files   []fileLink // a row's links
 }
 
 func (p *pager) row(headers []string, files bool, row rowView) error {
@@ -39,6 +40,16 @@ func (p *pager) row(headers []string, files bool, row rowView) error {
 		if err := p.startPage((p.n-1)/reportRows+1, headers, files); err != nil {
 			return err
 		}
+	}
+	if len(row.Files) > 0 {
+		// The scan is the CSV's, whose links lead from the bundle's root:
+		// a page's lead from pages/.
+		p.files = p.files[:0]
+		for _, f := range row.Files {
+			f.Href = "../" + f.Href
+			p.files = append(p.files, f)
+		}
+		row.Files = p.files
 	}
 	p.buf = appendRow(p.buf[:0], row)
 	_, err := p.out.w.Write(p.buf)
