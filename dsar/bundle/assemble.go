@@ -131,6 +131,7 @@ func (a *Assembler) write(ctx context.Context, path string, in Input, src Source
 		return Result{}, fmt.Errorf("create bundle file: %w", err)
 	}
 	defer os.Remove(f.Name()) // after the rename, a no-op
+	in.TempDir = filepath.Dir(path)
 	res, err := Write(ctx, f, in, src, a.Key)
 	if err == nil && check != nil {
 		err = check(res)

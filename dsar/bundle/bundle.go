@@ -51,6 +51,10 @@ type Input struct {
 	// Controller is the Art. 15(1) information the account's controller
 	// configured; nil: the report says none was given.
 	Controller *ControllerInfo
+	// TempDir holds, while the bundle is written, the report's further
+	// pages until their turn; "" means os.TempDir. They are personal data:
+	// the Assembler uses the bundles' directory.
+	TempDir string
 }
 
 // Section is a section of the request with what the bundle needs to read

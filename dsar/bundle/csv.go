@@ -24,8 +24,9 @@ func CSVPath(s *dsar.Section, part string) string {
 
 // writeCSV writes a CSV entry per part of a collected section: the columns
 // of the report's table, with the paths of a record's media files in a
-// last column; an object part as rows of field and value.
-func (bw *writer) writeCSV(ctx context.Context, r *report, s Section) error {
+// last column; an object part as rows of field and value. The same scan
+// of a list part's pages writes its report's further pages to pages.
+func (bw *writer) writeCSV(ctx context.Context, r *report, s Section, pages *aside) error {
 	if s.State == dsar.SectionNotApplicable {
 		return nil
 	}
@@ -56,6 +57,8 @@ func (bw *writer) writeCSV(ctx context.Context, r *report, s Section) error {
 			})
 		} else {
 			first := true
+			var cells, paths []string // reused: the writer keeps neither
+			pg := &pager{r: r, out: pages, s: s, part: p.Name, total: r.counts[s.Name+"/"+p.Name]}
 			err = r.walkRows(ctx, s, p.Name, list, "", func(headers []string, files bool, row rowView) error {
 				if first {
 					first = false
@@ -65,19 +68,28 @@ func (bw *writer) writeCSV(ctx context.Context, r *report, s Section) error {
 					}
 					cw.Write(hs)
 				}
-				cells := make([]string, 0, len(row.Cells)+1)
+				cells = cells[:0]
 				for _, c := range row.Cells {
 					cells = append(cells, csvCell(c))
 				}
 				if files {
-					paths := make([]string, len(row.Files))
-					for i, f := range row.Files {
-						paths[i] = f.Href
+					paths = paths[:0]
+					for _, f := range row.Files {
+						paths = append(paths, f.Href)
 					}
 					cells = append(cells, strings.Join(paths, " "))
 				}
-				return cw.Write(cells)
+				if err := cw.Write(cells); err != nil {
+					return err
+				}
+				if pg.total <= reportRows {
+					return nil
+				}
+				return pg.row(headers, files, row)
 			})
+			if err == nil {
+				err = pg.close()
+			}
 		}
 		if err != nil && !errors.Is(err, errStop) {
 			return fmt.Errorf("part %s: %w", p.Name, err)

@@ -17,8 +17,6 @@ import (
 	"time"
 	_ "time/tzdata" // the subject's zone, the same on every machine
 
-	"github.com/klauspost/compress/zip"
-
 	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
@@ -224,99 +222,6 @@ func (r *report) zone() string {
 		return "UTC (the profile names no time zone)"
 	}
 	return r.loc.String()
-}
-
-// writePages writes the further pages of every part with more than
-// reportRows records, each a page of its own: one pass over the part's
-// pages, whatever its size.
-func (r *report) writePages(ctx context.Context, bw *writer) error {
-	for _, s := range r.in.Sections {
-		if s.State == dsar.SectionNotApplicable {
-			continue
-		}
-		for _, p := range s.Parts {
-			list := s.Lists[p.Name]
-			total := r.counts[s.Name+"/"+p.Name]
-			if (list == "" && dsar.ItemsFrom(s.Name, p.Name) == nil) || total <= reportRows {
-				continue
-			}
-			if err := r.writePartPages(ctx, bw, s, p.Name, list, total); err != nil {
-				return fmt.Errorf("section %s part %s: %w", s.Name, p.Name, err)
-			}
-		}
-	}
-	return nil
-}
-
-func (r *report) writePartPages(ctx context.Context, bw *writer, s Section, part, list string, total int64) error {
-	var (
-		n    int64 // rows seen
-		rows []rowView
-		hs   []string
-	)
-	pages := (total + reportRows - 1) / reportRows
-	flush := func() error {
-		err := writeRows(bw.buf, rows)
-		rows = rows[:0]
-		return err
-	}
-	closePage := func() error {
-		if err := flush(); err != nil {
-			return err
-		}
-		if err := reportTmpl.ExecuteTemplate(bw.buf, "pageEnd", nil); err != nil {
-			return err
-		}
-		return bw.entryEnd()
-	}
-	err := r.walkRows(ctx, s, part, list, "../", func(headers []string, files bool, row rowView) error {
-		n++
-		if n <= reportRows {
-			return nil // shown in index.html
-		}
-		if (n-1)%reportRows == 0 {
-			pg := (n-1)/reportRows + 1
-			if pg > 2 {
-				if err := closePage(); err != nil {
-					return err
-				}
-			}
-			if err := bw.entryStart(pagePath(s.Name, part, pg), zip.Deflate); err != nil {
-				return err
-			}
-			hs = headers
-			v := pageView{
-				Title: title(sectionTitles, s.Name), Part: title(partTitles, part), Zone: r.zone(),
-				Index: "../" + IndexPath + "#s-" + s.Name, From: n, To: min(n+reportRows-1, total), Total: total,
-			}
-			if pg == 2 {
-				v.Prev = v.Index
-			} else {
-				v.Prev = path.Base(pagePath(s.Name, part, pg-1))
-			}
-			if pg < pages {
-				v.Next = path.Base(pagePath(s.Name, part, pg+1))
-			}
-			if err := reportTmpl.ExecuteTemplate(bw.buf, "page", v); err != nil {
-				return err
-			}
-			if err := reportTmpl.ExecuteTemplate(bw.buf, "tableStart", tableView{Headers: hs, Files: files, Part: s.Name + "/" + part}); err != nil {
-				return err
-			}
-		}
-		rows = append(rows, row)
-		if len(rows) == 100 {
-			return flush()
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if n > reportRows {
-		return closePage()
-	}
-	return nil
 }
 
 // writeIndex writes index.html: the request, the summary, the Art. 15(1)
@@ -552,41 +457,53 @@ func isAudio(name string) bool {
 
 // writeRows writes rows of a table (writeRow).
 func writeRows(w io.Writer, rows []rowView) error {
+	var b []byte
 	for _, row := range rows {
-		if err := writeRow(w, row); err != nil {
+		b = appendRow(b[:0], row)
+		if _, err := w.Write(b); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// writeRow writes a row of a table: each cell as text, and in a table
-// with media its files' links. Rows are most of a report, so they are
-// written here rather than by the template; everything Zoom sent is
-// escaped as the template would, and the links are paths this package
-// built from valid media paths (validMediaPath), relative, so no scheme.
+// writeRow writes a row of a table (appendRow).
 func writeRow(w io.Writer, row rowView) error {
-	var b strings.Builder
-	b.WriteString("<tr>")
+	_, err := w.Write(appendRow(nil, row))
+	return err
+}
+
+// appendRow appends a row of a table to b: each cell as text, and in a
+// table with media its files' links. Rows are most of a report, so they
+// are written here rather than by the template, into a buffer the caller
+// reuses; everything Zoom sent is escaped as the template would, and the
+// links are paths this package built from valid media paths
+// (validMediaPath), relative, so no scheme.
+func appendRow(b []byte, row rowView) []byte {
+	b = append(b, "<tr>"...)
 	for _, c := range row.Cells {
-		b.WriteString("<td>")
-		b.WriteString(template.HTMLEscapeString(c))
-		b.WriteString("</td>")
+		b = append(b, "<td>"...)
+		b = append(b, template.HTMLEscapeString(c)...)
+		b = append(b, "</td>"...)
 	}
 	if row.Media {
-		b.WriteString("<td>")
+		b = append(b, "<td>"...)
 		for _, f := range row.Files {
 			href := template.HTMLEscapeString((&url.URL{Path: f.Href}).EscapedPath())
 			if f.Audio {
-				b.WriteString(`<audio controls preload="none" src="` + href + `"></audio>`)
+				b = append(b, `<audio controls preload="none" src="`...)
+				b = append(b, href...)
+				b = append(b, `"></audio>`...)
 			}
-			b.WriteString(`<a href="` + href + `">` + template.HTMLEscapeString(f.Label) + "</a> ")
+			b = append(b, `<a href="`...)
+			b = append(b, href...)
+			b = append(b, `">`...)
+			b = append(b, template.HTMLEscapeString(f.Label)...)
+			b = append(b, "</a> "...)
 		}
-		b.WriteString("</td>")
+		b = append(b, "</td>"...)
 	}
-	b.WriteString("</tr>\n")
-	_, err := io.WriteString(w, b.String())
-	return err
+	return append(b, "</tr>\n"...)
 }
 
 // itemLabel is how a row names its item: its label, or else the value of

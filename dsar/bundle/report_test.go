@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -101,8 +103,17 @@ func TestReportPages(t *testing.T) {
 		}
 		pages = append(pages, page(`{"meetings":[`+strings.Join(recs, ",")+`]}`))
 	}
-	req := Input{Request: &dsar.Request{ID: "r"}, Version: "v", Sections: []Section{section(dsar.Section{Name: "meetings", State: dsar.SectionComplete}, "scheduled:meetings")}}
-	b, res := writeBundle(t, req, &memSource{pages: map[string][]dsar.Page{"meetings/scheduled": pages}}, testKey(1))
+	tmp := t.TempDir()
+	req := Input{Request: &dsar.Request{ID: "r"}, Version: "v", Sections: []Section{section(dsar.Section{Name: "meetings", State: dsar.SectionComplete}, "scheduled:meetings")}, TempDir: tmp}
+	src := &memSource{pages: map[string][]dsar.Page{"meetings/scheduled": pages}}
+	b, res := writeBundle(t, req, src, testKey(1))
+	if left, err := os.ReadDir(tmp); err != nil || len(left) > 0 {
+		t.Errorf("the pages' temporary file is left in TempDir: %v, %v", left, err)
+	}
+	req.TempDir = filepath.Join(tmp, "missing")
+	if _, err := Write(t.Context(), io.Discard, req, src, testKey(1)); err == nil || !strings.Contains(err.Error(), "report pages") {
+		t.Errorf("Write with a missing TempDir: error = %v, want one about the report pages", err)
+	}
 	_, content, _ := readZip(t, b)
 	html := string(content[IndexPath])
 	if n := strings.Count(html, "<tr><td>t"); n != reportRows {
@@ -258,4 +269,42 @@ func firstDiff(got, want string) string {
 		}
 	}
 	return fmt.Sprintf("%d lines, want %d", len(g), len(w))
+}
+
+// TestReportPagesMediaLinks: a further page links a record's media files
+// from pages/ ("../media/..."), while the CSV, written by the same scan,
+// names them from the bundle's root.
+func TestReportPagesMediaLinks(t *testing.T) {
+	var recs, ids []string
+	for i := range 1200 {
+		recs = append(recs, fmt.Sprintf(`{"id":%d,"topic":"t%d"}`, i, i))
+		ids = append(ids, fmt.Sprint(i))
+	}
+	src := &memSource{
+		pages: map[string][]dsar.Page{"meetings/scheduled": {idPage(`{"meetings":[`+strings.Join(recs, ",")+`]}`, ids...)}},
+		media: []memMedia{{path: "media/meetings/a.mp3", data: []byte("x")}},
+	}
+	req := Input{Request: &dsar.Request{ID: "r"}, Version: "v", TempDir: t.TempDir(),
+		Sections: []Section{section(dsar.Section{Name: "meetings", State: dsar.SectionComplete}, "scheduled:meetings")},
+		Files: func(section, part string, body []byte) ([]dsar.MediaFile, error) {
+			return []dsar.MediaFile{{Record: "1100", Name: "a.mp3"}}, nil
+		}}
+	b, res := writeBundle(t, req, src, testKey(1))
+	var media string
+	for _, e := range res.Manifest.Entries {
+		if strings.HasPrefix(e.Path, "media/") {
+			media = e.Path
+		}
+	}
+	if media == "" {
+		t.Fatal("no media entry in the bundle")
+	}
+	_, content, _ := readZip(t, b)
+	href := (&url.URL{Path: media}).EscapedPath()
+	if p2 := string(content["pages/meetings-scheduled-2.html"]); !strings.Contains(p2, `<a href="../`+href+`">`) || strings.Contains(p2, `"`+href) {
+		t.Errorf("page 2 does not link %s from pages/:\n%s", media, p2[strings.Index(p2, "t1100"):][:300])
+	}
+	if csv := string(content["data/meetings.csv"]); !strings.Contains(csv, media) || strings.Contains(csv, "../") {
+		t.Errorf("the CSV does not name %s from the bundle's root", media)
+	}
 }

@@ -54,6 +54,7 @@ func Write(ctx context.Context, w io.Writer, in Input, src Source, key ed25519.P
 	}
 	bw := newWriter(w)
 	m, err := bw.write(ctx, in, src, key)
+	bw.async.wait() // after an error, the goroutine of an entry left open
 	if err != nil {
 		return Result{}, fmt.Errorf("bundle: write request %s: %w", in.Request.ID, err)
 	}
@@ -68,7 +69,8 @@ type writer struct {
 	fast    *flate.Writer // the encoder of the derived entries
 	derived bool          // the current entry is derived: fast encodes it
 	entry   hashWriter    // the current entry
-	buf     *bufio.Writer // buffers writes to entry
+	async   *asyncWriter  // passes buf's bytes on to entry
+	buf     *bufio.Writer // buffers writes to entry, through async
 	entries []ManifestEntry
 	counts  map[string]int64 // listings per section/part, for the report
 }
@@ -87,7 +89,8 @@ func newWriter(w io.Writer) *writer {
 		return fw, nil
 	})
 	bw.entry.h = sha256.New()
-	bw.buf = bufio.NewWriterSize(&bw.entry, 64<<10)
+	bw.async = &asyncWriter{w: &bw.entry}
+	bw.buf = bufio.NewWriterSize(bw.async, 64<<10)
 	return bw
 }
 
@@ -124,13 +127,15 @@ func (bw *writer) write(ctx context.Context, in Input, src Source, key ed25519.P
 		return m, fmt.Errorf("report: %w", err)
 	}
 	bw.derived = true
+	pages := &aside{dir: in.TempDir, id: in.Request.ID}
+	defer pages.close()
 	for _, i := range order {
-		if err := bw.writeCSV(ctx, r, in.Sections[i]); err != nil {
+		if err := bw.writeCSV(ctx, r, in.Sections[i], pages); err != nil {
 			return m, fmt.Errorf("section %s: %w", in.Sections[i].Name, err)
 		}
 	}
 	r.csvEntries(bw.entries)
-	if err := r.writePages(ctx, bw); err != nil {
+	if err := r.writePages(bw, pages); err != nil {
 		return m, fmt.Errorf("report: %w", err)
 	}
 	bw.derived = false
@@ -499,13 +504,18 @@ func (bw *writer) entryStart(name string, method uint16) error {
 	}
 	bw.entry.w, bw.entry.n = zf, 0
 	bw.entry.h.Reset()
-	bw.buf.Reset(&bw.entry)
+	bw.async.start()
+	bw.buf.Reset(bw.async)
 	bw.entries = append(bw.entries, ManifestEntry{Path: name})
 	return nil
 }
 
 func (bw *writer) entryEnd() error {
-	if err := bw.buf.Flush(); err != nil {
+	err := bw.buf.Flush()
+	if werr := bw.async.wait(); err == nil {
+		err = werr
+	}
+	if err != nil {
 		return fmt.Errorf("entry %s: %w", bw.entries[len(bw.entries)-1].Path, err)
 	}
 	e := &bw.entries[len(bw.entries)-1]
@@ -540,6 +550,77 @@ func (hw *hashWriter) Write(p []byte) (int, error) {
 	hw.h.Write(p[:n])
 	hw.n += int64(n)
 	return n, err
+}
+
+// asyncWriter passes what is written to it on to w from a goroutine of
+// its own, a buffer at a time, so that producing an entry's bytes
+// (scanning records, rendering rows) and hashing and compressing them
+// overlap on two cores. w gets the same bytes in the same order, so the
+// bundle's bytes do not change. Between start and wait, only the
+// goroutine touches w.
+type asyncWriter struct {
+	w      io.Writer
+	full   chan []byte   // to the goroutine
+	free   chan []byte   // buffers it is done with
+	failed chan struct{} // closed when w fails, err set
+	done   chan struct{} // closed when the goroutine returns
+	err    error
+}
+
+// asyncBuffers is how many buffers are in flight: one being written
+// while the next fills.
+const asyncBuffers = 2
+
+// start starts the goroutine; wait stops it.
+func (a *asyncWriter) start() {
+	if a.free == nil {
+		a.free = make(chan []byte, asyncBuffers)
+		for range asyncBuffers {
+			a.free <- make([]byte, 0, 64<<10)
+		}
+	}
+	a.full, a.failed, a.done, a.err = make(chan []byte, asyncBuffers), make(chan struct{}), make(chan struct{}), nil
+	go func(full <-chan []byte) {
+		defer close(a.done)
+		for b := range full {
+			if a.err == nil {
+				if _, err := a.w.Write(b); err != nil {
+					a.err = err
+					close(a.failed)
+				}
+			}
+			a.free <- b[:0]
+		}
+	}(a.full)
+}
+
+// Write copies p into free buffers, for the goroutine to write; once w
+// has failed, it returns w's error.
+func (a *asyncWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		select {
+		case <-a.failed:
+			return n, a.err
+		default:
+		}
+		b := <-a.free
+		m := min(len(p), cap(b))
+		a.full <- append(b, p[:m]...)
+		p, n = p[m:], n+m
+	}
+	return n, nil
+}
+
+// wait returns once the goroutine has written everything, with w's error.
+func (a *asyncWriter) wait() error {
+	if a.full == nil {
+		return nil
+	}
+	close(a.full)
+	a.full = nil
+	<-a.done
+	return a.err
 }
 
 func formatTime(t time.Time) string {

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -340,6 +341,42 @@ func TestWriteErrors(t *testing.T) {
 	}
 }
 
+// failWriter fails once, the write that reaches past its first n bytes;
+// later writes succeed, so no error but that one can fail Write.
+type failWriter struct {
+	n      int
+	failed bool
+}
+
+var errFull = errors.New("disk full")
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if !w.failed && len(p) > w.n {
+		w.failed = true
+		return w.n, errFull
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+// TestWriteFailingOutput: an output that fails, at the start or within
+// an entry written from another goroutine (asyncWriter), fails Write with
+// its error.
+func TestWriteFailingOutput(t *testing.T) {
+	var recs []string
+	for i := range 3000 {
+		recs = append(recs, fmt.Sprintf(`{"id":%d,"topic":"t%d"}`, i, i))
+	}
+	src := &memSource{pages: map[string][]dsar.Page{"meetings/scheduled": {page(`{"meetings":[` + strings.Join(recs, ",") + `]}`)}}}
+	req := Input{Request: &dsar.Request{ID: "r"}, Version: "v", Sections: []Section{section(dsar.Section{Name: "meetings", State: dsar.SectionComplete}, "scheduled:meetings")}, TempDir: t.TempDir()}
+	b, _ := writeBundle(t, req, src, testKey(1))
+	for _, n := range []int{0, 100, len(b) / 2, len(b) - 100} {
+		if _, err := Write(t.Context(), &failWriter{n: n}, req, src, testKey(1)); !errors.Is(err, errFull) {
+			t.Errorf("output failing after %d of %d bytes: Write error = %v, want %v", n, len(b), err, errFull)
+		}
+	}
+}
+
 func TestWriteNoZoomUser(t *testing.T) {
 	key := testKey(2)
 	req := Input{Request: &dsar.Request{ID: "r2", Account: "acct", Email: "nobody@example.test", Outcome: dsar.OutcomeNoZoomUser}, Version: "v"}
@@ -357,5 +394,42 @@ func TestWriteNoZoomUser(t *testing.T) {
 	}
 	if !bytes.Contains(content[IndexPath], []byte("Zoom has no user with this email address")) {
 		t.Errorf("index.html does not say there is no Zoom user")
+	}
+}
+
+// TestAsyncWriter: the bytes reach w whole and in order, in writes of any
+// size; w's error comes back from Write once known, and from wait.
+func TestAsyncWriter(t *testing.T) {
+	want := make([]byte, 300<<10)
+	for i := range want {
+		want[i] = byte(i * 31 >> 3)
+	}
+	var got bytes.Buffer
+	a := &asyncWriter{w: &got}
+	for round := range 2 { // the second reuses the buffers
+		got.Reset()
+		a.start()
+		for p, n := want, 1; len(p) > 0; n = n*3 + round {
+			m := min(n, len(p))
+			if k, err := a.Write(p[:m]); k != m || err != nil {
+				t.Fatalf("Write = %d, %v; want %d, nil", k, err, m)
+			}
+			p = p[m:]
+		}
+		if err := a.wait(); err != nil || !bytes.Equal(got.Bytes(), want) {
+			t.Fatalf("round %d: wait = %v; %d bytes written, equal: %v", round, err, got.Len(), bytes.Equal(got.Bytes(), want))
+		}
+	}
+
+	a = &asyncWriter{w: &failWriter{n: 100}}
+	a.start()
+	var err error
+	for range 10 { // the failure is noticed by a later Write
+		if _, err = a.Write(want[:64<<10]); err != nil {
+			break
+		}
+	}
+	if werr := a.wait(); !errors.Is(err, errFull) || !errors.Is(werr, errFull) {
+		t.Errorf("failing writer: Write error %v, wait error %v; want %v", err, werr, errFull)
 	}
 }
