@@ -17,6 +17,10 @@ const (
 	// probeWait is how long a call waits for the probe of a half-open
 	// breaker to tell whether Zoom is back.
 	probeWait = time.Second
+	// probeLost is how long a probe may take before another call probes
+	// instead: a safeguard, since every call's end settles its probe
+	// (abandon).
+	probeLost = 5 * time.Minute
 )
 
 // breaker pauses one bucket's calls of an account while Zoom keeps failing
@@ -31,6 +35,7 @@ type breaker struct {
 	fails    int           // transient failures in a row while closed
 	open     bool          // open or half-open
 	probing  bool          // half-open: the one probe is under way
+	probeAt  time.Time     // when it began
 	interval time.Duration // how long it stays open, or stayed open last
 	until    time.Time     // open: the next probe time
 	opened   time.Time     // when the outage began
@@ -71,11 +76,20 @@ func (b *breaker) admit(now time.Time, op string, bucket Bucket) (probe bool, er
 		return false, nil
 	case now.Before(b.until):
 		return false, &OutageError{Op: op, Bucket: bucket, Since: b.opened, Until: b.until}
-	case b.probing:
+	case b.probing && now.Sub(b.probeAt) < probeLost:
 		return false, &OutageError{Op: op, Bucket: bucket, Since: b.opened, Until: now.Add(probeWait)}
 	}
-	b.probing = true
+	b.probing, b.probeAt = true, now
 	return true, nil
+}
+
+// abandon ends a probe that neither succeeded nor failed (its call was
+// cancelled, or stopped by a quota or a token refusal): the next call
+// probes instead.
+func (b *breaker) abandon() {
+	b.mu.Lock()
+	b.probing = false
+	b.mu.Unlock()
 }
 
 // success records an answer from Zoom (any answer but a transient

@@ -58,6 +58,16 @@ func TestBreaker(t *testing.T) {
 	if _, err := b.admit(now, "x", bucket); err != nil {
 		t.Fatalf("closed: %v", err)
 	}
+	// A probe whose call ends without an answer (cancelled, stopped by a
+	// quota) passes to the next call.
+	at := b.trip(now, "x", bucket, nil).Until
+	if probe, _ := b.admit(at, "x", bucket); !probe {
+		t.Fatal("no probe")
+	}
+	b.abandon()
+	if probe, err := b.admit(at, "x", bucket); !probe || err != nil {
+		t.Fatalf("after an abandoned probe: probe=%v, %v; want the next call to probe", probe, err)
+	}
 	// Zoom failing again soon after: twice the pause when it answered few
 	// calls since (still down), the first pause when it answered many
 	// (failing in part).

@@ -46,21 +46,31 @@ func (c *Client) do(ctx context.Context, r *request, th *throttle, send func(ctx
 	if th != nil {
 		br, bucket = th.br, th.bucket
 	}
-	renewed := false
+	renewed, probe := false, false
+	defer func() {
+		// A probe this call still holds (it ended otherwise than by an
+		// answer or a transient failure) goes to the next call.
+		if probe {
+			br.abandon()
+		}
+	}()
 	for attempt := 1; ; attempt++ {
 		if err := th.blocked(r.ep.Name); err != nil {
 			return result{}, err
 		}
-		probe, err := br.admit(c.clock.Now(), r.ep.Name, bucket)
-		if err != nil {
-			return result{}, err
+		if !probe { // a call that holds the probe keeps it through its attempts
+			var err error
+			if probe, err = br.admit(c.clock.Now(), r.ep.Name, bucket); err != nil {
+				return result{}, err
+			}
 		}
 		tok, err := c.auth.token(ctx, c.cfg.CallTimeout)
 		if err != nil {
 			if err := c.retryToken(ctx, r, attempt, err); err != nil {
-				return result{}, c.outage(br, bucket, r, probe, err)
+				return result{}, c.outage(br, bucket, r, err)
 			}
 			br.failure(c.clock.Now(), probe)
+			probe = false
 			continue
 		}
 		wait, err := th.wait(ctx)
@@ -88,6 +98,7 @@ func (c *Client) do(ctx context.Context, r *request, th *throttle, send func(ctx
 		}
 		if v != retry {
 			br.success(c.clock.Now(), probe) // Zoom answered
+			probe = false
 		}
 		switch v {
 		case done:
@@ -117,11 +128,13 @@ func (c *Client) do(ctx context.Context, r *request, th *throttle, send func(ctx
 		case retry:
 			e := c.newError(r, Unavailable, res.message)
 			e.Status, e.Code, e.TrackingID, e.Err = res.status, res.code, res.tracking, res.err
-			if br.failure(c.clock.Now(), probe) {
-				return res, c.outage(br, bucket, r, probe, e)
+			open := br.failure(c.clock.Now(), probe)
+			probe = false
+			if open {
+				return res, c.outage(br, bucket, r, e)
 			}
 			if err := c.retryWait(ctx, r, attempt, e); err != nil {
-				return res, c.outage(br, bucket, r, probe, err)
+				return res, c.outage(br, bucket, r, err)
 			}
 			continue
 		}
@@ -140,14 +153,13 @@ func (c *Client) do(ctx context.Context, r *request, th *throttle, send func(ctx
 // an *OutageError: the bucket's breaker opens and the caller waits for its
 // probe instead of failing. Other errors (the caller's context, a refused
 // token) pass unchanged.
-func (c *Client) outage(br *breaker, bucket Bucket, r *request, probe bool, err error) error {
+func (c *Client) outage(br *breaker, bucket Bucket, r *request, err error) error {
 	var e *Error
 	if !errors.As(err, &e) || e.Kind != Unavailable {
 		return err
 	}
 	oe := br.trip(c.clock.Now(), r.ep.Name, bucket, err)
-	c.log.Warn("zoom keeps failing: calls pause", "bucket", bucket.String(), "endpoint", r.ep.Name,
-		"until", oe.Until, "probe", probe)
+	c.log.Warn("zoom keeps failing: calls pause", "bucket", bucket.String(), "endpoint", r.ep.Name, "until", oe.Until)
 	return oe
 }
 
