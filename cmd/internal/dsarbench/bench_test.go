@@ -27,12 +27,9 @@ var mustHold = map[string]bool{
 // and the figures that must be zero must be zero.
 //
 // It is the only test here that builds dsard and zoomfake and runs them
-// as processes, for minutes on a loaded machine; go test -short skips it
-// to stay quick, and the full go test ./... (CI's) runs it.
+// as processes: about a minute and a half, which every go test pays, so
+// that no run of the tests leaves the harness unchecked.
 func TestShort(t *testing.T) {
-	if testing.Short() {
-		t.Skip("whole-process runs of dsarbench's scenarios; the full go test runs them")
-	}
 	dir := t.TempDir()
 	e := &env{bin: filepath.Join(dir, "bin"), dir: dir, short: true, kills: 3, seed: 1, logw: &bytes.Buffer{}}
 	if err := build(t.Context(), e.bin); err != nil {
