@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"sync"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
@@ -113,15 +114,11 @@ func (z *zoomAccounts) controller(name string) *bundle.ControllerInfo {
 	return z.controllers[name]
 }
 
-// names returns the configured accounts' names.
+// names returns the configured accounts' names, sorted.
 func (z *zoomAccounts) names() []string {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	var out []string
-	for name := range z.accts {
-		out = append(out, name)
-	}
-	return out
+	return slices.Sorted(maps.Keys(z.accts))
 }
 
 // Reload reads the accounts file again (SIGHUP), gives the processor the
