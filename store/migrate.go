@@ -3,9 +3,9 @@ package store
 import (
 	"bytes"
 	"crypto/cipher"
-	"errors"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 

@@ -23,7 +23,7 @@ import (
 const (
 	pageFormat       = 2
 	pageFormatSealed = 3
-	maxPageSize = 64 << 20 // a decoded page; Zoom's pages are far smaller
+	maxPageSize      = 64 << 20 // a decoded page; Zoom's pages are far smaller
 
 	// Pages reads this many pages, or this many stored bytes, per read
 	// transaction, so that a slow consumer does not hold one open.

@@ -49,7 +49,7 @@ var (
 	bucketPages    = []byte("pages")    // id \0 section \0 part \0 seq -> page
 	bucketAudit    = []byte("audit")    // seq -> JSON auditRecord
 	bucketAuditReq = []byte("audit_by_request")
-	bucketMedia    = []byte("media")  // id \0 section \0 name -> JSON mediaRecord
+	bucketMedia    = []byte("media")     // id \0 section \0 name -> JSON mediaRecord
 	bucketGrants   = []byte("grants")    // account name -> JSON grantRecord, or it sealed
 	bucketDataKeys = []byte("data_keys") // id -> wrapped data key (crypt.go)
 
