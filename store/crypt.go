@@ -35,6 +35,10 @@ import (
 // KeySize is the size of the master key and of the keys derived from it.
 const KeySize = 32
 
+// ErrMasterKey is in the chain of Open's error when the master key is not
+// the one the store was sealed with.
+var ErrMasterKey = errors.New("wrong master key")
+
 // ErrPurged is wrapped in the error of code dsar.ENOTFOUND that DataKey
 // returns once a request's data key is destroyed.
 var ErrPurged = errors.New("purged")
@@ -137,7 +141,7 @@ func (s *sealer) checkMaster(meta *bolt.Bucket) (sealed bool, err error) {
 		return false, nil
 	}
 	if subtle.ConstantTimeCompare(stored, s.check) != 1 {
-		return true, errors.New("the master key is not the one this store was sealed with: give the right key (a backup of it)")
+		return true, fmt.Errorf("%w: the master key is not the one this store was sealed with: give the right key (a backup of it)", ErrMasterKey)
 	}
 	return true, nil
 }

@@ -55,6 +55,7 @@ const operatorToken = "operator-token-for-tests"
 
 // started is a daemon running in-process against the emulator.
 type started struct {
+	dir    string // the data directory
 	d      *Daemon
 	stop   context.CancelFunc
 	logs   *syncBuffer
@@ -71,7 +72,7 @@ func start(t *testing.T, withAccount bool) *started {
 	if err := os.WriteFile(tokens, []byte("operator ops "+hex.EncodeToString(sum[:])+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := &started{logs: &syncBuffer{}}
+	s := &started{logs: &syncBuffer{}, dir: filepath.Join(dir, "data")}
 	cfg := Config{Listen: "127.0.0.1:0", MetricsListen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"),
 		TokensFile: tokens, LogLevel: "debug", ShutdownGrace: 10 * time.Second, Logs: s.logs}
 	if withAccount {
