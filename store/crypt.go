@@ -117,10 +117,19 @@ func seal(dst []byte, aead cipher.AEAD, plaintext, ad []byte) []byte {
 
 // open is the inverse of seal, on what seal appended.
 func open(aead cipher.AEAD, v, ad []byte) ([]byte, error) {
+	return openTo(aead, v, ad, false)
+}
+
+// openTo is open, writing the plaintext over v's ciphertext if inPlace.
+func openTo(aead cipher.AEAD, v, ad []byte, inPlace bool) ([]byte, error) {
 	if len(v) < nonceSize+aead.Overhead() {
 		return nil, errors.New("sealed value is too short")
 	}
-	b, err := aead.Open(nil, v[:nonceSize], v[nonceSize:], ad)
+	var dst []byte
+	if inPlace {
+		dst = v[nonceSize:nonceSize]
+	}
+	b, err := aead.Open(dst, v[:nonceSize], v[nonceSize:], ad)
 	if err != nil {
 		return nil, errors.New("sealed value does not open: wrong key, or moved or altered")
 	}

@@ -214,7 +214,7 @@ func (db *DB) PageIDs(ctx context.Context, id, section, part string, window int)
 					return purgedOr(op, id, err)
 				}
 			}
-			page, err := db.decodePage(aead, k, v)
+			page, err := db.decodePage(aead, k, bytes.Clone(v))
 			if err != nil {
 				return err
 			}
@@ -317,7 +317,8 @@ func pageHeader(v []byte) (byte, int, []byte, error) {
 }
 
 // decodePage decodes the stored page v of key k, opening it with aead
-// when it is sealed; it never panics on corrupt input.
+// when it is sealed, in place: v must not be the file's own bytes then. It
+// never panics on corrupt input.
 func (db *DB) decodePage(aead cipher.AEAD, k, v []byte) (dsar.Page, error) {
 	f, w, z, err := pageHeader(v)
 	if err != nil {
@@ -327,7 +328,7 @@ func (db *DB) decodePage(aead cipher.AEAD, k, v []byte) (dsar.Page, error) {
 		if aead == nil {
 			return dsar.Page{}, errors.New("the page is sealed and the store has no master key")
 		}
-		if z, err = open(aead, z, pageAD(k, v[:len(v)-len(z)])); err != nil {
+		if z, err = openTo(aead, z, pageAD(k, v[:len(v)-len(z)]), true); err != nil {
 			return dsar.Page{}, err
 		}
 	}
