@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 
@@ -298,5 +299,45 @@ func TestDamagedSealedValues(t *testing.T) {
 				t.Errorf("a page cut at %d (flipped: %t) opened", cut, flip)
 			}
 		}
+	}
+}
+
+// TestSealCutShort stops the sealing of a plain store part way, as a crash
+// would: the file is as it was, and a later Open seals it whole.
+func TestSealCutShort(t *testing.T) {
+	path := copyFile(t, fixturePath(4))
+	before := rawFile(t, path)
+	errStop := errors.New("stopped")
+	for _, after := range []int{1, 5, 9} {
+		n := 0
+		testHookMigrate = func() error {
+			if n++; n == after {
+				return errStop
+			}
+			return nil
+		}
+		db, err := Open(path, Options{MasterKey: testMasterKey})
+		testHookMigrate = nil
+		if err == nil {
+			db.Close()
+			t.Fatalf("Open succeeded though sealing stopped after %d records", after)
+		}
+		if !errors.Is(err, errStop) {
+			t.Errorf("Open: %v, want the sealing's error", err)
+		}
+		if !maps.EqualFunc(rawFile(t, path), before, maps.Equal) {
+			t.Fatalf("sealing stopped after %d records changed the file", after)
+		}
+	}
+	db, err := Open(path, Options{MasterKey: testMasterKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.DataKey(t.Context(), "r-done"); err != nil {
+		t.Errorf("DataKey after sealing: %v", err)
+	}
+	if found := rawFind(t, path, "@example.com"); len(found) > 0 {
+		t.Errorf("the sealed file holds %q", found)
 	}
 }
