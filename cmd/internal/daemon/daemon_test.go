@@ -110,6 +110,27 @@ func start(t *testing.T, withAccount bool) *started {
 	return s
 }
 
+// watch follows a request until its Watch stream ends, and returns its
+// last state.
+func (s *started) watch(ctx context.Context, t *testing.T, id string) *dsarv1.AccessRequest {
+	t.Helper()
+	st, err := s.client.WatchAccessRequest(ctx, &dsarv1.WatchAccessRequestRequest{Id: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last *dsarv1.AccessRequest
+	for {
+		m, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			return last
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = m.GetAccessRequest()
+	}
+}
+
 func operator(ctx context.Context) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+operatorToken)
 }
@@ -161,21 +182,7 @@ func TestWholeRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := resp.GetAccessRequest().GetId()
-	st, err := s.client.WatchAccessRequest(ctx, &dsarv1.WatchAccessRequestRequest{Id: id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var last *dsarv1.AccessRequest
-	for {
-		m, err := st.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		last = m.GetAccessRequest()
-	}
+	last := s.watch(ctx, t, id)
 	if last.GetState() != dsarv1.RequestState_REQUEST_STATE_COMPLETED {
 		t.Fatalf("request ended %v: %s", last.GetState(), last.GetReason())
 	}

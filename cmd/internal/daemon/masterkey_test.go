@@ -25,21 +25,7 @@ func TestStoreSealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := s.client.WatchAccessRequest(ctx, &dsarv1.WatchAccessRequestRequest{Id: resp.GetAccessRequest().GetId()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var last *dsarv1.AccessRequest
-	for {
-		m, err := st.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		last = m.GetAccessRequest()
-	}
+	last := s.watch(ctx, t, resp.GetAccessRequest().GetId())
 	if last.GetState() != dsarv1.RequestState_REQUEST_STATE_COMPLETED || last.GetEmail() != zoomtest.JaneEmail {
 		t.Fatalf("request ended %v (email read back: %t)", last.GetState(), last.GetEmail() == zoomtest.JaneEmail)
 	}
