@@ -209,12 +209,15 @@ func (db *DB) PageIDs(ctx context.Context, id, section, part string, window int)
 			if w != window {
 				continue
 			}
-			if f == pageFormatSealed && aead == nil && db.sealer != nil {
-				if aead, err = db.requestKey(tx, id); err != nil {
-					return purgedOr(op, id, err)
+			if f == pageFormatSealed {
+				v = bytes.Clone(v) // opened in place, and v is the file's
+				if aead == nil && db.sealer != nil {
+					if aead, err = db.requestKey(tx, id); err != nil {
+						return purgedOr(op, id, err)
+					}
 				}
 			}
-			page, err := db.decodePage(aead, k, bytes.Clone(v))
+			page, err := db.decodePage(aead, k, v)
 			if err != nil {
 				return err
 			}
