@@ -144,14 +144,6 @@ func (db *DB) Pages(ctx context.Context, id, section, part string, fn func(dsar.
 		chunk = chunk[:0] // the next view checks ctx
 		err := db.view(ctx, op, func(tx *bolt.Tx) error {
 			c := tx.Bucket(bucketPages).Cursor()
-			if aead == nil && db.sealer != nil {
-				if k, v := c.Seek(from); k != nil && bytes.HasPrefix(k, prefix) && len(v) > 0 && v[0] == pageFormatSealed {
-					var err error
-					if aead, err = db.requestKey(tx, id); err != nil {
-						return purgedOr(op, id, err)
-					}
-				}
-			}
 			size := 0
 			for k, v := c.Seek(from); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 				if len(chunk) == pagesPerChunk || size >= bytesPerChunk {
@@ -159,6 +151,12 @@ func (db *DB) Pages(ctx context.Context, id, section, part string, fn func(dsar.
 				}
 				if len(k) != len(prefix)+8 {
 					return fmt.Errorf("malformed page key under %s/%s", section, part)
+				}
+				if aead == nil && db.sealer != nil && len(v) > 0 && v[0] == pageFormatSealed {
+					var err error
+					if aead, err = db.requestKey(tx, id); err != nil {
+						return purgedOr(op, id, err)
+					}
 				}
 				chunk = append(chunk, raw{binary.BigEndian.Uint64(k[len(prefix):]), bytes.Clone(v)})
 				size += len(v)
