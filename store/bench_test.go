@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -17,6 +20,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
 )
 
 // zoomPage returns a page of about size bytes shaped like Zoom's
@@ -82,6 +86,7 @@ func zoomPage(rng *rand.Rand, size int) ([]byte, []string) {
 // cursor in one synced transaction. It reports p50 and p99 latency and
 // commits per second. workers=8 commits from 8 goroutines at once, as
 // concurrent sections do; nosync leaves out the fsyncs to show the CPU cost.
+// Each case runs on a plain store and on one sealed under a master key.
 func BenchmarkCommitPage(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	type body struct {
@@ -103,14 +108,16 @@ func BenchmarkCommitPage(b *testing.B) {
 	for _, bc := range []struct {
 		workers int
 		noSync  bool
-	}{{1, false}, {8, false}, {1, true}} {
+		sealed  bool
+	}{{1, false, false}, {1, false, true}, {8, false, false}, {8, false, true}, {1, true, false}, {1, true, true}} {
 		workers := bc.workers
 		name := fmt.Sprintf("workers=%d", workers)
 		if bc.noSync {
 			name += "/nosync" // our CPU cost alone, without the disk
 		}
+		name += map[bool]string{false: "/plain", true: "/sealed"}[bc.sealed]
 		b.Run(name, func(b *testing.B) {
-			db, _, _ := openTest(b)
+			db := openBench(b, bc.sealed)
 			db.bolt.NoSync = bc.noSync
 			ctx := b.Context()
 			createTest(b, db)
@@ -336,4 +343,122 @@ func BenchmarkFsync(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// openBench opens a new store, sealed under a master key or plain.
+func openBench(b *testing.B, sealed bool) *DB {
+	b.Helper()
+	opts := Options{Clock: &testClock{t: t0}}
+	if sealed {
+		opts.MasterKey = testMasterKey
+	}
+	db, err := Open(filepath.Join(b.TempDir(), "dsar.db"), opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
+// pagesSource gives bundle.Write the pages of a store and no media.
+type pagesSource struct{ *DB }
+
+func (pagesSource) Media(context.Context, string, func(dsar.MediaFile, io.Reader) error) error {
+	return nil
+}
+
+// BenchmarkSealing compares a plain store and a sealed one holding the
+// same pages, alternating between them on every iteration so that both
+// see the same load of a shared machine. It reports for each the median
+// ("p50") or p99 time and their ratio, sealed over plain:
+//
+//   - commit: CommitPage of a ~23 KiB page, synced (the checkpoint), p99;
+//   - pages: reading 1,000 pages of ~23 KiB (Pages, the read path of
+//     assembly), p50;
+//   - bundle: writing the whole bundle from them (bundle.Write, signed, to
+//     io.Discard), p50.
+func BenchmarkSealing(b *testing.B) {
+	const n = 1000
+	sec, part := dsar.SectionCloudRecordings, dsar.PartRecordings
+	rng := rand.New(rand.NewPCG(5, 6))
+	var bodies [][]byte
+	for range 64 {
+		body, _ := zoomPage(rng, 23<<10)
+		bodies = append(bodies, body)
+	}
+	var dbs [2]*DB // plain, sealed
+	for i := range dbs {
+		dbs[i] = openBench(b, i == 1)
+		dbs[i].bolt.NoSync = true // filling only
+		createTest(b, dbs[i])
+		for j := range n {
+			if err := dbs[i].CommitPage(b.Context(), "r1", sec, part, dsar.Page{Body: bodies[j%len(bodies)]}, dsar.Cursor{}, j == n-1); err != nil {
+				b.Fatal(err)
+			}
+		}
+		dbs[i].bolt.NoSync = false
+	}
+	// alternate runs fn on the plain store then the sealed one, b.N times,
+	// and reports the q quantile of each and the ratio.
+	alternate := func(b *testing.B, q float64, unit string, fn func(db *DB, i int) error) {
+		var lat [2][]time.Duration
+		for i := 0; b.Loop(); i++ {
+			for k, db := range dbs {
+				t0 := time.Now()
+				if err := fn(db, i); err != nil {
+					b.Fatal(err)
+				}
+				lat[k] = append(lat[k], time.Since(t0))
+			}
+		}
+		var at [2]float64
+		for k := range lat {
+			slices.Sort(lat[k])
+			at[k] = float64(lat[k][int(q*float64(len(lat[k])-1))].Microseconds()) / 1000
+		}
+		b.ReportMetric(at[0], "plain-"+unit)
+		b.ReportMetric(at[1], "sealed-"+unit)
+		b.ReportMetric(at[1]/at[0], "sealed/plain")
+	}
+	b.Run("commit", func(b *testing.B) {
+		alternate(b, 0.99, "p99-ms", func(db *DB, i int) error {
+			return db.CommitPage(b.Context(), "r1", dsar.SectionMeetings, dsar.PartPrevious,
+				dsar.Page{Body: bodies[i%len(bodies)]}, dsar.Cursor{PageToken: fmt.Sprint(i)}, false)
+		})
+	})
+	b.Run("pages", func(b *testing.B) {
+		alternate(b, 0.5, "p50-ms", func(db *DB, _ int) error {
+			got := 0
+			err := db.Pages(b.Context(), "r1", sec, part, func(dsar.Page) error { got++; return nil })
+			if err == nil && got != n {
+				err = fmt.Errorf("read %d pages of %d", got, n)
+			}
+			return err
+		})
+	})
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, ed25519.SeedSize))
+	var ins [2]bundle.Input
+	for i, db := range dbs {
+		s, err := db.Section(b.Context(), "r1", sec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := db.Request(b.Context(), "r1")
+		if err != nil {
+			b.Fatal(err)
+		}
+		// Zoom's list field of recordings is "meetings" (zoomPage).
+		ins[i] = bundle.Input{Request: r, Version: "bench",
+			Sections: []bundle.Section{{Section: s, Lists: map[string]string{part: "meetings"}}}}
+	}
+	b.Run("bundle", func(b *testing.B) {
+		alternate(b, 0.5, "p50-ms", func(db *DB, _ int) error {
+			in := ins[0]
+			if db == dbs[1] {
+				in = ins[1]
+			}
+			_, err := bundle.Write(b.Context(), io.Discard, in, pagesSource{db}, key)
+			return err
+		})
+	})
 }

@@ -116,6 +116,8 @@ func (db *DB) Check() error {
 		}
 		return errCheckDone
 	}
+	db.mu.RLock()
+	defer db.mu.RUnlock()
 	err := guard(func() error {
 		if db.readOnly {
 			return db.bolt.View(check)
@@ -142,9 +144,9 @@ func (db *DB) Check() error {
 // it goes on in the background, where it holds the write lock until done,
 // and onLate receives its outcome: a big healthy file must not hold up
 // start, and reads are guarded meanwhile (see view).
-func (db *DB) checkOnOpen(timeout time.Duration, onLate func(error)) error {
+func (db *DB) checkOnOpen(timeout time.Duration, onLate func(error)) (late bool, err error) {
 	if timeout < 0 {
-		return nil
+		return false, nil
 	}
 	if timeout == 0 {
 		timeout = DefaultCheckTimeout
@@ -159,7 +161,7 @@ func (db *DB) checkOnOpen(timeout time.Duration, onLate func(error)) error {
 	defer t.Stop()
 	select {
 	case err := <-done:
-		return err
+		return false, err
 	case <-t.C:
 	}
 	db.checks.Add(1)
@@ -170,5 +172,5 @@ func (db *DB) checkOnOpen(timeout time.Duration, onLate func(error)) error {
 			onLate(err)
 		}
 	}()
-	return nil
+	return true, nil
 }

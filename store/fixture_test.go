@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"flag"
@@ -316,7 +317,9 @@ func writeFixture(t *testing.T) {
 
 // TestSchemaFixture opens the fixture written by the build of each schema
 // version, migrating the older ones, and checks that it holds exactly what
-// buildFixture stores with this build.
+// buildFixture stores with this build. Opened with the master key, the
+// older ones (written plain) are sealed: their file no longer holds an
+// email nor a page's text, not even in free pages.
 func TestSchemaFixture(t *testing.T) {
 	if *updateFixture {
 		writeFixture(t)
@@ -324,10 +327,16 @@ func TestSchemaFixture(t *testing.T) {
 	fresh, clock, _ := openTest(t)
 	buildFixture(t, fresh, clock)
 	want := dumpStore(t, fresh)
+	markers := []string{"@example.com", `"type":1`, `{"id":"m1"}`}
 	for v := 1; v <= SchemaVersion; v++ {
 		t.Run(fmt.Sprintf("schema%d", v), func(t *testing.T) {
 			path := copyFile(t, fixturePath(v))
-			db, err := Open(path, Options{})
+			if v < 5 {
+				if found := rawFind(t, path, markers...); len(found) != len(markers) {
+					t.Fatalf("the plain fixture holds %q of %q: the scan below proves nothing", found, markers)
+				}
+			}
+			db, err := Open(path, Options{MasterKey: testMasterKey})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -336,8 +345,27 @@ func TestSchemaFixture(t *testing.T) {
 			if got := fileVersion(t, db); got != SchemaVersion {
 				t.Errorf("schema version %d after Open, want %d", got, SchemaVersion)
 			}
+			if found := rawFind(t, path, markers...); len(found) > 0 {
+				t.Errorf("the sealed file still holds %q", found)
+			}
 		})
 	}
+}
+
+// rawFind returns the markers found in the raw bytes of the file at path.
+func rawFind(t testing.TB, path string, markers ...string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, m := range markers {
+		if bytes.Contains(b, []byte(m)) {
+			found = append(found, m)
+		}
+	}
+	return found
 }
 
 func fileVersion(t testing.TB, db *DB) uint32 {

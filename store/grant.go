@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -21,8 +22,11 @@ func (db *DB) LoadGrant(ctx context.Context, account string) (dsar.Grant, error)
 		if v == nil {
 			return notFound(op, "grant of account "+account)
 		}
-		var err error
-		if g, err = decodeGrant(v); err != nil {
+		plain, err := db.openGrant(account, v)
+		if err == nil {
+			g, err = decodeGrant(plain)
+		}
+		if err != nil {
 			return badRecord(op, "grant of account "+account, err)
 		}
 		return nil
@@ -38,7 +42,14 @@ func (db *DB) SaveGrant(ctx context.Context, account string, g dsar.Grant) error
 	if account == "" || g.RefreshToken == "" {
 		return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: "an account name and a refresh token are required"}
 	}
+	v, err := json.Marshal(toGrantRecord(&g))
+	if err != nil {
+		return &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: err}
+	}
+	if db.sealer != nil {
+		v = db.sealGrant(account, v)
+	}
 	return db.update(ctx, op, func(tx *bolt.Tx) error {
-		return putRecord(tx.Bucket(bucketGrants), []byte(account), toGrantRecord(&g))
+		return tx.Bucket(bucketGrants).Put([]byte(account), v)
 	})
 }

@@ -32,7 +32,7 @@ func TestGrant(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db2, err := Open(path, Options{})
+	db2, err := Open(path, Options{MasterKey: testMasterKey})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,10 @@ package store
 
 import (
 	"bytes"
+	"crypto/cipher"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,6 +21,7 @@ var migrations = map[uint32]func(tx *bolt.Tx) error{
 	1: migrate1,
 	2: migrate2,
 	3: migrate3,
+	4: migrate4,
 }
 
 // testHookMigrate, when set by a test, runs after each record a migration
@@ -186,12 +189,25 @@ func migrate1(tx *bolt.Tx) error {
 	return nil
 }
 
-// rewrite re-encodes the records of a bucket in batches: a bucket is not
-// written while a cursor walks it, so each batch is read, then written,
-// then the walk goes on after its last key. The batches bound only the
-// list of pending writes; bbolt holds every changed page of the one
-// migrating transaction in memory until it commits.
+// rewrite re-encodes the records of a bucket of version 1 as records of
+// version 2 (rewriteEach). A record that does not decode is left as it is.
 func rewrite(bucket *bolt.Bucket, old func() interface{ record() any }) error {
+	return rewriteEach(bucket, func(_, v []byte) ([]byte, error) {
+		rec := old()
+		if json.Unmarshal(v, rec) != nil {
+			return nil, nil
+		}
+		return json.Marshal(rec.record())
+	})
+}
+
+// rewriteEach replaces each value of a bucket by fn's result for it; a nil
+// result leaves the value as it is. A bucket is not written while a cursor
+// walks it, so the values are read in batches, then written, then the walk
+// goes on after the batch's last key. The batches bound only the list of
+// pending writes; bbolt holds every changed page of the one migrating
+// transaction in memory until it commits.
+func rewriteEach(bucket *bolt.Bucket, fn func(k, v []byte) ([]byte, error)) error {
 	const batch = 1024
 	type put struct{ k, v []byte }
 	var (
@@ -210,15 +226,16 @@ func rewrite(bucket *bolt.Bucket, old func() interface{ record() any }) error {
 		}
 		for ; k != nil && len(puts) < batch; k, v = c.Next() {
 			last = bytes.Clone(k)
-			rec := old()
-			if json.Unmarshal(v, rec) != nil {
+			if v == nil { // a nested bucket
 				continue
 			}
-			nv, err := json.Marshal(rec.record())
+			nv, err := fn(last, v)
 			if err != nil {
 				return err
 			}
-			puts = append(puts, put{last, nv})
+			if nv != nil {
+				puts = append(puts, put{last, nv})
+			}
 		}
 		for _, p := range puts {
 			if err := bucket.Put(p.k, p.v); err != nil {
@@ -275,6 +292,85 @@ func migrate3(tx *bolt.Tx) error {
 		if err := idem.Put(m.scoped, m.id); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// migrate4 adds the bucket of the requests' data keys (crypt.go). Sealing
+// the records under a master key is sealAll's, run whenever a store not
+// sealed yet is opened with one.
+func migrate4(tx *bolt.Tx) error {
+	_, err := tx.CreateBucketIfNotExists(bucketDataKeys)
+	return err
+}
+
+// sealAll seals a store under the master key: it gives every request a
+// data key and seals its email and pages under it, and seals the grants.
+// A record that does not decode is left as it is (it fails only its own
+// request, see badRecord). The plain values stay in the file's free pages
+// until it is compacted, which Open does next.
+func (db *DB) sealAll(tx *bolt.Tx) error {
+	keys := map[string]cipher.AEAD{}
+	// key returns the data key of request id, created if it has none.
+	key := func(id string) (cipher.AEAD, error) {
+		if aead, ok := keys[id]; ok {
+			return aead, nil
+		}
+		aead, err := db.requestKey(tx, id)
+		if errors.Is(err, ErrPurged) {
+			aead, err = db.createDataKey(tx, id)
+		}
+		keys[id] = aead
+		return aead, err
+	}
+	err := rewriteEach(tx.Bucket(bucketRequests), func(k, v []byte) ([]byte, error) {
+		if _, err := key(string(k)); err != nil {
+			return nil, err
+		}
+		var rec requestRecord
+		if json.Unmarshal(v, &rec) != nil || rec.Email == "" {
+			return nil, nil
+		}
+		var err error
+		if rec.SealedEmail, err = db.sealEmail(tx, string(k), rec.Email); err != nil {
+			return nil, err
+		}
+		rec.Email = ""
+		return json.Marshal(rec)
+	})
+	if err != nil {
+		return fmt.Errorf("requests: %w", err)
+	}
+	err = rewriteEach(tx.Bucket(bucketPages), func(k, v []byte) ([]byte, error) {
+		id, _, _, _, err := parsePageKey(k)
+		if err != nil || len(v) == 0 || v[0] == pageFormatSealed {
+			return nil, nil
+		}
+		page, err := db.decodePage(nil, k, v)
+		if err != nil {
+			return nil, nil
+		}
+		aead, err := key(id)
+		if err != nil {
+			return nil, err
+		}
+		payload, err := encodePayload(page)
+		if err != nil {
+			return nil, nil
+		}
+		return sealPage(aead, k, page.Window, db.enc.EncodeAll(payload, nil)), nil
+	})
+	if err != nil {
+		return fmt.Errorf("pages: %w", err)
+	}
+	err = rewriteEach(tx.Bucket(bucketGrants), func(k, v []byte) ([]byte, error) {
+		if len(v) == 0 || v[0] == sealedTag {
+			return nil, nil
+		}
+		return db.sealGrant(string(k), v), nil
+	})
+	if err != nil {
+		return fmt.Errorf("grants: %w", err)
 	}
 	return nil
 }

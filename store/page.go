@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/cipher"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -17,10 +18,12 @@ import (
 // decompressing, for PageIDs), then zstd of: the ids, the dropped ids, the
 // item (each a uvarint count of uvarint-length strings; the item a list of
 // none or one) and the body. Format 1, which older builds wrote, has no
-// item.
+// item. Format 3 is format 2 with the zstd sealed under the request's data
+// key (sealPage), bound to the page's key and header.
 const (
-	pageFormat  = 2
-	maxPageSize = 64 << 20 // a decoded page; Zoom's pages are far smaller
+	pageFormat       = 2
+	pageFormatSealed = 3
+	maxPageSize      = 64 << 20 // a decoded page; Zoom's pages are far smaller
 
 	// Pages reads this many pages, or this many stored bytes, per read
 	// transaction, so that a slow consumer does not hold one open.
@@ -67,7 +70,16 @@ func (db *DB) CommitPage(ctx context.Context, id, section, part string, page dsa
 		if err != nil {
 			return err
 		}
-		if err := pb.Put(pageKey(id, section, part, seq), pageValue(p.Cursor.Window, z)); err != nil {
+		k := pageKey(id, section, part, seq)
+		v := pageValue(p.Cursor.Window, z)
+		if db.sealer != nil {
+			aead, err := db.requestKey(tx, id)
+			if err != nil {
+				return purgedOr(op, id, err)
+			}
+			v = sealPage(aead, k, p.Cursor.Window, z)
+		}
+		if err := pb.Put(k, v); err != nil {
 			return err
 		}
 		if testHookCommitPage != nil {
@@ -124,7 +136,10 @@ func (db *DB) Pages(ctx context.Context, id, section, part string, fn func(dsar.
 		seq uint64
 		v   []byte
 	}
-	var chunk []raw
+	var (
+		chunk []raw
+		aead  cipher.AEAD // the request's data key, read with the first sealed page
+	)
 	for {
 		chunk = chunk[:0] // the next view checks ctx
 		err := db.view(ctx, op, func(tx *bolt.Tx) error {
@@ -137,6 +152,12 @@ func (db *DB) Pages(ctx context.Context, id, section, part string, fn func(dsar.
 				if len(k) != len(prefix)+8 {
 					return fmt.Errorf("malformed page key under %s/%s", section, part)
 				}
+				if aead == nil && db.sealer != nil && len(v) > 0 && v[0] == pageFormatSealed {
+					var err error
+					if aead, err = db.requestKey(tx, id); err != nil {
+						return purgedOr(op, id, err)
+					}
+				}
 				chunk = append(chunk, raw{binary.BigEndian.Uint64(k[len(prefix):]), bytes.Clone(v)})
 				size += len(v)
 			}
@@ -146,7 +167,7 @@ func (db *DB) Pages(ctx context.Context, id, section, part string, fn func(dsar.
 			return err
 		}
 		for _, r := range chunk {
-			page, err := db.decodePage(r.v)
+			page, err := db.decodePage(aead, pageKey(id, section, part, r.seq), r.v)
 			if err != nil {
 				return &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: fmt.Errorf("page %s/%s/%d: %w", section, part, r.seq, err)}
 			}
@@ -176,16 +197,25 @@ func (db *DB) PageIDs(ctx context.Context, id, section, part string, window int)
 	ids := make(map[string]struct{})
 	prefix := pagePrefix(id, section, part)
 	err := db.view(ctx, op, func(tx *bolt.Tx) error {
+		var aead cipher.AEAD
 		c := tx.Bucket(bucketPages).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			w, _, err := pageHeader(v)
+			f, w, _, err := pageHeader(v)
 			if err != nil {
 				return err
 			}
 			if w != window {
 				continue
 			}
-			page, err := db.decodePage(v)
+			if f == pageFormatSealed {
+				v = bytes.Clone(v) // opened in place, and v is the file's
+				if aead == nil && db.sealer != nil {
+					if aead, err = db.requestKey(tx, id); err != nil {
+						return purgedOr(op, id, err)
+					}
+				}
+			}
+			page, err := db.decodePage(aead, k, v)
 			if err != nil {
 				return err
 			}
@@ -263,29 +293,45 @@ func encodePayload(p dsar.Page) ([]byte, error) {
 // pageValue is a stored page: the format, the window, the compressed
 // payload (encodePayload).
 func pageValue(window int, z []byte) []byte {
-	v := make([]byte, 0, 1+binary.MaxVarintLen64+len(z))
-	v = append(v, pageFormat)
-	v = binary.AppendUvarint(v, uint64(window))
-	return append(v, z...)
+	return append(pageHeaderBytes(pageFormat, window, len(z)), z...)
 }
 
-// pageHeader returns the window of a stored page and its compressed rest.
-func pageHeader(v []byte) (int, []byte, error) {
-	if len(v) < 2 || (v[0] != pageFormat && v[0] != 1) {
-		return 0, nil, errors.New("unknown page format")
+// pageHeaderBytes returns a page's format and window, with room for n
+// more bytes.
+func pageHeaderBytes(format byte, window, n int) []byte {
+	v := make([]byte, 0, 1+binary.MaxVarintLen64+n)
+	v = append(v, format)
+	return binary.AppendUvarint(v, uint64(window))
+}
+
+// pageHeader returns the format and window of a stored page and the rest:
+// compressed, or sealed (format 3).
+func pageHeader(v []byte) (byte, int, []byte, error) {
+	if len(v) < 2 || v[0] < 1 || v[0] > pageFormatSealed {
+		return 0, 0, nil, errors.New("unknown page format")
 	}
 	w, n := binary.Uvarint(v[1:])
 	if n <= 0 || w > math.MaxInt32 {
-		return 0, nil, errors.New("malformed page window")
+		return 0, 0, nil, errors.New("malformed page window")
 	}
-	return int(w), v[1+n:], nil
+	return v[0], int(w), v[1+n:], nil
 }
 
-// decodePage decodes a stored page; it never panics on corrupt input.
-func (db *DB) decodePage(v []byte) (dsar.Page, error) {
-	w, z, err := pageHeader(v)
+// decodePage decodes the stored page v of key k, opening it with aead
+// when it is sealed, in place: v must not be the file's own bytes then. It
+// never panics on corrupt input.
+func (db *DB) decodePage(aead cipher.AEAD, k, v []byte) (dsar.Page, error) {
+	f, w, z, err := pageHeader(v)
 	if err != nil {
 		return dsar.Page{}, err
+	}
+	if f == pageFormatSealed {
+		if aead == nil {
+			return dsar.Page{}, errors.New("the page is sealed and the store has no master key")
+		}
+		if z, err = openTo(aead, z, pageAD(k, v[:len(v)-len(z)]), true); err != nil {
+			return dsar.Page{}, err
+		}
 	}
 	b, err := db.dec.DecodeAll(z, nil)
 	if err != nil {
@@ -294,7 +340,7 @@ func (db *DB) decodePage(v []byte) (dsar.Page, error) {
 	page := dsar.Page{Window: w}
 	var item []string
 	lists := []*[]string{&page.IDs, &page.Drop, &item}
-	if v[0] == 1 {
+	if f == 1 {
 		lists = lists[:2]
 	}
 	for _, dst := range lists {

@@ -303,7 +303,7 @@ func FuzzDecodePage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		// Any payload survives compression; a bad one is an error, never a panic.
 		v := append([]byte{pageFormat, 3}, db.enc.EncodeAll(payload, nil)...)
-		p, err := db.decodePage(v)
+		p, err := db.decodePage(nil, nil, v)
 		if err != nil {
 			return
 		}
@@ -312,10 +312,10 @@ func FuzzDecodePage(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q, err := db.decodePage(append([]byte{pageFormat, 3}, db.enc.EncodeAll(again, nil)...))
+		q, err := db.decodePage(nil, nil, append([]byte{pageFormat, 3}, db.enc.EncodeAll(again, nil)...))
 		if err != nil || !reflect.DeepEqual(p, q) || p.Window != 3 {
 			t.Errorf("round trip: %+v, %v; want %+v", q, err, p)
 		}
-		_, _ = db.decodePage(payload) // raw garbage as a stored value
+		_, _ = db.decodePage(nil, nil, payload) // raw garbage as a stored value
 	})
 }

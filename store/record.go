@@ -21,6 +21,7 @@ type requestRecord struct {
 	ID             string           `json:"id"`
 	Account        string           `json:"account"`
 	Email          string           `json:"email"`
+	SealedEmail    []byte           `json:"sealed_email,omitempty"` // instead of Email, with a master key (crypt.go)
 	Regulation     string           `json:"regulation"`
 	IdempotencyKey string           `json:"idempotency_key,omitempty"`
 	State          string           `json:"state"`
@@ -243,8 +244,8 @@ func toMediaRecord(f *dsar.MediaFile) mediaRecord {
 	return mediaRecord{Size: f.Size, SHA256: f.SHA256, Done: f.Done, Missing: f.Missing}
 }
 
-// grantRecord is an OAuth app's grant. Plain JSON for now: encryption of
-// refresh tokens comes with the privacy issue's per-record data keys.
+// grantRecord is an OAuth app's grant. With a master key its JSON is
+// stored sealed (crypt.go).
 type grantRecord struct {
 	AccessToken  string    `json:"access_token"`
 	RefreshToken string    `json:"refresh_token"`
@@ -277,14 +278,33 @@ func putRecord(b *bolt.Bucket, k []byte, rec any) error {
 	return b.Put(k, buf)
 }
 
-func putRequest(rb *bolt.Bucket, r *dsar.Request) error {
-	return putRecord(rb, []byte(r.ID), toRequestRecord(r))
+// putRequest stores a request, its email sealed when the store has a
+// master key.
+func (db *DB) putRequest(tx *bolt.Tx, r *dsar.Request) error {
+	rec := toRequestRecord(r)
+	if db.sealer != nil && rec.Email != "" {
+		var err error
+		if rec.SealedEmail, err = db.sealEmail(tx, r.ID, rec.Email); err != nil {
+			return err
+		}
+		rec.Email = ""
+	}
+	return putRecord(tx.Bucket(bucketRequests), []byte(r.ID), rec)
 }
 
-func decodeRequest(v []byte) (dsar.Request, error) {
+// decodeRequest decodes the stored request of key id, opening its sealed
+// email; tx may be nil when the email is not sealed.
+func (db *DB) decodeRequest(tx *bolt.Tx, id, v []byte) (dsar.Request, error) {
 	var rec requestRecord
 	if err := json.Unmarshal(v, &rec); err != nil {
 		return dsar.Request{}, err
+	}
+	if rec.SealedEmail != nil {
+		email, err := db.openEmail(tx, string(id), rec.SealedEmail)
+		if err != nil {
+			return dsar.Request{}, err
+		}
+		rec.Email = email
 	}
 	return fromRequestRecord(&rec), nil
 }

@@ -72,7 +72,7 @@ func TestRecordsMapEveryField(t *testing.T) {
 	}
 	t.Run("request", func(t *testing.T) {
 		want := filled[dsar.Request](t)
-		got, err := decodeRequest(encode(toRequestRecord(&want)))
+		got, err := (&DB{}).decodeRequest(nil, nil, encode(toRequestRecord(&want)))
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("request came back as %+v (%v),\nwant %+v", got, err, want)
 		}
@@ -114,7 +114,7 @@ func TestRecordsMapEveryField(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The key holds section, part and seq.
-		got, err := db.decodePage(pageValue(want.Window, db.enc.EncodeAll(payload, nil)))
+		got, err := db.decodePage(nil, nil, pageValue(want.Window, db.enc.EncodeAll(payload, nil)))
 		got.Section, got.Part, got.Seq = want.Section, want.Part, want.Seq
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("page came back as %+v (%v),\nwant %+v", got, err, want)

@@ -52,7 +52,7 @@ func (db *DB) CreateRequest(ctx context.Context, r *dsar.Request, sections []dsa
 		key := idemKey(ctx, nr.IdempotencyKey)
 		if nr.IdempotencyKey != "" {
 			if id := idem.Get(key); id != nil {
-				old, err := getRequest(rb, string(id))
+				old, err := db.getRequest(tx, string(id))
 				if err != nil {
 					return err
 				}
@@ -66,7 +66,12 @@ func (db *DB) CreateRequest(ctx context.Context, r *dsar.Request, sections []dsa
 		if rb.Get([]byte(nr.ID)) != nil {
 			return &dsar.Error{Code: dsar.ECONFLICT, Op: op, Message: "request id already exists"}
 		}
-		if err := putRequest(rb, &nr); err != nil {
+		if db.sealer != nil {
+			if _, err := db.createDataKey(tx, nr.ID); err != nil {
+				return err
+			}
+		}
+		if err := db.putRequest(tx, &nr); err != nil {
 			return err
 		}
 		if nr.IdempotencyKey != "" {
@@ -152,7 +157,7 @@ func (db *DB) Request(ctx context.Context, id string) (*dsar.Request, error) {
 	var r *dsar.Request
 	err := db.view(ctx, "store.Request", func(tx *bolt.Tx) error {
 		var err error
-		r, err = getRequest(tx.Bucket(bucketRequests), id)
+		r, err = db.getRequest(tx, id)
 		return err
 	})
 	return r, err
@@ -194,7 +199,7 @@ func (db *DB) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Re
 		rb := tx.Bucket(bucketRequests)
 		// visit returns false to stop.
 		visit := func(id []byte, v []byte) (bool, error) {
-			r, err := decodeRequest(v)
+			r, err := db.decodeRequest(tx, id, v)
 			if err != nil {
 				// One damaged record fails its own request, not the list.
 				if db.onSkip != nil {
@@ -272,8 +277,7 @@ func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(*dsar.Reques
 	const op = "store.UpdateRequest"
 	var out *dsar.Request
 	err := db.update(ctx, op, func(tx *bolt.Tx) error {
-		rb := tx.Bucket(bucketRequests)
-		r, err := getRequest(rb, id)
+		r, err := db.getRequest(tx, id)
 		if err != nil {
 			return err
 		}
@@ -306,7 +310,7 @@ func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(*dsar.Reques
 		}
 		r.UpdatedAt = db.clock.Now()
 		out = r
-		return putRequest(rb, r)
+		return db.putRequest(tx, r)
 	})
 	return out, err
 }
@@ -371,8 +375,7 @@ func (db *DB) Claim(ctx context.Context, id, owner string, until time.Time) (*ds
 	}
 	var out *dsar.Request
 	err := db.update(ctx, op, func(tx *bolt.Tx) error {
-		rb := tx.Bucket(bucketRequests)
-		r, err := getRequest(rb, id)
+		r, err := db.getRequest(tx, id)
 		if err != nil {
 			return err
 		}
@@ -382,7 +385,7 @@ func (db *DB) Claim(ctx context.Context, id, owner string, until time.Time) (*ds
 		r.Lease = dsar.Lease{Owner: owner, Until: until}
 		r.UpdatedAt = now
 		out = r
-		return putRequest(rb, r)
+		return db.putRequest(tx, r)
 	})
 	return out, err
 }
@@ -392,8 +395,7 @@ func (db *DB) Claim(ctx context.Context, id, owner string, until time.Time) (*ds
 func (db *DB) Release(ctx context.Context, id, owner string) error {
 	const op = "store.Release"
 	return db.update(ctx, op, func(tx *bolt.Tx) error {
-		rb := tx.Bucket(bucketRequests)
-		r, err := getRequest(rb, id)
+		r, err := db.getRequest(tx, id)
 		if err != nil {
 			return err
 		}
@@ -406,19 +408,19 @@ func (db *DB) Release(ctx context.Context, id, owner string) error {
 		}
 		r.Lease = dsar.Lease{}
 		r.UpdatedAt = db.clock.Now()
-		return putRequest(rb, r)
+		return db.putRequest(tx, r)
 	})
 }
 
-func getRequest(rb *bolt.Bucket, id string) (*dsar.Request, error) {
+func (db *DB) getRequest(tx *bolt.Tx, id string) (*dsar.Request, error) {
 	if err := checkComponent("request id", id); err != nil {
 		return nil, &dsar.Error{Code: dsar.EINVALID, Op: "store.Request", Message: err.Error()}
 	}
-	v := rb.Get([]byte(id))
+	v := tx.Bucket(bucketRequests).Get([]byte(id))
 	if v == nil {
 		return nil, notFound("store.Request", "request")
 	}
-	r, err := decodeRequest(v)
+	r, err := db.decodeRequest(tx, []byte(id), v)
 	if err != nil {
 		return nil, badRecord("store.Request", "request "+id, err)
 	}

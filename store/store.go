@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"sync"
 	"time"
 
@@ -30,7 +31,9 @@ import (
 //	2: the store's own records, with tagged fields
 //	3: the grants bucket (OAuth apps' tokens, grant.go)
 //	4: idempotency keys scoped to their caller (idemKey)
-const SchemaVersion = 4
+//	5: the data keys bucket; with a master key, sealed pages (format 3),
+//	   emails and grants (crypt.go)
+const SchemaVersion = 5
 
 // ErrNotFound is wrapped in a dsar.Error with code ENOTFOUND when a request,
 // section or part does not exist.
@@ -46,13 +49,15 @@ var (
 	bucketPages    = []byte("pages")    // id \0 section \0 part \0 seq -> page
 	bucketAudit    = []byte("audit")    // seq -> JSON auditRecord
 	bucketAuditReq = []byte("audit_by_request")
-	bucketMedia    = []byte("media")  // id \0 section \0 name -> JSON mediaRecord
-	bucketGrants   = []byte("grants") // account name -> JSON grantRecord
+	bucketMedia    = []byte("media")     // id \0 section \0 name -> JSON mediaRecord
+	bucketGrants   = []byte("grants")    // account name -> JSON grantRecord, or it sealed
+	bucketDataKeys = []byte("data_keys") // id -> wrapped data key (crypt.go)
 
-	keySchema = []byte("schema")
+	keySchema      = []byte("schema")
+	keyMasterCheck = []byte("master_check") // with a master key: its check value
 
 	allBuckets = [][]byte{bucketMeta, bucketRequests, bucketIdem, bucketByState,
-		bucketSections, bucketPages, bucketAudit, bucketAuditReq, bucketMedia, bucketGrants}
+		bucketSections, bucketPages, bucketAudit, bucketAuditReq, bucketMedia, bucketGrants, bucketDataKeys}
 )
 
 // Options configure Open. The zero value is usable.
@@ -83,13 +88,24 @@ type Options struct {
 	// OnSkip is called by ListRequests for each request record it skips
 	// because it does not decode; the others are listed.
 	OnSkip func(id string, err error)
+	// MasterKey (KeySize bytes) seals what the store holds of each
+	// request and the grants (crypt.go). A store opened once with it is
+	// sealed then, and opens only with it after. Nil seals nothing: for
+	// tests and benchmarks.
+	MasterKey []byte
 }
 
 var _ dsar.Store = (*DB)(nil)
 
 // DB is an open store. Its methods are safe for concurrent use.
 type DB struct {
+	// mu is held for reading by every transaction and for writing while
+	// Compact swaps the file.
+	mu       sync.RWMutex
 	bolt     *bolt.DB
+	boltOpts *bolt.Options // to open the file again after Compact
+	broken   error         // set when Compact could not open the compacted file
+	sealer   *sealer       // nil without a master key
 	path     string
 	readOnly bool
 	clock    dsar.Clock
@@ -111,19 +127,33 @@ func Open(path string, opts Options) (*DB, error) {
 	if opts.Clock == nil {
 		opts.Clock = dsar.SystemClock{}
 	}
+	var sl *sealer
+	if opts.MasterKey != nil {
+		var err error
+		if sl, err = newSealer(opts.MasterKey); err != nil {
+			return nil, &dsar.Error{Code: dsar.EINVALID, Op: op, Err: err, Message: "bad master key"}
+		}
+	}
+	if !opts.ReadOnly {
+		// What a compaction cut short left behind (compact.go).
+		if err := os.Remove(compactPath(path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: err, Message: "cannot remove an unfinished compaction"}
+		}
+	}
+	bopts := &bolt.Options{
+		Timeout:         opts.Timeout,
+		FreelistType:    bolt.FreelistMapType,
+		ReadOnly:        opts.ReadOnly,
+		InitialMmapSize: opts.InitialMmapSize,
+		NoSync:          opts.NoSync,
+		// Read the freelist here, under guard, and not first in
+		// tx.Check's goroutine.
+		PreLoadFreelist: true,
+	}
 	var bdb *bolt.DB
 	err := guard(func() error {
 		var err error
-		bdb, err = bolt.Open(path, 0o600, &bolt.Options{
-			Timeout:         opts.Timeout,
-			FreelistType:    bolt.FreelistMapType,
-			ReadOnly:        opts.ReadOnly,
-			InitialMmapSize: opts.InitialMmapSize,
-			NoSync:          opts.NoSync,
-			// Read the freelist here, under guard, and not first in
-			// tx.Check's goroutine.
-			PreLoadFreelist: true,
-		})
+		bdb, err = bolt.Open(path, 0o600, bopts)
 		return err
 	})
 	var pathErr *fs.PathError
@@ -139,14 +169,6 @@ func Open(path string, opts Options) (*DB, error) {
 		// wrong checksum, a truncated file, a panic.
 		return nil, damaged(op, path, err)
 	}
-	if err := guard(func() error { return checkSchema(bdb, opts.ReadOnly) }); err != nil {
-		_ = bdb.Close()
-		if errors.Is(err, ErrDamaged) {
-			return nil, damaged(op, path, err)
-		}
-		return nil, &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Err: err,
-			Message: fmt.Sprintf("store %s", path)}
-	}
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithLowerEncoderMem(true))
 	if err != nil {
 		_ = bdb.Close()
@@ -158,17 +180,40 @@ func Open(path string, opts Options) (*DB, error) {
 		_ = enc.Close()
 		return nil, fmt.Errorf("%s: zstd decoder: %w", op, err)
 	}
-	db := &DB{bolt: bdb, path: path, readOnly: opts.ReadOnly, clock: opts.Clock, enc: enc, dec: dec, onSkip: opts.OnSkip}
-	if err := db.checkOnOpen(opts.CheckTimeout, opts.OnLateCheck); err != nil {
+	db := &DB{bolt: bdb, boltOpts: bopts, sealer: sl, path: path, readOnly: opts.ReadOnly, clock: opts.Clock,
+		enc: enc, dec: dec, onSkip: opts.OnSkip}
+	var sealedNow bool
+	if err := guard(func() (err error) { sealedNow, err = db.checkSchema(); return err }); err != nil {
+		_ = db.Close()
+		if errors.Is(err, ErrDamaged) {
+			return nil, damaged(op, path, err)
+		}
+		return nil, &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Err: err,
+			Message: fmt.Sprintf("store %s", path)}
+	}
+	late, err := db.checkOnOpen(opts.CheckTimeout, opts.OnLateCheck)
+	if err != nil {
 		_ = db.Close()
 		return nil, err
+	}
+	// A store just sealed still holds its plain records in free pages: it
+	// is compacted at once. A check still running holds the file: the
+	// compaction waits for the next start, or Compact.
+	if !opts.ReadOnly && !late {
+		if _, err := db.compact(sealedNow); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
 	}
 	return db, nil
 }
 
 // checkSchema creates the buckets of a new file, or checks the version of
-// an existing one and migrates an older one, in one transaction.
-func checkSchema(bdb *bolt.DB, readOnly bool) error {
+// an existing one and migrates an older one, in one transaction. With a
+// master key it checks the key, or seals a store not sealed yet
+// (sealedNow); without one it refuses a sealed store.
+func (db *DB) checkSchema() (sealedNow bool, err error) {
+	bdb := db.bolt
 	// version returns the file's version, 0 for a new file.
 	version := func(tx *bolt.Tx) (uint32, error) {
 		meta := tx.Bucket(bucketMeta)
@@ -193,8 +238,8 @@ func checkSchema(bdb *bolt.DB, readOnly bool) error {
 		}
 		return got, nil
 	}
-	if readOnly {
-		return bdb.View(func(tx *bolt.Tx) error {
+	if db.readOnly {
+		return false, bdb.View(func(tx *bolt.Tx) error {
 			got, err := version(tx)
 			switch {
 			case err != nil:
@@ -204,26 +249,54 @@ func checkSchema(bdb *bolt.DB, readOnly bool) error {
 			case got < SchemaVersion:
 				return fmt.Errorf("schema version %d is older than this build's %d: open it once read-write to migrate it", got, SchemaVersion)
 			}
-			return nil
+			_, err = db.checkSealed(tx)
+			return err
 		})
 	}
-	return bdb.Update(func(tx *bolt.Tx) error {
+	err = bdb.Update(func(tx *bolt.Tx) error {
 		got, err := version(tx)
 		switch {
 		case err != nil:
 			return err
-		case got == SchemaVersion:
-			return nil
-		case got > 0:
-			return migrate(tx, got)
-		}
-		for _, name := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+		case got > 0 && got < SchemaVersion:
+			if err := migrate(tx, got); err != nil {
+				return err
+			}
+		case got == 0:
+			for _, name := range allBuckets {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return err
+				}
+			}
+			if err := tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion)); err != nil {
 				return err
 			}
 		}
-		return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion))
+		sealed, err := db.checkSealed(tx)
+		if err != nil || sealed || db.sealer == nil {
+			return err
+		}
+		if err := db.sealAll(tx); err != nil {
+			return fmt.Errorf("sealing the store under the master key: %w", err)
+		}
+		// A new store has nothing to seal, nor free pages to compact.
+		sealedNow = got > 0
+		return tx.Bucket(bucketMeta).Put(keyMasterCheck, db.sealer.check)
 	})
+	return sealedNow, err
+}
+
+// checkSealed reports whether the store is sealed, checking the master key
+// against it; a sealed store without a master key is an error.
+func (db *DB) checkSealed(tx *bolt.Tx) (bool, error) {
+	meta := tx.Bucket(bucketMeta)
+	if db.sealer == nil {
+		if meta.Get(keyMasterCheck) != nil {
+			return true, errors.New("the store is sealed under a master key and none was given")
+		}
+		return false, nil
+	}
+	return db.sealer.checkMaster(meta)
 }
 
 // Path returns the file's path.
@@ -233,6 +306,8 @@ func (db *DB) Path() string { return db.path }
 // check of Open if it still runs.
 func (db *DB) Close() error {
 	db.checks.Wait()
+	db.mu.Lock()
+	defer db.mu.Unlock()
 	err := db.bolt.Close()
 	_ = db.enc.Close()
 	db.dec.Close()
@@ -250,19 +325,25 @@ func (db *DB) view(ctx context.Context, op string, fn func(*bolt.Tx) error) erro
 	if err := ctx.Err(); err != nil {
 		return &dsar.Error{Code: dsar.EUNAVAILABLE, Op: op, Err: err}
 	}
-	return db.guarded(op, func() error { return db.bolt.View(fn) })
+	return db.guarded(op, func(b *bolt.DB) error { return b.View(fn) })
 }
 
 func (db *DB) update(ctx context.Context, op string, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return &dsar.Error{Code: dsar.EUNAVAILABLE, Op: op, Err: err}
 	}
-	return db.guarded(op, func() error { return db.bolt.Update(fn) })
+	return db.guarded(op, func(b *bolt.DB) error { return b.Update(fn) })
 }
 
-// guarded runs fn under guard; a panic while reading is damage to the file.
-func (db *DB) guarded(op string, fn func() error) error {
-	err := guard(fn)
+// guarded runs fn on the file under guard, holding mu for reading; a
+// panic while reading is damage to the file.
+func (db *DB) guarded(op string, fn func(*bolt.DB) error) error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.broken != nil {
+		return &dsar.Error{Code: dsar.EUNAVAILABLE, Op: op, Err: db.broken, Message: "the store is unusable: restart dsard"}
+	}
+	err := guard(func() error { return fn(db.bolt) })
 	var de *dsar.Error
 	if errors.Is(err, ErrDamaged) && !errors.As(err, &de) {
 		return damaged(op, db.path, err)

@@ -47,11 +47,14 @@ func (c *testClock) AfterFunc(time.Duration, func()) func() bool { return func()
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // openTest opens a store in a temp dir, closed at the end of the test.
+// testMasterKey seals the stores of the tests, as dsard's master key does.
+var testMasterKey = []byte("zoom-dsar test master key 32 by.")
+
 func openTest(t testing.TB) (*DB, *testClock, string) {
 	t.Helper()
 	clock := &testClock{t: t0}
 	path := filepath.Join(t.TempDir(), "dsar.db")
-	db, err := Open(path, Options{Clock: clock})
+	db, err := Open(path, Options{Clock: clock, MasterKey: testMasterKey})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

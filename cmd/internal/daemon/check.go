@@ -16,8 +16,12 @@ import (
 	"github.com/zoomdsar/zoom-dsar/store"
 )
 
-// storeName is the store's file in the data directory.
-const storeName = "dsar.db"
+// storeName is the store's file in the data directory, masterKeyName its
+// default master key's.
+const (
+	storeName     = "dsar.db"
+	masterKeyName = "master.key"
+)
 
 // lostStore refuses a missing or empty store beside what only a store
 // that existed leaves behind (bundles, the default signing key): started
@@ -49,6 +53,20 @@ func lostStore(dataDir string) error {
 		path, state, strings.Join(found, " and "), storeName)
 }
 
+// StoreKey reads the master key of the store in dataDir for a program
+// that only reads it (dsard check, dsarbench): the file given, or the
+// default one if it exists; none (nil) for a store never sealed.
+func StoreKey(dataDir, file string) ([]byte, error) {
+	if file != "" {
+		return store.LoadMasterKey(file)
+	}
+	key, err := store.LoadMasterKey(filepath.Join(dataDir, masterKeyName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return key, err
+}
+
 func plural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what
@@ -64,16 +82,21 @@ func plural(n int, what string) string {
 func Check(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fset := flag.NewFlagSet("dsard check", flag.ContinueOnError)
 	fset.SetOutput(stderr)
-	var dir string
+	var dir, keyFile string
 	fset.StringVar(&dir, "data-dir", "", "`directory` to check")
+	fset.StringVar(&keyFile, "master-key", "", "the store's master key `file`; default <data-dir>/master.key")
 	if err := env(getenv).Parse(fset, args); err != nil {
 		return err
 	}
 	if fset.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q; dsard check takes only -data-dir", fset.Arg(0))
+		return fmt.Errorf("unexpected argument %q; dsard check takes only -data-dir and -master-key", fset.Arg(0))
 	}
 	if dir == "" {
 		return errors.New("no data directory: set -data-dir or DSAR_DATA_DIR")
+	}
+	master, err := StoreKey(dir, keyFile)
+	if err != nil {
+		return fmt.Errorf("check: %w", err)
 	}
 	path := filepath.Join(dir, storeName)
 	fi, err := os.Stat(path)
@@ -90,7 +113,7 @@ func Check(ctx context.Context, args []string, getenv func(string) string, stdou
 		problems = append(problems, msg)
 		fmt.Fprintf(stdout, "problem: %s\n", msg)
 	}
-	db, err := store.Open(path, store.Options{ReadOnly: true, CheckTimeout: -1,
+	db, err := store.Open(path, store.Options{ReadOnly: true, CheckTimeout: -1, MasterKey: master,
 		OnSkip: func(id string, err error) { problem("request %s does not decode: %v", id, err) }})
 	if err != nil {
 		return fmt.Errorf("check: %w", err)

@@ -34,6 +34,7 @@ type Config struct {
 	ClientCA      string // CAs of accepted client certificates (PEM file)
 	TokensFile    string // bearer tokens (rpc.ParseTokens)
 	SigningKey    string // Ed25519 private key (PEM); default DataDir/signing.key, created if absent
+	MasterKey     string // the store's master key (hex); default DataDir/master.key, created if absent
 	MetricsListen string // Prometheus listener; empty: none
 	// MetricsRemote allows a MetricsListen that is not loopback: the
 	// metrics are served without authentication.
@@ -85,6 +86,8 @@ func (c *Config) flagSet(out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.ClientCA, "client-ca", "", "`file` of CA certificates (PEM) that sign accepted client certificates")
 	fs.StringVar(&c.TokensFile, "tokens", "", "bearer tokens `file`: lines of <role> <name> <sha256-hex-of-token>")
 	fs.StringVar(&c.SigningKey, "signing-key", "", "Ed25519 signing key `file` (PEM PKCS #8); default <data-dir>/signing.key, created if absent")
+	fs.StringVar(&c.MasterKey, "master-key", "", "master key `file` (32 bytes in hex) that seals the store's personal data; default <data-dir>/master.key,\n"+
+		"created if absent. Back it up: without it the data of unfinished requests is lost")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "Prometheus metrics listen `address`; empty: no metrics. Served without authentication:\n"+
 		"it must be a loopback address unless -metrics-remote")
 	fs.BoolVar(&c.MetricsRemote, "metrics-remote", false, "allow a -metrics-listen address that is not loopback (put a firewall or proxy in front)")

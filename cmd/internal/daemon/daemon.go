@@ -124,7 +124,12 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 	}
 	var m *metrics // set before anything lists requests
 	lateCheck := make(chan error, 1)
+	master, err := masterKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	db, err := store.Open(filepath.Join(cfg.DataDir, storeName), store.Options{
+		MasterKey:    master.key,
 		CheckTimeout: cfg.CheckTimeout,
 		OnLateCheck:  func(err error) { lateCheck <- err },
 		OnSkip: func(id string, err error) {
@@ -134,6 +139,12 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		},
 	})
 	if err != nil {
+		if master.created && errors.Is(err, store.ErrMasterKey) {
+			// The store was sealed under a key that is not here: the new
+			// one is of no use, and must not pass for a backup.
+			_ = os.Remove(master.path)
+			return nil, fmt.Errorf("open store: %w; %s was missing: restore it from a backup, or give -master-key", err, master.path)
+		}
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	undo = append(undo, func() { db.Close() })
@@ -419,6 +430,34 @@ func security(cfg Config, log *slog.Logger) (*rpc.Auth, *tls.Config, error) {
 		log.Warn("no -tokens and no -client-ca: every call except health and reflection is refused")
 	}
 	return auth, tc, nil
+}
+
+// masterKeyFile is the master key read for the store, and whether it was
+// created now.
+type masterKeyFile struct {
+	key     []byte
+	path    string
+	created bool
+}
+
+// masterKey loads the configured master key of the store, or loads or
+// creates the default one in the data directory. It comes before the store
+// (which needs it): a first start cut short may leave a key without a
+// store, which the next start uses.
+func masterKey(cfg Config, log *slog.Logger) (masterKeyFile, error) {
+	if cfg.MasterKey != "" {
+		k, err := store.LoadMasterKey(cfg.MasterKey)
+		return masterKeyFile{key: k, path: cfg.MasterKey}, err
+	}
+	name := filepath.Join(cfg.DataDir, masterKeyName)
+	k, created, err := store.LoadOrCreateMasterKey(name)
+	if err != nil {
+		return masterKeyFile{}, err
+	}
+	if created {
+		log.Warn("created the store's master key: back it up apart from the data directory; without it the data of unfinished requests is lost", "path", name)
+	}
+	return masterKeyFile{key: k, path: name, created: created}, nil
 }
 
 // signingKey loads the configured key, or loads or creates the default one

@@ -55,6 +55,7 @@ const operatorToken = "operator-token-for-tests"
 
 // started is a daemon running in-process against the emulator.
 type started struct {
+	dir    string // the data directory
 	d      *Daemon
 	stop   context.CancelFunc
 	logs   *syncBuffer
@@ -71,7 +72,7 @@ func start(t *testing.T, withAccount bool) *started {
 	if err := os.WriteFile(tokens, []byte("operator ops "+hex.EncodeToString(sum[:])+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := &started{logs: &syncBuffer{}}
+	s := &started{logs: &syncBuffer{}, dir: filepath.Join(dir, "data")}
 	cfg := Config{Listen: "127.0.0.1:0", MetricsListen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"),
 		TokensFile: tokens, LogLevel: "debug", ShutdownGrace: 10 * time.Second, Logs: s.logs}
 	if withAccount {
@@ -107,6 +108,27 @@ func start(t *testing.T, withAccount bool) *started {
 		}
 	})
 	return s
+}
+
+// watch follows a request until its Watch stream ends, and returns its
+// last state.
+func (s *started) watch(ctx context.Context, t *testing.T, id string) *dsarv1.AccessRequest {
+	t.Helper()
+	st, err := s.client.WatchAccessRequest(ctx, &dsarv1.WatchAccessRequestRequest{Id: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last *dsarv1.AccessRequest
+	for {
+		m, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			return last
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = m.GetAccessRequest()
+	}
 }
 
 func operator(ctx context.Context) context.Context {
@@ -160,21 +182,7 @@ func TestWholeRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := resp.GetAccessRequest().GetId()
-	st, err := s.client.WatchAccessRequest(ctx, &dsarv1.WatchAccessRequestRequest{Id: id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var last *dsarv1.AccessRequest
-	for {
-		m, err := st.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		last = m.GetAccessRequest()
-	}
+	last := s.watch(ctx, t, id)
 	if last.GetState() != dsarv1.RequestState_REQUEST_STATE_COMPLETED {
 		t.Fatalf("request ended %v: %s", last.GetState(), last.GetReason())
 	}

@@ -265,7 +265,11 @@ func crashClean(ctx context.Context, e *env, z *zoomfake, acct []daemon.Account,
 
 // checkStore runs bbolt's consistency check on a store no process holds.
 func checkStore(path string) error {
-	db, err := store.Open(path, store.Options{Timeout: 5 * time.Second})
+	key, err := daemon.StoreKey(filepath.Dir(path), "")
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(path, store.Options{Timeout: 5 * time.Second, MasterKey: key})
 	if err != nil {
 		return err
 	}

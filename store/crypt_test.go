@@ -1,0 +1,343 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"maps"
+	"strings"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
+)
+
+// The subject's email and a name and phone number in a page: what a raw
+// scan of a sealed file must not find.
+const (
+	secretEmail   = "jane.subject@example.org"
+	secretName    = "Jane Q. Subjectname"
+	secretPhone   = "+33 6 12 34 56 78"
+	secretRefresh = "refresh-token-of-acme-0123456789"
+)
+
+// fillSecrets creates request r1 of secretEmail with a page that names the
+// subject, and a grant.
+func fillSecrets(t *testing.T, db *DB) {
+	t.Helper()
+	ctx := t.Context()
+	if _, _, err := db.CreateRequest(ctx, newRequest("r1", "", secretEmail), dsar.NewSections("r1")); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"id":"zu1","first_name":"` + secretName + `","phone_number":"` + secretPhone + `"}`)
+	if err := db.CommitPage(ctx, "r1", dsar.SectionProfile, dsar.PartUser, dsar.Page{Body: body, IDs: []string{"zu1"}}, dsar.Cursor{}, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveGrant(ctx, "acme", dsar.Grant{AccessToken: "at", RefreshToken: secretRefresh, Expiry: t0}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readSecrets reads back what fillSecrets stored.
+func readSecrets(t *testing.T, db *DB) {
+	t.Helper()
+	ctx := t.Context()
+	r, err := db.Request(ctx, "r1")
+	if err != nil || r.Email != secretEmail {
+		t.Fatalf("Request: %v (email read back: %t)", err, err == nil && r.Email == secretEmail)
+	}
+	var bodies [][]byte
+	err = db.Pages(ctx, "r1", dsar.SectionProfile, dsar.PartUser, func(p dsar.Page) error {
+		bodies = append(bodies, p.Body)
+		return nil
+	})
+	if err != nil || len(bodies) != 1 || !bytes.Contains(bodies[0], []byte(secretName)) {
+		t.Fatalf("Pages: %v, %d pages (the subject's name read back: %t)", err, len(bodies), len(bodies) == 1 && bytes.Contains(bodies[0], []byte(secretName)))
+	}
+	if g, err := db.LoadGrant(ctx, "acme"); err != nil || g.RefreshToken != secretRefresh {
+		t.Fatalf("LoadGrant: %v (token read back: %t)", err, err == nil && g.RefreshToken == secretRefresh)
+	}
+}
+
+// TestSealedAtRest scans the raw bytes of a sealed store, and of a plain
+// one built the same way, for the subject's email, name and phone and a
+// refresh token; the sealed one reopens only with its master key.
+func TestSealedAtRest(t *testing.T) {
+	secrets := []string{secretEmail, secretName, secretPhone, secretRefresh}
+	db, _, path := openTest(t)
+	fillSecrets(t, db)
+	readSecrets(t, db)
+	if found := rawFind(t, path, secrets...); len(found) > 0 {
+		t.Errorf("the sealed store holds %q in its raw bytes", found)
+	}
+
+	// The same store without a master key holds them all: the scan can fail.
+	plainPath := t.TempDir() + "/plain.db"
+	plain, err := Open(plainPath, Options{Clock: &testClock{t: t0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillSecrets(t, plain)
+	readSecrets(t, plain)
+	if err := plain.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if found := rawFind(t, plainPath, secrets...); len(found) != len(secrets) {
+		t.Errorf("the plain store holds only %q of the secrets: the scan proves nothing", found)
+	}
+
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		key  []byte
+		want string
+	}{
+		{"no key", nil, "sealed under a master key and none was given"},
+		{"wrong key", bytes.Repeat([]byte{7}, KeySize), "not the one this store was sealed with"},
+		{"short key", []byte("short"), "bad master key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, err := Open(path, Options{MasterKey: tc.key})
+			if err == nil {
+				db.Close()
+				t.Fatal("Open succeeded")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Open: %v, want %q", err, tc.want)
+			}
+		})
+	}
+	again, err := Open(path, Options{MasterKey: testMasterKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	readSecrets(t, again)
+}
+
+// TestSealedMoved copies sealed values to other places in the file: each
+// one is bound to its own by the additional data, so none opens there.
+func TestSealedMoved(t *testing.T) {
+	db, _, _ := openTest(t)
+	ctx := t.Context()
+	fillSecrets(t, db)
+	if _, _, err := db.CreateRequest(ctx, newRequest("r2", "", "other@example.org"), dsar.NewSections("r2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CommitPage(ctx, "r2", dsar.SectionProfile, dsar.PartUser, dsar.Page{Body: []byte(`{}`)}, dsar.Cursor{}, true); err != nil {
+		t.Fatal(err)
+	}
+	move := func(bucket []byte, from, to []byte) {
+		t.Helper()
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucket)
+			return b.Put(to, bytes.Clone(b.Get(from)))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// r1's first page as r2's, and as r1's second.
+	move(bucketPages, pageKey("r1", dsar.SectionProfile, dsar.PartUser, 0), pageKey("r2", dsar.SectionProfile, dsar.PartUser, 0))
+	move(bucketPages, pageKey("r1", dsar.SectionProfile, dsar.PartUser, 0), pageKey("r1", dsar.SectionProfile, dsar.PartUser, 1))
+	// r1's record, with its sealed email, as r2's; acme's grant as other's.
+	move(bucketRequests, []byte("r1"), []byte("r2"))
+	move(bucketGrants, []byte("acme"), []byte("other"))
+
+	err := db.Pages(ctx, "r1", dsar.SectionProfile, dsar.PartUser, func(p dsar.Page) error {
+		if p.Seq != 0 {
+			t.Errorf("page %d moved from seq 0 opened", p.Seq)
+		}
+		return nil
+	})
+	if err == nil {
+		t.Error("r1's page moved to seq 1 opened")
+	}
+	if err := db.Pages(ctx, "r2", dsar.SectionProfile, dsar.PartUser, func(dsar.Page) error { return nil }); err == nil {
+		t.Error("r1's page moved to r2 opened")
+	}
+	if _, err := db.Request(ctx, "r2"); err == nil {
+		t.Error("r1's record moved to r2 opened")
+	}
+	if _, err := db.LoadGrant(ctx, "other"); err == nil {
+		t.Error("acme's grant moved to other opened")
+	}
+	// What was not moved still opens.
+	if g, err := db.LoadGrant(ctx, "acme"); err != nil || g.RefreshToken != secretRefresh {
+		t.Errorf("acme's own grant: %v", err)
+	}
+}
+
+// TestDataKey checks DataKey before and after the key is destroyed: a
+// purged request still reads, without its email, and its pages and key
+// are gone with a clear error.
+func TestDataKey(t *testing.T) {
+	db, _, _ := openTest(t)
+	ctx := t.Context()
+	fillSecrets(t, db)
+	if _, _, err := db.CreateRequest(ctx, newRequest("r2", "", "other@example.org"), nil); err != nil {
+		t.Fatal(err)
+	}
+	k1, err := db.DataKey(ctx, "r1")
+	if err != nil || len(k1) != KeySize {
+		t.Fatalf("DataKey: %d bytes, %v", len(k1), err)
+	}
+	again, _ := db.DataKey(ctx, "r1")
+	k2, _ := db.DataKey(ctx, "r2")
+	if !bytes.Equal(k1, again) || bytes.Equal(k1, k2) || bytes.Equal(k1, make([]byte, KeySize)) {
+		t.Error("DataKey is not stable per request, or not its own")
+	}
+	if _, err := db.DataKey(ctx, "nope"); dsar.ErrorCode(err) != dsar.ENOTFOUND || errors.Is(err, ErrPurged) {
+		t.Errorf("DataKey of no request: %v, want not found, not purged", err)
+	}
+
+	if err := db.bolt.Update(func(tx *bolt.Tx) error { return db.destroyDataKey(tx, "r1") }); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.DataKey(ctx, "r1")
+	if dsar.ErrorCode(err) != dsar.ENOTFOUND || !errors.Is(err, ErrPurged) || !strings.Contains(err.Error(), "purged") {
+		t.Errorf("DataKey after destroy: %v, want not found, purged", err)
+	}
+	if strings.Contains(err.Error(), secretEmail) {
+		t.Error("the error names the subject")
+	}
+	err = db.Pages(ctx, "r1", dsar.SectionProfile, dsar.PartUser, func(dsar.Page) error { return nil })
+	if !errors.Is(err, ErrPurged) {
+		t.Errorf("Pages after destroy: %v, want purged", err)
+	}
+	err = db.CommitPage(ctx, "r1", dsar.SectionMeetings, dsar.PartPrevious, dsar.Page{Body: []byte(`[]`)}, dsar.Cursor{}, true)
+	if !errors.Is(err, ErrPurged) {
+		t.Errorf("CommitPage after destroy: %v, want purged", err)
+	}
+	r, err := db.Request(ctx, "r1")
+	if err != nil || r.Email != "" || r.Account != "acme" {
+		t.Errorf("Request after destroy: %+v, %v; want it without its email", r, err)
+	}
+	// The request can still be updated (the purge's own record).
+	if _, err := db.UpdateRequest(ctx, "r1", func(r *dsar.Request) error { r.Reason = "purged"; return nil }); err != nil {
+		t.Errorf("UpdateRequest after destroy: %v", err)
+	}
+	if k, err := db.DataKey(ctx, "r2"); err != nil || !bytes.Equal(k, k2) {
+		t.Errorf("DataKey of another request after destroy: %v", err)
+	}
+
+	plain, err := Open(t.TempDir()+"/plain.db", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if _, err := plain.DataKey(ctx, "r1"); dsar.ErrorCode(err) != dsar.EPRECONDITION {
+		t.Errorf("DataKey without a master key: %v, want failed precondition", err)
+	}
+}
+
+func TestDeriveKey(t *testing.T) {
+	a, err := DeriveKey(testMasterKey, "one")
+	if err != nil || len(a) != KeySize {
+		t.Fatalf("DeriveKey: %d bytes, %v", len(a), err)
+	}
+	b, _ := DeriveKey(testMasterKey, "two")
+	other, _ := DeriveKey(bytes.Repeat([]byte{1}, KeySize), "one")
+	again, _ := DeriveKey(testMasterKey, "one")
+	if bytes.Equal(a, b) || bytes.Equal(a, other) || !bytes.Equal(a, again) || bytes.Equal(a, testMasterKey) {
+		t.Error("derived keys are not distinct per purpose and master, or not stable")
+	}
+	if _, err := DeriveKey([]byte("short"), "one"); err == nil {
+		t.Error("DeriveKey of a short master key succeeded")
+	}
+}
+
+// TestSealPlainStore opens a plain store with a master key: what it holds
+// is sealed then, reads the same, and the plain values are gone from the
+// file (compacted).
+func TestSealPlainStore(t *testing.T) {
+	path := t.TempDir() + "/dsar.db"
+	plain, err := Open(path, Options{Clock: &testClock{t: t0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillSecrets(t, plain)
+	if err := plain.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(path, Options{MasterKey: testMasterKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	readSecrets(t, db)
+	if found := rawFind(t, path, secretEmail, secretName, secretRefresh); len(found) > 0 {
+		t.Errorf("the store sealed at Open still holds %q", found)
+	}
+	if _, err := db.DataKey(t.Context(), "r1"); err != nil {
+		t.Errorf("DataKey of a request sealed at Open: %v", err)
+	}
+}
+
+// TestDamagedSealedValues feeds damaged sealed values to the decoders: an
+// error, never a panic nor a wrong value.
+func TestDamagedSealedValues(t *testing.T) {
+	db, _, _ := openTest(t)
+	ctx := t.Context()
+	fillSecrets(t, db)
+	k := pageKey("r1", dsar.SectionProfile, dsar.PartUser, 0)
+	var orig []byte
+	_ = db.bolt.View(func(tx *bolt.Tx) error { orig = bytes.Clone(tx.Bucket(bucketPages).Get(k)); return nil })
+	for _, cut := range []int{2, 10, len(orig) - 1} {
+		for _, flip := range []bool{false, true} {
+			v := bytes.Clone(orig)
+			if flip {
+				v[cut] ^= 1
+			} else {
+				v = v[:cut]
+			}
+			_ = db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketPages).Put(k, v) })
+			err := db.Pages(ctx, "r1", dsar.SectionProfile, dsar.PartUser, func(dsar.Page) error { return nil })
+			if err == nil {
+				t.Errorf("a page cut at %d (flipped: %t) opened", cut, flip)
+			}
+		}
+	}
+}
+
+// TestSealCutShort stops the sealing of a plain store part way, as a crash
+// would: the file is as it was, and a later Open seals it whole.
+func TestSealCutShort(t *testing.T) {
+	path := copyFile(t, fixturePath(4))
+	before := rawFile(t, path)
+	errStop := errors.New("stopped")
+	for _, after := range []int{1, 5, 9} {
+		n := 0
+		testHookMigrate = func() error {
+			if n++; n == after {
+				return errStop
+			}
+			return nil
+		}
+		db, err := Open(path, Options{MasterKey: testMasterKey})
+		testHookMigrate = nil
+		if err == nil {
+			db.Close()
+			t.Fatalf("Open succeeded though sealing stopped after %d records", after)
+		}
+		if !errors.Is(err, errStop) {
+			t.Errorf("Open: %v, want the sealing's error", err)
+		}
+		if !maps.EqualFunc(rawFile(t, path), before, maps.Equal) {
+			t.Fatalf("sealing stopped after %d records changed the file", after)
+		}
+	}
+	db, err := Open(path, Options{MasterKey: testMasterKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.DataKey(t.Context(), "r-done"); err != nil {
+		t.Errorf("DataKey after sealing: %v", err)
+	}
+	if found := rawFind(t, path, "@example.com"); len(found) > 0 {
+		t.Errorf("the sealed file holds %q", found)
+	}
+}
