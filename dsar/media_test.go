@@ -30,7 +30,7 @@ func withMedia(ec envConfig, wrap func(dsar.Zoom) dsar.Zoom) envConfig {
 	inner := ec.proc
 	ec.proc = func(c *dsar.Config) {
 		fa := c.Assembler.(*bundle.Assembler)
-		fa.Media = bundle.MediaDir(filepath.Join(filepath.Dir(fa.Dir), "media"))
+		fa.Media = &bundle.MediaDir{Dir: filepath.Join(filepath.Dir(fa.Dir), "media"), Key: testDataKey}
 		c.Media = fa.Media
 		if wrap != nil {
 			c.Accounts["main"] = wrap(c.Accounts["main"])
@@ -40,6 +40,13 @@ func withMedia(ec envConfig, wrap func(dsar.Zoom) dsar.Zoom) envConfig {
 		}
 	}
 	return ec
+}
+
+// testDataKey stands in for the store's data key of a request: the same
+// in every process, so that a restarted one reads what another wrote.
+func testDataKey(id string) ([]byte, error) {
+	k := sha256.Sum256([]byte("dsar test data key\x00" + id))
+	return k[:], nil
 }
 
 // zoomFiles is what the dataset says a subject's bundle must hold: the
