@@ -21,7 +21,7 @@ import (
 
 // testMediaDir is a MediaDir in a temporary directory whose data keys are
 // held in memory, one per request, as the store would give them.
-func testMediaDir(t *testing.T) *MediaDir {
+func testMediaDir(t testing.TB) *MediaDir {
 	var mu sync.Mutex
 	keys := map[string][]byte{}
 	return &MediaDir{Dir: t.TempDir(), Key: func(id string) ([]byte, error) {
