@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"io/fs"
 	"maps"
 	"net/http"
 	"os"
@@ -509,6 +510,50 @@ func TestMediaQuotaParks(t *testing.T) {
 	if before < 1 || before > dsar.MediaWorkers {
 		t.Errorf("%d voicemail downloads tried before the reset, want 1 to %d", before, dsar.MediaWorkers)
 	}
+}
+
+// TestMediaSealedOnDisk scans the raw bytes of the media directory when
+// the bundle is about to be written, every file downloaded: none holds the
+// start of a file's plaintext, and the bundle holds Zoom's bytes.
+func TestMediaSealedOnDisk(t *testing.T) {
+	var e *env
+	scanned := 0
+	e = newEnv(t, withMedia(envConfig{proc: func(c *dsar.Config) {
+		c.Hooks.Assembling = func() {
+			var raw [][]byte
+			err := filepath.WalkDir(filepath.Join(e.dir, "media"), func(p string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				b, err := os.ReadFile(p)
+				raw = append(raw, b)
+				return err
+			})
+			if err != nil || len(raw) == 0 {
+				t.Errorf("%d media files on disk to scan, %v", len(raw), err)
+			}
+			for id, size := range zoomFiles(e.srv.Dataset().User(jane)) {
+				if size < 32 {
+					continue
+				}
+				plain := zoomtest.FileBytes(id, 32)
+				for _, b := range raw {
+					if bytes.Contains(b, plain) {
+						t.Errorf("a media file on disk holds the plaintext of file %s", id)
+					}
+				}
+				scanned++
+			}
+		}
+	}}, nil))
+	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	if scanned == 0 {
+		t.Fatal("no media file was scanned")
+	}
+	checkMedia(t, r, e.verify(r), zoomFiles(e.srv.Dataset().User(jane)), nil)
 }
 
 // TestMediaChangedOnDisk: a media file changed after it was recorded is
