@@ -140,7 +140,9 @@ func TestMediaDir(t *testing.T) {
 }
 
 // TestMediaDirPlain: without a Key, files are kept in plain and resume
-// from their last byte, as before they were sealed.
+// from their last byte, as before they were sealed; once a Key is given, a
+// whole plain file is still read (a request that ran across the upgrade),
+// and a partial one starts again, sealed.
 func TestMediaDirPlain(t *testing.T) {
 	d := &MediaDir{Dir: t.TempDir()}
 	final := filepath.Join(d.Dir, "req-1", "phone_voicemails", "v.mp3")
@@ -153,6 +155,20 @@ func TestMediaDirPlain(t *testing.T) {
 	finish(t, d, "v.mp3", []byte("abcdef"), 6, 3)
 	if got, err := os.ReadFile(final); err != nil || string(got) != "abcdef" {
 		t.Errorf("plain file = %q, %v", got, err)
+	}
+
+	sealed := testMediaDir(t)
+	sealed.Dir = d.Dir
+	want := sha256.Sum256([]byte("abcdef"))
+	if size, sum, err := sealed.Sum("req-1", "phone_voicemails", "v.mp3"); err != nil || size != 6 || sum != hex.EncodeToString(want[:]) {
+		t.Errorf("Sum of a plain file with a Key = %d, %s, %v; want 6 bytes of abcdef", size, sum, err)
+	}
+	if err := os.WriteFile(final+"2.part", []byte("abc"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	finish(t, sealed, "v.mp32", []byte("abcdef"), 6, 0)
+	if st, err := os.Stat(final + "2"); err != nil || st.Size() != int64(mediaHeaderLen)+sealedSize(6) {
+		t.Errorf("the file downloaded again is not sealed: %v, %v", st, err)
 	}
 }
 
@@ -271,7 +287,6 @@ func TestMediaDirRefuses(t *testing.T) {
 		{"moved to another name", func(_ *MediaDir, p string) error {
 			return os.Rename(p, filepath.Join(filepath.Dir(p), "w.mp3")) // read as w.mp3 below
 		}, errSealed},
-		{"not sealed", func(_ *MediaDir, p string) error { return os.WriteFile(p, data, 0o600) }, errSealed},
 		{"data key purged", func(d *MediaDir, _ string) error {
 			d.Key = func(string) ([]byte, error) {
 				return nil, &dsar.Error{Code: dsar.ENOTFOUND, Message: "the data of request req-1 was purged"}
