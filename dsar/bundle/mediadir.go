@@ -194,7 +194,13 @@ func (w *mediaWriter) Offset() int64 { return w.off }
 
 // Close keeps the whole segments written; a later Create resumes after
 // them.
-func (w *mediaWriter) Close() error { return w.f.Close() }
+func (w *mediaWriter) Close() error {
+	var err error
+	if w.seal != nil {
+		err = w.seal.Flush()
+	}
+	return errors.Join(err, w.f.Close())
+}
 
 // Discard closes and deletes the partial file.
 func (w *mediaWriter) Discard() error {
@@ -270,11 +276,17 @@ func (d *MediaDir) open(id, section, name string) (io.ReadCloser, error) {
 		fh.Close()
 		return nil, err
 	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{newOpenReader(fh, aead, header), fh}, nil
+	return sealedFile{newOpenReader(fh, aead, header), fh}, nil
 }
+
+// sealedFile is the plaintext of a sealed media file: Read, and WriteTo
+// for io.Copy.
+type sealedFile struct {
+	*openReader
+	f *os.File
+}
+
+func (s sealedFile) Close() error { return s.f.Close() }
 
 // Remove deletes the files of a request, done or partial, or only those of
 // one section when section is not "".

@@ -60,62 +60,81 @@ func segmentAD(dst, stream []byte, n uint64, last bool) []byte {
 	return dst
 }
 
-// sealWriter seals what is written to it onto w, a segment at a time.
-// Close seals the last segment; until then w holds only whole segments.
+// sealWriter seals what is written to it onto w, a segment at a time,
+// writing sealBatch segments at once. Close seals the last segment; until
+// then w holds only whole segments.
 type sealWriter struct {
 	w      io.Writer
 	aead   cipher.AEAD
 	stream []byte // the stream's additional data
-	n      uint64 // segments written
+	n      uint64 // segments sealed
 	buf    []byte // plaintext of segment n
-	out    []byte // sealed segment
+	out    []byte // sealed segments not yet written
 	ad     []byte
 	closed bool
 	err    error
 }
 
+const sealBatch = 4
+
 func newSealWriter(w io.Writer, aead cipher.AEAD, stream []byte, n uint64) *sealWriter {
-	return &sealWriter{w: w, aead: aead, stream: stream, n: n, buf: make([]byte, 0, segmentSize)}
+	return &sealWriter{w: w, aead: aead, stream: stream, n: n,
+		buf: make([]byte, 0, segmentSize), out: make([]byte, 0, sealBatch*sealedSegment)}
 }
 
 // reset begins a new stream onto the same writer.
 func (s *sealWriter) reset(stream []byte) {
-	s.stream, s.n, s.buf, s.closed, s.err = stream, 0, s.buf[:0], false, nil
+	s.stream, s.n, s.buf, s.out, s.closed, s.err = stream, 0, s.buf[:0], s.out[:0], false, nil
 }
 
 func (s *sealWriter) Write(p []byte) (int, error) {
-	written := 0
 	if s.closed {
 		return 0, errors.New("write to a closed sealed stream")
 	}
+	written := 0
 	for len(p) > 0 && s.err == nil {
+		if len(s.buf) == 0 && len(p) >= segmentSize {
+			// A whole segment in p: sealed from there, not copied first.
+			s.seal(p[:segmentSize], false)
+			p, written = p[segmentSize:], written+segmentSize
+			continue
+		}
 		k := copy(s.buf[len(s.buf):segmentSize], p)
 		s.buf, p, written = s.buf[:len(s.buf)+k], p[k:], written+k
 		if len(s.buf) == segmentSize {
-			s.seal(false)
+			s.seal(s.buf, false)
+			s.buf = s.buf[:0]
 		}
 	}
 	return written, s.err
 }
 
-// Close seals the last segment, once. It does not close w.
-func (s *sealWriter) Close() error {
-	if s.err == nil && !s.closed {
-		s.seal(true)
-		s.closed = true
+// Flush writes the segments sealed so far; the plaintext of one not yet
+// whole stays.
+func (s *sealWriter) Flush() error {
+	if s.err == nil && len(s.out) > 0 {
+		_, s.err = s.w.Write(s.out)
+		s.out = s.out[:0]
 	}
 	return s.err
 }
 
-func (s *sealWriter) seal(last bool) {
-	s.ad = segmentAD(s.ad, s.stream, s.n, last)
-	s.out = s.aead.Seal(s.out[:0], nil, s.buf, s.ad)
-	if _, err := s.w.Write(s.out); err != nil {
-		s.err = err
-		return
+// Close seals the last segment and writes it, once. It does not close w.
+func (s *sealWriter) Close() error {
+	if s.err == nil && !s.closed {
+		s.seal(s.buf, true)
+		s.buf, s.closed = s.buf[:0], true
 	}
+	return s.err
+}
+
+func (s *sealWriter) seal(plain []byte, last bool) {
+	s.ad = segmentAD(s.ad, s.stream, s.n, last)
+	s.out = s.aead.Seal(s.out, nil, plain, s.ad)
 	s.n++
-	s.buf = s.buf[:0]
+	if last || len(s.out) >= sealBatch*sealedSegment {
+		s.Flush()
+	}
 }
 
 // openReader reads the plaintext of a stream sealWriter wrote onto r. A
@@ -153,6 +172,28 @@ func (o *openReader) Read(p []byte) (int, error) {
 	k := copy(p, o.plain)
 	o.plain = o.plain[k:]
 	return k, nil
+}
+
+// WriteTo writes the plaintext to w a segment at a time, without the
+// copy Read makes.
+func (o *openReader) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for {
+		for len(o.plain) == 0 && o.err == nil {
+			o.next()
+		}
+		if len(o.plain) == 0 {
+			if o.err == io.EOF {
+				return n, nil
+			}
+			return n, o.err
+		}
+		k, err := w.Write(o.plain)
+		n, o.plain = n+int64(k), o.plain[k:]
+		if err != nil {
+			return n, err
+		}
+	}
 }
 
 // errSealed says why a segment does not open without saying more than
