@@ -29,9 +29,10 @@ import (
 // segment that opens.
 type MediaDir struct {
 	Dir string
-	// Key returns the 32-byte data key of a request; its error (the
-	// request's data was purged) fails the call. nil keeps the files in
-	// plain, as before they were sealed.
+	// Key returns the 32-byte data key of a request, and is called by
+	// several downloads at once; its error (the request's data was
+	// purged), wrapped with its code, fails the call. nil keeps the files
+	// in plain, as before they were sealed.
 	Key func(id string) ([]byte, error)
 }
 
