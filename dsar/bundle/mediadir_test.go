@@ -95,6 +95,16 @@ func finish(t *testing.T, d *MediaDir, name string, data []byte, listed, wantOff
 	}
 }
 
+// withFile opens file p for writing and calls fn with it.
+func withFile(p string, fn func(f *os.File) error) error {
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return fn(f)
+}
+
 // TestMediaDir follows one sealed file through what a download does: a
 // partial file resumed after its last whole segment, one longer than the
 // file starting again, a commit making it whole under its name, and a
@@ -213,13 +223,7 @@ func TestMediaDirTorn(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := testMediaDir(t)
 			leavePartial(t, d, "v.mp3", data)
-			f, err := os.OpenFile(filepath.Join(d.Dir, "req-1", "phone_voicemails", "v.mp3.part"), os.O_RDWR, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = tt.damage(f)
-			f.Close()
-			if err != nil {
+			if err := withFile(filepath.Join(d.Dir, "req-1", "phone_voicemails", "v.mp3.part"), tt.damage); err != nil {
 				t.Fatal(err)
 			}
 			finish(t, d, "v.mp3", data, size, tt.offset)
@@ -257,30 +261,19 @@ func TestMediaDirRefuses(t *testing.T) {
 			return nil
 		}, errSealed},
 		{"segments reordered", func(_ *MediaDir, p string) error {
-			f, err := os.OpenFile(p, os.O_RDWR, 0)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			return swap(f, 0, 1)
+			return withFile(p, func(f *os.File) error { return swap(f, 0, 1) })
 		}, errSealed},
 		{"segment tampered", func(_ *MediaDir, p string) error {
-			f, err := os.OpenFile(p, os.O_RDWR, 0)
-			if err != nil {
+			return withFile(p, func(f *os.File) error {
+				_, err := f.WriteAt([]byte{0, 1, 2, 3}, h+2*sealedSegment+100)
 				return err
-			}
-			defer f.Close()
-			_, err = f.WriteAt([]byte{0, 1, 2, 3}, h+2*sealedSegment+100)
-			return err
+			})
 		}, errSealed},
 		{"header's id changed", func(_ *MediaDir, p string) error {
-			f, err := os.OpenFile(p, os.O_RDWR, 0)
-			if err != nil {
+			return withFile(p, func(f *os.File) error {
+				_, err := f.WriteAt([]byte{0xff}, h-1)
 				return err
-			}
-			defer f.Close()
-			_, err = f.WriteAt([]byte{0xff}, h-1)
-			return err
+			})
 		}, errSealed},
 		{"last segment cut off", func(_ *MediaDir, p string) error { return os.Truncate(p, h+3*sealedSegment) }, errSealed},
 		{"cut within the last segment", func(_ *MediaDir, p string) error { return os.Truncate(p, h+3*sealedSegment+50) }, errSealed},
