@@ -275,6 +275,12 @@ func TestMediaDirRefuses(t *testing.T) {
 				return err
 			})
 		}, errSealed},
+		{"data appended", func(_ *MediaDir, p string) error {
+			return withFile(p, func(f *os.File) error {
+				_, err := f.WriteAt([]byte("appended"), h+sealedSize(int64(len(data))))
+				return err
+			})
+		}, errSealed},
 		{"last segment cut off", func(_ *MediaDir, p string) error { return os.Truncate(p, h+3*sealedSegment) }, errSealed},
 		{"cut within the last segment", func(_ *MediaDir, p string) error { return os.Truncate(p, h+3*sealedSegment+50) }, errSealed},
 		{"moved to another name", func(_ *MediaDir, p string) error {

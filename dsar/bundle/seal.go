@@ -201,17 +201,13 @@ func (o *openReader) WriteTo(w io.Writer) (int64, error) {
 var errSealed = errors.New("wrong key, or the file was altered, reordered or cut")
 
 func (o *openReader) next() {
-	k, err := io.ReadFull(o.r, o.in)
 	if o.last {
-		if k > 0 {
-			o.err = fmt.Errorf("data after the last segment: %w", errSealed)
-		} else if err == io.EOF {
-			o.err = io.EOF
-		} else {
-			o.err = err
-		}
+		o.err = io.EOF
 		return
 	}
+	// A short read is the last segment: bytes after it would have made
+	// it longer, and it does not open.
+	k, err := io.ReadFull(o.r, o.in)
 	switch {
 	case err == io.EOF || err == io.ErrUnexpectedEOF:
 		o.last = true
