@@ -515,7 +515,7 @@ func crashChild() int {
 			}
 		}
 	}
-	media := bundle.MediaDir(filepath.Join(dir, "media"))
+	media := &bundle.MediaDir{Dir: filepath.Join(dir, "media"), Key: testDataKey}
 	p, err := dsar.NewProcessor(dsar.Config{
 		Store:     db,
 		Accounts:  map[string]dsar.Zoom{"main": sampledZoom{zoomclient.NewSource(c)}},

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"io/fs"
 	"maps"
 	"net/http"
 	"os"
@@ -30,7 +31,7 @@ func withMedia(ec envConfig, wrap func(dsar.Zoom) dsar.Zoom) envConfig {
 	inner := ec.proc
 	ec.proc = func(c *dsar.Config) {
 		fa := c.Assembler.(*bundle.Assembler)
-		fa.Media = bundle.MediaDir(filepath.Join(filepath.Dir(fa.Dir), "media"))
+		fa.Media = &bundle.MediaDir{Dir: filepath.Join(filepath.Dir(fa.Dir), "media"), Key: testDataKey}
 		c.Media = fa.Media
 		if wrap != nil {
 			c.Accounts["main"] = wrap(c.Accounts["main"])
@@ -40,6 +41,13 @@ func withMedia(ec envConfig, wrap func(dsar.Zoom) dsar.Zoom) envConfig {
 		}
 	}
 	return ec
+}
+
+// testDataKey stands in for the store's data key of a request: the same
+// in every process, so that a restarted one reads what another wrote.
+func testDataKey(id string) ([]byte, error) {
+	k := sha256.Sum256([]byte("dsar test data key\x00" + id))
+	return k[:], nil
 }
 
 // zoomFiles is what the dataset says a subject's bundle must hold: the
@@ -383,20 +391,25 @@ func TestMediaMissing(t *testing.T) {
 }
 
 // TestMediaFailResume lets Zoom fail in the middle of a phone recording
-// after retries: the section fails keeping what it has, and a resume
-// finishes the file from its partial bytes and downloads no done file
-// again.
+// after retries: the section fails keeping what it has (the whole
+// segments of its sealed partial file), and a resume finishes the file
+// from there and downloads no done file again.
 func TestMediaFailResume(t *testing.T) {
 	var (
-		mu     sync.Mutex
-		failed string
-		calls  = map[string][]int64{} // offsets asked, by URL
+		mu         sync.Mutex
+		failed     string
+		failedHalf int64                  // the bytes it wrote
+		calls      = map[string][]int64{} // offsets asked, by URL
 	)
-	e := newEnv(t, withMedia(envConfig{}, func(z dsar.Zoom) dsar.Zoom {
+	var e *env
+	e = newEnv(t, withMedia(envConfig{}, func(z dsar.Zoom) dsar.Zoom {
 		return faultyZoom{z, func(ctx context.Context, url string, off int64, w io.Writer, size int64) (int64, int, error) {
 			mu.Lock()
 			calls[url] = append(calls[url], off)
-			fail := failed == "" && strings.Contains(url, "/phone/recording/")
+			// One large enough that its first half holds a whole
+			// segment of the sealed partial file (64 KiB): what the
+			// media store keeps, and a resume starts after.
+			fail := failed == "" && strings.Contains(url, "/phone/recording/") && bigRecording(e) != "" && strings.HasSuffix(url, "/"+bigRecording(e))
 			if fail {
 				failed = url
 			}
@@ -409,12 +422,18 @@ func TestMediaFailResume(t *testing.T) {
 				return 0, 1, err
 			}
 			n, err := w.Write(buf.Bytes()[:buf.Len()/2])
+			mu.Lock()
+			failedHalf = int64(n)
+			mu.Unlock()
 			if err != nil {
 				return int64(n), 1, err
 			}
 			return int64(n), 1, &dsar.ZoomError{Kind: dsar.ZoomUnavailable, Code: 503, Message: "Zoom is unavailable"}
 		}}
 	}))
+	if bigRecording(e) == "" {
+		t.Fatal("jane has no phone recording of more than 128 KiB")
+	}
 	id := e.create(jane).ID
 	r := e.wait(id, inState(dsar.StateCompleted, dsar.StateFailed))
 	if r.State != dsar.StateFailed {
@@ -445,8 +464,8 @@ func TestMediaFailResume(t *testing.T) {
 	for url, offs := range calls {
 		switch {
 		case url == failed:
-			if len(offs) != 2 || offs[0] != 0 || offs[1] == 0 {
-				t.Errorf("failed file downloaded from offsets %v, want 0 then where it stopped", offs)
+			if len(offs) != 2 || offs[0] != 0 || offs[1] == 0 || offs[1] > failedHalf {
+				t.Errorf("failed file downloaded from offsets %v, want 0 then where it stopped (at most %d)", offs, failedHalf)
 			}
 		case len(offs) == 2:
 			stopped++
@@ -457,6 +476,17 @@ func TestMediaFailResume(t *testing.T) {
 	if stopped > dsar.MediaWorkers-1 {
 		t.Errorf("%d files downloaded twice beside the failed one, want at most %d", stopped, dsar.MediaWorkers-1)
 	}
+}
+
+// bigRecording returns the id of jane's first phone recording of more
+// than two segments of a sealed media file.
+func bigRecording(e *env) string {
+	for _, r := range e.srv.Dataset().User(jane).Phone.Recordings {
+		if r.FileSize > 2*64<<10 {
+			return r.ID
+		}
+	}
+	return ""
 }
 
 // TestMediaQuotaParks spends the daily quota on the first voicemail
@@ -502,6 +532,50 @@ func TestMediaQuotaParks(t *testing.T) {
 	if before < 1 || before > dsar.MediaWorkers {
 		t.Errorf("%d voicemail downloads tried before the reset, want 1 to %d", before, dsar.MediaWorkers)
 	}
+}
+
+// TestMediaSealedOnDisk scans the raw bytes of the media directory when
+// the bundle is about to be written, every file downloaded: none holds the
+// start of a file's plaintext, and the bundle holds Zoom's bytes.
+func TestMediaSealedOnDisk(t *testing.T) {
+	var e *env
+	scanned := 0
+	e = newEnv(t, withMedia(envConfig{proc: func(c *dsar.Config) {
+		c.Hooks.Assembling = func() {
+			var raw [][]byte
+			err := filepath.WalkDir(filepath.Join(e.dir, "media"), func(p string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				b, err := os.ReadFile(p)
+				raw = append(raw, b)
+				return err
+			})
+			if err != nil || len(raw) == 0 {
+				t.Errorf("%d media files on disk to scan, %v", len(raw), err)
+			}
+			for id, size := range zoomFiles(e.srv.Dataset().User(jane)) {
+				if size < 32 {
+					continue
+				}
+				plain := zoomtest.FileBytes(id, 32)
+				for _, b := range raw {
+					if bytes.Contains(b, plain) {
+						t.Errorf("a media file on disk holds the plaintext of file %s", id)
+					}
+				}
+				scanned++
+			}
+		}
+	}}, nil))
+	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		t.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	if scanned == 0 {
+		t.Fatal("no media file was scanned")
+	}
+	checkMedia(t, r, e.verify(r), zoomFiles(e.srv.Dataset().User(jane)), nil)
 }
 
 // TestMediaChangedOnDisk: a media file changed after it was recorded is

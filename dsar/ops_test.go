@@ -253,7 +253,7 @@ func removeBundle(t *testing.T, _ *env, r *dsar.Request, _ *bundle.Assembler) {
 // media directory (which completion emptied), from its bundle.
 func restoreMedia(t *testing.T, _ *env, r *dsar.Request, fa *bundle.Assembler) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(string(fa.Media), r.ID)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(fa.Media.Dir, r.ID)); !os.IsNotExist(err) {
 		t.Fatalf("the media of a completed request are still on disk (%v)", err)
 	}
 	zr, err := zip.OpenReader(r.Bundle.Path)
@@ -267,9 +267,9 @@ func restoreMedia(t *testing.T, _ *env, r *dsar.Request, fa *bundle.Assembler) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored := map[string]string{}
+	stored := map[string]dsar.MediaFile{}
 	for _, f := range files {
-		stored[f.SHA256] = f.Section + "/" + f.Name
+		stored[f.SHA256] = f
 	}
 	for _, f := range zr.File {
 		if !strings.HasPrefix(f.Name, "media/") {
@@ -284,15 +284,18 @@ func restoreMedia(t *testing.T, _ *env, r *dsar.Request, fa *bundle.Assembler) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		name, ok := stored[sha256Hex(b)]
+		mf, ok := stored[sha256Hex(b)]
 		if !ok {
 			t.Fatalf("bundle entry %s is no stored media file", f.Name)
 		}
-		p := filepath.Join(string(fa.Media), r.ID, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-			t.Fatal(err)
+		w, _, err := fa.Media.Create(r.ID, mf.Section, mf.Name, mf.Size)
+		if err == nil {
+			_, err = w.Write(b)
 		}
-		if err := os.WriteFile(p, b, 0o600); err != nil {
+		if err == nil {
+			err = w.Commit()
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}

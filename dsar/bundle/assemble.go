@@ -31,8 +31,8 @@ type Assembler struct {
 	Store Stored
 	Dir   string
 	// Media is the processor's Config.Media: where the media files of a
-	// request wait for its  "" when none are collected.
-	Media   MediaDir
+	// request wait for its bundle; nil when none are collected.
+	Media   *MediaDir
 	Key     ed25519.PrivateKey
 	Version string // "" means the build's version
 	// Controller returns the Art. 15(1) information the controller of an
@@ -251,7 +251,7 @@ func (a *Assembler) mediaCopies(ctx context.Context, id string, old *zip.Reader,
 			continue
 		}
 		total++
-		if a.Media != "" {
+		if a.Media != nil {
 			size, sum, err := a.Media.Sum(id, f.Section, f.Name)
 			if err == nil && size == f.Size && sum == f.SHA256 {
 				continue
@@ -292,7 +292,7 @@ func intact(zf *zip.File, f dsar.MediaFile) bool {
 // writer.
 type source struct {
 	store Stored
-	media MediaDir
+	media *MediaDir
 	// copies, when rebuilding, are entries of the existing bundle that
 	// stand in for media files no longer intact in mediaDir, by path.
 	copies map[string]*zip.File
@@ -326,7 +326,7 @@ func (s source) Media(ctx context.Context, id string, fn func(dsar.MediaFile, io
 			}
 			continue
 		}
-		if s.media == "" {
+		if s.media == nil {
 			return &dsar.Error{Code: dsar.EINTERNAL, Op: "bundle.Assembler", Message: "media files were collected but the assembler has no media directory"}
 		}
 		fh, err := s.media.open(id, f.Section, f.Name)

@@ -326,3 +326,62 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	b.ReportMetric(float64(data)*float64(b.N)/b.Elapsed().Seconds()/1e6, "json-MB/s")
 }
+
+// BenchmarkMediaDir writes a 16 MiB media file as a download does (Create,
+// 256 KiB writes, Commit with its fsync) and reads it back (Sum: every
+// byte opened and hashed), sealed and in plain, in the same run:
+//
+//	go test ./dsar/bundle -run '^$' -bench MediaDir -benchtime 20x -count 3
+func BenchmarkMediaDir(b *testing.B) {
+	const size = 16 << 20
+	data := mediaContent(size, "")
+	for _, mode := range []string{"plain", "sealed"} {
+		newDir := func(b *testing.B) *MediaDir {
+			d := testMediaDir(b)
+			if mode == "plain" {
+				d.Key = nil
+			}
+			return d
+		}
+		b.Run("write/"+mode, func(b *testing.B) {
+			d := newDir(b)
+			b.SetBytes(size)
+			for b.Loop() {
+				w, _, err := d.Create("req-1", "cloud_recordings", "v.mp4", 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for p := data; len(p) > 0; p = p[256<<10:] {
+					if _, err := w.Write(p[:256<<10]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := w.Commit(); err != nil {
+					b.Fatal(err)
+				}
+				if err := d.Remove("req-1", ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("read/"+mode, func(b *testing.B) {
+			d := newDir(b)
+			w, _, err := d.Create("req-1", "cloud_recordings", "v.mp4", 0)
+			if err == nil {
+				_, err = w.Write(data)
+			}
+			if err == nil {
+				err = w.Commit()
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(size)
+			for b.Loop() {
+				if n, _, err := d.Sum("req-1", "cloud_recordings", "v.mp4"); err != nil || n != size {
+					b.Fatal(n, err)
+				}
+			}
+		})
+	}
+}

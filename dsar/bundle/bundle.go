@@ -21,7 +21,8 @@
 // bundle is also the adapter that keeps bundles and their media files on
 // disk, the one place that does: Assembler satisfies dsar.Assembler
 // (temporary file, fsync, rename), MediaDir satisfies dsar.MediaStore (the
-// media files of a request wait there for its bundle, which reads them) and
+// media files of a request wait there, sealed under its data key, for its
+// bundle, which reads them) and
 // Files opens a written bundle for rpc. It imports dsar and no other
 // adapter; dsar imports nothing of the project.
 package bundle
@@ -52,8 +53,9 @@ type Input struct {
 	// configured; nil: the report says none was given.
 	Controller *ControllerInfo
 	// TempDir holds, while the bundle is written, the report's further
-	// pages until their turn; "" means os.TempDir. They are personal data:
-	// the Assembler uses the bundles' directory.
+	// pages until their turn; "" means os.TempDir. They are personal data,
+	// sealed under a key of the assembly's (aside), and the Assembler keeps
+	// them in the bundles' directory.
 	TempDir string
 }
 

@@ -1,7 +1,9 @@
 package bundle
 
 import (
-	"bufio"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -96,15 +98,21 @@ func (p *pager) close() error { return p.endPage() }
 
 // aside holds the report's further pages, uncompressed, in a temporary
 // file until their turn in the bundle, after every CSV entry: memory
-// stays bounded however many records a part has. The file is created by
-// the first page and removed by close; one a crash left is named
-// <request>.pages.*.tmp, which the next assembly of the request removes.
+// stays bounded however many records a part has. The pages are personal
+// data: each is sealed (seal.go) as a stream of its own under a random
+// key of this assembly's, never stored, so that the file a crash leaves
+// is unreadable. The file is created by the first page and removed by
+// close; one a crash left is named <request>.pages.*.tmp, which the next
+// assembly of the request removes.
 type aside struct {
 	dir   string // "" for os.TempDir
 	id    string // the request's
 	f     *os.File
-	w     *bufio.Writer
+	aead  cipher.AEAD
+	w     *sealWriter             // onto f, the entry being written
+	r     *openReader             // reuses its buffers entry after entry
 	off   int64                   // of the next entry
+	seq   uint64                  // entries started
 	parts map[string][]asideEntry // by section/part, in page order
 	key   string                  // of the entry being written
 }
@@ -112,27 +120,39 @@ type aside struct {
 type asideEntry struct {
 	path   string
 	off, n int64
+	seq    uint64 // its stream's number
 }
+
+// asideStream is the additional data of entry seq's segments.
+func asideStream(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
 // start begins entry name of part key; end ends it.
 func (a *aside) start(key, name string) error {
 	if a.f == nil {
+		secret := make([]byte, 32)
+		rand.Read(secret)
+		aead, err := newAEAD(secret, nil, "zoom-dsar report pages")
+		if err != nil {
+			return fmt.Errorf("report pages: %w", err)
+		}
 		f, err := os.CreateTemp(a.dir, a.id+".pages.*.tmp")
 		if err != nil {
 			return fmt.Errorf("report pages: %w", err)
 		}
-		a.f, a.w = f, bufio.NewWriterSize(f, 64<<10)
+		a.f, a.aead, a.w = f, aead, newSealWriter(f, aead, nil, 0)
 		if a.parts == nil {
 			a.parts = map[string][]asideEntry{}
 		}
 	}
 	a.key = key
-	a.parts[key] = append(a.parts[key], asideEntry{path: name, off: a.off})
+	a.w.reset(asideStream(a.seq))
+	a.parts[key] = append(a.parts[key], asideEntry{path: name, off: a.off, seq: a.seq})
+	a.seq++
 	return nil
 }
 
 func (a *aside) end() error {
-	if err := a.w.Flush(); err != nil {
+	if err := a.w.Close(); err != nil {
 		return fmt.Errorf("report pages: %w", err)
 	}
 	off, err := a.f.Seek(0, io.SeekCurrent)
@@ -142,6 +162,15 @@ func (a *aside) end() error {
 	e := &a.parts[a.key][len(a.parts[a.key])-1]
 	e.n, a.off = off-e.off, off
 	return nil
+}
+
+// open returns the plaintext of entry e.
+func (a *aside) open(e asideEntry) io.Reader {
+	if a.r == nil {
+		a.r = newOpenReader(nil, a.aead, nil)
+	}
+	a.r.reset(io.NewSectionReader(a.f, e.off, e.n), asideStream(e.seq))
+	return a.r
 }
 
 func (a *aside) close() {
@@ -163,7 +192,7 @@ func (r *report) writePages(bw *writer, a *aside) error {
 				if err := bw.entryStart(e.path, zip.Deflate); err != nil {
 					return err
 				}
-				if _, err := io.Copy(bw.buf, io.NewSectionReader(a.f, e.off, e.n)); err != nil {
+				if _, err := io.Copy(bw.buf, a.open(e)); err != nil {
 					return fmt.Errorf("entry %s: %w", e.path, err)
 				}
 				if err := bw.entryEnd(); err != nil {

@@ -175,7 +175,9 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 	m.reg.MustRegister(breakers{statuses: zoom.statuses}, due)
 
 	st := timedStore{Store: db, m: m}
-	media := bundle.MediaDir(filepath.Join(cfg.DataDir, "media"))
+	// Key (the store's data key of a request) is wired when the store has
+	// data keys; until then the media files are kept in plain.
+	media := &bundle.MediaDir{Dir: filepath.Join(cfg.DataDir, "media")}
 	proc, err := dsar.NewProcessor(dsar.Config{
 		Store:     st,
 		Accounts:  zooms,
