@@ -175,9 +175,10 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 	m.reg.MustRegister(breakers{statuses: zoom.statuses}, due)
 
 	st := timedStore{Store: db, m: m}
-	// Key (the store's data key of a request) is wired when the store has
-	// data keys; until then the media files are kept in plain.
-	media := &bundle.MediaDir{Dir: filepath.Join(cfg.DataDir, "media")}
+	// Media files are sealed under their request's data key, which the
+	// store keeps wrapped by the master key and destroys on purge.
+	media := &bundle.MediaDir{Dir: filepath.Join(cfg.DataDir, "media"),
+		Key: func(id string) ([]byte, error) { return db.DataKey(context.Background(), id) }}
 	proc, err := dsar.NewProcessor(dsar.Config{
 		Store:     st,
 		Accounts:  zooms,
