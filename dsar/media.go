@@ -143,6 +143,17 @@ func (p *Processor) media(ctx context.Context, zoom Zoom, r *Request, s Section)
 	if err != nil {
 		return err
 	}
+	var bytes int64
+	for _, f := range files {
+		bytes += f.Size
+	}
+	_, err = p.cfg.Store.UpdateSection(ctx, r.ID, s.Name, func(s *Section) error {
+		s.Media.FilesTotal, s.Media.BytesTotal = int64(len(files)), bytes
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	stored, err := p.cfg.Store.Media(ctx, r.ID)
 	if err != nil {
 		return err

@@ -64,6 +64,22 @@ func TestCommitMedia(t *testing.T) {
 			t.Errorf("%s: %d calls, want %d", c.section, s.Calls, c.calls)
 		}
 	}
+	// Sections counts the settled files, done or missing, and the bytes
+	// of those done.
+	secs, err := db.Sections(ctx, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMedia := map[string]dsar.MediaProgress{
+		dsar.SectionCloudRecordings: {FilesDone: 2, BytesDone: 10},
+		dsar.SectionPhoneVoicemails: {FilesDone: 3, BytesDone: 23},
+		dsar.SectionPhoneRecordings: {},
+	}
+	for _, s := range secs {
+		if w, ok := wantMedia[s.Name]; ok && s.Media != w {
+			t.Errorf("%s: media %+v, want %+v", s.Name, s.Media, w)
+		}
+	}
 	// A done file is never recorded again.
 	err = db.CommitMedia(ctx, "r1", dsar.SectionPhoneVoicemails, dsar.MediaFile{Name: "v2.mp3", Size: 20, SHA256: sum("x"), Done: true})
 	if dsar.ErrorCode(err) != dsar.EPRECONDITION {
