@@ -23,6 +23,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
@@ -185,6 +187,23 @@ func ctl(t *testing.T, d *dsard, role string, args ...string) (string, error) {
 	return stdout.String(), err
 }
 
+// parseJSON reads dsarctl's -o json back into the API's message: it must
+// be protojson of it.
+func parseJSON(t *testing.T, out string, m proto.Message) {
+	t.Helper()
+	if err := protojson.Unmarshal([]byte(out), m); err != nil {
+		t.Fatalf("-o json is not protojson of %T: %v\n%s", m, err, out)
+	}
+}
+
+// getRequest is `dsarctl get -o json ID` as role.
+func getRequest(t *testing.T, d *dsard, role, id string) *dsarv1.AccessRequest {
+	t.Helper()
+	var r dsarv1.AccessRequest
+	parseJSON(t, mustCtl(t, d, role, "get", id, "-o", "json"), &r)
+	return &r
+}
+
 func mustCtl(t *testing.T, d *dsard, role string, args ...string) string {
 	t.Helper()
 	out, err := ctl(t, d, role, args...)
@@ -209,12 +228,9 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("watch output lacks the completion:\n%s", out)
 	}
 
-	var got requestView
-	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "get", id, "--json")), &got); err != nil {
-		t.Fatal(err)
-	}
-	if got.State != "COMPLETED" || len(got.Sections) != len(dsar.Sections) || got.Bundle == nil {
-		t.Fatalf("get --json: %+v", got)
+	got := getRequest(t, d, "auditor", id)
+	if got.GetState() != dsarv1.RequestState_REQUEST_STATE_COMPLETED || len(got.GetSections()) != len(dsar.Sections) || got.GetBundle() == nil {
+		t.Fatalf("get -o json: %v", got)
 	}
 
 	// A download broken after its first chunk, then resumed.
@@ -231,7 +247,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("interrupted download: %v, want an error that suggests -resume", err)
 	}
 	part, err := os.Stat(bundlePath + ".part")
-	if err != nil || part.Size() == 0 || part.Size() >= got.Bundle.Size || part.Mode() != 0o600 {
+	if err != nil || part.Size() == 0 || part.Size() >= got.GetBundle().GetSizeBytes() || part.Mode() != 0o600 {
 		t.Fatalf("partial file: %v, %v; want part of the bundle, mode 0600", part, err)
 	}
 	mustCtl(t, d, "auditor", "download", "-resume", "-o", bundlePath, id)
@@ -281,8 +297,8 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("the file a planted .part symlink points to changed: %v", err)
 	}
 	sum := sha256.Sum256(data)
-	if hex.EncodeToString(sum[:]) != got.Bundle.SHA256 || int64(len(data)) != got.Bundle.Size {
-		t.Fatalf("bundle sha256 %x (%d bytes), server says %s (%d bytes)", sum, len(data), got.Bundle.SHA256, got.Bundle.Size)
+	if b := got.GetBundle(); hex.EncodeToString(sum[:]) != b.GetSha256() || int64(len(data)) != b.GetSizeBytes() {
+		t.Fatalf("bundle sha256 %x (%d bytes), server says %s (%d bytes)", sum, len(data), b.GetSha256(), b.GetSizeBytes())
 	}
 	checkManifest(t, data)
 	manifest, report, files := bundleCounts(t, data)
@@ -303,23 +319,19 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("list as platform: %v, want permission denied", err)
 	}
 	mustCtl(t, d, "operator", "extend", "-reason", "large account", id)
-	var list []requestView
-	if err := json.Unmarshal([]byte(mustCtl(t, d, "operator", "list", "-state", "completed", "--json")), &list); err != nil {
-		t.Fatal(err)
-	}
-	if len(list) != 1 || list[0].ID != id {
-		t.Errorf("list -state completed: %+v", list)
+	var list dsarv1.ListAccessRequestsResponse
+	parseJSON(t, mustCtl(t, d, "operator", "list", "-state", "completed", "-o", "json"), &list)
+	if rs := list.GetAccessRequests(); len(rs) != 1 || rs[0].GetId() != id {
+		t.Errorf("list -state completed: %v", rs)
 	}
 
 	// The audit log names every caller.
-	var evs []auditView
-	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "audit", id, "--json")), &evs); err != nil {
-		t.Fatal(err)
-	}
+	var evs dsarv1.ListAuditEventsResponse
+	parseJSON(t, mustCtl(t, d, "auditor", "audit", id, "-o", "json"), &evs)
 	var trail []string
-	for _, ev := range evs {
-		if ev.Action != "StateChange" {
-			trail = append(trail, ev.Action+" by "+ev.Caller+" ("+ev.Role+")")
+	for _, ev := range evs.GetAuditEvents() {
+		if ev.GetAction() != "StateChange" {
+			trail = append(trail, ev.GetAction()+" by "+ev.GetCaller()+" ("+ev.GetRole()+")")
 		}
 	}
 	want := []string{
@@ -332,17 +344,14 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("audit trail:\n%s\nwant:\n%s", strings.Join(trail, "\n"), strings.Join(want, "\n"))
 	}
 	// The refused list is in the whole log, by its caller.
-	evs = nil
-	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "audit", "--json")), &evs); err != nil {
-		t.Fatal(err)
-	}
+	parseJSON(t, mustCtl(t, d, "auditor", "audit", "-o", "json"), &evs)
 	var refused bool
-	for _, ev := range evs {
-		refused = refused || (ev.Action == "CallDenied" && ev.Caller == "platform-caller" && ev.Role == "platform" &&
-			strings.Contains(ev.Detail, "ListAccessRequests"))
+	for _, ev := range evs.GetAuditEvents() {
+		refused = refused || (ev.GetAction() == "CallDenied" && ev.GetCaller() == "platform-caller" && ev.GetRole() == "platform" &&
+			strings.Contains(ev.GetDetail(), "ListAccessRequests"))
 	}
 	if !refused {
-		t.Errorf("the audit log has no CallDenied of ListAccessRequests by platform-caller: %+v", evs)
+		t.Errorf("the audit log has no CallDenied of ListAccessRequests by platform-caller: %v", evs.GetAuditEvents())
 	}
 
 	checkReflectionAndHealth(t, d.addr)

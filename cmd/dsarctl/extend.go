@@ -3,30 +3,35 @@ package main
 import (
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
-// runExtend extends a request's deadline once, as its regulation allows.
-func runExtend(e *env, args []string) error {
-	fs := e.newFlags("extend", "ID", true)
-	reason := fs.String("reason", "", "why the request needs more time (required; audited)")
-	pos, err := parse(fs, args, 1, 1)
-	if err != nil {
-		return err
+// newExtend extends a request's deadline once, as its regulation allows.
+func newExtend(e *env) *cobra.Command {
+	var reason string
+	cmd := command("extend -reason REASON ID", "extend a request's deadline once", 1, 1, nil)
+	out := outputFlag(cmd)
+	cmd.Flags().StringVar(&reason, "reason", "", "why the request needs more time (required; audited)")
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		if reason == "" {
+			return usagef("extend: -reason is required")
+		}
+		c, done, err := e.connect()
+		if err != nil {
+			return err
+		}
+		defer done()
+		resp, err := c.ExtendDeadline(e.ctx, &dsarv1.ExtendDeadlineRequest{Id: args[0], Reason: reason})
+		if err != nil {
+			return rpcError("extend", err)
+		}
+		r := resp.GetAccessRequest()
+		return e.printRequest(*out, r, func() error {
+			_, err := fmt.Fprintf(e.stdout, "%s due %s\n", r.GetId(), e.time(r.GetDueTime()))
+			return err
+		})
 	}
-	if *reason == "" {
-		return usagef("extend: -reason is required")
-	}
-	cc, c, err := e.conn.dial()
-	if err != nil {
-		return err
-	}
-	defer cc.Close()
-	resp, err := c.ExtendDeadline(e.ctx, &dsarv1.ExtendDeadlineRequest{Id: pos[0], Reason: *reason})
-	if err != nil {
-		return rpcError("extend", err)
-	}
-	r := resp.GetAccessRequest()
-	_, err = fmt.Fprintf(e.stdout, "%s due %s\n", r.GetId(), timeString(r.GetDueTime()))
-	return err
+	return cmd
 }

@@ -1,24 +1,27 @@
 package main
 
 import (
+	"github.com/spf13/cobra"
+
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
-// runGet prints one request with its sections.
-func runGet(e *env, args []string) error {
-	fs := e.newFlags("get", "ID", true)
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, c, done, err := e.connect(fs, args, 1, 1)
-	if err != nil {
-		return err
+// newGet prints one request with its sections.
+func newGet(e *env) *cobra.Command {
+	cmd := command("get ID", "show one access request", 1, 1, nil)
+	out := outputFlag(cmd)
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		c, done, err := e.connect()
+		if err != nil {
+			return err
+		}
+		defer done()
+		resp, err := c.GetAccessRequest(e.ctx, &dsarv1.GetAccessRequestRequest{Id: args[0]})
+		if err != nil {
+			return rpcError("get", err)
+		}
+		r := resp.GetAccessRequest()
+		return e.printRequest(*out, r, func() error { return e.writeRequest(e.stdout, r, false) })
 	}
-	defer done()
-	resp, err := c.GetAccessRequest(e.ctx, &dsarv1.GetAccessRequestRequest{Id: pos[0]})
-	if err != nil {
-		return rpcError("get", err)
-	}
-	if *asJSON {
-		return writeJSON(e.stdout, viewOf(resp.GetAccessRequest()))
-	}
-	return writeRequest(e.stdout, resp.GetAccessRequest())
+	return cmd
 }
