@@ -31,7 +31,7 @@ func TestCommitMedia(t *testing.T) {
 		{dsar.SectionPhoneVoicemails, dsar.MediaFile{Name: "v1.mp3", Size: 0, SHA256: sum(""), Done: true}},
 		// A file first missing may be found later.
 		{dsar.SectionPhoneVoicemails, dsar.MediaFile{Name: "v3.mp3", Missing: "gone"}},
-		{dsar.SectionPhoneVoicemails, dsar.MediaFile{Name: "v3.mp3", Size: 3, SHA256: sum("v3"), Done: true, Calls: 1}},
+		{dsar.SectionPhoneVoicemails, dsar.MediaFile{Name: "v3.mp3", Size: 3, SHA256: sum("v3"), Done: true, Calls: 1, Unsized: true}},
 	}
 	for _, c := range commits {
 		if err := db.CommitMedia(ctx, "r1", c.section, c.f); err != nil {
@@ -72,7 +72,7 @@ func TestCommitMedia(t *testing.T) {
 	}
 	wantMedia := map[string]dsar.MediaProgress{
 		dsar.SectionCloudRecordings: {FilesDone: 2, BytesDone: 10},
-		dsar.SectionPhoneVoicemails: {FilesDone: 3, BytesDone: 23},
+		dsar.SectionPhoneVoicemails: {FilesDone: 3, BytesDone: 23, BytesTotal: 3}, // v3 was listed without a size
 		dsar.SectionPhoneRecordings: {},
 	}
 	for _, s := range secs {

@@ -101,7 +101,7 @@ func TestRecordsMapEveryField(t *testing.T) {
 	})
 	t.Run("media file", func(t *testing.T) {
 		// The key holds the section and name; the rest is not stored.
-		want := filled[dsar.MediaFile](t, "MediaFile.Record", "MediaFile.URL", "MediaFile.Calls")
+		want := filled[dsar.MediaFile](t, "MediaFile.Record", "MediaFile.URL", "MediaFile.Calls", "MediaFile.Unsized")
 		got, err := decodeMedia(want.Section, want.Name, encode(toMediaRecord(&want)))
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("media file came back as %+v (%v),\nwant %+v", got, err, want)

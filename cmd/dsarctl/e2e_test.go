@@ -9,10 +9,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,8 +28,10 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/zoomdsar/zoom-dsar/cmd/internal/progress"
 	"github.com/zoomdsar/zoom-dsar/dsar"
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+	"github.com/zoomdsar/zoom-dsar/dsar/rpc/client"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
@@ -305,6 +309,9 @@ func TestEndToEnd(t *testing.T) {
 	checkCounts(t, []string{"the emulator", "dsarctl get", "dsarctl watch", "manifest.json", "index.html", "the data files"},
 		emulatorCounts(zoom.Dataset().User(zoomtest.JaneEmail), zoom.Clock().Now()), getCounts(got), lastCounts(t, watchLine, out), manifest, report, files)
 
+	checkMediaProgress(t, got, data, out)
+	checkJSONAndTimes(t, d, got)
+
 	pub := filepath.Join(dir, "signing.pub")
 	mustCtl(t, d, "auditor", "key", "-o", pub)
 	if out := mustCtl(t, d, "auditor", "verify", "-public-key", pub, bundlePath); !strings.HasPrefix(out, "OK ") {
@@ -324,6 +331,8 @@ func TestEndToEnd(t *testing.T) {
 	if rs := list.GetAccessRequests(); len(rs) != 1 || rs[0].GetId() != id {
 		t.Errorf("list -state completed: %v", rs)
 	}
+
+	checkListFilters(t, d, got)
 
 	// The audit log names every caller.
 	var evs dsarv1.ListAuditEventsResponse
@@ -374,6 +383,113 @@ func TestEndToEnd(t *testing.T) {
 		if strings.Contains(logs, v) {
 			t.Errorf("dsard's logs contain the %s", what)
 		}
+	}
+}
+
+// checkMediaProgress checks the media progress of a completed request
+// against its bundle: in each section, every file done, as many files
+// and bytes as the bundle's media entries, and watch's last line of the
+// section says so.
+func checkMediaProgress(t *testing.T, r *dsarv1.AccessRequest, bundleZip []byte, watchOut string) {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(bundleZip), int64(len(bundleZip)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := zr.Open(bundle.ManifestPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m bundle.Manifest
+	err = json.NewDecoder(f).Decode(&m)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, size := map[string]int64{}, map[string]int64{}
+	for _, e := range m.Entries {
+		if rest, ok := strings.CutPrefix(e.Path, "media/"); ok {
+			sec, _, _ := strings.Cut(rest, "/")
+			files[sec]++
+			size[sec] += e.Size
+		}
+	}
+	if len(files) == 0 {
+		t.Fatal("the bundle has no media entries: nothing to check the progress against")
+	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(watchOut, "\n") {
+		if name, _, ok := strings.Cut(strings.TrimPrefix(l, "  "), " "); ok && strings.HasPrefix(l, "  ") {
+			lines[name] = l // the last line of each section
+		}
+	}
+	for _, s := range r.GetSections() {
+		n := s.GetName()
+		if s.GetMediaFilesDone() != files[n] || s.GetMediaFilesTotal() != files[n] || s.GetMediaBytesDone() != size[n] || s.GetMediaBytesTotal() != size[n] {
+			t.Errorf("%s: media %d/%d files, %d/%d bytes; the bundle holds %d files, %d bytes", n,
+				s.GetMediaFilesDone(), s.GetMediaFilesTotal(), s.GetMediaBytesDone(), s.GetMediaBytesTotal(), files[n], size[n])
+		}
+		if want := fmt.Sprintf(" media=%d/%d files (%s/%s)", files[n], files[n], progress.Size(size[n]), progress.Size(size[n])); files[n] > 0 && !strings.HasSuffix(lines[n], want) {
+			t.Errorf("watch's last line of %s is %q, want it to end in %q", n, lines[n], want)
+		}
+	}
+}
+
+// checkJSONAndTimes: -o json is the API's message itself, and the tables
+// print times in RFC 3339 with the zone: the local one, or UTC with -utc.
+func checkJSONAndTimes(t *testing.T, d *dsard, got *dsarv1.AccessRequest) {
+	t.Helper()
+	cl, err := client.Dial(client.Config{Addr: d.addr, Token: e2eTokens["auditor"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Conn.Close()
+	resp, err := cl.GetAccessRequest(t.Context(), &dsarv1.GetAccessRequestRequest{Id: got.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(resp.GetAccessRequest(), got) {
+		t.Errorf("get -o json differs from the API's message:\n got %v\nwant %v", got, resp.GetAccessRequest())
+	}
+	zoned := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$`)
+	row := func(out, key string) string {
+		m := regexp.MustCompile(`(?m)^` + key + ` +(\S+)$`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no %s row in:\n%s", key, out)
+		}
+		return m[1]
+	}
+	created := got.GetCreateTime().AsTime()
+	out := mustCtl(t, d, "auditor", "get", got.GetId())
+	if c := row(out, "created"); !zoned.MatchString(c) || c != created.Local().Format(time.RFC3339) {
+		t.Errorf("get: created %q, want %s in RFC 3339 with the local zone", c, created)
+	}
+	out = mustCtl(t, d, "auditor", "get", "-utc", got.GetId())
+	if c := row(out, "created"); c != created.UTC().Format(time.RFC3339) || !strings.HasSuffix(c, "Z") {
+		t.Errorf("get -utc: created %q, want %s in UTC", c, created)
+	}
+	out = mustCtl(t, d, "operator", "list", "-utc")
+	due := got.GetDueTime().AsTime().UTC().Format(time.RFC3339)
+	if !regexp.MustCompile(`(?m)^` + got.GetId() + ` +COMPLETED +main +` + regexp.QuoteMeta(zoomtest.JaneEmail) + ` +USER_FOUND +` +
+		regexp.QuoteMeta(created.UTC().Format(time.RFC3339)) + ` +` + regexp.QuoteMeta(due) + ` *$`).MatchString(out) {
+		t.Errorf("list -utc: no row of %s with its email, outcome, created and due times in UTC:\n%s", got.GetId(), out)
+	}
+}
+
+// checkListFilters: list matches an email in any case, and an account
+// dsard does not have is an error, not an empty list.
+func checkListFilters(t *testing.T, d *dsard, got *dsarv1.AccessRequest) {
+	t.Helper()
+	for email, want := range map[string]int{strings.ToUpper(zoomtest.JaneEmail): 1, zoomtest.JaneEmail: 1, "nobody@example.com": 0} {
+		var list dsarv1.ListAccessRequestsResponse
+		parseJSON(t, mustCtl(t, d, "operator", "list", "-email", email, "-o", "json"), &list)
+		if rs := list.GetAccessRequests(); len(rs) != want || (want == 1 && rs[0].GetId() != got.GetId()) {
+			t.Errorf("list -email %s: %d requests, want %d", email, len(rs), want)
+		}
+	}
+	_, err := ctl(t, d, "operator", "list", "-account", "nosuch")
+	if err == nil || !strings.Contains(err.Error(), `not found: account "nosuch" is not configured`) || exitCode(err) != 1 {
+		t.Errorf("list -account nosuch: %v, want not found", err)
 	}
 }
 
