@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -45,19 +46,22 @@ func (db *DB) Sections(ctx context.Context, id string) ([]dsar.Section, error) {
 func mediaDone(tx *bolt.Tx, id string, secs []dsar.Section) error {
 	prefix := joinKey(true, id)
 	c := tx.Bucket(bucketMedia).Cursor()
+	i := -1 // the section of the last key: keys sort by section
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		section, name, _ := bytes.Cut(k[len(prefix):], []byte{sep})
-		i := slices.IndexFunc(secs, func(s dsar.Section) bool { return s.Name == string(section) })
+		if i < 0 || secs[i].Name != string(section) {
+			i = slices.IndexFunc(secs, func(s dsar.Section) bool { return s.Name == string(section) })
+		}
 		if i < 0 {
 			continue
 		}
-		f, err := decodeMedia(string(section), string(name), v)
-		if err != nil {
+		var rec mediaRecord
+		if err := json.Unmarshal(v, &rec); err != nil {
 			return badRecord("store.Sections", fmt.Sprintf("media file %s/%s of request %s", section, name, id), err)
 		}
 		secs[i].Media.FilesDone++
-		if f.Done {
-			secs[i].Media.BytesDone += f.Size
+		if rec.Done {
+			secs[i].Media.BytesDone += rec.Size
 		}
 	}
 	return nil
