@@ -29,29 +29,26 @@ func newAccounts(e *env) *cobra.Command {
 		return nil
 	}
 	cmd.RunE = func(*cobra.Command, []string) error {
-		c, done, err := e.connect()
-		if err != nil {
-			return err
-		}
-		defer done()
-		resp, err := c.ListAccounts(e.ctx, &dsarv1.ListAccountsRequest{})
-		if err != nil {
-			return rpcError("accounts", err)
-		}
-		if *out == formatJSON {
-			return writeJSON(e.stdout, resp)
-		}
-		if len(resp.GetAccounts()) == 0 {
-			fmt.Fprintln(e.stdout, "no Zoom account is configured (dsard -accounts FILE)")
-			return nil
-		}
-		for i, a := range resp.GetAccounts() {
-			if i > 0 {
-				fmt.Fprintln(e.stdout)
+		return e.call(func(c dsarv1.AccessRequestServiceClient) error {
+			resp, err := c.ListAccounts(e.ctx, &dsarv1.ListAccountsRequest{})
+			if err != nil {
+				return rpcError("accounts", err)
 			}
-			e.writeAccount(e.stdout, a)
-		}
-		return nil
+			if *out == formatJSON {
+				return writeJSON(e.stdout, resp)
+			}
+			if len(resp.GetAccounts()) == 0 {
+				fmt.Fprintln(e.stdout, "no Zoom account is configured (dsard -accounts FILE)")
+				return nil
+			}
+			for i, a := range resp.GetAccounts() {
+				if i > 0 {
+					fmt.Fprintln(e.stdout)
+				}
+				e.writeAccount(e.stdout, a)
+			}
+			return nil
+		})
 	}
 	cmd.AddCommand(
 		accountVerb(e, "check", "check an account now; exit 1 unless every section can run",
@@ -93,27 +90,24 @@ func accountVerb(e *env, verb, short string, do func(c dsarv1.AccessRequestServi
 	cmd := command(verb+" NAME", short, 1, 1, nil)
 	out := outputFlag(cmd)
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		c, done, err := e.connect()
-		if err != nil {
-			return err
-		}
-		defer done()
-		a, err := do(c, args[0])
-		if err != nil {
-			return err
-		}
-		if *out == formatJSON {
-			err = writeJSON(e.stdout, a)
-		} else {
-			e.writeAccount(e.stdout, a)
-		}
-		if err != nil {
-			return err
-		}
-		if ch := a.GetCheck(); verb != "reset-quota" && (ch.GetProblem() != "" || len(ch.GetSectionProblems()) > 0) {
-			return errors.New("accounts check: the account is not fully usable; see above")
-		}
-		return nil
+		return e.call(func(c dsarv1.AccessRequestServiceClient) error {
+			a, err := do(c, args[0])
+			if err != nil {
+				return err
+			}
+			if *out == formatJSON {
+				err = writeJSON(e.stdout, a)
+			} else {
+				e.writeAccount(e.stdout, a)
+			}
+			if err != nil {
+				return err
+			}
+			if ch := a.GetCheck(); verb != "reset-quota" && (ch.GetProblem() != "" || len(ch.GetSectionProblems()) > 0) {
+				return errors.New("accounts check: the account is not fully usable; see above")
+			}
+			return nil
+		})
 	}
 	return cmd
 }

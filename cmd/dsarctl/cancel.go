@@ -11,21 +11,12 @@ import (
 // newCancel cancels a request.
 func newCancel(e *env) *cobra.Command {
 	var reason string
-	cmd := command("cancel ID", "cancel a request", 1, 1, nil)
-	out := outputFlag(cmd)
+	cmd := requestCommand(e, "cancel ID", "cancel a request",
+		func(c dsarv1.AccessRequestServiceClient, id string) (*dsarv1.AccessRequest, error) {
+			resp, err := c.CancelAccessRequest(e.ctx, &dsarv1.CancelAccessRequestRequest{Id: id, Reason: reason})
+			return resp.GetAccessRequest(), err
+		}, nil)
 	cmd.Flags().StringVar(&reason, "reason", "", "why (kept on the request and in the audit log)")
-	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		c, done, err := e.connect()
-		if err != nil {
-			return err
-		}
-		defer done()
-		resp, err := c.CancelAccessRequest(e.ctx, &dsarv1.CancelAccessRequestRequest{Id: args[0], Reason: reason})
-		if err != nil {
-			return rpcError("cancel", err)
-		}
-		return e.printState(*out, resp.GetAccessRequest())
-	}
 	return cmd
 }
 

@@ -38,20 +38,17 @@ func newCreate(e *env) *cobra.Command {
 		if key == "" {
 			key = "dsarctl-" + rand.Text()
 		}
-		c, done, err := e.connect()
-		if err != nil {
-			return err
-		}
-		defer done()
-		resp, err := c.CreateAccessRequest(e.ctx, &dsarv1.CreateAccessRequestRequest{
-			Email: args[0], Account: account, IdempotencyKey: key, Regulation: r,
-		})
-		if err != nil {
-			return rpcError("create", err)
-		}
-		return e.printRequest(*out, resp.GetAccessRequest(), func() error {
-			_, err := fmt.Fprintln(e.stdout, resp.GetAccessRequest().GetId())
-			return err
+		return e.call(func(c dsarv1.AccessRequestServiceClient) error {
+			resp, err := c.CreateAccessRequest(e.ctx, &dsarv1.CreateAccessRequestRequest{
+				Email: args[0], Account: account, IdempotencyKey: key, Regulation: r,
+			})
+			if err != nil {
+				return rpcError("create", err)
+			}
+			return e.printRequest(*out, resp.GetAccessRequest(), func() error {
+				_, err := fmt.Fprintln(e.stdout, resp.GetAccessRequest().GetId())
+				return err
+			})
 		})
 	}
 	return cmd

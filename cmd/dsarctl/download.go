@@ -35,17 +35,14 @@ func newDownload(e *env) *cobra.Command {
 		if out == "" {
 			out = id + ".zip"
 		}
-		c, done, err := e.connect()
-		if err != nil {
+		return e.call(func(c dsarv1.AccessRequestServiceClient) error {
+			size, sum, err := download(e, c, id, out, resume, force)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(e.stdout, "wrote %s (%d bytes, sha256 %s)\n", out, size, sum)
 			return err
-		}
-		defer done()
-		size, sum, err := download(e, c, id, out, resume, force)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(e.stdout, "wrote %s (%d bytes, sha256 %s)\n", out, size, sum)
-		return err
+		})
 	}
 	return cmd
 }

@@ -11,27 +11,21 @@ import (
 // newExtend extends a request's deadline once, as its regulation allows.
 func newExtend(e *env) *cobra.Command {
 	var reason string
-	cmd := command("extend -reason REASON ID", "extend a request's deadline once", 1, 1, nil)
-	out := outputFlag(cmd)
-	cmd.Flags().StringVar(&reason, "reason", "", "why the request needs more time (required; audited)")
-	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		if reason == "" {
-			return usagef("extend: -reason is required")
-		}
-		c, done, err := e.connect()
-		if err != nil {
-			return err
-		}
-		defer done()
-		resp, err := c.ExtendDeadline(e.ctx, &dsarv1.ExtendDeadlineRequest{Id: args[0], Reason: reason})
-		if err != nil {
-			return rpcError("extend", err)
-		}
-		r := resp.GetAccessRequest()
-		return e.printRequest(*out, r, func() error {
+	cmd := requestCommand(e, "extend -reason REASON ID", "extend a request's deadline once",
+		func(c dsarv1.AccessRequestServiceClient, id string) (*dsarv1.AccessRequest, error) {
+			resp, err := c.ExtendDeadline(e.ctx, &dsarv1.ExtendDeadlineRequest{Id: id, Reason: reason})
+			return resp.GetAccessRequest(), err
+		},
+		func(r *dsarv1.AccessRequest) error {
 			_, err := fmt.Fprintf(e.stdout, "%s due %s\n", r.GetId(), e.time(r.GetDueTime()))
 			return err
 		})
+	cmd.Flags().StringVar(&reason, "reason", "", "why the request needs more time (required; audited)")
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		if reason == "" {
+			return usagef("extend: -reason is required")
+		}
+		return nil
 	}
 	return cmd
 }

@@ -8,20 +8,31 @@ import (
 
 // newGet prints one request with its sections.
 func newGet(e *env) *cobra.Command {
-	cmd := command("get ID", "show one access request", 1, 1, nil)
+	return requestCommand(e, "get ID", "show one access request",
+		func(c dsarv1.AccessRequestServiceClient, id string) (*dsarv1.AccessRequest, error) {
+			resp, err := c.GetAccessRequest(e.ctx, &dsarv1.GetAccessRequestRequest{Id: id})
+			return resp.GetAccessRequest(), err
+		},
+		func(r *dsarv1.AccessRequest) error { return e.writeRequest(e.stdout, r, false) })
+}
+
+// requestCommand is a command that asks dsard one thing about request ID
+// and prints the request it answers with: as -o says, or in a table with
+// table (nil: its id and state).
+func requestCommand(e *env, use, short string, call func(c dsarv1.AccessRequestServiceClient, id string) (*dsarv1.AccessRequest, error), table func(*dsarv1.AccessRequest) error) *cobra.Command {
+	cmd := command(use, short, 1, 1, nil)
 	out := outputFlag(cmd)
-	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		c, done, err := e.connect()
-		if err != nil {
-			return err
-		}
-		defer done()
-		resp, err := c.GetAccessRequest(e.ctx, &dsarv1.GetAccessRequestRequest{Id: args[0]})
-		if err != nil {
-			return rpcError("get", err)
-		}
-		r := resp.GetAccessRequest()
-		return e.printRequest(*out, r, func() error { return e.writeRequest(e.stdout, r, false) })
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return e.call(func(c dsarv1.AccessRequestServiceClient) error {
+			r, err := call(c, args[0])
+			if err != nil {
+				return rpcError(cmd.Name(), err)
+			}
+			if table == nil {
+				return e.printState(*out, r)
+			}
+			return e.printRequest(*out, r, func() error { return table(r) })
+		})
 	}
 	return cmd
 }

@@ -20,17 +20,14 @@ func newKey(e *env) *cobra.Command {
 	cmd := command("key [-o FILE]", "fetch the public key that signs bundles", 0, 0, nil)
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the PEM to this `file` instead of stdout")
 	cmd.RunE = func(*cobra.Command, []string) error {
-		c, done, err := e.connect()
-		if err != nil {
-			return err
-		}
-		defer done()
-		fp, err := fetchKey(e, c, out)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(e.stderr, "fingerprint", fp)
-		return nil
+		return e.call(func(c dsarv1.AccessRequestServiceClient) error {
+			fp, err := fetchKey(e, c, out)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(e.stderr, "fingerprint", fp)
+			return nil
+		})
 	}
 	return cmd
 }

@@ -84,38 +84,35 @@ func newList(e *env) *cobra.Command {
 	cmd.Flags().DurationVar(&olderThan, "older-than", 0, "only requests created longer than this `duration` ago")
 	cmd.Flags().IntVar(&limit, "limit", 0, "print at most `n` requests; 0: all")
 	cmd.RunE = func(*cobra.Command, []string) error {
-		c, done, err := e.connect()
-		if err != nil {
-			return err
-		}
-		defer done()
-		req := &dsarv1.ListAccessRequestsRequest{States: states, Account: account, Email: email}
-		if olderThan > 0 {
-			req.CreatedBefore = timestamppb.New(time.Now().Add(-olderThan))
-		}
-		reqs, err := listRequests(e, c, req, limit)
-		if err != nil {
-			return err
-		}
-		if *out == formatJSON {
-			return writeJSON(e.stdout, &dsarv1.ListAccessRequestsResponse{AccessRequests: reqs})
-		}
-		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		head := "ID\tSTATE\tACCOUNT\tEMAIL\tOUTCOME\tCREATED\tDUE"
-		if *out == formatWide {
-			head += "\tREGULATION\tUPDATED\tWAITING UNTIL\tREASON"
-		}
-		fmt.Fprintln(tw, head)
-		for _, r := range reqs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s", r.GetId(), stateWord(r.GetState()), r.GetAccount(), r.GetEmail(),
-				outcomeWord(r.GetOutcome()), e.time(r.GetCreateTime()), e.time(r.GetDueTime()))
-			if *out == formatWide {
-				fmt.Fprintf(tw, "\t%s\t%s\t%s\t%s", enumWord(r.GetRegulation().String(), "REGULATION_"),
-					e.time(r.GetUpdateTime()), e.time(r.GetWaitingUntil()), r.GetReason())
+		return e.call(func(c dsarv1.AccessRequestServiceClient) error {
+			req := &dsarv1.ListAccessRequestsRequest{States: states, Account: account, Email: email}
+			if olderThan > 0 {
+				req.CreatedBefore = timestamppb.New(time.Now().Add(-olderThan))
 			}
-			fmt.Fprintln(tw)
-		}
-		return tw.Flush()
+			reqs, err := listRequests(e, c, req, limit)
+			if err != nil {
+				return err
+			}
+			if *out == formatJSON {
+				return writeJSON(e.stdout, &dsarv1.ListAccessRequestsResponse{AccessRequests: reqs})
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			head := "ID\tSTATE\tACCOUNT\tEMAIL\tOUTCOME\tCREATED\tDUE"
+			if *out == formatWide {
+				head += "\tREGULATION\tUPDATED\tWAITING UNTIL\tREASON"
+			}
+			fmt.Fprintln(tw, head)
+			for _, r := range reqs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s", r.GetId(), stateWord(r.GetState()), r.GetAccount(), r.GetEmail(),
+					outcomeWord(r.GetOutcome()), e.time(r.GetCreateTime()), e.time(r.GetDueTime()))
+				if *out == formatWide {
+					fmt.Fprintf(tw, "\t%s\t%s\t%s\t%s", enumWord(r.GetRegulation().String(), "REGULATION_"),
+						e.time(r.GetUpdateTime()), e.time(r.GetWaitingUntil()), r.GetReason())
+				}
+				fmt.Fprintln(tw)
+			}
+			return tw.Flush()
+		})
 	}
 	return cmd
 }

@@ -32,61 +32,58 @@ func newResume(e *env) *cobra.Command {
 		case olderThan != 0 && len(states) == 0:
 			return usagef("resume: -older-than needs -state")
 		}
-		c, done, err := e.connect()
-		if err != nil {
-			return err
-		}
-		defer done()
-		ids := args
-		if len(states) > 0 {
-			req := &dsarv1.ListAccessRequestsRequest{States: states}
-			if olderThan > 0 {
-				req.CreatedBefore = timestamppb.New(time.Now().Add(-olderThan))
-			}
-			reqs, err := listRequests(e, c, req, 0)
-			if err != nil {
-				return err
-			}
-			for _, r := range reqs {
-				ids = append(ids, r.GetId())
-			}
-			if len(ids) == 0 {
-				fmt.Fprintln(e.stderr, "no request to resume")
-				return nil
-			}
-		}
-		var failed int
-		var last error
-		for _, id := range ids {
-			resp, err := c.ResumeAccessRequest(e.ctx, &dsarv1.ResumeAccessRequestRequest{Id: id, Probe: probe})
-			if err != nil && len(ids) == 1 {
-				return rpcError("resume", err)
-			}
-			if err != nil {
-				failed++
-				last = rpcError("resume "+id, err)
-				fmt.Fprintln(e.stderr, oneLine(last))
-				continue
-			}
-			r := resp.GetAccessRequest()
-			err = e.printRequest(*out, r, func() error {
-				if waiting(r.GetState()) && r.GetWaitingUntil() != nil {
-					// Resumed early, the request would only meet the recorded park.
-					_, err := fmt.Fprintf(e.stdout, "%s %s until %s: it goes on by itself then; -probe asks Zoom now\n",
-						id, stateWord(r.GetState()), e.time(r.GetWaitingUntil()))
+		return e.call(func(c dsarv1.AccessRequestServiceClient) error {
+			ids := args
+			if len(states) > 0 {
+				req := &dsarv1.ListAccessRequestsRequest{States: states}
+				if olderThan > 0 {
+					req.CreatedBefore = timestamppb.New(time.Now().Add(-olderThan))
+				}
+				reqs, err := listRequests(e, c, req, 0)
+				if err != nil {
 					return err
 				}
-				_, err := fmt.Fprintf(e.stdout, "%s %s\n", id, stateWord(r.GetState()))
-				return err
-			})
-			if err != nil {
-				return err
+				for _, r := range reqs {
+					ids = append(ids, r.GetId())
+				}
+				if len(ids) == 0 {
+					fmt.Fprintln(e.stderr, "no request to resume")
+					return nil
+				}
 			}
-		}
-		if failed > 0 {
-			return fmt.Errorf("%d of %d requests could not be resumed; the last: %w", failed, len(ids), last)
-		}
-		return nil
+			var failed int
+			var last error
+			for _, id := range ids {
+				resp, err := c.ResumeAccessRequest(e.ctx, &dsarv1.ResumeAccessRequestRequest{Id: id, Probe: probe})
+				if err != nil && len(ids) == 1 {
+					return rpcError("resume", err)
+				}
+				if err != nil {
+					failed++
+					last = rpcError("resume "+id, err)
+					fmt.Fprintln(e.stderr, oneLine(last))
+					continue
+				}
+				r := resp.GetAccessRequest()
+				err = e.printRequest(*out, r, func() error {
+					if waiting(r.GetState()) && r.GetWaitingUntil() != nil {
+						// Resumed early, the request would only meet the recorded park.
+						_, err := fmt.Fprintf(e.stdout, "%s %s until %s: it goes on by itself then; -probe asks Zoom now\n",
+							id, stateWord(r.GetState()), e.time(r.GetWaitingUntil()))
+						return err
+					}
+					_, err := fmt.Fprintf(e.stdout, "%s %s\n", id, stateWord(r.GetState()))
+					return err
+				})
+				if err != nil {
+					return err
+				}
+			}
+			if failed > 0 {
+				return fmt.Errorf("%d of %d requests could not be resumed; the last: %w", failed, len(ids), last)
+			}
+			return nil
+		})
 	}
 	return cmd
 }

@@ -177,14 +177,15 @@ func command(use, short string, minArgs, maxArgs int, run func(cmd *cobra.Comman
 	}
 }
 
-// connect dials dsard: what most commands do first. done closes the
-// connection.
-func (e *env) connect() (dsarv1.AccessRequestServiceClient, func(), error) {
+// call dials dsard, calls fn with the client and closes the connection:
+// what most commands do.
+func (e *env) call(fn func(c dsarv1.AccessRequestServiceClient) error) error {
 	cc, c, err := e.conn.dial()
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	return c, func() { cc.Close() }, nil
+	defer cc.Close()
+	return fn(c)
 }
 
 // loc is the zone of the times printed.

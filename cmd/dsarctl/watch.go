@@ -19,38 +19,35 @@ func newWatch(e *env) *cobra.Command {
 		"WatchAccessRequestResponse on a line of its own; wide is table."
 	out := outputFlag(cmd)
 	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		c, done, err := e.connect()
-		if err != nil {
-			return err
-		}
-		defer done()
-		id := args[0]
-		v := progress.NewView(e.stdout, progress.IsTerminal(e.stdout))
-		v.Loc = e.loc()
-		show := v.Show
-		if *out == formatJSON {
-			show = func(m *dsarv1.WatchAccessRequestResponse) error {
-				b, err := protojson.Marshal(m)
-				if err != nil {
+		return e.call(func(c dsarv1.AccessRequestServiceClient) error {
+			id := args[0]
+			v := progress.NewView(e.stdout, progress.IsTerminal(e.stdout))
+			v.Loc = e.loc()
+			show := v.Show
+			if *out == formatJSON {
+				show = func(m *dsarv1.WatchAccessRequestResponse) error {
+					b, err := protojson.Marshal(m)
+					if err != nil {
+						return err
+					}
+					_, err = fmt.Fprintln(e.stdout, string(b))
 					return err
 				}
-				_, err = fmt.Fprintln(e.stdout, string(b))
-				return err
 			}
-		}
-		last, err := progress.Watch(e.ctx, c, id, show)
-		if err != nil {
-			return rpcError("watch", err)
-		}
-		switch last.GetState() {
-		case dsarv1.RequestState_REQUEST_STATE_COMPLETED:
-			return nil
-		case dsarv1.RequestState_REQUEST_STATE_FAILED:
-			return fmt.Errorf("request %s FAILED: %s; `dsarctl resume %s` goes on from its checkpoints", id, last.GetReason(), id)
-		case dsarv1.RequestState_REQUEST_STATE_CANCELLED:
-			return fmt.Errorf("request %s was CANCELLED: %s", id, last.GetReason())
-		}
-		return fmt.Errorf("watch of %s ended while the request was %s", id, stateWord(last.GetState()))
+			last, err := progress.Watch(e.ctx, c, id, show)
+			if err != nil {
+				return rpcError("watch", err)
+			}
+			switch last.GetState() {
+			case dsarv1.RequestState_REQUEST_STATE_COMPLETED:
+				return nil
+			case dsarv1.RequestState_REQUEST_STATE_FAILED:
+				return fmt.Errorf("request %s FAILED: %s; `dsarctl resume %s` goes on from its checkpoints", id, last.GetReason(), id)
+			case dsarv1.RequestState_REQUEST_STATE_CANCELLED:
+				return fmt.Errorf("request %s was CANCELLED: %s", id, last.GetReason())
+			}
+			return fmt.Errorf("watch of %s ended while the request was %s", id, stateWord(last.GetState()))
+		})
 	}
 	return cmd
 }
