@@ -91,7 +91,13 @@ func newRoot(e *env) *cobra.Command {
 			return e.fallback(cmd.Flags())
 		},
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		msg := err.Error()
+		if msg == "unknown flag: --json" {
+			msg += "; it is -o json now, which prints the API's message as protojson"
+		}
+		return &usageError{msg}
+	})
 	pf := root.PersistentFlags()
 	e.conn.register(pf)
 	pf.BoolVar(&e.utc, "utc", false, "print times in UTC (…Z) rather than in the local zone")

@@ -53,6 +53,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"list", "-state", "sleeping"}, "unknown state"},
 		{[]string{"get", "-o", "yaml", "id"}, "want table, wide, json"},
 		{[]string{"accounts", "frob"}, "unknown verb"},
+		{[]string{"get", "-json", "id"}, "it is -o json now"},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(t.Context(), tc.args, noEnv, strings.NewReader(""), &out, &errOut)
