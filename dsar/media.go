@@ -1,6 +1,7 @@
 package dsar
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -47,6 +48,10 @@ type MediaFile struct {
 	// process, retries included; the store adds them to the section's
 	// calls on commit. Not stored.
 	Calls int64
+	// Unsized is set on a file done that Zoom listed without a size
+	// (voicemails, call recordings): the store adds its bytes to the
+	// section's Media.BytesTotal on commit. Not stored.
+	Unsized bool
 }
 
 // Path is the file's entry in the bundle.
@@ -148,10 +153,27 @@ func (p *Processor) media(ctx context.Context, zoom Zoom, r *Request, s Section)
 		return err
 	}
 	settled := make(map[string]bool, len(stored))
+	done := map[string]int64{} // the bytes of each file done
 	for _, f := range stored {
 		if f.Section == s.Name && (f.Done || f.Missing != "") {
 			settled[f.Name] = true
 		}
+		if f.Section == s.Name && f.Done {
+			done[f.Name] = f.Size
+		}
+	}
+	// The media totals: the bytes Zoom lists, and those of the files it
+	// lists without a size that are done (CommitMedia adds the others').
+	var bytes int64
+	for _, f := range files {
+		bytes += cmp.Or(f.Size, done[f.Name])
+	}
+	_, err = p.cfg.Store.UpdateSection(ctx, r.ID, s.Name, func(s *Section) error {
+		s.Media.FilesTotal, s.Media.BytesTotal = int64(len(files)), bytes
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	// Up to MediaWorkers files at once: a file's transfer, not Zoom's
 	// rate limit, bounds a single stream of downloads. The first failure
@@ -293,6 +315,7 @@ func (p *Processor) commitFile(ctx context.Context, id, section string, f MediaF
 	if f.Size > 0 && size != f.Size {
 		return fmt.Errorf("media file %s has %d bytes, Zoom lists %d", f.Name, size, f.Size)
 	}
+	f.Unsized = f.Size == 0
 	f.Size, f.SHA256, f.Done = size, sum, true
 	return p.cfg.Store.CommitMedia(context.WithoutCancel(ctx), id, section, f)
 }

@@ -82,6 +82,11 @@ func (p *Processor) Request(ctx context.Context, id string) (*Request, []Section
 
 // List returns requests matching f and the token of the next page.
 func (p *Processor) List(ctx context.Context, f RequestFilter) ([]Request, string, error) {
+	// An account that is not configured would match nothing: a typo must
+	// not look like an empty list.
+	if _, ok := p.account(f.Account); f.Account != "" && !ok {
+		return nil, "", unknownAccount("dsar.List", f.Account)
+	}
 	return p.cfg.Store.ListRequests(ctx, f)
 }
 

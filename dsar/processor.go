@@ -41,6 +41,7 @@ type RequestFilter struct {
 	Account       string
 	CreatedAfter  time.Time // exclusive
 	CreatedBefore time.Time // exclusive
+	Email         string    // the subject's address, matched without regard to case
 	DueBefore     time.Time // exclusive: requests due before this time
 	PageToken     string    // from the previous call
 	Limit         int       // default 100, at most 1000

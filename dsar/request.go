@@ -268,6 +268,15 @@ type Section struct {
 	WaitingUntil time.Time
 	StartedAt    time.Time
 	FinishedAt   time.Time
+	Media        MediaProgress // sections with HasMedia
+}
+
+// MediaProgress is how far a section's media phase is: the files its
+// stored pages list (set when the phase starts) and those settled, done
+// or missing (counted by Store.CommitMedia), with their bytes.
+type MediaProgress struct {
+	FilesDone, FilesTotal int64
+	BytesDone, BytesTotal int64
 }
 
 // Part returns the part called name, or nil.

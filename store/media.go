@@ -16,7 +16,8 @@ import (
 
 // CommitMedia records a media file of a section as done (downloaded, with
 // its size and SHA-256) or missing (Zoom no longer has it), and in the same
-// transaction adds f.Calls to the section's calls. A file already recorded
+// transaction adds f.Calls to the section's calls and, for a file Zoom
+// listed without a size, its bytes to the section's media total. A file already recorded
 // done cannot be recorded again: it is never downloaded twice.
 func (db *DB) CommitMedia(ctx context.Context, id, section string, f dsar.MediaFile) error {
 	const op = "store.CommitMedia"
@@ -50,10 +51,14 @@ func (db *DB) CommitMedia(ctx context.Context, id, section string, f dsar.MediaF
 		if err := mb.Put(k, v); err != nil {
 			return err
 		}
-		if f.Calls <= 0 {
+		unsized := f.Done && f.Unsized
+		if f.Calls <= 0 && !unsized {
 			return nil
 		}
 		sec.Calls += f.Calls
+		if unsized {
+			sec.Media.BytesTotal += f.Size
+		}
 		return putSection(sb, sectionKey(id, section), sec)
 	})
 }

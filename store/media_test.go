@@ -31,7 +31,7 @@ func TestCommitMedia(t *testing.T) {
 		{dsar.SectionPhoneVoicemails, dsar.MediaFile{Name: "v1.mp3", Size: 0, SHA256: sum(""), Done: true}},
 		// A file first missing may be found later.
 		{dsar.SectionPhoneVoicemails, dsar.MediaFile{Name: "v3.mp3", Missing: "gone"}},
-		{dsar.SectionPhoneVoicemails, dsar.MediaFile{Name: "v3.mp3", Size: 3, SHA256: sum("v3"), Done: true, Calls: 1}},
+		{dsar.SectionPhoneVoicemails, dsar.MediaFile{Name: "v3.mp3", Size: 3, SHA256: sum("v3"), Done: true, Calls: 1, Unsized: true}},
 	}
 	for _, c := range commits {
 		if err := db.CommitMedia(ctx, "r1", c.section, c.f); err != nil {
@@ -62,6 +62,22 @@ func TestCommitMedia(t *testing.T) {
 		}
 		if s.Calls != c.calls {
 			t.Errorf("%s: %d calls, want %d", c.section, s.Calls, c.calls)
+		}
+	}
+	// Sections counts the settled files, done or missing, and the bytes
+	// of those done.
+	secs, err := db.Sections(ctx, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMedia := map[string]dsar.MediaProgress{
+		dsar.SectionCloudRecordings: {FilesDone: 2, BytesDone: 10},
+		dsar.SectionPhoneVoicemails: {FilesDone: 3, BytesDone: 23, BytesTotal: 3}, // v3 was listed without a size
+		dsar.SectionPhoneRecordings: {},
+	}
+	for _, s := range secs {
+		if w, ok := wantMedia[s.Name]; ok && s.Media != w {
+			t.Errorf("%s: media %+v, want %+v", s.Name, s.Media, w)
 		}
 	}
 	// A done file is never recorded again.

@@ -109,18 +109,26 @@ func fromRequestRecord(rec *requestRecord) dsar.Request {
 }
 
 type sectionRecord struct {
-	Request      string       `json:"request"`
-	Name         string       `json:"name"`
-	State        string       `json:"state"`
-	Reason       string       `json:"reason,omitempty"`
-	ReasonCode   int          `json:"reason_code,omitempty"`
-	Parts        []partRecord `json:"parts,omitempty"`
-	Calls        int64        `json:"calls,omitempty"`
-	Records      int64        `json:"records,omitempty"`
-	Pages        int64        `json:"pages,omitempty"`
-	WaitingUntil time.Time    `json:"waiting_until,omitzero"`
-	StartedAt    time.Time    `json:"started_at,omitzero"`
-	FinishedAt   time.Time    `json:"finished_at,omitzero"`
+	Request      string              `json:"request"`
+	Name         string              `json:"name"`
+	State        string              `json:"state"`
+	Reason       string              `json:"reason,omitempty"`
+	ReasonCode   int                 `json:"reason_code,omitempty"`
+	Parts        []partRecord        `json:"parts,omitempty"`
+	Calls        int64               `json:"calls,omitempty"`
+	Records      int64               `json:"records,omitempty"`
+	Pages        int64               `json:"pages,omitempty"`
+	WaitingUntil time.Time           `json:"waiting_until,omitzero"`
+	StartedAt    time.Time           `json:"started_at,omitzero"`
+	FinishedAt   time.Time           `json:"finished_at,omitzero"`
+	Media        mediaProgressRecord `json:"media,omitzero"`
+}
+
+// mediaProgressRecord keeps a section's media totals; what is done is
+// read from the media records (Sections).
+type mediaProgressRecord struct {
+	FilesTotal int64 `json:"files_total,omitempty"`
+	BytesTotal int64 `json:"bytes_total,omitempty"`
 }
 
 type partRecord struct {
@@ -160,6 +168,7 @@ func toSectionRecord(s *dsar.Section) sectionRecord {
 		WaitingUntil: s.WaitingUntil,
 		StartedAt:    s.StartedAt,
 		FinishedAt:   s.FinishedAt,
+		Media:        mediaProgressRecord{FilesTotal: s.Media.FilesTotal, BytesTotal: s.Media.BytesTotal},
 	}
 	if s.Parts != nil {
 		rec.Parts = make([]partRecord, len(s.Parts))
@@ -191,6 +200,7 @@ func fromSectionRecord(rec *sectionRecord) dsar.Section {
 		WaitingUntil: rec.WaitingUntil,
 		StartedAt:    rec.StartedAt,
 		FinishedAt:   rec.FinishedAt,
+		Media:        dsar.MediaProgress{FilesTotal: rec.Media.FilesTotal, BytesTotal: rec.Media.BytesTotal},
 	}
 	if rec.Parts != nil {
 		s.Parts = make([]dsar.Part, len(rec.Parts))

@@ -78,7 +78,8 @@ func TestRecordsMapEveryField(t *testing.T) {
 		}
 	})
 	t.Run("section", func(t *testing.T) {
-		want := filled[dsar.Section](t)
+		// What is done of the media is counted from the media records.
+		want := filled[dsar.Section](t, "MediaProgress.FilesDone", "MediaProgress.BytesDone")
 		got, err := decodeSection(encode(toSectionRecord(&want)))
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("section came back as %+v (%v),\nwant %+v", got, err, want)
@@ -100,7 +101,7 @@ func TestRecordsMapEveryField(t *testing.T) {
 	})
 	t.Run("media file", func(t *testing.T) {
 		// The key holds the section and name; the rest is not stored.
-		want := filled[dsar.MediaFile](t, "MediaFile.Record", "MediaFile.URL", "MediaFile.Calls")
+		want := filled[dsar.MediaFile](t, "MediaFile.Record", "MediaFile.URL", "MediaFile.Calls", "MediaFile.Unsized")
 		got, err := decodeMedia(want.Section, want.Name, encode(toMediaRecord(&want)))
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("media file came back as %+v (%v),\nwant %+v", got, err, want)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -187,6 +188,7 @@ func (db *DB) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Re
 	}
 	match := func(r *dsar.Request) bool {
 		return (f.Account == "" || r.Account == f.Account) &&
+			(f.Email == "" || sameEmail(r.Email, f.Email)) &&
 			(f.CreatedAfter.IsZero() || r.CreatedAt.After(f.CreatedAfter)) &&
 			(f.CreatedBefore.IsZero() || r.CreatedAt.Before(f.CreatedBefore)) &&
 			(f.DueBefore.IsZero() || r.DueAt.Before(f.DueBefore))
@@ -443,3 +445,7 @@ func (db *DB) CountByState(ctx context.Context) (map[dsar.State]int, error) {
 	})
 	return out, err
 }
+
+// sameEmail is ListRequests' match of a request's email, without regard
+// to case: the one place that compares stored addresses.
+func sameEmail(stored, want string) bool { return strings.EqualFold(stored, want) }

@@ -318,6 +318,9 @@ func TestListRequests(t *testing.T) {
 		if i%5 == 0 {
 			r.Account = "other"
 		}
+		if i%3 == 0 {
+			r.Email = "Jane.Doe@Example.com"
+		}
 		if _, _, err := db.CreateRequest(ctx, r, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -346,6 +349,9 @@ func TestListRequests(t *testing.T) {
 		{"running or queued", dsar.RequestFilter{States: []dsar.State{dsar.StateQueued, dsar.StateRunning, dsar.StateQueued}}, func(int) bool { return true }},
 		{"account", dsar.RequestFilter{Account: "other"}, func(i int) bool { return i%5 == 0 }},
 		{"running in account", dsar.RequestFilter{Account: "other", States: []dsar.State{dsar.StateRunning}}, func(i int) bool { return i%10 == 0 }},
+		{"email in another case", dsar.RequestFilter{Email: "jane.doe@EXAMPLE.com"}, func(i int) bool { return i%3 == 0 }},
+		{"email and state", dsar.RequestFilter{Email: "JANE.DOE@example.com", States: []dsar.State{dsar.StateQueued}}, func(i int) bool { return i%3 == 0 && i%2 == 1 }},
+		{"no such email", dsar.RequestFilter{Email: "jane@example.com"}, func(int) bool { return false }},
 		{"created window", dsar.RequestFilter{CreatedAfter: t0.Add(2 * time.Hour), CreatedBefore: t0.Add(6 * time.Hour)}, func(i int) bool { return i > 2 && i < 6 }},
 		{"due before", dsar.RequestFilter{DueBefore: t0.AddDate(0, 0, 30).Add(3*time.Hour + time.Minute)}, func(i int) bool { return i <= 3 }},
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -29,7 +30,7 @@ func (db *DB) Sections(ctx context.Context, id string) ([]dsar.Section, error) {
 			}
 			out = append(out, s)
 		}
-		return nil
+		return mediaDone(tx, id, out)
 	})
 	if err != nil {
 		return nil, err
@@ -38,6 +39,32 @@ func (db *DB) Sections(ctx context.Context, id string) ([]dsar.Section, error) {
 		return sectionRank(a.Name) - sectionRank(b.Name)
 	})
 	return out, nil
+}
+
+// mediaDone counts the settled media files of a request's sections, done
+// or missing, and the bytes of those done, into their Media.
+func mediaDone(tx *bolt.Tx, id string, secs []dsar.Section) error {
+	prefix := joinKey(true, id)
+	c := tx.Bucket(bucketMedia).Cursor()
+	i := -1 // the section of the last key: keys sort by section
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		section, name, _ := bytes.Cut(k[len(prefix):], []byte{sep})
+		if i < 0 || secs[i].Name != string(section) {
+			i = slices.IndexFunc(secs, func(s dsar.Section) bool { return s.Name == string(section) })
+		}
+		if i < 0 {
+			continue
+		}
+		var rec mediaRecord
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return badRecord("store.Sections", fmt.Sprintf("media file %s/%s of request %s", section, name, id), err)
+		}
+		secs[i].Media.FilesDone++
+		if rec.Done {
+			secs[i].Media.BytesDone += rec.Size
+		}
+	}
+	return nil
 }
 
 // sectionRank orders sections as dsar.Sections, unknown ones last; the

@@ -8,103 +8,112 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"google.golang.org/protobuf/encoding/protojson"
+	"github.com/spf13/cobra"
 
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
-// runAccounts shows and steers the Zoom accounts:
+// newAccounts shows and steers the Zoom accounts:
 //
 //	dsarctl accounts                  every account, its check and buckets
 //	dsarctl accounts check NAME       check NAME now; exit 1 if anything is wrong
 //	dsarctl accounts reset-quota NAME forget NAME's Daily-limit parks (audited)
 //	dsarctl accounts authorize NAME   authorize NAME's OAuth app (audited)
-func runAccounts(e *env, args []string) error {
-	verb := "list"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		verb, args = args[0], args[1:]
-	}
-	fs := e.newFlags("accounts "+verb, accountsArgs[verb], true)
-	asJSON := fs.Bool("json", false, "print the API's Account messages as JSON")
-	var code *string
-	if verb == "authorize" {
-		code = fs.String("code", "", "the code parameter of the address Zoom redirected to, when dsarctl cannot receive it itself (\"-\": read it from stdin)")
-	}
-	if _, ok := accountsArgs[verb]; !ok {
-		return usagef("accounts: unknown verb %q; want list, check NAME, reset-quota NAME or authorize NAME", verb)
-	}
-	n := 1
-	if verb == "list" {
-		n = 0
-	}
-	pos, c, done, err := e.connect(fs, args, n, n)
-	if err != nil {
-		return err
-	}
-	defer done()
-	var accts []*dsarv1.Account
-	switch verb {
-	case "list":
-		resp, err := c.ListAccounts(e.ctx, &dsarv1.ListAccountsRequest{})
-		if err != nil {
-			return rpcError("accounts", err)
+func newAccounts(e *env) *cobra.Command {
+	cmd := command("accounts", "show the Zoom accounts; check one, reset its quota parks, authorize its app", 0, 0, nil)
+	out := outputFlag(cmd)
+	cmd.Args = func(_ *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usagef("accounts: unknown verb %q; want check NAME, reset-quota NAME or authorize NAME", args[0])
 		}
-		accts = resp.GetAccounts()
-		if len(accts) == 0 && !*asJSON {
-			fmt.Fprintln(e.stdout, "no Zoom account is configured (dsard -accounts FILE)")
+		return nil
+	}
+	cmd.RunE = func(*cobra.Command, []string) error {
+		return e.call(func(c dsarv1.AccessRequestServiceClient) error {
+			resp, err := c.ListAccounts(e.ctx, &dsarv1.ListAccountsRequest{})
+			if err != nil {
+				return rpcError("accounts", err)
+			}
+			if *out == formatJSON {
+				return writeJSON(e.stdout, resp)
+			}
+			if len(resp.GetAccounts()) == 0 {
+				fmt.Fprintln(e.stdout, "no Zoom account is configured (dsard -accounts FILE)")
+				return nil
+			}
+			for i, a := range resp.GetAccounts() {
+				if i > 0 {
+					fmt.Fprintln(e.stdout)
+				}
+				e.writeAccount(e.stdout, a)
+			}
 			return nil
-		}
-	case "check":
-		resp, err := c.CheckAccount(e.ctx, &dsarv1.CheckAccountRequest{Name: pos[0]})
-		if err != nil {
-			return rpcError("accounts check", err)
-		}
-		accts = []*dsarv1.Account{resp.GetAccount()}
-	case "reset-quota":
-		resp, err := c.ResetAccountQuota(e.ctx, &dsarv1.ResetAccountQuotaRequest{Name: pos[0]})
-		if err != nil {
-			return rpcError("accounts reset-quota", err)
-		}
-		if b := resp.GetUnparkedBuckets(); len(b) > 0 {
-			fmt.Fprintf(e.stderr, "forgot the Daily-limit parks of %s; the next call in each asks Zoom\n", strings.Join(b, ", "))
-		} else {
-			fmt.Fprintln(e.stderr, "no bucket was parked")
-		}
-		accts = []*dsarv1.Account{resp.GetAccount()}
-	case "authorize":
-		a, err := authorize(e, c, pos[0], *code)
-		if err != nil {
-			return err
-		}
-		accts = []*dsarv1.Account{a}
+		})
 	}
-	for i, a := range accts {
-		if *asJSON {
-			b, err := protojson.MarshalOptions{Multiline: true}.Marshal(a)
+	cmd.AddCommand(
+		accountVerb(e, "check", "check an account now; exit 1 unless every section can run",
+			func(c dsarv1.AccessRequestServiceClient, name string) (*dsarv1.Account, error) {
+				resp, err := c.CheckAccount(e.ctx, &dsarv1.CheckAccountRequest{Name: name})
+				if err != nil {
+					return nil, rpcError("accounts check", err)
+				}
+				return resp.GetAccount(), nil
+			}),
+		accountVerb(e, "reset-quota", "forget an account's Daily-limit parks (audited): the next call asks Zoom",
+			func(c dsarv1.AccessRequestServiceClient, name string) (*dsarv1.Account, error) {
+				resp, err := c.ResetAccountQuota(e.ctx, &dsarv1.ResetAccountQuotaRequest{Name: name})
+				if err != nil {
+					return nil, rpcError("accounts reset-quota", err)
+				}
+				if b := resp.GetUnparkedBuckets(); len(b) > 0 {
+					fmt.Fprintf(e.stderr, "forgot the Daily-limit parks of %s; the next call in each asks Zoom\n", strings.Join(b, ", "))
+				} else {
+					fmt.Fprintln(e.stderr, "no bucket was parked")
+				}
+				return resp.GetAccount(), nil
+			}),
+	)
+	var code string
+	auth := accountVerb(e, "authorize", "authorize an account's OAuth app: a Zoom admin consents (audited)",
+		func(c dsarv1.AccessRequestServiceClient, name string) (*dsarv1.Account, error) {
+			return authorize(e, c, name, code)
+		})
+	auth.Flags().StringVar(&code, "code", "", "the code parameter of the address Zoom redirected to, when dsarctl cannot receive it itself (\"-\": read it from stdin)")
+	cmd.AddCommand(auth)
+	return cmd
+}
+
+// accountVerb is a subcommand of accounts that does one thing to account
+// NAME and prints it; check and authorize fail when it is not fully
+// usable.
+func accountVerb(e *env, verb, short string, do func(c dsarv1.AccessRequestServiceClient, name string) (*dsarv1.Account, error)) *cobra.Command {
+	cmd := command(verb+" NAME", short, 1, 1, nil)
+	out := outputFlag(cmd)
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		return e.call(func(c dsarv1.AccessRequestServiceClient) error {
+			a, err := do(c, args[0])
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(e.stdout, string(b))
-			continue
-		}
-		if i > 0 {
-			fmt.Fprintln(e.stdout)
-		}
-		writeAccount(e.stdout, a)
+			if *out == formatJSON {
+				err = writeJSON(e.stdout, a)
+			} else {
+				e.writeAccount(e.stdout, a)
+			}
+			if err != nil {
+				return err
+			}
+			if ch := a.GetCheck(); verb != "reset-quota" && (ch.GetProblem() != "" || len(ch.GetSectionProblems()) > 0) {
+				return errors.New("accounts check: the account is not fully usable; see above")
+			}
+			return nil
+		})
 	}
-	if verb == "check" || verb == "authorize" {
-		if ch := accts[0].GetCheck(); ch.GetProblem() != "" || len(ch.GetSectionProblems()) > 0 {
-			return errors.New("accounts check: the account is not fully usable; see above")
-		}
-	}
-	return nil
+	return cmd
 }
 
-// accountsArgs are the arguments of each verb of accounts, for -h.
-var accountsArgs = map[string]string{"list": "", "check": "NAME", "reset-quota": "NAME", "authorize": "NAME"}
-
 // writeAccount prints an account for a person.
-func writeAccount(w io.Writer, a *dsarv1.Account) {
+func (e *env) writeAccount(w io.Writer, a *dsarv1.Account) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "account\t%s\n", a.GetName())
 	fmt.Fprintf(tw, "plan\t%s\n", a.GetPlan())
@@ -113,11 +122,11 @@ func writeAccount(w io.Writer, a *dsarv1.Account) {
 	case ch == nil:
 		fmt.Fprintf(tw, "check\tnot run yet\n")
 	case ch.GetProblem() != "":
-		fmt.Fprintf(tw, "check\tFAILED at %s: %s\n", timeString(ch.GetCheckTime()), ch.GetProblem())
+		fmt.Fprintf(tw, "check\tFAILED at %s: %s\n", e.time(ch.GetCheckTime()), ch.GetProblem())
 	case len(ch.GetSectionProblems()) > 0:
-		fmt.Fprintf(tw, "check\tOK at %s, but sections lack scopes\n", timeString(ch.GetCheckTime()))
+		fmt.Fprintf(tw, "check\tOK at %s, but sections lack scopes\n", e.time(ch.GetCheckTime()))
 	default:
-		fmt.Fprintf(tw, "check\tOK at %s\n", timeString(ch.GetCheckTime()))
+		fmt.Fprintf(tw, "check\tOK at %s\n", e.time(ch.GetCheckTime()))
 	}
 	if ch := a.GetCheck(); ch != nil {
 		if g := ch.GetGrantedScopes(); len(g) > 0 {
@@ -145,15 +154,15 @@ func writeAccount(w io.Writer, a *dsarv1.Account) {
 	for _, b := range a.GetBuckets() {
 		daily := "-"
 		if b.DailyRemaining != nil {
-			daily = strconv.Itoa(int(b.GetDailyRemaining())) + " at " + timeString(b.GetDailyRemainingTime())
+			daily = strconv.Itoa(int(b.GetDailyRemaining())) + " at " + e.time(b.GetDailyRemainingTime())
 		}
 		parked := "-"
 		if b.GetParkedUntil() != nil {
-			parked = timeString(b.GetParkedUntil())
+			parked = e.time(b.GetParkedUntil())
 		}
 		breaker := b.GetBreaker()
 		if b.GetNextProbeTime() != nil {
-			breaker += " until " + timeString(b.GetNextProbeTime())
+			breaker += " until " + e.time(b.GetNextProbeTime())
 		}
 		fmt.Fprintf(tw, "%s\t%s/s\t%s/s\t%s\t%s\t%s\n", b.GetName(), rate(b.GetConfiguredRate()), rate(b.GetCurrentRate()), daily, parked, breaker)
 	}

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
 
@@ -125,12 +126,9 @@ func TestEndToEndAccounts(t *testing.T) {
 	if out, err := ctl(t, d, "operator", "accounts", "check", "wrongsecret"); err != nil || !strings.Contains(out, "OK at") {
 		t.Errorf("accounts check of the mended secret: %v\n%s", err, out)
 	}
-	var got requestView
-	if err := json.Unmarshal([]byte(mustCtl(t, d, "operator", "get", id, "--json")), &got); err != nil {
-		t.Fatal(err)
-	}
-	if got.State != "FAILED" || !strings.Contains(got.Reason, `account "good" was removed from the accounts file`) {
-		t.Errorf("the removed account's request: %s (%s); want FAILED with the reason", got.State, got.Reason)
+	got := getRequest(t, d, "operator", id)
+	if got.GetState() != dsarv1.RequestState_REQUEST_STATE_FAILED || !strings.Contains(got.GetReason(), `account "good" was removed from the accounts file`) {
+		t.Errorf("the removed account's request: %s (%s); want FAILED with the reason", got.GetState(), got.GetReason())
 	}
 	if out := mustCtl(t, d, "operator", "accounts"); strings.Contains(out, "good") {
 		t.Errorf("accounts still lists the removed account:\n%s", out)

@@ -111,7 +111,13 @@ func receiveCode(ctx context.Context, lis net.Listener, path, state string) (str
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(lis)
-	defer srv.Close()
+	defer func() {
+		// Shutdown, not Close: the handler has sent the code before its
+		// page to the browser is written, and Close could cut that off.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}()
 	t := time.NewTimer(authorizeWait)
 	defer t.Stop()
 	select {

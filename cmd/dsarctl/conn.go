@@ -2,11 +2,11 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
 
+	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
 
 	"github.com/zoomdsar/zoom-dsar/dsar/rpc/client"
@@ -21,18 +21,13 @@ type connFlags struct {
 	ca        string
 	cert, key string
 	tls       bool
-	getenv    func(string) string
+	getenv    func(string) string // for DSAR_TOKEN
 }
 
-// register declares the flags on fs. With getenv (the flags before the
-// command name), the defaults are dsard's; without, the values already
-// set, by those flags or their DSAR_* variables (run applies flagenv).
-func (c *connFlags) register(fs *flag.FlagSet, getenv func(string) string) {
-	if getenv != nil {
-		c.getenv = getenv
-		c.server = client.DefaultAddr
-	}
-	fs.StringVar(&c.server, "server", c.server, "dsard `address`")
+// register declares the flags on fs, the root command's persistent flags:
+// before the command or after it.
+func (c *connFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&c.server, "server", client.DefaultAddr, "dsard `address`")
 	fs.StringVar(&c.tokenFile, "token-file", c.tokenFile, "`file` holding the bearer token; default: env DSAR_TOKEN")
 	fs.StringVar(&c.ca, "ca", c.ca, "CA certificate `file` (PEM) of dsard's TLS certificate; implies TLS")
 	fs.StringVar(&c.cert, "cert", c.cert, "client certificate `file` (PEM) for mTLS; implies TLS")

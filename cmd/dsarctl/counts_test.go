@@ -12,6 +12,7 @@ import (
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
 
@@ -42,10 +43,10 @@ func lastCounts(t *testing.T, re *regexp.Regexp, s string) counts {
 	return out
 }
 
-func getCounts(v requestView) counts {
+func getCounts(r *dsarv1.AccessRequest) counts {
 	out := counts{}
-	for _, s := range v.Sections {
-		out[s.Name] = s.Records
+	for _, s := range r.GetSections() {
+		out[s.GetName()] = s.GetRecords()
 	}
 	return out
 }

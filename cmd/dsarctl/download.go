@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/zoomdsar/zoom-dsar/cmd/internal/progress"
 	"github.com/zoomdsar/zoom-dsar/dsar/rpc/client"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
@@ -14,35 +16,35 @@ import (
 // broken connection would.
 var downloadHook func(written int64) error
 
-// runDownload downloads a bundle into FILE.part, checks its SHA-256 and
+// newDownload downloads a bundle into FILE.part, checks its SHA-256 and
 // renames it to FILE. With -resume it continues FILE.part from where an
 // interrupted download stopped; the server refuses if the bundle changed.
-func runDownload(e *env, args []string) error {
-	fs := e.newFlags("download", "ID", true)
-	out := fs.String("o", "", "output `file`; default <id>.zip. Not a directory: give a file name. A symlink or a device\n"+
+func newDownload(e *env) *cobra.Command {
+	var (
+		out           string
+		resume, force bool
+	)
+	cmd := command("download [-o FILE] ID", "download a bundle (resumable) and check its SHA-256", 1, 1, nil)
+	cmd.Flags().StringVarP(&out, "output", "o", "", "output `file`; default <id>.zip. Not a directory: give a file name. A symlink or a device\n"+
 		"is never replaced, an existing regular file only with -f. The bundle goes to FILE.part\n"+
 		"(mode 0600) first, which is kept only when the transfer breaks, for -resume")
-	resume := fs.Bool("resume", false, "continue an interrupted download of the same file from FILE.part")
-	force := fs.Bool("f", false, "replace an existing regular file (and, without -resume, a stale FILE.part)")
-	pos, err := parse(fs, args, 1, 1)
-	if err != nil {
-		return err
+	cmd.Flags().BoolVar(&resume, "resume", false, "continue an interrupted download of the same file from FILE.part")
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "replace an existing regular file (and, without -resume, a stale FILE.part)")
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		id := args[0]
+		if out == "" {
+			out = id + ".zip"
+		}
+		return e.call(func(c dsarv1.AccessRequestServiceClient) error {
+			size, sum, err := download(e, c, id, out, resume, force)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(e.stdout, "wrote %s (%d bytes, sha256 %s)\n", out, size, sum)
+			return err
+		})
 	}
-	id := pos[0]
-	if *out == "" {
-		*out = id + ".zip"
-	}
-	cc, c, err := e.conn.dial()
-	if err != nil {
-		return err
-	}
-	defer cc.Close()
-	size, sum, err := download(e, c, id, *out, *resume, *force)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(e.stdout, "wrote %s (%d bytes, sha256 %s)\n", *out, size, sum)
-	return err
+	return cmd
 }
 
 // download is client.Download with a progress bar on a terminal and, when

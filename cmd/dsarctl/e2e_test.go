@@ -9,10 +9,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,9 +25,13 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/zoomdsar/zoom-dsar/cmd/internal/progress"
 	"github.com/zoomdsar/zoom-dsar/dsar"
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+	"github.com/zoomdsar/zoom-dsar/dsar/rpc/client"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
@@ -185,6 +191,23 @@ func ctl(t *testing.T, d *dsard, role string, args ...string) (string, error) {
 	return stdout.String(), err
 }
 
+// parseJSON reads dsarctl's -o json back into the API's message: it must
+// be protojson of it.
+func parseJSON(t *testing.T, out string, m proto.Message) {
+	t.Helper()
+	if err := protojson.Unmarshal([]byte(out), m); err != nil {
+		t.Fatalf("-o json is not protojson of %T: %v\n%s", m, err, out)
+	}
+}
+
+// getRequest is `dsarctl get -o json ID` as role.
+func getRequest(t *testing.T, d *dsard, role, id string) *dsarv1.AccessRequest {
+	t.Helper()
+	var r dsarv1.AccessRequest
+	parseJSON(t, mustCtl(t, d, role, "get", id, "-o", "json"), &r)
+	return &r
+}
+
 func mustCtl(t *testing.T, d *dsard, role string, args ...string) string {
 	t.Helper()
 	out, err := ctl(t, d, role, args...)
@@ -209,12 +232,9 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("watch output lacks the completion:\n%s", out)
 	}
 
-	var got requestView
-	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "get", id, "--json")), &got); err != nil {
-		t.Fatal(err)
-	}
-	if got.State != "COMPLETED" || len(got.Sections) != len(dsar.Sections) || got.Bundle == nil {
-		t.Fatalf("get --json: %+v", got)
+	got := getRequest(t, d, "auditor", id)
+	if got.GetState() != dsarv1.RequestState_REQUEST_STATE_COMPLETED || len(got.GetSections()) != len(dsar.Sections) || got.GetBundle() == nil {
+		t.Fatalf("get -o json: %v", got)
 	}
 
 	// A download broken after its first chunk, then resumed.
@@ -231,7 +251,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("interrupted download: %v, want an error that suggests -resume", err)
 	}
 	part, err := os.Stat(bundlePath + ".part")
-	if err != nil || part.Size() == 0 || part.Size() >= got.Bundle.Size || part.Mode() != 0o600 {
+	if err != nil || part.Size() == 0 || part.Size() >= got.GetBundle().GetSizeBytes() || part.Mode() != 0o600 {
 		t.Fatalf("partial file: %v, %v; want part of the bundle, mode 0600", part, err)
 	}
 	mustCtl(t, d, "auditor", "download", "-resume", "-o", bundlePath, id)
@@ -281,13 +301,16 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("the file a planted .part symlink points to changed: %v", err)
 	}
 	sum := sha256.Sum256(data)
-	if hex.EncodeToString(sum[:]) != got.Bundle.SHA256 || int64(len(data)) != got.Bundle.Size {
-		t.Fatalf("bundle sha256 %x (%d bytes), server says %s (%d bytes)", sum, len(data), got.Bundle.SHA256, got.Bundle.Size)
+	if b := got.GetBundle(); hex.EncodeToString(sum[:]) != b.GetSha256() || int64(len(data)) != b.GetSizeBytes() {
+		t.Fatalf("bundle sha256 %x (%d bytes), server says %s (%d bytes)", sum, len(data), b.GetSha256(), b.GetSizeBytes())
 	}
 	checkManifest(t, data)
 	manifest, report, files := bundleCounts(t, data)
 	checkCounts(t, []string{"the emulator", "dsarctl get", "dsarctl watch", "manifest.json", "index.html", "the data files"},
 		emulatorCounts(zoom.Dataset().User(zoomtest.JaneEmail), zoom.Clock().Now()), getCounts(got), lastCounts(t, watchLine, out), manifest, report, files)
+
+	checkMediaProgress(t, got, data, out)
+	checkJSONAndTimes(t, d, got)
 
 	pub := filepath.Join(dir, "signing.pub")
 	mustCtl(t, d, "auditor", "key", "-o", pub)
@@ -303,23 +326,21 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("list as platform: %v, want permission denied", err)
 	}
 	mustCtl(t, d, "operator", "extend", "-reason", "large account", id)
-	var list []requestView
-	if err := json.Unmarshal([]byte(mustCtl(t, d, "operator", "list", "-state", "completed", "--json")), &list); err != nil {
-		t.Fatal(err)
-	}
-	if len(list) != 1 || list[0].ID != id {
-		t.Errorf("list -state completed: %+v", list)
+	var list dsarv1.ListAccessRequestsResponse
+	parseJSON(t, mustCtl(t, d, "operator", "list", "-state", "completed", "-o", "json"), &list)
+	if rs := list.GetAccessRequests(); len(rs) != 1 || rs[0].GetId() != id {
+		t.Errorf("list -state completed: %v", rs)
 	}
 
+	checkListFilters(t, d, got)
+
 	// The audit log names every caller.
-	var evs []auditView
-	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "audit", id, "--json")), &evs); err != nil {
-		t.Fatal(err)
-	}
+	var evs dsarv1.ListAuditEventsResponse
+	parseJSON(t, mustCtl(t, d, "auditor", "audit", id, "-o", "json"), &evs)
 	var trail []string
-	for _, ev := range evs {
-		if ev.Action != "StateChange" {
-			trail = append(trail, ev.Action+" by "+ev.Caller+" ("+ev.Role+")")
+	for _, ev := range evs.GetAuditEvents() {
+		if ev.GetAction() != "StateChange" {
+			trail = append(trail, ev.GetAction()+" by "+ev.GetCaller()+" ("+ev.GetRole()+")")
 		}
 	}
 	want := []string{
@@ -332,17 +353,14 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("audit trail:\n%s\nwant:\n%s", strings.Join(trail, "\n"), strings.Join(want, "\n"))
 	}
 	// The refused list is in the whole log, by its caller.
-	evs = nil
-	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "audit", "--json")), &evs); err != nil {
-		t.Fatal(err)
-	}
+	parseJSON(t, mustCtl(t, d, "auditor", "audit", "-o", "json"), &evs)
 	var refused bool
-	for _, ev := range evs {
-		refused = refused || (ev.Action == "CallDenied" && ev.Caller == "platform-caller" && ev.Role == "platform" &&
-			strings.Contains(ev.Detail, "ListAccessRequests"))
+	for _, ev := range evs.GetAuditEvents() {
+		refused = refused || (ev.GetAction() == "CallDenied" && ev.GetCaller() == "platform-caller" && ev.GetRole() == "platform" &&
+			strings.Contains(ev.GetDetail(), "ListAccessRequests"))
 	}
 	if !refused {
-		t.Errorf("the audit log has no CallDenied of ListAccessRequests by platform-caller: %+v", evs)
+		t.Errorf("the audit log has no CallDenied of ListAccessRequests by platform-caller: %v", evs.GetAuditEvents())
 	}
 
 	checkReflectionAndHealth(t, d.addr)
@@ -365,6 +383,113 @@ func TestEndToEnd(t *testing.T) {
 		if strings.Contains(logs, v) {
 			t.Errorf("dsard's logs contain the %s", what)
 		}
+	}
+}
+
+// checkMediaProgress checks the media progress of a completed request
+// against its bundle: in each section, every file done, as many files
+// and bytes as the bundle's media entries, and watch's last line of the
+// section says so.
+func checkMediaProgress(t *testing.T, r *dsarv1.AccessRequest, bundleZip []byte, watchOut string) {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(bundleZip), int64(len(bundleZip)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := zr.Open(bundle.ManifestPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m bundle.Manifest
+	err = json.NewDecoder(f).Decode(&m)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, size := map[string]int64{}, map[string]int64{}
+	for _, e := range m.Entries {
+		if rest, ok := strings.CutPrefix(e.Path, "media/"); ok {
+			sec, _, _ := strings.Cut(rest, "/")
+			files[sec]++
+			size[sec] += e.Size
+		}
+	}
+	if len(files) == 0 {
+		t.Fatal("the bundle has no media entries: nothing to check the progress against")
+	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(watchOut, "\n") {
+		if name, _, ok := strings.Cut(strings.TrimPrefix(l, "  "), " "); ok && strings.HasPrefix(l, "  ") {
+			lines[name] = l // the last line of each section
+		}
+	}
+	for _, s := range r.GetSections() {
+		n := s.GetName()
+		if s.GetMediaFilesDone() != files[n] || s.GetMediaFilesTotal() != files[n] || s.GetMediaBytesDone() != size[n] || s.GetMediaBytesTotal() != size[n] {
+			t.Errorf("%s: media %d/%d files, %d/%d bytes; the bundle holds %d files, %d bytes", n,
+				s.GetMediaFilesDone(), s.GetMediaFilesTotal(), s.GetMediaBytesDone(), s.GetMediaBytesTotal(), files[n], size[n])
+		}
+		if want := fmt.Sprintf(" media=%d/%d files (%s/%s)", files[n], files[n], progress.Size(size[n]), progress.Size(size[n])); files[n] > 0 && !strings.HasSuffix(lines[n], want) {
+			t.Errorf("watch's last line of %s is %q, want it to end in %q", n, lines[n], want)
+		}
+	}
+}
+
+// checkJSONAndTimes: -o json is the API's message itself, and the tables
+// print times in RFC 3339 with the zone: the local one, or UTC with -utc.
+func checkJSONAndTimes(t *testing.T, d *dsard, got *dsarv1.AccessRequest) {
+	t.Helper()
+	cl, err := client.Dial(client.Config{Addr: d.addr, Token: e2eTokens["auditor"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Conn.Close()
+	resp, err := cl.GetAccessRequest(t.Context(), &dsarv1.GetAccessRequestRequest{Id: got.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(resp.GetAccessRequest(), got) {
+		t.Errorf("get -o json differs from the API's message:\n got %v\nwant %v", got, resp.GetAccessRequest())
+	}
+	zoned := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$`)
+	row := func(out, key string) string {
+		m := regexp.MustCompile(`(?m)^` + key + ` +(\S+)$`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no %s row in:\n%s", key, out)
+		}
+		return m[1]
+	}
+	created := got.GetCreateTime().AsTime()
+	out := mustCtl(t, d, "auditor", "get", got.GetId())
+	if c := row(out, "created"); !zoned.MatchString(c) || c != created.Local().Format(time.RFC3339) {
+		t.Errorf("get: created %q, want %s in RFC 3339 with the local zone", c, created)
+	}
+	out = mustCtl(t, d, "auditor", "get", "-utc", got.GetId())
+	if c := row(out, "created"); c != created.UTC().Format(time.RFC3339) || !strings.HasSuffix(c, "Z") {
+		t.Errorf("get -utc: created %q, want %s in UTC", c, created)
+	}
+	out = mustCtl(t, d, "operator", "list", "-utc")
+	due := got.GetDueTime().AsTime().UTC().Format(time.RFC3339)
+	if !regexp.MustCompile(`(?m)^` + got.GetId() + ` +COMPLETED +main +` + regexp.QuoteMeta(zoomtest.JaneEmail) + ` +USER_FOUND +` +
+		regexp.QuoteMeta(created.UTC().Format(time.RFC3339)) + ` +` + regexp.QuoteMeta(due) + ` *$`).MatchString(out) {
+		t.Errorf("list -utc: no row of %s with its email, outcome, created and due times in UTC:\n%s", got.GetId(), out)
+	}
+}
+
+// checkListFilters: list matches an email in any case, and an account
+// dsard does not have is an error, not an empty list.
+func checkListFilters(t *testing.T, d *dsard, got *dsarv1.AccessRequest) {
+	t.Helper()
+	for email, want := range map[string]int{strings.ToUpper(zoomtest.JaneEmail): 1, zoomtest.JaneEmail: 1, "nobody@example.com": 0} {
+		var list dsarv1.ListAccessRequestsResponse
+		parseJSON(t, mustCtl(t, d, "operator", "list", "-email", email, "-o", "json"), &list)
+		if rs := list.GetAccessRequests(); len(rs) != want || (want == 1 && rs[0].GetId() != got.GetId()) {
+			t.Errorf("list -email %s: %d requests, want %d", email, len(rs), want)
+		}
+	}
+	_, err := ctl(t, d, "operator", "list", "-account", "nosuch")
+	if err == nil || !strings.Contains(err.Error(), `not found: account "nosuch" is not configured`) || exitCode(err) != 1 {
+		t.Errorf("list -account nosuch: %v, want not found", err)
 	}
 }
 

@@ -3,30 +3,29 @@ package main
 import (
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
-// runExtend extends a request's deadline once, as its regulation allows.
-func runExtend(e *env, args []string) error {
-	fs := e.newFlags("extend", "ID", true)
-	reason := fs.String("reason", "", "why the request needs more time (required; audited)")
-	pos, err := parse(fs, args, 1, 1)
-	if err != nil {
-		return err
+// newExtend extends a request's deadline once, as its regulation allows.
+func newExtend(e *env) *cobra.Command {
+	var reason string
+	cmd := requestCommand(e, "extend -reason REASON ID", "extend a request's deadline once",
+		func(c dsarv1.AccessRequestServiceClient, id string) (*dsarv1.AccessRequest, error) {
+			resp, err := c.ExtendDeadline(e.ctx, &dsarv1.ExtendDeadlineRequest{Id: id, Reason: reason})
+			return resp.GetAccessRequest(), err
+		},
+		func(r *dsarv1.AccessRequest) error {
+			_, err := fmt.Fprintf(e.stdout, "%s due %s\n", r.GetId(), e.time(r.GetDueTime()))
+			return err
+		})
+	cmd.Flags().StringVar(&reason, "reason", "", "why the request needs more time (required; audited)")
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		if reason == "" {
+			return usagef("extend: -reason is required")
+		}
+		return nil
 	}
-	if *reason == "" {
-		return usagef("extend: -reason is required")
-	}
-	cc, c, err := e.conn.dial()
-	if err != nil {
-		return err
-	}
-	defer cc.Close()
-	resp, err := c.ExtendDeadline(e.ctx, &dsarv1.ExtendDeadlineRequest{Id: pos[0], Reason: *reason})
-	if err != nil {
-		return rpcError("extend", err)
-	}
-	r := resp.GetAccessRequest()
-	_, err = fmt.Fprintf(e.stdout, "%s due %s\n", r.GetId(), timeString(r.GetDueTime()))
-	return err
+	return cmd
 }

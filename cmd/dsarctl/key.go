@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/spf13/cobra"
+
 	"google.golang.org/grpc/status"
 
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
@@ -11,22 +13,23 @@ import (
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
-// runKey fetches the public key that signs bundle manifests, as PEM, for
+// newKey fetches the public key that signs bundle manifests, as PEM, for
 // `dsarctl verify -public-key` (or openssl).
-func runKey(e *env, args []string) error {
-	fs := e.newFlags("key", "", true)
-	out := fs.String("o", "", "write the PEM to this `file` instead of stdout")
-	_, c, done, err := e.connect(fs, args, 0, 0)
-	if err != nil {
-		return err
+func newKey(e *env) *cobra.Command {
+	var out string
+	cmd := command("key [-o FILE]", "fetch the public key that signs bundles", 0, 0, nil)
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write the PEM to this `file` instead of stdout")
+	cmd.RunE = func(*cobra.Command, []string) error {
+		return e.call(func(c dsarv1.AccessRequestServiceClient) error {
+			fp, err := fetchKey(e, c, out)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(e.stderr, "fingerprint", fp)
+			return nil
+		})
 	}
-	defer done()
-	fp, err := fetchKey(e, c, *out)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(e.stderr, "fingerprint", fp)
-	return nil
+	return cmd
 }
 
 // fetchKey writes the signing key as PEM to out (stdout when empty) and

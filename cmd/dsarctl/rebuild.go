@@ -3,24 +3,23 @@ package main
 import (
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
-// runRebuild writes a completed request's damaged or missing bundle again
+// newRebuild writes a completed request's damaged or missing bundle again
 // from its stored pages; dsard refuses any result other than the bundle
 // first assembled.
-func runRebuild(e *env, args []string) error {
-	fs := e.newFlags("rebuild", "ID", true)
-	pos, c, done, err := e.connect(fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	defer done()
-	resp, err := c.RebuildBundle(e.ctx, &dsarv1.RebuildBundleRequest{Id: pos[0]})
-	if err != nil {
-		return rpcError("rebuild", err)
-	}
-	b := resp.GetAccessRequest().GetBundle()
-	_, err = fmt.Fprintf(e.stdout, "%s rebuilt: %d bytes, sha256 %s\n", resp.GetAccessRequest().GetId(), b.GetSizeBytes(), b.GetSha256())
-	return err
+func newRebuild(e *env) *cobra.Command {
+	return requestCommand(e, "rebuild ID", "rebuild a damaged bundle from the stored pages, byte for byte",
+		func(c dsarv1.AccessRequestServiceClient, id string) (*dsarv1.AccessRequest, error) {
+			resp, err := c.RebuildBundle(e.ctx, &dsarv1.RebuildBundleRequest{Id: id})
+			return resp.GetAccessRequest(), err
+		},
+		func(r *dsarv1.AccessRequest) error {
+			b := r.GetBundle()
+			_, err := fmt.Fprintf(e.stdout, "%s rebuilt: %d bytes, sha256 %s\n", r.GetId(), b.GetSizeBytes(), b.GetSha256())
+			return err
+		})
 }

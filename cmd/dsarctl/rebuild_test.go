@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,12 +22,9 @@ func TestRebuildEndToEnd(t *testing.T) {
 	d := startDsard(t, bin, zoom)
 	id := strings.TrimSpace(mustCtl(t, d, "platform", "create", "-account", "main", zoomtest.JaneEmail))
 	mustCtl(t, d, "platform", "watch", id)
-	var got requestView
-	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "get", id, "--json")), &got); err != nil {
-		t.Fatal(err)
-	}
-	if got.Bundle == nil {
-		t.Fatalf("no bundle: %+v", got)
+	got := getRequest(t, d, "auditor", id)
+	if got.GetBundle() == nil {
+		t.Fatalf("no bundle: %v", got)
 	}
 	path := filepath.Join(d.dir, "data", "bundles", id+".zip")
 	b, err := os.ReadFile(path)
@@ -56,7 +52,7 @@ func TestRebuildEndToEnd(t *testing.T) {
 	if _, err := ctl(t, d, "auditor", "rebuild", id); err == nil || !strings.Contains(err.Error(), "permission denied") {
 		t.Errorf("rebuild as auditor: %v, want permission denied", err)
 	}
-	if msg := mustCtl(t, d, "operator", "rebuild", id); !strings.Contains(msg, got.Bundle.SHA256) {
+	if msg := mustCtl(t, d, "operator", "rebuild", id); !strings.Contains(msg, got.GetBundle().GetSha256()) {
 		t.Errorf("rebuild printed %q, want the SHA-256", msg)
 	}
 	mustCtl(t, d, "auditor", "download", "-o", out, id)
@@ -64,7 +60,7 @@ func TestRebuildEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != got.Bundle.SHA256 {
-		t.Errorf("downloaded after the rebuild: SHA-256 %x, recorded %s", sum, got.Bundle.SHA256)
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != got.GetBundle().GetSha256() {
+		t.Errorf("downloaded after the rebuild: SHA-256 %x, recorded %s", sum, got.GetBundle().GetSha256())
 	}
 }

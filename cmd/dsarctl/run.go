@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
+	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -17,42 +18,16 @@ import (
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
-// env is what every command gets: the context, the environment and the
-// standard streams.
+// env is what every command gets: the context, the environment, the
+// standard streams and the flags of the root command.
 type env struct {
 	ctx    context.Context
 	getenv func(string) string
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
-	conn   connFlags // set by flags before the command name
-}
-
-// command is one subcommand.
-type command struct {
-	summary string
-	run     func(e *env, args []string) error
-}
-
-var commands map[string]command
-
-func init() {
-	commands = map[string]command{
-		"create":   {"create an access request; prints its id", runCreate},
-		"get":      {"show one access request", runGet},
-		"list":     {"list access requests", runList},
-		"watch":    {"follow an access request until it is final", runWatch},
-		"resume":   {"resume a request, or all in a state", runResume},
-		"retry":    {"fetch one section of a request again", runRetry},
-		"cancel":   {"cancel a request", runCancel},
-		"extend":   {"extend a request's deadline once", runExtend},
-		"download": {"download a bundle (resumable) and check its SHA-256", runDownload},
-		"rebuild":  {"rebuild a damaged bundle from the stored pages, byte for byte", runRebuild},
-		"verify":   {"verify a bundle offline", runVerify},
-		"audit":    {"list the audit log", runAudit},
-		"key":      {"fetch the public key that signs bundles", runKey},
-		"accounts": {"show the Zoom accounts; check one, reset its quota parks", runAccounts},
-	}
+	conn   connFlags
+	utc    bool // -utc: times in UTC rather than the local zone
 }
 
 // usageError is a mistake on the command line: exit status 2.
@@ -64,142 +39,167 @@ func usagef(format string, args ...any) error {
 	return &usageError{fmt.Sprintf(format, args...)}
 }
 
+// envAnnotation marks a flag that falls back to its DSAR_* variable.
+const envAnnotation = "dsarctl-env"
+
 // run is dsarctl; main only wires it to the process.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	e := &env{ctx: ctx, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
-	fs := flag.NewFlagSet("dsarctl", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	e.conn.register(fs, getenv)
-	fs.Usage = func() { usage(stderr, fs) }
-	if err := dsarEnv(getenv).Parse(fs, args); err != nil {
-		return flagError(err)
-	}
-	if fs.NArg() == 0 {
-		usage(stderr, fs)
-		return usagef("no command given")
-	}
-	name, rest := fs.Arg(0), fs.Args()[1:]
-	if name == "help" {
-		usage(stdout, fs)
-		return nil
-	}
-	cmd, ok := commands[name]
-	if !ok && name == "demo" {
-		return usagef("the demo runs the server, so it is dsard's: run `go run ./cmd/dsard demo`")
-	}
-	if !ok {
-		return usagef("unknown command %q; run `dsarctl help`", name)
-	}
-	return cmd.run(e, rest)
+	e.conn.getenv = getenv
+	root := newRoot(e)
+	root.SetArgs(gnuArgs(args))
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	return root.ExecuteContext(ctx)
 }
 
-func usage(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprintln(w, "usage: dsarctl [connection flags] <command> [flags] [args]")
-	fmt.Fprintln(w, "\ncommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
+// newRoot builds the command tree. cobra gives `help COMMAND`, shell
+// completion and GNU flags; the commands keep dsarctl's single-dash flags
+// through gnuArgs.
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "dsarctl",
+		Short: "the operator's and auditor's client of dsard",
+		Long: "dsarctl creates, watches, lists and steers access requests, downloads bundles\n" +
+			"(resumably), verifies them offline and reads the audit log.\n\n" +
+			"Flags take one dash or two (-server or --server). Times are RFC 3339 in the local\n" +
+			"zone with its offset (TZ sets the zone), or in UTC with -utc.",
+		Args:              cobra.ArbitraryArgs,
+		SilenceErrors:     true, // main prints the error, once
+		SilenceUsage:      true,
+		DisableAutoGenTag: true,
+		// SuggestionsFor takes its distance from here; Find would set it
+		// only for its own message, which RunE replaces.
+		SuggestionsMinimumDistance: 2,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case len(args) == 0:
+				cmd.SetOut(e.stderr)
+				cmd.Usage()
+				return usagef("no command given")
+			case args[0] == "demo":
+				return usagef("the demo runs the server, so it is dsard's: run `go run ./cmd/dsard demo`")
+			}
+			msg := fmt.Sprintf("unknown command %q; run `dsarctl help`", args[0])
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += "; did you mean " + strings.Join(s, " or ") + "?"
+			}
+			return usagef("%s", msg)
+		},
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return e.fallback(cmd.Flags())
+		},
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
-	}
-	fmt.Fprintln(w, "\nconnection flags (also accepted after the command):")
-	fs.SetOutput(w)
-	fs.PrintDefaults()
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		msg := err.Error()
+		if msg == "unknown flag: --json" {
+			msg += "; it is -o json now, which prints the API's message as protojson"
+		}
+		return &usageError{msg}
+	})
+	pf := root.PersistentFlags()
+	e.conn.register(pf)
+	pf.BoolVar(&e.utc, "utc", false, "print times in UTC (…Z) rather than in the local zone")
+	pf.VisitAll(func(f *pflag.Flag) { e.withEnv(f) })
+	root.AddCommand(
+		newCreate(e), newGet(e), newList(e), newWatch(e), newResume(e), newRetry(e),
+		newCancel(e), newExtend(e), newDownload(e), newRebuild(e), newVerify(e),
+		newAudit(e), newKey(e), newAccounts(e), newVersion(e),
+	)
+	return root
 }
 
-// newFlags returns the flag set of a command, with the connection flags
-// when it talks to dsard.
-func (e *env) newFlags(name, args string, conn bool) *flag.FlagSet {
-	fs := flag.NewFlagSet("dsarctl "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	if conn {
-		// The connection flags' variables were read before the command
-		// name; here they are only named, for -h, and before the
-		// command's own flags are declared.
-		e.conn.register(fs, nil)
-		dsarEnv(nil).Describe(fs)
+// withEnv gives a flag the fallback to its DSAR_* variable: -server to
+// DSAR_SERVER. Every connection flag has one, and the command flags a
+// command names.
+func (e *env) withEnv(f *pflag.Flag) {
+	f.Usage = dsarEnv(nil).Note(f.Name, f.Usage)
+	if f.Annotations == nil {
+		f.Annotations = map[string][]string{}
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: dsarctl %s [flags] %s\n", name, args)
-		fs.PrintDefaults()
-	}
-	return fs
+	f.Annotations[envAnnotation] = []string{"true"}
 }
 
-// dsarEnv is the rule of dsarctl's environment fallbacks: every
-// connection flag, and the command flags a command names, fall back to
-// DSAR_<NAME> (-server to DSAR_SERVER).
-func dsarEnv(getenv func(string) string, flags ...string) flagenv.Env {
-	return flagenv.Env{Prefix: "DSAR_", Getenv: getenv, Flags: flags}
+// fallback sets each flag with a fallback that the command line did not
+// set from its variable.
+func (e *env) fallback(fs *pflag.FlagSet) error {
+	fe := dsarEnv(e.getenv)
+	var errs []error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if _, ok := f.Annotations[envAnnotation]; ok && !f.Changed {
+			errs = append(errs, fe.Apply(f.Name, func(v string) error { return fs.Set(f.Name, v) }))
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return &usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}
+	}
+	return nil
 }
 
-// parseEnv is parse, with fallbacks to DSAR_* variables for the named
-// command flags.
-func (e *env) parseEnv(fs *flag.FlagSet, args []string, minArgs, maxArgs int, flags ...string) ([]string, error) {
-	fe := dsarEnv(e.getenv, flags...)
-	fe.Describe(fs)
-	pos, err := parse(fs, args, minArgs, maxArgs)
-	if err != nil {
-		return nil, err
-	}
-	if err := fe.Fallback(fs); err != nil {
-		return nil, flagError(err)
-	}
-	return pos, nil
+// dsarEnv is the rule of dsarctl's environment fallbacks: a flag falls
+// back to DSAR_<NAME> (-server to DSAR_SERVER).
+func dsarEnv(getenv func(string) string) flagenv.Env {
+	return flagenv.Env{Prefix: "DSAR_", Getenv: getenv}
 }
 
-// connect parses a command's arguments and dials dsard: what most commands
-// do first. done closes the connection.
-func (e *env) connect(fs *flag.FlagSet, args []string, minArgs, maxArgs int) ([]string, dsarv1.AccessRequestServiceClient, func(), error) {
-	pos, err := parse(fs, args, minArgs, maxArgs)
-	if err != nil {
-		return nil, nil, nil, err
+// gnuArgs turns dsarctl's single-dash long flags (-server, -json, as the
+// flag package takes them) into the GNU form pflag takes (--server);
+// single letters stay shorthands (-o, -f, -h). Nothing after "--" is
+// touched.
+func gnuArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a == "--" {
+			copy(out[i:], args[i:])
+			break
+		}
+		name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && len(name) > 1 {
+			a = "-" + a
+		}
+		out[i] = a
 	}
+	return out
+}
+
+// command is a subcommand with dsarctl's conventions: usage errors for
+// wrong arguments, and -o when it prints an API message.
+func command(use, short string, minArgs, maxArgs int, run func(cmd *cobra.Command, args []string) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args: func(cmd *cobra.Command, args []string) error {
+			name := strings.TrimPrefix(cmd.CommandPath(), "dsarctl ")
+			switch {
+			case len(args) < minArgs:
+				return usagef("%s: missing arguments; see `dsarctl help %s`", name, name)
+			case maxArgs >= 0 && len(args) > maxArgs:
+				return usagef("%s: too many arguments; see `dsarctl help %s`", name, name)
+			}
+			return nil
+		},
+		RunE: run,
+	}
+}
+
+// call dials dsard, calls fn with the client and closes the connection:
+// what most commands do.
+func (e *env) call(fn func(c dsarv1.AccessRequestServiceClient) error) error {
 	cc, c, err := e.conn.dial()
 	if err != nil {
-		return nil, nil, nil, err
-	}
-	return pos, c, func() { cc.Close() }, nil
-}
-
-// parse parses flags and positional arguments in any order and checks the
-// number of the latter.
-func parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) ([]string, error) {
-	var pos []string
-	for {
-		if err := flagenv.Quiet(fs, args); err != nil {
-			return nil, flagError(err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		// "--" ends the flags: everything after it is positional.
-		if len(args) > 0 && len(fs.Args()) < len(args) && args[len(args)-len(fs.Args())-1] == "--" {
-			pos = append(pos, fs.Args()...)
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	switch {
-	case len(pos) < minArgs:
-		fs.Usage()
-		return nil, usagef("%s: missing arguments", fs.Name())
-	case maxArgs >= 0 && len(pos) > maxArgs:
-		fs.Usage()
-		return nil, usagef("%s: too many arguments", fs.Name())
-	}
-	return pos, nil
-}
-
-// flagError makes a flag's parse error a usage error; -h stays ErrHelp.
-func flagError(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
 		return err
 	}
-	return &usageError{err.Error()}
+	defer cc.Close()
+	return fn(c)
+}
+
+// loc is the zone of the times printed.
+func (e *env) loc() *time.Location {
+	if e.utc {
+		return time.UTC
+	}
+	return time.Local
 }
 
 // oneLine describes an error for a person in one line.
@@ -214,7 +214,7 @@ func oneLine(err error) string {
 func exitCode(err error) int {
 	var ue *usageError
 	switch {
-	case errors.Is(err, flag.ErrHelp):
+	case err == nil:
 		return 0
 	case errors.As(err, &ue):
 		return 2

@@ -3,11 +3,10 @@ package main
 import (
 	"archive/zip"
 	"bytes"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,26 +17,17 @@ import (
 
 func noEnv(string) string { return "" }
 
-func TestParseInterleaved(t *testing.T) {
-	for _, tc := range []struct {
-		args     []string
-		wantPos  []string
-		wantJSON bool
-	}{
-		{[]string{"id1"}, []string{"id1"}, false},
-		{[]string{"id1", "--json"}, []string{"id1"}, true},
-		{[]string{"-json", "id1"}, []string{"id1"}, true},
-		{[]string{"--", "-weird-id"}, []string{"-weird-id"}, false},
+// TestGNUArgs: dsarctl's single-dash long flags become pflag's GNU form;
+// shorthands, values and what follows "--" stay.
+func TestGNUArgs(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"get", "-json", "id1"}, []string{"get", "--json", "id1"}},
+		{[]string{"-server=a:1", "list", "-state", "failed"}, []string{"--server=a:1", "list", "--state", "failed"}},
+		{[]string{"download", "-o", "x.zip", "-f", "--resume", "id"}, []string{"download", "-o", "x.zip", "-f", "--resume", "id"}},
+		{[]string{"get", "--", "-weird-id"}, []string{"get", "--", "-weird-id"}},
 	} {
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
-		asJSON := fs.Bool("json", false, "")
-		pos, err := parse(fs, tc.args, 1, 1)
-		if err != nil {
-			t.Errorf("parse(%q): %v", tc.args, err)
-			continue
-		}
-		if strings.Join(pos, ",") != strings.Join(tc.wantPos, ",") || *asJSON != tc.wantJSON {
-			t.Errorf("parse(%q) = %q, json %v", tc.args, pos, *asJSON)
+		if got := gnuArgs(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("gnuArgs(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
@@ -61,6 +51,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"rebuild"}, "missing arguments"},
 		{[]string{"verify", "b.zip"}, "-public-key is required"},
 		{[]string{"list", "-state", "sleeping"}, "unknown state"},
+		{[]string{"get", "-o", "yaml", "id"}, "want table, wide, json"},
+		{[]string{"accounts", "frob"}, "unknown verb"},
+		{[]string{"get", "-json", "id"}, "it is -o json now"},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(t.Context(), tc.args, noEnv, strings.NewReader(""), &out, &errOut)
@@ -148,7 +141,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	if err := run(t.Context(), []string{"verify", "-public-key", filepath.Join(dir, "signing.pub"), zipPath}, noEnv, nil, &out, &errOut); err != nil {
 		t.Errorf("verify of the demo bundle: %v", err)
 	}
-	if err := run(t.Context(), []string{"verify", "-public-key", filepath.Join(dir, "signing.pub"), filepath.Join(dir, "none.zip")}, noEnv, nil, &out, &errOut); err == nil || errors.Is(err, flag.ErrHelp) {
+	if err := run(t.Context(), []string{"verify", "-public-key", filepath.Join(dir, "signing.pub"), filepath.Join(dir, "none.zip")}, noEnv, nil, &out, &errOut); err == nil || exitCode(err) == 2 {
 		t.Errorf("verify of a missing file: %v", err)
 	}
 }
@@ -185,7 +178,8 @@ func withExtras(t *testing.T, b []byte, n int) []byte {
 // TestFlagsAndEnv: connection flags (before or after the command) beat
 // their DSAR_* variables, which beat the defaults; a command's own flags
 // fall back only where the command says so; a bad value names its
-// variable; -h names the variables; an error is printed once, by main.
+// variable; -h names the variables (on stdout, as help does); an error is
+// printed once, by main: run itself prints nothing of it.
 func TestFlagsAndEnv(t *testing.T) {
 	const remote = "0.0.0.0:1" // not loopback: refused without TLS; with TLS, connection refused
 	for _, tc := range []struct {
@@ -194,8 +188,8 @@ func TestFlagsAndEnv(t *testing.T) {
 		env     map[string]string
 		wantErr string // in the error; "": none
 		code    int
-		wantOut []string // in stderr
-		notOut  []string // not in stderr
+		wantOut []string // in stdout and stderr, once
+		notOut  []string // in neither
 	}{
 		{"env beats default", []string{"get", "id1"}, map[string]string{"DSAR_SERVER": remote}, "without TLS", 1, nil, nil},
 		{"flag before the command beats env", []string{"-server", "127.0.0.1:1", "get", "id1"}, map[string]string{"DSAR_SERVER": remote}, "unavailable", 1, nil, nil},
@@ -209,15 +203,18 @@ func TestFlagsAndEnv(t *testing.T) {
 		{"help names the variables", []string{"-h"}, map[string]string{"DSAR_TOKEN_FILE": "/run/secrets/tok"}, "", 0,
 			[]string{"(env DSAR_SERVER)", "(env DSAR_TOKEN_FILE)", "(env DSAR_TLS)"}, []string{"/run/secrets/tok"}},
 		{"command help names its variables once", []string{"create", "-h"}, nil, "", 0,
-			[]string{"(env DSAR_ACCOUNT)", "-server address\n    \tdsard address (env DSAR_SERVER) (default"}, nil},
-		{"bad flag printed once", []string{"-bogus"}, nil, "not defined: -bogus", 2, nil, []string{"bogus"}},
-		{"bad command flag printed once", []string{"get", "-bogus", "id1"}, nil, "not defined: -bogus", 2, nil, []string{"bogus"}},
+			[]string{"(env DSAR_ACCOUNT)", "dsard address (env DSAR_SERVER) (default"}, nil},
+		{"help of a command names its variables", []string{"help", "verify"}, nil, "", 0,
+			[]string{"(env DSAR_PUBLIC_KEY)", "(env DSAR_SERVER)"}, nil},
+		{"bad flag printed once", []string{"-bogus"}, nil, "unknown flag: --bogus", 2, nil, []string{"bogus"}},
+		{"bad command flag printed once", []string{"get", "-bogus", "id1"}, nil, "unknown flag: --bogus", 2, nil, []string{"bogus"}},
+		{"bad value printed once", []string{"list", "-limit", "many"}, nil, "invalid argument", 2, nil, []string{"many"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
 			err := run(t.Context(), tc.args, func(k string) string { return tc.env[k] }, strings.NewReader(""), &out, &errOut)
 			switch {
-			case tc.wantErr == "" && err != nil && !errors.Is(err, flag.ErrHelp):
+			case tc.wantErr == "" && err != nil:
 				t.Fatalf("error %v", err)
 			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
 				t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
@@ -225,14 +222,15 @@ func TestFlagsAndEnv(t *testing.T) {
 			if got := exitCode(err); got != tc.code {
 				t.Errorf("exit code %d, want %d (error %v)", got, tc.code, err)
 			}
+			both := out.String() + errOut.String()
 			for _, w := range tc.wantOut {
-				if strings.Count(errOut.String(), w) != 1 {
-					t.Errorf("stderr does not hold %q once:\n%s", w, errOut.String())
+				if strings.Count(both, w) != 1 {
+					t.Errorf("the output does not hold %q once:\n%s", w, both)
 				}
 			}
 			for _, w := range tc.notOut {
-				if strings.Contains(errOut.String(), w) {
-					t.Errorf("stderr holds %q:\n%s", w, errOut.String())
+				if strings.Contains(both, w) {
+					t.Errorf("the output holds %q:\n%s", w, both)
 				}
 			}
 		})

@@ -1,103 +1,80 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/zoomdsar/zoom-dsar/cmd/internal/progress"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
-// requestView is an access request as `--json` prints it: states in the
-// words of DESIGN.md ("RUNNING", "COMPLETE"), times in RFC 3339.
-type requestView struct {
-	ID             string         `json:"id"`
-	Account        string         `json:"account"`
-	Email          string         `json:"email"`
-	Regulation     string         `json:"regulation"`
-	State          string         `json:"state"`
-	Reason         string         `json:"reason,omitempty"`
-	Outcome        string         `json:"outcome,omitempty"`
-	IdempotencyKey string         `json:"idempotency_key"`
-	Created        string         `json:"created"`
-	Updated        string         `json:"updated,omitempty"`
-	Due            string         `json:"due"`
-	WaitingUntil   string         `json:"waiting_until,omitempty"`
-	Extension      *extensionView `json:"extension,omitempty"`
-	Bundle         *bundleView    `json:"bundle,omitempty"`
-	Sections       []sectionView  `json:"sections,omitempty"`
+// format is the value of -o: how a command prints the API's messages.
+type format string
+
+const (
+	formatTable format = "table" // for a person
+	formatWide  format = "wide"  // the table with more columns
+	formatJSON  format = "json"  // protojson of the API's message, for a program
+)
+
+var formats = []string{string(formatTable), string(formatWide), string(formatJSON)}
+
+func (f *format) String() string { return string(*f) }
+func (f *format) Type() string   { return "format" }
+
+func (f *format) Set(v string) error {
+	switch format(v) {
+	case formatTable, formatWide, formatJSON:
+		*f = format(v)
+		return nil
+	}
+	return fmt.Errorf("want %s", strings.Join(formats, ", "))
 }
 
-type extensionView struct {
-	Reason      string `json:"reason"`
-	ExtendedBy  string `json:"extended_by,omitempty"`
-	Time        string `json:"time"`
-	PreviousDue string `json:"previous_due,omitempty"`
+// outputFlag declares -o on a command that prints API messages.
+func outputFlag(cmd *cobra.Command) *format {
+	f := formatTable
+	cmd.Flags().VarP(&f, "output", "o", "output `format`: table, wide or json (protojson of the API's message)")
+	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp))
+	return &f
 }
 
-type bundleView struct {
-	Size           int64  `json:"size"`
-	SHA256         string `json:"sha256"`
-	KeyFingerprint string `json:"key_fingerprint"`
+// writeJSON prints a message as protojson, the API's JSON mapping: field
+// names in lowerCamelCase, enums by name, times in RFC 3339 UTC.
+func writeJSON(w io.Writer, m proto.Message) error {
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
 }
 
-type sectionView struct {
-	Name         string `json:"name"`
-	State        string `json:"state"`
-	Reason       string `json:"reason,omitempty"`
-	ReasonCode   string `json:"reason_code,omitempty"`
-	Records      int64  `json:"records"`
-	Pages        int64  `json:"pages"`
-	Calls        int64  `json:"calls"`
-	WindowsDone  int32  `json:"windows_done,omitempty"`
-	WindowsTotal int32  `json:"windows_total,omitempty"`
-}
-
-func timeString(t *timestamppb.Timestamp) string {
+// time prints a time of the API in dsarctl's one format (progress.Time);
+// "" when unset.
+func (e *env) time(t *timestamppb.Timestamp) string {
 	if t == nil {
 		return ""
 	}
-	return t.AsTime().UTC().Format(time.RFC3339)
+	return progress.Time(t.AsTime(), e.loc())
 }
 
 func enumWord(s, prefix string) string { return strings.TrimPrefix(s, prefix) }
 
-func viewOf(r *dsarv1.AccessRequest) requestView {
-	v := requestView{
-		ID: r.GetId(), Account: r.GetAccount(), Email: r.GetEmail(),
-		Regulation:     enumWord(r.GetRegulation().String(), "REGULATION_"),
-		State:          stateWord(r.GetState()),
-		Reason:         r.GetReason(),
-		IdempotencyKey: r.GetIdempotencyKey(),
-		Created:        timeString(r.GetCreateTime()),
-		Updated:        timeString(r.GetUpdateTime()),
-		Due:            timeString(r.GetDueTime()),
-		WaitingUntil:   timeString(r.GetWaitingUntil()),
+// outcomeWord is a request's outcome without its prefix: USER_FOUND; ""
+// while unknown.
+func outcomeWord(o dsarv1.Outcome) string {
+	if o == dsarv1.Outcome_OUTCOME_UNSPECIFIED {
+		return ""
 	}
-	if o := r.GetOutcome(); o != dsarv1.Outcome_OUTCOME_UNSPECIFIED {
-		v.Outcome = enumWord(o.String(), "OUTCOME_")
-	}
-	if x := r.GetExtension(); x != nil {
-		v.Extension = &extensionView{Reason: x.GetReason(), ExtendedBy: x.GetExtendedBy(),
-			Time: timeString(x.GetExtendTime()), PreviousDue: timeString(x.GetPreviousDueTime())}
-	}
-	if b := r.GetBundle(); b != nil {
-		v.Bundle = &bundleView{Size: b.GetSizeBytes(), SHA256: b.GetSha256(), KeyFingerprint: b.GetKeyFingerprint()}
-	}
-	for _, s := range r.GetSections() {
-		v.Sections = append(v.Sections, sectionView{
-			Name: s.GetName(), State: sectionWord(s.GetState()), Reason: s.GetReason(), ReasonCode: s.GetReasonCode(),
-			Records: s.GetRecords(), Pages: s.GetPages(), Calls: s.GetCalls(),
-			WindowsDone: s.GetWindowsDone(), WindowsTotal: s.GetWindowsTotal(),
-		})
-	}
-	return v
+	return enumWord(o.String(), "OUTCOME_")
 }
 
 // stateWord and sectionWord are the words progress shows, so that get,
@@ -107,53 +84,59 @@ var (
 	sectionWord = progress.SectionWord
 )
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-// writeRequest prints a request for a person.
-func writeRequest(w io.Writer, r *dsarv1.AccessRequest) error {
-	v := viewOf(r)
+// writeRequest prints a request for a person; wide adds the sections'
+// pages, calls and times.
+func (e *env) writeRequest(w io.Writer, r *dsarv1.AccessRequest, wide bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, val string) {
 		if val != "" {
 			fmt.Fprintf(tw, "%s\t%s\n", k, val)
 		}
 	}
-	row("id", v.ID)
-	row("state", v.State)
-	row("reason", v.Reason)
-	row("outcome", v.Outcome)
-	row("account", v.Account)
-	row("email", v.Email)
-	row("regulation", v.Regulation)
-	row("created", v.Created)
-	row("due", v.Due)
-	row("waiting until", v.WaitingUntil)
-	if x := v.Extension; x != nil {
-		row("extended", fmt.Sprintf("%s by %s: %s", x.Time, x.ExtendedBy, x.Reason))
+	row("id", r.GetId())
+	row("state", stateWord(r.GetState()))
+	row("reason", r.GetReason())
+	row("outcome", outcomeWord(r.GetOutcome()))
+	row("account", r.GetAccount())
+	row("email", r.GetEmail())
+	row("regulation", enumWord(r.GetRegulation().String(), "REGULATION_"))
+	row("created", e.time(r.GetCreateTime()))
+	if wide {
+		row("updated", e.time(r.GetUpdateTime()))
+		row("idempotency key", r.GetIdempotencyKey())
 	}
-	if b := v.Bundle; b != nil {
-		row("bundle", fmt.Sprintf("%d bytes, sha256 %s", b.Size, b.SHA256))
-		row("signed by", b.KeyFingerprint)
+	row("due", e.time(r.GetDueTime()))
+	row("waiting until", e.time(r.GetWaitingUntil()))
+	if x := r.GetExtension(); x != nil {
+		row("extended", fmt.Sprintf("%s by %s: %s", e.time(x.GetExtendTime()), x.GetExtendedBy(), x.GetReason()))
+	}
+	if b := r.GetBundle(); b != nil {
+		row("bundle", fmt.Sprintf("%d bytes, sha256 %s", b.GetSizeBytes(), b.GetSha256()))
+		row("signed by", b.GetKeyFingerprint())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if len(v.Sections) == 0 {
+	if len(r.GetSections()) == 0 {
 		return nil
 	}
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SECTION\tSTATE\tRECORDS\tPAGES\tCALLS\tWINDOWS\tREASON")
-	for _, s := range v.Sections {
+	head := "SECTION\tSTATE\tRECORDS\tPAGES\tCALLS\tWINDOWS\tMEDIA"
+	if wide {
+		head += "\tSTARTED\tFINISHED\tWAITING UNTIL"
+	}
+	fmt.Fprintln(tw, head+"\tREASON")
+	for _, s := range r.GetSections() {
 		win := ""
-		if s.WindowsTotal > 0 {
-			win = fmt.Sprintf("%d/%d", s.WindowsDone, s.WindowsTotal)
+		if s.GetWindowsTotal() > 0 {
+			win = fmt.Sprintf("%d/%d", s.GetWindowsDone(), s.GetWindowsTotal())
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\n", s.Name, s.State, s.Records, s.Pages, s.Calls, win, s.Reason)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s", s.GetName(), sectionWord(s.GetState()), s.GetRecords(), s.GetPages(), s.GetCalls(), win, progress.Media(s))
+		if wide {
+			fmt.Fprintf(tw, "\t%s\t%s\t%s", e.time(s.GetStartTime()), e.time(s.GetFinishTime()), e.time(s.GetWaitingUntil()))
+		}
+		fmt.Fprintf(tw, "\t%s\n", s.GetReason())
 	}
 	return tw.Flush()
 }

@@ -3,31 +3,51 @@ package main
 import (
 	"fmt"
 
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/encoding/protojson"
+
 	"github.com/zoomdsar/zoom-dsar/cmd/internal/progress"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
-// runWatch follows a request until it is final. It fails when the request
+// newWatch follows a request until it is final. It fails when the request
 // ends FAILED or CANCELLED, so that a script can tell.
-func runWatch(e *env, args []string) error {
-	fs := e.newFlags("watch", "ID", true)
-	pos, c, done, err := e.connect(fs, args, 1, 1)
-	if err != nil {
-		return err
+func newWatch(e *env) *cobra.Command {
+	cmd := command("watch ID", "follow an access request until it is final", 1, 1, nil)
+	cmd.Long = "follow an access request until it is final: each section's state, records and\n" +
+		"media files, and the estimated completion time dsard gives. -o json prints each\n" +
+		"WatchAccessRequestResponse on a line of its own; wide is table."
+	out := outputFlag(cmd)
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		return e.call(func(c dsarv1.AccessRequestServiceClient) error {
+			id := args[0]
+			v := progress.NewView(e.stdout, progress.IsTerminal(e.stdout))
+			v.Loc = e.loc()
+			show := v.Show
+			if *out == formatJSON {
+				show = func(m *dsarv1.WatchAccessRequestResponse) error {
+					b, err := protojson.Marshal(m)
+					if err != nil {
+						return err
+					}
+					_, err = fmt.Fprintln(e.stdout, string(b))
+					return err
+				}
+			}
+			last, err := progress.Watch(e.ctx, c, id, show)
+			if err != nil {
+				return rpcError("watch", err)
+			}
+			switch last.GetState() {
+			case dsarv1.RequestState_REQUEST_STATE_COMPLETED:
+				return nil
+			case dsarv1.RequestState_REQUEST_STATE_FAILED:
+				return fmt.Errorf("request %s FAILED: %s; `dsarctl resume %s` goes on from its checkpoints", id, last.GetReason(), id)
+			case dsarv1.RequestState_REQUEST_STATE_CANCELLED:
+				return fmt.Errorf("request %s was CANCELLED: %s", id, last.GetReason())
+			}
+			return fmt.Errorf("watch of %s ended while the request was %s", id, stateWord(last.GetState()))
+		})
 	}
-	defer done()
-	id := pos[0]
-	last, err := progress.Watch(e.ctx, c, id, progress.NewView(e.stdout, progress.IsTerminal(e.stdout)))
-	if err != nil {
-		return rpcError("watch", err)
-	}
-	switch last.GetState() {
-	case dsarv1.RequestState_REQUEST_STATE_COMPLETED:
-		return nil
-	case dsarv1.RequestState_REQUEST_STATE_FAILED:
-		return fmt.Errorf("request %s FAILED: %s; `dsarctl resume %s` goes on from its checkpoints", id, last.GetReason(), id)
-	case dsarv1.RequestState_REQUEST_STATE_CANCELLED:
-		return fmt.Errorf("request %s was CANCELLED: %s", id, last.GetReason())
-	}
-	return fmt.Errorf("watch of %s ended while the request was %s", id, stateWord(last.GetState()))
+	return cmd
 }

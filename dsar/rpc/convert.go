@@ -137,6 +137,11 @@ func (c converter) section(r *dsar.Request, s *dsar.Section) *dsarv1.Section {
 		WaitingUntil: ts(s.WaitingUntil),
 		StartTime:    ts(s.StartedAt),
 		FinishTime:   ts(s.FinishedAt),
+
+		MediaFilesDone:  s.Media.FilesDone,
+		MediaFilesTotal: s.Media.FilesTotal,
+		MediaBytesDone:  s.Media.BytesDone,
+		MediaBytesTotal: s.Media.BytesTotal,
 	}
 	if s.ReasonCode != 0 {
 		out.ReasonCode = strconv.Itoa(s.ReasonCode)

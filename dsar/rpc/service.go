@@ -327,6 +327,10 @@ func (s *Service) requestFilter(op string, req *dsarv1.ListAccessRequestsRequest
 		return f, err
 	}
 	f.Account = req.GetAccount()
+	if err := checkText(op, "email", req.GetEmail(), 320); err != nil {
+		return f, err
+	}
+	f.Email = strings.TrimSpace(req.GetEmail())
 	if t := req.GetCreatedAfter(); t != nil {
 		if err := t.CheckValid(); err != nil {
 			return f, invalid(op, "created_after is not a valid time")

@@ -363,6 +363,12 @@ func TestOperatorActions(t *testing.T) {
 	if err != nil || len(list.GetAccessRequests()) != 1 || list.GetAccessRequests()[0].GetId() != r.GetId() {
 		t.Errorf("list of COMPLETED: %v, %v; want the one request", list, err)
 	}
+	for email, want := range map[string]int{strings.ToUpper(r.GetEmail()): 1, "other@example.com": 0} {
+		list, err = h.client.ListAccessRequests(ctx, &dsarv1.ListAccessRequestsRequest{Email: email})
+		if err != nil || len(list.GetAccessRequests()) != want {
+			t.Errorf("list of email %s: %v, %v; want %d", email, list.GetAccessRequests(), err, want)
+		}
+	}
 	list, err = h.client.ListAccessRequests(ctx, &dsarv1.ListAccessRequestsRequest{
 		States: []dsarv1.RequestState{dsarv1.RequestState_REQUEST_STATE_FAILED},
 	})
@@ -473,6 +479,14 @@ func TestValidation(t *testing.T) {
 			_, err := c.GetAccessRequest(ctx, &dsarv1.GetAccessRequestRequest{Id: "01nosuchrequest"})
 			return err
 		}, codes.NotFound},
+		{"list: unknown account", func() error {
+			_, err := c.ListAccessRequests(ctx, &dsarv1.ListAccessRequestsRequest{Account: "nosuch"})
+			return err
+		}, codes.NotFound},
+		{"list: email too long", func() error {
+			_, err := c.ListAccessRequests(ctx, &dsarv1.ListAccessRequestsRequest{Email: strings.Repeat("a", 321)})
+			return err
+		}, codes.InvalidArgument},
 		{"list: negative page size", func() error {
 			_, err := c.ListAccessRequests(ctx, &dsarv1.ListAccessRequestsRequest{PageSize: -1})
 			return err

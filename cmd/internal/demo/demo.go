@@ -135,7 +135,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	id := resp.GetAccessRequest().GetId()
 	fmt.Fprintf(stderr, "created access request %s for the emulator's %s\n", id, zoomtest.JaneEmail)
-	last, err := progress.Watch(ctx, c, id, progress.NewView(stdout, progress.IsTerminal(stdout)))
+	last, err := progress.Watch(ctx, c, id, progress.NewView(stdout, progress.IsTerminal(stdout)).Show)
 	if err != nil {
 		return fmt.Errorf("demo: watch: %w", err)
 	}

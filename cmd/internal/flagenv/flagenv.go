@@ -47,12 +47,17 @@ func (e Env) each(fs *flag.FlagSet, fn func(*flag.Flag)) {
 // Describe notes each flag's variable in its usage, so that -h lists it
 // next to the flag. Describing a flag again changes nothing.
 func (e Env) Describe(fs *flag.FlagSet) {
-	e.each(fs, func(f *flag.Flag) {
-		note := " (env " + e.Var(f.Name) + ")"
-		if !strings.HasSuffix(f.Usage, note) {
-			f.Usage += note
-		}
-	})
+	e.each(fs, func(f *flag.Flag) { f.Usage = e.Note(f.Name, f.Usage) })
+}
+
+// Note returns a flag's usage with its variable noted once, for Describe
+// and for flag packages other than flag (dsarctl's pflag).
+func (e Env) Note(flag, usage string) string {
+	note := " (env " + e.Var(flag) + ")"
+	if strings.HasSuffix(usage, note) {
+		return usage
+	}
+	return usage + note
 }
 
 // Fallback sets each flag that the command line did not set from its
@@ -65,17 +70,29 @@ func (e Env) Fallback(fs *flag.FlagSet) error {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var errs []error
 	e.each(fs, func(f *flag.Flag) {
-		if set[f.Name] {
-			return
-		}
-		name := e.Var(f.Name)
-		if v := e.Getenv(name); v != "" {
-			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: invalid value for -%s: %w", name, v, f.Name, err))
-			}
+		if !set[f.Name] {
+			errs = append(errs, e.Apply(f.Name, func(v string) error { return fs.Set(f.Name, v) }))
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// Apply sets a flag the command line did not set from its variable, when
+// that is not empty, through set; the error names the variable. Fallback
+// uses it, and so can flag packages other than flag (dsarctl's pflag).
+func (e Env) Apply(flag string, set func(string) error) error {
+	if e.Getenv == nil {
+		return nil
+	}
+	name := e.Var(flag)
+	v := e.Getenv(name)
+	if v == "" {
+		return nil
+	}
+	if err := set(v); err != nil {
+		return fmt.Errorf("%s=%q: invalid value for -%s: %w", name, v, flag, err)
+	}
+	return nil
 }
 
 // Parse describes the fallbacks, parses args into fs and falls back to

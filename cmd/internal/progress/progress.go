@@ -32,10 +32,47 @@ func SectionWord(s dsarv1.SectionState) string {
 	return strings.TrimPrefix(s.String(), "SECTION_STATE_")
 }
 
-// Watch follows request id, showing every update on v, until the stream
-// ends, and returns the last state seen. A failed call is returned as
-// grpc's error.
-func Watch(ctx context.Context, api dsarv1.AccessRequestServiceClient, id string, v *View) (*dsarv1.AccessRequest, error) {
+// Time is the one way dsarctl and the demo print a time: RFC 3339 with
+// the zone's offset, in loc (nil: the local zone, which TZ sets), e.g.
+// 2026-12-06T20:15:00+01:00, or with Z in UTC. The zero time is "".
+func Time(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	if loc == nil {
+		loc = time.Local
+	}
+	return t.In(loc).Format(time.RFC3339)
+}
+
+// Size is a count of bytes as a person reads it: 512 B, 1.5 MiB.
+func Size(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}
+
+// Media is a section's media progress, "3/10 files (1.5 MiB/4.0 MiB)", or
+// "" for a section without files.
+func Media(s *dsarv1.Section) string {
+	if s.GetMediaFilesTotal() == 0 && s.GetMediaFilesDone() == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d files (%s/%s)", s.GetMediaFilesDone(), s.GetMediaFilesTotal(),
+		Size(s.GetMediaBytesDone()), Size(s.GetMediaBytesTotal()))
+}
+
+// Watch follows request id, calling show with every update, until the
+// stream ends, and returns the last state seen. A failed call is returned
+// as grpc's error.
+func Watch(ctx context.Context, api dsarv1.AccessRequestServiceClient, id string, show func(*dsarv1.WatchAccessRequestResponse) error) (*dsarv1.AccessRequest, error) {
 	stream, err := api.WatchAccessRequest(ctx, &dsarv1.WatchAccessRequestRequest{Id: id})
 	if err != nil {
 		return nil, err
@@ -49,7 +86,9 @@ func Watch(ctx context.Context, api dsarv1.AccessRequestServiceClient, id string
 		if err != nil {
 			return last, err
 		}
-		v.Show(m)
+		if err := show(m); err != nil {
+			return last, err
+		}
 		last = m.GetAccessRequest()
 	}
 }
@@ -79,6 +118,7 @@ func sectionFraction(s *dsarv1.Section) float64 {
 // View shows a watched request: on a terminal a block of bars
 // redrawn in place, otherwise a line for every change.
 type View struct {
+	Loc   *time.Location // of the times shown; nil: local
 	w     io.Writer
 	tty   bool
 	drawn int               // lines of the last block (terminal)
@@ -90,15 +130,20 @@ func NewView(w io.Writer, tty bool) *View {
 	return &View{w: w, tty: tty, last: map[string]string{}}
 }
 
-// Show shows one update of the request.
-func (v *View) Show(m *dsarv1.WatchAccessRequestResponse) {
+// Show shows one update of the request. Its error is Watch's show's: a
+// View's writes are not checked, as fmt.Println's are not.
+func (v *View) Show(m *dsarv1.WatchAccessRequestResponse) error {
 	r := m.GetAccessRequest()
 	head := fmt.Sprintf("%s  %s", r.GetId(), StateWord(r.GetState()))
 	if eta := m.GetEstimatedCompletionTime(); eta != nil {
-		head += "  eta " + eta.AsTime().Local().Format(time.TimeOnly)
+		head += "  eta " + Time(eta.AsTime(), v.Loc)
 	}
 	if w := r.GetWaitingUntil(); w != nil {
-		head += "  waiting for Zoom's quota until " + w.AsTime().Local().Format(time.DateTime)
+		what := "Zoom's quota"
+		if r.GetState() == dsarv1.RequestState_REQUEST_STATE_WAITING_ZOOM {
+			what = "Zoom to answer again"
+		}
+		head += "  waiting for " + what + " until " + Time(w.AsTime(), v.Loc)
 	}
 	if r.GetReason() != "" {
 		head += "  (" + r.GetReason() + ")"
@@ -110,11 +155,15 @@ func (v *View) Show(m *dsarv1.WatchAccessRequestResponse) {
 		}
 		fmt.Fprintf(&b, "\r\x1b[K%s\n", head)
 		for _, s := range r.GetSections() {
-			fmt.Fprintf(&b, "\r\x1b[K  %-20s %s %-14s %6d records\n", s.GetName(), bar(sectionFraction(s)), SectionWord(s.GetState()), s.GetRecords())
+			line := fmt.Sprintf("  %-20s %s %-14s %6d records", s.GetName(), bar(sectionFraction(s)), SectionWord(s.GetState()), s.GetRecords())
+			if m := Media(s); m != "" {
+				line += "  " + m
+			}
+			fmt.Fprintf(&b, "\r\x1b[K%s\n", line)
 		}
 		v.drawn = 1 + len(r.GetSections())
 		io.WriteString(v.w, b.String())
-		return
+		return nil
 	}
 	if v.last[""] != head {
 		fmt.Fprintln(v.w, head)
@@ -125,6 +174,9 @@ func (v *View) Show(m *dsarv1.WatchAccessRequestResponse) {
 		if t := s.GetWindowsTotal(); t > 0 {
 			line += fmt.Sprintf(" windows=%d/%d", s.GetWindowsDone(), t)
 		}
+		if m := Media(s); m != "" {
+			line += " media=" + m
+		}
 		if s.GetReason() != "" {
 			line += " reason=" + fmt.Sprintf("%q", s.GetReason())
 		}
@@ -133,6 +185,7 @@ func (v *View) Show(m *dsarv1.WatchAccessRequestResponse) {
 			v.last[s.GetName()] = line
 		}
 	}
+	return nil
 }
 
 // Bytes shows a download: a bar redrawn with \r on a terminal,

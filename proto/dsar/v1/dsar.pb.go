@@ -537,11 +537,20 @@ type Section struct {
 	WindowsDone  int32       `protobuf:"varint,9,opt,name=windows_done,json=windowsDone,proto3" json:"windows_done,omitempty"`
 	WindowsTotal int32       `protobuf:"varint,10,opt,name=windows_total,json=windowsTotal,proto3" json:"windows_total,omitempty"`
 	// While WAITING_QUOTA: when this section's quota resets.
-	WaitingUntil  *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=waiting_until,json=waitingUntil,proto3" json:"waiting_until,omitempty"`
-	StartTime     *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
-	FinishTime    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=finish_time,json=finishTime,proto3" json:"finish_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	WaitingUntil *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=waiting_until,json=waitingUntil,proto3" json:"waiting_until,omitempty"`
+	StartTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	FinishTime   *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=finish_time,json=finishTime,proto3" json:"finish_time,omitempty"`
+	// For sections whose records point to files (cloud recordings,
+	// voicemails, call recordings, ...): the files listed by the fetched
+	// pages and their bytes as Zoom lists them (0 while the records are
+	// still being fetched), and how many are settled (downloaded, or gone
+	// at Zoom) with the bytes downloaded.
+	MediaFilesDone  int64 `protobuf:"varint,14,opt,name=media_files_done,json=mediaFilesDone,proto3" json:"media_files_done,omitempty"`
+	MediaFilesTotal int64 `protobuf:"varint,15,opt,name=media_files_total,json=mediaFilesTotal,proto3" json:"media_files_total,omitempty"`
+	MediaBytesDone  int64 `protobuf:"varint,16,opt,name=media_bytes_done,json=mediaBytesDone,proto3" json:"media_bytes_done,omitempty"`
+	MediaBytesTotal int64 `protobuf:"varint,17,opt,name=media_bytes_total,json=mediaBytesTotal,proto3" json:"media_bytes_total,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Section) Reset() {
@@ -663,6 +672,34 @@ func (x *Section) GetFinishTime() *timestamppb.Timestamp {
 		return x.FinishTime
 	}
 	return nil
+}
+
+func (x *Section) GetMediaFilesDone() int64 {
+	if x != nil {
+		return x.MediaFilesDone
+	}
+	return 0
+}
+
+func (x *Section) GetMediaFilesTotal() int64 {
+	if x != nil {
+		return x.MediaFilesTotal
+	}
+	return 0
+}
+
+func (x *Section) GetMediaBytesDone() int64 {
+	if x != nil {
+		return x.MediaBytesDone
+	}
+	return 0
+}
+
+func (x *Section) GetMediaBytesTotal() int64 {
+	if x != nil {
+		return x.MediaBytesTotal
+	}
+	return 0
 }
 
 // TimeWindow is a half-open time range [start_time, end_time).
@@ -1001,7 +1038,10 @@ type ListAccessRequestsRequest struct {
 	// At most this many requests; 0 means the server's default (100).
 	PageSize int32 `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// next_page_token of the previous response, with the same filters.
-	PageToken     string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only requests of this data subject's email address, compared without
+	// regard to case; empty means any.
+	Email         string `protobuf:"bytes,8,opt,name=email,proto3" json:"email,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1081,6 +1121,13 @@ func (x *ListAccessRequestsRequest) GetPageSize() int32 {
 func (x *ListAccessRequestsRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListAccessRequestsRequest) GetEmail() string {
+	if x != nil {
+		return x.Email
 	}
 	return ""
 }
@@ -3097,7 +3144,7 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"extendedBy\x12;\n" +
 	"\vextend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"extendTime\x12F\n" +
-	"\x11previous_due_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0fpreviousDueTime\"\xf9\x03\n" +
+	"\x11previous_due_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0fpreviousDueTime\"\xa5\x05\n" +
 	"\aSection\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x15.dsar.v1.SectionStateR\x05state\x12\x16\n" +
@@ -3115,7 +3162,11 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\n" +
 	"start_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x12;\n" +
 	"\vfinish_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"finishTime\"~\n" +
+	"finishTime\x12(\n" +
+	"\x10media_files_done\x18\x0e \x01(\x03R\x0emediaFilesDone\x12*\n" +
+	"\x11media_files_total\x18\x0f \x01(\x03R\x0fmediaFilesTotal\x12(\n" +
+	"\x10media_bytes_done\x18\x10 \x01(\x03R\x0emediaBytesDone\x12*\n" +
+	"\x11media_bytes_total\x18\x11 \x01(\x03R\x0fmediaBytesTotal\"~\n" +
 	"\n" +
 	"TimeWindow\x129\n" +
 	"\n" +
@@ -3138,7 +3189,7 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\x17GetAccessRequestRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"Y\n" +
 	"\x18GetAccessRequestResponse\x12=\n" +
-	"\x0eaccess_request\x18\x01 \x01(\v2\x16.dsar.v1.AccessRequestR\raccessRequest\"\xde\x02\n" +
+	"\x0eaccess_request\x18\x01 \x01(\v2\x16.dsar.v1.AccessRequestR\raccessRequest\"\xf4\x02\n" +
 	"\x19ListAccessRequestsRequest\x12-\n" +
 	"\x06states\x18\x01 \x03(\x0e2\x15.dsar.v1.RequestStateR\x06states\x12\x18\n" +
 	"\aaccount\x18\x02 \x01(\tR\aaccount\x12?\n" +
@@ -3148,7 +3199,8 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"due_within\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\tdueWithin\x12\x1b\n" +
 	"\tpage_size\x18\x06 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\a \x01(\tR\tpageToken\"\x85\x01\n" +
+	"page_token\x18\a \x01(\tR\tpageToken\x12\x14\n" +
+	"\x05email\x18\b \x01(\tR\x05email\"\x85\x01\n" +
 	"\x1aListAccessRequestsResponse\x12?\n" +
 	"\x0faccess_requests\x18\x01 \x03(\v2\x16.dsar.v1.AccessRequestR\x0eaccessRequests\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"+\n" +
