@@ -94,6 +94,9 @@ type Config struct {
 	// Concurrency bounds the sections fetched at once across all requests.
 	// Default: one request's sections all at once, so that every rate-limit
 	// bucket is busy from the start; each section has one call in flight.
+	// The slots go to the requests due first; a section of a later-due
+	// request hands its slot on between pages when an earlier-due one
+	// waits.
 	Concurrency int
 	// Lease is how long a claim lasts before it must be renewed. Default 5m.
 	Lease time.Duration
@@ -114,7 +117,7 @@ type Processor struct {
 	cfg   Config
 	log   *slog.Logger
 	clock Clock
-	sem   chan struct{}
+	sem   *DueQueue // section slots, earliest due first
 
 	mu       sync.Mutex
 	accounts map[string]Zoom         // by name; SetAccounts replaces it
@@ -173,7 +176,7 @@ func NewProcessor(cfg Config) (*Processor, error) {
 		cfg:      cfg,
 		log:      cfg.Logger,
 		clock:    cfg.Clock,
-		sem:      make(chan struct{}, cfg.Concurrency),
+		sem:      NewDueQueue(cfg.Concurrency),
 		running:  make(map[string]*run),
 		accounts: maps.Clone(cfg.Accounts),
 		checks:   map[string]AccountCheck{},
@@ -373,6 +376,8 @@ func (p *Processor) work(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	// Every call of the request waits its turn by its due date.
+	ctx = WithDue(ctx, r.DueAt)
 	switch r.State {
 	case StateCompleted, StateCancelled:
 		return nil

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // publishedLimits are Zoom's per-second limits by plan (zoom-api.md §4),
@@ -75,7 +77,8 @@ func (ts *throttles) get(b Bucket) *throttle {
 			limit = ts.plan[Bucket{ResourceIntensive, b.Phone}]
 		}
 		base := limit * ts.share
-		t = &throttle{bucket: b, base: base, factor: 1, clock: ts.clock, lim: rate.NewLimiter(rate.Limit(base), 1), br: &breaker{}, remaining: -1}
+		t = &throttle{bucket: b, base: base, factor: 1, clock: ts.clock, lim: rate.NewLimiter(rate.Limit(base), 1),
+			turns: dsar.NewDueQueue(1), br: &breaker{}, remaining: -1}
 		ts.m[b] = t
 	}
 	return t
@@ -110,6 +113,10 @@ type throttle struct {
 	base   float64 // configured rate, requests per second
 	clock  Clock
 	lim    *rate.Limiter
+	// turns orders the callers of the bucket by their requests' due
+	// dates: the next call the limiter allows is the earliest-due
+	// waiter's, so a daily cap is spent in that order too.
+	turns *dsar.DueQueue
 
 	mu      sync.Mutex
 	factor  float64   // AIMD multiplier of base, in [minFactor, 1]
@@ -140,7 +147,11 @@ func (t *throttle) wait(ctx context.Context) (time.Duration, error) {
 	}
 	t.recover()
 	start := time.Now()
+	if err := t.turns.Acquire(ctx); err != nil {
+		return time.Since(start), err
+	}
 	err := t.lim.Wait(ctx)
+	t.turns.Release()
 	if err != nil && ctx.Err() == nil {
 		// The wait would outlast the context's deadline: give up now.
 		err = fmt.Errorf("%w (the wait would outlast it)", context.DeadlineExceeded)

@@ -3,10 +3,12 @@ package zoomclient
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/zoomdsar/zoom-dsar/dsar"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
 
@@ -270,5 +272,47 @@ func TestDailyLimitQueued(t *testing.T) {
 	}
 	if n := count(srv, func(e zoomtest.LogEntry) bool { return e.Category == "Medium" }); n != 2 {
 		t.Errorf("%d Medium calls reached Zoom, want 2 (one answered, one Daily-limit 429)", n)
+	}
+}
+
+// TestThrottleEarliestDue: two requests wait on one bucket of an account;
+// the one created later but due sooner gets the next call, one interval
+// of the bucket's rate before the other.
+func TestThrottleEarliestDue(t *testing.T) {
+	b := Bucket{Medium, false}
+	th := newThrottles("free", 1, map[Bucket]float64{b: 2}, systemClock{}).get(b)
+	ctx := t.Context()
+	if err := th.turns.Acquire(ctx); err != nil { // the bucket is busy: both queue
+		t.Fatal(err)
+	}
+	now := time.Now()
+	var wg sync.WaitGroup
+	waited := map[string]time.Duration{}
+	var mu sync.Mutex
+	call := func(name string, due time.Time) {
+		wg.Go(func() {
+			d, err := th.wait(dsar.WithDue(ctx, due))
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			waited[name] = d
+			mu.Unlock()
+		})
+	}
+	call("created first, due in 45 days", now.AddDate(0, 0, 45))
+	for th.turns.Waiting() < 1 {
+		runtime.Gosched()
+	}
+	call("created second, due in 30 days", now.AddDate(0, 0, 30))
+	for th.turns.Waiting() < 2 {
+		runtime.Gosched()
+	}
+	th.turns.Release()
+	wg.Wait()
+	first, second := waited["created second, due in 30 days"], waited["created first, due in 45 days"]
+	// At 2 calls a second the later grant comes 500 ms after the earlier.
+	if second-first < 250*time.Millisecond {
+		t.Fatalf("the request due sooner waited %s, the one due later %s: want the sooner served first", first, second)
 	}
 }
