@@ -147,16 +147,34 @@ func (t *throttle) wait(ctx context.Context) (time.Duration, error) {
 	}
 	t.recover()
 	start := time.Now()
-	if err := t.turns.Acquire(ctx); err != nil {
-		return time.Since(start), err
-	}
-	err := t.lim.Wait(ctx)
-	t.turns.Release()
-	if err != nil && ctx.Err() == nil {
-		// The wait would outlast the context's deadline: give up now.
-		err = fmt.Errorf("%w (the wait would outlast it)", context.DeadlineExceeded)
-	}
+	err := t.take(ctx)
 	return time.Since(start), err
+}
+
+// take waits for the caller's turn, then for the limiter's next call. A
+// caller due sooner that comes while the turn's holder waits takes the
+// call when it is due: the call goes to the earliest-due caller waiting
+// when the limiter allows it, not when the wait began.
+func (t *throttle) take(ctx context.Context) error {
+	if err := t.turns.Acquire(ctx); err != nil {
+		return err
+	}
+	defer t.turns.Release()
+	for !t.lim.Allow() {
+		r := t.lim.Reserve()
+		d := r.Delay()
+		r.Cancel()
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+			return fmt.Errorf("%w (the wait would outlast it)", context.DeadlineExceeded)
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+		if err := t.turns.Yield(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rate returns the current rate after recovery.

@@ -275,44 +275,48 @@ func TestDailyLimitQueued(t *testing.T) {
 	}
 }
 
-// TestThrottleEarliestDue: two requests wait on one bucket of an account;
-// the one created later but due sooner gets the next call, one interval
-// of the bucket's rate before the other.
+// TestThrottleEarliestDue: a request waits for a bucket's next call when
+// another, created later but due sooner, comes: the one due sooner gets
+// the call, one interval of the bucket's rate before the other.
 func TestThrottleEarliestDue(t *testing.T) {
 	b := Bucket{Medium, false}
 	th := newThrottles("free", 1, map[Bucket]float64{b: 2}, systemClock{}).get(b)
 	ctx := t.Context()
-	if err := th.turns.Acquire(ctx); err != nil { // the bucket is busy: both queue
+	if _, err := th.wait(ctx); err != nil { // the bucket's one call: the next comes in 500 ms
+		t.Fatal(err)
+	}
+	if err := th.turns.Acquire(ctx); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	var wg sync.WaitGroup
-	waited := map[string]time.Duration{}
-	var mu sync.Mutex
+	var (
+		wg  sync.WaitGroup
+		mu  sync.Mutex
+		got = map[string]time.Time{}
+	)
 	call := func(name string, due time.Time) {
 		wg.Go(func() {
-			d, err := th.wait(dsar.WithDue(ctx, due))
-			if err != nil {
+			if _, err := th.wait(dsar.WithDue(ctx, due)); err != nil {
 				t.Error(err)
 			}
 			mu.Lock()
-			waited[name] = d
+			got[name] = time.Now()
 			mu.Unlock()
 		})
 	}
-	call("created first, due in 45 days", now.AddDate(0, 0, 45))
+	const late, soon = "created first, due in 45 days", "created second, due in 30 days"
+	call(late, now.AddDate(0, 0, 45))
 	for th.turns.Waiting() < 1 {
 		runtime.Gosched()
 	}
-	call("created second, due in 30 days", now.AddDate(0, 0, 30))
-	for th.turns.Waiting() < 2 {
+	th.turns.Release() // the turn is the first request's: it waits for the call
+	call(soon, now.AddDate(0, 0, 30))
+	for th.turns.Waiting() < 1 {
 		runtime.Gosched()
 	}
-	th.turns.Release()
 	wg.Wait()
-	first, second := waited["created second, due in 30 days"], waited["created first, due in 45 days"]
-	// At 2 calls a second the later grant comes 500 ms after the earlier.
-	if second-first < 250*time.Millisecond {
-		t.Fatalf("the request due sooner waited %s, the one due later %s: want the sooner served first", first, second)
+	// At 2 calls a second the later call comes 500 ms after the earlier.
+	if d := got[late].Sub(got[soon]); d < 250*time.Millisecond {
+		t.Fatalf("the request due sooner got its call %s before the other, want about 500 ms", d)
 	}
 }
