@@ -109,6 +109,9 @@ type Config struct {
 	// files. Nil: media files are not collected.
 	Media MediaStore
 	Hooks Hooks
+	// AtRisk, if set, is called for a request that is expected, when it
+	// is created, to miss its due date (Estimate); it is logged too.
+	AtRisk func(r *Request, e Estimate)
 }
 
 // Processor runs access requests to completion. Every goroutine it starts
@@ -128,6 +131,7 @@ type Processor struct {
 	running  map[string]*run            // requests being worked on
 	timers   map[string]func() bool     // parked requests' wake-ups
 	watchers map[string][]chan struct{} // Watch subscriptions
+	hist     histories                  // calls per part of completed requests, by account
 	closed   bool
 	wg       sync.WaitGroup
 }
@@ -640,6 +644,7 @@ func (p *Processor) assemble(ctx context.Context, r *Request) error {
 		return err
 	}
 	p.log.Info("request completed", "request", r.ID, "bundle_bytes", b.Size)
+	p.remember(r, sections)
 	p.dropMedia(r.ID)
 	return nil
 }

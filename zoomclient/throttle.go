@@ -33,6 +33,21 @@ var publishedLimits = map[string]map[Bucket]float64{
 	},
 }
 
+// dailyCaps are Zoom's published daily caps by plan (zoom-api.md §4). On
+// Pro and Business+ Heavy and Resource-intensive share one cap; each is
+// given it whole, so an estimate that uses both is optimistic.
+var dailyCaps = map[string]map[Bucket]int64{
+	"free": {
+		{Light, false}: 6000, {Medium, false}: 2000, {Heavy, false}: 1000, {ResourceIntensive, false}: 30000,
+	},
+	"pro": {
+		{Heavy, false}: 30000, {ResourceIntensive, false}: 30000, {Heavy, true}: 15000, {ResourceIntensive, true}: 15000,
+	},
+	"business": {
+		{Heavy, false}: 60000, {ResourceIntensive, false}: 60000, {Heavy, true}: 30000, {ResourceIntensive, true}: 30000,
+	},
+}
+
 // PublishedLimit returns Zoom's published per-second limit of a bucket on a
 // plan ("free", "pro", "business"), 0 for an unknown plan.
 func PublishedLimit(plan string, b Bucket) float64 { return publishedLimits[plan][b] }
@@ -55,18 +70,34 @@ type throttles struct {
 	mu    sync.Mutex
 	m     map[Bucket]*throttle
 	plan  map[Bucket]float64
+	daily map[Bucket]int64
 	over  map[Bucket]float64
 	share float64
 	clock Clock
 }
 
 func newThrottles(plan string, share float64, over map[Bucket]float64, clock Clock) *throttles {
-	return &throttles{m: map[Bucket]*throttle{}, plan: publishedLimits[plan], over: over, share: share, clock: clock}
+	return &throttles{m: map[Bucket]*throttle{}, plan: publishedLimits[plan], daily: dailyCaps[plan], over: over, share: share, clock: clock}
 }
 
 func (ts *throttles) get(b Bucket) *throttle {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
+	return ts.getLocked(b, true)
+}
+
+// budget returns bucket b's budget for an estimate, without making a
+// throttle of a bucket not used yet (an operator sees those used).
+func (ts *throttles) budget(b Bucket) dsar.Budget {
+	ts.mu.Lock()
+	t := ts.getLocked(b, false)
+	ts.mu.Unlock()
+	return t.budget()
+}
+
+// getLocked returns b's throttle, a new one if keep is false; a new one
+// is kept only if keep is true.
+func (ts *throttles) getLocked(b Bucket, keep bool) *throttle {
 	t := ts.m[b]
 	if t == nil {
 		limit, ok := ts.over[b]
@@ -78,8 +109,10 @@ func (ts *throttles) get(b Bucket) *throttle {
 		}
 		base := limit * ts.share
 		t = &throttle{bucket: b, base: base, factor: 1, clock: ts.clock, lim: rate.NewLimiter(rate.Limit(base), 1),
-			turns: dsar.NewDueQueue(1), br: &breaker{}, remaining: -1}
-		ts.m[b] = t
+			turns: dsar.NewDueQueue(1), br: &breaker{}, remaining: -1, daily: ts.daily[b]}
+		if keep {
+			ts.m[b] = t
+		}
 	}
 	return t
 }
@@ -127,16 +160,37 @@ type throttle struct {
 	br          *breaker  // pauses the bucket's calls while Zoom keeps failing
 	remaining   int       // the last X-RateLimit-Remaining Zoom sent; -1 if none
 	remainingAt time.Time // client clock when it came
+	daily       int64     // the daily cap: the last X-RateLimit-Limit, else the plan's; 0 if none
 }
 
-// sawRemaining records a daily remaining count Zoom sent for the bucket.
-func (t *throttle) sawRemaining(n int) {
+// sawRemaining records a daily remaining count Zoom sent for the bucket,
+// and the daily limit it sent with it (0 if none).
+func (t *throttle) sawRemaining(n, limit int) {
 	if t == nil {
 		return
 	}
 	t.mu.Lock()
 	t.remaining, t.remainingAt = n, t.clock.Now()
+	if limit > 0 {
+		t.daily = int64(limit)
+	}
 	t.mu.Unlock()
+}
+
+// budget returns the bucket's budget for an estimate.
+func (t *throttle) budget() dsar.Budget {
+	cur := t.rate()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := dsar.Budget{Bucket: t.bucket.String(), PerSecond: cur, Daily: t.daily, Remaining: -1}
+	now := t.clock.Now().UTC()
+	if t.remaining >= 0 && t.remainingAt.UTC().Truncate(24*time.Hour).Equal(now.Truncate(24*time.Hour)) {
+		b.Remaining = int64(t.remaining)
+	}
+	if t.quota != nil && now.Before(t.quota.Reset) {
+		b.Remaining = 0
+	}
+	return b
 }
 
 // wait blocks until the bucket allows a call and returns how long it

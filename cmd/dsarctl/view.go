@@ -31,6 +31,7 @@ type requestView struct {
 	WaitingUntil   string         `json:"waiting_until,omitempty"`
 	Extension      *extensionView `json:"extension,omitempty"`
 	Bundle         *bundleView    `json:"bundle,omitempty"`
+	Estimate       *estimateView  `json:"estimate,omitempty"`
 	Sections       []sectionView  `json:"sections,omitempty"`
 }
 
@@ -39,6 +40,14 @@ type extensionView struct {
 	ExtendedBy  string `json:"extended_by,omitempty"`
 	Time        string `json:"time"`
 	PreviousDue string `json:"previous_due,omitempty"`
+}
+
+// estimateView is the pre-flight estimate: calls by bucket, completion.
+type estimateView struct {
+	Calls      map[string]int64 `json:"calls"`
+	Completion string           `json:"completion,omitempty"`
+	AtRisk     bool             `json:"at_risk,omitempty"`
+	Reason     string           `json:"at_risk_reason,omitempty"`
 }
 
 type bundleView struct {
@@ -90,6 +99,13 @@ func viewOf(r *dsarv1.AccessRequest) requestView {
 	if b := r.GetBundle(); b != nil {
 		v.Bundle = &bundleView{Size: b.GetSizeBytes(), SHA256: b.GetSha256(), KeyFingerprint: b.GetKeyFingerprint()}
 	}
+	if e := r.GetEstimate(); e != nil {
+		v.Estimate = &estimateView{Calls: map[string]int64{}, Completion: timeString(e.GetCompletionTime()),
+			AtRisk: e.GetAtRisk(), Reason: e.GetAtRiskReason()}
+		for _, c := range e.GetCalls() {
+			v.Estimate.Calls[c.GetBucket()] = c.GetCalls()
+		}
+	}
 	for _, s := range r.GetSections() {
 		v.Sections = append(v.Sections, sectionView{
 			Name: s.GetName(), State: sectionWord(s.GetState()), Reason: s.GetReason(), ReasonCode: s.GetReasonCode(),
@@ -134,6 +150,17 @@ func writeRequest(w io.Writer, r *dsarv1.AccessRequest) error {
 	row("waiting until", v.WaitingUntil)
 	if x := v.Extension; x != nil {
 		row("extended", fmt.Sprintf("%s by %s: %s", x.Time, x.ExtendedBy, x.Reason))
+	}
+	if e := r.GetEstimate(); e != nil {
+		var calls []string
+		for _, c := range e.GetCalls() {
+			calls = append(calls, fmt.Sprintf("%s %d", c.GetBucket(), c.GetCalls()))
+		}
+		row("expected calls", strings.Join(calls, ", "))
+		row("expected done", v.Estimate.Completion)
+		if e.GetAtRisk() {
+			row("at risk", e.GetAtRiskReason())
+		}
 	}
 	if b := v.Bundle; b != nil {
 		row("bundle", fmt.Sprintf("%d bytes, sha256 %s", b.Size, b.SHA256))
