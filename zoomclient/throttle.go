@@ -109,7 +109,7 @@ func (ts *throttles) getLocked(b Bucket, keep bool) *throttle {
 		}
 		base := limit * ts.share
 		t = &throttle{bucket: b, base: base, factor: 1, clock: ts.clock, lim: rate.NewLimiter(rate.Limit(base), 1),
-			turns: dsar.NewDueQueue(1), br: &breaker{}, remaining: -1, daily: ts.daily[b]}
+			turns: dsar.NewDueQueue(1), br: &breaker{}, remaining: -1, daily: ts.daily[b], following: map[time.Time]int{}}
 		if keep {
 			ts.m[b] = t
 		}
@@ -157,10 +157,14 @@ type throttle struct {
 	cut     time.Time // client clock at the last decrease
 	quota   *QuotaError
 
-	br          *breaker  // pauses the bucket's calls while Zoom keeps failing
-	remaining   int       // the last X-RateLimit-Remaining Zoom sent; -1 if none
-	remainingAt time.Time // client clock when it came
-	daily       int64     // the daily cap: the last X-RateLimit-Limit, else the plan's; 0 if none
+	br          *breaker          // pauses the bucket's calls while Zoom keeps failing
+	remaining   int               // the last X-RateLimit-Remaining Zoom sent; -1 if none
+	remainingAt time.Time         // client clock when it came
+	daily       int64             // the daily cap: the last X-RateLimit-Limit, else the plan's; 0 if none
+	lead        time.Time         // the due date the daily cap is kept for (followLead)
+	leadAt      time.Time         // when the lead last called, in real time
+	following   map[time.Time]int // the dues of the callers waiting for the lead
+	electAt     time.Time         // when a lead is chosen among them, if none leads
 }
 
 // sawRemaining records a daily remaining count Zoom sent for the bucket,
@@ -210,6 +214,9 @@ func (t *throttle) wait(ctx context.Context) (time.Duration, error) {
 // call when it is due: the call goes to the earliest-due caller waiting
 // when the limiter allows it, not when the wait began.
 func (t *throttle) take(ctx context.Context) error {
+	if err := t.followLead(ctx, dsar.DueOf(ctx)); err != nil {
+		return err
+	}
 	if err := t.turns.Acquire(ctx); err != nil {
 		return err
 	}
@@ -229,6 +236,83 @@ func (t *throttle) take(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// holdLead is how long a daily-capped bucket keeps its calls for the
+// earliest-due request that called last: longer than a request takes
+// between two calls of a section (a page's commit).
+const holdLead = 2 * time.Second
+
+// electWait is how long the callers of a daily-capped bucket without a
+// lead gather before the earliest due among them leads.
+const electWait = 200 * time.Millisecond
+
+// followLead makes a call of a request due at due wait while a request
+// due before it still calls this bucket: a daily cap is spent on the
+// earliest-due request with calls to make, as a schedule by due date
+// spends it, not shared with requests due later while the earlier one
+// commits its pages. When the lead has made no call for holdLead, the
+// earliest-due caller waiting leads. Requests due at the same time
+// share. Buckets without a daily cap, and calls of no request (an
+// account's check), do not wait.
+func (t *throttle) followLead(ctx context.Context, due time.Time) error {
+	if due.IsZero() {
+		return nil
+	}
+	t.mu.Lock()
+	if t.daily <= 0 {
+		t.mu.Unlock()
+		return nil
+	}
+	t.following[due]++
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		if t.following[due]--; t.following[due] == 0 {
+			delete(t.following, due)
+		}
+		t.mu.Unlock()
+	}()
+	for {
+		d := t.behind(due)
+		if d <= 0 {
+			return nil
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// behind returns how long a caller due at due must wait for the lead.
+// A new lead is chosen electWait after the first caller that finds none,
+// so that the requests that wake together (at a quota's reset) all
+// compete.
+func (t *throttle) behind(due time.Time) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := time.Now()
+	if t.leadAt.IsZero() || now.Sub(t.leadAt) >= holdLead {
+		if t.electAt.IsZero() {
+			t.electAt = now.Add(electWait)
+		}
+		if now.Before(t.electAt) {
+			return t.electAt.Sub(now)
+		}
+		t.electAt = time.Time{}
+		t.lead = due
+		for d := range t.following {
+			if d.Before(t.lead) {
+				t.lead = d
+			}
+		}
+		t.leadAt = now
+	}
+	if due.After(t.lead) {
+		return holdLead - now.Sub(t.leadAt)
+	}
+	t.lead, t.leadAt = due, now
+	return 0
 }
 
 // rate returns the current rate after recovery.
