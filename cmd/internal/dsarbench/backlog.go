@@ -51,7 +51,7 @@ type arrival struct {
 // from the calls each request needed, and checks that each request that
 // missed was flagged at creation.
 func runBacklog(ctx context.Context, e *env) ([]row, error) {
-	days, perDay, capN := 10, 10, 200
+	days, perDay, capN := 10, 10, 150
 	if e.short {
 		days, perDay, capN = 2, 3, 20
 	}
