@@ -139,9 +139,11 @@ type need struct {
 }
 
 // need estimates the calls of a request: for a part done, those it made;
-// otherwise its date windows or items where known, the account's
-// history, or defaultCalls.
-func (p *Processor) need(ctx context.Context, zoom Zoom, b Budgeted, r *Request, secs []Section) (need, error) {
+// otherwise the account's history, or its date windows, its items where
+// the stored pages name them (only if items, for the request itself:
+// reading the pages of every request ahead at each Watch would cost too
+// much), or defaultCalls.
+func (p *Processor) need(ctx context.Context, zoom Zoom, b Budgeted, r *Request, secs []Section, items bool) (need, error) {
 	n := need{total: map[string]int64{}, left: map[string]int64{}, budget: map[string]Budget{}}
 	h, err := p.history(ctx, r.Account)
 	if err != nil {
@@ -156,7 +158,7 @@ func (p *Processor) need(ctx context.Context, zoom Zoom, b Budgeted, r *Request,
 				n.total[bud.Bucket] += made
 				continue
 			}
-			want, err := p.expected(ctx, zoom, h, r, s.Name, pt.Name)
+			want, err := p.expected(ctx, zoom, h, r, s.Name, pt.Name, items)
 			if err != nil {
 				return n, err
 			}
@@ -168,24 +170,31 @@ func (p *Processor) need(ctx context.Context, zoom Zoom, b Budgeted, r *Request,
 	return n, nil
 }
 
-// expected returns the calls a part is expected to make in all.
-func (p *Processor) expected(ctx context.Context, zoom Zoom, h *history, r *Request, section, part string) (int64, error) {
+// expected returns the calls a part is expected to make in all: at least
+// one per date window, or per item and window where the stored pages of
+// the parts it follows name them (items: for the request itself only);
+// the account's history if it says more; without history, a default.
+func (p *Processor) expected(ctx context.Context, zoom Zoom, h *history, r *Request, section, part string, items bool) (int64, error) {
 	key := section + "/" + part
-	if h != nil {
-		return int64(math.Round(float64(h.sum[key]) / float64(h.n))), nil
-	}
+	known := int64(-1)
 	if ItemsFrom(section, part) != nil {
-		// Known once the parts it follows are stored: one call per item
-		// and window.
-		ws, err := p.windows(ctx, zoom, r, section, part)
-		if err != nil {
-			return 0, err
-		}
-		if len(ws) > 0 {
-			return int64(len(ws)), nil
+		if items {
+			ws, err := p.windows(ctx, zoom, r, section, part)
+			if err != nil {
+				return 0, err
+			}
+			if len(ws) > 0 {
+				known = int64(len(ws))
+			}
 		}
 	} else if ws := zoom.Windows(section, part, r.CreatedAt); ws != nil {
-		return int64(len(ws)), nil
+		known = int64(len(ws))
+	}
+	switch {
+	case h != nil:
+		return max(known, int64(math.Round(float64(h.sum[key])/float64(h.n)))), nil
+	case known >= 0:
+		return known, nil
 	}
 	if c, ok := defaultCalls[key]; ok {
 		return c, nil
@@ -207,7 +216,7 @@ func (p *Processor) Estimate(ctx context.Context, r *Request, secs []Section) (E
 	if !ok {
 		return Estimate{}, nil
 	}
-	mine, err := p.need(ctx, zoom, b, r, secs)
+	mine, err := p.need(ctx, zoom, b, r, secs, true)
 	if err != nil {
 		return Estimate{}, err
 	}
@@ -266,7 +275,7 @@ func (p *Processor) ahead(ctx context.Context, zoom Zoom, b Budgeted, r *Request
 			if err != nil {
 				return nil, fmt.Errorf("read the sections of a request ahead: %w", err)
 			}
-			n, err := p.need(ctx, zoom, b, q, secs)
+			n, err := p.need(ctx, zoom, b, q, secs, false)
 			if err != nil {
 				return nil, err
 			}
