@@ -16,12 +16,10 @@ import (
 // quota is spent, errFailed when Zoom keeps failing or refuses, and the
 // context's error on cancellation.
 func (p *Processor) section(ctx context.Context, zoom Zoom, r *Request, s Section) (time.Time, error) {
-	select {
-	case p.sem <- struct{}{}:
-	case <-ctx.Done():
-		return time.Time{}, ctx.Err()
+	if err := p.sem.Acquire(ctx); err != nil {
+		return time.Time{}, err
 	}
-	defer func() { <-p.sem }()
+	defer p.sem.Release()
 
 	// Renew the lease as each section starts: the bbolt file lock already
 	// makes this process the only writer; the lease tells others who works
@@ -171,6 +169,9 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 			if seen, err = p.cfg.Store.PageIDs(ctx, r.ID, section, pt.Name, cur.Window); err != nil {
 				return err
 			}
+		}
+		if err := p.sem.Yield(ctx); err != nil {
+			return err
 		}
 		f, err := zoom.Fetch(ctx, Subject{ID: r.ZoomUserID, Email: r.Email}, section, pt.Name, cur)
 		var ze *ZoomError

@@ -266,6 +266,9 @@ func (p *Processor) listFiles(ctx context.Context, zoom Zoom, id string, s Secti
 // "not found" is returned for the section to stop on; the partial file
 // stays for the next attempt.
 func (p *Processor) fetchFile(ctx context.Context, zoom Zoom, id, section string, f MediaFile) error {
+	if err := p.sem.Yield(ctx); err != nil {
+		return err
+	}
 	w, whole, err := p.cfg.Media.Create(id, section, f.Name, f.Size)
 	if err != nil {
 		return err

@@ -62,9 +62,33 @@ func (p *Processor) Create(ctx context.Context, in CreateInput) (*Request, error
 		return nil, err
 	}
 	if created {
+		p.flag(ctx, r)
 		p.schedule(r)
 	}
 	return r, nil
+}
+
+// flag logs and reports a new request expected to miss its due date. An
+// estimate that fails is logged: the request goes on without one.
+func (p *Processor) flag(ctx context.Context, r *Request) {
+	secs, err := p.cfg.Store.Sections(ctx, r.ID)
+	if err != nil {
+		p.log.Error("estimate a new request", "request", r.ID, "err", err)
+		return
+	}
+	e, err := p.Estimate(ctx, r, secs)
+	if err != nil {
+		p.log.Error("estimate a new request", "request", r.ID, "err", err)
+		return
+	}
+	if !e.AtRisk {
+		return
+	}
+	p.log.Warn("new request expected to miss its due date", "request", r.ID, "account", r.Account,
+		"due", r.DueAt.UTC().Format(time.RFC3339), "completion", e.Completion.UTC().Format(time.RFC3339), "reason", e.Reason)
+	if p.cfg.AtRisk != nil {
+		p.cfg.AtRisk(r, e)
+	}
 }
 
 // Request returns a request and its sections.

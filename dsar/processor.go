@@ -95,6 +95,9 @@ type Config struct {
 	// Concurrency bounds the sections fetched at once across all requests.
 	// Default: one request's sections all at once, so that every rate-limit
 	// bucket is busy from the start; each section has one call in flight.
+	// The slots go to the requests due first; a section of a later-due
+	// request hands its slot on between pages when an earlier-due one
+	// waits.
 	Concurrency int
 	// Lease is how long a claim lasts before it must be renewed. Default 5m.
 	Lease time.Duration
@@ -107,6 +110,9 @@ type Config struct {
 	// files. Nil: media files are not collected.
 	Media MediaStore
 	Hooks Hooks
+	// AtRisk, if set, is called for a request that is expected, when it
+	// is created, to miss its due date (Estimate); it is logged too.
+	AtRisk func(r *Request, e Estimate)
 }
 
 // Processor runs access requests to completion. Every goroutine it starts
@@ -115,7 +121,7 @@ type Processor struct {
 	cfg   Config
 	log   *slog.Logger
 	clock Clock
-	sem   chan struct{}
+	sem   *DueQueue // section slots, earliest due first
 
 	mu       sync.Mutex
 	accounts map[string]Zoom         // by name; SetAccounts replaces it
@@ -126,6 +132,7 @@ type Processor struct {
 	running  map[string]*run            // requests being worked on
 	timers   map[string]func() bool     // parked requests' wake-ups
 	watchers map[string][]chan struct{} // Watch subscriptions
+	hist     histories                  // calls per part of completed requests, by account
 	closed   bool
 	wg       sync.WaitGroup
 }
@@ -174,7 +181,7 @@ func NewProcessor(cfg Config) (*Processor, error) {
 		cfg:      cfg,
 		log:      cfg.Logger,
 		clock:    cfg.Clock,
-		sem:      make(chan struct{}, cfg.Concurrency),
+		sem:      NewDueQueue(cfg.Concurrency),
 		running:  make(map[string]*run),
 		accounts: maps.Clone(cfg.Accounts),
 		checks:   map[string]AccountCheck{},
@@ -374,6 +381,8 @@ func (p *Processor) work(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	// Every call of the request waits its turn by its due date.
+	ctx = WithDue(ctx, r.DueAt)
 	switch r.State {
 	case StateCompleted, StateCancelled:
 		return nil
@@ -636,6 +645,7 @@ func (p *Processor) assemble(ctx context.Context, r *Request) error {
 		return err
 	}
 	p.log.Info("request completed", "request", r.ID, "bundle_bytes", b.Size)
+	p.remember(r, sections)
 	p.dropMedia(r.ID)
 	return nil
 }

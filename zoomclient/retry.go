@@ -87,7 +87,8 @@ func (c *Client) do(ctx context.Context, r *request, th *throttle, send func(ctx
 		res.latency = time.Since(start)
 		c.observe(r, attempt, wait, res)
 		if n, err := strconv.Atoi(res.header.Get("X-RateLimit-Remaining")); err == nil {
-			th.sawRemaining(n)
+			limit, _ := strconv.Atoi(res.header.Get("X-RateLimit-Limit"))
+			th.sawRemaining(n, limit)
 		}
 		if res.werr != nil {
 			return res, fmt.Errorf("zoomclient: %s: writing the file: %w", r.ep.Name, res.werr)

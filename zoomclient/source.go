@@ -151,6 +151,18 @@ func endpoint(section, part string) (Endpoint, error) {
 	return ep, nil
 }
 
+// Source tells the budget of each part's calls, for estimates.
+var _ dsar.Budgeted = (*Source)(nil)
+
+// Budget returns the budget of the bucket a part's calls draw on.
+func (s *Source) Budget(section, part string) dsar.Budget {
+	ep, err := endpoint(section, part)
+	if err != nil {
+		return dsar.Budget{Bucket: "unknown", Remaining: -1}
+	}
+	return s.c.limits.budget(ep.Bucket())
+}
+
 // LookupUser finds the user with an email address.
 func (s *Source) LookupUser(ctx context.Context, email string) (dsar.Fetched, error) {
 	body, u, calls, err := s.c.user(ctx, email)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
 // publishedLimits are Zoom's per-second limits by plan (zoom-api.md §4),
@@ -28,6 +30,21 @@ var publishedLimits = map[string]map[Bucket]float64{
 	"business": {
 		{Light, false}: 80, {Medium, false}: 60, {Heavy, false}: 40, {ResourceIntensive, false}: 20.0 / 60,
 		{Light, true}: 40, {Medium, true}: 20, {Heavy, true}: 10, {ResourceIntensive, true}: 10.0 / 60,
+	},
+}
+
+// dailyCaps are Zoom's published daily caps by plan (zoom-api.md §4). On
+// Pro and Business+ Heavy and Resource-intensive share one cap; each is
+// given it whole, so an estimate that uses both is optimistic.
+var dailyCaps = map[string]map[Bucket]int64{
+	"free": {
+		{Light, false}: 6000, {Medium, false}: 2000, {Heavy, false}: 1000, {ResourceIntensive, false}: 30000,
+	},
+	"pro": {
+		{Heavy, false}: 30000, {ResourceIntensive, false}: 30000, {Heavy, true}: 15000, {ResourceIntensive, true}: 15000,
+	},
+	"business": {
+		{Heavy, false}: 60000, {ResourceIntensive, false}: 60000, {Heavy, true}: 30000, {ResourceIntensive, true}: 30000,
 	},
 }
 
@@ -53,18 +70,34 @@ type throttles struct {
 	mu    sync.Mutex
 	m     map[Bucket]*throttle
 	plan  map[Bucket]float64
+	daily map[Bucket]int64
 	over  map[Bucket]float64
 	share float64
 	clock Clock
 }
 
 func newThrottles(plan string, share float64, over map[Bucket]float64, clock Clock) *throttles {
-	return &throttles{m: map[Bucket]*throttle{}, plan: publishedLimits[plan], over: over, share: share, clock: clock}
+	return &throttles{m: map[Bucket]*throttle{}, plan: publishedLimits[plan], daily: dailyCaps[plan], over: over, share: share, clock: clock}
 }
 
 func (ts *throttles) get(b Bucket) *throttle {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
+	return ts.getLocked(b, true)
+}
+
+// budget returns bucket b's budget for an estimate, without making a
+// throttle of a bucket not used yet (an operator sees those used).
+func (ts *throttles) budget(b Bucket) dsar.Budget {
+	ts.mu.Lock()
+	t := ts.getLocked(b, false)
+	ts.mu.Unlock()
+	return t.budget()
+}
+
+// getLocked returns b's throttle, a new one if keep is false; a new one
+// is kept only if keep is true.
+func (ts *throttles) getLocked(b Bucket, keep bool) *throttle {
 	t := ts.m[b]
 	if t == nil {
 		limit, ok := ts.over[b]
@@ -75,8 +108,11 @@ func (ts *throttles) get(b Bucket) *throttle {
 			limit = ts.plan[Bucket{ResourceIntensive, b.Phone}]
 		}
 		base := limit * ts.share
-		t = &throttle{bucket: b, base: base, factor: 1, clock: ts.clock, lim: rate.NewLimiter(rate.Limit(base), 1), br: &breaker{}, remaining: -1}
-		ts.m[b] = t
+		t = &throttle{bucket: b, base: base, factor: 1, clock: ts.clock, lim: rate.NewLimiter(rate.Limit(base), 1),
+			turns: dsar.NewDueQueue(1), br: &breaker{}, remaining: -1, daily: ts.daily[b], following: map[time.Time]int{}}
+		if keep {
+			ts.m[b] = t
+		}
 	}
 	return t
 }
@@ -110,6 +146,10 @@ type throttle struct {
 	base   float64 // configured rate, requests per second
 	clock  Clock
 	lim    *rate.Limiter
+	// turns orders the callers of the bucket by their requests' due
+	// dates: the next call the limiter allows is the earliest-due
+	// waiter's, so a daily cap is spent in that order too.
+	turns *dsar.DueQueue
 
 	mu      sync.Mutex
 	factor  float64   // AIMD multiplier of base, in [minFactor, 1]
@@ -117,19 +157,44 @@ type throttle struct {
 	cut     time.Time // client clock at the last decrease
 	quota   *QuotaError
 
-	br          *breaker  // pauses the bucket's calls while Zoom keeps failing
-	remaining   int       // the last X-RateLimit-Remaining Zoom sent; -1 if none
-	remainingAt time.Time // client clock when it came
+	br          *breaker          // pauses the bucket's calls while Zoom keeps failing
+	remaining   int               // the last X-RateLimit-Remaining Zoom sent; -1 if none
+	remainingAt time.Time         // client clock when it came
+	daily       int64             // the daily cap: the last X-RateLimit-Limit, else the plan's; 0 if none
+	lead        time.Time         // the due date the daily cap is kept for (followLead)
+	leadAt      time.Time         // when the lead last called, in real time
+	following   map[time.Time]int // the dues of the callers waiting for the lead
+	electAt     time.Time         // when a lead is chosen among them, if none leads
 }
 
-// sawRemaining records a daily remaining count Zoom sent for the bucket.
-func (t *throttle) sawRemaining(n int) {
+// sawRemaining records a daily remaining count Zoom sent for the bucket,
+// and the daily limit it sent with it (0 if none).
+func (t *throttle) sawRemaining(n, limit int) {
 	if t == nil {
 		return
 	}
 	t.mu.Lock()
 	t.remaining, t.remainingAt = n, t.clock.Now()
+	if limit > 0 {
+		t.daily = int64(limit)
+	}
 	t.mu.Unlock()
+}
+
+// budget returns the bucket's budget for an estimate.
+func (t *throttle) budget() dsar.Budget {
+	cur := t.rate()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := dsar.Budget{Bucket: t.bucket.String(), PerSecond: cur, Daily: t.daily, Remaining: -1}
+	now := t.clock.Now().UTC()
+	if t.remaining >= 0 && t.remainingAt.UTC().Truncate(24*time.Hour).Equal(now.Truncate(24*time.Hour)) {
+		b.Remaining = int64(t.remaining)
+	}
+	if t.quota != nil && now.Before(t.quota.Reset) {
+		b.Remaining = 0
+	}
+	return b
 }
 
 // wait blocks until the bucket allows a call and returns how long it
@@ -140,12 +205,114 @@ func (t *throttle) wait(ctx context.Context) (time.Duration, error) {
 	}
 	t.recover()
 	start := time.Now()
-	err := t.lim.Wait(ctx)
-	if err != nil && ctx.Err() == nil {
-		// The wait would outlast the context's deadline: give up now.
-		err = fmt.Errorf("%w (the wait would outlast it)", context.DeadlineExceeded)
-	}
+	err := t.take(ctx)
 	return time.Since(start), err
+}
+
+// take waits for the caller's turn, then for the limiter's next call. A
+// caller due sooner that comes while the turn's holder waits takes the
+// call when it is due: the call goes to the earliest-due caller waiting
+// when the limiter allows it, not when the wait began.
+func (t *throttle) take(ctx context.Context) error {
+	if err := t.followLead(ctx, dsar.DueOf(ctx)); err != nil {
+		return err
+	}
+	if err := t.turns.Acquire(ctx); err != nil {
+		return err
+	}
+	defer t.turns.Release()
+	for !t.lim.Allow() {
+		r := t.lim.Reserve()
+		d := r.Delay()
+		r.Cancel()
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+			return fmt.Errorf("%w (the wait would outlast it)", context.DeadlineExceeded)
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+		if err := t.turns.Yield(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// holdLead is how long a daily-capped bucket keeps its calls for the
+// earliest-due request that called last: longer than a request takes
+// between two calls of a section (a page's commit).
+const holdLead = 2 * time.Second
+
+// electWait is how long the callers of a daily-capped bucket without a
+// lead gather before the earliest due among them leads.
+const electWait = 200 * time.Millisecond
+
+// followLead makes a call of a request due at due wait while a request
+// due before it still calls this bucket: a daily cap is spent on the
+// earliest-due request with calls to make, as a schedule by due date
+// spends it, not shared with requests due later while the earlier one
+// commits its pages. When the lead has made no call for holdLead, the
+// earliest-due caller waiting leads. Requests due at the same time
+// share. Buckets without a daily cap, and calls of no request (an
+// account's check), do not wait.
+func (t *throttle) followLead(ctx context.Context, due time.Time) error {
+	if due.IsZero() {
+		return nil
+	}
+	t.mu.Lock()
+	if t.daily <= 0 {
+		t.mu.Unlock()
+		return nil
+	}
+	t.following[due]++
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		if t.following[due]--; t.following[due] == 0 {
+			delete(t.following, due)
+		}
+		t.mu.Unlock()
+	}()
+	for {
+		d := t.behind(due)
+		if d <= 0 {
+			return nil
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// behind returns how long a caller due at due must wait for the lead.
+// A new lead is chosen electWait after the first caller that finds none,
+// so that the requests that wake together (at a quota's reset) all
+// compete.
+func (t *throttle) behind(due time.Time) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := time.Now()
+	if t.leadAt.IsZero() || now.Sub(t.leadAt) >= holdLead {
+		if t.electAt.IsZero() {
+			t.electAt = now.Add(electWait)
+		}
+		if now.Before(t.electAt) {
+			return t.electAt.Sub(now)
+		}
+		t.electAt = time.Time{}
+		t.lead = due
+		for d := range t.following {
+			if d.Before(t.lead) {
+				t.lead = d
+			}
+		}
+		t.leadAt = now
+	}
+	if due.After(t.lead) {
+		return holdLead - now.Sub(t.leadAt)
+	}
+	t.lead, t.leadAt = due, now
+	return 0
 }
 
 // rate returns the current rate after recovery.

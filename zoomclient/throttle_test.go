@@ -3,10 +3,12 @@ package zoomclient
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/zoomdsar/zoom-dsar/dsar"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
 
@@ -270,5 +272,51 @@ func TestDailyLimitQueued(t *testing.T) {
 	}
 	if n := count(srv, func(e zoomtest.LogEntry) bool { return e.Category == "Medium" }); n != 2 {
 		t.Errorf("%d Medium calls reached Zoom, want 2 (one answered, one Daily-limit 429)", n)
+	}
+}
+
+// TestThrottleEarliestDue: a request waits for a bucket's next call when
+// another, created later but due sooner, comes: the one due sooner gets
+// the call, one interval of the bucket's rate before the other.
+func TestThrottleEarliestDue(t *testing.T) {
+	b := Bucket{Medium, false}
+	th := newThrottles("free", 1, map[Bucket]float64{b: 2}, systemClock{}).get(b)
+	ctx := t.Context()
+	if _, err := th.wait(ctx); err != nil { // the bucket's one call: the next comes in 500 ms
+		t.Fatal(err)
+	}
+	if err := th.turns.Acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	var (
+		wg  sync.WaitGroup
+		mu  sync.Mutex
+		got = map[string]time.Time{}
+	)
+	call := func(name string, due time.Time) {
+		wg.Go(func() {
+			if _, err := th.wait(dsar.WithDue(ctx, due)); err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			got[name] = time.Now()
+			mu.Unlock()
+		})
+	}
+	const late, soon = "created first, due in 45 days", "created second, due in 30 days"
+	call(late, now.AddDate(0, 0, 45))
+	for th.turns.Waiting() < 1 {
+		runtime.Gosched()
+	}
+	th.turns.Release() // the turn is the first request's: it waits for the call
+	call(soon, now.AddDate(0, 0, 30))
+	for th.turns.Waiting() < 1 {
+		runtime.Gosched()
+	}
+	wg.Wait()
+	// At 2 calls a second the later call comes 500 ms after the earlier.
+	if d := got[late].Sub(got[soon]); d < 250*time.Millisecond {
+		t.Fatalf("the request due sooner got its call %s before the other, want about 500 ms", d)
 	}
 }

@@ -110,6 +110,17 @@ func (e *env) writeRequest(w io.Writer, r *dsarv1.AccessRequest, wide bool) erro
 	if x := r.GetExtension(); x != nil {
 		row("extended", fmt.Sprintf("%s by %s: %s", e.time(x.GetExtendTime()), x.GetExtendedBy(), x.GetReason()))
 	}
+	if est := r.GetEstimate(); est != nil {
+		var calls []string
+		for _, c := range est.GetCalls() {
+			calls = append(calls, fmt.Sprintf("%s %d", c.GetBucket(), c.GetCalls()))
+		}
+		row("expected calls", strings.Join(calls, ", "))
+		row("expected done", e.time(est.GetCompletionTime()))
+		if est.GetAtRisk() {
+			row("at risk", est.GetAtRiskReason())
+		}
+	}
 	if b := r.GetBundle(); b != nil {
 		row("bundle", fmt.Sprintf("%d bytes, sha256 %s", b.GetSizeBytes(), b.GetSha256()))
 		row("signed by", b.GetKeyFingerprint())

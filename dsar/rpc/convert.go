@@ -1,6 +1,8 @@
 package rpc
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -77,7 +79,7 @@ func regulationFromProto(r dsarv1.Regulation) (dsar.Regulation, bool) {
 
 // WindowsFunc returns the date windows of a windowed part of an account's
 // requests started at start (dsar.Zoom.Windows), or nil. The service uses
-// it for windows_total and the completion estimate.
+// it for windows_total.
 type WindowsFunc func(account, section, part string, start time.Time) []dsar.Span
 
 // converter turns domain values into messages.
@@ -203,50 +205,14 @@ func auditEvent(ev *dsar.AuditEvent) *dsarv1.AuditEvent {
 	}
 }
 
-// progress is how much of a request's work is done, in units of one
-// window of a windowed part or one call of a part without windows.
-func (c converter) progress(r *dsar.Request, secs []dsar.Section) (done, total int, started time.Time) {
-	for i := range secs {
-		s := &secs[i]
-		if !s.StartedAt.IsZero() && (started.IsZero() || s.StartedAt.Before(started)) {
-			started = s.StartedAt
-		}
-		for j := range s.Parts {
-			p := &s.Parts[j]
-			d, t := c.partWindows(r, s.Name, p)
-			if t == 0 {
-				t, d = 1, 0
-				if p.Done {
-					d = 1
-				}
-			}
-			if s.State.Done() {
-				d = t // NOT_APPLICABLE parts never run
-			}
-			done += d
-			total += t
-		}
+// estimate converts a request's estimate; nil when it has none.
+func estimate(e dsar.Estimate) *dsarv1.Estimate {
+	if e.Calls == nil {
+		return nil
 	}
-	return done, total, started
-}
-
-// estimate returns when a RUNNING request is expected to finish: the time
-// spent so far scaled by the work left, where work is counted in windows
-// (and single calls). It is the zero time when unknown: before any unit of
-// work is done, while waiting for quota, or when the request is not
-// running.
-func (c converter) estimate(r *dsar.Request, secs []dsar.Section, now time.Time) time.Time {
-	if r.State != dsar.StateRunning {
-		return time.Time{}
+	out := &dsarv1.Estimate{CompletionTime: ts(e.Completion), AtRisk: e.AtRisk, AtRiskReason: e.Reason}
+	for _, b := range slices.Sorted(maps.Keys(e.Calls)) {
+		out.Calls = append(out.Calls, &dsarv1.BucketCalls{Bucket: b, Calls: e.Calls[b]})
 	}
-	done, total, started := c.progress(r, secs)
-	if started.IsZero() || done == 0 || done >= total {
-		return time.Time{}
-	}
-	elapsed := now.Sub(started)
-	if elapsed <= 0 {
-		return time.Time{}
-	}
-	left := time.Duration(float64(elapsed) * float64(total-done) / float64(done))
-	return now.Add(left)
+	return out
 }

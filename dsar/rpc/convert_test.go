@@ -1,6 +1,8 @@
 package rpc
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,45 +40,21 @@ func TestEnumTablesComplete(t *testing.T) {
 }
 
 func TestEstimate(t *testing.T) {
-	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	// Two sections: one with four windows, one single call.
-	windows := func(_, section, _ string, _ time.Time) []dsar.Span {
-		if section == dsar.SectionPhoneCallHistory {
-			return make([]dsar.Span, 4)
-		}
-		return nil
+	due := time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)
+	if estimate(dsar.Estimate{}) != nil {
+		t.Error("no estimate converts to a message")
 	}
-	c := converter{windows: windows}
-	secs := func(windowsDone int, profileDone bool, started time.Time) []dsar.Section {
-		return []dsar.Section{
-			{Name: dsar.SectionProfile, State: dsar.SectionRunning, StartedAt: started,
-				Parts: []dsar.Part{{Name: dsar.PartUser, Done: profileDone}}},
-			{Name: dsar.SectionPhoneCallHistory, State: dsar.SectionRunning, StartedAt: started,
-				Parts: []dsar.Part{{Name: dsar.SectionPhoneCallHistory, Cursor: dsar.Cursor{Window: windowsDone}}}},
-		}
+	e := estimate(dsar.Estimate{Calls: map[string]int64{"phone/Medium": 4, "Heavy": 7, "Medium": 30},
+		Completion: due.AddDate(0, 0, 2), AtRisk: true, Reason: "expected after its due date"})
+	var got []string
+	for _, c := range e.GetCalls() {
+		got = append(got, fmt.Sprintf("%s=%d", c.GetBucket(), c.GetCalls()))
 	}
-	running := &dsar.Request{State: dsar.StateRunning}
-	for _, tc := range []struct {
-		name string
-		r    *dsar.Request
-		secs []dsar.Section
-		want time.Time // zero: unknown
-	}{
-		{"nothing done yet", running, secs(0, false, t0), time.Time{}},
-		{"not started", running, secs(0, false, time.Time{}), time.Time{}},
-		// 2 of 5 units in 10 minutes: 3 more units take 15 minutes.
-		{"two of five", running, secs(1, true, t0.Add(-10*time.Minute)), t0.Add(15 * time.Minute)},
-		// 4 of 5 units in 8 minutes: 2 more minutes.
-		{"four of five", running, secs(3, true, t0.Add(-8*time.Minute)), t0.Add(2 * time.Minute)},
-		{"waiting for quota", &dsar.Request{State: dsar.StateWaitingQuota}, secs(3, true, t0.Add(-8*time.Minute)), time.Time{}},
-		{"completed", &dsar.Request{State: dsar.StateCompleted}, secs(4, true, t0.Add(-8*time.Minute)), time.Time{}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := c.estimate(tc.r, tc.secs, t0)
-			if !got.Equal(tc.want) {
-				t.Errorf("estimate = %v, want %v", got, tc.want)
-			}
-		})
+	if strings.Join(got, " ") != "Heavy=7 Medium=30 phone/Medium=4" {
+		t.Errorf("calls %v, want by bucket name", got)
+	}
+	if !e.GetCompletionTime().AsTime().Equal(due.AddDate(0, 0, 2)) || !e.GetAtRisk() || e.GetAtRiskReason() != "expected after its due date" {
+		t.Errorf("estimate %v", e)
 	}
 }
 

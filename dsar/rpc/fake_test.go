@@ -138,6 +138,11 @@ func (f *fakeProcessor) Rebuild(ctx context.Context, id string) (*dsar.Request, 
 	return f.get("fake.Rebuild", id)
 }
 
+// Estimate expects three Medium calls, done a day before the due date.
+func (f *fakeProcessor) Estimate(_ context.Context, r *dsar.Request, _ []dsar.Section) (dsar.Estimate, error) {
+	return dsar.Estimate{Calls: map[string]int64{"Medium": 3}, Completion: r.DueAt.AddDate(0, 0, -1)}, nil
+}
+
 func (f *fakeProcessor) Watch(id string) (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
 	f.mu.Lock()

@@ -40,6 +40,7 @@ type Processor interface {
 	Extend(ctx context.Context, id, reason string) (*dsar.Request, error)
 	Rebuild(ctx context.Context, id string) (*dsar.Request, error)
 	Watch(id string) (<-chan struct{}, func())
+	Estimate(ctx context.Context, r *dsar.Request, secs []dsar.Section) (dsar.Estimate, error)
 	Accounts(ctx context.Context) ([]dsar.Account, error)
 	Account(ctx context.Context, name string) (dsar.Account, error)
 	CheckAccount(ctx context.Context, name string) (dsar.AccountCheck, error)
@@ -80,8 +81,7 @@ type ServiceConfig struct {
 	Bundles Bundles
 	// SigningKey is the public key that signs bundle manifests.
 	SigningKey ed25519.PublicKey
-	// Windows gives windows_total and the completion estimate; nil leaves
-	// them unknown.
+	// Windows gives windows_total; nil leaves it unknown.
 	Windows WindowsFunc
 	Clock   dsar.Clock   // nil: the system clock
 	Logger  *slog.Logger // nil: discard
@@ -237,7 +237,23 @@ func (s *Service) reply(ctx context.Context, op string, r *dsar.Request) (*dsarv
 	if err != nil {
 		return nil, err
 	}
-	return s.conv.request(r2, secs), nil
+	ar := s.conv.request(r2, secs)
+	ar.Estimate = s.estimate(ctx, r2, secs)
+	return ar, nil
+}
+
+// estimate returns the processor's estimate of a request, nil if it has
+// none. An estimate that fails is logged and left out: the request is
+// still there to see.
+func (s *Service) estimate(ctx context.Context, r *dsar.Request, secs []dsar.Section) *dsarv1.Estimate {
+	e, err := s.cfg.Processor.Estimate(ctx, r, secs)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("estimate a request", "request", r.ID, "err", err)
+		}
+		return nil
+	}
+	return estimate(e)
 }
 
 // CreateAccessRequest validates the input and creates (or, for a used
@@ -290,7 +306,9 @@ func (s *Service) GetAccessRequest(ctx context.Context, req *dsarv1.GetAccessReq
 	if err != nil {
 		return nil, err
 	}
-	return &dsarv1.GetAccessRequestResponse{AccessRequest: s.conv.request(r, secs)}, nil
+	ar := s.conv.request(r, secs)
+	ar.Estimate = s.estimate(ctx, r, secs)
+	return &dsarv1.GetAccessRequestResponse{AccessRequest: ar}, nil
 }
 
 // ListAccessRequests lists requests, without their sections.
@@ -395,16 +413,18 @@ func (s *Service) WatchAccessRequest(req *dsarv1.WatchAccessRequestRequest, ss g
 		if err != nil {
 			return err
 		}
-		// A wake-up that changed nothing the client sees sends nothing.
+		// A wake-up that changed nothing the client sees sends nothing;
+		// the estimate, which moves with the clock, is not compared.
 		if ar := s.conv.request(r, secs); last == nil || !proto.Equal(last, ar) {
+			last = proto.CloneOf(ar)
+			ar.Estimate = s.estimate(ctx, r, secs)
 			err := ss.Send(&dsarv1.WatchAccessRequestResponse{
 				AccessRequest:           ar,
-				EstimatedCompletionTime: ts(s.conv.estimate(r, secs, s.cfg.Clock.Now())),
+				EstimatedCompletionTime: ar.GetEstimate().GetCompletionTime(),
 			})
 			if err != nil {
 				return err
 			}
-			last = ar
 		}
 		if r.State.Final() {
 			return nil

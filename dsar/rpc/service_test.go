@@ -912,3 +912,43 @@ func TestIdempotencyKeyPerCaller(t *testing.T) {
 		t.Errorf("the platform's key with another email: %v, want AlreadyExists", err)
 	}
 }
+
+// TestEstimateInAPI: Create, Get and Watch carry the processor's
+// estimate; Watch's estimated_completion_time is its completion time.
+func TestEstimateInAPI(t *testing.T) {
+	fake := newFakeProcessor() // its estimate: 3 Medium calls, done a day before the due date
+	h := newHarness(t, harnessConfig{proc: fake})
+	ctx := as(t.Context(), RolePlatform)
+	r, err := h.client.CreateAccessRequest(ctx, &dsarv1.CreateAccessRequestRequest{
+		Email: "a@example.com", Account: "main", IdempotencyKey: "k", Regulation: dsarv1.Regulation_REGULATION_GDPR})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ar := r.GetAccessRequest()
+	want := ar.GetDueTime().AsTime().AddDate(0, 0, -1)
+	check := func(how string, e *dsarv1.Estimate) {
+		t.Helper()
+		if len(e.GetCalls()) != 1 || e.GetCalls()[0].GetBucket() != "Medium" || e.GetCalls()[0].GetCalls() != 3 ||
+			!e.GetCompletionTime().AsTime().Equal(want) || e.GetAtRisk() {
+			t.Errorf("%s: estimate %v, want 3 Medium calls done at %s", how, e, want)
+		}
+	}
+	check("create", ar.GetEstimate())
+	g, err := h.client.GetAccessRequest(ctx, &dsarv1.GetAccessRequestRequest{Id: ar.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("get", g.GetAccessRequest().GetEstimate())
+	st, err := h.client.WatchAccessRequest(ctx, &dsarv1.WatchAccessRequestRequest{Id: ar.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("watch", m.GetAccessRequest().GetEstimate())
+	if !m.GetEstimatedCompletionTime().AsTime().Equal(want) {
+		t.Errorf("watch: estimated completion %v, want %s", m.GetEstimatedCompletionTime(), want)
+	}
+}

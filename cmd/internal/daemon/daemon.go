@@ -187,6 +187,7 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		Logger:    log,
 		Shard:     cfg.Shard,
 		GiveUp:    cfg.GiveUp,
+		AtRisk:    due.flagged,
 	})
 	if err != nil {
 		return nil, err

@@ -264,6 +264,7 @@ type dueRequests struct {
 	now      func() time.Time
 	log      *slog.Logger
 	missed   *prometheus.CounterVec
+	atRisk   *prometheus.CounterVec // fed by the processor (flagged)
 
 	mu   sync.Mutex      // serializes scans
 	late map[string]bool // ids of the requests past due already logged
@@ -275,7 +276,17 @@ func newDueRequests(store requestLister, accounts func() []string, now func() ti
 			Name: "dsar_requests_missed_due_total",
 			Help: "Requests found not final past their due date, by account; each is logged by id, once per dsard process.",
 		}, []string{"account"}),
+		atRisk: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dsar_requests_at_risk_total",
+			Help: "Requests expected, when created, to complete after their due date (their estimate), by account; each is logged by id.",
+		}, []string{"account"}),
 	}
+}
+
+// flagged counts a request the processor expects, at its creation, to
+// miss its due date (dsar.Config.AtRisk); the processor logs it.
+func (d *dueRequests) flagged(r *dsar.Request, _ dsar.Estimate) {
+	d.atRisk.WithLabelValues(r.Account).Inc()
 }
 
 // scan counts the requests not final due within dueSoon (soon) and past
@@ -318,6 +329,7 @@ func (d *dueRequests) Describe(ch chan<- *prometheus.Desc) {
 	ch <- dueSoonDesc
 	ch <- overdueDesc
 	d.missed.Describe(ch)
+	d.atRisk.Describe(ch)
 }
 
 func (d *dueRequests) Collect(ch chan<- prometheus.Metric) {
@@ -333,6 +345,7 @@ func (d *dueRequests) Collect(ch chan<- prometheus.Metric) {
 	for _, a := range d.accounts() {
 		accounts[a] = true
 		d.missed.WithLabelValues(a) // zero until the first
+		d.atRisk.WithLabelValues(a)
 	}
 	for a := range soon {
 		accounts[a] = true
@@ -345,4 +358,5 @@ func (d *dueRequests) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(overdueDesc, prometheus.GaugeValue, float64(late[a]), a)
 	}
 	d.missed.Collect(ch)
+	d.atRisk.Collect(ch)
 }

@@ -134,7 +134,12 @@ func TestDueRequests(t *testing.T) {
 	logs := &syncBuffer{}
 	d := newDueRequests(db, func() []string { return []string{"main", "idle"} }, func() time.Time { return now },
 		slog.New(slog.NewJSONHandler(logs, nil)))
+	d.flagged(&dsar.Request{ID: "soon1", Account: "main"}, dsar.Estimate{AtRisk: true}) // as the processor does at creation
 	const head = `
+# HELP dsar_requests_at_risk_total Requests expected, when created, to complete after their due date (their estimate), by account; each is logged by id.
+# TYPE dsar_requests_at_risk_total counter
+dsar_requests_at_risk_total{account="idle"} 0
+dsar_requests_at_risk_total{account="main"} 1
 # HELP dsar_requests_due_soon Requests not final whose due date is within the next 7 days, by account.
 # TYPE dsar_requests_due_soon gauge
 dsar_requests_due_soon{account="gone"} 0

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -136,4 +137,30 @@ func callLog(statuses []int) []zoomtest.LogEntry {
 		log = append(log, zoomtest.LogEntry{Time: t0.Add(time.Duration(i) * time.Second), Method: "GET", Path: "/v2/users/u/meetings", Status: s, Category: zoomtest.Medium})
 	}
 	return log
+}
+
+// TestRewriteDocSubset: a run of some scenarios writes its own section
+// and leaves the full set's rows alone; running them again replaces only
+// their section.
+func TestRewriteDocSubset(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "BENCHMARKS.md")
+	full := results{command: "full", rows: []row{{scenario: "budget", figure: "f", value: "1"}}}
+	if err := rewriteDoc(path, full, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"2", "3"} {
+		part := results{command: "part", rows: []row{{scenario: "backlog", figure: "g", value: v}}}
+		if err := rewriteDoc(path, part, []string{"backlog"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	if !strings.Contains(doc, "| budget | f | 1 |") || !strings.Contains(doc, "| backlog | g | 3 |") ||
+		strings.Contains(doc, "| backlog | g | 2 |") || strings.Count(doc, "## Results of backlog") != 1 {
+		t.Fatalf("document after a full run and two runs of backlog:\n%s", doc)
+	}
 }

@@ -8,7 +8,8 @@
 //
 //	go run ./cmd/internal/dsarbench [-short] [-markdown] [scenario...]
 //
-// Scenarios: budget, quota, faults, crash, download, scale (default: all).
+// Scenarios: budget, quota, faults, crash, download, scale, backlog,
+// estimate (default: all).
 package main
 
 import (

@@ -304,7 +304,12 @@ type AccessRequest struct {
 	// Every section, in report order.
 	Sections []*Section `protobuf:"bytes,14,rep,name=sections,proto3" json:"sections,omitempty"`
 	// Set once the request is COMPLETED.
-	Bundle        *Bundle `protobuf:"bytes,15,opt,name=bundle,proto3" json:"bundle,omitempty"`
+	Bundle *Bundle `protobuf:"bytes,15,opt,name=bundle,proto3" json:"bundle,omitempty"`
+	// The pre-flight estimate: the calls the request is expected to make
+	// and, unless it is final, when it should complete after the requests
+	// of its account due before it. Unset when the account cannot tell its
+	// rate limits.
+	Estimate      *Estimate `protobuf:"bytes,16,opt,name=estimate,proto3" json:"estimate,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -444,6 +449,144 @@ func (x *AccessRequest) GetBundle() *Bundle {
 	return nil
 }
 
+func (x *AccessRequest) GetEstimate() *Estimate {
+	if x != nil {
+		return x.Estimate
+	}
+	return nil
+}
+
+// Estimate is what an access request is expected to cost and when it
+// should complete.
+type Estimate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The API calls expected in all, those made included, by rate-limit
+	// bucket.
+	Calls []*BucketCalls `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	// When its last call should be made, given the requests of its account
+	// due before it, each bucket's rate and its daily cap; unset once the
+	// request is final.
+	CompletionTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=completion_time,json=completionTime,proto3" json:"completion_time,omitempty"`
+	// The request is expected to complete after its due date.
+	AtRisk bool `protobuf:"varint,3,opt,name=at_risk,json=atRisk,proto3" json:"at_risk,omitempty"`
+	// Why, for a person, when at_risk.
+	AtRiskReason  string `protobuf:"bytes,4,opt,name=at_risk_reason,json=atRiskReason,proto3" json:"at_risk_reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Estimate) Reset() {
+	*x = Estimate{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Estimate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Estimate) ProtoMessage() {}
+
+func (x *Estimate) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Estimate.ProtoReflect.Descriptor instead.
+func (*Estimate) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Estimate) GetCalls() []*BucketCalls {
+	if x != nil {
+		return x.Calls
+	}
+	return nil
+}
+
+func (x *Estimate) GetCompletionTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CompletionTime
+	}
+	return nil
+}
+
+func (x *Estimate) GetAtRisk() bool {
+	if x != nil {
+		return x.AtRisk
+	}
+	return false
+}
+
+func (x *Estimate) GetAtRiskReason() string {
+	if x != nil {
+		return x.AtRiskReason
+	}
+	return ""
+}
+
+// BucketCalls is a number of calls of one rate-limit bucket.
+type BucketCalls struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "Medium", "phone/Heavy".
+	Bucket        string `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Calls         int64  `protobuf:"varint,2,opt,name=calls,proto3" json:"calls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BucketCalls) Reset() {
+	*x = BucketCalls{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BucketCalls) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BucketCalls) ProtoMessage() {}
+
+func (x *BucketCalls) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BucketCalls.ProtoReflect.Descriptor instead.
+func (*BucketCalls) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *BucketCalls) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *BucketCalls) GetCalls() int64 {
+	if x != nil {
+		return x.Calls
+	}
+	return 0
+}
+
 // Extension records the one extension of a request's deadline.
 type Extension struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -459,7 +602,7 @@ type Extension struct {
 
 func (x *Extension) Reset() {
 	*x = Extension{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[1]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -471,7 +614,7 @@ func (x *Extension) String() string {
 func (*Extension) ProtoMessage() {}
 
 func (x *Extension) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[1]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -484,7 +627,7 @@ func (x *Extension) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Extension.ProtoReflect.Descriptor instead.
 func (*Extension) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{1}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Extension) GetReason() string {
@@ -555,7 +698,7 @@ type Section struct {
 
 func (x *Section) Reset() {
 	*x = Section{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[2]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -567,7 +710,7 @@ func (x *Section) String() string {
 func (*Section) ProtoMessage() {}
 
 func (x *Section) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[2]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -580,7 +723,7 @@ func (x *Section) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Section.ProtoReflect.Descriptor instead.
 func (*Section) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{2}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Section) GetName() string {
@@ -713,7 +856,7 @@ type TimeWindow struct {
 
 func (x *TimeWindow) Reset() {
 	*x = TimeWindow{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[3]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -725,7 +868,7 @@ func (x *TimeWindow) String() string {
 func (*TimeWindow) ProtoMessage() {}
 
 func (x *TimeWindow) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[3]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -738,7 +881,7 @@ func (x *TimeWindow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimeWindow.ProtoReflect.Descriptor instead.
 func (*TimeWindow) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{3}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *TimeWindow) GetStartTime() *timestamppb.Timestamp {
@@ -769,7 +912,7 @@ type Bundle struct {
 
 func (x *Bundle) Reset() {
 	*x = Bundle{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[4]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -781,7 +924,7 @@ func (x *Bundle) String() string {
 func (*Bundle) ProtoMessage() {}
 
 func (x *Bundle) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[4]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -794,7 +937,7 @@ func (x *Bundle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Bundle.ProtoReflect.Descriptor instead.
 func (*Bundle) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{4}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Bundle) GetSizeBytes() int64 {
@@ -835,7 +978,7 @@ type CreateAccessRequestRequest struct {
 
 func (x *CreateAccessRequestRequest) Reset() {
 	*x = CreateAccessRequestRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[5]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -847,7 +990,7 @@ func (x *CreateAccessRequestRequest) String() string {
 func (*CreateAccessRequestRequest) ProtoMessage() {}
 
 func (x *CreateAccessRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[5]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -860,7 +1003,7 @@ func (x *CreateAccessRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessRequestRequest.ProtoReflect.Descriptor instead.
 func (*CreateAccessRequestRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{5}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CreateAccessRequestRequest) GetEmail() string {
@@ -900,7 +1043,7 @@ type CreateAccessRequestResponse struct {
 
 func (x *CreateAccessRequestResponse) Reset() {
 	*x = CreateAccessRequestResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[6]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -912,7 +1055,7 @@ func (x *CreateAccessRequestResponse) String() string {
 func (*CreateAccessRequestResponse) ProtoMessage() {}
 
 func (x *CreateAccessRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[6]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -925,7 +1068,7 @@ func (x *CreateAccessRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessRequestResponse.ProtoReflect.Descriptor instead.
 func (*CreateAccessRequestResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{6}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateAccessRequestResponse) GetAccessRequest() *AccessRequest {
@@ -944,7 +1087,7 @@ type GetAccessRequestRequest struct {
 
 func (x *GetAccessRequestRequest) Reset() {
 	*x = GetAccessRequestRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[7]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -956,7 +1099,7 @@ func (x *GetAccessRequestRequest) String() string {
 func (*GetAccessRequestRequest) ProtoMessage() {}
 
 func (x *GetAccessRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[7]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -969,7 +1112,7 @@ func (x *GetAccessRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAccessRequestRequest.ProtoReflect.Descriptor instead.
 func (*GetAccessRequestRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{7}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetAccessRequestRequest) GetId() string {
@@ -988,7 +1131,7 @@ type GetAccessRequestResponse struct {
 
 func (x *GetAccessRequestResponse) Reset() {
 	*x = GetAccessRequestResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[8]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1000,7 +1143,7 @@ func (x *GetAccessRequestResponse) String() string {
 func (*GetAccessRequestResponse) ProtoMessage() {}
 
 func (x *GetAccessRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[8]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1013,7 +1156,7 @@ func (x *GetAccessRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAccessRequestResponse.ProtoReflect.Descriptor instead.
 func (*GetAccessRequestResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{8}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetAccessRequestResponse) GetAccessRequest() *AccessRequest {
@@ -1048,7 +1191,7 @@ type ListAccessRequestsRequest struct {
 
 func (x *ListAccessRequestsRequest) Reset() {
 	*x = ListAccessRequestsRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[9]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1060,7 +1203,7 @@ func (x *ListAccessRequestsRequest) String() string {
 func (*ListAccessRequestsRequest) ProtoMessage() {}
 
 func (x *ListAccessRequestsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[9]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1073,7 +1216,7 @@ func (x *ListAccessRequestsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessRequestsRequest.ProtoReflect.Descriptor instead.
 func (*ListAccessRequestsRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{9}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListAccessRequestsRequest) GetStates() []RequestState {
@@ -1143,7 +1286,7 @@ type ListAccessRequestsResponse struct {
 
 func (x *ListAccessRequestsResponse) Reset() {
 	*x = ListAccessRequestsResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[10]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1155,7 +1298,7 @@ func (x *ListAccessRequestsResponse) String() string {
 func (*ListAccessRequestsResponse) ProtoMessage() {}
 
 func (x *ListAccessRequestsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[10]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1168,7 +1311,7 @@ func (x *ListAccessRequestsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessRequestsResponse.ProtoReflect.Descriptor instead.
 func (*ListAccessRequestsResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{10}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListAccessRequestsResponse) GetAccessRequests() []*AccessRequest {
@@ -1194,7 +1337,7 @@ type WatchAccessRequestRequest struct {
 
 func (x *WatchAccessRequestRequest) Reset() {
 	*x = WatchAccessRequestRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[11]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1206,7 +1349,7 @@ func (x *WatchAccessRequestRequest) String() string {
 func (*WatchAccessRequestRequest) ProtoMessage() {}
 
 func (x *WatchAccessRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[11]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1219,7 +1362,7 @@ func (x *WatchAccessRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAccessRequestRequest.ProtoReflect.Descriptor instead.
 func (*WatchAccessRequestRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{11}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WatchAccessRequestRequest) GetId() string {
@@ -1233,8 +1376,8 @@ type WatchAccessRequestResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The request as it is now.
 	AccessRequest *AccessRequest `protobuf:"bytes,1,opt,name=access_request,json=accessRequest,proto3" json:"access_request,omitempty"`
-	// When the request is expected to complete; unset when unknown (e.g.
-	// before the first pages, or while waiting for quota).
+	// When the request is expected to complete: access_request's
+	// estimate.completion_time; unset when unknown.
 	EstimatedCompletionTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=estimated_completion_time,json=estimatedCompletionTime,proto3" json:"estimated_completion_time,omitempty"`
 	unknownFields           protoimpl.UnknownFields
 	sizeCache               protoimpl.SizeCache
@@ -1242,7 +1385,7 @@ type WatchAccessRequestResponse struct {
 
 func (x *WatchAccessRequestResponse) Reset() {
 	*x = WatchAccessRequestResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[12]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1254,7 +1397,7 @@ func (x *WatchAccessRequestResponse) String() string {
 func (*WatchAccessRequestResponse) ProtoMessage() {}
 
 func (x *WatchAccessRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[12]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1267,7 +1410,7 @@ func (x *WatchAccessRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAccessRequestResponse.ProtoReflect.Descriptor instead.
 func (*WatchAccessRequestResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{12}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WatchAccessRequestResponse) GetAccessRequest() *AccessRequest {
@@ -1295,7 +1438,7 @@ type CancelAccessRequestRequest struct {
 
 func (x *CancelAccessRequestRequest) Reset() {
 	*x = CancelAccessRequestRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[13]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1307,7 +1450,7 @@ func (x *CancelAccessRequestRequest) String() string {
 func (*CancelAccessRequestRequest) ProtoMessage() {}
 
 func (x *CancelAccessRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[13]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1320,7 +1463,7 @@ func (x *CancelAccessRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelAccessRequestRequest.ProtoReflect.Descriptor instead.
 func (*CancelAccessRequestRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{13}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CancelAccessRequestRequest) GetId() string {
@@ -1346,7 +1489,7 @@ type CancelAccessRequestResponse struct {
 
 func (x *CancelAccessRequestResponse) Reset() {
 	*x = CancelAccessRequestResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[14]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1358,7 +1501,7 @@ func (x *CancelAccessRequestResponse) String() string {
 func (*CancelAccessRequestResponse) ProtoMessage() {}
 
 func (x *CancelAccessRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[14]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1371,7 +1514,7 @@ func (x *CancelAccessRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelAccessRequestResponse.ProtoReflect.Descriptor instead.
 func (*CancelAccessRequestResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{14}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CancelAccessRequestResponse) GetAccessRequest() *AccessRequest {
@@ -1392,7 +1535,7 @@ type ResumeAccessRequestRequest struct {
 
 func (x *ResumeAccessRequestRequest) Reset() {
 	*x = ResumeAccessRequestRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[15]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1404,7 +1547,7 @@ func (x *ResumeAccessRequestRequest) String() string {
 func (*ResumeAccessRequestRequest) ProtoMessage() {}
 
 func (x *ResumeAccessRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[15]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1417,7 +1560,7 @@ func (x *ResumeAccessRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeAccessRequestRequest.ProtoReflect.Descriptor instead.
 func (*ResumeAccessRequestRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{15}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ResumeAccessRequestRequest) GetId() string {
@@ -1443,7 +1586,7 @@ type ResumeAccessRequestResponse struct {
 
 func (x *ResumeAccessRequestResponse) Reset() {
 	*x = ResumeAccessRequestResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[16]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1455,7 +1598,7 @@ func (x *ResumeAccessRequestResponse) String() string {
 func (*ResumeAccessRequestResponse) ProtoMessage() {}
 
 func (x *ResumeAccessRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[16]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1468,7 +1611,7 @@ func (x *ResumeAccessRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeAccessRequestResponse.ProtoReflect.Descriptor instead.
 func (*ResumeAccessRequestResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{16}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ResumeAccessRequestResponse) GetAccessRequest() *AccessRequest {
@@ -1491,7 +1634,7 @@ type RetrySectionRequest struct {
 
 func (x *RetrySectionRequest) Reset() {
 	*x = RetrySectionRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[17]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1503,7 +1646,7 @@ func (x *RetrySectionRequest) String() string {
 func (*RetrySectionRequest) ProtoMessage() {}
 
 func (x *RetrySectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[17]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1516,7 +1659,7 @@ func (x *RetrySectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetrySectionRequest.ProtoReflect.Descriptor instead.
 func (*RetrySectionRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{17}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RetrySectionRequest) GetId() string {
@@ -1549,7 +1692,7 @@ type RetrySectionResponse struct {
 
 func (x *RetrySectionResponse) Reset() {
 	*x = RetrySectionResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[18]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1561,7 +1704,7 @@ func (x *RetrySectionResponse) String() string {
 func (*RetrySectionResponse) ProtoMessage() {}
 
 func (x *RetrySectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[18]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1574,7 +1717,7 @@ func (x *RetrySectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetrySectionResponse.ProtoReflect.Descriptor instead.
 func (*RetrySectionResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{18}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RetrySectionResponse) GetAccessRequest() *AccessRequest {
@@ -1595,7 +1738,7 @@ type ExtendDeadlineRequest struct {
 
 func (x *ExtendDeadlineRequest) Reset() {
 	*x = ExtendDeadlineRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[19]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1607,7 +1750,7 @@ func (x *ExtendDeadlineRequest) String() string {
 func (*ExtendDeadlineRequest) ProtoMessage() {}
 
 func (x *ExtendDeadlineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[19]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1620,7 +1763,7 @@ func (x *ExtendDeadlineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendDeadlineRequest.ProtoReflect.Descriptor instead.
 func (*ExtendDeadlineRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{19}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ExtendDeadlineRequest) GetId() string {
@@ -1646,7 +1789,7 @@ type ExtendDeadlineResponse struct {
 
 func (x *ExtendDeadlineResponse) Reset() {
 	*x = ExtendDeadlineResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[20]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1658,7 +1801,7 @@ func (x *ExtendDeadlineResponse) String() string {
 func (*ExtendDeadlineResponse) ProtoMessage() {}
 
 func (x *ExtendDeadlineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[20]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1671,7 +1814,7 @@ func (x *ExtendDeadlineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendDeadlineResponse.ProtoReflect.Descriptor instead.
 func (*ExtendDeadlineResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{20}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ExtendDeadlineResponse) GetAccessRequest() *AccessRequest {
@@ -1690,7 +1833,7 @@ type RebuildBundleRequest struct {
 
 func (x *RebuildBundleRequest) Reset() {
 	*x = RebuildBundleRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[21]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1702,7 +1845,7 @@ func (x *RebuildBundleRequest) String() string {
 func (*RebuildBundleRequest) ProtoMessage() {}
 
 func (x *RebuildBundleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[21]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1715,7 +1858,7 @@ func (x *RebuildBundleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildBundleRequest.ProtoReflect.Descriptor instead.
 func (*RebuildBundleRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{21}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RebuildBundleRequest) GetId() string {
@@ -1734,7 +1877,7 @@ type RebuildBundleResponse struct {
 
 func (x *RebuildBundleResponse) Reset() {
 	*x = RebuildBundleResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[22]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1746,7 +1889,7 @@ func (x *RebuildBundleResponse) String() string {
 func (*RebuildBundleResponse) ProtoMessage() {}
 
 func (x *RebuildBundleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[22]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1759,7 +1902,7 @@ func (x *RebuildBundleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildBundleResponse.ProtoReflect.Descriptor instead.
 func (*RebuildBundleResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{22}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RebuildBundleResponse) GetAccessRequest() *AccessRequest {
@@ -1784,7 +1927,7 @@ type DownloadBundleRequest struct {
 
 func (x *DownloadBundleRequest) Reset() {
 	*x = DownloadBundleRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[23]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1796,7 +1939,7 @@ func (x *DownloadBundleRequest) String() string {
 func (*DownloadBundleRequest) ProtoMessage() {}
 
 func (x *DownloadBundleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[23]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1809,7 +1952,7 @@ func (x *DownloadBundleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadBundleRequest.ProtoReflect.Descriptor instead.
 func (*DownloadBundleRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{23}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DownloadBundleRequest) GetId() string {
@@ -1846,7 +1989,7 @@ type DownloadBundleResponse struct {
 
 func (x *DownloadBundleResponse) Reset() {
 	*x = DownloadBundleResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[24]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1858,7 +2001,7 @@ func (x *DownloadBundleResponse) String() string {
 func (*DownloadBundleResponse) ProtoMessage() {}
 
 func (x *DownloadBundleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[24]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1871,7 +2014,7 @@ func (x *DownloadBundleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadBundleResponse.ProtoReflect.Descriptor instead.
 func (*DownloadBundleResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{24}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DownloadBundleResponse) GetPart() isDownloadBundleResponse_Part {
@@ -1932,7 +2075,7 @@ type DownloadBundleHeader struct {
 
 func (x *DownloadBundleHeader) Reset() {
 	*x = DownloadBundleHeader{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[25]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1944,7 +2087,7 @@ func (x *DownloadBundleHeader) String() string {
 func (*DownloadBundleHeader) ProtoMessage() {}
 
 func (x *DownloadBundleHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[25]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1957,7 +2100,7 @@ func (x *DownloadBundleHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadBundleHeader.ProtoReflect.Descriptor instead.
 func (*DownloadBundleHeader) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{25}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DownloadBundleHeader) GetSizeBytes() int64 {
@@ -1999,7 +2142,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[26]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2011,7 +2154,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[26]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2024,7 +2167,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{26}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListAuditEventsRequest) GetRequestId() string {
@@ -2073,7 +2216,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[27]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2085,7 +2228,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[27]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2098,7 +2241,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{27}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListAuditEventsResponse) GetAuditEvents() []*AuditEvent {
@@ -2136,7 +2279,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[28]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2148,7 +2291,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[28]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2161,7 +2304,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{28}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *AuditEvent) GetId() string {
@@ -2221,7 +2364,7 @@ type GetSigningKeyRequest struct {
 
 func (x *GetSigningKeyRequest) Reset() {
 	*x = GetSigningKeyRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[29]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2233,7 +2376,7 @@ func (x *GetSigningKeyRequest) String() string {
 func (*GetSigningKeyRequest) ProtoMessage() {}
 
 func (x *GetSigningKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[29]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2246,7 +2389,7 @@ func (x *GetSigningKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSigningKeyRequest.ProtoReflect.Descriptor instead.
 func (*GetSigningKeyRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{29}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{31}
 }
 
 type GetSigningKeyResponse struct {
@@ -2261,7 +2404,7 @@ type GetSigningKeyResponse struct {
 
 func (x *GetSigningKeyResponse) Reset() {
 	*x = GetSigningKeyResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[30]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2273,7 +2416,7 @@ func (x *GetSigningKeyResponse) String() string {
 func (*GetSigningKeyResponse) ProtoMessage() {}
 
 func (x *GetSigningKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[30]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2286,7 +2429,7 @@ func (x *GetSigningKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSigningKeyResponse.ProtoReflect.Descriptor instead.
 func (*GetSigningKeyResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{30}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetSigningKeyResponse) GetPublicKey() []byte {
@@ -2311,7 +2454,7 @@ type ListAccountsRequest struct {
 
 func (x *ListAccountsRequest) Reset() {
 	*x = ListAccountsRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[31]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2323,7 +2466,7 @@ func (x *ListAccountsRequest) String() string {
 func (*ListAccountsRequest) ProtoMessage() {}
 
 func (x *ListAccountsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[31]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2336,7 +2479,7 @@ func (x *ListAccountsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccountsRequest.ProtoReflect.Descriptor instead.
 func (*ListAccountsRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{31}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{33}
 }
 
 type ListAccountsResponse struct {
@@ -2348,7 +2491,7 @@ type ListAccountsResponse struct {
 
 func (x *ListAccountsResponse) Reset() {
 	*x = ListAccountsResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[32]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2360,7 +2503,7 @@ func (x *ListAccountsResponse) String() string {
 func (*ListAccountsResponse) ProtoMessage() {}
 
 func (x *ListAccountsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[32]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2373,7 +2516,7 @@ func (x *ListAccountsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccountsResponse.ProtoReflect.Descriptor instead.
 func (*ListAccountsResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{32}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListAccountsResponse) GetAccounts() []*Account {
@@ -2392,7 +2535,7 @@ type CheckAccountRequest struct {
 
 func (x *CheckAccountRequest) Reset() {
 	*x = CheckAccountRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[33]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2404,7 +2547,7 @@ func (x *CheckAccountRequest) String() string {
 func (*CheckAccountRequest) ProtoMessage() {}
 
 func (x *CheckAccountRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[33]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2417,7 +2560,7 @@ func (x *CheckAccountRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckAccountRequest.ProtoReflect.Descriptor instead.
 func (*CheckAccountRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{33}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CheckAccountRequest) GetName() string {
@@ -2436,7 +2579,7 @@ type CheckAccountResponse struct {
 
 func (x *CheckAccountResponse) Reset() {
 	*x = CheckAccountResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[34]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2448,7 +2591,7 @@ func (x *CheckAccountResponse) String() string {
 func (*CheckAccountResponse) ProtoMessage() {}
 
 func (x *CheckAccountResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[34]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2461,7 +2604,7 @@ func (x *CheckAccountResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckAccountResponse.ProtoReflect.Descriptor instead.
 func (*CheckAccountResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{34}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CheckAccountResponse) GetAccount() *Account {
@@ -2480,7 +2623,7 @@ type ResetAccountQuotaRequest struct {
 
 func (x *ResetAccountQuotaRequest) Reset() {
 	*x = ResetAccountQuotaRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[35]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2492,7 +2635,7 @@ func (x *ResetAccountQuotaRequest) String() string {
 func (*ResetAccountQuotaRequest) ProtoMessage() {}
 
 func (x *ResetAccountQuotaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[35]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2505,7 +2648,7 @@ func (x *ResetAccountQuotaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetAccountQuotaRequest.ProtoReflect.Descriptor instead.
 func (*ResetAccountQuotaRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{35}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ResetAccountQuotaRequest) GetName() string {
@@ -2526,7 +2669,7 @@ type ResetAccountQuotaResponse struct {
 
 func (x *ResetAccountQuotaResponse) Reset() {
 	*x = ResetAccountQuotaResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[36]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2538,7 +2681,7 @@ func (x *ResetAccountQuotaResponse) String() string {
 func (*ResetAccountQuotaResponse) ProtoMessage() {}
 
 func (x *ResetAccountQuotaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[36]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2551,7 +2694,7 @@ func (x *ResetAccountQuotaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetAccountQuotaResponse.ProtoReflect.Descriptor instead.
 func (*ResetAccountQuotaResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{36}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ResetAccountQuotaResponse) GetUnparkedBuckets() []string {
@@ -2589,7 +2732,7 @@ type Account struct {
 
 func (x *Account) Reset() {
 	*x = Account{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[37]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2601,7 +2744,7 @@ func (x *Account) String() string {
 func (*Account) ProtoMessage() {}
 
 func (x *Account) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[37]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2614,7 +2757,7 @@ func (x *Account) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Account.ProtoReflect.Descriptor instead.
 func (*Account) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{37}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Account) GetName() string {
@@ -2676,7 +2819,7 @@ type AccountCheck struct {
 
 func (x *AccountCheck) Reset() {
 	*x = AccountCheck{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[38]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2688,7 +2831,7 @@ func (x *AccountCheck) String() string {
 func (*AccountCheck) ProtoMessage() {}
 
 func (x *AccountCheck) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[38]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2701,7 +2844,7 @@ func (x *AccountCheck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccountCheck.ProtoReflect.Descriptor instead.
 func (*AccountCheck) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{38}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *AccountCheck) GetCheckTime() *timestamppb.Timestamp {
@@ -2749,7 +2892,7 @@ type SectionProblem struct {
 
 func (x *SectionProblem) Reset() {
 	*x = SectionProblem{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[39]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2761,7 +2904,7 @@ func (x *SectionProblem) String() string {
 func (*SectionProblem) ProtoMessage() {}
 
 func (x *SectionProblem) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[39]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2774,7 +2917,7 @@ func (x *SectionProblem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SectionProblem.ProtoReflect.Descriptor instead.
 func (*SectionProblem) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{39}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *SectionProblem) GetSection() string {
@@ -2818,7 +2961,7 @@ type RateBucket struct {
 
 func (x *RateBucket) Reset() {
 	*x = RateBucket{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[40]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2830,7 +2973,7 @@ func (x *RateBucket) String() string {
 func (*RateBucket) ProtoMessage() {}
 
 func (x *RateBucket) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[40]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2843,7 +2986,7 @@ func (x *RateBucket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateBucket.ProtoReflect.Descriptor instead.
 func (*RateBucket) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{40}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *RateBucket) GetName() string {
@@ -2911,7 +3054,7 @@ type StartAccountAuthorizationRequest struct {
 
 func (x *StartAccountAuthorizationRequest) Reset() {
 	*x = StartAccountAuthorizationRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[41]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2923,7 +3066,7 @@ func (x *StartAccountAuthorizationRequest) String() string {
 func (*StartAccountAuthorizationRequest) ProtoMessage() {}
 
 func (x *StartAccountAuthorizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[41]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2936,7 +3079,7 @@ func (x *StartAccountAuthorizationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartAccountAuthorizationRequest.ProtoReflect.Descriptor instead.
 func (*StartAccountAuthorizationRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{41}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *StartAccountAuthorizationRequest) GetName() string {
@@ -2957,7 +3100,7 @@ type StartAccountAuthorizationResponse struct {
 
 func (x *StartAccountAuthorizationResponse) Reset() {
 	*x = StartAccountAuthorizationResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[42]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2969,7 +3112,7 @@ func (x *StartAccountAuthorizationResponse) String() string {
 func (*StartAccountAuthorizationResponse) ProtoMessage() {}
 
 func (x *StartAccountAuthorizationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[42]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2982,7 +3125,7 @@ func (x *StartAccountAuthorizationResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use StartAccountAuthorizationResponse.ProtoReflect.Descriptor instead.
 func (*StartAccountAuthorizationResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{42}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *StartAccountAuthorizationResponse) GetAuthorizeUrl() string {
@@ -3019,7 +3162,7 @@ type CompleteAccountAuthorizationRequest struct {
 
 func (x *CompleteAccountAuthorizationRequest) Reset() {
 	*x = CompleteAccountAuthorizationRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[43]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3031,7 +3174,7 @@ func (x *CompleteAccountAuthorizationRequest) String() string {
 func (*CompleteAccountAuthorizationRequest) ProtoMessage() {}
 
 func (x *CompleteAccountAuthorizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[43]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3044,7 +3187,7 @@ func (x *CompleteAccountAuthorizationRequest) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use CompleteAccountAuthorizationRequest.ProtoReflect.Descriptor instead.
 func (*CompleteAccountAuthorizationRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{43}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *CompleteAccountAuthorizationRequest) GetName() string {
@@ -3077,7 +3220,7 @@ type CompleteAccountAuthorizationResponse struct {
 
 func (x *CompleteAccountAuthorizationResponse) Reset() {
 	*x = CompleteAccountAuthorizationResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[44]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3089,7 +3232,7 @@ func (x *CompleteAccountAuthorizationResponse) String() string {
 func (*CompleteAccountAuthorizationResponse) ProtoMessage() {}
 
 func (x *CompleteAccountAuthorizationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[44]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3102,7 +3245,7 @@ func (x *CompleteAccountAuthorizationResponse) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use CompleteAccountAuthorizationResponse.ProtoReflect.Descriptor instead.
 func (*CompleteAccountAuthorizationResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{44}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *CompleteAccountAuthorizationResponse) GetAccount() *Account {
@@ -3116,7 +3259,7 @@ var File_dsar_v1_dsar_proto protoreflect.FileDescriptor
 
 const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\n" +
-	"\x12dsar/v1/dsar.proto\x12\adsar.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x05\n" +
+	"\x12dsar/v1/dsar.proto\x12\adsar.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc8\x05\n" +
 	"\rAccessRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aaccount\x18\x02 \x01(\tR\aaccount\x12\x14\n" +
@@ -3137,7 +3280,16 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\textension\x18\f \x01(\v2\x12.dsar.v1.ExtensionR\textension\x12?\n" +
 	"\rwaiting_until\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\fwaitingUntil\x12,\n" +
 	"\bsections\x18\x0e \x03(\v2\x10.dsar.v1.SectionR\bsections\x12'\n" +
-	"\x06bundle\x18\x0f \x01(\v2\x0f.dsar.v1.BundleR\x06bundle\"\xc9\x01\n" +
+	"\x06bundle\x18\x0f \x01(\v2\x0f.dsar.v1.BundleR\x06bundle\x12-\n" +
+	"\bestimate\x18\x10 \x01(\v2\x11.dsar.v1.EstimateR\bestimate\"\xba\x01\n" +
+	"\bEstimate\x12*\n" +
+	"\x05calls\x18\x01 \x03(\v2\x14.dsar.v1.BucketCallsR\x05calls\x12C\n" +
+	"\x0fcompletion_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0ecompletionTime\x12\x17\n" +
+	"\aat_risk\x18\x03 \x01(\bR\x06atRisk\x12$\n" +
+	"\x0eat_risk_reason\x18\x04 \x01(\tR\fatRiskReason\";\n" +
+	"\vBucketCalls\x12\x16\n" +
+	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x14\n" +
+	"\x05calls\x18\x02 \x01(\x03R\x05calls\"\xc9\x01\n" +
 	"\tExtension\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x1f\n" +
 	"\vextended_by\x18\x02 \x01(\tR\n" +
@@ -3387,150 +3539,155 @@ func file_dsar_v1_dsar_proto_rawDescGZIP() []byte {
 }
 
 var file_dsar_v1_dsar_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_dsar_v1_dsar_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_dsar_v1_dsar_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_dsar_v1_dsar_proto_goTypes = []any{
 	(Regulation)(0),                              // 0: dsar.v1.Regulation
 	(RequestState)(0),                            // 1: dsar.v1.RequestState
 	(SectionState)(0),                            // 2: dsar.v1.SectionState
 	(Outcome)(0),                                 // 3: dsar.v1.Outcome
 	(*AccessRequest)(nil),                        // 4: dsar.v1.AccessRequest
-	(*Extension)(nil),                            // 5: dsar.v1.Extension
-	(*Section)(nil),                              // 6: dsar.v1.Section
-	(*TimeWindow)(nil),                           // 7: dsar.v1.TimeWindow
-	(*Bundle)(nil),                               // 8: dsar.v1.Bundle
-	(*CreateAccessRequestRequest)(nil),           // 9: dsar.v1.CreateAccessRequestRequest
-	(*CreateAccessRequestResponse)(nil),          // 10: dsar.v1.CreateAccessRequestResponse
-	(*GetAccessRequestRequest)(nil),              // 11: dsar.v1.GetAccessRequestRequest
-	(*GetAccessRequestResponse)(nil),             // 12: dsar.v1.GetAccessRequestResponse
-	(*ListAccessRequestsRequest)(nil),            // 13: dsar.v1.ListAccessRequestsRequest
-	(*ListAccessRequestsResponse)(nil),           // 14: dsar.v1.ListAccessRequestsResponse
-	(*WatchAccessRequestRequest)(nil),            // 15: dsar.v1.WatchAccessRequestRequest
-	(*WatchAccessRequestResponse)(nil),           // 16: dsar.v1.WatchAccessRequestResponse
-	(*CancelAccessRequestRequest)(nil),           // 17: dsar.v1.CancelAccessRequestRequest
-	(*CancelAccessRequestResponse)(nil),          // 18: dsar.v1.CancelAccessRequestResponse
-	(*ResumeAccessRequestRequest)(nil),           // 19: dsar.v1.ResumeAccessRequestRequest
-	(*ResumeAccessRequestResponse)(nil),          // 20: dsar.v1.ResumeAccessRequestResponse
-	(*RetrySectionRequest)(nil),                  // 21: dsar.v1.RetrySectionRequest
-	(*RetrySectionResponse)(nil),                 // 22: dsar.v1.RetrySectionResponse
-	(*ExtendDeadlineRequest)(nil),                // 23: dsar.v1.ExtendDeadlineRequest
-	(*ExtendDeadlineResponse)(nil),               // 24: dsar.v1.ExtendDeadlineResponse
-	(*RebuildBundleRequest)(nil),                 // 25: dsar.v1.RebuildBundleRequest
-	(*RebuildBundleResponse)(nil),                // 26: dsar.v1.RebuildBundleResponse
-	(*DownloadBundleRequest)(nil),                // 27: dsar.v1.DownloadBundleRequest
-	(*DownloadBundleResponse)(nil),               // 28: dsar.v1.DownloadBundleResponse
-	(*DownloadBundleHeader)(nil),                 // 29: dsar.v1.DownloadBundleHeader
-	(*ListAuditEventsRequest)(nil),               // 30: dsar.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),              // 31: dsar.v1.ListAuditEventsResponse
-	(*AuditEvent)(nil),                           // 32: dsar.v1.AuditEvent
-	(*GetSigningKeyRequest)(nil),                 // 33: dsar.v1.GetSigningKeyRequest
-	(*GetSigningKeyResponse)(nil),                // 34: dsar.v1.GetSigningKeyResponse
-	(*ListAccountsRequest)(nil),                  // 35: dsar.v1.ListAccountsRequest
-	(*ListAccountsResponse)(nil),                 // 36: dsar.v1.ListAccountsResponse
-	(*CheckAccountRequest)(nil),                  // 37: dsar.v1.CheckAccountRequest
-	(*CheckAccountResponse)(nil),                 // 38: dsar.v1.CheckAccountResponse
-	(*ResetAccountQuotaRequest)(nil),             // 39: dsar.v1.ResetAccountQuotaRequest
-	(*ResetAccountQuotaResponse)(nil),            // 40: dsar.v1.ResetAccountQuotaResponse
-	(*Account)(nil),                              // 41: dsar.v1.Account
-	(*AccountCheck)(nil),                         // 42: dsar.v1.AccountCheck
-	(*SectionProblem)(nil),                       // 43: dsar.v1.SectionProblem
-	(*RateBucket)(nil),                           // 44: dsar.v1.RateBucket
-	(*StartAccountAuthorizationRequest)(nil),     // 45: dsar.v1.StartAccountAuthorizationRequest
-	(*StartAccountAuthorizationResponse)(nil),    // 46: dsar.v1.StartAccountAuthorizationResponse
-	(*CompleteAccountAuthorizationRequest)(nil),  // 47: dsar.v1.CompleteAccountAuthorizationRequest
-	(*CompleteAccountAuthorizationResponse)(nil), // 48: dsar.v1.CompleteAccountAuthorizationResponse
-	(*timestamppb.Timestamp)(nil),                // 49: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),                  // 50: google.protobuf.Duration
+	(*Estimate)(nil),                             // 5: dsar.v1.Estimate
+	(*BucketCalls)(nil),                          // 6: dsar.v1.BucketCalls
+	(*Extension)(nil),                            // 7: dsar.v1.Extension
+	(*Section)(nil),                              // 8: dsar.v1.Section
+	(*TimeWindow)(nil),                           // 9: dsar.v1.TimeWindow
+	(*Bundle)(nil),                               // 10: dsar.v1.Bundle
+	(*CreateAccessRequestRequest)(nil),           // 11: dsar.v1.CreateAccessRequestRequest
+	(*CreateAccessRequestResponse)(nil),          // 12: dsar.v1.CreateAccessRequestResponse
+	(*GetAccessRequestRequest)(nil),              // 13: dsar.v1.GetAccessRequestRequest
+	(*GetAccessRequestResponse)(nil),             // 14: dsar.v1.GetAccessRequestResponse
+	(*ListAccessRequestsRequest)(nil),            // 15: dsar.v1.ListAccessRequestsRequest
+	(*ListAccessRequestsResponse)(nil),           // 16: dsar.v1.ListAccessRequestsResponse
+	(*WatchAccessRequestRequest)(nil),            // 17: dsar.v1.WatchAccessRequestRequest
+	(*WatchAccessRequestResponse)(nil),           // 18: dsar.v1.WatchAccessRequestResponse
+	(*CancelAccessRequestRequest)(nil),           // 19: dsar.v1.CancelAccessRequestRequest
+	(*CancelAccessRequestResponse)(nil),          // 20: dsar.v1.CancelAccessRequestResponse
+	(*ResumeAccessRequestRequest)(nil),           // 21: dsar.v1.ResumeAccessRequestRequest
+	(*ResumeAccessRequestResponse)(nil),          // 22: dsar.v1.ResumeAccessRequestResponse
+	(*RetrySectionRequest)(nil),                  // 23: dsar.v1.RetrySectionRequest
+	(*RetrySectionResponse)(nil),                 // 24: dsar.v1.RetrySectionResponse
+	(*ExtendDeadlineRequest)(nil),                // 25: dsar.v1.ExtendDeadlineRequest
+	(*ExtendDeadlineResponse)(nil),               // 26: dsar.v1.ExtendDeadlineResponse
+	(*RebuildBundleRequest)(nil),                 // 27: dsar.v1.RebuildBundleRequest
+	(*RebuildBundleResponse)(nil),                // 28: dsar.v1.RebuildBundleResponse
+	(*DownloadBundleRequest)(nil),                // 29: dsar.v1.DownloadBundleRequest
+	(*DownloadBundleResponse)(nil),               // 30: dsar.v1.DownloadBundleResponse
+	(*DownloadBundleHeader)(nil),                 // 31: dsar.v1.DownloadBundleHeader
+	(*ListAuditEventsRequest)(nil),               // 32: dsar.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),              // 33: dsar.v1.ListAuditEventsResponse
+	(*AuditEvent)(nil),                           // 34: dsar.v1.AuditEvent
+	(*GetSigningKeyRequest)(nil),                 // 35: dsar.v1.GetSigningKeyRequest
+	(*GetSigningKeyResponse)(nil),                // 36: dsar.v1.GetSigningKeyResponse
+	(*ListAccountsRequest)(nil),                  // 37: dsar.v1.ListAccountsRequest
+	(*ListAccountsResponse)(nil),                 // 38: dsar.v1.ListAccountsResponse
+	(*CheckAccountRequest)(nil),                  // 39: dsar.v1.CheckAccountRequest
+	(*CheckAccountResponse)(nil),                 // 40: dsar.v1.CheckAccountResponse
+	(*ResetAccountQuotaRequest)(nil),             // 41: dsar.v1.ResetAccountQuotaRequest
+	(*ResetAccountQuotaResponse)(nil),            // 42: dsar.v1.ResetAccountQuotaResponse
+	(*Account)(nil),                              // 43: dsar.v1.Account
+	(*AccountCheck)(nil),                         // 44: dsar.v1.AccountCheck
+	(*SectionProblem)(nil),                       // 45: dsar.v1.SectionProblem
+	(*RateBucket)(nil),                           // 46: dsar.v1.RateBucket
+	(*StartAccountAuthorizationRequest)(nil),     // 47: dsar.v1.StartAccountAuthorizationRequest
+	(*StartAccountAuthorizationResponse)(nil),    // 48: dsar.v1.StartAccountAuthorizationResponse
+	(*CompleteAccountAuthorizationRequest)(nil),  // 49: dsar.v1.CompleteAccountAuthorizationRequest
+	(*CompleteAccountAuthorizationResponse)(nil), // 50: dsar.v1.CompleteAccountAuthorizationResponse
+	(*timestamppb.Timestamp)(nil),                // 51: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),                  // 52: google.protobuf.Duration
 }
 var file_dsar_v1_dsar_proto_depIdxs = []int32{
 	0,  // 0: dsar.v1.AccessRequest.regulation:type_name -> dsar.v1.Regulation
 	1,  // 1: dsar.v1.AccessRequest.state:type_name -> dsar.v1.RequestState
 	3,  // 2: dsar.v1.AccessRequest.outcome:type_name -> dsar.v1.Outcome
-	49, // 3: dsar.v1.AccessRequest.create_time:type_name -> google.protobuf.Timestamp
-	49, // 4: dsar.v1.AccessRequest.update_time:type_name -> google.protobuf.Timestamp
-	49, // 5: dsar.v1.AccessRequest.due_time:type_name -> google.protobuf.Timestamp
-	5,  // 6: dsar.v1.AccessRequest.extension:type_name -> dsar.v1.Extension
-	49, // 7: dsar.v1.AccessRequest.waiting_until:type_name -> google.protobuf.Timestamp
-	6,  // 8: dsar.v1.AccessRequest.sections:type_name -> dsar.v1.Section
-	8,  // 9: dsar.v1.AccessRequest.bundle:type_name -> dsar.v1.Bundle
-	49, // 10: dsar.v1.Extension.extend_time:type_name -> google.protobuf.Timestamp
-	49, // 11: dsar.v1.Extension.previous_due_time:type_name -> google.protobuf.Timestamp
-	2,  // 12: dsar.v1.Section.state:type_name -> dsar.v1.SectionState
-	7,  // 13: dsar.v1.Section.covered:type_name -> dsar.v1.TimeWindow
-	49, // 14: dsar.v1.Section.waiting_until:type_name -> google.protobuf.Timestamp
-	49, // 15: dsar.v1.Section.start_time:type_name -> google.protobuf.Timestamp
-	49, // 16: dsar.v1.Section.finish_time:type_name -> google.protobuf.Timestamp
-	49, // 17: dsar.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
-	49, // 18: dsar.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
-	0,  // 19: dsar.v1.CreateAccessRequestRequest.regulation:type_name -> dsar.v1.Regulation
-	4,  // 20: dsar.v1.CreateAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	4,  // 21: dsar.v1.GetAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	1,  // 22: dsar.v1.ListAccessRequestsRequest.states:type_name -> dsar.v1.RequestState
-	49, // 23: dsar.v1.ListAccessRequestsRequest.created_after:type_name -> google.protobuf.Timestamp
-	49, // 24: dsar.v1.ListAccessRequestsRequest.created_before:type_name -> google.protobuf.Timestamp
-	50, // 25: dsar.v1.ListAccessRequestsRequest.due_within:type_name -> google.protobuf.Duration
-	4,  // 26: dsar.v1.ListAccessRequestsResponse.access_requests:type_name -> dsar.v1.AccessRequest
-	4,  // 27: dsar.v1.WatchAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	49, // 28: dsar.v1.WatchAccessRequestResponse.estimated_completion_time:type_name -> google.protobuf.Timestamp
-	4,  // 29: dsar.v1.CancelAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	4,  // 30: dsar.v1.ResumeAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	4,  // 31: dsar.v1.RetrySectionResponse.access_request:type_name -> dsar.v1.AccessRequest
-	4,  // 32: dsar.v1.ExtendDeadlineResponse.access_request:type_name -> dsar.v1.AccessRequest
-	4,  // 33: dsar.v1.RebuildBundleResponse.access_request:type_name -> dsar.v1.AccessRequest
-	29, // 34: dsar.v1.DownloadBundleResponse.header:type_name -> dsar.v1.DownloadBundleHeader
-	49, // 35: dsar.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	49, // 36: dsar.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	32, // 37: dsar.v1.ListAuditEventsResponse.audit_events:type_name -> dsar.v1.AuditEvent
-	49, // 38: dsar.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	41, // 39: dsar.v1.ListAccountsResponse.accounts:type_name -> dsar.v1.Account
-	41, // 40: dsar.v1.CheckAccountResponse.account:type_name -> dsar.v1.Account
-	41, // 41: dsar.v1.ResetAccountQuotaResponse.account:type_name -> dsar.v1.Account
-	42, // 42: dsar.v1.Account.check:type_name -> dsar.v1.AccountCheck
-	44, // 43: dsar.v1.Account.buckets:type_name -> dsar.v1.RateBucket
-	49, // 44: dsar.v1.AccountCheck.check_time:type_name -> google.protobuf.Timestamp
-	43, // 45: dsar.v1.AccountCheck.section_problems:type_name -> dsar.v1.SectionProblem
-	49, // 46: dsar.v1.RateBucket.daily_remaining_time:type_name -> google.protobuf.Timestamp
-	49, // 47: dsar.v1.RateBucket.parked_until:type_name -> google.protobuf.Timestamp
-	49, // 48: dsar.v1.RateBucket.next_probe_time:type_name -> google.protobuf.Timestamp
-	41, // 49: dsar.v1.CompleteAccountAuthorizationResponse.account:type_name -> dsar.v1.Account
-	9,  // 50: dsar.v1.AccessRequestService.CreateAccessRequest:input_type -> dsar.v1.CreateAccessRequestRequest
-	11, // 51: dsar.v1.AccessRequestService.GetAccessRequest:input_type -> dsar.v1.GetAccessRequestRequest
-	13, // 52: dsar.v1.AccessRequestService.ListAccessRequests:input_type -> dsar.v1.ListAccessRequestsRequest
-	15, // 53: dsar.v1.AccessRequestService.WatchAccessRequest:input_type -> dsar.v1.WatchAccessRequestRequest
-	17, // 54: dsar.v1.AccessRequestService.CancelAccessRequest:input_type -> dsar.v1.CancelAccessRequestRequest
-	19, // 55: dsar.v1.AccessRequestService.ResumeAccessRequest:input_type -> dsar.v1.ResumeAccessRequestRequest
-	21, // 56: dsar.v1.AccessRequestService.RetrySection:input_type -> dsar.v1.RetrySectionRequest
-	23, // 57: dsar.v1.AccessRequestService.ExtendDeadline:input_type -> dsar.v1.ExtendDeadlineRequest
-	27, // 58: dsar.v1.AccessRequestService.DownloadBundle:input_type -> dsar.v1.DownloadBundleRequest
-	25, // 59: dsar.v1.AccessRequestService.RebuildBundle:input_type -> dsar.v1.RebuildBundleRequest
-	30, // 60: dsar.v1.AccessRequestService.ListAuditEvents:input_type -> dsar.v1.ListAuditEventsRequest
-	33, // 61: dsar.v1.AccessRequestService.GetSigningKey:input_type -> dsar.v1.GetSigningKeyRequest
-	35, // 62: dsar.v1.AccessRequestService.ListAccounts:input_type -> dsar.v1.ListAccountsRequest
-	37, // 63: dsar.v1.AccessRequestService.CheckAccount:input_type -> dsar.v1.CheckAccountRequest
-	39, // 64: dsar.v1.AccessRequestService.ResetAccountQuota:input_type -> dsar.v1.ResetAccountQuotaRequest
-	45, // 65: dsar.v1.AccessRequestService.StartAccountAuthorization:input_type -> dsar.v1.StartAccountAuthorizationRequest
-	47, // 66: dsar.v1.AccessRequestService.CompleteAccountAuthorization:input_type -> dsar.v1.CompleteAccountAuthorizationRequest
-	10, // 67: dsar.v1.AccessRequestService.CreateAccessRequest:output_type -> dsar.v1.CreateAccessRequestResponse
-	12, // 68: dsar.v1.AccessRequestService.GetAccessRequest:output_type -> dsar.v1.GetAccessRequestResponse
-	14, // 69: dsar.v1.AccessRequestService.ListAccessRequests:output_type -> dsar.v1.ListAccessRequestsResponse
-	16, // 70: dsar.v1.AccessRequestService.WatchAccessRequest:output_type -> dsar.v1.WatchAccessRequestResponse
-	18, // 71: dsar.v1.AccessRequestService.CancelAccessRequest:output_type -> dsar.v1.CancelAccessRequestResponse
-	20, // 72: dsar.v1.AccessRequestService.ResumeAccessRequest:output_type -> dsar.v1.ResumeAccessRequestResponse
-	22, // 73: dsar.v1.AccessRequestService.RetrySection:output_type -> dsar.v1.RetrySectionResponse
-	24, // 74: dsar.v1.AccessRequestService.ExtendDeadline:output_type -> dsar.v1.ExtendDeadlineResponse
-	28, // 75: dsar.v1.AccessRequestService.DownloadBundle:output_type -> dsar.v1.DownloadBundleResponse
-	26, // 76: dsar.v1.AccessRequestService.RebuildBundle:output_type -> dsar.v1.RebuildBundleResponse
-	31, // 77: dsar.v1.AccessRequestService.ListAuditEvents:output_type -> dsar.v1.ListAuditEventsResponse
-	34, // 78: dsar.v1.AccessRequestService.GetSigningKey:output_type -> dsar.v1.GetSigningKeyResponse
-	36, // 79: dsar.v1.AccessRequestService.ListAccounts:output_type -> dsar.v1.ListAccountsResponse
-	38, // 80: dsar.v1.AccessRequestService.CheckAccount:output_type -> dsar.v1.CheckAccountResponse
-	40, // 81: dsar.v1.AccessRequestService.ResetAccountQuota:output_type -> dsar.v1.ResetAccountQuotaResponse
-	46, // 82: dsar.v1.AccessRequestService.StartAccountAuthorization:output_type -> dsar.v1.StartAccountAuthorizationResponse
-	48, // 83: dsar.v1.AccessRequestService.CompleteAccountAuthorization:output_type -> dsar.v1.CompleteAccountAuthorizationResponse
-	67, // [67:84] is the sub-list for method output_type
-	50, // [50:67] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	51, // 3: dsar.v1.AccessRequest.create_time:type_name -> google.protobuf.Timestamp
+	51, // 4: dsar.v1.AccessRequest.update_time:type_name -> google.protobuf.Timestamp
+	51, // 5: dsar.v1.AccessRequest.due_time:type_name -> google.protobuf.Timestamp
+	7,  // 6: dsar.v1.AccessRequest.extension:type_name -> dsar.v1.Extension
+	51, // 7: dsar.v1.AccessRequest.waiting_until:type_name -> google.protobuf.Timestamp
+	8,  // 8: dsar.v1.AccessRequest.sections:type_name -> dsar.v1.Section
+	10, // 9: dsar.v1.AccessRequest.bundle:type_name -> dsar.v1.Bundle
+	5,  // 10: dsar.v1.AccessRequest.estimate:type_name -> dsar.v1.Estimate
+	6,  // 11: dsar.v1.Estimate.calls:type_name -> dsar.v1.BucketCalls
+	51, // 12: dsar.v1.Estimate.completion_time:type_name -> google.protobuf.Timestamp
+	51, // 13: dsar.v1.Extension.extend_time:type_name -> google.protobuf.Timestamp
+	51, // 14: dsar.v1.Extension.previous_due_time:type_name -> google.protobuf.Timestamp
+	2,  // 15: dsar.v1.Section.state:type_name -> dsar.v1.SectionState
+	9,  // 16: dsar.v1.Section.covered:type_name -> dsar.v1.TimeWindow
+	51, // 17: dsar.v1.Section.waiting_until:type_name -> google.protobuf.Timestamp
+	51, // 18: dsar.v1.Section.start_time:type_name -> google.protobuf.Timestamp
+	51, // 19: dsar.v1.Section.finish_time:type_name -> google.protobuf.Timestamp
+	51, // 20: dsar.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
+	51, // 21: dsar.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
+	0,  // 22: dsar.v1.CreateAccessRequestRequest.regulation:type_name -> dsar.v1.Regulation
+	4,  // 23: dsar.v1.CreateAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
+	4,  // 24: dsar.v1.GetAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
+	1,  // 25: dsar.v1.ListAccessRequestsRequest.states:type_name -> dsar.v1.RequestState
+	51, // 26: dsar.v1.ListAccessRequestsRequest.created_after:type_name -> google.protobuf.Timestamp
+	51, // 27: dsar.v1.ListAccessRequestsRequest.created_before:type_name -> google.protobuf.Timestamp
+	52, // 28: dsar.v1.ListAccessRequestsRequest.due_within:type_name -> google.protobuf.Duration
+	4,  // 29: dsar.v1.ListAccessRequestsResponse.access_requests:type_name -> dsar.v1.AccessRequest
+	4,  // 30: dsar.v1.WatchAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
+	51, // 31: dsar.v1.WatchAccessRequestResponse.estimated_completion_time:type_name -> google.protobuf.Timestamp
+	4,  // 32: dsar.v1.CancelAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
+	4,  // 33: dsar.v1.ResumeAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
+	4,  // 34: dsar.v1.RetrySectionResponse.access_request:type_name -> dsar.v1.AccessRequest
+	4,  // 35: dsar.v1.ExtendDeadlineResponse.access_request:type_name -> dsar.v1.AccessRequest
+	4,  // 36: dsar.v1.RebuildBundleResponse.access_request:type_name -> dsar.v1.AccessRequest
+	31, // 37: dsar.v1.DownloadBundleResponse.header:type_name -> dsar.v1.DownloadBundleHeader
+	51, // 38: dsar.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	51, // 39: dsar.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	34, // 40: dsar.v1.ListAuditEventsResponse.audit_events:type_name -> dsar.v1.AuditEvent
+	51, // 41: dsar.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	43, // 42: dsar.v1.ListAccountsResponse.accounts:type_name -> dsar.v1.Account
+	43, // 43: dsar.v1.CheckAccountResponse.account:type_name -> dsar.v1.Account
+	43, // 44: dsar.v1.ResetAccountQuotaResponse.account:type_name -> dsar.v1.Account
+	44, // 45: dsar.v1.Account.check:type_name -> dsar.v1.AccountCheck
+	46, // 46: dsar.v1.Account.buckets:type_name -> dsar.v1.RateBucket
+	51, // 47: dsar.v1.AccountCheck.check_time:type_name -> google.protobuf.Timestamp
+	45, // 48: dsar.v1.AccountCheck.section_problems:type_name -> dsar.v1.SectionProblem
+	51, // 49: dsar.v1.RateBucket.daily_remaining_time:type_name -> google.protobuf.Timestamp
+	51, // 50: dsar.v1.RateBucket.parked_until:type_name -> google.protobuf.Timestamp
+	51, // 51: dsar.v1.RateBucket.next_probe_time:type_name -> google.protobuf.Timestamp
+	43, // 52: dsar.v1.CompleteAccountAuthorizationResponse.account:type_name -> dsar.v1.Account
+	11, // 53: dsar.v1.AccessRequestService.CreateAccessRequest:input_type -> dsar.v1.CreateAccessRequestRequest
+	13, // 54: dsar.v1.AccessRequestService.GetAccessRequest:input_type -> dsar.v1.GetAccessRequestRequest
+	15, // 55: dsar.v1.AccessRequestService.ListAccessRequests:input_type -> dsar.v1.ListAccessRequestsRequest
+	17, // 56: dsar.v1.AccessRequestService.WatchAccessRequest:input_type -> dsar.v1.WatchAccessRequestRequest
+	19, // 57: dsar.v1.AccessRequestService.CancelAccessRequest:input_type -> dsar.v1.CancelAccessRequestRequest
+	21, // 58: dsar.v1.AccessRequestService.ResumeAccessRequest:input_type -> dsar.v1.ResumeAccessRequestRequest
+	23, // 59: dsar.v1.AccessRequestService.RetrySection:input_type -> dsar.v1.RetrySectionRequest
+	25, // 60: dsar.v1.AccessRequestService.ExtendDeadline:input_type -> dsar.v1.ExtendDeadlineRequest
+	29, // 61: dsar.v1.AccessRequestService.DownloadBundle:input_type -> dsar.v1.DownloadBundleRequest
+	27, // 62: dsar.v1.AccessRequestService.RebuildBundle:input_type -> dsar.v1.RebuildBundleRequest
+	32, // 63: dsar.v1.AccessRequestService.ListAuditEvents:input_type -> dsar.v1.ListAuditEventsRequest
+	35, // 64: dsar.v1.AccessRequestService.GetSigningKey:input_type -> dsar.v1.GetSigningKeyRequest
+	37, // 65: dsar.v1.AccessRequestService.ListAccounts:input_type -> dsar.v1.ListAccountsRequest
+	39, // 66: dsar.v1.AccessRequestService.CheckAccount:input_type -> dsar.v1.CheckAccountRequest
+	41, // 67: dsar.v1.AccessRequestService.ResetAccountQuota:input_type -> dsar.v1.ResetAccountQuotaRequest
+	47, // 68: dsar.v1.AccessRequestService.StartAccountAuthorization:input_type -> dsar.v1.StartAccountAuthorizationRequest
+	49, // 69: dsar.v1.AccessRequestService.CompleteAccountAuthorization:input_type -> dsar.v1.CompleteAccountAuthorizationRequest
+	12, // 70: dsar.v1.AccessRequestService.CreateAccessRequest:output_type -> dsar.v1.CreateAccessRequestResponse
+	14, // 71: dsar.v1.AccessRequestService.GetAccessRequest:output_type -> dsar.v1.GetAccessRequestResponse
+	16, // 72: dsar.v1.AccessRequestService.ListAccessRequests:output_type -> dsar.v1.ListAccessRequestsResponse
+	18, // 73: dsar.v1.AccessRequestService.WatchAccessRequest:output_type -> dsar.v1.WatchAccessRequestResponse
+	20, // 74: dsar.v1.AccessRequestService.CancelAccessRequest:output_type -> dsar.v1.CancelAccessRequestResponse
+	22, // 75: dsar.v1.AccessRequestService.ResumeAccessRequest:output_type -> dsar.v1.ResumeAccessRequestResponse
+	24, // 76: dsar.v1.AccessRequestService.RetrySection:output_type -> dsar.v1.RetrySectionResponse
+	26, // 77: dsar.v1.AccessRequestService.ExtendDeadline:output_type -> dsar.v1.ExtendDeadlineResponse
+	30, // 78: dsar.v1.AccessRequestService.DownloadBundle:output_type -> dsar.v1.DownloadBundleResponse
+	28, // 79: dsar.v1.AccessRequestService.RebuildBundle:output_type -> dsar.v1.RebuildBundleResponse
+	33, // 80: dsar.v1.AccessRequestService.ListAuditEvents:output_type -> dsar.v1.ListAuditEventsResponse
+	36, // 81: dsar.v1.AccessRequestService.GetSigningKey:output_type -> dsar.v1.GetSigningKeyResponse
+	38, // 82: dsar.v1.AccessRequestService.ListAccounts:output_type -> dsar.v1.ListAccountsResponse
+	40, // 83: dsar.v1.AccessRequestService.CheckAccount:output_type -> dsar.v1.CheckAccountResponse
+	42, // 84: dsar.v1.AccessRequestService.ResetAccountQuota:output_type -> dsar.v1.ResetAccountQuotaResponse
+	48, // 85: dsar.v1.AccessRequestService.StartAccountAuthorization:output_type -> dsar.v1.StartAccountAuthorizationResponse
+	50, // 86: dsar.v1.AccessRequestService.CompleteAccountAuthorization:output_type -> dsar.v1.CompleteAccountAuthorizationResponse
+	70, // [70:87] is the sub-list for method output_type
+	53, // [53:70] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_dsar_v1_dsar_proto_init() }
@@ -3538,18 +3695,18 @@ func file_dsar_v1_dsar_proto_init() {
 	if File_dsar_v1_dsar_proto != nil {
 		return
 	}
-	file_dsar_v1_dsar_proto_msgTypes[24].OneofWrappers = []any{
+	file_dsar_v1_dsar_proto_msgTypes[26].OneofWrappers = []any{
 		(*DownloadBundleResponse_Header)(nil),
 		(*DownloadBundleResponse_Chunk)(nil),
 	}
-	file_dsar_v1_dsar_proto_msgTypes[40].OneofWrappers = []any{}
+	file_dsar_v1_dsar_proto_msgTypes[42].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dsar_v1_dsar_proto_rawDesc), len(file_dsar_v1_dsar_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   45,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
