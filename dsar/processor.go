@@ -33,6 +33,14 @@ type Store interface {
 	Media(ctx context.Context, id string) ([]MediaFile, error)
 	AppendAudit(ctx context.Context, ev AuditEvent) (AuditEvent, error)
 	Audit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+	// PurgeCollected deletes a request's stored pages, its cursors'
+	// tokens and its media records, keeps its sections' states, counts
+	// and windows, and records Purge.CollectedAt.
+	PurgeCollected(ctx context.Context, id string) (*Request, error)
+	// PurgeRequest does what PurgeCollected does, replaces the email by
+	// its hash and records Purge.BundleAt and the reason; a purged request
+	// is returned as it is.
+	PurgeRequest(ctx context.Context, id, reason string) (*Request, error)
 }
 
 // RequestFilter selects requests for ListRequests. Zero fields select all.

@@ -15,10 +15,14 @@ import (
 // migrations[v] turns a file of schema version v into one of version v+1,
 // within the transaction of Open that then sets the new version: a crash
 // leaves the old version whole, and a migrated file is not migrated again.
-var migrations = map[uint32]func(tx *bolt.Tx) error{
-	1: migrate1,
-	2: migrate2,
-	3: migrate3,
+// A migration that needs a key of Options takes it from opts.
+func migrations(opts Options) map[uint32]func(tx *bolt.Tx) error {
+	return map[uint32]func(tx *bolt.Tx) error{
+		1: migrate1,
+		2: migrate2,
+		3: migrate3,
+		4: func(tx *bolt.Tx) error { return migrateEmailHash(tx, opts.HashKey) },
+	}
 }
 
 // testHookMigrate, when set by a test, runs after each record a migration
@@ -27,9 +31,10 @@ var testHookMigrate func() error
 
 // migrate runs the migrations from version from to SchemaVersion and sets
 // the version.
-func migrate(tx *bolt.Tx, from uint32) error {
+func migrate(tx *bolt.Tx, from uint32, opts Options) error {
+	ms := migrations(opts)
 	for v := from; v < SchemaVersion; v++ {
-		m := migrations[v]
+		m := ms[v]
 		if m == nil {
 			return fmt.Errorf("schema version %d is older than this build's %d and there is no migration", from, SchemaVersion)
 		}
@@ -277,4 +282,30 @@ func migrate3(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// migrateEmailHash sets the keyed hash of its email (emailHash) in each
+// request record that has none, so that every request stays findable by
+// its address once purged. A record that does not decode is left as it
+// is, as by migrate1.
+func migrateEmailHash(tx *bolt.Tx, key []byte) error {
+	rb := tx.Bucket(bucketRequests)
+	if rb == nil {
+		return fmt.Errorf("bucket %s is missing", bucketRequests)
+	}
+	return rewrite(rb, func() interface{ record() any } { return &hashed{key: key} })
+}
+
+// hashed is a request record of schema version 4 that rewrite gives its
+// email's hash.
+type hashed struct {
+	requestRecord
+	key []byte
+}
+
+func (h *hashed) record() any {
+	if h.EmailHash == "" && h.Email != "" {
+		h.EmailHash = emailHash(h.key, h.Email)
+	}
+	return h.requestRecord
 }

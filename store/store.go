@@ -30,7 +30,8 @@ import (
 //	2: the store's own records, with tagged fields
 //	3: the grants bucket (OAuth apps' tokens, grant.go)
 //	4: idempotency keys scoped to their caller (idemKey)
-const SchemaVersion = 4
+//	5: every request record has its email's keyed hash (EmailHash)
+const SchemaVersion = 5
 
 // ErrNotFound is wrapped in a dsar.Error with code ENOTFOUND when a request,
 // section or part does not exist.
@@ -80,6 +81,12 @@ type Options struct {
 	// OnLateCheck receives the outcome (nil: healthy) of a check that
 	// outlived CheckTimeout.
 	OnLateCheck func(error)
+	// HashKey keys the hash of each request's email (EmailHash), which
+	// replaces the email when the request is purged: without the key the
+	// hash cannot be tested against a list of addresses. dsard passes a
+	// key of 32 random bytes kept beside the store; nil is an empty key,
+	// for tests.
+	HashKey []byte
 	// OnSkip is called by ListRequests for each request record it skips
 	// because it does not decode; the others are listed.
 	OnSkip func(id string, err error)
@@ -96,6 +103,7 @@ type DB struct {
 	enc      *zstd.Encoder
 	dec      *zstd.Decoder
 	onSkip   func(id string, err error)
+	hashKey  []byte
 	checks   sync.WaitGroup // the consistency check of Open
 }
 
@@ -139,7 +147,7 @@ func Open(path string, opts Options) (*DB, error) {
 		// wrong checksum, a truncated file, a panic.
 		return nil, damaged(op, path, err)
 	}
-	if err := guard(func() error { return checkSchema(bdb, opts.ReadOnly) }); err != nil {
+	if err := guard(func() error { return checkSchema(bdb, opts) }); err != nil {
 		_ = bdb.Close()
 		if errors.Is(err, ErrDamaged) {
 			return nil, damaged(op, path, err)
@@ -158,7 +166,7 @@ func Open(path string, opts Options) (*DB, error) {
 		_ = enc.Close()
 		return nil, fmt.Errorf("%s: zstd decoder: %w", op, err)
 	}
-	db := &DB{bolt: bdb, path: path, readOnly: opts.ReadOnly, clock: opts.Clock, enc: enc, dec: dec, onSkip: opts.OnSkip}
+	db := &DB{bolt: bdb, path: path, readOnly: opts.ReadOnly, clock: opts.Clock, enc: enc, dec: dec, onSkip: opts.OnSkip, hashKey: opts.HashKey}
 	if err := db.checkOnOpen(opts.CheckTimeout, opts.OnLateCheck); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -168,7 +176,7 @@ func Open(path string, opts Options) (*DB, error) {
 
 // checkSchema creates the buckets of a new file, or checks the version of
 // an existing one and migrates an older one, in one transaction.
-func checkSchema(bdb *bolt.DB, readOnly bool) error {
+func checkSchema(bdb *bolt.DB, opts Options) error {
 	// version returns the file's version, 0 for a new file.
 	version := func(tx *bolt.Tx) (uint32, error) {
 		meta := tx.Bucket(bucketMeta)
@@ -193,7 +201,7 @@ func checkSchema(bdb *bolt.DB, readOnly bool) error {
 		}
 		return got, nil
 	}
-	if readOnly {
+	if opts.ReadOnly {
 		return bdb.View(func(tx *bolt.Tx) error {
 			got, err := version(tx)
 			switch {
@@ -215,7 +223,7 @@ func checkSchema(bdb *bolt.DB, readOnly bool) error {
 		case got == SchemaVersion:
 			return nil
 		case got > 0:
-			return migrate(tx, got)
+			return migrate(tx, got, opts)
 		}
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
