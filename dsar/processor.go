@@ -113,7 +113,10 @@ type Config struct {
 	// until their bundles hold them; the Assembler must read the same
 	// files. Nil: media files are not collected.
 	Media MediaStore
-	Hooks Hooks
+	// Retention says how long collected data and bundles are kept; the
+	// Assembler must be a BundleFiles for anything to be purged.
+	Retention Retention
+	Hooks     Hooks
 }
 
 // Processor runs access requests to completion. Every goroutine it starts
@@ -132,6 +135,7 @@ type Processor struct {
 	stop     context.CancelFunc
 	running  map[string]*run            // requests being worked on
 	timers   map[string]func() bool     // parked requests' wake-ups
+	expiries map[string]func() bool     // completed requests' purges (retain.go)
 	watchers map[string][]chan struct{} // Watch subscriptions
 	closed   bool
 	wg       sync.WaitGroup
@@ -177,6 +181,9 @@ func NewProcessor(cfg Config) (*Processor, error) {
 	if cfg.GiveUp <= 0 {
 		cfg.GiveUp = DefaultGiveUp
 	}
+	if cfg.Retention.Bundles <= 0 {
+		cfg.Retention.Bundles = DefaultBundleRetention
+	}
 	return &Processor{
 		cfg:      cfg,
 		log:      cfg.Logger,
@@ -187,6 +194,7 @@ func NewProcessor(cfg Config) (*Processor, error) {
 		checks:   map[string]AccountCheck{},
 		auths:    map[string]pendingAuth{},
 		timers:   make(map[string]func() bool),
+		expiries: make(map[string]func() bool),
 		watchers: make(map[string][]chan struct{}),
 	}, nil
 }
@@ -197,7 +205,8 @@ var resumable = slices.DeleteFunc(slices.Clone(States), State.Final)
 
 // Start resumes every request left QUEUED, RUNNING, WAITING_QUOTA or
 // ASSEMBLING and accepts new work until ctx ends or Close is called. It
-// first deletes the media files left of requests that are over.
+// first deletes the media files left of requests that are over, and
+// re-arms the purges of completed requests (sweepRetention).
 func (p *Processor) Start(ctx context.Context) error {
 	p.mu.Lock()
 	if p.ctx != nil {
@@ -208,6 +217,9 @@ func (p *Processor) Start(ctx context.Context) error {
 	p.mu.Unlock()
 
 	if err := p.sweepMedia(ctx); err != nil {
+		return fmt.Errorf("dsar.Start: %w", err)
+	}
+	if err := p.sweepRetention(ctx); err != nil {
 		return fmt.Errorf("dsar.Start: %w", err)
 	}
 	f := RequestFilter{States: resumable, Limit: 1000}
@@ -238,6 +250,10 @@ func (p *Processor) Close() error {
 	for id, stop := range p.timers {
 		stop()
 		delete(p.timers, id)
+	}
+	for id, stop := range p.expiries {
+		stop()
+		delete(p.expiries, id)
 	}
 	p.mu.Unlock()
 	p.wg.Wait()
@@ -634,9 +650,10 @@ func (p *Processor) assemble(ctx context.Context, r *Request) error {
 		_, serr := p.setState(ctx, r.ID, StateFailed, "the bundle could not be written; resume to try again")
 		return errors.Join(fmt.Errorf("assemble: %w", err), serr)
 	}
-	_, err = p.cfg.Store.UpdateRequest(ctx, r.ID, func(r *Request) error {
+	r, err = p.cfg.Store.UpdateRequest(ctx, r.ID, func(r *Request) error {
 		r.State = StateCompleted
 		r.Bundle = b
+		r.CompletedAt = p.clock.Now()
 		return nil
 	})
 	if err != nil {
@@ -644,6 +661,7 @@ func (p *Processor) assemble(ctx context.Context, r *Request) error {
 	}
 	p.log.Info("request completed", "request", r.ID, "bundle_bytes", b.Size)
 	p.dropMedia(r.ID)
+	p.retain(ctx, r)
 	return nil
 }
 
