@@ -66,7 +66,16 @@ func (p *Processor) retain(ctx context.Context, r *Request) {
 			p.notify(r.ID)
 		}
 	}
-	p.expireAt(r.ID, completedAt(r).Add(p.cfg.Retention.Bundles))
+	p.expireAt(r.ID, p.BundleExpiry(r))
+}
+
+// BundleExpiry is when the bundle of a completed request is purged at the
+// latest; zero before completion and once purged.
+func (p *Processor) BundleExpiry(r *Request) time.Time {
+	if r.State != StateCompleted || r.Purged() {
+		return time.Time{}
+	}
+	return completedAt(r).Add(p.cfg.Retention.Bundles)
 }
 
 // completedAt is when r completed; requests completed by older builds

@@ -304,7 +304,9 @@ type AccessRequest struct {
 	// Every section, in report order.
 	Sections []*Section `protobuf:"bytes,14,rep,name=sections,proto3" json:"sections,omitempty"`
 	// Set once the request is COMPLETED.
-	Bundle        *Bundle `protobuf:"bytes,15,opt,name=bundle,proto3" json:"bundle,omitempty"`
+	Bundle *Bundle `protobuf:"bytes,15,opt,name=bundle,proto3" json:"bundle,omitempty"`
+	// What retention kept and purged of the request.
+	Retention     *Retention `protobuf:"bytes,16,opt,name=retention,proto3" json:"retention,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -444,6 +446,109 @@ func (x *AccessRequest) GetBundle() *Bundle {
 	return nil
 }
 
+func (x *AccessRequest) GetRetention() *Retention {
+	if x != nil {
+		return x.Retention
+	}
+	return nil
+}
+
+// Retention is what dsard purged of a request, when and why. Once the
+// bundle is purged, AccessRequest.email is empty and email_hash remains.
+type Retention struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the pages and media files collected were deleted, once the
+	// bundle holding them was verified; unset until then.
+	CollectedPurgeTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=collected_purge_time,json=collectedPurgeTime,proto3" json:"collected_purge_time,omitempty"`
+	// When the bundle file was deleted and the email replaced by its hash;
+	// unset until then.
+	BundlePurgeTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=bundle_purge_time,json=bundlePurgeTime,proto3" json:"bundle_purge_time,omitempty"`
+	// Why the bundle was deleted, for a person.
+	PurgeReason string `protobuf:"bytes,3,opt,name=purge_reason,json=purgeReason,proto3" json:"purge_reason,omitempty"`
+	// "hmac-sha256:" and the hex HMAC-SHA256, under dsard's subject hash
+	// key, of the email trimmed and in lower case.
+	EmailHash string `protobuf:"bytes,4,opt,name=email_hash,json=emailHash,proto3" json:"email_hash,omitempty"`
+	// Whole downloads of the bundle (its last byte sent).
+	Downloads int32 `protobuf:"varint,5,opt,name=downloads,proto3" json:"downloads,omitempty"`
+	// When the bundle is deleted at the latest; unset once it is, or
+	// before the request is COMPLETED.
+	BundleExpireTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=bundle_expire_time,json=bundleExpireTime,proto3" json:"bundle_expire_time,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Retention) Reset() {
+	*x = Retention{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Retention) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Retention) ProtoMessage() {}
+
+func (x *Retention) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Retention.ProtoReflect.Descriptor instead.
+func (*Retention) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Retention) GetCollectedPurgeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CollectedPurgeTime
+	}
+	return nil
+}
+
+func (x *Retention) GetBundlePurgeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.BundlePurgeTime
+	}
+	return nil
+}
+
+func (x *Retention) GetPurgeReason() string {
+	if x != nil {
+		return x.PurgeReason
+	}
+	return ""
+}
+
+func (x *Retention) GetEmailHash() string {
+	if x != nil {
+		return x.EmailHash
+	}
+	return ""
+}
+
+func (x *Retention) GetDownloads() int32 {
+	if x != nil {
+		return x.Downloads
+	}
+	return 0
+}
+
+func (x *Retention) GetBundleExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.BundleExpireTime
+	}
+	return nil
+}
+
 // Extension records the one extension of a request's deadline.
 type Extension struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -459,7 +564,7 @@ type Extension struct {
 
 func (x *Extension) Reset() {
 	*x = Extension{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[1]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -471,7 +576,7 @@ func (x *Extension) String() string {
 func (*Extension) ProtoMessage() {}
 
 func (x *Extension) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[1]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -484,7 +589,7 @@ func (x *Extension) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Extension.ProtoReflect.Descriptor instead.
 func (*Extension) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{1}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Extension) GetReason() string {
@@ -546,7 +651,7 @@ type Section struct {
 
 func (x *Section) Reset() {
 	*x = Section{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[2]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -558,7 +663,7 @@ func (x *Section) String() string {
 func (*Section) ProtoMessage() {}
 
 func (x *Section) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[2]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -571,7 +676,7 @@ func (x *Section) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Section.ProtoReflect.Descriptor instead.
 func (*Section) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{2}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Section) GetName() string {
@@ -676,7 +781,7 @@ type TimeWindow struct {
 
 func (x *TimeWindow) Reset() {
 	*x = TimeWindow{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[3]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -688,7 +793,7 @@ func (x *TimeWindow) String() string {
 func (*TimeWindow) ProtoMessage() {}
 
 func (x *TimeWindow) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[3]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -701,7 +806,7 @@ func (x *TimeWindow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimeWindow.ProtoReflect.Descriptor instead.
 func (*TimeWindow) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{3}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *TimeWindow) GetStartTime() *timestamppb.Timestamp {
@@ -732,7 +837,7 @@ type Bundle struct {
 
 func (x *Bundle) Reset() {
 	*x = Bundle{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[4]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -744,7 +849,7 @@ func (x *Bundle) String() string {
 func (*Bundle) ProtoMessage() {}
 
 func (x *Bundle) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[4]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -757,7 +862,7 @@ func (x *Bundle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Bundle.ProtoReflect.Descriptor instead.
 func (*Bundle) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{4}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Bundle) GetSizeBytes() int64 {
@@ -798,7 +903,7 @@ type CreateAccessRequestRequest struct {
 
 func (x *CreateAccessRequestRequest) Reset() {
 	*x = CreateAccessRequestRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[5]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -810,7 +915,7 @@ func (x *CreateAccessRequestRequest) String() string {
 func (*CreateAccessRequestRequest) ProtoMessage() {}
 
 func (x *CreateAccessRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[5]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -823,7 +928,7 @@ func (x *CreateAccessRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessRequestRequest.ProtoReflect.Descriptor instead.
 func (*CreateAccessRequestRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{5}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CreateAccessRequestRequest) GetEmail() string {
@@ -863,7 +968,7 @@ type CreateAccessRequestResponse struct {
 
 func (x *CreateAccessRequestResponse) Reset() {
 	*x = CreateAccessRequestResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[6]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -875,7 +980,7 @@ func (x *CreateAccessRequestResponse) String() string {
 func (*CreateAccessRequestResponse) ProtoMessage() {}
 
 func (x *CreateAccessRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[6]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -888,7 +993,7 @@ func (x *CreateAccessRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessRequestResponse.ProtoReflect.Descriptor instead.
 func (*CreateAccessRequestResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{6}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CreateAccessRequestResponse) GetAccessRequest() *AccessRequest {
@@ -907,7 +1012,7 @@ type GetAccessRequestRequest struct {
 
 func (x *GetAccessRequestRequest) Reset() {
 	*x = GetAccessRequestRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[7]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -919,7 +1024,7 @@ func (x *GetAccessRequestRequest) String() string {
 func (*GetAccessRequestRequest) ProtoMessage() {}
 
 func (x *GetAccessRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[7]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -932,7 +1037,7 @@ func (x *GetAccessRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAccessRequestRequest.ProtoReflect.Descriptor instead.
 func (*GetAccessRequestRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{7}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetAccessRequestRequest) GetId() string {
@@ -951,7 +1056,7 @@ type GetAccessRequestResponse struct {
 
 func (x *GetAccessRequestResponse) Reset() {
 	*x = GetAccessRequestResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[8]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -963,7 +1068,7 @@ func (x *GetAccessRequestResponse) String() string {
 func (*GetAccessRequestResponse) ProtoMessage() {}
 
 func (x *GetAccessRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[8]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -976,7 +1081,7 @@ func (x *GetAccessRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAccessRequestResponse.ProtoReflect.Descriptor instead.
 func (*GetAccessRequestResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{8}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetAccessRequestResponse) GetAccessRequest() *AccessRequest {
@@ -1008,7 +1113,7 @@ type ListAccessRequestsRequest struct {
 
 func (x *ListAccessRequestsRequest) Reset() {
 	*x = ListAccessRequestsRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[9]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1020,7 +1125,7 @@ func (x *ListAccessRequestsRequest) String() string {
 func (*ListAccessRequestsRequest) ProtoMessage() {}
 
 func (x *ListAccessRequestsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[9]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1033,7 +1138,7 @@ func (x *ListAccessRequestsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessRequestsRequest.ProtoReflect.Descriptor instead.
 func (*ListAccessRequestsRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{9}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListAccessRequestsRequest) GetStates() []RequestState {
@@ -1096,7 +1201,7 @@ type ListAccessRequestsResponse struct {
 
 func (x *ListAccessRequestsResponse) Reset() {
 	*x = ListAccessRequestsResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[10]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1108,7 +1213,7 @@ func (x *ListAccessRequestsResponse) String() string {
 func (*ListAccessRequestsResponse) ProtoMessage() {}
 
 func (x *ListAccessRequestsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[10]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1121,7 +1226,7 @@ func (x *ListAccessRequestsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessRequestsResponse.ProtoReflect.Descriptor instead.
 func (*ListAccessRequestsResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{10}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListAccessRequestsResponse) GetAccessRequests() []*AccessRequest {
@@ -1147,7 +1252,7 @@ type WatchAccessRequestRequest struct {
 
 func (x *WatchAccessRequestRequest) Reset() {
 	*x = WatchAccessRequestRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[11]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1159,7 +1264,7 @@ func (x *WatchAccessRequestRequest) String() string {
 func (*WatchAccessRequestRequest) ProtoMessage() {}
 
 func (x *WatchAccessRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[11]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1172,7 +1277,7 @@ func (x *WatchAccessRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAccessRequestRequest.ProtoReflect.Descriptor instead.
 func (*WatchAccessRequestRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{11}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *WatchAccessRequestRequest) GetId() string {
@@ -1195,7 +1300,7 @@ type WatchAccessRequestResponse struct {
 
 func (x *WatchAccessRequestResponse) Reset() {
 	*x = WatchAccessRequestResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[12]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1207,7 +1312,7 @@ func (x *WatchAccessRequestResponse) String() string {
 func (*WatchAccessRequestResponse) ProtoMessage() {}
 
 func (x *WatchAccessRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[12]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1220,7 +1325,7 @@ func (x *WatchAccessRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAccessRequestResponse.ProtoReflect.Descriptor instead.
 func (*WatchAccessRequestResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{12}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WatchAccessRequestResponse) GetAccessRequest() *AccessRequest {
@@ -1248,7 +1353,7 @@ type CancelAccessRequestRequest struct {
 
 func (x *CancelAccessRequestRequest) Reset() {
 	*x = CancelAccessRequestRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[13]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1260,7 +1365,7 @@ func (x *CancelAccessRequestRequest) String() string {
 func (*CancelAccessRequestRequest) ProtoMessage() {}
 
 func (x *CancelAccessRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[13]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1273,7 +1378,7 @@ func (x *CancelAccessRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelAccessRequestRequest.ProtoReflect.Descriptor instead.
 func (*CancelAccessRequestRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{13}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CancelAccessRequestRequest) GetId() string {
@@ -1299,7 +1404,7 @@ type CancelAccessRequestResponse struct {
 
 func (x *CancelAccessRequestResponse) Reset() {
 	*x = CancelAccessRequestResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[14]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1311,7 +1416,7 @@ func (x *CancelAccessRequestResponse) String() string {
 func (*CancelAccessRequestResponse) ProtoMessage() {}
 
 func (x *CancelAccessRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[14]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1324,7 +1429,7 @@ func (x *CancelAccessRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelAccessRequestResponse.ProtoReflect.Descriptor instead.
 func (*CancelAccessRequestResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{14}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CancelAccessRequestResponse) GetAccessRequest() *AccessRequest {
@@ -1345,7 +1450,7 @@ type ResumeAccessRequestRequest struct {
 
 func (x *ResumeAccessRequestRequest) Reset() {
 	*x = ResumeAccessRequestRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[15]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1357,7 +1462,7 @@ func (x *ResumeAccessRequestRequest) String() string {
 func (*ResumeAccessRequestRequest) ProtoMessage() {}
 
 func (x *ResumeAccessRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[15]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1370,7 +1475,7 @@ func (x *ResumeAccessRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeAccessRequestRequest.ProtoReflect.Descriptor instead.
 func (*ResumeAccessRequestRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{15}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ResumeAccessRequestRequest) GetId() string {
@@ -1396,7 +1501,7 @@ type ResumeAccessRequestResponse struct {
 
 func (x *ResumeAccessRequestResponse) Reset() {
 	*x = ResumeAccessRequestResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[16]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1408,7 +1513,7 @@ func (x *ResumeAccessRequestResponse) String() string {
 func (*ResumeAccessRequestResponse) ProtoMessage() {}
 
 func (x *ResumeAccessRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[16]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1421,7 +1526,7 @@ func (x *ResumeAccessRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeAccessRequestResponse.ProtoReflect.Descriptor instead.
 func (*ResumeAccessRequestResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{16}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ResumeAccessRequestResponse) GetAccessRequest() *AccessRequest {
@@ -1444,7 +1549,7 @@ type RetrySectionRequest struct {
 
 func (x *RetrySectionRequest) Reset() {
 	*x = RetrySectionRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[17]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1456,7 +1561,7 @@ func (x *RetrySectionRequest) String() string {
 func (*RetrySectionRequest) ProtoMessage() {}
 
 func (x *RetrySectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[17]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1469,7 +1574,7 @@ func (x *RetrySectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetrySectionRequest.ProtoReflect.Descriptor instead.
 func (*RetrySectionRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{17}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RetrySectionRequest) GetId() string {
@@ -1502,7 +1607,7 @@ type RetrySectionResponse struct {
 
 func (x *RetrySectionResponse) Reset() {
 	*x = RetrySectionResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[18]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1514,7 +1619,7 @@ func (x *RetrySectionResponse) String() string {
 func (*RetrySectionResponse) ProtoMessage() {}
 
 func (x *RetrySectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[18]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1527,7 +1632,7 @@ func (x *RetrySectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetrySectionResponse.ProtoReflect.Descriptor instead.
 func (*RetrySectionResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{18}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RetrySectionResponse) GetAccessRequest() *AccessRequest {
@@ -1548,7 +1653,7 @@ type ExtendDeadlineRequest struct {
 
 func (x *ExtendDeadlineRequest) Reset() {
 	*x = ExtendDeadlineRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[19]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1560,7 +1665,7 @@ func (x *ExtendDeadlineRequest) String() string {
 func (*ExtendDeadlineRequest) ProtoMessage() {}
 
 func (x *ExtendDeadlineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[19]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1573,7 +1678,7 @@ func (x *ExtendDeadlineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendDeadlineRequest.ProtoReflect.Descriptor instead.
 func (*ExtendDeadlineRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{19}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ExtendDeadlineRequest) GetId() string {
@@ -1599,7 +1704,7 @@ type ExtendDeadlineResponse struct {
 
 func (x *ExtendDeadlineResponse) Reset() {
 	*x = ExtendDeadlineResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[20]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1611,7 +1716,7 @@ func (x *ExtendDeadlineResponse) String() string {
 func (*ExtendDeadlineResponse) ProtoMessage() {}
 
 func (x *ExtendDeadlineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[20]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1624,7 +1729,7 @@ func (x *ExtendDeadlineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendDeadlineResponse.ProtoReflect.Descriptor instead.
 func (*ExtendDeadlineResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{20}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ExtendDeadlineResponse) GetAccessRequest() *AccessRequest {
@@ -1643,7 +1748,7 @@ type RebuildBundleRequest struct {
 
 func (x *RebuildBundleRequest) Reset() {
 	*x = RebuildBundleRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[21]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1655,7 +1760,7 @@ func (x *RebuildBundleRequest) String() string {
 func (*RebuildBundleRequest) ProtoMessage() {}
 
 func (x *RebuildBundleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[21]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1668,7 +1773,7 @@ func (x *RebuildBundleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildBundleRequest.ProtoReflect.Descriptor instead.
 func (*RebuildBundleRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{21}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RebuildBundleRequest) GetId() string {
@@ -1687,7 +1792,7 @@ type RebuildBundleResponse struct {
 
 func (x *RebuildBundleResponse) Reset() {
 	*x = RebuildBundleResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[22]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1699,7 +1804,7 @@ func (x *RebuildBundleResponse) String() string {
 func (*RebuildBundleResponse) ProtoMessage() {}
 
 func (x *RebuildBundleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[22]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1712,7 +1817,7 @@ func (x *RebuildBundleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildBundleResponse.ProtoReflect.Descriptor instead.
 func (*RebuildBundleResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{22}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RebuildBundleResponse) GetAccessRequest() *AccessRequest {
@@ -1737,7 +1842,7 @@ type DownloadBundleRequest struct {
 
 func (x *DownloadBundleRequest) Reset() {
 	*x = DownloadBundleRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[23]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1749,7 +1854,7 @@ func (x *DownloadBundleRequest) String() string {
 func (*DownloadBundleRequest) ProtoMessage() {}
 
 func (x *DownloadBundleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[23]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1762,7 +1867,7 @@ func (x *DownloadBundleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadBundleRequest.ProtoReflect.Descriptor instead.
 func (*DownloadBundleRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{23}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DownloadBundleRequest) GetId() string {
@@ -1799,7 +1904,7 @@ type DownloadBundleResponse struct {
 
 func (x *DownloadBundleResponse) Reset() {
 	*x = DownloadBundleResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[24]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1811,7 +1916,7 @@ func (x *DownloadBundleResponse) String() string {
 func (*DownloadBundleResponse) ProtoMessage() {}
 
 func (x *DownloadBundleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[24]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1824,7 +1929,7 @@ func (x *DownloadBundleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadBundleResponse.ProtoReflect.Descriptor instead.
 func (*DownloadBundleResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{24}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DownloadBundleResponse) GetPart() isDownloadBundleResponse_Part {
@@ -1885,7 +1990,7 @@ type DownloadBundleHeader struct {
 
 func (x *DownloadBundleHeader) Reset() {
 	*x = DownloadBundleHeader{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[25]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1897,7 +2002,7 @@ func (x *DownloadBundleHeader) String() string {
 func (*DownloadBundleHeader) ProtoMessage() {}
 
 func (x *DownloadBundleHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[25]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1910,7 +2015,7 @@ func (x *DownloadBundleHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadBundleHeader.ProtoReflect.Descriptor instead.
 func (*DownloadBundleHeader) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{25}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DownloadBundleHeader) GetSizeBytes() int64 {
@@ -1952,7 +2057,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[26]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1964,7 +2069,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[26]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1977,7 +2082,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{26}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListAuditEventsRequest) GetRequestId() string {
@@ -2026,7 +2131,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[27]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2038,7 +2143,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[27]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2051,7 +2156,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{27}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListAuditEventsResponse) GetAuditEvents() []*AuditEvent {
@@ -2089,7 +2194,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[28]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2101,7 +2206,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[28]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2114,7 +2219,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{28}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AuditEvent) GetId() string {
@@ -2174,7 +2279,7 @@ type GetSigningKeyRequest struct {
 
 func (x *GetSigningKeyRequest) Reset() {
 	*x = GetSigningKeyRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[29]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2186,7 +2291,7 @@ func (x *GetSigningKeyRequest) String() string {
 func (*GetSigningKeyRequest) ProtoMessage() {}
 
 func (x *GetSigningKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[29]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2199,7 +2304,7 @@ func (x *GetSigningKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSigningKeyRequest.ProtoReflect.Descriptor instead.
 func (*GetSigningKeyRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{29}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{30}
 }
 
 type GetSigningKeyResponse struct {
@@ -2214,7 +2319,7 @@ type GetSigningKeyResponse struct {
 
 func (x *GetSigningKeyResponse) Reset() {
 	*x = GetSigningKeyResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[30]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2226,7 +2331,7 @@ func (x *GetSigningKeyResponse) String() string {
 func (*GetSigningKeyResponse) ProtoMessage() {}
 
 func (x *GetSigningKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[30]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2239,7 +2344,7 @@ func (x *GetSigningKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSigningKeyResponse.ProtoReflect.Descriptor instead.
 func (*GetSigningKeyResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{30}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetSigningKeyResponse) GetPublicKey() []byte {
@@ -2264,7 +2369,7 @@ type ListAccountsRequest struct {
 
 func (x *ListAccountsRequest) Reset() {
 	*x = ListAccountsRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[31]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2276,7 +2381,7 @@ func (x *ListAccountsRequest) String() string {
 func (*ListAccountsRequest) ProtoMessage() {}
 
 func (x *ListAccountsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[31]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2289,7 +2394,7 @@ func (x *ListAccountsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccountsRequest.ProtoReflect.Descriptor instead.
 func (*ListAccountsRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{31}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{32}
 }
 
 type ListAccountsResponse struct {
@@ -2301,7 +2406,7 @@ type ListAccountsResponse struct {
 
 func (x *ListAccountsResponse) Reset() {
 	*x = ListAccountsResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[32]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2313,7 +2418,7 @@ func (x *ListAccountsResponse) String() string {
 func (*ListAccountsResponse) ProtoMessage() {}
 
 func (x *ListAccountsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[32]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2326,7 +2431,7 @@ func (x *ListAccountsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccountsResponse.ProtoReflect.Descriptor instead.
 func (*ListAccountsResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{32}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListAccountsResponse) GetAccounts() []*Account {
@@ -2345,7 +2450,7 @@ type CheckAccountRequest struct {
 
 func (x *CheckAccountRequest) Reset() {
 	*x = CheckAccountRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[33]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2357,7 +2462,7 @@ func (x *CheckAccountRequest) String() string {
 func (*CheckAccountRequest) ProtoMessage() {}
 
 func (x *CheckAccountRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[33]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2370,7 +2475,7 @@ func (x *CheckAccountRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckAccountRequest.ProtoReflect.Descriptor instead.
 func (*CheckAccountRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{33}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CheckAccountRequest) GetName() string {
@@ -2389,7 +2494,7 @@ type CheckAccountResponse struct {
 
 func (x *CheckAccountResponse) Reset() {
 	*x = CheckAccountResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[34]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2401,7 +2506,7 @@ func (x *CheckAccountResponse) String() string {
 func (*CheckAccountResponse) ProtoMessage() {}
 
 func (x *CheckAccountResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[34]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2414,7 +2519,7 @@ func (x *CheckAccountResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckAccountResponse.ProtoReflect.Descriptor instead.
 func (*CheckAccountResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{34}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CheckAccountResponse) GetAccount() *Account {
@@ -2433,7 +2538,7 @@ type ResetAccountQuotaRequest struct {
 
 func (x *ResetAccountQuotaRequest) Reset() {
 	*x = ResetAccountQuotaRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[35]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2445,7 +2550,7 @@ func (x *ResetAccountQuotaRequest) String() string {
 func (*ResetAccountQuotaRequest) ProtoMessage() {}
 
 func (x *ResetAccountQuotaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[35]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2458,7 +2563,7 @@ func (x *ResetAccountQuotaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetAccountQuotaRequest.ProtoReflect.Descriptor instead.
 func (*ResetAccountQuotaRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{35}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ResetAccountQuotaRequest) GetName() string {
@@ -2479,7 +2584,7 @@ type ResetAccountQuotaResponse struct {
 
 func (x *ResetAccountQuotaResponse) Reset() {
 	*x = ResetAccountQuotaResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[36]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2491,7 +2596,7 @@ func (x *ResetAccountQuotaResponse) String() string {
 func (*ResetAccountQuotaResponse) ProtoMessage() {}
 
 func (x *ResetAccountQuotaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[36]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2504,7 +2609,7 @@ func (x *ResetAccountQuotaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetAccountQuotaResponse.ProtoReflect.Descriptor instead.
 func (*ResetAccountQuotaResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{36}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ResetAccountQuotaResponse) GetUnparkedBuckets() []string {
@@ -2542,7 +2647,7 @@ type Account struct {
 
 func (x *Account) Reset() {
 	*x = Account{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[37]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2554,7 +2659,7 @@ func (x *Account) String() string {
 func (*Account) ProtoMessage() {}
 
 func (x *Account) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[37]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2567,7 +2672,7 @@ func (x *Account) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Account.ProtoReflect.Descriptor instead.
 func (*Account) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{37}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Account) GetName() string {
@@ -2629,7 +2734,7 @@ type AccountCheck struct {
 
 func (x *AccountCheck) Reset() {
 	*x = AccountCheck{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[38]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2641,7 +2746,7 @@ func (x *AccountCheck) String() string {
 func (*AccountCheck) ProtoMessage() {}
 
 func (x *AccountCheck) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[38]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2654,7 +2759,7 @@ func (x *AccountCheck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccountCheck.ProtoReflect.Descriptor instead.
 func (*AccountCheck) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{38}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *AccountCheck) GetCheckTime() *timestamppb.Timestamp {
@@ -2702,7 +2807,7 @@ type SectionProblem struct {
 
 func (x *SectionProblem) Reset() {
 	*x = SectionProblem{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[39]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2714,7 +2819,7 @@ func (x *SectionProblem) String() string {
 func (*SectionProblem) ProtoMessage() {}
 
 func (x *SectionProblem) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[39]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2727,7 +2832,7 @@ func (x *SectionProblem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SectionProblem.ProtoReflect.Descriptor instead.
 func (*SectionProblem) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{39}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SectionProblem) GetSection() string {
@@ -2771,7 +2876,7 @@ type RateBucket struct {
 
 func (x *RateBucket) Reset() {
 	*x = RateBucket{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[40]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2783,7 +2888,7 @@ func (x *RateBucket) String() string {
 func (*RateBucket) ProtoMessage() {}
 
 func (x *RateBucket) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[40]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2796,7 +2901,7 @@ func (x *RateBucket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateBucket.ProtoReflect.Descriptor instead.
 func (*RateBucket) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{40}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RateBucket) GetName() string {
@@ -2864,7 +2969,7 @@ type StartAccountAuthorizationRequest struct {
 
 func (x *StartAccountAuthorizationRequest) Reset() {
 	*x = StartAccountAuthorizationRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[41]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2876,7 +2981,7 @@ func (x *StartAccountAuthorizationRequest) String() string {
 func (*StartAccountAuthorizationRequest) ProtoMessage() {}
 
 func (x *StartAccountAuthorizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[41]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2889,7 +2994,7 @@ func (x *StartAccountAuthorizationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartAccountAuthorizationRequest.ProtoReflect.Descriptor instead.
 func (*StartAccountAuthorizationRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{41}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *StartAccountAuthorizationRequest) GetName() string {
@@ -2910,7 +3015,7 @@ type StartAccountAuthorizationResponse struct {
 
 func (x *StartAccountAuthorizationResponse) Reset() {
 	*x = StartAccountAuthorizationResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[42]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2922,7 +3027,7 @@ func (x *StartAccountAuthorizationResponse) String() string {
 func (*StartAccountAuthorizationResponse) ProtoMessage() {}
 
 func (x *StartAccountAuthorizationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[42]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2935,7 +3040,7 @@ func (x *StartAccountAuthorizationResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use StartAccountAuthorizationResponse.ProtoReflect.Descriptor instead.
 func (*StartAccountAuthorizationResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{42}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *StartAccountAuthorizationResponse) GetAuthorizeUrl() string {
@@ -2972,7 +3077,7 @@ type CompleteAccountAuthorizationRequest struct {
 
 func (x *CompleteAccountAuthorizationRequest) Reset() {
 	*x = CompleteAccountAuthorizationRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[43]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2984,7 +3089,7 @@ func (x *CompleteAccountAuthorizationRequest) String() string {
 func (*CompleteAccountAuthorizationRequest) ProtoMessage() {}
 
 func (x *CompleteAccountAuthorizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[43]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2997,7 +3102,7 @@ func (x *CompleteAccountAuthorizationRequest) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use CompleteAccountAuthorizationRequest.ProtoReflect.Descriptor instead.
 func (*CompleteAccountAuthorizationRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{43}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *CompleteAccountAuthorizationRequest) GetName() string {
@@ -3030,7 +3135,7 @@ type CompleteAccountAuthorizationResponse struct {
 
 func (x *CompleteAccountAuthorizationResponse) Reset() {
 	*x = CompleteAccountAuthorizationResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[44]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3042,7 +3147,7 @@ func (x *CompleteAccountAuthorizationResponse) String() string {
 func (*CompleteAccountAuthorizationResponse) ProtoMessage() {}
 
 func (x *CompleteAccountAuthorizationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[44]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3055,7 +3160,7 @@ func (x *CompleteAccountAuthorizationResponse) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use CompleteAccountAuthorizationResponse.ProtoReflect.Descriptor instead.
 func (*CompleteAccountAuthorizationResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{44}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *CompleteAccountAuthorizationResponse) GetAccount() *Account {
@@ -3065,11 +3170,108 @@ func (x *CompleteAccountAuthorizationResponse) GetAccount() *Account {
 	return nil
 }
 
+type DeleteAccessRequestRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Why; kept on the request and in the audit log.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteAccessRequestRequest) Reset() {
+	*x = DeleteAccessRequestRequest{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteAccessRequestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteAccessRequestRequest) ProtoMessage() {}
+
+func (x *DeleteAccessRequestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteAccessRequestRequest.ProtoReflect.Descriptor instead.
+func (*DeleteAccessRequestRequest) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *DeleteAccessRequestRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DeleteAccessRequestRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type DeleteAccessRequestResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AccessRequest *AccessRequest         `protobuf:"bytes,1,opt,name=access_request,json=accessRequest,proto3" json:"access_request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteAccessRequestResponse) Reset() {
+	*x = DeleteAccessRequestResponse{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteAccessRequestResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteAccessRequestResponse) ProtoMessage() {}
+
+func (x *DeleteAccessRequestResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteAccessRequestResponse.ProtoReflect.Descriptor instead.
+func (*DeleteAccessRequestResponse) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *DeleteAccessRequestResponse) GetAccessRequest() *AccessRequest {
+	if x != nil {
+		return x.AccessRequest
+	}
+	return nil
+}
+
 var File_dsar_v1_dsar_proto protoreflect.FileDescriptor
 
 const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\n" +
-	"\x12dsar/v1/dsar.proto\x12\adsar.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x05\n" +
+	"\x12dsar/v1/dsar.proto\x12\adsar.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcb\x05\n" +
 	"\rAccessRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aaccount\x18\x02 \x01(\tR\aaccount\x12\x14\n" +
@@ -3090,7 +3292,16 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\textension\x18\f \x01(\v2\x12.dsar.v1.ExtensionR\textension\x12?\n" +
 	"\rwaiting_until\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\fwaitingUntil\x12,\n" +
 	"\bsections\x18\x0e \x03(\v2\x10.dsar.v1.SectionR\bsections\x12'\n" +
-	"\x06bundle\x18\x0f \x01(\v2\x0f.dsar.v1.BundleR\x06bundle\"\xc9\x01\n" +
+	"\x06bundle\x18\x0f \x01(\v2\x0f.dsar.v1.BundleR\x06bundle\x120\n" +
+	"\tretention\x18\x10 \x01(\v2\x12.dsar.v1.RetentionR\tretention\"\xcb\x02\n" +
+	"\tRetention\x12L\n" +
+	"\x14collected_purge_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x12collectedPurgeTime\x12F\n" +
+	"\x11bundle_purge_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0fbundlePurgeTime\x12!\n" +
+	"\fpurge_reason\x18\x03 \x01(\tR\vpurgeReason\x12\x1d\n" +
+	"\n" +
+	"email_hash\x18\x04 \x01(\tR\temailHash\x12\x1c\n" +
+	"\tdownloads\x18\x05 \x01(\x05R\tdownloads\x12H\n" +
+	"\x12bundle_expire_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x10bundleExpireTime\"\xc9\x01\n" +
 	"\tExtension\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x1f\n" +
 	"\vextended_by\x18\x02 \x01(\tR\n" +
@@ -3274,7 +3485,12 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x14\n" +
 	"\x05state\x18\x03 \x01(\tR\x05state\"R\n" +
 	"$CompleteAccountAuthorizationResponse\x12*\n" +
-	"\aaccount\x18\x01 \x01(\v2\x10.dsar.v1.AccountR\aaccount*R\n" +
+	"\aaccount\x18\x01 \x01(\v2\x10.dsar.v1.AccountR\aaccount\"D\n" +
+	"\x1aDeleteAccessRequestRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\\\n" +
+	"\x1bDeleteAccessRequestResponse\x12=\n" +
+	"\x0eaccess_request\x18\x01 \x01(\v2\x16.dsar.v1.AccessRequestR\raccessRequest*R\n" +
 	"\n" +
 	"Regulation\x12\x1a\n" +
 	"\x16REGULATION_UNSPECIFIED\x10\x00\x12\x13\n" +
@@ -3302,7 +3518,7 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12OUTCOME_USER_FOUND\x10\x01\x12\x18\n" +
-	"\x14OUTCOME_NO_ZOOM_USER\x10\x022\xa7\f\n" +
+	"\x14OUTCOME_NO_ZOOM_USER\x10\x022\x89\r\n" +
 	"\x14AccessRequestService\x12`\n" +
 	"\x13CreateAccessRequest\x12#.dsar.v1.CreateAccessRequestRequest\x1a$.dsar.v1.CreateAccessRequestResponse\x12W\n" +
 	"\x10GetAccessRequest\x12 .dsar.v1.GetAccessRequestRequest\x1a!.dsar.v1.GetAccessRequestResponse\x12]\n" +
@@ -3320,7 +3536,8 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\fCheckAccount\x12\x1c.dsar.v1.CheckAccountRequest\x1a\x1d.dsar.v1.CheckAccountResponse\x12Z\n" +
 	"\x11ResetAccountQuota\x12!.dsar.v1.ResetAccountQuotaRequest\x1a\".dsar.v1.ResetAccountQuotaResponse\x12r\n" +
 	"\x19StartAccountAuthorization\x12).dsar.v1.StartAccountAuthorizationRequest\x1a*.dsar.v1.StartAccountAuthorizationResponse\x12{\n" +
-	"\x1cCompleteAccountAuthorization\x12,.dsar.v1.CompleteAccountAuthorizationRequest\x1a-.dsar.v1.CompleteAccountAuthorizationResponseB4Z2github.com/zoomdsar/zoom-dsar/proto/dsar/v1;dsarv1b\x06proto3"
+	"\x1cCompleteAccountAuthorization\x12,.dsar.v1.CompleteAccountAuthorizationRequest\x1a-.dsar.v1.CompleteAccountAuthorizationResponse\x12`\n" +
+	"\x13DeleteAccessRequest\x12#.dsar.v1.DeleteAccessRequestRequest\x1a$.dsar.v1.DeleteAccessRequestResponseB4Z2github.com/zoomdsar/zoom-dsar/proto/dsar/v1;dsarv1b\x06proto3"
 
 var (
 	file_dsar_v1_dsar_proto_rawDescOnce sync.Once
@@ -3335,150 +3552,160 @@ func file_dsar_v1_dsar_proto_rawDescGZIP() []byte {
 }
 
 var file_dsar_v1_dsar_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_dsar_v1_dsar_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_dsar_v1_dsar_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_dsar_v1_dsar_proto_goTypes = []any{
 	(Regulation)(0),                              // 0: dsar.v1.Regulation
 	(RequestState)(0),                            // 1: dsar.v1.RequestState
 	(SectionState)(0),                            // 2: dsar.v1.SectionState
 	(Outcome)(0),                                 // 3: dsar.v1.Outcome
 	(*AccessRequest)(nil),                        // 4: dsar.v1.AccessRequest
-	(*Extension)(nil),                            // 5: dsar.v1.Extension
-	(*Section)(nil),                              // 6: dsar.v1.Section
-	(*TimeWindow)(nil),                           // 7: dsar.v1.TimeWindow
-	(*Bundle)(nil),                               // 8: dsar.v1.Bundle
-	(*CreateAccessRequestRequest)(nil),           // 9: dsar.v1.CreateAccessRequestRequest
-	(*CreateAccessRequestResponse)(nil),          // 10: dsar.v1.CreateAccessRequestResponse
-	(*GetAccessRequestRequest)(nil),              // 11: dsar.v1.GetAccessRequestRequest
-	(*GetAccessRequestResponse)(nil),             // 12: dsar.v1.GetAccessRequestResponse
-	(*ListAccessRequestsRequest)(nil),            // 13: dsar.v1.ListAccessRequestsRequest
-	(*ListAccessRequestsResponse)(nil),           // 14: dsar.v1.ListAccessRequestsResponse
-	(*WatchAccessRequestRequest)(nil),            // 15: dsar.v1.WatchAccessRequestRequest
-	(*WatchAccessRequestResponse)(nil),           // 16: dsar.v1.WatchAccessRequestResponse
-	(*CancelAccessRequestRequest)(nil),           // 17: dsar.v1.CancelAccessRequestRequest
-	(*CancelAccessRequestResponse)(nil),          // 18: dsar.v1.CancelAccessRequestResponse
-	(*ResumeAccessRequestRequest)(nil),           // 19: dsar.v1.ResumeAccessRequestRequest
-	(*ResumeAccessRequestResponse)(nil),          // 20: dsar.v1.ResumeAccessRequestResponse
-	(*RetrySectionRequest)(nil),                  // 21: dsar.v1.RetrySectionRequest
-	(*RetrySectionResponse)(nil),                 // 22: dsar.v1.RetrySectionResponse
-	(*ExtendDeadlineRequest)(nil),                // 23: dsar.v1.ExtendDeadlineRequest
-	(*ExtendDeadlineResponse)(nil),               // 24: dsar.v1.ExtendDeadlineResponse
-	(*RebuildBundleRequest)(nil),                 // 25: dsar.v1.RebuildBundleRequest
-	(*RebuildBundleResponse)(nil),                // 26: dsar.v1.RebuildBundleResponse
-	(*DownloadBundleRequest)(nil),                // 27: dsar.v1.DownloadBundleRequest
-	(*DownloadBundleResponse)(nil),               // 28: dsar.v1.DownloadBundleResponse
-	(*DownloadBundleHeader)(nil),                 // 29: dsar.v1.DownloadBundleHeader
-	(*ListAuditEventsRequest)(nil),               // 30: dsar.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),              // 31: dsar.v1.ListAuditEventsResponse
-	(*AuditEvent)(nil),                           // 32: dsar.v1.AuditEvent
-	(*GetSigningKeyRequest)(nil),                 // 33: dsar.v1.GetSigningKeyRequest
-	(*GetSigningKeyResponse)(nil),                // 34: dsar.v1.GetSigningKeyResponse
-	(*ListAccountsRequest)(nil),                  // 35: dsar.v1.ListAccountsRequest
-	(*ListAccountsResponse)(nil),                 // 36: dsar.v1.ListAccountsResponse
-	(*CheckAccountRequest)(nil),                  // 37: dsar.v1.CheckAccountRequest
-	(*CheckAccountResponse)(nil),                 // 38: dsar.v1.CheckAccountResponse
-	(*ResetAccountQuotaRequest)(nil),             // 39: dsar.v1.ResetAccountQuotaRequest
-	(*ResetAccountQuotaResponse)(nil),            // 40: dsar.v1.ResetAccountQuotaResponse
-	(*Account)(nil),                              // 41: dsar.v1.Account
-	(*AccountCheck)(nil),                         // 42: dsar.v1.AccountCheck
-	(*SectionProblem)(nil),                       // 43: dsar.v1.SectionProblem
-	(*RateBucket)(nil),                           // 44: dsar.v1.RateBucket
-	(*StartAccountAuthorizationRequest)(nil),     // 45: dsar.v1.StartAccountAuthorizationRequest
-	(*StartAccountAuthorizationResponse)(nil),    // 46: dsar.v1.StartAccountAuthorizationResponse
-	(*CompleteAccountAuthorizationRequest)(nil),  // 47: dsar.v1.CompleteAccountAuthorizationRequest
-	(*CompleteAccountAuthorizationResponse)(nil), // 48: dsar.v1.CompleteAccountAuthorizationResponse
-	(*timestamppb.Timestamp)(nil),                // 49: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),                  // 50: google.protobuf.Duration
+	(*Retention)(nil),                            // 5: dsar.v1.Retention
+	(*Extension)(nil),                            // 6: dsar.v1.Extension
+	(*Section)(nil),                              // 7: dsar.v1.Section
+	(*TimeWindow)(nil),                           // 8: dsar.v1.TimeWindow
+	(*Bundle)(nil),                               // 9: dsar.v1.Bundle
+	(*CreateAccessRequestRequest)(nil),           // 10: dsar.v1.CreateAccessRequestRequest
+	(*CreateAccessRequestResponse)(nil),          // 11: dsar.v1.CreateAccessRequestResponse
+	(*GetAccessRequestRequest)(nil),              // 12: dsar.v1.GetAccessRequestRequest
+	(*GetAccessRequestResponse)(nil),             // 13: dsar.v1.GetAccessRequestResponse
+	(*ListAccessRequestsRequest)(nil),            // 14: dsar.v1.ListAccessRequestsRequest
+	(*ListAccessRequestsResponse)(nil),           // 15: dsar.v1.ListAccessRequestsResponse
+	(*WatchAccessRequestRequest)(nil),            // 16: dsar.v1.WatchAccessRequestRequest
+	(*WatchAccessRequestResponse)(nil),           // 17: dsar.v1.WatchAccessRequestResponse
+	(*CancelAccessRequestRequest)(nil),           // 18: dsar.v1.CancelAccessRequestRequest
+	(*CancelAccessRequestResponse)(nil),          // 19: dsar.v1.CancelAccessRequestResponse
+	(*ResumeAccessRequestRequest)(nil),           // 20: dsar.v1.ResumeAccessRequestRequest
+	(*ResumeAccessRequestResponse)(nil),          // 21: dsar.v1.ResumeAccessRequestResponse
+	(*RetrySectionRequest)(nil),                  // 22: dsar.v1.RetrySectionRequest
+	(*RetrySectionResponse)(nil),                 // 23: dsar.v1.RetrySectionResponse
+	(*ExtendDeadlineRequest)(nil),                // 24: dsar.v1.ExtendDeadlineRequest
+	(*ExtendDeadlineResponse)(nil),               // 25: dsar.v1.ExtendDeadlineResponse
+	(*RebuildBundleRequest)(nil),                 // 26: dsar.v1.RebuildBundleRequest
+	(*RebuildBundleResponse)(nil),                // 27: dsar.v1.RebuildBundleResponse
+	(*DownloadBundleRequest)(nil),                // 28: dsar.v1.DownloadBundleRequest
+	(*DownloadBundleResponse)(nil),               // 29: dsar.v1.DownloadBundleResponse
+	(*DownloadBundleHeader)(nil),                 // 30: dsar.v1.DownloadBundleHeader
+	(*ListAuditEventsRequest)(nil),               // 31: dsar.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),              // 32: dsar.v1.ListAuditEventsResponse
+	(*AuditEvent)(nil),                           // 33: dsar.v1.AuditEvent
+	(*GetSigningKeyRequest)(nil),                 // 34: dsar.v1.GetSigningKeyRequest
+	(*GetSigningKeyResponse)(nil),                // 35: dsar.v1.GetSigningKeyResponse
+	(*ListAccountsRequest)(nil),                  // 36: dsar.v1.ListAccountsRequest
+	(*ListAccountsResponse)(nil),                 // 37: dsar.v1.ListAccountsResponse
+	(*CheckAccountRequest)(nil),                  // 38: dsar.v1.CheckAccountRequest
+	(*CheckAccountResponse)(nil),                 // 39: dsar.v1.CheckAccountResponse
+	(*ResetAccountQuotaRequest)(nil),             // 40: dsar.v1.ResetAccountQuotaRequest
+	(*ResetAccountQuotaResponse)(nil),            // 41: dsar.v1.ResetAccountQuotaResponse
+	(*Account)(nil),                              // 42: dsar.v1.Account
+	(*AccountCheck)(nil),                         // 43: dsar.v1.AccountCheck
+	(*SectionProblem)(nil),                       // 44: dsar.v1.SectionProblem
+	(*RateBucket)(nil),                           // 45: dsar.v1.RateBucket
+	(*StartAccountAuthorizationRequest)(nil),     // 46: dsar.v1.StartAccountAuthorizationRequest
+	(*StartAccountAuthorizationResponse)(nil),    // 47: dsar.v1.StartAccountAuthorizationResponse
+	(*CompleteAccountAuthorizationRequest)(nil),  // 48: dsar.v1.CompleteAccountAuthorizationRequest
+	(*CompleteAccountAuthorizationResponse)(nil), // 49: dsar.v1.CompleteAccountAuthorizationResponse
+	(*DeleteAccessRequestRequest)(nil),           // 50: dsar.v1.DeleteAccessRequestRequest
+	(*DeleteAccessRequestResponse)(nil),          // 51: dsar.v1.DeleteAccessRequestResponse
+	(*timestamppb.Timestamp)(nil),                // 52: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),                  // 53: google.protobuf.Duration
 }
 var file_dsar_v1_dsar_proto_depIdxs = []int32{
 	0,  // 0: dsar.v1.AccessRequest.regulation:type_name -> dsar.v1.Regulation
 	1,  // 1: dsar.v1.AccessRequest.state:type_name -> dsar.v1.RequestState
 	3,  // 2: dsar.v1.AccessRequest.outcome:type_name -> dsar.v1.Outcome
-	49, // 3: dsar.v1.AccessRequest.create_time:type_name -> google.protobuf.Timestamp
-	49, // 4: dsar.v1.AccessRequest.update_time:type_name -> google.protobuf.Timestamp
-	49, // 5: dsar.v1.AccessRequest.due_time:type_name -> google.protobuf.Timestamp
-	5,  // 6: dsar.v1.AccessRequest.extension:type_name -> dsar.v1.Extension
-	49, // 7: dsar.v1.AccessRequest.waiting_until:type_name -> google.protobuf.Timestamp
-	6,  // 8: dsar.v1.AccessRequest.sections:type_name -> dsar.v1.Section
-	8,  // 9: dsar.v1.AccessRequest.bundle:type_name -> dsar.v1.Bundle
-	49, // 10: dsar.v1.Extension.extend_time:type_name -> google.protobuf.Timestamp
-	49, // 11: dsar.v1.Extension.previous_due_time:type_name -> google.protobuf.Timestamp
-	2,  // 12: dsar.v1.Section.state:type_name -> dsar.v1.SectionState
-	7,  // 13: dsar.v1.Section.covered:type_name -> dsar.v1.TimeWindow
-	49, // 14: dsar.v1.Section.waiting_until:type_name -> google.protobuf.Timestamp
-	49, // 15: dsar.v1.Section.start_time:type_name -> google.protobuf.Timestamp
-	49, // 16: dsar.v1.Section.finish_time:type_name -> google.protobuf.Timestamp
-	49, // 17: dsar.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
-	49, // 18: dsar.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
-	0,  // 19: dsar.v1.CreateAccessRequestRequest.regulation:type_name -> dsar.v1.Regulation
-	4,  // 20: dsar.v1.CreateAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	4,  // 21: dsar.v1.GetAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	1,  // 22: dsar.v1.ListAccessRequestsRequest.states:type_name -> dsar.v1.RequestState
-	49, // 23: dsar.v1.ListAccessRequestsRequest.created_after:type_name -> google.protobuf.Timestamp
-	49, // 24: dsar.v1.ListAccessRequestsRequest.created_before:type_name -> google.protobuf.Timestamp
-	50, // 25: dsar.v1.ListAccessRequestsRequest.due_within:type_name -> google.protobuf.Duration
-	4,  // 26: dsar.v1.ListAccessRequestsResponse.access_requests:type_name -> dsar.v1.AccessRequest
-	4,  // 27: dsar.v1.WatchAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	49, // 28: dsar.v1.WatchAccessRequestResponse.estimated_completion_time:type_name -> google.protobuf.Timestamp
-	4,  // 29: dsar.v1.CancelAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	4,  // 30: dsar.v1.ResumeAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	4,  // 31: dsar.v1.RetrySectionResponse.access_request:type_name -> dsar.v1.AccessRequest
-	4,  // 32: dsar.v1.ExtendDeadlineResponse.access_request:type_name -> dsar.v1.AccessRequest
-	4,  // 33: dsar.v1.RebuildBundleResponse.access_request:type_name -> dsar.v1.AccessRequest
-	29, // 34: dsar.v1.DownloadBundleResponse.header:type_name -> dsar.v1.DownloadBundleHeader
-	49, // 35: dsar.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	49, // 36: dsar.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	32, // 37: dsar.v1.ListAuditEventsResponse.audit_events:type_name -> dsar.v1.AuditEvent
-	49, // 38: dsar.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	41, // 39: dsar.v1.ListAccountsResponse.accounts:type_name -> dsar.v1.Account
-	41, // 40: dsar.v1.CheckAccountResponse.account:type_name -> dsar.v1.Account
-	41, // 41: dsar.v1.ResetAccountQuotaResponse.account:type_name -> dsar.v1.Account
-	42, // 42: dsar.v1.Account.check:type_name -> dsar.v1.AccountCheck
-	44, // 43: dsar.v1.Account.buckets:type_name -> dsar.v1.RateBucket
-	49, // 44: dsar.v1.AccountCheck.check_time:type_name -> google.protobuf.Timestamp
-	43, // 45: dsar.v1.AccountCheck.section_problems:type_name -> dsar.v1.SectionProblem
-	49, // 46: dsar.v1.RateBucket.daily_remaining_time:type_name -> google.protobuf.Timestamp
-	49, // 47: dsar.v1.RateBucket.parked_until:type_name -> google.protobuf.Timestamp
-	49, // 48: dsar.v1.RateBucket.next_probe_time:type_name -> google.protobuf.Timestamp
-	41, // 49: dsar.v1.CompleteAccountAuthorizationResponse.account:type_name -> dsar.v1.Account
-	9,  // 50: dsar.v1.AccessRequestService.CreateAccessRequest:input_type -> dsar.v1.CreateAccessRequestRequest
-	11, // 51: dsar.v1.AccessRequestService.GetAccessRequest:input_type -> dsar.v1.GetAccessRequestRequest
-	13, // 52: dsar.v1.AccessRequestService.ListAccessRequests:input_type -> dsar.v1.ListAccessRequestsRequest
-	15, // 53: dsar.v1.AccessRequestService.WatchAccessRequest:input_type -> dsar.v1.WatchAccessRequestRequest
-	17, // 54: dsar.v1.AccessRequestService.CancelAccessRequest:input_type -> dsar.v1.CancelAccessRequestRequest
-	19, // 55: dsar.v1.AccessRequestService.ResumeAccessRequest:input_type -> dsar.v1.ResumeAccessRequestRequest
-	21, // 56: dsar.v1.AccessRequestService.RetrySection:input_type -> dsar.v1.RetrySectionRequest
-	23, // 57: dsar.v1.AccessRequestService.ExtendDeadline:input_type -> dsar.v1.ExtendDeadlineRequest
-	27, // 58: dsar.v1.AccessRequestService.DownloadBundle:input_type -> dsar.v1.DownloadBundleRequest
-	25, // 59: dsar.v1.AccessRequestService.RebuildBundle:input_type -> dsar.v1.RebuildBundleRequest
-	30, // 60: dsar.v1.AccessRequestService.ListAuditEvents:input_type -> dsar.v1.ListAuditEventsRequest
-	33, // 61: dsar.v1.AccessRequestService.GetSigningKey:input_type -> dsar.v1.GetSigningKeyRequest
-	35, // 62: dsar.v1.AccessRequestService.ListAccounts:input_type -> dsar.v1.ListAccountsRequest
-	37, // 63: dsar.v1.AccessRequestService.CheckAccount:input_type -> dsar.v1.CheckAccountRequest
-	39, // 64: dsar.v1.AccessRequestService.ResetAccountQuota:input_type -> dsar.v1.ResetAccountQuotaRequest
-	45, // 65: dsar.v1.AccessRequestService.StartAccountAuthorization:input_type -> dsar.v1.StartAccountAuthorizationRequest
-	47, // 66: dsar.v1.AccessRequestService.CompleteAccountAuthorization:input_type -> dsar.v1.CompleteAccountAuthorizationRequest
-	10, // 67: dsar.v1.AccessRequestService.CreateAccessRequest:output_type -> dsar.v1.CreateAccessRequestResponse
-	12, // 68: dsar.v1.AccessRequestService.GetAccessRequest:output_type -> dsar.v1.GetAccessRequestResponse
-	14, // 69: dsar.v1.AccessRequestService.ListAccessRequests:output_type -> dsar.v1.ListAccessRequestsResponse
-	16, // 70: dsar.v1.AccessRequestService.WatchAccessRequest:output_type -> dsar.v1.WatchAccessRequestResponse
-	18, // 71: dsar.v1.AccessRequestService.CancelAccessRequest:output_type -> dsar.v1.CancelAccessRequestResponse
-	20, // 72: dsar.v1.AccessRequestService.ResumeAccessRequest:output_type -> dsar.v1.ResumeAccessRequestResponse
-	22, // 73: dsar.v1.AccessRequestService.RetrySection:output_type -> dsar.v1.RetrySectionResponse
-	24, // 74: dsar.v1.AccessRequestService.ExtendDeadline:output_type -> dsar.v1.ExtendDeadlineResponse
-	28, // 75: dsar.v1.AccessRequestService.DownloadBundle:output_type -> dsar.v1.DownloadBundleResponse
-	26, // 76: dsar.v1.AccessRequestService.RebuildBundle:output_type -> dsar.v1.RebuildBundleResponse
-	31, // 77: dsar.v1.AccessRequestService.ListAuditEvents:output_type -> dsar.v1.ListAuditEventsResponse
-	34, // 78: dsar.v1.AccessRequestService.GetSigningKey:output_type -> dsar.v1.GetSigningKeyResponse
-	36, // 79: dsar.v1.AccessRequestService.ListAccounts:output_type -> dsar.v1.ListAccountsResponse
-	38, // 80: dsar.v1.AccessRequestService.CheckAccount:output_type -> dsar.v1.CheckAccountResponse
-	40, // 81: dsar.v1.AccessRequestService.ResetAccountQuota:output_type -> dsar.v1.ResetAccountQuotaResponse
-	46, // 82: dsar.v1.AccessRequestService.StartAccountAuthorization:output_type -> dsar.v1.StartAccountAuthorizationResponse
-	48, // 83: dsar.v1.AccessRequestService.CompleteAccountAuthorization:output_type -> dsar.v1.CompleteAccountAuthorizationResponse
-	67, // [67:84] is the sub-list for method output_type
-	50, // [50:67] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	52, // 3: dsar.v1.AccessRequest.create_time:type_name -> google.protobuf.Timestamp
+	52, // 4: dsar.v1.AccessRequest.update_time:type_name -> google.protobuf.Timestamp
+	52, // 5: dsar.v1.AccessRequest.due_time:type_name -> google.protobuf.Timestamp
+	6,  // 6: dsar.v1.AccessRequest.extension:type_name -> dsar.v1.Extension
+	52, // 7: dsar.v1.AccessRequest.waiting_until:type_name -> google.protobuf.Timestamp
+	7,  // 8: dsar.v1.AccessRequest.sections:type_name -> dsar.v1.Section
+	9,  // 9: dsar.v1.AccessRequest.bundle:type_name -> dsar.v1.Bundle
+	5,  // 10: dsar.v1.AccessRequest.retention:type_name -> dsar.v1.Retention
+	52, // 11: dsar.v1.Retention.collected_purge_time:type_name -> google.protobuf.Timestamp
+	52, // 12: dsar.v1.Retention.bundle_purge_time:type_name -> google.protobuf.Timestamp
+	52, // 13: dsar.v1.Retention.bundle_expire_time:type_name -> google.protobuf.Timestamp
+	52, // 14: dsar.v1.Extension.extend_time:type_name -> google.protobuf.Timestamp
+	52, // 15: dsar.v1.Extension.previous_due_time:type_name -> google.protobuf.Timestamp
+	2,  // 16: dsar.v1.Section.state:type_name -> dsar.v1.SectionState
+	8,  // 17: dsar.v1.Section.covered:type_name -> dsar.v1.TimeWindow
+	52, // 18: dsar.v1.Section.waiting_until:type_name -> google.protobuf.Timestamp
+	52, // 19: dsar.v1.Section.start_time:type_name -> google.protobuf.Timestamp
+	52, // 20: dsar.v1.Section.finish_time:type_name -> google.protobuf.Timestamp
+	52, // 21: dsar.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
+	52, // 22: dsar.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
+	0,  // 23: dsar.v1.CreateAccessRequestRequest.regulation:type_name -> dsar.v1.Regulation
+	4,  // 24: dsar.v1.CreateAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
+	4,  // 25: dsar.v1.GetAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
+	1,  // 26: dsar.v1.ListAccessRequestsRequest.states:type_name -> dsar.v1.RequestState
+	52, // 27: dsar.v1.ListAccessRequestsRequest.created_after:type_name -> google.protobuf.Timestamp
+	52, // 28: dsar.v1.ListAccessRequestsRequest.created_before:type_name -> google.protobuf.Timestamp
+	53, // 29: dsar.v1.ListAccessRequestsRequest.due_within:type_name -> google.protobuf.Duration
+	4,  // 30: dsar.v1.ListAccessRequestsResponse.access_requests:type_name -> dsar.v1.AccessRequest
+	4,  // 31: dsar.v1.WatchAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
+	52, // 32: dsar.v1.WatchAccessRequestResponse.estimated_completion_time:type_name -> google.protobuf.Timestamp
+	4,  // 33: dsar.v1.CancelAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
+	4,  // 34: dsar.v1.ResumeAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
+	4,  // 35: dsar.v1.RetrySectionResponse.access_request:type_name -> dsar.v1.AccessRequest
+	4,  // 36: dsar.v1.ExtendDeadlineResponse.access_request:type_name -> dsar.v1.AccessRequest
+	4,  // 37: dsar.v1.RebuildBundleResponse.access_request:type_name -> dsar.v1.AccessRequest
+	30, // 38: dsar.v1.DownloadBundleResponse.header:type_name -> dsar.v1.DownloadBundleHeader
+	52, // 39: dsar.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	52, // 40: dsar.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	33, // 41: dsar.v1.ListAuditEventsResponse.audit_events:type_name -> dsar.v1.AuditEvent
+	52, // 42: dsar.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	42, // 43: dsar.v1.ListAccountsResponse.accounts:type_name -> dsar.v1.Account
+	42, // 44: dsar.v1.CheckAccountResponse.account:type_name -> dsar.v1.Account
+	42, // 45: dsar.v1.ResetAccountQuotaResponse.account:type_name -> dsar.v1.Account
+	43, // 46: dsar.v1.Account.check:type_name -> dsar.v1.AccountCheck
+	45, // 47: dsar.v1.Account.buckets:type_name -> dsar.v1.RateBucket
+	52, // 48: dsar.v1.AccountCheck.check_time:type_name -> google.protobuf.Timestamp
+	44, // 49: dsar.v1.AccountCheck.section_problems:type_name -> dsar.v1.SectionProblem
+	52, // 50: dsar.v1.RateBucket.daily_remaining_time:type_name -> google.protobuf.Timestamp
+	52, // 51: dsar.v1.RateBucket.parked_until:type_name -> google.protobuf.Timestamp
+	52, // 52: dsar.v1.RateBucket.next_probe_time:type_name -> google.protobuf.Timestamp
+	42, // 53: dsar.v1.CompleteAccountAuthorizationResponse.account:type_name -> dsar.v1.Account
+	4,  // 54: dsar.v1.DeleteAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
+	10, // 55: dsar.v1.AccessRequestService.CreateAccessRequest:input_type -> dsar.v1.CreateAccessRequestRequest
+	12, // 56: dsar.v1.AccessRequestService.GetAccessRequest:input_type -> dsar.v1.GetAccessRequestRequest
+	14, // 57: dsar.v1.AccessRequestService.ListAccessRequests:input_type -> dsar.v1.ListAccessRequestsRequest
+	16, // 58: dsar.v1.AccessRequestService.WatchAccessRequest:input_type -> dsar.v1.WatchAccessRequestRequest
+	18, // 59: dsar.v1.AccessRequestService.CancelAccessRequest:input_type -> dsar.v1.CancelAccessRequestRequest
+	20, // 60: dsar.v1.AccessRequestService.ResumeAccessRequest:input_type -> dsar.v1.ResumeAccessRequestRequest
+	22, // 61: dsar.v1.AccessRequestService.RetrySection:input_type -> dsar.v1.RetrySectionRequest
+	24, // 62: dsar.v1.AccessRequestService.ExtendDeadline:input_type -> dsar.v1.ExtendDeadlineRequest
+	28, // 63: dsar.v1.AccessRequestService.DownloadBundle:input_type -> dsar.v1.DownloadBundleRequest
+	26, // 64: dsar.v1.AccessRequestService.RebuildBundle:input_type -> dsar.v1.RebuildBundleRequest
+	31, // 65: dsar.v1.AccessRequestService.ListAuditEvents:input_type -> dsar.v1.ListAuditEventsRequest
+	34, // 66: dsar.v1.AccessRequestService.GetSigningKey:input_type -> dsar.v1.GetSigningKeyRequest
+	36, // 67: dsar.v1.AccessRequestService.ListAccounts:input_type -> dsar.v1.ListAccountsRequest
+	38, // 68: dsar.v1.AccessRequestService.CheckAccount:input_type -> dsar.v1.CheckAccountRequest
+	40, // 69: dsar.v1.AccessRequestService.ResetAccountQuota:input_type -> dsar.v1.ResetAccountQuotaRequest
+	46, // 70: dsar.v1.AccessRequestService.StartAccountAuthorization:input_type -> dsar.v1.StartAccountAuthorizationRequest
+	48, // 71: dsar.v1.AccessRequestService.CompleteAccountAuthorization:input_type -> dsar.v1.CompleteAccountAuthorizationRequest
+	50, // 72: dsar.v1.AccessRequestService.DeleteAccessRequest:input_type -> dsar.v1.DeleteAccessRequestRequest
+	11, // 73: dsar.v1.AccessRequestService.CreateAccessRequest:output_type -> dsar.v1.CreateAccessRequestResponse
+	13, // 74: dsar.v1.AccessRequestService.GetAccessRequest:output_type -> dsar.v1.GetAccessRequestResponse
+	15, // 75: dsar.v1.AccessRequestService.ListAccessRequests:output_type -> dsar.v1.ListAccessRequestsResponse
+	17, // 76: dsar.v1.AccessRequestService.WatchAccessRequest:output_type -> dsar.v1.WatchAccessRequestResponse
+	19, // 77: dsar.v1.AccessRequestService.CancelAccessRequest:output_type -> dsar.v1.CancelAccessRequestResponse
+	21, // 78: dsar.v1.AccessRequestService.ResumeAccessRequest:output_type -> dsar.v1.ResumeAccessRequestResponse
+	23, // 79: dsar.v1.AccessRequestService.RetrySection:output_type -> dsar.v1.RetrySectionResponse
+	25, // 80: dsar.v1.AccessRequestService.ExtendDeadline:output_type -> dsar.v1.ExtendDeadlineResponse
+	29, // 81: dsar.v1.AccessRequestService.DownloadBundle:output_type -> dsar.v1.DownloadBundleResponse
+	27, // 82: dsar.v1.AccessRequestService.RebuildBundle:output_type -> dsar.v1.RebuildBundleResponse
+	32, // 83: dsar.v1.AccessRequestService.ListAuditEvents:output_type -> dsar.v1.ListAuditEventsResponse
+	35, // 84: dsar.v1.AccessRequestService.GetSigningKey:output_type -> dsar.v1.GetSigningKeyResponse
+	37, // 85: dsar.v1.AccessRequestService.ListAccounts:output_type -> dsar.v1.ListAccountsResponse
+	39, // 86: dsar.v1.AccessRequestService.CheckAccount:output_type -> dsar.v1.CheckAccountResponse
+	41, // 87: dsar.v1.AccessRequestService.ResetAccountQuota:output_type -> dsar.v1.ResetAccountQuotaResponse
+	47, // 88: dsar.v1.AccessRequestService.StartAccountAuthorization:output_type -> dsar.v1.StartAccountAuthorizationResponse
+	49, // 89: dsar.v1.AccessRequestService.CompleteAccountAuthorization:output_type -> dsar.v1.CompleteAccountAuthorizationResponse
+	51, // 90: dsar.v1.AccessRequestService.DeleteAccessRequest:output_type -> dsar.v1.DeleteAccessRequestResponse
+	73, // [73:91] is the sub-list for method output_type
+	55, // [55:73] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_dsar_v1_dsar_proto_init() }
@@ -3486,18 +3713,18 @@ func file_dsar_v1_dsar_proto_init() {
 	if File_dsar_v1_dsar_proto != nil {
 		return
 	}
-	file_dsar_v1_dsar_proto_msgTypes[24].OneofWrappers = []any{
+	file_dsar_v1_dsar_proto_msgTypes[25].OneofWrappers = []any{
 		(*DownloadBundleResponse_Header)(nil),
 		(*DownloadBundleResponse_Chunk)(nil),
 	}
-	file_dsar_v1_dsar_proto_msgTypes[40].OneofWrappers = []any{}
+	file_dsar_v1_dsar_proto_msgTypes[41].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dsar_v1_dsar_proto_rawDesc), len(file_dsar_v1_dsar_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   45,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
