@@ -45,6 +45,7 @@ func init() {
 		"resume":   {"resume a request, or all in a state", runResume},
 		"retry":    {"fetch one section of a request again", runRetry},
 		"cancel":   {"cancel a request", runCancel},
+		"delete":   {"delete a request's bundle and collected data now", runDelete},
 		"extend":   {"extend a request's deadline once", runExtend},
 		"download": {"download a bundle (resumable) and check its SHA-256", runDownload},
 		"rebuild":  {"rebuild a damaged bundle from the stored pages, byte for byte", runRebuild},

@@ -31,6 +31,7 @@ type requestView struct {
 	WaitingUntil   string         `json:"waiting_until,omitempty"`
 	Extension      *extensionView `json:"extension,omitempty"`
 	Bundle         *bundleView    `json:"bundle,omitempty"`
+	Retention      retentionView  `json:"retention"`
 	Sections       []sectionView  `json:"sections,omitempty"`
 }
 
@@ -45,6 +46,16 @@ type bundleView struct {
 	Size           int64  `json:"size"`
 	SHA256         string `json:"sha256"`
 	KeyFingerprint string `json:"key_fingerprint"`
+}
+
+// retentionView is what dsard purged of a request, when and why.
+type retentionView struct {
+	EmailHash       string `json:"email_hash,omitempty"`
+	Downloads       int32  `json:"downloads"`
+	BundleExpires   string `json:"bundle_expires,omitempty"`
+	CollectedPurged string `json:"collected_purged,omitempty"`
+	BundlePurged    string `json:"bundle_purged,omitempty"`
+	PurgeReason     string `json:"purge_reason,omitempty"`
 }
 
 type sectionView struct {
@@ -90,6 +101,10 @@ func viewOf(r *dsarv1.AccessRequest) requestView {
 	if b := r.GetBundle(); b != nil {
 		v.Bundle = &bundleView{Size: b.GetSizeBytes(), SHA256: b.GetSha256(), KeyFingerprint: b.GetKeyFingerprint()}
 	}
+	rt := r.GetRetention()
+	v.Retention = retentionView{EmailHash: rt.GetEmailHash(), Downloads: rt.GetDownloads(),
+		BundleExpires: timeString(rt.GetBundleExpireTime()), CollectedPurged: timeString(rt.GetCollectedPurgeTime()),
+		BundlePurged: timeString(rt.GetBundlePurgeTime()), PurgeReason: rt.GetPurgeReason()}
 	for _, s := range r.GetSections() {
 		v.Sections = append(v.Sections, sectionView{
 			Name: s.GetName(), State: sectionWord(s.GetState()), Reason: s.GetReason(), ReasonCode: s.GetReasonCode(),
@@ -138,6 +153,16 @@ func writeRequest(w io.Writer, r *dsarv1.AccessRequest) error {
 	if b := v.Bundle; b != nil {
 		row("bundle", fmt.Sprintf("%d bytes, sha256 %s", b.Size, b.SHA256))
 		row("signed by", b.KeyFingerprint)
+	}
+	if rt := v.Retention; rt.BundlePurged != "" {
+		row("email hash", rt.EmailHash)
+		row("purged", fmt.Sprintf("%s because %s", rt.BundlePurged, rt.PurgeReason))
+	} else {
+		row("bundle expires", rt.BundleExpires)
+		row("pages purged", rt.CollectedPurged)
+	}
+	if v.Bundle != nil {
+		row("downloads", fmt.Sprint(v.Retention.Downloads))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

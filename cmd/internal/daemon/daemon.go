@@ -3,11 +3,13 @@ package daemon
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -122,9 +124,16 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 			return nil, err
 		}
 	}
+	// The hash key comes before the store, whose migration hashes the
+	// stored emails with it.
+	hashKey, err := subjectHashKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	var m *metrics // set before anything lists requests
 	lateCheck := make(chan error, 1)
 	db, err := store.Open(filepath.Join(cfg.DataDir, storeName), store.Options{
+		HashKey:      hashKey,
 		CheckTimeout: cfg.CheckTimeout,
 		OnLateCheck:  func(err error) { lateCheck <- err },
 		OnSkip: func(id string, err error) {
@@ -173,6 +182,7 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		Logger:    log,
 		Shard:     cfg.Shard,
 		GiveUp:    cfg.GiveUp,
+		Retention: dsar.Retention{Bundles: cfg.RetainBundles, Downloads: cfg.RetainDownloads},
 	})
 	if err != nil {
 		return nil, err
@@ -441,4 +451,44 @@ func signingKey(cfg Config, log *slog.Logger) (ed25519.PrivateKey, error) {
 			"fingerprint", bundle.Fingerprint(k.Public().(ed25519.PublicKey)))
 	}
 	return k, nil
+}
+
+// subjectHashKey is the one source of the key of the subjects' email
+// hashes (store.Options.HashKey): <data-dir>/subject-hash.key, 32 random
+// bytes created with mode 0600 on the first start. Losing it only means
+// that requests purged before cannot be found by their email any more.
+func subjectHashKey(cfg Config, log *slog.Logger) ([]byte, error) {
+	const size = 32
+	name := filepath.Join(cfg.DataDir, "subject-hash.key")
+	key, err := os.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		key = make([]byte, size)
+		rand.Read(key)
+		// O_EXCL: two servers starting at once must not overwrite each
+		// other's key.
+		var f *os.File
+		f, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		switch {
+		case errors.Is(err, fs.ErrExist):
+			key, err = os.ReadFile(name)
+		case err == nil:
+			_, err = f.Write(key)
+			if err == nil {
+				err = f.Sync()
+			}
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err == nil {
+				log.Info("created the key of the subjects' email hashes", "path", name)
+			}
+		}
+	}
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("subject hash key: %w", err)
+	case len(key) != size:
+		return nil, fmt.Errorf("subject hash key %s: %d bytes, want %d", name, len(key), size)
+	}
+	return key, nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -342,5 +343,32 @@ func TestStartErrors(t *testing.T) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestSubjectHashKey: the key is created once, 32 bytes with mode 0600,
+// read back the same on the next start, and a file of another size is
+// refused rather than used.
+func TestSubjectHashKey(t *testing.T) {
+	cfg := Config{DataDir: t.TempDir()}
+	log := slog.New(slog.DiscardHandler)
+	k1, err := subjectHashKey(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(cfg.DataDir, "subject-hash.key")
+	fi, err := os.Stat(name)
+	if err != nil || fi.Mode().Perm() != 0o600 || len(k1) != 32 {
+		t.Fatalf("key file %v %v, %d bytes; want mode 0600 and 32 bytes", fi, err, len(k1))
+	}
+	k2, err := subjectHashKey(cfg, log)
+	if err != nil || !bytes.Equal(k1, k2) {
+		t.Errorf("second start read another key (%v)", err)
+	}
+	if err := os.WriteFile(name, []byte("short"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := subjectHashKey(cfg, log); err == nil || !strings.Contains(err.Error(), "want 32") {
+		t.Errorf("a 5-byte key: %v, want refused", err)
 	}
 }
