@@ -63,6 +63,7 @@ func (p *Processor) retain(ctx context.Context, r *Request) {
 		} else if _, err := p.cfg.Store.PurgeCollected(ctx, r.ID); err != nil {
 			p.log.Error("purge the collected data of a completed request", "request", r.ID, "err", err)
 		} else {
+			p.log.Info("collected data purged", "request", r.ID)
 			p.notify(r.ID)
 		}
 	}

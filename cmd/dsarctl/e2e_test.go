@@ -208,6 +208,8 @@ func TestEndToEnd(t *testing.T) {
 	if !strings.Contains(out, id+"  COMPLETED") || !strings.Contains(out, "phone_call_history COMPLETE") {
 		t.Errorf("watch output lacks the completion:\n%s", out)
 	}
+	// The pages go once the bundle is verified (TestEndToEndRetention).
+	d.waitLog(t, "collected data purged")
 
 	var got requestView
 	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "get", id, "--json")), &got); err != nil {
@@ -324,6 +326,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	want := []string{
 		"CreateAccessRequest by platform-caller (platform)",
+		"purge by system ()",
 		"DownloadBundle by auditor-caller (auditor)",
 		"DownloadBundle by auditor-caller (auditor)",
 		"ExtendDeadline by operator-caller (operator)",

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
+)
+
+// TestEndToEndRetention runs the real dsard with a retention of 20
+// seconds: a request completes, its pages are purged once the bundle is
+// verified, the bundle downloads, and when dsard logs the end of its
+// retention the bundle file is gone, get says when and why, the email is
+// replaced by its hash and the audit trail and bundle hash remain. A
+// second request is deleted at once with dsarctl delete.
+func TestEndToEndRetention(t *testing.T) {
+	bin := buildDsard(t)
+	zoom := zoomtest.NewServer(t, zoomtest.WithDataset("reference"), zoomtest.WithLimits(zoomtest.Limits{Off: true}))
+	a := zoom.Account()
+	d := startDsardWith(t, bin, []map[string]string{{
+		"name": "main", "plan": string(a.Plan), "account_id": a.ID, "client_id": a.ClientID,
+		"client_secret_env": "E2E_ZOOM_SECRET", "api_url": zoom.APIURL, "token_url": zoom.TokenURL,
+	}}, "E2E_ZOOM_SECRET="+a.ClientSecret, "DSAR_RETAIN_BUNDLES=20s")
+	get := func(id string) requestView {
+		t.Helper()
+		var v requestView
+		if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "get", id, "--json")), &v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	complete := func(key string) string {
+		t.Helper()
+		id := strings.TrimSpace(mustCtl(t, d, "platform", "create", "-account", "main", "-idempotency-key", key, zoomtest.JaneEmail))
+		if out := mustCtl(t, d, "platform", "watch", id); !strings.Contains(out, id+"  COMPLETED") {
+			t.Fatalf("watch output lacks the completion:\n%s", out)
+		}
+		d.waitLog(t, "collected data purged")
+		return id
+	}
+	bundleFile := func(id string) string { return filepath.Join(d.dir, "data", "bundles", id+".zip") }
+
+	id := complete("retained")
+	done := get(id)
+	rt := done.Retention
+	var records int64
+	for _, s := range done.Sections {
+		records += s.Records
+	}
+	if done.Bundle == nil || rt.CollectedPurged == "" || rt.BundleExpires == "" || rt.BundlePurged != "" || done.Email != zoomtest.JaneEmail || records == 0 {
+		t.Fatalf("after completion: %+v; want the bundle, the email and the record counts kept, the pages purged", done)
+	}
+	bundlePath := filepath.Join(t.TempDir(), "bundle.zip")
+	mustCtl(t, d, "auditor", "download", "-o", bundlePath, id)
+	checkManifest(t, mustRead(t, bundlePath))
+
+	// The retention ends 20 seconds after completion; dsard says so.
+	d.waitLog(t, "request purged")
+	checkPurgedE2E(t, get(id), done, "retention period of 20s")
+	if _, err := os.Stat(bundleFile(id)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("bundle file after the retention: %v", err)
+	}
+	if _, err := ctl(t, d, "auditor", "download", "-o", filepath.Join(t.TempDir(), "again.zip"), id); err == nil || !strings.Contains(err.Error(), "purged on") {
+		t.Errorf("download of a purged bundle: %v, want it refused saying when it was purged", err)
+	}
+	var evs []auditView
+	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "audit", id, "--json")), &evs); err != nil {
+		t.Fatal(err)
+	}
+	var trail []string
+	for _, ev := range evs {
+		if ev.Action != "StateChange" {
+			trail = append(trail, ev.Action+" by "+ev.Caller)
+		}
+	}
+	want := []string{"CreateAccessRequest by platform-caller", "purge by system", "DownloadBundle by auditor-caller", "purge by system"}
+	if strings.Join(trail, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit trail:\n%s\nwant:\n%s", strings.Join(trail, "\n"), strings.Join(want, "\n"))
+	}
+
+	// dsarctl delete: at once, operators only.
+	id2 := complete("deleted")
+	done2 := get(id2)
+	if _, err := ctl(t, d, "platform", "delete", id2); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("delete as platform: %v, want permission denied", err)
+	}
+	out := mustCtl(t, d, "operator", "delete", "-reason", "subject withdrew", id2)
+	if !strings.HasPrefix(out, id2+" COMPLETED purged ") || !strings.Contains(out, "because deleted by operator-caller: subject withdrew") {
+		t.Errorf("delete printed %q", out)
+	}
+	got2 := get(id2)
+	checkPurgedE2E(t, got2, done2, "deleted by operator-caller: subject withdrew")
+	if _, err := os.Stat(bundleFile(id2)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("bundle file after delete: %v", err)
+	}
+	// One subject, one hash: both requests are found by it.
+	if got2.Retention.EmailHash != get(id).Retention.EmailHash {
+		t.Errorf("the two requests of one email have different hashes")
+	}
+	if text := mustCtl(t, d, "operator", "get", id2); !strings.Contains(text, "because deleted by operator-caller") || strings.Contains(text, zoomtest.JaneEmail) {
+		t.Errorf("get after delete:\n%s", text)
+	}
+	if logs := d.logs.String(); strings.Contains(logs, zoomtest.JaneEmail) {
+		t.Error("dsard's logs contain the email")
+	}
+}
+
+// checkPurgedE2E checks what get shows of a purged request: the email
+// replaced by its hash, when and why, the bundle's hash kept.
+func checkPurgedE2E(t *testing.T, got, done requestView, because string) {
+	t.Helper()
+	rt := got.Retention
+	if got.Email != "" || !strings.HasPrefix(rt.EmailHash, "hmac-sha256:") || rt.EmailHash != done.Retention.EmailHash {
+		t.Errorf("email kept %v, hash %q (was %q); want the hash only", got.Email != "", rt.EmailHash, done.Retention.EmailHash)
+	}
+	if rt.BundlePurged == "" || !strings.Contains(rt.PurgeReason, because) || rt.BundleExpires != "" {
+		t.Errorf("retention %+v, want purged because %q", rt, because)
+	}
+	if got.Bundle == nil || got.Bundle.SHA256 != done.Bundle.SHA256 || got.State != done.State {
+		t.Errorf("bundle %+v state %s; want the SHA-256 %s and state %s kept", got.Bundle, got.State, done.Bundle.SHA256, done.State)
+	}
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
