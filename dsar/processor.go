@@ -219,9 +219,16 @@ func (p *Processor) Start(ctx context.Context) error {
 	if err := p.sweepMedia(ctx); err != nil {
 		return fmt.Errorf("dsar.Start: %w", err)
 	}
-	if err := p.sweepRetention(ctx); err != nil {
-		return fmt.Errorf("dsar.Start: %w", err)
-	}
+	// Verifying the bundles left unverified by a crash or an older build
+	// may read many files: it goes on while requests resume.
+	life := p.ctx
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		if err := p.sweepRetention(life); err != nil && life.Err() == nil {
+			p.log.Error("re-arm the purges of completed requests", "err", err)
+		}
+	}()
 	f := RequestFilter{States: resumable, Limit: 1000}
 	for {
 		reqs, next, err := p.cfg.Store.ListRequests(ctx, f)
