@@ -342,15 +342,10 @@ func (p *Processor) park(id string, until time.Time) {
 // before it, and one that begins after it finds the processor closed, so
 // no wake touches the store after Close.
 func (p *Processor) wake(id string) {
-	p.mu.Lock()
-	delete(p.timers, id)
-	ctx := p.ctx
-	if p.closed || ctx == nil || ctx.Err() != nil {
-		p.mu.Unlock()
+	ctx, ok := p.fired(p.timers, id)
+	if !ok {
 		return
 	}
-	p.wg.Add(1)
-	p.mu.Unlock()
 	defer p.wg.Done()
 	r, err := p.cfg.Store.Request(ctx, id)
 	if err != nil {
@@ -362,6 +357,21 @@ func (p *Processor) wake(id string) {
 	}
 	r.WaitingUntil = time.Time{} // due now, whatever the stored time says
 	p.schedule(r)
+}
+
+// fired forgets the timer of id in timers, which fired, and returns the
+// processor's context for its work, counted in wg (the caller calls
+// wg.Done), unless Close has begun.
+func (p *Processor) fired(timers map[string]func() bool, id string) (context.Context, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(timers, id)
+	ctx := p.ctx
+	if p.closed || ctx == nil || ctx.Err() != nil {
+		return nil, false
+	}
+	p.wg.Add(1)
+	return ctx, true
 }
 
 // idle reports whether no goroutine works on a request. A run that has

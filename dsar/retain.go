@@ -105,15 +105,10 @@ func (p *Processor) expireAt(id string, t time.Time) {
 // expire purges a request whose retention period ended. Like wake, it does
 // nothing once Close has begun.
 func (p *Processor) expire(id string) {
-	p.mu.Lock()
-	delete(p.expiries, id)
-	ctx := p.ctx
-	if p.closed || ctx == nil || ctx.Err() != nil {
-		p.mu.Unlock()
+	ctx, ok := p.fired(p.expiries, id)
+	if !ok {
 		return
 	}
-	p.wg.Add(1)
-	p.mu.Unlock()
 	defer p.wg.Done()
 	reason := fmt.Sprintf("its retention period of %s after completion ended", days(p.cfg.Retention.Bundles))
 	if _, err := p.purge(WithActor(ctx, System), id, reason); err != nil {

@@ -314,16 +314,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// The audit log names every caller.
-	var evs []auditView
-	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "audit", id, "--json")), &evs); err != nil {
-		t.Fatal(err)
-	}
-	var trail []string
-	for _, ev := range evs {
-		if ev.Action != "StateChange" {
-			trail = append(trail, ev.Action+" by "+ev.Caller+" ("+ev.Role+")")
-		}
-	}
+	trail := auditTrail(t, d, id)
 	want := []string{
 		"CreateAccessRequest by platform-caller (platform)",
 		"purge by system ()",
@@ -335,7 +326,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("audit trail:\n%s\nwant:\n%s", strings.Join(trail, "\n"), strings.Join(want, "\n"))
 	}
 	// The refused list is in the whole log, by its caller.
-	evs = nil
+	var evs []auditView
 	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "audit", "--json")), &evs); err != nil {
 		t.Fatal(err)
 	}
@@ -374,6 +365,23 @@ func TestEndToEnd(t *testing.T) {
 // TestEndToEndWrongAPIURL: an account whose api_url lacks /v2 gets Zoom's
 // 404 for a route that does not exist. The request fails with a reason
 // that names the fix; it is never completed as "no Zoom user".
+// auditTrail returns a request's audit events but its state changes, as
+// "Action by caller (role)".
+func auditTrail(t *testing.T, d *dsard, id string) []string {
+	t.Helper()
+	var evs []auditView
+	if err := json.Unmarshal([]byte(mustCtl(t, d, "auditor", "audit", id, "--json")), &evs); err != nil {
+		t.Fatal(err)
+	}
+	var trail []string
+	for _, ev := range evs {
+		if ev.Action != "StateChange" {
+			trail = append(trail, ev.Action+" by "+ev.Caller+" ("+ev.Role+")")
+		}
+	}
+	return trail
+}
+
 // checkManifest checks every entry of the bundle against manifest.json.
 func checkManifest(t *testing.T, data []byte) {
 	t.Helper()
