@@ -37,7 +37,8 @@ type BundleFiles interface {
 	// SHA-256 against the recorded ones, every entry's hash and the
 	// manifest's signature.
 	Verify(ctx context.Context, r *Request) error
-	// Remove deletes the bundle file of a request; none is no error.
+	// Remove deletes the bundle file of a request, also one written but
+	// not recorded (an assembly a cancel cut short); none is no error.
 	Remove(r *Request) error
 }
 
@@ -140,7 +141,7 @@ func (p *Processor) purge(ctx context.Context, id, reason string) (*Request, err
 	if r.Purged() {
 		return r, nil
 	}
-	if bf, ok := p.files(); ok && r.Bundle.Path != "" {
+	if bf, ok := p.files(); ok {
 		if err := bf.Remove(r); err != nil {
 			return nil, fmt.Errorf("delete the bundle: %w", err)
 		}

@@ -459,13 +459,22 @@ func (a *Assembler) Verify(ctx context.Context, r *dsar.Request) error {
 	return nil
 }
 
-// Remove deletes the bundle file of a request, at its recorded path.
+// Remove deletes the bundle file of a request: at its recorded path, and
+// the one an assembly cut short by a cancel wrote without recording it,
+// with any temporary file a crash left.
 func (a *Assembler) Remove(r *dsar.Request) error {
-	if r.Bundle.Path == "" {
-		return nil
-	}
-	if err := os.Remove(r.Bundle.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	names, err := filepath.Glob(filepath.Join(a.Dir, r.ID+".*.tmp"))
+	if err != nil {
 		return fmt.Errorf("bundle.Assembler.Remove: %w", err)
+	}
+	names = append(names, filepath.Join(a.Dir, r.ID+".zip"))
+	if r.Bundle.Path != "" {
+		names = append(names, r.Bundle.Path)
+	}
+	for _, name := range names {
+		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("bundle.Assembler.Remove: %w", err)
+		}
 	}
 	return nil
 }
