@@ -143,3 +143,50 @@ func copyFile(b *testing.B, from, to string) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkPurgeReference measures the purge of a completed request of
+// the reference subject (Store.PurgeRequest: its pages deleted, its
+// cursors cleared, its email hashed, synced), from a copy of a store that
+// holds all its pages. Goal: ≤ 1 s.
+func BenchmarkPurgeReference(b *testing.B) {
+	e := newEnv(b, envConfig{
+		zoom: []zoomtest.Option{zoomtest.WithDataset("reference"), zoomtest.WithLimits(zoomtest.Limits{Off: true})},
+		proc: func(c *dsar.Config) { c.Retention.KeepCollected = true },
+	})
+	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if r.State != dsar.StateCompleted {
+		b.Fatalf("state %s (%s)", r.State, r.Reason)
+	}
+	var pages int64
+	_, secs, err := e.proc.Request(b.Context(), r.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, s := range secs {
+		pages += s.Pages
+	}
+	e.proc.Close()
+	e.db.Close()
+	filled := filepath.Join(e.dir, "dsar.db")
+	fi, err := os.Stat(filled)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("reference request: %d pages, store of %d MiB", pages, fi.Size()>>20)
+	for b.Loop() {
+		b.StopTimer()
+		path := filepath.Join(e.dir, "run.db")
+		copyFile(b, filled, path)
+		db, err := store.Open(path, store.Options{CheckTimeout: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if _, err := db.PurgeRequest(b.Context(), r.ID, "benchmark"); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		db.Close()
+		b.StartTimer()
+	}
+}

@@ -188,8 +188,11 @@ func (p *Processor) Resume(ctx context.Context, id string, probe bool) (*Request
 	if err != nil {
 		return nil, err
 	}
-	if r.State == StateCompleted || r.State == StateCancelled {
+	switch {
+	case r.State == StateCompleted || r.State == StateCancelled:
 		return nil, &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("a %s request cannot be resumed", r.State)}
+	case r.Purged():
+		return nil, &Error{Code: EPRECONDITION, Op: op, Message: "the request's data was " + r.Purge.Text() + "; it cannot be resumed"}
 	}
 	if r.State.Waiting() && r.WaitingUntil.After(p.clock.Now()) {
 		if !probe {
@@ -237,6 +240,8 @@ func (p *Processor) RetrySection(ctx context.Context, id, section string, fromSt
 	switch {
 	case r.State != StateFailed && !r.State.Waiting():
 		return nil, &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("sections of a %s request cannot be retried; only of a FAILED, WAITING_QUOTA or WAITING_ZOOM one", r.State)}
+	case r.Purged():
+		return nil, &Error{Code: EPRECONDITION, Op: op, Message: "the request's data was " + r.Purge.Text() + "; it cannot be retried"}
 	case section == SectionProfile && fromStart:
 		return nil, &Error{Code: EINVALID, Op: op, Message: "the profile holds the user lookup and cannot be fetched from the start"}
 	}
@@ -302,8 +307,13 @@ func (p *Processor) Rebuild(ctx context.Context, id string) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.State != StateCompleted {
+	switch {
+	case r.State != StateCompleted:
 		return nil, &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("the request is %s; only the bundle of a COMPLETED request can be rebuilt", r.State)}
+	case r.Purged():
+		return nil, &Error{Code: EPRECONDITION, Op: op, Message: "the bundle was " + r.Purge.Text() + "; it cannot be rebuilt"}
+	case !r.Purge.CollectedAt.IsZero():
+		return nil, &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("the collected data the bundle was written from was purged on %s, once the bundle was verified; it cannot be rebuilt", r.Purge.CollectedAt.UTC().Format(time.RFC3339))}
 	}
 	rb, ok := p.cfg.Assembler.(Rebuilder)
 	if !ok {

@@ -125,7 +125,10 @@ func TestRebuild(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var fa *bundle.Assembler
-			ec := envConfig{proc: func(c *dsar.Config) { fa = c.Assembler.(*bundle.Assembler) }}
+			ec := envConfig{proc: func(c *dsar.Config) {
+				fa = c.Assembler.(*bundle.Assembler)
+				c.Retention.KeepCollected = true // a rebuild reads the stored pages
+			}}
 			if tc.media {
 				ec = withMedia(ec, nil)
 			}

@@ -33,6 +33,14 @@ type Store interface {
 	Media(ctx context.Context, id string) ([]MediaFile, error)
 	AppendAudit(ctx context.Context, ev AuditEvent) (AuditEvent, error)
 	Audit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+	// PurgeCollected deletes a request's stored pages, its cursors'
+	// tokens and its media records, keeps its sections' states, counts
+	// and windows, and records Purge.CollectedAt.
+	PurgeCollected(ctx context.Context, id string) (*Request, error)
+	// PurgeRequest does what PurgeCollected does, replaces the email by
+	// its hash and records Purge.BundleAt and the reason; a purged request
+	// is returned as it is.
+	PurgeRequest(ctx context.Context, id, reason string) (*Request, error)
 }
 
 // RequestFilter selects requests for ListRequests. Zero fields select all.
@@ -109,7 +117,10 @@ type Config struct {
 	// until their bundles hold them; the Assembler must read the same
 	// files. Nil: media files are not collected.
 	Media MediaStore
-	Hooks Hooks
+	// Retention says how long collected data and bundles are kept; the
+	// Assembler must be a BundleFiles for anything to be purged.
+	Retention Retention
+	Hooks     Hooks
 	// AtRisk, if set, is called for a request that is expected, when it
 	// is created, to miss its due date (Estimate); it is logged too.
 	AtRisk func(r *Request, e Estimate)
@@ -131,6 +142,7 @@ type Processor struct {
 	stop     context.CancelFunc
 	running  map[string]*run            // requests being worked on
 	timers   map[string]func() bool     // parked requests' wake-ups
+	expiries map[string]func() bool     // completed requests' purges (retain.go)
 	watchers map[string][]chan struct{} // Watch subscriptions
 	hist     histories                  // calls per part of completed requests, by account
 	closed   bool
@@ -177,6 +189,9 @@ func NewProcessor(cfg Config) (*Processor, error) {
 	if cfg.GiveUp <= 0 {
 		cfg.GiveUp = DefaultGiveUp
 	}
+	if cfg.Retention.Bundles <= 0 {
+		cfg.Retention.Bundles = DefaultBundleRetention
+	}
 	return &Processor{
 		cfg:      cfg,
 		log:      cfg.Logger,
@@ -187,6 +202,7 @@ func NewProcessor(cfg Config) (*Processor, error) {
 		checks:   map[string]AccountCheck{},
 		auths:    map[string]pendingAuth{},
 		timers:   make(map[string]func() bool),
+		expiries: make(map[string]func() bool),
 		watchers: make(map[string][]chan struct{}),
 	}, nil
 }
@@ -197,7 +213,8 @@ var resumable = slices.DeleteFunc(slices.Clone(States), State.Final)
 
 // Start resumes every request left QUEUED, RUNNING, WAITING_QUOTA or
 // ASSEMBLING and accepts new work until ctx ends or Close is called. It
-// first deletes the media files left of requests that are over.
+// first deletes the media files left of requests that are over, and
+// re-arms the purges of completed requests (sweepRetention).
 func (p *Processor) Start(ctx context.Context) error {
 	p.mu.Lock()
 	if p.ctx != nil {
@@ -210,6 +227,16 @@ func (p *Processor) Start(ctx context.Context) error {
 	if err := p.sweepMedia(ctx); err != nil {
 		return fmt.Errorf("dsar.Start: %w", err)
 	}
+	// Verifying the bundles left unverified by a crash or an older build
+	// may read many files: it goes on while requests resume.
+	life := p.ctx
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		if err := p.sweepRetention(life); err != nil && life.Err() == nil {
+			p.log.Error("re-arm the purges of completed requests", "err", err)
+		}
+	}()
 	f := RequestFilter{States: resumable, Limit: 1000}
 	for {
 		reqs, next, err := p.cfg.Store.ListRequests(ctx, f)
@@ -238,6 +265,10 @@ func (p *Processor) Close() error {
 	for id, stop := range p.timers {
 		stop()
 		delete(p.timers, id)
+	}
+	for id, stop := range p.expiries {
+		stop()
+		delete(p.expiries, id)
 	}
 	p.mu.Unlock()
 	p.wg.Wait()
@@ -319,15 +350,10 @@ func (p *Processor) park(id string, until time.Time) {
 // before it, and one that begins after it finds the processor closed, so
 // no wake touches the store after Close.
 func (p *Processor) wake(id string) {
-	p.mu.Lock()
-	delete(p.timers, id)
-	ctx := p.ctx
-	if p.closed || ctx == nil || ctx.Err() != nil {
-		p.mu.Unlock()
+	ctx, ok := p.fired(p.timers, id)
+	if !ok {
 		return
 	}
-	p.wg.Add(1)
-	p.mu.Unlock()
 	defer p.wg.Done()
 	r, err := p.cfg.Store.Request(ctx, id)
 	if err != nil {
@@ -339,6 +365,21 @@ func (p *Processor) wake(id string) {
 	}
 	r.WaitingUntil = time.Time{} // due now, whatever the stored time says
 	p.schedule(r)
+}
+
+// fired forgets the timer of id in timers, which fired, and returns the
+// processor's context for its work, counted in wg (the caller calls
+// wg.Done), unless Close has begun.
+func (p *Processor) fired(timers map[string]func() bool, id string) (context.Context, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(timers, id)
+	ctx := p.ctx
+	if p.closed || ctx == nil || ctx.Err() != nil {
+		return nil, false
+	}
+	p.wg.Add(1)
+	return ctx, true
 }
 
 // idle reports whether no goroutine works on a request. A run that has
@@ -636,9 +677,10 @@ func (p *Processor) assemble(ctx context.Context, r *Request) error {
 		_, serr := p.setState(ctx, r.ID, StateFailed, "the bundle could not be written; resume to try again")
 		return errors.Join(fmt.Errorf("assemble: %w", err), serr)
 	}
-	_, err = p.cfg.Store.UpdateRequest(ctx, r.ID, func(r *Request) error {
+	r, err = p.cfg.Store.UpdateRequest(ctx, r.ID, func(r *Request) error {
 		r.State = StateCompleted
 		r.Bundle = b
+		r.CompletedAt = p.clock.Now()
 		return nil
 	})
 	if err != nil {
@@ -647,6 +689,7 @@ func (p *Processor) assemble(ctx context.Context, r *Request) error {
 	p.log.Info("request completed", "request", r.ID, "bundle_bytes", b.Size)
 	p.remember(r, sections)
 	p.dropMedia(r.ID)
+	p.retain(ctx, r)
 	return nil
 }
 

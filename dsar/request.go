@@ -84,6 +84,35 @@ type Request struct {
 	WaitingUntil   time.Time  // when WAITING_QUOTA or WAITING_ZOOM, the time to go on
 	Lease          Lease
 	Bundle         Bundle
+	// EmailHash is the keyed hash of the normalised email (keyed by the
+	// store), stored from creation on: once the bundle is purged it
+	// replaces Email, and the request stays findable by the address.
+	EmailHash   string
+	CompletedAt time.Time // when it became COMPLETED; retention counts from it
+	Downloads   int       // whole downloads of the bundle (the last byte sent)
+	Purge       Purge
+}
+
+// Purge records what retention (or an operator's delete) removed of a
+// request, when and why. What remains is its metadata, the bundle's
+// SHA-256 and the audit trail.
+type Purge struct {
+	// CollectedAt: its stored pages, cursors' tokens and media files were
+	// deleted, once the bundle holding them was verified.
+	CollectedAt time.Time
+	// BundleAt: its bundle file was deleted and the email replaced by its
+	// hash.
+	BundleAt time.Time
+	Reason   string // why the bundle was deleted, for a person
+}
+
+// Purged reports whether the bundle and the email are gone.
+func (r *Request) Purged() bool { return !r.Purge.BundleAt.IsZero() }
+
+// Text says when and why the bundle was purged, for errors and
+// dsarctl.
+func (p Purge) Text() string {
+	return fmt.Sprintf("purged on %s because %s", p.BundleAt.UTC().Format(time.RFC3339), p.Reason)
 }
 
 // Extension records the one extension of a request's due date.
@@ -492,6 +521,12 @@ const (
 	ActionExtend   = "extend"
 	ActionDownload = "download"
 	ActionRebuild  = "rebuild"
+	// ActionPurge: collected data or a bundle deleted; Detail says what
+	// and why.
+	ActionPurge = "purge"
+	// ActionDelete: an operator deleted a request's bundle and collected
+	// data at once (DeleteAccessRequest).
+	ActionDelete = "delete"
 	// ActionResetQuota: an operator forgot an account's Daily-limit parks;
 	// the event names no request.
 	ActionResetQuota = "reset-quota"

@@ -307,7 +307,9 @@ func TestFreePlanNotApplicable(t *testing.T) {
 func TestTeamChatPolicies(t *testing.T) {
 	for _, policy := range []dsar.ChatPolicy{dsar.ChatOwn, dsar.ChatConversations, dsar.ChatChannels} {
 		t.Run(string(policy), func(t *testing.T) {
-			e := newEnv(t, withMedia(envConfig{client: func(c *zoomclient.Config) { c.ChatPolicy = policy }}, nil))
+			// The stored pages are read once completed.
+			keep := func(c *dsar.Config) { c.Retention.KeepCollected = true }
+			e := newEnv(t, withMedia(envConfig{client: func(c *zoomclient.Config) { c.ChatPolicy = policy }, proc: keep}, nil))
 			r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
 			if r.State != dsar.StateCompleted {
 				t.Fatalf("state %s (%s)", r.State, r.Reason)

@@ -17,11 +17,19 @@ import (
 // migrations[v] turns a file of schema version v into one of version v+1,
 // within the transaction of Open that then sets the new version: a crash
 // leaves the old version whole, and a migrated file is not migrated again.
-var migrations = map[uint32]func(tx *bolt.Tx) error{
-	1: migrate1,
-	2: migrate2,
-	3: migrate3,
-	4: migrate4,
+// A migration that needs a key takes it from migrations' arguments.
+func migrations(hashKey []byte) map[uint32]func(tx *bolt.Tx) error {
+	return map[uint32]func(tx *bolt.Tx) error{
+		1: migrate1,
+		2: migrate2,
+		3: migrate3,
+		4: func(tx *bolt.Tx) error {
+			if err := migrateDataKeys(tx); err != nil {
+				return err
+			}
+			return migrateEmailHash(tx, hashKey)
+		},
+	}
 }
 
 // testHookMigrate, when set by a test, runs after each record a migration
@@ -30,9 +38,10 @@ var testHookMigrate func() error
 
 // migrate runs the migrations from version from to SchemaVersion and sets
 // the version.
-func migrate(tx *bolt.Tx, from uint32) error {
+func migrate(tx *bolt.Tx, from uint32, hashKey []byte) error {
+	ms := migrations(hashKey)
 	for v := from; v < SchemaVersion; v++ {
-		m := migrations[v]
+		m := ms[v]
 		if m == nil {
 			return fmt.Errorf("schema version %d is older than this build's %d and there is no migration", from, SchemaVersion)
 		}
@@ -296,10 +305,10 @@ func migrate3(tx *bolt.Tx) error {
 	return nil
 }
 
-// migrate4 adds the bucket of the requests' data keys (crypt.go). Sealing
+// migrateDataKeys adds the bucket of the requests' data keys (crypt.go). Sealing
 // the records under a master key is sealAll's, run whenever a store not
 // sealed yet is opened with one.
-func migrate4(tx *bolt.Tx) error {
+func migrateDataKeys(tx *bolt.Tx) error {
 	_, err := tx.CreateBucketIfNotExists(bucketDataKeys)
 	return err
 }
@@ -373,4 +382,30 @@ func (db *DB) sealAll(tx *bolt.Tx) error {
 		return fmt.Errorf("grants: %w", err)
 	}
 	return nil
+}
+
+// migrateEmailHash sets the keyed hash of its email (emailHash) in each
+// request record that has none, so that every request stays findable by
+// its address once purged. A record that does not decode is left as it
+// is, as by migrate1.
+func migrateEmailHash(tx *bolt.Tx, key []byte) error {
+	rb := tx.Bucket(bucketRequests)
+	if rb == nil {
+		return fmt.Errorf("bucket %s is missing", bucketRequests)
+	}
+	return rewrite(rb, func() interface{ record() any } { return &hashed{key: key} })
+}
+
+// hashed is a request record of schema version 4 that rewrite gives its
+// email's hash.
+type hashed struct {
+	requestRecord
+	key []byte
+}
+
+func (h *hashed) record() any {
+	if h.EmailHash == "" && h.Email != "" {
+		h.EmailHash = emailHash(h.key, h.Email)
+	}
+	return h.requestRecord
 }

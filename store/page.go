@@ -246,11 +246,11 @@ func (db *DB) ResetSection(ctx context.Context, id, section string) (*dsar.Secti
 		if err != nil {
 			return err
 		}
-		if err := deletePrefix(tx.Bucket(bucketPages), pagePrefix(id, section, "")); err != nil {
+		if _, err := deletePrefix(tx.Bucket(bucketPages), pagePrefix(id, section, "")); err != nil {
 			return err
 		}
 		// Its media records go too: the files are fetched again.
-		if err := deletePrefix(tx.Bucket(bucketMedia), joinKey(true, id, section)); err != nil {
+		if _, err := deletePrefix(tx.Bucket(bucketMedia), joinKey(true, id, section)); err != nil {
 			return err
 		}
 		parts := make([]dsar.Part, len(sec.Parts))
@@ -390,13 +390,16 @@ func checkPart(op, id, section, part string) error {
 	return nil
 }
 
-// deletePrefix deletes the keys of b that start with prefix.
-func deletePrefix(b *bolt.Bucket, prefix []byte) error {
+// deletePrefix deletes the keys of b that start with prefix and returns
+// how many it deleted.
+func deletePrefix(b *bolt.Bucket, prefix []byte) (int, error) {
+	n := 0
 	c := b.Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
 		if err := c.Delete(); err != nil {
-			return err
+			return n, err
 		}
+		n++
 	}
-	return nil
+	return n, nil
 }

@@ -35,6 +35,16 @@ type requestRecord struct {
 	WaitingUntil   time.Time        `json:"waiting_until,omitzero"`
 	Lease          leaseRecord      `json:"lease,omitzero"`
 	Bundle         bundleRecord     `json:"bundle,omitzero"`
+	EmailHash      string           `json:"email_hash,omitempty"`
+	CompletedAt    time.Time        `json:"completed_at,omitzero"`
+	Downloads      int              `json:"downloads,omitempty"`
+	Purge          purgeRecord      `json:"purge,omitzero"`
+}
+
+type purgeRecord struct {
+	CollectedAt time.Time `json:"collected_at,omitzero"`
+	BundleAt    time.Time `json:"bundle_at,omitzero"`
+	Reason      string    `json:"reason,omitempty"`
 }
 
 type extensionRecord struct {
@@ -76,6 +86,10 @@ func toRequestRecord(r *dsar.Request) requestRecord {
 		Lease:          leaseRecord{Owner: r.Lease.Owner, Until: r.Lease.Until},
 		Bundle: bundleRecord{Path: r.Bundle.Path, Size: r.Bundle.Size, SHA256: r.Bundle.SHA256,
 			KeyFingerprint: r.Bundle.KeyFingerprint, Finished: r.Bundle.Finished},
+		EmailHash:   r.EmailHash,
+		CompletedAt: r.CompletedAt,
+		Downloads:   r.Downloads,
+		Purge:       purgeRecord{CollectedAt: r.Purge.CollectedAt, BundleAt: r.Purge.BundleAt, Reason: r.Purge.Reason},
 	}
 	if e := r.Extension; e != nil {
 		rec.Extension = &extensionRecord{Reason: e.Reason, By: e.By, At: e.At, PreviousDue: e.PreviousDue, NewDue: e.NewDue}
@@ -101,6 +115,10 @@ func fromRequestRecord(rec *requestRecord) dsar.Request {
 		Lease:          dsar.Lease{Owner: rec.Lease.Owner, Until: rec.Lease.Until},
 		Bundle: dsar.Bundle{Path: rec.Bundle.Path, Size: rec.Bundle.Size, SHA256: rec.Bundle.SHA256,
 			KeyFingerprint: rec.Bundle.KeyFingerprint, Finished: rec.Bundle.Finished},
+		EmailHash:   rec.EmailHash,
+		CompletedAt: rec.CompletedAt,
+		Downloads:   rec.Downloads,
+		Purge:       dsar.Purge{CollectedAt: rec.Purge.CollectedAt, BundleAt: rec.Purge.BundleAt, Reason: rec.Purge.Reason},
 	}
 	if e := rec.Extension; e != nil {
 		r.Extension = &dsar.Extension{Reason: e.Reason, By: e.By, At: e.At, PreviousDue: e.PreviousDue, NewDue: e.NewDue}

@@ -42,6 +42,7 @@ func (db *DB) CreateRequest(ctx context.Context, r *dsar.Request, sections []dsa
 		nr.CreatedAt = now
 	}
 	nr.UpdatedAt = nr.CreatedAt
+	nr.EmailHash = emailHash(db.hashKey, nr.Email)
 	if nr.DueAt.IsZero() {
 		if nr.DueAt, err = dsar.DefaultDeadlines.Due(nr.Regulation, nr.CreatedAt); err != nil {
 			return nil, false, err
@@ -57,7 +58,9 @@ func (db *DB) CreateRequest(ctx context.Context, r *dsar.Request, sections []dsa
 				if err != nil {
 					return err
 				}
-				if !dsar.SameEmail(old.Email, nr.Email) || old.Account != nr.Account || old.Regulation != nr.Regulation {
+				// The hashes compare as dsar.SameEmail does, and still
+				// once the old request's email is purged.
+				if old.EmailHash != nr.EmailHash || old.Account != nr.Account || old.Regulation != nr.Regulation {
 					return &dsar.Error{Code: dsar.ECONFLICT, Op: op, Message: "idempotency key was already used for a different request"}
 				}
 				req = old
@@ -287,9 +290,9 @@ func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(*dsar.Reques
 		if err := fn(r); err != nil {
 			return err
 		}
-		if r.ID != old.ID || r.Account != old.Account || r.Email != old.Email ||
-			r.IdempotencyKey != old.IdempotencyKey || !r.CreatedAt.Equal(old.CreatedAt) {
-			return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: "a request's id, account, email, key and creation time cannot change"}
+		if r.ID != old.ID || r.Account != old.Account || r.Email != old.Email || r.EmailHash != old.EmailHash ||
+			r.IdempotencyKey != old.IdempotencyKey || !r.CreatedAt.Equal(old.CreatedAt) || r.Purge != old.Purge {
+			return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: "a request's id, account, email, key, creation time and purge cannot change (PurgeRequest purges)"}
 		}
 		if r.State != old.State {
 			if !dsar.CanTransition(old.State, r.State) {
@@ -323,6 +326,17 @@ func stopSections(tx *bolt.Tx, id string, state dsar.State, now time.Time) error
 	if state != dsar.StateFailed && state != dsar.StateCancelled {
 		return nil
 	}
+	return rewriteSections(tx, id, func(s *dsar.Section, err error) (bool, error) {
+		// A damaged section record stays as it is: the request must
+		// still be able to end, and reading the section names the
+		// damage.
+		return err == nil && s.Stop(state, now), nil
+	})
+}
+
+// rewriteSections applies fn to each section of a request, with the error
+// of a record that does not decode, and stores those fn changed.
+func rewriteSections(tx *bolt.Tx, id string, fn func(s *dsar.Section, err error) (bool, error)) error {
 	sb := tx.Bucket(bucketSections)
 	prefix := joinKey(true, id)
 	type put struct {
@@ -333,13 +347,11 @@ func stopSections(tx *bolt.Tx, id string, state dsar.State, now time.Time) error
 	c := sb.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		s, err := decodeSection(v)
+		changed, err := fn(&s, err)
 		if err != nil {
-			// A damaged section record stays as it is: the request must
-			// still be able to end, and reading the section names the
-			// damage.
-			continue
+			return err
 		}
-		if s.Stop(state, now) {
+		if changed {
 			puts = append(puts, put{bytes.Clone(k), s})
 		}
 	}

@@ -31,7 +31,8 @@ import (
 //	2: the store's own records, with tagged fields
 //	3: the grants bucket (OAuth apps' tokens, grant.go)
 //	4: idempotency keys scoped to their caller (idemKey)
-//	5: the data keys bucket; with a master key, sealed pages (format 3),
+//	5: every request record has its email's keyed hash (EmailHash), and
+//	   the data keys bucket; with a master key, sealed pages (format 3),
 //	   emails and grants (crypt.go)
 const SchemaVersion = 5
 
@@ -112,6 +113,7 @@ type DB struct {
 	enc      *zstd.Encoder
 	dec      *zstd.Decoder
 	onSkip   func(id string, err error)
+	hashKey  []byte
 	checks   sync.WaitGroup // the consistency check of Open
 }
 
@@ -128,9 +130,15 @@ func Open(path string, opts Options) (*DB, error) {
 		opts.Clock = dsar.SystemClock{}
 	}
 	var sl *sealer
+	var hashKey []byte // without a master key, an empty key (tests)
 	if opts.MasterKey != nil {
 		var err error
 		if sl, err = newSealer(opts.MasterKey); err != nil {
+			return nil, &dsar.Error{Code: dsar.EINVALID, Op: op, Err: err, Message: "bad master key"}
+		}
+		// The key of the emails' hashes (EmailHash): without it a hash
+		// cannot be tested against a list of addresses.
+		if hashKey, err = DeriveKey(opts.MasterKey, "subject hash"); err != nil {
 			return nil, &dsar.Error{Code: dsar.EINVALID, Op: op, Err: err, Message: "bad master key"}
 		}
 	}
@@ -181,7 +189,7 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("%s: zstd decoder: %w", op, err)
 	}
 	db := &DB{bolt: bdb, boltOpts: bopts, sealer: sl, path: path, readOnly: opts.ReadOnly, clock: opts.Clock,
-		enc: enc, dec: dec, onSkip: opts.OnSkip}
+		enc: enc, dec: dec, onSkip: opts.OnSkip, hashKey: hashKey}
 	var sealedNow bool
 	if err := guard(func() (err error) { sealedNow, err = db.checkSchema(); return err }); err != nil {
 		_ = db.Close()
@@ -259,7 +267,7 @@ func (db *DB) checkSchema() (sealedNow bool, err error) {
 		case err != nil:
 			return err
 		case got > 0 && got < SchemaVersion:
-			if err := migrate(tx, got); err != nil {
+			if err := migrate(tx, got, db.hashKey); err != nil {
 				return err
 			}
 		case got == 0:

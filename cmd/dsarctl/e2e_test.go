@@ -231,6 +231,8 @@ func TestEndToEnd(t *testing.T) {
 	if !strings.Contains(out, id+"  COMPLETED") || !strings.Contains(out, "phone_call_history COMPLETE") {
 		t.Errorf("watch output lacks the completion:\n%s", out)
 	}
+	// The pages go once the bundle is verified (TestEndToEndRetention).
+	d.waitLog(t, "collected data purged")
 
 	got := getRequest(t, d, "auditor", id)
 	if got.GetState() != dsarv1.RequestState_REQUEST_STATE_COMPLETED || len(got.GetSections()) != len(dsar.Sections) || got.GetBundle() == nil {
@@ -335,16 +337,10 @@ func TestEndToEnd(t *testing.T) {
 	checkListFilters(t, d, got)
 
 	// The audit log names every caller.
-	var evs dsarv1.ListAuditEventsResponse
-	parseJSON(t, mustCtl(t, d, "auditor", "audit", id, "-o", "json"), &evs)
-	var trail []string
-	for _, ev := range evs.GetAuditEvents() {
-		if ev.GetAction() != "StateChange" {
-			trail = append(trail, ev.GetAction()+" by "+ev.GetCaller()+" ("+ev.GetRole()+")")
-		}
-	}
+	trail := auditTrail(t, d, id)
 	want := []string{
 		"CreateAccessRequest by platform-caller (platform)",
+		"purge by system ()",
 		"DownloadBundle by auditor-caller (auditor)",
 		"DownloadBundle by auditor-caller (auditor)",
 		"ExtendDeadline by operator-caller (operator)",
@@ -353,6 +349,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("audit trail:\n%s\nwant:\n%s", strings.Join(trail, "\n"), strings.Join(want, "\n"))
 	}
 	// The refused list is in the whole log, by its caller.
+	var evs dsarv1.ListAuditEventsResponse
 	parseJSON(t, mustCtl(t, d, "auditor", "audit", "-o", "json"), &evs)
 	var refused bool
 	for _, ev := range evs.GetAuditEvents() {
@@ -496,6 +493,21 @@ func checkListFilters(t *testing.T, d *dsard, got *dsarv1.AccessRequest) {
 // TestEndToEndWrongAPIURL: an account whose api_url lacks /v2 gets Zoom's
 // 404 for a route that does not exist. The request fails with a reason
 // that names the fix; it is never completed as "no Zoom user".
+// auditTrail returns a request's audit events but its state changes, as
+// "Action by caller (role)".
+func auditTrail(t *testing.T, d *dsard, id string) []string {
+	t.Helper()
+	var evs dsarv1.ListAuditEventsResponse
+	parseJSON(t, mustCtl(t, d, "auditor", "audit", id, "-o", "json"), &evs)
+	var trail []string
+	for _, ev := range evs.GetAuditEvents() {
+		if ev.GetAction() != "StateChange" {
+			trail = append(trail, ev.GetAction()+" by "+ev.GetCaller()+" ("+ev.GetRole()+")")
+		}
+	}
+	return trail
+}
+
 // checkManifest checks every entry of the bundle against manifest.json.
 func checkManifest(t *testing.T, data []byte) {
 	t.Helper()

@@ -104,7 +104,7 @@ func newRoot(e *env) *cobra.Command {
 	pf.VisitAll(func(f *pflag.Flag) { e.withEnv(f) })
 	root.AddCommand(
 		newCreate(e), newGet(e), newList(e), newWatch(e), newResume(e), newRetry(e),
-		newCancel(e), newExtend(e), newDownload(e), newRebuild(e), newVerify(e),
+		newCancel(e), newDelete(e), newExtend(e), newDownload(e), newRebuild(e), newVerify(e),
 		newAudit(e), newKey(e), newAccounts(e), newVersion(e),
 	)
 	return root

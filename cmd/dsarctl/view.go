@@ -125,6 +125,16 @@ func (e *env) writeRequest(w io.Writer, r *dsarv1.AccessRequest, wide bool) erro
 		row("bundle", fmt.Sprintf("%d bytes, sha256 %s", b.GetSizeBytes(), b.GetSha256()))
 		row("signed by", b.GetKeyFingerprint())
 	}
+	if rt := r.GetRetention(); rt.GetBundlePurgeTime() != nil {
+		row("email hash", rt.GetEmailHash())
+		row("purged", fmt.Sprintf("%s because %s", e.time(rt.GetBundlePurgeTime()), rt.GetPurgeReason()))
+	} else {
+		row("bundle expires", e.time(rt.GetBundleExpireTime()))
+		row("pages purged", e.time(rt.GetCollectedPurgeTime()))
+	}
+	if r.GetBundle() != nil {
+		row("downloads", fmt.Sprint(r.GetRetention().GetDownloads()))
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -433,3 +433,48 @@ func (a *Assembler) controller(account string) *ControllerInfo {
 	}
 	return a.Controller(account)
 }
+
+var _ dsar.BundleFiles = (*Assembler)(nil)
+
+// Verify checks the bundle of a completed request whole before the
+// processor purges what it was written from: its size and SHA-256 against
+// those recorded at assembly (Files), then every entry and the signature
+// of its manifest under the public half of Key (Verify).
+func (a *Assembler) Verify(ctx context.Context, r *dsar.Request) error {
+	const op = "bundle.Assembler.Verify"
+	f, _, err := Files{}.Open(r.ID, r.Bundle)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := (Files{}).CheckSum(ctx, f, r.ID, r.Bundle); err != nil {
+		return err
+	}
+	if a.Key == nil {
+		return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: "no signing key to verify the bundle with"}
+	}
+	if _, err := Verify(f, r.Bundle.Size, a.Key.Public().(ed25519.PublicKey)); err != nil {
+		return &dsar.Error{Code: dsar.EDATALOSS, Op: op, Err: err, Message: fmt.Sprintf("the bundle of request %s does not verify", r.ID)}
+	}
+	return nil
+}
+
+// Remove deletes the bundle file of a request: at its recorded path, and
+// the one an assembly cut short by a cancel wrote without recording it,
+// with any temporary file a crash left.
+func (a *Assembler) Remove(r *dsar.Request) error {
+	names, err := filepath.Glob(filepath.Join(a.Dir, r.ID+".*.tmp"))
+	if err != nil {
+		return fmt.Errorf("bundle.Assembler.Remove: %w", err)
+	}
+	names = append(names, filepath.Join(a.Dir, r.ID+".zip"))
+	if r.Bundle.Path != "" {
+		names = append(names, r.Bundle.Path)
+	}
+	for _, name := range names {
+		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("bundle.Assembler.Remove: %w", err)
+		}
+	}
+	return nil
+}

@@ -55,6 +55,7 @@ var methodRoles = map[string][]Role{
 	dsarv1.AccessRequestService_RetrySection_FullMethodName:                 {RoleOperator},
 	dsarv1.AccessRequestService_ExtendDeadline_FullMethodName:               {RoleOperator},
 	dsarv1.AccessRequestService_RebuildBundle_FullMethodName:                {RoleOperator},
+	dsarv1.AccessRequestService_DeleteAccessRequest_FullMethodName:          {RoleOperator},
 	dsarv1.AccessRequestService_ListAuditEvents_FullMethodName:              {RoleOperator, RoleAuditor},
 	// The public key is public; every role may fetch it to verify bundles.
 	dsarv1.AccessRequestService_GetSigningKey_FullMethodName: {RolePlatform, RoleOperator, RoleAuditor},

@@ -172,7 +172,7 @@ func mustByte(t *testing.T, path string, off int64) byte {
 // TestRebuildBundle damages a bundle, sees DATA_LOSS, rebuilds it as an
 // operator and downloads the recorded bundle again.
 func TestRebuildBundle(t *testing.T) {
-	h := newHarness(t, harnessConfig{})
+	h := newHarness(t, harnessConfig{keepCollected: true})
 	r := h.completed(t)
 	id, b := r.GetId(), r.GetBundle()
 	flip(t, h.bundlePath(id), b.GetSizeBytes()/3)
@@ -212,5 +212,70 @@ func TestRebuildBundle(t *testing.T) {
 	}
 	if len(rebuilt) != 1 || !strings.HasPrefix(rebuilt[0], "ops/operator: ") || !strings.Contains(rebuilt[0], b.GetSha256()) {
 		t.Errorf("rebuild audit events %q, want one by ops/operator naming the SHA-256", rebuilt)
+	}
+}
+
+// TestDeleteAndDownloads counts whole downloads (a resumed one once, at
+// its last byte), then deletes the request: Get says when and why, the
+// email is gone, and a download is refused with the same words.
+func TestDeleteAndDownloads(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	r := h.completed(t)
+	id := r.GetId()
+	aud, plat, ops := as(t.Context(), RoleAuditor), as(t.Context(), RolePlatform), as(t.Context(), RoleOperator)
+	if r.GetRetention().GetBundleExpireTime() == nil || r.GetRetention().GetEmailHash() == "" {
+		t.Errorf("retention of a completed request %v: want an expiry and the email's hash", r.GetRetention())
+	}
+	_, data, err := download(aud, h.client, &dsarv1.DownloadBundleRequest{Id: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := int64(len(data) / 2)
+	if _, _, err := download(plat, h.client, &dsarv1.DownloadBundleRequest{Id: id, Offset: half}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := download(plat, h.client, &dsarv1.DownloadBundleRequest{Id: id, Offset: int64(len(data))}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.client.GetAccessRequest(plat, &dsarv1.GetAccessRequestRequest{Id: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := got.GetAccessRequest().GetRetention().GetDownloads(); n != 2 {
+		t.Errorf("%d downloads counted, want 2 (whole, then resumed to the end; none for no bytes)", n)
+	}
+	if _, err := h.client.DeleteAccessRequest(plat, &dsarv1.DeleteAccessRequestRequest{Id: id}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("delete by the platform: %v, want PermissionDenied", err)
+	}
+	del, err := h.client.DeleteAccessRequest(ops, &dsarv1.DeleteAccessRequestRequest{Id: id, Reason: "subject withdrew"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ar := del.GetAccessRequest()
+	rt := ar.GetRetention()
+	if ar.GetEmail() != "" || rt.GetEmailHash() != r.GetRetention().GetEmailHash() || rt.GetBundlePurgeTime() == nil ||
+		rt.GetBundleExpireTime() != nil || rt.GetPurgeReason() != "deleted by ops: subject withdrew" {
+		t.Errorf("after delete: email kept %v, retention %v", ar.GetEmail() != "", rt)
+	}
+	if ar.GetBundle().GetSha256() != r.GetBundle().GetSha256() {
+		t.Errorf("bundle SHA-256 %q after delete, want %q kept", ar.GetBundle().GetSha256(), r.GetBundle().GetSha256())
+	}
+	if _, err := os.Stat(h.bundlePath(id)); !os.IsNotExist(err) {
+		t.Errorf("bundle file after delete: %v", err)
+	}
+	_, _, err = download(aud, h.client, &dsarv1.DownloadBundleRequest{Id: id})
+	if msg := status.Convert(err).Message(); status.Code(err) != codes.FailedPrecondition || !strings.Contains(msg, "purged on") || !strings.Contains(msg, "subject withdrew") {
+		t.Errorf("download after delete: %v, want FailedPrecondition saying when and why it was purged", err)
+	}
+	evs, err := h.client.ListAuditEvents(aud, &dsarv1.ListAuditEventsRequest{RequestId: id, PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deleted bool
+	for _, ev := range evs.GetAuditEvents() {
+		deleted = deleted || (ev.GetAction() == "DeleteAccessRequest" && ev.GetCaller() == "ops")
+	}
+	if !deleted {
+		t.Errorf("no DeleteAccessRequest event by ops in %v", evs.GetAuditEvents())
 	}
 }

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -50,6 +51,7 @@ var auditActions = map[string]string{
 	dsar.ActionExtend:     "ExtendDeadline",
 	dsar.ActionDownload:   "DownloadBundle",
 	dsar.ActionRebuild:    "RebuildBundle",
+	dsar.ActionDelete:     "DeleteAccessRequest",
 	dsar.ActionState:      "StateChange",
 	dsar.ActionDenied:     "CallDenied",
 	dsar.ActionResetQuota: "ResetAccountQuota",
@@ -85,6 +87,9 @@ type WindowsFunc func(account, section, part string, start time.Time) []dsar.Spa
 // converter turns domain values into messages.
 type converter struct {
 	windows WindowsFunc // may be nil
+	// expiry is when a completed request's bundle is purged
+	// (dsar.Processor.BundleExpiry); nil leaves it unset.
+	expiry func(*dsar.Request) time.Time
 }
 
 func ts(t time.Time) *timestamppb.Timestamp {
@@ -121,6 +126,16 @@ func (c converter) request(r *dsar.Request, secs []dsar.Section) *dsarv1.AccessR
 	}
 	if r.State == dsar.StateCompleted && r.Bundle.SHA256 != "" {
 		out.Bundle = &dsarv1.Bundle{SizeBytes: r.Bundle.Size, Sha256: r.Bundle.SHA256, KeyFingerprint: r.Bundle.KeyFingerprint}
+	}
+	out.Retention = &dsarv1.Retention{
+		CollectedPurgeTime: ts(r.Purge.CollectedAt),
+		BundlePurgeTime:    ts(r.Purge.BundleAt),
+		PurgeReason:        r.Purge.Reason,
+		EmailHash:          r.EmailHash,
+		Downloads:          int32(min(r.Downloads, math.MaxInt32)),
+	}
+	if c.expiry != nil {
+		out.Retention.BundleExpireTime = ts(c.expiry(r))
 	}
 	for i := range secs {
 		out.Sections = append(out.Sections, c.section(r, &secs[i]))

@@ -143,6 +143,35 @@ func (f *fakeProcessor) Estimate(_ context.Context, r *dsar.Request, _ []dsar.Se
 	return dsar.Estimate{Calls: map[string]int64{"Medium": 3}, Completion: r.DueAt.AddDate(0, 0, -1)}, nil
 }
 
+func (f *fakeProcessor) Delete(ctx context.Context, id, reason string) (*dsar.Request, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.last = dsar.ActorFrom(ctx)
+	r, ok := f.reqs[id]
+	if !ok {
+		return nil, &dsar.Error{Code: dsar.ENOTFOUND, Op: "fake.Delete", Message: "request not found"}
+	}
+	if !r.Purged() {
+		r.Email, r.EmailHash = "", "hmac-sha256:00"
+		r.Purge = dsar.Purge{CollectedAt: time.Unix(1, 0), BundleAt: time.Unix(1, 0), Reason: "deleted by " + f.last.Name + ": " + reason}
+	}
+	return f.get("fake.Delete", id)
+}
+
+// Downloaded counts whole downloads in the request.
+func (f *fakeProcessor) Downloaded(ctx context.Context, id string) (*dsar.Request, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.reqs[id]
+	if !ok {
+		return nil, &dsar.Error{Code: dsar.ENOTFOUND, Op: "fake.Downloaded", Message: "request not found"}
+	}
+	r.Downloads++
+	return f.get("fake.Downloaded", id)
+}
+
+func (f *fakeProcessor) BundleExpiry(r *dsar.Request) time.Time { return time.Time{} }
+
 func (f *fakeProcessor) Watch(id string) (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
 	f.mu.Lock()

@@ -39,6 +39,9 @@ type Processor interface {
 	RetrySection(ctx context.Context, id, section string, fromStart bool) (*dsar.Request, error)
 	Extend(ctx context.Context, id, reason string) (*dsar.Request, error)
 	Rebuild(ctx context.Context, id string) (*dsar.Request, error)
+	Delete(ctx context.Context, id, reason string) (*dsar.Request, error)
+	Downloaded(ctx context.Context, id string) (*dsar.Request, error)
+	BundleExpiry(r *dsar.Request) time.Time
 	Watch(id string) (<-chan struct{}, func())
 	Estimate(ctx context.Context, r *dsar.Request, secs []dsar.Section) (dsar.Estimate, error)
 	Accounts(ctx context.Context) ([]dsar.Account, error)
@@ -139,7 +142,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	s := &Service{
 		cfg:         cfg,
 		log:         cfg.Logger,
-		conv:        converter{windows: cfg.Windows},
+		conv:        converter{windows: cfg.Windows, expiry: cfg.Processor.BundleExpiry},
 		fingerprint: bundle.Fingerprint(cfg.SigningKey),
 		closing:     make(chan struct{}),
 		verified:    make(map[string]verifiedFile),
@@ -460,6 +463,28 @@ func (s *Service) CancelAccessRequest(ctx context.Context, req *dsarv1.CancelAcc
 	return &dsarv1.CancelAccessRequestResponse{AccessRequest: ar}, nil
 }
 
+// DeleteAccessRequest removes a request's bundle and collected data at
+// once, cancelling it first if it is in progress.
+func (s *Service) DeleteAccessRequest(ctx context.Context, req *dsarv1.DeleteAccessRequestRequest) (*dsarv1.DeleteAccessRequestResponse, error) {
+	const op = "rpc.DeleteAccessRequest"
+	ctx = actor(ctx)
+	if err := checkID(op, req.GetId()); err != nil {
+		return nil, err
+	}
+	if err := checkText(op, "reason", req.GetReason(), maxReasonLen); err != nil {
+		return nil, err
+	}
+	r, err := s.cfg.Processor.Delete(ctx, req.GetId(), req.GetReason())
+	if err != nil {
+		return nil, named(op, req.GetId(), err)
+	}
+	ar, err := s.reply(ctx, op, r)
+	if err != nil {
+		return nil, err
+	}
+	return &dsarv1.DeleteAccessRequestResponse{AccessRequest: ar}, nil
+}
+
 // ResumeAccessRequest goes on with a request from its checkpoints.
 func (s *Service) ResumeAccessRequest(ctx context.Context, req *dsarv1.ResumeAccessRequestRequest) (*dsarv1.ResumeAccessRequestResponse, error) {
 	const op = "rpc.ResumeAccessRequest"
@@ -547,6 +572,8 @@ func (s *Service) DownloadBundle(req *dsarv1.DownloadBundleRequest, ss grpc.Serv
 	}
 	b := r.Bundle
 	switch {
+	case r.Purged():
+		return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("the bundle of request %s was %s", id, r.Purge.Text())}
 	case r.State != dsar.StateCompleted:
 		return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("the request is %s; its bundle can be downloaded once it is COMPLETED", r.State)}
 	case b.Path == "" || b.SHA256 == "":
@@ -576,6 +603,7 @@ func (s *Service) DownloadBundle(req *dsarv1.DownloadBundleRequest, ss grpc.Serv
 	buf := *bp
 	chunk := &dsarv1.DownloadBundleResponse_Chunk{}
 	msg := &dsarv1.DownloadBundleResponse{Part: chunk}
+	whole := off < b.Size // a call that sends the last byte is a whole download
 	for off < b.Size {
 		n, err := f.ReadAt(buf[:min(int64(len(buf)), b.Size-off)], off)
 		if n == 0 && err != nil {
@@ -599,6 +627,13 @@ func (s *Service) DownloadBundle(req *dsarv1.DownloadBundleRequest, ss grpc.Serv
 			s.cfg.Served(n)
 		}
 		off += int64(n)
+	}
+	if whole {
+		// The client has every byte: a failure to count it is the
+		// server's to log, not the download's.
+		if _, err := s.cfg.Processor.Downloaded(context.WithoutCancel(ctx), id); err != nil {
+			s.log.Error("count a whole download", "request", id, "err", err)
+		}
 	}
 	return nil
 }

@@ -71,6 +71,9 @@ type harnessConfig struct {
 	chunkSize  int
 	maxStreams uint32
 	maxWatches int
+	// keepCollected keeps the real processor's stored pages once a
+	// bundle is verified, for a rebuild.
+	keepCollected bool
 }
 
 func newHarness(t testing.TB, hc harnessConfig) *harness {
@@ -108,6 +111,7 @@ func newHarness(t testing.TB, hc harnessConfig) *harness {
 		p, err := dsar.NewProcessor(dsar.Config{
 			Store: db, Accounts: zooms, Logger: log, Owner: "test",
 			Assembler: &bundle.Assembler{Store: db, Dir: filepath.Join(dir, "bundles"), Key: key, Version: "test"},
+			Retention: dsar.Retention{KeepCollected: hc.keepCollected},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -675,6 +679,10 @@ func TestRoles(t *testing.T) {
 		},
 		dsarv1.AccessRequestService_RebuildBundle_FullMethodName: func(ctx context.Context) error {
 			_, err := c.RebuildBundle(ctx, &dsarv1.RebuildBundleRequest{Id: id})
+			return err
+		},
+		dsarv1.AccessRequestService_DeleteAccessRequest_FullMethodName: func(ctx context.Context) error {
+			_, err := c.DeleteAccessRequest(ctx, &dsarv1.DeleteAccessRequestRequest{Id: id})
 			return err
 		},
 		dsarv1.AccessRequestService_ListAuditEvents_FullMethodName: func(ctx context.Context) error {

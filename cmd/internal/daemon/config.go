@@ -57,6 +57,11 @@ type Config struct {
 	// GiveUp is how long before a request's due date a Zoom outage fails
 	// it instead of parking it (dsar.Config.GiveUp).
 	GiveUp time.Duration
+	// RetainBundles is how long after completion a bundle is kept
+	// (dsar.Retention.Bundles; zero: its default); RetainDownloads, when above zero, how many
+	// whole downloads it is kept for at most.
+	RetainBundles   time.Duration
+	RetainDownloads int
 
 	// The fields below are for programs that run dsard in-process.
 
@@ -97,6 +102,8 @@ func (c *Config) flagSet(out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.Shard, "shard", "", "shard `name` prefixed to new request ids (a-z, 0-9)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long a shutdown waits for calls in flight")
 	fs.DurationVar(&c.GiveUp, "give-up-before", dsar.DefaultGiveUp, "how long before a request's due date a Zoom outage fails it, so that a person can still act, instead of waiting for Zoom")
+	fs.DurationVar(&c.RetainBundles, "retain-bundles", dsar.DefaultBundleRetention, "how long after completion a bundle is kept; then it is deleted and the request's email replaced by its hash")
+	fs.IntVar(&c.RetainDownloads, "retain-downloads", 0, "delete a bundle once it was downloaded whole this many times; 0: no limit (the time limit still applies)")
 	fs.DurationVar(&c.CheckTimeout, "check-timeout", 0, "how long start waits for the consistency check of dsar.db before serving while it goes on; 0: 10s, negative: no check")
 	fs.BoolVar(&c.Init, "init", false, "start with a new store although bundles or a signing key exist in the data directory")
 	return fs
@@ -133,6 +140,12 @@ func (c *Config) Validate() error {
 	}
 	if c.GiveUp < 0 {
 		return errors.New("-give-up-before must not be negative")
+	}
+	if c.RetainBundles < 0 {
+		return errors.New("-retain-bundles must not be negative")
+	}
+	if c.RetainDownloads < 0 {
+		return errors.New("-retain-downloads must not be negative")
 	}
 	if c.ShutdownGrace < 0 {
 		return errors.New("-shutdown-grace must not be negative")

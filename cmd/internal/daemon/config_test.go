@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func envMap(m map[string]string) func(string) string {
@@ -39,6 +40,10 @@ func TestParseFlags(t *testing.T) {
 			func(c Config) bool { return c.MetricsListen == ":9090" && c.MetricsRemote }},
 		{"stream caps", []string{"-data-dir", "d", "-max-streams", "10", "-max-watches", "3"}, nil,
 			func(c Config) bool { return c.MaxStreams == 10 && c.MaxWatches == 3 }},
+		{"retention default", []string{"-data-dir", "d"}, nil,
+			func(c Config) bool { return c.RetainBundles == dsar.DefaultBundleRetention && c.RetainDownloads == 0 }},
+		{"retention", []string{"-data-dir", "d", "-retain-bundles", "48h"}, map[string]string{"DSAR_RETAIN_DOWNLOADS": "3"},
+			func(c Config) bool { return c.RetainBundles == 48*time.Hour && c.RetainDownloads == 3 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := ParseFlags(tc.args, envMap(tc.env), io.Discard)
@@ -71,6 +76,8 @@ func TestParseFlagsErrors(t *testing.T) {
 		{"metrics on a public address", []string{"-data-dir", "d", "-metrics-listen", "192.0.2.1:9090"}, nil, "-metrics-remote"},
 		{"negative watch cap", []string{"-data-dir", "d", "-max-watches", "-1"}, nil, "-max-watches"},
 		{"stream cap past uint32", []string{"-data-dir", "d", "-max-streams", "4294967296"}, nil, "-max-streams"},
+		{"negative retention", []string{"-data-dir", "d", "-retain-bundles", "-1h"}, nil, "-retain-bundles"},
+		{"negative download limit", []string{"-data-dir", "d", "-retain-downloads", "-1"}, nil, "-retain-downloads"},
 		{"stray argument", []string{"-data-dir", "d", "extra"}, nil, "unexpected argument"},
 		{"unknown flag", []string{"-token", "secret"}, nil, "flag provided but not defined"},
 		{"bad check timeout in env", []string{"-data-dir", "d"}, map[string]string{"DSAR_CHECK_TIMEOUT": "10"}, "DSAR_CHECK_TIMEOUT"},

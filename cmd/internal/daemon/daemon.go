@@ -188,6 +188,7 @@ func Start(ctx context.Context, cfg Config) (d *Daemon, err error) {
 		Shard:     cfg.Shard,
 		GiveUp:    cfg.GiveUp,
 		AtRisk:    due.flagged,
+		Retention: dsar.Retention{Bundles: cfg.RetainBundles, Downloads: cfg.RetainDownloads},
 	})
 	if err != nil {
 		return nil, err

@@ -309,7 +309,9 @@ type AccessRequest struct {
 	// and, unless it is final, when it should complete after the requests
 	// of its account due before it. Unset when the account cannot tell its
 	// rate limits.
-	Estimate      *Estimate `protobuf:"bytes,16,opt,name=estimate,proto3" json:"estimate,omitempty"`
+	Estimate *Estimate `protobuf:"bytes,16,opt,name=estimate,proto3" json:"estimate,omitempty"`
+	// What retention kept and purged of the request.
+	Retention     *Retention `protobuf:"bytes,17,opt,name=retention,proto3" json:"retention,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -456,6 +458,13 @@ func (x *AccessRequest) GetEstimate() *Estimate {
 	return nil
 }
 
+func (x *AccessRequest) GetRetention() *Retention {
+	if x != nil {
+		return x.Retention
+	}
+	return nil
+}
+
 // Estimate is what an access request is expected to cost and when it
 // should complete.
 type Estimate struct {
@@ -587,6 +596,102 @@ func (x *BucketCalls) GetCalls() int64 {
 	return 0
 }
 
+// Retention is what dsard purged of a request, when and why. Once the
+// bundle is purged, AccessRequest.email is empty and email_hash remains.
+type Retention struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the pages and media files collected were deleted, once the
+	// bundle holding them was verified; unset until then.
+	CollectedPurgeTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=collected_purge_time,json=collectedPurgeTime,proto3" json:"collected_purge_time,omitempty"`
+	// When the bundle file was deleted and the email replaced by its hash;
+	// unset until then.
+	BundlePurgeTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=bundle_purge_time,json=bundlePurgeTime,proto3" json:"bundle_purge_time,omitempty"`
+	// Why the bundle was deleted, for a person.
+	PurgeReason string `protobuf:"bytes,3,opt,name=purge_reason,json=purgeReason,proto3" json:"purge_reason,omitempty"`
+	// "hmac-sha256:" and the hex HMAC-SHA256, under dsard's subject hash
+	// key, of the email trimmed and in lower case.
+	EmailHash string `protobuf:"bytes,4,opt,name=email_hash,json=emailHash,proto3" json:"email_hash,omitempty"`
+	// Whole downloads of the bundle (its last byte sent).
+	Downloads int32 `protobuf:"varint,5,opt,name=downloads,proto3" json:"downloads,omitempty"`
+	// When the bundle is deleted at the latest; unset once it is, or
+	// before the request is COMPLETED.
+	BundleExpireTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=bundle_expire_time,json=bundleExpireTime,proto3" json:"bundle_expire_time,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Retention) Reset() {
+	*x = Retention{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Retention) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Retention) ProtoMessage() {}
+
+func (x *Retention) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Retention.ProtoReflect.Descriptor instead.
+func (*Retention) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Retention) GetCollectedPurgeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CollectedPurgeTime
+	}
+	return nil
+}
+
+func (x *Retention) GetBundlePurgeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.BundlePurgeTime
+	}
+	return nil
+}
+
+func (x *Retention) GetPurgeReason() string {
+	if x != nil {
+		return x.PurgeReason
+	}
+	return ""
+}
+
+func (x *Retention) GetEmailHash() string {
+	if x != nil {
+		return x.EmailHash
+	}
+	return ""
+}
+
+func (x *Retention) GetDownloads() int32 {
+	if x != nil {
+		return x.Downloads
+	}
+	return 0
+}
+
+func (x *Retention) GetBundleExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.BundleExpireTime
+	}
+	return nil
+}
+
 // Extension records the one extension of a request's deadline.
 type Extension struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -602,7 +707,7 @@ type Extension struct {
 
 func (x *Extension) Reset() {
 	*x = Extension{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[3]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -614,7 +719,7 @@ func (x *Extension) String() string {
 func (*Extension) ProtoMessage() {}
 
 func (x *Extension) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[3]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -627,7 +732,7 @@ func (x *Extension) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Extension.ProtoReflect.Descriptor instead.
 func (*Extension) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{3}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Extension) GetReason() string {
@@ -698,7 +803,7 @@ type Section struct {
 
 func (x *Section) Reset() {
 	*x = Section{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[4]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -710,7 +815,7 @@ func (x *Section) String() string {
 func (*Section) ProtoMessage() {}
 
 func (x *Section) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[4]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -723,7 +828,7 @@ func (x *Section) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Section.ProtoReflect.Descriptor instead.
 func (*Section) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{4}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Section) GetName() string {
@@ -856,7 +961,7 @@ type TimeWindow struct {
 
 func (x *TimeWindow) Reset() {
 	*x = TimeWindow{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[5]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -868,7 +973,7 @@ func (x *TimeWindow) String() string {
 func (*TimeWindow) ProtoMessage() {}
 
 func (x *TimeWindow) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[5]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -881,7 +986,7 @@ func (x *TimeWindow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimeWindow.ProtoReflect.Descriptor instead.
 func (*TimeWindow) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{5}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *TimeWindow) GetStartTime() *timestamppb.Timestamp {
@@ -912,7 +1017,7 @@ type Bundle struct {
 
 func (x *Bundle) Reset() {
 	*x = Bundle{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[6]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -924,7 +1029,7 @@ func (x *Bundle) String() string {
 func (*Bundle) ProtoMessage() {}
 
 func (x *Bundle) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[6]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -937,7 +1042,7 @@ func (x *Bundle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Bundle.ProtoReflect.Descriptor instead.
 func (*Bundle) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{6}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Bundle) GetSizeBytes() int64 {
@@ -978,7 +1083,7 @@ type CreateAccessRequestRequest struct {
 
 func (x *CreateAccessRequestRequest) Reset() {
 	*x = CreateAccessRequestRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[7]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -990,7 +1095,7 @@ func (x *CreateAccessRequestRequest) String() string {
 func (*CreateAccessRequestRequest) ProtoMessage() {}
 
 func (x *CreateAccessRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[7]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1003,7 +1108,7 @@ func (x *CreateAccessRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessRequestRequest.ProtoReflect.Descriptor instead.
 func (*CreateAccessRequestRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{7}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateAccessRequestRequest) GetEmail() string {
@@ -1043,7 +1148,7 @@ type CreateAccessRequestResponse struct {
 
 func (x *CreateAccessRequestResponse) Reset() {
 	*x = CreateAccessRequestResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[8]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1055,7 +1160,7 @@ func (x *CreateAccessRequestResponse) String() string {
 func (*CreateAccessRequestResponse) ProtoMessage() {}
 
 func (x *CreateAccessRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[8]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1068,7 +1173,7 @@ func (x *CreateAccessRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessRequestResponse.ProtoReflect.Descriptor instead.
 func (*CreateAccessRequestResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{8}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateAccessRequestResponse) GetAccessRequest() *AccessRequest {
@@ -1087,7 +1192,7 @@ type GetAccessRequestRequest struct {
 
 func (x *GetAccessRequestRequest) Reset() {
 	*x = GetAccessRequestRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[9]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1099,7 +1204,7 @@ func (x *GetAccessRequestRequest) String() string {
 func (*GetAccessRequestRequest) ProtoMessage() {}
 
 func (x *GetAccessRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[9]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1112,7 +1217,7 @@ func (x *GetAccessRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAccessRequestRequest.ProtoReflect.Descriptor instead.
 func (*GetAccessRequestRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{9}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetAccessRequestRequest) GetId() string {
@@ -1131,7 +1236,7 @@ type GetAccessRequestResponse struct {
 
 func (x *GetAccessRequestResponse) Reset() {
 	*x = GetAccessRequestResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[10]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1143,7 +1248,7 @@ func (x *GetAccessRequestResponse) String() string {
 func (*GetAccessRequestResponse) ProtoMessage() {}
 
 func (x *GetAccessRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[10]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1156,7 +1261,7 @@ func (x *GetAccessRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAccessRequestResponse.ProtoReflect.Descriptor instead.
 func (*GetAccessRequestResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{10}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetAccessRequestResponse) GetAccessRequest() *AccessRequest {
@@ -1191,7 +1296,7 @@ type ListAccessRequestsRequest struct {
 
 func (x *ListAccessRequestsRequest) Reset() {
 	*x = ListAccessRequestsRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[11]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1203,7 +1308,7 @@ func (x *ListAccessRequestsRequest) String() string {
 func (*ListAccessRequestsRequest) ProtoMessage() {}
 
 func (x *ListAccessRequestsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[11]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1216,7 +1321,7 @@ func (x *ListAccessRequestsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessRequestsRequest.ProtoReflect.Descriptor instead.
 func (*ListAccessRequestsRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{11}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListAccessRequestsRequest) GetStates() []RequestState {
@@ -1286,7 +1391,7 @@ type ListAccessRequestsResponse struct {
 
 func (x *ListAccessRequestsResponse) Reset() {
 	*x = ListAccessRequestsResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[12]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1298,7 +1403,7 @@ func (x *ListAccessRequestsResponse) String() string {
 func (*ListAccessRequestsResponse) ProtoMessage() {}
 
 func (x *ListAccessRequestsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[12]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1311,7 +1416,7 @@ func (x *ListAccessRequestsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccessRequestsResponse.ProtoReflect.Descriptor instead.
 func (*ListAccessRequestsResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{12}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListAccessRequestsResponse) GetAccessRequests() []*AccessRequest {
@@ -1337,7 +1442,7 @@ type WatchAccessRequestRequest struct {
 
 func (x *WatchAccessRequestRequest) Reset() {
 	*x = WatchAccessRequestRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[13]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1349,7 +1454,7 @@ func (x *WatchAccessRequestRequest) String() string {
 func (*WatchAccessRequestRequest) ProtoMessage() {}
 
 func (x *WatchAccessRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[13]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1362,7 +1467,7 @@ func (x *WatchAccessRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAccessRequestRequest.ProtoReflect.Descriptor instead.
 func (*WatchAccessRequestRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{13}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WatchAccessRequestRequest) GetId() string {
@@ -1385,7 +1490,7 @@ type WatchAccessRequestResponse struct {
 
 func (x *WatchAccessRequestResponse) Reset() {
 	*x = WatchAccessRequestResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[14]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1397,7 +1502,7 @@ func (x *WatchAccessRequestResponse) String() string {
 func (*WatchAccessRequestResponse) ProtoMessage() {}
 
 func (x *WatchAccessRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[14]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1410,7 +1515,7 @@ func (x *WatchAccessRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAccessRequestResponse.ProtoReflect.Descriptor instead.
 func (*WatchAccessRequestResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{14}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WatchAccessRequestResponse) GetAccessRequest() *AccessRequest {
@@ -1438,7 +1543,7 @@ type CancelAccessRequestRequest struct {
 
 func (x *CancelAccessRequestRequest) Reset() {
 	*x = CancelAccessRequestRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[15]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1450,7 +1555,7 @@ func (x *CancelAccessRequestRequest) String() string {
 func (*CancelAccessRequestRequest) ProtoMessage() {}
 
 func (x *CancelAccessRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[15]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1463,7 +1568,7 @@ func (x *CancelAccessRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelAccessRequestRequest.ProtoReflect.Descriptor instead.
 func (*CancelAccessRequestRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{15}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CancelAccessRequestRequest) GetId() string {
@@ -1489,7 +1594,7 @@ type CancelAccessRequestResponse struct {
 
 func (x *CancelAccessRequestResponse) Reset() {
 	*x = CancelAccessRequestResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[16]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1501,7 +1606,7 @@ func (x *CancelAccessRequestResponse) String() string {
 func (*CancelAccessRequestResponse) ProtoMessage() {}
 
 func (x *CancelAccessRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[16]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1514,7 +1619,7 @@ func (x *CancelAccessRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelAccessRequestResponse.ProtoReflect.Descriptor instead.
 func (*CancelAccessRequestResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{16}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CancelAccessRequestResponse) GetAccessRequest() *AccessRequest {
@@ -1535,7 +1640,7 @@ type ResumeAccessRequestRequest struct {
 
 func (x *ResumeAccessRequestRequest) Reset() {
 	*x = ResumeAccessRequestRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[17]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1547,7 +1652,7 @@ func (x *ResumeAccessRequestRequest) String() string {
 func (*ResumeAccessRequestRequest) ProtoMessage() {}
 
 func (x *ResumeAccessRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[17]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1560,7 +1665,7 @@ func (x *ResumeAccessRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeAccessRequestRequest.ProtoReflect.Descriptor instead.
 func (*ResumeAccessRequestRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{17}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ResumeAccessRequestRequest) GetId() string {
@@ -1586,7 +1691,7 @@ type ResumeAccessRequestResponse struct {
 
 func (x *ResumeAccessRequestResponse) Reset() {
 	*x = ResumeAccessRequestResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[18]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1598,7 +1703,7 @@ func (x *ResumeAccessRequestResponse) String() string {
 func (*ResumeAccessRequestResponse) ProtoMessage() {}
 
 func (x *ResumeAccessRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[18]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1611,7 +1716,7 @@ func (x *ResumeAccessRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeAccessRequestResponse.ProtoReflect.Descriptor instead.
 func (*ResumeAccessRequestResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{18}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ResumeAccessRequestResponse) GetAccessRequest() *AccessRequest {
@@ -1634,7 +1739,7 @@ type RetrySectionRequest struct {
 
 func (x *RetrySectionRequest) Reset() {
 	*x = RetrySectionRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[19]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1646,7 +1751,7 @@ func (x *RetrySectionRequest) String() string {
 func (*RetrySectionRequest) ProtoMessage() {}
 
 func (x *RetrySectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[19]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1659,7 +1764,7 @@ func (x *RetrySectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetrySectionRequest.ProtoReflect.Descriptor instead.
 func (*RetrySectionRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{19}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RetrySectionRequest) GetId() string {
@@ -1692,7 +1797,7 @@ type RetrySectionResponse struct {
 
 func (x *RetrySectionResponse) Reset() {
 	*x = RetrySectionResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[20]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1704,7 +1809,7 @@ func (x *RetrySectionResponse) String() string {
 func (*RetrySectionResponse) ProtoMessage() {}
 
 func (x *RetrySectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[20]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1717,7 +1822,7 @@ func (x *RetrySectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetrySectionResponse.ProtoReflect.Descriptor instead.
 func (*RetrySectionResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{20}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RetrySectionResponse) GetAccessRequest() *AccessRequest {
@@ -1738,7 +1843,7 @@ type ExtendDeadlineRequest struct {
 
 func (x *ExtendDeadlineRequest) Reset() {
 	*x = ExtendDeadlineRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[21]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1750,7 +1855,7 @@ func (x *ExtendDeadlineRequest) String() string {
 func (*ExtendDeadlineRequest) ProtoMessage() {}
 
 func (x *ExtendDeadlineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[21]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1763,7 +1868,7 @@ func (x *ExtendDeadlineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendDeadlineRequest.ProtoReflect.Descriptor instead.
 func (*ExtendDeadlineRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{21}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ExtendDeadlineRequest) GetId() string {
@@ -1789,7 +1894,7 @@ type ExtendDeadlineResponse struct {
 
 func (x *ExtendDeadlineResponse) Reset() {
 	*x = ExtendDeadlineResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[22]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1801,7 +1906,7 @@ func (x *ExtendDeadlineResponse) String() string {
 func (*ExtendDeadlineResponse) ProtoMessage() {}
 
 func (x *ExtendDeadlineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[22]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1814,7 +1919,7 @@ func (x *ExtendDeadlineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendDeadlineResponse.ProtoReflect.Descriptor instead.
 func (*ExtendDeadlineResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{22}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ExtendDeadlineResponse) GetAccessRequest() *AccessRequest {
@@ -1833,7 +1938,7 @@ type RebuildBundleRequest struct {
 
 func (x *RebuildBundleRequest) Reset() {
 	*x = RebuildBundleRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[23]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1845,7 +1950,7 @@ func (x *RebuildBundleRequest) String() string {
 func (*RebuildBundleRequest) ProtoMessage() {}
 
 func (x *RebuildBundleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[23]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1858,7 +1963,7 @@ func (x *RebuildBundleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildBundleRequest.ProtoReflect.Descriptor instead.
 func (*RebuildBundleRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{23}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RebuildBundleRequest) GetId() string {
@@ -1877,7 +1982,7 @@ type RebuildBundleResponse struct {
 
 func (x *RebuildBundleResponse) Reset() {
 	*x = RebuildBundleResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[24]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1889,7 +1994,7 @@ func (x *RebuildBundleResponse) String() string {
 func (*RebuildBundleResponse) ProtoMessage() {}
 
 func (x *RebuildBundleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[24]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1902,7 +2007,7 @@ func (x *RebuildBundleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildBundleResponse.ProtoReflect.Descriptor instead.
 func (*RebuildBundleResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{24}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RebuildBundleResponse) GetAccessRequest() *AccessRequest {
@@ -1927,7 +2032,7 @@ type DownloadBundleRequest struct {
 
 func (x *DownloadBundleRequest) Reset() {
 	*x = DownloadBundleRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[25]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1939,7 +2044,7 @@ func (x *DownloadBundleRequest) String() string {
 func (*DownloadBundleRequest) ProtoMessage() {}
 
 func (x *DownloadBundleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[25]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1952,7 +2057,7 @@ func (x *DownloadBundleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadBundleRequest.ProtoReflect.Descriptor instead.
 func (*DownloadBundleRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{25}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DownloadBundleRequest) GetId() string {
@@ -1989,7 +2094,7 @@ type DownloadBundleResponse struct {
 
 func (x *DownloadBundleResponse) Reset() {
 	*x = DownloadBundleResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[26]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2001,7 +2106,7 @@ func (x *DownloadBundleResponse) String() string {
 func (*DownloadBundleResponse) ProtoMessage() {}
 
 func (x *DownloadBundleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[26]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2014,7 +2119,7 @@ func (x *DownloadBundleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadBundleResponse.ProtoReflect.Descriptor instead.
 func (*DownloadBundleResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{26}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DownloadBundleResponse) GetPart() isDownloadBundleResponse_Part {
@@ -2075,7 +2180,7 @@ type DownloadBundleHeader struct {
 
 func (x *DownloadBundleHeader) Reset() {
 	*x = DownloadBundleHeader{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[27]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2087,7 +2192,7 @@ func (x *DownloadBundleHeader) String() string {
 func (*DownloadBundleHeader) ProtoMessage() {}
 
 func (x *DownloadBundleHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[27]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2100,7 +2205,7 @@ func (x *DownloadBundleHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadBundleHeader.ProtoReflect.Descriptor instead.
 func (*DownloadBundleHeader) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{27}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DownloadBundleHeader) GetSizeBytes() int64 {
@@ -2142,7 +2247,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[28]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2154,7 +2259,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[28]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2167,7 +2272,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{28}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListAuditEventsRequest) GetRequestId() string {
@@ -2216,7 +2321,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[29]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2228,7 +2333,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[29]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2241,7 +2346,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{29}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListAuditEventsResponse) GetAuditEvents() []*AuditEvent {
@@ -2279,7 +2384,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[30]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2291,7 +2396,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[30]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2304,7 +2409,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{30}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *AuditEvent) GetId() string {
@@ -2364,7 +2469,7 @@ type GetSigningKeyRequest struct {
 
 func (x *GetSigningKeyRequest) Reset() {
 	*x = GetSigningKeyRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[31]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2376,7 +2481,7 @@ func (x *GetSigningKeyRequest) String() string {
 func (*GetSigningKeyRequest) ProtoMessage() {}
 
 func (x *GetSigningKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[31]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2389,7 +2494,7 @@ func (x *GetSigningKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSigningKeyRequest.ProtoReflect.Descriptor instead.
 func (*GetSigningKeyRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{31}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{32}
 }
 
 type GetSigningKeyResponse struct {
@@ -2404,7 +2509,7 @@ type GetSigningKeyResponse struct {
 
 func (x *GetSigningKeyResponse) Reset() {
 	*x = GetSigningKeyResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[32]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2416,7 +2521,7 @@ func (x *GetSigningKeyResponse) String() string {
 func (*GetSigningKeyResponse) ProtoMessage() {}
 
 func (x *GetSigningKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[32]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2429,7 +2534,7 @@ func (x *GetSigningKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSigningKeyResponse.ProtoReflect.Descriptor instead.
 func (*GetSigningKeyResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{32}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetSigningKeyResponse) GetPublicKey() []byte {
@@ -2454,7 +2559,7 @@ type ListAccountsRequest struct {
 
 func (x *ListAccountsRequest) Reset() {
 	*x = ListAccountsRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[33]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2466,7 +2571,7 @@ func (x *ListAccountsRequest) String() string {
 func (*ListAccountsRequest) ProtoMessage() {}
 
 func (x *ListAccountsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[33]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2479,7 +2584,7 @@ func (x *ListAccountsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccountsRequest.ProtoReflect.Descriptor instead.
 func (*ListAccountsRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{33}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{34}
 }
 
 type ListAccountsResponse struct {
@@ -2491,7 +2596,7 @@ type ListAccountsResponse struct {
 
 func (x *ListAccountsResponse) Reset() {
 	*x = ListAccountsResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[34]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2503,7 +2608,7 @@ func (x *ListAccountsResponse) String() string {
 func (*ListAccountsResponse) ProtoMessage() {}
 
 func (x *ListAccountsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[34]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2516,7 +2621,7 @@ func (x *ListAccountsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccountsResponse.ProtoReflect.Descriptor instead.
 func (*ListAccountsResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{34}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListAccountsResponse) GetAccounts() []*Account {
@@ -2535,7 +2640,7 @@ type CheckAccountRequest struct {
 
 func (x *CheckAccountRequest) Reset() {
 	*x = CheckAccountRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[35]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2547,7 +2652,7 @@ func (x *CheckAccountRequest) String() string {
 func (*CheckAccountRequest) ProtoMessage() {}
 
 func (x *CheckAccountRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[35]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2560,7 +2665,7 @@ func (x *CheckAccountRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckAccountRequest.ProtoReflect.Descriptor instead.
 func (*CheckAccountRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{35}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CheckAccountRequest) GetName() string {
@@ -2579,7 +2684,7 @@ type CheckAccountResponse struct {
 
 func (x *CheckAccountResponse) Reset() {
 	*x = CheckAccountResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[36]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2591,7 +2696,7 @@ func (x *CheckAccountResponse) String() string {
 func (*CheckAccountResponse) ProtoMessage() {}
 
 func (x *CheckAccountResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[36]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2604,7 +2709,7 @@ func (x *CheckAccountResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckAccountResponse.ProtoReflect.Descriptor instead.
 func (*CheckAccountResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{36}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CheckAccountResponse) GetAccount() *Account {
@@ -2623,7 +2728,7 @@ type ResetAccountQuotaRequest struct {
 
 func (x *ResetAccountQuotaRequest) Reset() {
 	*x = ResetAccountQuotaRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[37]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2635,7 +2740,7 @@ func (x *ResetAccountQuotaRequest) String() string {
 func (*ResetAccountQuotaRequest) ProtoMessage() {}
 
 func (x *ResetAccountQuotaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[37]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2648,7 +2753,7 @@ func (x *ResetAccountQuotaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetAccountQuotaRequest.ProtoReflect.Descriptor instead.
 func (*ResetAccountQuotaRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{37}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ResetAccountQuotaRequest) GetName() string {
@@ -2669,7 +2774,7 @@ type ResetAccountQuotaResponse struct {
 
 func (x *ResetAccountQuotaResponse) Reset() {
 	*x = ResetAccountQuotaResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[38]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2681,7 +2786,7 @@ func (x *ResetAccountQuotaResponse) String() string {
 func (*ResetAccountQuotaResponse) ProtoMessage() {}
 
 func (x *ResetAccountQuotaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[38]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2694,7 +2799,7 @@ func (x *ResetAccountQuotaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetAccountQuotaResponse.ProtoReflect.Descriptor instead.
 func (*ResetAccountQuotaResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{38}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ResetAccountQuotaResponse) GetUnparkedBuckets() []string {
@@ -2732,7 +2837,7 @@ type Account struct {
 
 func (x *Account) Reset() {
 	*x = Account{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[39]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2744,7 +2849,7 @@ func (x *Account) String() string {
 func (*Account) ProtoMessage() {}
 
 func (x *Account) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[39]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2757,7 +2862,7 @@ func (x *Account) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Account.ProtoReflect.Descriptor instead.
 func (*Account) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{39}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Account) GetName() string {
@@ -2819,7 +2924,7 @@ type AccountCheck struct {
 
 func (x *AccountCheck) Reset() {
 	*x = AccountCheck{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[40]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2831,7 +2936,7 @@ func (x *AccountCheck) String() string {
 func (*AccountCheck) ProtoMessage() {}
 
 func (x *AccountCheck) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[40]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2844,7 +2949,7 @@ func (x *AccountCheck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccountCheck.ProtoReflect.Descriptor instead.
 func (*AccountCheck) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{40}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *AccountCheck) GetCheckTime() *timestamppb.Timestamp {
@@ -2892,7 +2997,7 @@ type SectionProblem struct {
 
 func (x *SectionProblem) Reset() {
 	*x = SectionProblem{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[41]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2904,7 +3009,7 @@ func (x *SectionProblem) String() string {
 func (*SectionProblem) ProtoMessage() {}
 
 func (x *SectionProblem) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[41]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2917,7 +3022,7 @@ func (x *SectionProblem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SectionProblem.ProtoReflect.Descriptor instead.
 func (*SectionProblem) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{41}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *SectionProblem) GetSection() string {
@@ -2961,7 +3066,7 @@ type RateBucket struct {
 
 func (x *RateBucket) Reset() {
 	*x = RateBucket{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[42]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2973,7 +3078,7 @@ func (x *RateBucket) String() string {
 func (*RateBucket) ProtoMessage() {}
 
 func (x *RateBucket) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[42]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2986,7 +3091,7 @@ func (x *RateBucket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateBucket.ProtoReflect.Descriptor instead.
 func (*RateBucket) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{42}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *RateBucket) GetName() string {
@@ -3054,7 +3159,7 @@ type StartAccountAuthorizationRequest struct {
 
 func (x *StartAccountAuthorizationRequest) Reset() {
 	*x = StartAccountAuthorizationRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[43]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3066,7 +3171,7 @@ func (x *StartAccountAuthorizationRequest) String() string {
 func (*StartAccountAuthorizationRequest) ProtoMessage() {}
 
 func (x *StartAccountAuthorizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[43]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3079,7 +3184,7 @@ func (x *StartAccountAuthorizationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartAccountAuthorizationRequest.ProtoReflect.Descriptor instead.
 func (*StartAccountAuthorizationRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{43}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *StartAccountAuthorizationRequest) GetName() string {
@@ -3100,7 +3205,7 @@ type StartAccountAuthorizationResponse struct {
 
 func (x *StartAccountAuthorizationResponse) Reset() {
 	*x = StartAccountAuthorizationResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[44]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3112,7 +3217,7 @@ func (x *StartAccountAuthorizationResponse) String() string {
 func (*StartAccountAuthorizationResponse) ProtoMessage() {}
 
 func (x *StartAccountAuthorizationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[44]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3125,7 +3230,7 @@ func (x *StartAccountAuthorizationResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use StartAccountAuthorizationResponse.ProtoReflect.Descriptor instead.
 func (*StartAccountAuthorizationResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{44}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *StartAccountAuthorizationResponse) GetAuthorizeUrl() string {
@@ -3162,7 +3267,7 @@ type CompleteAccountAuthorizationRequest struct {
 
 func (x *CompleteAccountAuthorizationRequest) Reset() {
 	*x = CompleteAccountAuthorizationRequest{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[45]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3174,7 +3279,7 @@ func (x *CompleteAccountAuthorizationRequest) String() string {
 func (*CompleteAccountAuthorizationRequest) ProtoMessage() {}
 
 func (x *CompleteAccountAuthorizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[45]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3187,7 +3292,7 @@ func (x *CompleteAccountAuthorizationRequest) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use CompleteAccountAuthorizationRequest.ProtoReflect.Descriptor instead.
 func (*CompleteAccountAuthorizationRequest) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{45}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *CompleteAccountAuthorizationRequest) GetName() string {
@@ -3220,7 +3325,7 @@ type CompleteAccountAuthorizationResponse struct {
 
 func (x *CompleteAccountAuthorizationResponse) Reset() {
 	*x = CompleteAccountAuthorizationResponse{}
-	mi := &file_dsar_v1_dsar_proto_msgTypes[46]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3232,7 +3337,7 @@ func (x *CompleteAccountAuthorizationResponse) String() string {
 func (*CompleteAccountAuthorizationResponse) ProtoMessage() {}
 
 func (x *CompleteAccountAuthorizationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dsar_v1_dsar_proto_msgTypes[46]
+	mi := &file_dsar_v1_dsar_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3245,7 +3350,7 @@ func (x *CompleteAccountAuthorizationResponse) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use CompleteAccountAuthorizationResponse.ProtoReflect.Descriptor instead.
 func (*CompleteAccountAuthorizationResponse) Descriptor() ([]byte, []int) {
-	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{46}
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *CompleteAccountAuthorizationResponse) GetAccount() *Account {
@@ -3255,11 +3360,108 @@ func (x *CompleteAccountAuthorizationResponse) GetAccount() *Account {
 	return nil
 }
 
+type DeleteAccessRequestRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Why; kept on the request and in the audit log.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteAccessRequestRequest) Reset() {
+	*x = DeleteAccessRequestRequest{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteAccessRequestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteAccessRequestRequest) ProtoMessage() {}
+
+func (x *DeleteAccessRequestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteAccessRequestRequest.ProtoReflect.Descriptor instead.
+func (*DeleteAccessRequestRequest) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *DeleteAccessRequestRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DeleteAccessRequestRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type DeleteAccessRequestResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AccessRequest *AccessRequest         `protobuf:"bytes,1,opt,name=access_request,json=accessRequest,proto3" json:"access_request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteAccessRequestResponse) Reset() {
+	*x = DeleteAccessRequestResponse{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteAccessRequestResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteAccessRequestResponse) ProtoMessage() {}
+
+func (x *DeleteAccessRequestResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteAccessRequestResponse.ProtoReflect.Descriptor instead.
+func (*DeleteAccessRequestResponse) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *DeleteAccessRequestResponse) GetAccessRequest() *AccessRequest {
+	if x != nil {
+		return x.AccessRequest
+	}
+	return nil
+}
+
 var File_dsar_v1_dsar_proto protoreflect.FileDescriptor
 
 const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\n" +
-	"\x12dsar/v1/dsar.proto\x12\adsar.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc8\x05\n" +
+	"\x12dsar/v1/dsar.proto\x12\adsar.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfa\x05\n" +
 	"\rAccessRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aaccount\x18\x02 \x01(\tR\aaccount\x12\x14\n" +
@@ -3281,7 +3483,8 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\rwaiting_until\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\fwaitingUntil\x12,\n" +
 	"\bsections\x18\x0e \x03(\v2\x10.dsar.v1.SectionR\bsections\x12'\n" +
 	"\x06bundle\x18\x0f \x01(\v2\x0f.dsar.v1.BundleR\x06bundle\x12-\n" +
-	"\bestimate\x18\x10 \x01(\v2\x11.dsar.v1.EstimateR\bestimate\"\xba\x01\n" +
+	"\bestimate\x18\x10 \x01(\v2\x11.dsar.v1.EstimateR\bestimate\x120\n" +
+	"\tretention\x18\x11 \x01(\v2\x12.dsar.v1.RetentionR\tretention\"\xba\x01\n" +
 	"\bEstimate\x12*\n" +
 	"\x05calls\x18\x01 \x03(\v2\x14.dsar.v1.BucketCallsR\x05calls\x12C\n" +
 	"\x0fcompletion_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0ecompletionTime\x12\x17\n" +
@@ -3289,7 +3492,15 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\x0eat_risk_reason\x18\x04 \x01(\tR\fatRiskReason\";\n" +
 	"\vBucketCalls\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x14\n" +
-	"\x05calls\x18\x02 \x01(\x03R\x05calls\"\xc9\x01\n" +
+	"\x05calls\x18\x02 \x01(\x03R\x05calls\"\xcb\x02\n" +
+	"\tRetention\x12L\n" +
+	"\x14collected_purge_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x12collectedPurgeTime\x12F\n" +
+	"\x11bundle_purge_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0fbundlePurgeTime\x12!\n" +
+	"\fpurge_reason\x18\x03 \x01(\tR\vpurgeReason\x12\x1d\n" +
+	"\n" +
+	"email_hash\x18\x04 \x01(\tR\temailHash\x12\x1c\n" +
+	"\tdownloads\x18\x05 \x01(\x05R\tdownloads\x12H\n" +
+	"\x12bundle_expire_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x10bundleExpireTime\"\xc9\x01\n" +
 	"\tExtension\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x1f\n" +
 	"\vextended_by\x18\x02 \x01(\tR\n" +
@@ -3478,7 +3689,12 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x14\n" +
 	"\x05state\x18\x03 \x01(\tR\x05state\"R\n" +
 	"$CompleteAccountAuthorizationResponse\x12*\n" +
-	"\aaccount\x18\x01 \x01(\v2\x10.dsar.v1.AccountR\aaccount*R\n" +
+	"\aaccount\x18\x01 \x01(\v2\x10.dsar.v1.AccountR\aaccount\"D\n" +
+	"\x1aDeleteAccessRequestRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\\\n" +
+	"\x1bDeleteAccessRequestResponse\x12=\n" +
+	"\x0eaccess_request\x18\x01 \x01(\v2\x16.dsar.v1.AccessRequestR\raccessRequest*R\n" +
 	"\n" +
 	"Regulation\x12\x1a\n" +
 	"\x16REGULATION_UNSPECIFIED\x10\x00\x12\x13\n" +
@@ -3506,7 +3722,7 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12OUTCOME_USER_FOUND\x10\x01\x12\x18\n" +
-	"\x14OUTCOME_NO_ZOOM_USER\x10\x022\xa7\f\n" +
+	"\x14OUTCOME_NO_ZOOM_USER\x10\x022\x89\r\n" +
 	"\x14AccessRequestService\x12`\n" +
 	"\x13CreateAccessRequest\x12#.dsar.v1.CreateAccessRequestRequest\x1a$.dsar.v1.CreateAccessRequestResponse\x12W\n" +
 	"\x10GetAccessRequest\x12 .dsar.v1.GetAccessRequestRequest\x1a!.dsar.v1.GetAccessRequestResponse\x12]\n" +
@@ -3524,7 +3740,8 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\fCheckAccount\x12\x1c.dsar.v1.CheckAccountRequest\x1a\x1d.dsar.v1.CheckAccountResponse\x12Z\n" +
 	"\x11ResetAccountQuota\x12!.dsar.v1.ResetAccountQuotaRequest\x1a\".dsar.v1.ResetAccountQuotaResponse\x12r\n" +
 	"\x19StartAccountAuthorization\x12).dsar.v1.StartAccountAuthorizationRequest\x1a*.dsar.v1.StartAccountAuthorizationResponse\x12{\n" +
-	"\x1cCompleteAccountAuthorization\x12,.dsar.v1.CompleteAccountAuthorizationRequest\x1a-.dsar.v1.CompleteAccountAuthorizationResponseB4Z2github.com/zoomdsar/zoom-dsar/proto/dsar/v1;dsarv1b\x06proto3"
+	"\x1cCompleteAccountAuthorization\x12,.dsar.v1.CompleteAccountAuthorizationRequest\x1a-.dsar.v1.CompleteAccountAuthorizationResponse\x12`\n" +
+	"\x13DeleteAccessRequest\x12#.dsar.v1.DeleteAccessRequestRequest\x1a$.dsar.v1.DeleteAccessRequestResponseB4Z2github.com/zoomdsar/zoom-dsar/proto/dsar/v1;dsarv1b\x06proto3"
 
 var (
 	file_dsar_v1_dsar_proto_rawDescOnce sync.Once
@@ -3539,7 +3756,7 @@ func file_dsar_v1_dsar_proto_rawDescGZIP() []byte {
 }
 
 var file_dsar_v1_dsar_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_dsar_v1_dsar_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_dsar_v1_dsar_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_dsar_v1_dsar_proto_goTypes = []any{
 	(Regulation)(0),                              // 0: dsar.v1.Regulation
 	(RequestState)(0),                            // 1: dsar.v1.RequestState
@@ -3548,146 +3765,156 @@ var file_dsar_v1_dsar_proto_goTypes = []any{
 	(*AccessRequest)(nil),                        // 4: dsar.v1.AccessRequest
 	(*Estimate)(nil),                             // 5: dsar.v1.Estimate
 	(*BucketCalls)(nil),                          // 6: dsar.v1.BucketCalls
-	(*Extension)(nil),                            // 7: dsar.v1.Extension
-	(*Section)(nil),                              // 8: dsar.v1.Section
-	(*TimeWindow)(nil),                           // 9: dsar.v1.TimeWindow
-	(*Bundle)(nil),                               // 10: dsar.v1.Bundle
-	(*CreateAccessRequestRequest)(nil),           // 11: dsar.v1.CreateAccessRequestRequest
-	(*CreateAccessRequestResponse)(nil),          // 12: dsar.v1.CreateAccessRequestResponse
-	(*GetAccessRequestRequest)(nil),              // 13: dsar.v1.GetAccessRequestRequest
-	(*GetAccessRequestResponse)(nil),             // 14: dsar.v1.GetAccessRequestResponse
-	(*ListAccessRequestsRequest)(nil),            // 15: dsar.v1.ListAccessRequestsRequest
-	(*ListAccessRequestsResponse)(nil),           // 16: dsar.v1.ListAccessRequestsResponse
-	(*WatchAccessRequestRequest)(nil),            // 17: dsar.v1.WatchAccessRequestRequest
-	(*WatchAccessRequestResponse)(nil),           // 18: dsar.v1.WatchAccessRequestResponse
-	(*CancelAccessRequestRequest)(nil),           // 19: dsar.v1.CancelAccessRequestRequest
-	(*CancelAccessRequestResponse)(nil),          // 20: dsar.v1.CancelAccessRequestResponse
-	(*ResumeAccessRequestRequest)(nil),           // 21: dsar.v1.ResumeAccessRequestRequest
-	(*ResumeAccessRequestResponse)(nil),          // 22: dsar.v1.ResumeAccessRequestResponse
-	(*RetrySectionRequest)(nil),                  // 23: dsar.v1.RetrySectionRequest
-	(*RetrySectionResponse)(nil),                 // 24: dsar.v1.RetrySectionResponse
-	(*ExtendDeadlineRequest)(nil),                // 25: dsar.v1.ExtendDeadlineRequest
-	(*ExtendDeadlineResponse)(nil),               // 26: dsar.v1.ExtendDeadlineResponse
-	(*RebuildBundleRequest)(nil),                 // 27: dsar.v1.RebuildBundleRequest
-	(*RebuildBundleResponse)(nil),                // 28: dsar.v1.RebuildBundleResponse
-	(*DownloadBundleRequest)(nil),                // 29: dsar.v1.DownloadBundleRequest
-	(*DownloadBundleResponse)(nil),               // 30: dsar.v1.DownloadBundleResponse
-	(*DownloadBundleHeader)(nil),                 // 31: dsar.v1.DownloadBundleHeader
-	(*ListAuditEventsRequest)(nil),               // 32: dsar.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),              // 33: dsar.v1.ListAuditEventsResponse
-	(*AuditEvent)(nil),                           // 34: dsar.v1.AuditEvent
-	(*GetSigningKeyRequest)(nil),                 // 35: dsar.v1.GetSigningKeyRequest
-	(*GetSigningKeyResponse)(nil),                // 36: dsar.v1.GetSigningKeyResponse
-	(*ListAccountsRequest)(nil),                  // 37: dsar.v1.ListAccountsRequest
-	(*ListAccountsResponse)(nil),                 // 38: dsar.v1.ListAccountsResponse
-	(*CheckAccountRequest)(nil),                  // 39: dsar.v1.CheckAccountRequest
-	(*CheckAccountResponse)(nil),                 // 40: dsar.v1.CheckAccountResponse
-	(*ResetAccountQuotaRequest)(nil),             // 41: dsar.v1.ResetAccountQuotaRequest
-	(*ResetAccountQuotaResponse)(nil),            // 42: dsar.v1.ResetAccountQuotaResponse
-	(*Account)(nil),                              // 43: dsar.v1.Account
-	(*AccountCheck)(nil),                         // 44: dsar.v1.AccountCheck
-	(*SectionProblem)(nil),                       // 45: dsar.v1.SectionProblem
-	(*RateBucket)(nil),                           // 46: dsar.v1.RateBucket
-	(*StartAccountAuthorizationRequest)(nil),     // 47: dsar.v1.StartAccountAuthorizationRequest
-	(*StartAccountAuthorizationResponse)(nil),    // 48: dsar.v1.StartAccountAuthorizationResponse
-	(*CompleteAccountAuthorizationRequest)(nil),  // 49: dsar.v1.CompleteAccountAuthorizationRequest
-	(*CompleteAccountAuthorizationResponse)(nil), // 50: dsar.v1.CompleteAccountAuthorizationResponse
-	(*timestamppb.Timestamp)(nil),                // 51: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),                  // 52: google.protobuf.Duration
+	(*Retention)(nil),                            // 7: dsar.v1.Retention
+	(*Extension)(nil),                            // 8: dsar.v1.Extension
+	(*Section)(nil),                              // 9: dsar.v1.Section
+	(*TimeWindow)(nil),                           // 10: dsar.v1.TimeWindow
+	(*Bundle)(nil),                               // 11: dsar.v1.Bundle
+	(*CreateAccessRequestRequest)(nil),           // 12: dsar.v1.CreateAccessRequestRequest
+	(*CreateAccessRequestResponse)(nil),          // 13: dsar.v1.CreateAccessRequestResponse
+	(*GetAccessRequestRequest)(nil),              // 14: dsar.v1.GetAccessRequestRequest
+	(*GetAccessRequestResponse)(nil),             // 15: dsar.v1.GetAccessRequestResponse
+	(*ListAccessRequestsRequest)(nil),            // 16: dsar.v1.ListAccessRequestsRequest
+	(*ListAccessRequestsResponse)(nil),           // 17: dsar.v1.ListAccessRequestsResponse
+	(*WatchAccessRequestRequest)(nil),            // 18: dsar.v1.WatchAccessRequestRequest
+	(*WatchAccessRequestResponse)(nil),           // 19: dsar.v1.WatchAccessRequestResponse
+	(*CancelAccessRequestRequest)(nil),           // 20: dsar.v1.CancelAccessRequestRequest
+	(*CancelAccessRequestResponse)(nil),          // 21: dsar.v1.CancelAccessRequestResponse
+	(*ResumeAccessRequestRequest)(nil),           // 22: dsar.v1.ResumeAccessRequestRequest
+	(*ResumeAccessRequestResponse)(nil),          // 23: dsar.v1.ResumeAccessRequestResponse
+	(*RetrySectionRequest)(nil),                  // 24: dsar.v1.RetrySectionRequest
+	(*RetrySectionResponse)(nil),                 // 25: dsar.v1.RetrySectionResponse
+	(*ExtendDeadlineRequest)(nil),                // 26: dsar.v1.ExtendDeadlineRequest
+	(*ExtendDeadlineResponse)(nil),               // 27: dsar.v1.ExtendDeadlineResponse
+	(*RebuildBundleRequest)(nil),                 // 28: dsar.v1.RebuildBundleRequest
+	(*RebuildBundleResponse)(nil),                // 29: dsar.v1.RebuildBundleResponse
+	(*DownloadBundleRequest)(nil),                // 30: dsar.v1.DownloadBundleRequest
+	(*DownloadBundleResponse)(nil),               // 31: dsar.v1.DownloadBundleResponse
+	(*DownloadBundleHeader)(nil),                 // 32: dsar.v1.DownloadBundleHeader
+	(*ListAuditEventsRequest)(nil),               // 33: dsar.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),              // 34: dsar.v1.ListAuditEventsResponse
+	(*AuditEvent)(nil),                           // 35: dsar.v1.AuditEvent
+	(*GetSigningKeyRequest)(nil),                 // 36: dsar.v1.GetSigningKeyRequest
+	(*GetSigningKeyResponse)(nil),                // 37: dsar.v1.GetSigningKeyResponse
+	(*ListAccountsRequest)(nil),                  // 38: dsar.v1.ListAccountsRequest
+	(*ListAccountsResponse)(nil),                 // 39: dsar.v1.ListAccountsResponse
+	(*CheckAccountRequest)(nil),                  // 40: dsar.v1.CheckAccountRequest
+	(*CheckAccountResponse)(nil),                 // 41: dsar.v1.CheckAccountResponse
+	(*ResetAccountQuotaRequest)(nil),             // 42: dsar.v1.ResetAccountQuotaRequest
+	(*ResetAccountQuotaResponse)(nil),            // 43: dsar.v1.ResetAccountQuotaResponse
+	(*Account)(nil),                              // 44: dsar.v1.Account
+	(*AccountCheck)(nil),                         // 45: dsar.v1.AccountCheck
+	(*SectionProblem)(nil),                       // 46: dsar.v1.SectionProblem
+	(*RateBucket)(nil),                           // 47: dsar.v1.RateBucket
+	(*StartAccountAuthorizationRequest)(nil),     // 48: dsar.v1.StartAccountAuthorizationRequest
+	(*StartAccountAuthorizationResponse)(nil),    // 49: dsar.v1.StartAccountAuthorizationResponse
+	(*CompleteAccountAuthorizationRequest)(nil),  // 50: dsar.v1.CompleteAccountAuthorizationRequest
+	(*CompleteAccountAuthorizationResponse)(nil), // 51: dsar.v1.CompleteAccountAuthorizationResponse
+	(*DeleteAccessRequestRequest)(nil),           // 52: dsar.v1.DeleteAccessRequestRequest
+	(*DeleteAccessRequestResponse)(nil),          // 53: dsar.v1.DeleteAccessRequestResponse
+	(*timestamppb.Timestamp)(nil),                // 54: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),                  // 55: google.protobuf.Duration
 }
 var file_dsar_v1_dsar_proto_depIdxs = []int32{
 	0,  // 0: dsar.v1.AccessRequest.regulation:type_name -> dsar.v1.Regulation
 	1,  // 1: dsar.v1.AccessRequest.state:type_name -> dsar.v1.RequestState
 	3,  // 2: dsar.v1.AccessRequest.outcome:type_name -> dsar.v1.Outcome
-	51, // 3: dsar.v1.AccessRequest.create_time:type_name -> google.protobuf.Timestamp
-	51, // 4: dsar.v1.AccessRequest.update_time:type_name -> google.protobuf.Timestamp
-	51, // 5: dsar.v1.AccessRequest.due_time:type_name -> google.protobuf.Timestamp
-	7,  // 6: dsar.v1.AccessRequest.extension:type_name -> dsar.v1.Extension
-	51, // 7: dsar.v1.AccessRequest.waiting_until:type_name -> google.protobuf.Timestamp
-	8,  // 8: dsar.v1.AccessRequest.sections:type_name -> dsar.v1.Section
-	10, // 9: dsar.v1.AccessRequest.bundle:type_name -> dsar.v1.Bundle
+	54, // 3: dsar.v1.AccessRequest.create_time:type_name -> google.protobuf.Timestamp
+	54, // 4: dsar.v1.AccessRequest.update_time:type_name -> google.protobuf.Timestamp
+	54, // 5: dsar.v1.AccessRequest.due_time:type_name -> google.protobuf.Timestamp
+	8,  // 6: dsar.v1.AccessRequest.extension:type_name -> dsar.v1.Extension
+	54, // 7: dsar.v1.AccessRequest.waiting_until:type_name -> google.protobuf.Timestamp
+	9,  // 8: dsar.v1.AccessRequest.sections:type_name -> dsar.v1.Section
+	11, // 9: dsar.v1.AccessRequest.bundle:type_name -> dsar.v1.Bundle
 	5,  // 10: dsar.v1.AccessRequest.estimate:type_name -> dsar.v1.Estimate
-	6,  // 11: dsar.v1.Estimate.calls:type_name -> dsar.v1.BucketCalls
-	51, // 12: dsar.v1.Estimate.completion_time:type_name -> google.protobuf.Timestamp
-	51, // 13: dsar.v1.Extension.extend_time:type_name -> google.protobuf.Timestamp
-	51, // 14: dsar.v1.Extension.previous_due_time:type_name -> google.protobuf.Timestamp
-	2,  // 15: dsar.v1.Section.state:type_name -> dsar.v1.SectionState
-	9,  // 16: dsar.v1.Section.covered:type_name -> dsar.v1.TimeWindow
-	51, // 17: dsar.v1.Section.waiting_until:type_name -> google.protobuf.Timestamp
-	51, // 18: dsar.v1.Section.start_time:type_name -> google.protobuf.Timestamp
-	51, // 19: dsar.v1.Section.finish_time:type_name -> google.protobuf.Timestamp
-	51, // 20: dsar.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
-	51, // 21: dsar.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
-	0,  // 22: dsar.v1.CreateAccessRequestRequest.regulation:type_name -> dsar.v1.Regulation
-	4,  // 23: dsar.v1.CreateAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	4,  // 24: dsar.v1.GetAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	1,  // 25: dsar.v1.ListAccessRequestsRequest.states:type_name -> dsar.v1.RequestState
-	51, // 26: dsar.v1.ListAccessRequestsRequest.created_after:type_name -> google.protobuf.Timestamp
-	51, // 27: dsar.v1.ListAccessRequestsRequest.created_before:type_name -> google.protobuf.Timestamp
-	52, // 28: dsar.v1.ListAccessRequestsRequest.due_within:type_name -> google.protobuf.Duration
-	4,  // 29: dsar.v1.ListAccessRequestsResponse.access_requests:type_name -> dsar.v1.AccessRequest
-	4,  // 30: dsar.v1.WatchAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	51, // 31: dsar.v1.WatchAccessRequestResponse.estimated_completion_time:type_name -> google.protobuf.Timestamp
-	4,  // 32: dsar.v1.CancelAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	4,  // 33: dsar.v1.ResumeAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	4,  // 34: dsar.v1.RetrySectionResponse.access_request:type_name -> dsar.v1.AccessRequest
-	4,  // 35: dsar.v1.ExtendDeadlineResponse.access_request:type_name -> dsar.v1.AccessRequest
-	4,  // 36: dsar.v1.RebuildBundleResponse.access_request:type_name -> dsar.v1.AccessRequest
-	31, // 37: dsar.v1.DownloadBundleResponse.header:type_name -> dsar.v1.DownloadBundleHeader
-	51, // 38: dsar.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	51, // 39: dsar.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	34, // 40: dsar.v1.ListAuditEventsResponse.audit_events:type_name -> dsar.v1.AuditEvent
-	51, // 41: dsar.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	43, // 42: dsar.v1.ListAccountsResponse.accounts:type_name -> dsar.v1.Account
-	43, // 43: dsar.v1.CheckAccountResponse.account:type_name -> dsar.v1.Account
-	43, // 44: dsar.v1.ResetAccountQuotaResponse.account:type_name -> dsar.v1.Account
-	44, // 45: dsar.v1.Account.check:type_name -> dsar.v1.AccountCheck
-	46, // 46: dsar.v1.Account.buckets:type_name -> dsar.v1.RateBucket
-	51, // 47: dsar.v1.AccountCheck.check_time:type_name -> google.protobuf.Timestamp
-	45, // 48: dsar.v1.AccountCheck.section_problems:type_name -> dsar.v1.SectionProblem
-	51, // 49: dsar.v1.RateBucket.daily_remaining_time:type_name -> google.protobuf.Timestamp
-	51, // 50: dsar.v1.RateBucket.parked_until:type_name -> google.protobuf.Timestamp
-	51, // 51: dsar.v1.RateBucket.next_probe_time:type_name -> google.protobuf.Timestamp
-	43, // 52: dsar.v1.CompleteAccountAuthorizationResponse.account:type_name -> dsar.v1.Account
-	11, // 53: dsar.v1.AccessRequestService.CreateAccessRequest:input_type -> dsar.v1.CreateAccessRequestRequest
-	13, // 54: dsar.v1.AccessRequestService.GetAccessRequest:input_type -> dsar.v1.GetAccessRequestRequest
-	15, // 55: dsar.v1.AccessRequestService.ListAccessRequests:input_type -> dsar.v1.ListAccessRequestsRequest
-	17, // 56: dsar.v1.AccessRequestService.WatchAccessRequest:input_type -> dsar.v1.WatchAccessRequestRequest
-	19, // 57: dsar.v1.AccessRequestService.CancelAccessRequest:input_type -> dsar.v1.CancelAccessRequestRequest
-	21, // 58: dsar.v1.AccessRequestService.ResumeAccessRequest:input_type -> dsar.v1.ResumeAccessRequestRequest
-	23, // 59: dsar.v1.AccessRequestService.RetrySection:input_type -> dsar.v1.RetrySectionRequest
-	25, // 60: dsar.v1.AccessRequestService.ExtendDeadline:input_type -> dsar.v1.ExtendDeadlineRequest
-	29, // 61: dsar.v1.AccessRequestService.DownloadBundle:input_type -> dsar.v1.DownloadBundleRequest
-	27, // 62: dsar.v1.AccessRequestService.RebuildBundle:input_type -> dsar.v1.RebuildBundleRequest
-	32, // 63: dsar.v1.AccessRequestService.ListAuditEvents:input_type -> dsar.v1.ListAuditEventsRequest
-	35, // 64: dsar.v1.AccessRequestService.GetSigningKey:input_type -> dsar.v1.GetSigningKeyRequest
-	37, // 65: dsar.v1.AccessRequestService.ListAccounts:input_type -> dsar.v1.ListAccountsRequest
-	39, // 66: dsar.v1.AccessRequestService.CheckAccount:input_type -> dsar.v1.CheckAccountRequest
-	41, // 67: dsar.v1.AccessRequestService.ResetAccountQuota:input_type -> dsar.v1.ResetAccountQuotaRequest
-	47, // 68: dsar.v1.AccessRequestService.StartAccountAuthorization:input_type -> dsar.v1.StartAccountAuthorizationRequest
-	49, // 69: dsar.v1.AccessRequestService.CompleteAccountAuthorization:input_type -> dsar.v1.CompleteAccountAuthorizationRequest
-	12, // 70: dsar.v1.AccessRequestService.CreateAccessRequest:output_type -> dsar.v1.CreateAccessRequestResponse
-	14, // 71: dsar.v1.AccessRequestService.GetAccessRequest:output_type -> dsar.v1.GetAccessRequestResponse
-	16, // 72: dsar.v1.AccessRequestService.ListAccessRequests:output_type -> dsar.v1.ListAccessRequestsResponse
-	18, // 73: dsar.v1.AccessRequestService.WatchAccessRequest:output_type -> dsar.v1.WatchAccessRequestResponse
-	20, // 74: dsar.v1.AccessRequestService.CancelAccessRequest:output_type -> dsar.v1.CancelAccessRequestResponse
-	22, // 75: dsar.v1.AccessRequestService.ResumeAccessRequest:output_type -> dsar.v1.ResumeAccessRequestResponse
-	24, // 76: dsar.v1.AccessRequestService.RetrySection:output_type -> dsar.v1.RetrySectionResponse
-	26, // 77: dsar.v1.AccessRequestService.ExtendDeadline:output_type -> dsar.v1.ExtendDeadlineResponse
-	30, // 78: dsar.v1.AccessRequestService.DownloadBundle:output_type -> dsar.v1.DownloadBundleResponse
-	28, // 79: dsar.v1.AccessRequestService.RebuildBundle:output_type -> dsar.v1.RebuildBundleResponse
-	33, // 80: dsar.v1.AccessRequestService.ListAuditEvents:output_type -> dsar.v1.ListAuditEventsResponse
-	36, // 81: dsar.v1.AccessRequestService.GetSigningKey:output_type -> dsar.v1.GetSigningKeyResponse
-	38, // 82: dsar.v1.AccessRequestService.ListAccounts:output_type -> dsar.v1.ListAccountsResponse
-	40, // 83: dsar.v1.AccessRequestService.CheckAccount:output_type -> dsar.v1.CheckAccountResponse
-	42, // 84: dsar.v1.AccessRequestService.ResetAccountQuota:output_type -> dsar.v1.ResetAccountQuotaResponse
-	48, // 85: dsar.v1.AccessRequestService.StartAccountAuthorization:output_type -> dsar.v1.StartAccountAuthorizationResponse
-	50, // 86: dsar.v1.AccessRequestService.CompleteAccountAuthorization:output_type -> dsar.v1.CompleteAccountAuthorizationResponse
-	70, // [70:87] is the sub-list for method output_type
-	53, // [53:70] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	7,  // 11: dsar.v1.AccessRequest.retention:type_name -> dsar.v1.Retention
+	6,  // 12: dsar.v1.Estimate.calls:type_name -> dsar.v1.BucketCalls
+	54, // 13: dsar.v1.Estimate.completion_time:type_name -> google.protobuf.Timestamp
+	54, // 14: dsar.v1.Retention.collected_purge_time:type_name -> google.protobuf.Timestamp
+	54, // 15: dsar.v1.Retention.bundle_purge_time:type_name -> google.protobuf.Timestamp
+	54, // 16: dsar.v1.Retention.bundle_expire_time:type_name -> google.protobuf.Timestamp
+	54, // 17: dsar.v1.Extension.extend_time:type_name -> google.protobuf.Timestamp
+	54, // 18: dsar.v1.Extension.previous_due_time:type_name -> google.protobuf.Timestamp
+	2,  // 19: dsar.v1.Section.state:type_name -> dsar.v1.SectionState
+	10, // 20: dsar.v1.Section.covered:type_name -> dsar.v1.TimeWindow
+	54, // 21: dsar.v1.Section.waiting_until:type_name -> google.protobuf.Timestamp
+	54, // 22: dsar.v1.Section.start_time:type_name -> google.protobuf.Timestamp
+	54, // 23: dsar.v1.Section.finish_time:type_name -> google.protobuf.Timestamp
+	54, // 24: dsar.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
+	54, // 25: dsar.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
+	0,  // 26: dsar.v1.CreateAccessRequestRequest.regulation:type_name -> dsar.v1.Regulation
+	4,  // 27: dsar.v1.CreateAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
+	4,  // 28: dsar.v1.GetAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
+	1,  // 29: dsar.v1.ListAccessRequestsRequest.states:type_name -> dsar.v1.RequestState
+	54, // 30: dsar.v1.ListAccessRequestsRequest.created_after:type_name -> google.protobuf.Timestamp
+	54, // 31: dsar.v1.ListAccessRequestsRequest.created_before:type_name -> google.protobuf.Timestamp
+	55, // 32: dsar.v1.ListAccessRequestsRequest.due_within:type_name -> google.protobuf.Duration
+	4,  // 33: dsar.v1.ListAccessRequestsResponse.access_requests:type_name -> dsar.v1.AccessRequest
+	4,  // 34: dsar.v1.WatchAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
+	54, // 35: dsar.v1.WatchAccessRequestResponse.estimated_completion_time:type_name -> google.protobuf.Timestamp
+	4,  // 36: dsar.v1.CancelAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
+	4,  // 37: dsar.v1.ResumeAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
+	4,  // 38: dsar.v1.RetrySectionResponse.access_request:type_name -> dsar.v1.AccessRequest
+	4,  // 39: dsar.v1.ExtendDeadlineResponse.access_request:type_name -> dsar.v1.AccessRequest
+	4,  // 40: dsar.v1.RebuildBundleResponse.access_request:type_name -> dsar.v1.AccessRequest
+	32, // 41: dsar.v1.DownloadBundleResponse.header:type_name -> dsar.v1.DownloadBundleHeader
+	54, // 42: dsar.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	54, // 43: dsar.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	35, // 44: dsar.v1.ListAuditEventsResponse.audit_events:type_name -> dsar.v1.AuditEvent
+	54, // 45: dsar.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	44, // 46: dsar.v1.ListAccountsResponse.accounts:type_name -> dsar.v1.Account
+	44, // 47: dsar.v1.CheckAccountResponse.account:type_name -> dsar.v1.Account
+	44, // 48: dsar.v1.ResetAccountQuotaResponse.account:type_name -> dsar.v1.Account
+	45, // 49: dsar.v1.Account.check:type_name -> dsar.v1.AccountCheck
+	47, // 50: dsar.v1.Account.buckets:type_name -> dsar.v1.RateBucket
+	54, // 51: dsar.v1.AccountCheck.check_time:type_name -> google.protobuf.Timestamp
+	46, // 52: dsar.v1.AccountCheck.section_problems:type_name -> dsar.v1.SectionProblem
+	54, // 53: dsar.v1.RateBucket.daily_remaining_time:type_name -> google.protobuf.Timestamp
+	54, // 54: dsar.v1.RateBucket.parked_until:type_name -> google.protobuf.Timestamp
+	54, // 55: dsar.v1.RateBucket.next_probe_time:type_name -> google.protobuf.Timestamp
+	44, // 56: dsar.v1.CompleteAccountAuthorizationResponse.account:type_name -> dsar.v1.Account
+	4,  // 57: dsar.v1.DeleteAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
+	12, // 58: dsar.v1.AccessRequestService.CreateAccessRequest:input_type -> dsar.v1.CreateAccessRequestRequest
+	14, // 59: dsar.v1.AccessRequestService.GetAccessRequest:input_type -> dsar.v1.GetAccessRequestRequest
+	16, // 60: dsar.v1.AccessRequestService.ListAccessRequests:input_type -> dsar.v1.ListAccessRequestsRequest
+	18, // 61: dsar.v1.AccessRequestService.WatchAccessRequest:input_type -> dsar.v1.WatchAccessRequestRequest
+	20, // 62: dsar.v1.AccessRequestService.CancelAccessRequest:input_type -> dsar.v1.CancelAccessRequestRequest
+	22, // 63: dsar.v1.AccessRequestService.ResumeAccessRequest:input_type -> dsar.v1.ResumeAccessRequestRequest
+	24, // 64: dsar.v1.AccessRequestService.RetrySection:input_type -> dsar.v1.RetrySectionRequest
+	26, // 65: dsar.v1.AccessRequestService.ExtendDeadline:input_type -> dsar.v1.ExtendDeadlineRequest
+	30, // 66: dsar.v1.AccessRequestService.DownloadBundle:input_type -> dsar.v1.DownloadBundleRequest
+	28, // 67: dsar.v1.AccessRequestService.RebuildBundle:input_type -> dsar.v1.RebuildBundleRequest
+	33, // 68: dsar.v1.AccessRequestService.ListAuditEvents:input_type -> dsar.v1.ListAuditEventsRequest
+	36, // 69: dsar.v1.AccessRequestService.GetSigningKey:input_type -> dsar.v1.GetSigningKeyRequest
+	38, // 70: dsar.v1.AccessRequestService.ListAccounts:input_type -> dsar.v1.ListAccountsRequest
+	40, // 71: dsar.v1.AccessRequestService.CheckAccount:input_type -> dsar.v1.CheckAccountRequest
+	42, // 72: dsar.v1.AccessRequestService.ResetAccountQuota:input_type -> dsar.v1.ResetAccountQuotaRequest
+	48, // 73: dsar.v1.AccessRequestService.StartAccountAuthorization:input_type -> dsar.v1.StartAccountAuthorizationRequest
+	50, // 74: dsar.v1.AccessRequestService.CompleteAccountAuthorization:input_type -> dsar.v1.CompleteAccountAuthorizationRequest
+	52, // 75: dsar.v1.AccessRequestService.DeleteAccessRequest:input_type -> dsar.v1.DeleteAccessRequestRequest
+	13, // 76: dsar.v1.AccessRequestService.CreateAccessRequest:output_type -> dsar.v1.CreateAccessRequestResponse
+	15, // 77: dsar.v1.AccessRequestService.GetAccessRequest:output_type -> dsar.v1.GetAccessRequestResponse
+	17, // 78: dsar.v1.AccessRequestService.ListAccessRequests:output_type -> dsar.v1.ListAccessRequestsResponse
+	19, // 79: dsar.v1.AccessRequestService.WatchAccessRequest:output_type -> dsar.v1.WatchAccessRequestResponse
+	21, // 80: dsar.v1.AccessRequestService.CancelAccessRequest:output_type -> dsar.v1.CancelAccessRequestResponse
+	23, // 81: dsar.v1.AccessRequestService.ResumeAccessRequest:output_type -> dsar.v1.ResumeAccessRequestResponse
+	25, // 82: dsar.v1.AccessRequestService.RetrySection:output_type -> dsar.v1.RetrySectionResponse
+	27, // 83: dsar.v1.AccessRequestService.ExtendDeadline:output_type -> dsar.v1.ExtendDeadlineResponse
+	31, // 84: dsar.v1.AccessRequestService.DownloadBundle:output_type -> dsar.v1.DownloadBundleResponse
+	29, // 85: dsar.v1.AccessRequestService.RebuildBundle:output_type -> dsar.v1.RebuildBundleResponse
+	34, // 86: dsar.v1.AccessRequestService.ListAuditEvents:output_type -> dsar.v1.ListAuditEventsResponse
+	37, // 87: dsar.v1.AccessRequestService.GetSigningKey:output_type -> dsar.v1.GetSigningKeyResponse
+	39, // 88: dsar.v1.AccessRequestService.ListAccounts:output_type -> dsar.v1.ListAccountsResponse
+	41, // 89: dsar.v1.AccessRequestService.CheckAccount:output_type -> dsar.v1.CheckAccountResponse
+	43, // 90: dsar.v1.AccessRequestService.ResetAccountQuota:output_type -> dsar.v1.ResetAccountQuotaResponse
+	49, // 91: dsar.v1.AccessRequestService.StartAccountAuthorization:output_type -> dsar.v1.StartAccountAuthorizationResponse
+	51, // 92: dsar.v1.AccessRequestService.CompleteAccountAuthorization:output_type -> dsar.v1.CompleteAccountAuthorizationResponse
+	53, // 93: dsar.v1.AccessRequestService.DeleteAccessRequest:output_type -> dsar.v1.DeleteAccessRequestResponse
+	76, // [76:94] is the sub-list for method output_type
+	58, // [58:76] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_dsar_v1_dsar_proto_init() }
@@ -3695,18 +3922,18 @@ func file_dsar_v1_dsar_proto_init() {
 	if File_dsar_v1_dsar_proto != nil {
 		return
 	}
-	file_dsar_v1_dsar_proto_msgTypes[26].OneofWrappers = []any{
+	file_dsar_v1_dsar_proto_msgTypes[27].OneofWrappers = []any{
 		(*DownloadBundleResponse_Header)(nil),
 		(*DownloadBundleResponse_Chunk)(nil),
 	}
-	file_dsar_v1_dsar_proto_msgTypes[42].OneofWrappers = []any{}
+	file_dsar_v1_dsar_proto_msgTypes[43].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dsar_v1_dsar_proto_rawDesc), len(file_dsar_v1_dsar_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   47,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

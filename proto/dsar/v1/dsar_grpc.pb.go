@@ -40,6 +40,7 @@ const (
 	AccessRequestService_ResetAccountQuota_FullMethodName            = "/dsar.v1.AccessRequestService/ResetAccountQuota"
 	AccessRequestService_StartAccountAuthorization_FullMethodName    = "/dsar.v1.AccessRequestService/StartAccountAuthorization"
 	AccessRequestService_CompleteAccountAuthorization_FullMethodName = "/dsar.v1.AccessRequestService/CompleteAccountAuthorization"
+	AccessRequestService_DeleteAccessRequest_FullMethodName          = "/dsar.v1.AccessRequestService/DeleteAccessRequest"
 )
 
 // AccessRequestServiceClient is the client API for AccessRequestService service.
@@ -123,6 +124,13 @@ type AccessRequestServiceClient interface {
 	// StartAccountAuthorization returned, within 15 minutes, once.
 	// Operators only; audited.
 	CompleteAccountAuthorization(ctx context.Context, in *CompleteAccountAuthorizationRequest, opts ...grpc.CallOption) (*CompleteAccountAuthorizationResponse, error)
+	// DeleteAccessRequest removes a request's bundle and collected data at
+	// once, as retention does at its end: a request in progress is
+	// cancelled first. The request keeps its metadata, the bundle's SHA-256
+	// and its audit trail; its email is replaced by its keyed hash.
+	// Deleting a deleted request returns it as it is. Operators only;
+	// audited.
+	DeleteAccessRequest(ctx context.Context, in *DeleteAccessRequestRequest, opts ...grpc.CallOption) (*DeleteAccessRequestResponse, error)
 }
 
 type accessRequestServiceClient struct {
@@ -321,6 +329,16 @@ func (c *accessRequestServiceClient) CompleteAccountAuthorization(ctx context.Co
 	return out, nil
 }
 
+func (c *accessRequestServiceClient) DeleteAccessRequest(ctx context.Context, in *DeleteAccessRequestRequest, opts ...grpc.CallOption) (*DeleteAccessRequestResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteAccessRequestResponse)
+	err := c.cc.Invoke(ctx, AccessRequestService_DeleteAccessRequest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AccessRequestServiceServer is the server API for AccessRequestService service.
 // All implementations must embed UnimplementedAccessRequestServiceServer
 // for forward compatibility.
@@ -402,6 +420,13 @@ type AccessRequestServiceServer interface {
 	// StartAccountAuthorization returned, within 15 minutes, once.
 	// Operators only; audited.
 	CompleteAccountAuthorization(context.Context, *CompleteAccountAuthorizationRequest) (*CompleteAccountAuthorizationResponse, error)
+	// DeleteAccessRequest removes a request's bundle and collected data at
+	// once, as retention does at its end: a request in progress is
+	// cancelled first. The request keeps its metadata, the bundle's SHA-256
+	// and its audit trail; its email is replaced by its keyed hash.
+	// Deleting a deleted request returns it as it is. Operators only;
+	// audited.
+	DeleteAccessRequest(context.Context, *DeleteAccessRequestRequest) (*DeleteAccessRequestResponse, error)
 	mustEmbedUnimplementedAccessRequestServiceServer()
 }
 
@@ -462,6 +487,9 @@ func (UnimplementedAccessRequestServiceServer) StartAccountAuthorization(context
 }
 func (UnimplementedAccessRequestServiceServer) CompleteAccountAuthorization(context.Context, *CompleteAccountAuthorizationRequest) (*CompleteAccountAuthorizationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CompleteAccountAuthorization not implemented")
+}
+func (UnimplementedAccessRequestServiceServer) DeleteAccessRequest(context.Context, *DeleteAccessRequestRequest) (*DeleteAccessRequestResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteAccessRequest not implemented")
 }
 func (UnimplementedAccessRequestServiceServer) mustEmbedUnimplementedAccessRequestServiceServer() {}
 func (UnimplementedAccessRequestServiceServer) testEmbeddedByValue()                              {}
@@ -776,6 +804,24 @@ func _AccessRequestService_CompleteAccountAuthorization_Handler(srv interface{},
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AccessRequestService_DeleteAccessRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteAccessRequestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccessRequestServiceServer).DeleteAccessRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AccessRequestService_DeleteAccessRequest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccessRequestServiceServer).DeleteAccessRequest(ctx, req.(*DeleteAccessRequestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AccessRequestService_ServiceDesc is the grpc.ServiceDesc for AccessRequestService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -842,6 +888,10 @@ var AccessRequestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CompleteAccountAuthorization",
 			Handler:    _AccessRequestService_CompleteAccountAuthorization_Handler,
+		},
+		{
+			MethodName: "DeleteAccessRequest",
+			Handler:    _AccessRequestService_DeleteAccessRequest_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -1,0 +1,73 @@
+package bundle
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/zoomdsar/zoom-dsar/dsar"
+)
+
+// TestAssemblerVerify accepts a whole bundle and refuses one with a byte
+// flipped, one signed by another key and a missing one, before the
+// processor purges what the bundle was written from.
+func TestAssemblerVerify(t *testing.T) {
+	in, src := testRequest()
+	data, res := writeBundle(t, in, src, testKey(1))
+	dir := t.TempDir()
+	path := filepath.Join(dir, in.Request.ID+".zip")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := &dsar.Request{ID: in.Request.ID, Bundle: dsar.Bundle{Path: path, Size: res.Size, SHA256: res.SHA256}}
+	a := &Assembler{Dir: dir, Key: testKey(1)}
+	if err := a.Verify(t.Context(), r); err != nil {
+		t.Fatalf("Verify of a whole bundle: %v", err)
+	}
+	if err := (&Assembler{Dir: dir, Key: testKey(2)}).Verify(t.Context(), r); dsar.ErrorCode(err) != dsar.EDATALOSS {
+		t.Errorf("Verify under another key: %v, want data loss", err)
+	}
+	data[len(data)/2] ^= 0xff
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Verify(t.Context(), r); dsar.ErrorCode(err) != dsar.EDATALOSS {
+		t.Errorf("Verify of a flipped byte: %v, want data loss", err)
+	}
+	if err := a.Remove(r); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Verify(t.Context(), r); dsar.ErrorCode(err) != dsar.EDATALOSS {
+		t.Errorf("Verify of a missing bundle: %v, want data loss", err)
+	}
+}
+
+// TestAssemblerRemove deletes a request's bundle even when none was
+// recorded (an assembly a cancel cut short), and its temporary files,
+// and nothing of another request.
+func TestAssemblerRemove(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"r1.zip", "r1.123.tmp", "r2.zip", "r10.zip"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := &Assembler{Dir: dir}
+	if err := a.Remove(&dsar.Request{ID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Remove(&dsar.Request{ID: "r1"}); err != nil {
+		t.Errorf("a second Remove: %v", err)
+	}
+	left, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range left {
+		names = append(names, e.Name())
+	}
+	if len(names) != 2 || names[0] != "r10.zip" || names[1] != "r2.zip" {
+		t.Errorf("left %v, want r10.zip and r2.zip", names)
+	}
+}
