@@ -3,7 +3,9 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +168,13 @@ func TestPurgeRequest(t *testing.T) {
 	if _, err := db.UpdateRequest(ctx, "r2", func(r *dsar.Request) error { r.Purge.Reason = "x"; return nil }); dsar.ErrorCode(err) != dsar.EINVALID {
 		t.Errorf("UpdateRequest changing the purge: %v, want invalid", err)
 	}
+	// r1's data key is gone with its bundle, r2's is not.
+	if _, err := db.DataKey(ctx, "r1"); !errors.Is(err, ErrPurged) {
+		t.Errorf("DataKey of the purged request: %v, want ErrPurged", err)
+	}
+	if _, err := db.DataKey(ctx, "r2"); err != nil {
+		t.Errorf("DataKey of the other request: %v", err)
+	}
 	// No live record of r1 holds the address any more; r2's still does.
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
@@ -178,7 +187,7 @@ func TestPurgeRequest(t *testing.T) {
 			}
 		}
 	}
-	db2, err := Open(path, Options{Clock: clock})
+	db2, err := Open(path, Options{Clock: clock, MasterKey: testMasterKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +209,13 @@ func TestEmailHashKeyed(t *testing.T) {
 // version 4, which have no hash: each gets the hash under the key of
 // Open, and a purged record (no email) or a damaged one is left as it is.
 func TestMigrateEmailHash(t *testing.T) {
-	db, _, _ := openTest(t)
+	// Plain, as a store of schema version 4 was: Open seals it after the
+	// migrations.
+	db, err := Open(filepath.Join(t.TempDir(), "dsar.db"), Options{Clock: &testClock{t: t0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	ctx := t.Context()
 	for _, id := range []string{"r1", "r2"} {
 		if _, _, err := db.CreateRequest(ctx, newRequest(id, "", id+"@example.com"), nil); err != nil {
@@ -208,7 +223,7 @@ func TestMigrateEmailHash(t *testing.T) {
 		}
 	}
 	key := []byte("a key of the daemon")
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		rb := tx.Bucket(bucketRequests)
 		for _, id := range []string{"r1", "r2"} {
 			var rec map[string]any
