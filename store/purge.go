@@ -104,6 +104,9 @@ func (db *DB) purge(ctx context.Context, op, id, reason string) (*dsar.Request, 
 // clears its cursors' tokens and record ids, and returns the pages
 // deleted.
 func purgeCollected(tx *bolt.Tx, id string) (int, error) {
+	// The sections keep the media counts that Sections reads from the
+	// records deleted here; a damaged record loses them, not the purge.
+	media, _ := mediaCounts(tx, id)
 	prefix := joinKey(true, id)
 	pages, err := deletePrefix(tx.Bucket(bucketPages), prefix)
 	if err != nil {
@@ -117,6 +120,9 @@ func purgeCollected(tx *bolt.Tx, id string) (int, error) {
 			// A damaged section record stays as it is: it must not keep
 			// the pages from being deleted.
 			return false, nil
+		}
+		if m, ok := media[s.Name]; ok {
+			s.Media.FilesDone, s.Media.BytesDone = m.FilesDone, m.BytesDone
 		}
 		for i := range s.Parts {
 			cur := &s.Parts[i].Cursor

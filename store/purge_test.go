@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +97,15 @@ func TestPurgeCollected(t *testing.T) {
 	if p.Pages != 3 || s.Pages != 3 || s.Calls != before.Calls || p.Cursor.Window != 1 || p.Cursor.From != pb.Cursor.From ||
 		p.Covered != pb.Covered || s.State != before.State {
 		t.Errorf("section metadata changed: %+v, was %+v", s, before)
+	}
+	// The media counts outlive the media records.
+	secs, err := db.Sections(ctx, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(secs, func(s dsar.Section) bool { return s.Name == dsar.SectionCloudRecordings }); i < 0 ||
+		secs[i].Media.FilesDone != 1 || secs[i].Media.BytesDone != 2 {
+		t.Errorf("media counts after the purge: %+v, want 1 file and 2 bytes done", secs)
 	}
 	// The other request keeps everything.
 	if n := countPages(t, db, "r2"); n != 3 {

@@ -142,11 +142,15 @@ type sectionRecord struct {
 	Media        mediaProgressRecord `json:"media,omitzero"`
 }
 
-// mediaProgressRecord keeps a section's media totals; what is done is
-// read from the media records (Sections).
+// mediaProgressRecord keeps a section's media totals. What is done is
+// read from the media records (Sections) while they exist; the done
+// counts here are those of the last write, exact once the records are
+// purged (purgeCollected).
 type mediaProgressRecord struct {
 	FilesTotal int64 `json:"files_total,omitempty"`
 	BytesTotal int64 `json:"bytes_total,omitempty"`
+	FilesDone  int64 `json:"files_done,omitempty"`
+	BytesDone  int64 `json:"bytes_done,omitempty"`
 }
 
 type partRecord struct {
@@ -186,7 +190,8 @@ func toSectionRecord(s *dsar.Section) sectionRecord {
 		WaitingUntil: s.WaitingUntil,
 		StartedAt:    s.StartedAt,
 		FinishedAt:   s.FinishedAt,
-		Media:        mediaProgressRecord{FilesTotal: s.Media.FilesTotal, BytesTotal: s.Media.BytesTotal},
+		Media: mediaProgressRecord{FilesTotal: s.Media.FilesTotal, BytesTotal: s.Media.BytesTotal,
+			FilesDone: s.Media.FilesDone, BytesDone: s.Media.BytesDone},
 	}
 	if s.Parts != nil {
 		rec.Parts = make([]partRecord, len(s.Parts))
@@ -218,7 +223,8 @@ func fromSectionRecord(rec *sectionRecord) dsar.Section {
 		WaitingUntil: rec.WaitingUntil,
 		StartedAt:    rec.StartedAt,
 		FinishedAt:   rec.FinishedAt,
-		Media:        dsar.MediaProgress{FilesTotal: rec.Media.FilesTotal, BytesTotal: rec.Media.BytesTotal},
+		Media: dsar.MediaProgress{FilesTotal: rec.Media.FilesTotal, BytesTotal: rec.Media.BytesTotal,
+			FilesDone: rec.Media.FilesDone, BytesDone: rec.Media.BytesDone},
 	}
 	if rec.Parts != nil {
 		s.Parts = make([]dsar.Part, len(rec.Parts))

@@ -41,30 +41,43 @@ func (db *DB) Sections(ctx context.Context, id string) ([]dsar.Section, error) {
 	return out, nil
 }
 
-// mediaDone counts the settled media files of a request's sections, done
-// or missing, and the bytes of those done, into their Media.
+// mediaDone sets the settled media files of a request's sections, done or
+// missing, and the bytes of those done, into their Media, counted from the
+// media records; a section whose records were purged keeps the counts its
+// record took at the purge (purgeCollected).
 func mediaDone(tx *bolt.Tx, id string, secs []dsar.Section) error {
-	prefix := joinKey(true, id)
-	c := tx.Bucket(bucketMedia).Cursor()
-	i := -1 // the section of the last key: keys sort by section
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		section, name, _ := bytes.Cut(k[len(prefix):], []byte{sep})
-		if i < 0 || secs[i].Name != string(section) {
-			i = slices.IndexFunc(secs, func(s dsar.Section) bool { return s.Name == string(section) })
-		}
-		if i < 0 {
-			continue
-		}
-		var rec mediaRecord
-		if err := json.Unmarshal(v, &rec); err != nil {
-			return badRecord("store.Sections", fmt.Sprintf("media file %s/%s of request %s", section, name, id), err)
-		}
-		secs[i].Media.FilesDone++
-		if rec.Done {
-			secs[i].Media.BytesDone += rec.Size
+	counts, err := mediaCounts(tx, id)
+	if err != nil {
+		return err
+	}
+	for i := range secs {
+		if c, ok := counts[secs[i].Name]; ok {
+			secs[i].Media.FilesDone, secs[i].Media.BytesDone = c.FilesDone, c.BytesDone
 		}
 	}
 	return nil
+}
+
+// mediaCounts counts the settled media files of a request by section from
+// their records.
+func mediaCounts(tx *bolt.Tx, id string) (map[string]dsar.MediaProgress, error) {
+	out := map[string]dsar.MediaProgress{}
+	prefix := joinKey(true, id)
+	c := tx.Bucket(bucketMedia).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		section, name, _ := bytes.Cut(k[len(prefix):], []byte{sep})
+		var rec mediaRecord
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return nil, badRecord("store.Sections", fmt.Sprintf("media file %s/%s of request %s", section, name, id), err)
+		}
+		m := out[string(section)]
+		m.FilesDone++
+		if rec.Done {
+			m.BytesDone += rec.Size
+		}
+		out[string(section)] = m
+	}
+	return out, nil
 }
 
 // sectionRank orders sections as dsar.Sections, unknown ones last; the
