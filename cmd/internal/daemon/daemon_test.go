@@ -64,7 +64,7 @@ type started struct {
 	zoom   *zoomtest.Server
 }
 
-func start(t *testing.T, withAccount bool) *started {
+func start(t *testing.T, withAccount bool, zoom ...zoomtest.Option) *started {
 	t.Helper()
 	dir := t.TempDir()
 	sum := sha256.Sum256([]byte(operatorToken))
@@ -76,7 +76,7 @@ func start(t *testing.T, withAccount bool) *started {
 	cfg := Config{Listen: "127.0.0.1:0", MetricsListen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"),
 		TokensFile: tokens, LogLevel: "debug", ShutdownGrace: 10 * time.Second, Logs: s.logs}
 	if withAccount {
-		s.zoom = zoomtest.NewServer(t, zoomtest.WithLimits(zoomtest.Limits{Off: true}))
+		s.zoom = zoomtest.NewServer(t, append([]zoomtest.Option{zoomtest.WithLimits(zoomtest.Limits{Off: true})}, zoom...)...)
 		a := s.zoom.Account()
 		accts := filepath.Join(dir, "accounts.json")
 		body := `[{"name": "main", "plan": "` + string(a.Plan) + `", "account_id": "` + a.ID + `", "client_id": "` + a.ClientID +

@@ -112,3 +112,81 @@ func TestMasterKeyFile(t *testing.T) {
 		t.Errorf("start with a malformed master key: %v", err)
 	}
 }
+
+// TestDataDirSealed scans every file of the data directory for the
+// subject's email and name: while a request's collected pages and media
+// files are kept (it failed on one section, so nothing was purged), and
+// once an operator has deleted it.
+func TestDataDirSealed(t *testing.T) {
+	const scope = "phone:read:list_sms_sessions:admin" // phone_sms fails, the rest is collected
+	var scopes []string
+	for _, s := range zoomtest.Scopes() {
+		if s != scope {
+			scopes = append(scopes, s)
+		}
+	}
+	s := start(t, true, zoomtest.WithScopes(scopes...))
+	ctx := operator(t.Context())
+	resp, err := s.client.CreateAccessRequest(ctx, &dsarv1.CreateAccessRequestRequest{
+		Email: zoomtest.JaneEmail, Account: "main", IdempotencyKey: "kept", Regulation: dsarv1.Regulation_REGULATION_GDPR})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := resp.GetAccessRequest().GetId()
+	last := s.watch(ctx, t, id)
+	var pages, media int64
+	for _, sec := range last.GetSections() {
+		pages += sec.GetPages()
+		media += sec.GetMediaFilesDone()
+	}
+	if last.GetState() != dsarv1.RequestState_REQUEST_STATE_FAILED || pages == 0 || media == 0 {
+		t.Fatalf("request ended %v with %d pages and %d media files kept; want FAILED with both", last.GetState(), pages, media)
+	}
+	// The pages are compressed before they are sealed, so the plain
+	// email of the request record is what a scan of a plain store finds;
+	// dsar's TestMediaSealedOnDisk looks for the media files' plaintext.
+	secrets := []string{zoomtest.JaneEmail, "Jane Doe", `"first_name":"Jane"`}
+	files := scanDir(t, s.dir, secrets)
+	if files[filepath.Join(s.dir, storeName)] == 0 || files["media"] == 0 {
+		t.Fatalf("scanned %v: want the store and the media files", files)
+	}
+
+	if _, err := s.client.DeleteAccessRequest(ctx, &dsarv1.DeleteAccessRequestRequest{Id: id, Reason: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	files = scanDir(t, s.dir, secrets)
+	if files["media"] != 0 {
+		t.Errorf("%d media files left after the delete", files["media"])
+	}
+}
+
+// scanDir reports every file under dir whose raw bytes hold one of the
+// secrets, and returns the bytes read by file, with the media files'
+// count under "media".
+func scanDir(t *testing.T, dir string, secrets []string) map[string]int {
+	t.Helper()
+	read := map[string]int{}
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		read[path] = len(raw)
+		if rel, _ := filepath.Rel(dir, path); strings.HasPrefix(rel, "media"+string(filepath.Separator)) {
+			read["media"]++
+		}
+		for _, secret := range secrets {
+			if bytes.Contains(raw, []byte(secret)) {
+				t.Errorf("%s holds %q", filepath.Base(path), secret)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return read
+}
