@@ -41,6 +41,10 @@ type Store interface {
 	// its hash and records Purge.BundleAt and the reason; a purged request
 	// is returned as it is.
 	PurgeRequest(ctx context.Context, id, reason string) (*Request, error)
+	// Compact gives back the space that purges freed in the store's file
+	// once it passes the store's threshold, and reports whether it did;
+	// the other calls wait meanwhile.
+	Compact(ctx context.Context) (bool, error)
 }
 
 // RequestFilter selects requests for ListRequests. Zero fields select all.

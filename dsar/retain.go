@@ -66,6 +66,7 @@ func (p *Processor) retain(ctx context.Context, r *Request) {
 		} else {
 			p.log.Info("collected data purged", "request", r.ID)
 			p.notify(r.ID)
+			p.compact(ctx)
 		}
 	}
 	p.expireAt(r.ID, p.BundleExpiry(r))
@@ -159,7 +160,20 @@ func (p *Processor) purge(ctx context.Context, id, reason string) (*Request, err
 	p.mu.Unlock()
 	p.log.Info("request purged", "request", id)
 	p.notify(id)
+	p.compact(ctx)
 	return r, nil
+}
+
+// compact lets the store give back the space purges freed, so that the
+// file does not keep growing with what it no longer holds.
+func (p *Processor) compact(ctx context.Context) {
+	did, err := p.cfg.Store.Compact(ctx)
+	switch {
+	case err != nil:
+		p.log.Error("compact the store after a purge", "err", err)
+	case did:
+		p.log.Info("store compacted: the space of purged data is given back")
+	}
 }
 
 // Downloaded counts a whole download of a request's bundle (its last byte

@@ -57,6 +57,16 @@ func (db *DB) compact(force bool) (bool, error) {
 	if db.readOnly {
 		return false, &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: "the store is read-only"}
 	}
+	if !force {
+		// Checked first under the read lock, so that the calls after
+		// every purge hold nothing up when there is nothing to do.
+		db.mu.RLock()
+		need := db.broken == nil && db.needsCompact()
+		db.mu.RUnlock()
+		if !need {
+			return false, nil
+		}
+	}
 	db.checks.Wait() // a check in the background reads the old file
 	db.mu.Lock()
 	defer db.mu.Unlock()

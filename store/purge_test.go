@@ -174,6 +174,10 @@ func TestPurgeRequest(t *testing.T) {
 	if _, _, err := db.CreateRequest(ctx, newRequest("r3", "k-r1", "other@example.com"), nil); dsar.ErrorCode(err) != dsar.ECONFLICT {
 		t.Errorf("other email under a purged request's key: %v, want conflict", err)
 	}
+	// Listing by the address still finds it, by its hash, beside r2.
+	if rs, _, err := db.ListRequests(ctx, dsar.RequestFilter{Email: " jane.doe@example.COM"}); err != nil || len(rs) != 2 || rs[1].ID != "r1" {
+		t.Errorf("list by email after the purge: %v %v, want r2 and r1", rs, err)
+	}
 	// A purge cannot be undone or forged through UpdateRequest.
 	if _, err := db.UpdateRequest(ctx, "r2", func(r *dsar.Request) error { r.Purge.Reason = "x"; return nil }); dsar.ErrorCode(err) != dsar.EINVALID {
 		t.Errorf("UpdateRequest changing the purge: %v, want invalid", err)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -189,9 +188,14 @@ func (db *DB) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Re
 			return nil, "", &dsar.Error{Code: dsar.EINVALID, Op: op, Message: fmt.Sprintf("unknown state %q", string(s))}
 		}
 	}
+	// The email matches by its keyed hash, which a purged request keeps.
+	var hash string
+	if f.Email != "" {
+		hash = db.EmailHash(f.Email)
+	}
 	match := func(r *dsar.Request) bool {
 		return (f.Account == "" || r.Account == f.Account) &&
-			(f.Email == "" || sameEmail(r.Email, f.Email)) &&
+			(hash == "" || r.EmailHash == hash) &&
 			(f.CreatedAfter.IsZero() || r.CreatedAt.After(f.CreatedAfter)) &&
 			(f.CreatedBefore.IsZero() || r.CreatedAt.Before(f.CreatedBefore)) &&
 			(f.DueBefore.IsZero() || r.DueAt.Before(f.DueBefore))
@@ -457,7 +461,3 @@ func (db *DB) CountByState(ctx context.Context) (map[dsar.State]int, error) {
 	})
 	return out, err
 }
-
-// sameEmail is ListRequests' match of a request's email, without regard
-// to case: the one place that compares stored addresses.
-func sameEmail(stored, want string) bool { return strings.EqualFold(stored, want) }
