@@ -170,7 +170,14 @@ func (p *Processor) Cancel(ctx context.Context, id, reason string) (*Request, er
 		select {
 		case <-ru.done:
 		case <-ctx.Done():
+			return r, nil
 		}
+	}
+	// Nothing collected for a cancelled request will be delivered: its
+	// pages and media files go now, once no run writes them.
+	p.dropMedia(id)
+	if _, err := p.cfg.Store.PurgeCollected(context.WithoutCancel(ctx), id); err != nil {
+		p.log.Error("purge the collected data of a cancelled request", "request", id, "err", err)
 	}
 	return r, nil
 }

@@ -554,14 +554,17 @@ func TestRestartResumes(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
-	release := make(chan struct{})
+	reached, release := make(chan struct{}), make(chan struct{})
 	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
 		var first sync.Once
-		c.Hooks.AfterCommit = func(string, string) {
-			first.Do(func() { <-release })
+		c.Hooks.AfterCommit = func(section, _ string) {
+			if section != dsar.SectionProfile { // the lookup's commit is no page
+				first.Do(func() { close(reached); <-release })
+			}
 		}
 	}})
 	id := e.create(jane).ID
+	<-reached // a page is stored
 	// Cancel waits for the run to end; the run ends once the commit in
 	// flight is released, after the cancel has landed.
 	type result struct {
@@ -574,6 +577,7 @@ func TestCancel(t *testing.T) {
 		done <- result{r, err}
 	}()
 	e.wait(id, inState(dsar.StateCancelled))
+	before := storedPages(t, e, id) // the run waits after its first commit
 	close(release)
 	res := <-done
 	r, err := res.r, res.err
@@ -584,6 +588,13 @@ func TestCancel(t *testing.T) {
 		t.Fatalf("state %s", r.State)
 	}
 	e.proc.Close() // waits for the request's goroutines: cancel stopped them
+	// What was collected is gone at once; the counts stay.
+	if got, err := e.db.Request(t.Context(), id); err != nil || got.Purge.CollectedAt.IsZero() {
+		t.Errorf("cancelled request: %v, collected data purged at %v; want it purged", err, got.Purge.CollectedAt)
+	}
+	if kept := storedPages(t, e, id); before == 0 || kept != 0 {
+		t.Errorf("%d pages stored before the cancel, %d after; want some, then none", before, kept)
+	}
 	evs, err := e.db.Audit(t.Context(), dsar.AuditFilter{Request: id})
 	if err != nil {
 		t.Fatal(err)
