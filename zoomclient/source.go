@@ -151,6 +151,36 @@ func endpoint(section, part string) (Endpoint, error) {
 	return ep, nil
 }
 
+// Source reads Zoom's list totals, for estimates.
+var _ dsar.Totaled = (*Source)(nil)
+
+// Total reads total_records and page_size from a stored page of a part's
+// list, where Zoom gives them (the Meetings API's and Phone's lists, Team
+// Chat's channels; not the SMS, summary or chat session and message
+// lists). Without page_size the page holds what the endpoint asks for,
+// or Zoom's default of 30.
+func (s *Source) Total(section, part string, page []byte) (records, perPage int64, ok bool) {
+	ep, err := endpoint(section, part)
+	if err != nil || ep.List == "" {
+		return 0, 0, false
+	}
+	var env struct {
+		Total    *int64 `json:"total_records"`
+		PageSize int64  `json:"page_size"`
+	}
+	if json.Unmarshal(page, &env) != nil || env.Total == nil || *env.Total < 0 {
+		return 0, 0, false
+	}
+	size := env.PageSize
+	if size <= 0 {
+		size = int64(ep.PageSize)
+	}
+	if size <= 0 {
+		size = 30
+	}
+	return *env.Total, size, true
+}
+
 // Source tells the budget of each part's calls, for estimates.
 var _ dsar.Budgeted = (*Source)(nil)
 
