@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -195,6 +196,9 @@ func (p *Processor) need(ctx context.Context, zoom Zoom, b Budgeted, r *Request,
 				return n, err
 			}
 			want = max(want, made)
+			if os.Getenv("ESTDEBUG") != "" {
+				fmt.Fprintln(os.Stderr, "DBG", s.Name, pt.Name, made, want, pt.Cursor.Window)
+			}
 			n.total[bud.Bucket] += want
 			n.left[bud.Bucket] += want - made
 		}

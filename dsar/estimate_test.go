@@ -2,6 +2,8 @@ package dsar_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -137,5 +139,137 @@ func TestEstimateAtRisk(t *testing.T) {
 	alone, behind := est.Completion.Sub(r.CreatedAt), est2.Completion.Sub(r2.CreatedAt)
 	if behind < alone*3/2 {
 		t.Errorf("the request behind is expected in %s, the one ahead in %s: want about twice as long", behind, alone)
+	}
+}
+
+// scriptedZoom is the account's Zoom (which tells budgets and totals)
+// with Fetch answered by fetch.
+type scriptedZoom struct {
+	*zoomclient.Source
+	fetch func(ctx context.Context, section, part string, cur dsar.Cursor) (dsar.Fetched, error)
+}
+
+func (z *scriptedZoom) Fetch(ctx context.Context, _ dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+	return z.fetch(ctx, section, part, cur)
+}
+
+// hold blocks a fetch until the test ends: a part that never answers
+// keeps its estimate as it was.
+func hold(ctx context.Context) (dsar.Fetched, error) {
+	<-ctx.Done()
+	return dsar.Fetched{}, ctx.Err()
+}
+
+// estimateEnv starts a processor whose Zoom answers fetch once start is
+// closed, and signals on committed the commits of section/part. It
+// returns the request created and its estimate before any page.
+func estimateEnv(t *testing.T, section, part string, fetch func(ctx context.Context, section, part string, cur dsar.Cursor) (dsar.Fetched, error)) (e *env, r *dsar.Request, zoom *scriptedZoom, before dsar.Estimate, start chan struct{}, committed chan struct{}) {
+	start, committed = make(chan struct{}), make(chan struct{}, 100)
+	e = newEnv(t, envConfig{proc: func(c *dsar.Config) {
+		zoom = &scriptedZoom{Source: c.Accounts["main"].(*zoomclient.Source), fetch: func(ctx context.Context, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+			select {
+			case <-start:
+			case <-ctx.Done():
+				return dsar.Fetched{}, ctx.Err()
+			}
+			return fetch(ctx, section, part, cur)
+		}}
+		c.Accounts["main"] = zoom
+		c.Hooks.AfterCommit = func(s, p string) {
+			if s == section && p == part {
+				committed <- struct{}{}
+			}
+		}
+	}})
+	r = e.create(jane)
+	// After the lookup, whose profile names the groups' items.
+	e.wait(r.ID, func(r *dsar.Request) bool { return r.ZoomUserID != "" })
+	before = estimateOf(t, e, r.ID)
+	return e, r, zoom, before, start, committed
+}
+
+// estimateOf returns the estimate of request id as Get shows it.
+func estimateOf(t *testing.T, e *env, id string) dsar.Estimate {
+	t.Helper()
+	r, secs, err := e.proc.Request(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := e.proc.Estimate(t.Context(), r, secs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return est
+}
+
+// TestEstimateFromTotals: once the first page of a windowed list is
+// stored, its window's remaining pages come from Zoom's total_records
+// (250 records at 100 a page: two more) and each window not started is
+// expected to take as many pages as the windows whose totals are known
+// (three), where at creation each window was expected to take one.
+func TestEstimateFromTotals(t *testing.T) {
+	section, part := dsar.SectionPhoneCallHistory, dsar.SectionPhoneCallHistory
+	e, r, zoom, before, start, committed := estimateEnv(t, section, part, func(ctx context.Context, s, p string, cur dsar.Cursor) (dsar.Fetched, error) {
+		if s != section || cur.Window != 0 || cur.PageToken != "" {
+			return hold(ctx)
+		}
+		return dsar.Fetched{Body: []byte(`{"page_size":100,"total_records":250,"next_page_token":"p2","call_logs":[{"id":"a"}]}`),
+			IDs: []string{"a"}, NextPageToken: "p2", Calls: 1}, nil
+	})
+	windows := int64(len(zoom.Windows(section, part, r.CreatedAt)))
+	if windows < 2 {
+		t.Fatalf("%d windows: the test needs windows not started", windows)
+	}
+	close(start)
+	<-committed
+	after := estimateOf(t, e, r.ID)
+	bucket := zoom.Budget(section, part).Bucket
+	// Before: one call a window. After: the one made, two more pages, and
+	// three for each other window.
+	if got, want := after.Calls[bucket]-before.Calls[bucket], (1+2+3*(windows-1))-windows; got != want {
+		t.Fatalf("%s calls: %d at creation, %d after the first page; want %d more", bucket, before.Calls[bucket], after.Calls[bucket], want)
+	}
+}
+
+// TestEstimateExtrapolatesItems: a part fetched item by item whose
+// lists give no total for an item (a chat conversation's messages) is
+// expected to make, once its items are listed and some done, the mean
+// calls of the items done (three) for every item; at creation, the
+// table's handful.
+func TestEstimateExtrapolatesItems(t *testing.T) {
+	section, part := dsar.SectionTeamChat, dsar.PartMessages
+	const conversations = 10
+	var sessions []string
+	for i := range conversations {
+		sessions = append(sessions, fmt.Sprintf(`{"channel_id":"c%d","name":"x"}`, i))
+	}
+	e, r, zoom, before, start, committed := estimateEnv(t, section, part, func(ctx context.Context, s, p string, cur dsar.Cursor) (dsar.Fetched, error) {
+		switch {
+		case s != section:
+			return hold(ctx)
+		case p == dsar.PartSessions:
+			// Team Chat's sessions give no total_records.
+			return dsar.Fetched{Body: []byte(`{"page_size":50,"sessions":[` + strings.Join(sessions, ",") + `]}`), IDs: make([]string, conversations), Calls: 1}, nil
+		case p == dsar.PartChannels:
+			return dsar.Fetched{Body: []byte(`{"page_size":50,"total_records":0,"channels":[]}`), Calls: 1}, nil
+		case cur.Window < 2:
+			// Three calls an item: a retry and two pages.
+			if cur.PageToken == "" {
+				return dsar.Fetched{Body: []byte(`{"messages":[]}`), NextPageToken: "n", Calls: 2}, nil
+			}
+			return dsar.Fetched{Body: []byte(`{"messages":[]}`), Calls: 1}, nil
+		}
+		return hold(ctx)
+	})
+	close(start)
+	for range 4 { // two pages of two items
+		<-committed
+	}
+	after := estimateOf(t, e, r.ID)
+	bucket := zoom.Budget(section, part).Bucket
+	// Before: one call for each list, six for the messages. After: the
+	// lists' calls made, three for each conversation.
+	if got, want := after.Calls[bucket]-before.Calls[bucket], int64(3*conversations-6); got != want {
+		t.Fatalf("%s calls: %d at creation, %d after two conversations; want %d more", bucket, before.Calls[bucket], after.Calls[bucket], want)
 	}
 }
