@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -196,9 +195,6 @@ func (p *Processor) need(ctx context.Context, zoom Zoom, b Budgeted, r *Request,
 				return n, err
 			}
 			want = max(want, made)
-			if os.Getenv("ESTDEBUG") != "" {
-				fmt.Fprintln(os.Stderr, "DBG", s.Name, pt.Name, made, want, pt.Cursor.Window)
-			}
 			n.total[bud.Bucket] += want
 			n.left[bud.Bucket] += want - made
 		}
@@ -300,49 +296,98 @@ func (p *Processor) expectedList(ctx context.Context, zoom Zoom, h *history, r *
 	return pt.Calls + int64(math.Round(rest)), nil
 }
 
+// pageWindows is a store that counts a part's pages by window from
+// their headers alone; store.DB is one. Without it an item part's items
+// all count alike.
+type pageWindows interface {
+	PageWindows(ctx context.Context, id, section, part string) (map[int]int64, error)
+}
+
 // expectedItems returns the calls a part fetched item by item is expected
-// to make in all: its windows (items, by date window) times the mean
-// calls of a window, this request's windows done if any, else the
-// account's history, else one. Its items are those the stored pages of
-// the parts it follows name, and those their pages still to fetch will
-// name by Zoom's totals; when that is not known (a list without totals
-// not yet complete, or pages not read), the account's history of the
-// part, else defaultCalls.
+// to make in all: those made, and for each window (an item, or an item's
+// date window) not done the mean calls of the windows done whose item is
+// of its kind (Item.Kind), else of all windows done, else of a window in
+// the account's history, else one. Its windows are those of the items the
+// stored pages of the parts it follows name, and of those their pages
+// still to fetch will name by Zoom's totals; when that is not known (a
+// list without totals not yet complete, or pages not read), the account's
+// history of the part, else defaultCalls.
 func (p *Processor) expectedItems(ctx context.Context, zoom Zoom, h *history, r *Request, secs []Section, section string, pt Part, pages bool) (int64, error) {
 	key := section + "/" + pt.Name
-	windows := int64(-1)
-	if pages {
-		ws, err := p.windows(ctx, zoom, r, section, pt.Name)
-		if err != nil {
-			return 0, err
-		}
-		pending, ok, err := p.pendingItems(ctx, zoom, r, secs, section, pt.Name)
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			dates := int64(max(len(zoom.Windows(section, pt.Name, r.CreatedAt)), 1))
-			windows = int64(len(ws)) + pending*dates
-		}
+	if !pages {
+		return historyOrDefault(h, key), nil
 	}
-	if windows < 0 {
-		if h != nil {
-			return int64(math.Round(float64(h.sum[key]) / float64(h.n))), nil
-		}
-		if c, ok := defaultCalls[key]; ok {
-			return c, nil
-		}
-		return 1, nil
+	ws, kinds, err := p.itemWindows(ctx, zoom, r, section, pt.Name)
+	if err != nil {
+		return 0, err
 	}
-	per, ok := h.perWindow(key)
-	if done := pt.Cursor.Window; done > 0 {
-		// The windows done, with what the current one made so far.
-		per, ok = float64(pt.Calls)/float64(done), true
+	pending, ok, err := p.pendingItems(ctx, zoom, r, secs, section, pt.Name)
+	if err != nil {
+		return 0, err
 	}
 	if !ok {
-		per = 1
+		return historyOrDefault(h, key), nil
 	}
-	return int64(math.Round(per * float64(windows))), nil
+	windows := len(ws) + int(pending)*max(len(zoom.Windows(section, pt.Name, r.CreatedAt)), 1)
+	done := min(pt.Cursor.Window, len(ws))
+	// A window of a kind none is done of yet: the account's history, else
+	// the least a window takes, one call. (Not the mean of the other
+	// kinds: a chat channel takes ten times a 1:1 conversation's calls.)
+	unseen, ok := h.perWindow(key)
+	if !ok {
+		unseen = 1
+	}
+	// The calls of each window done, by kind: its pages at the part's
+	// calls a page (retries included).
+	type mean struct{ sum, n float64 }
+	byKind := map[string]*mean{}
+	var partial float64 // the calls of the current window so far
+	if pw, ok := p.cfg.Store.(pageWindows); ok && pt.Pages > 0 {
+		counts, err := pw.PageWindows(ctx, r.ID, section, pt.Name)
+		if err != nil {
+			return 0, fmt.Errorf("count the pages of %s for the estimate: %w", key, err)
+		}
+		perPage := float64(pt.Calls) / float64(pt.Pages)
+		for i := range done {
+			m := byKind[kinds[i]]
+			if m == nil {
+				m = &mean{}
+				byKind[kinds[i]] = m
+			}
+			m.sum += float64(counts[i]) * perPage
+			m.n++
+		}
+		partial = float64(counts[done]) * perPage
+	}
+	est := float64(pt.Calls)
+	for i := done; i < windows; i++ {
+		c := unseen
+		if m := byKind[""]; m != nil && i >= len(kinds) {
+			c = m.sum / m.n // an item not named yet: of no kind known
+		}
+		if i < len(kinds) {
+			if m := byKind[kinds[i]]; m != nil {
+				c = m.sum / m.n
+			}
+		}
+		if i == done && partial > 0 {
+			c = max(c-partial, 1)
+		}
+		est += c
+	}
+	return int64(math.Round(est)), nil
+}
+
+// historyOrDefault returns the mean calls of a part in the account's
+// history, else defaultCalls, else one.
+func historyOrDefault(h *history, key string) int64 {
+	if h != nil {
+		return int64(math.Round(float64(h.sum[key]) / float64(h.n)))
+	}
+	if c, ok := defaultCalls[key]; ok {
+		return c
+	}
+	return 1
 }
 
 // pendingItems returns how many items of an item part the parts it

@@ -77,6 +77,18 @@ var items = map[string]struct {
 		"channels", "id", "name", func(rec map[string]json.RawMessage) string { return query("to_channel", idString(rec["id"])) }},
 }
 
+// kinds says, for the items of a part ("section/part<-from") that differ
+// in cost, the Kind of an item (dsar.Item): a Team Chat session's type
+// (a group chat is a channel, its messages many more than a 1:1
+// conversation's); a channel that the sessions did not name had no
+// message in their dates.
+var kinds = map[string]func(rec map[string]json.RawMessage) string{
+	dsar.SectionTeamChat + "/" + dsar.PartMessages + "<-" + dsar.SectionTeamChat + "/" + dsar.PartSessions: field("type"),
+	dsar.SectionTeamChat + "/" + dsar.PartMessages + "<-" + dsar.SectionTeamChat + "/" + dsar.PartChannels: func(map[string]json.RawMessage) string {
+		return "channel"
+	},
+}
+
 func field(name string) func(map[string]json.RawMessage) string {
 	return func(rec map[string]json.RawMessage) string { return idString(rec[name]) }
 }
@@ -132,13 +144,18 @@ func (s *Source) Items(section, part, from string, page []byte) ([]dsar.Item, er
 	if err != nil {
 		return nil, fmt.Errorf("zoomclient: %s page: %w", from, err)
 	}
+	kind := kinds[section+"/"+part+"<-"+from]
 	out := make([]dsar.Item, 0, len(recs))
 	for _, rec := range recs {
 		key := rule.key(rec)
 		if key == "" {
 			return nil, fmt.Errorf("zoomclient: %s page: a record names no item for %s", from, part)
 		}
-		out = append(out, dsar.Item{Record: idString(rec[rule.id]), Key: key, Label: idString(rec[rule.label])})
+		it := dsar.Item{Record: idString(rec[rule.id]), Key: key, Label: idString(rec[rule.label])}
+		if kind != nil {
+			it.Kind = kind(rec)
+		}
+		out = append(out, it)
 	}
 	return out, nil
 }

@@ -54,6 +54,21 @@ func runEstimate(ctx context.Context, e *env) ([]row, error) {
 		frac := float64(from) / float64(max(got, 1))
 		within, early = fmt.Sprintf("after %d of %d calls (%s)", from, got, pct(frac)), frac <= earlyGoal
 	}
+	// When it first came within the goal, and how many of the estimates
+	// a watcher saw were.
+	firstIn, in := int64(-1), 0
+	for _, x := range first.series {
+		if off(x.est, got) <= estimateGoal {
+			if firstIn < 0 {
+				firstIn = x.made
+			}
+			in++
+		}
+	}
+	if firstIn >= 0 {
+		within += fmt.Sprintf("; first within after %d calls (%s); %d of the %d estimates seen within",
+			firstIn, pct(float64(firstIn)/float64(max(got, 1))), in, len(first.series))
+	}
 	s := "estimate"
 	return []row{
 		{scenario: s, figure: "calls estimated at creation / made, the reference subject (" + e.dataset() + " dataset), no history",
@@ -62,10 +77,11 @@ func runEstimate(ctx context.Context, e *env) ([]row, error) {
 				"(chat conversations, meetings, SMS sessions) and claims no goal; by bucket, estimated/made: " + first.by},
 		{scenario: s, figure: "in Get/Watch as the request runs, no history: within ±20 % from", value: within,
 			goal: "within ±20 % by " + pct(earlyGoal) + " of the calls", verdict: judge(early),
-			note: "Zoom's total_records give a list's pages once its first page is stored; an item part's calls are the items named so far times the mean calls of the items done"},
+			note: "Zoom's total_records give a list's pages once its first page is stored; an item part's calls are its items times the mean calls of the items of their kind done. " +
+				"Team Chat gives no count of a conversation's messages and lists the busiest conversations first: the first channels and 1:1 conversations done cost more than those left, and the estimate overshoots until most are done"},
 		{scenario: s, figure: "calls estimated at creation / made, a second request for the subject (the first in the account's history)",
 			value: fmt.Sprintf("%d / %d (%s off)", second.created, second.made, pct(off(second.created, second.made))),
-			goal: "within ±20 %", verdict: judge(off(second.created, second.made) <= estimateGoal),
+			goal:  "within ±20 %", verdict: judge(off(second.created, second.made) <= estimateGoal),
 			note: "by bucket, estimated/made: " + second.by},
 	}, nil
 }
