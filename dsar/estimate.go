@@ -317,7 +317,7 @@ func (p *Processor) expectedItems(ctx context.Context, zoom Zoom, h *history, r 
 	if !pages {
 		return historyOrDefault(h, key), nil
 	}
-	ws, kinds, err := p.itemWindows(ctx, zoom, r, section, pt.Name)
+	ws, kinds, err := p.cachedItemWindows(ctx, zoom, r, secs, section, pt.Name)
 	if err != nil {
 		return 0, err
 	}
@@ -376,6 +376,56 @@ func (p *Processor) expectedItems(ctx context.Context, zoom Zoom, h *history, r 
 		est += c
 	}
 	return int64(math.Round(est)), nil
+}
+
+// itemCache holds the item windows of parts of requests under way, with
+// the pages stored of the parts they are read from: reading them again
+// at each Get/Watch would decode every stored page of those lists, and
+// they change only when those lists get a page.
+type itemCache struct {
+	mu sync.Mutex
+	m  map[string]itemWindows
+}
+
+type itemWindows struct {
+	pages int64 // of the parts the items are read from
+	ws    []Cursor
+	kinds []string
+}
+
+// maxItemCache bounds the cache; past it, it starts again empty.
+const maxItemCache = 1024
+
+// cachedItemWindows is itemWindows, from the cache while the parts the
+// items are read from have the same pages stored.
+func (p *Processor) cachedItemWindows(ctx context.Context, zoom Zoom, r *Request, secs []Section, section, part string) ([]Cursor, []string, error) {
+	var pages int64
+	for _, src := range ItemsFrom(section, part) {
+		sec, name, _ := strings.Cut(src, "/")
+		if i := slices.IndexFunc(secs, func(s Section) bool { return s.Name == sec }); i >= 0 {
+			if pt := secs[i].Part(name); pt != nil {
+				pages += pt.Pages
+			}
+		}
+	}
+	key := r.ID + "\x00" + section + "/" + part
+	p.items.mu.Lock()
+	c, ok := p.items.m[key]
+	p.items.mu.Unlock()
+	if ok && c.pages == pages {
+		return c.ws, c.kinds, nil
+	}
+	ws, kinds, err := p.itemWindows(ctx, zoom, r, section, part)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.items.mu.Lock()
+	defer p.items.mu.Unlock()
+	if p.items.m == nil || len(p.items.m) >= maxItemCache {
+		p.items.m = map[string]itemWindows{}
+	}
+	p.items.m[key] = itemWindows{pages, ws, kinds}
+	return ws, kinds, nil
 }
 
 // historyOrDefault returns the mean calls of a part in the account's

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 	"github.com/zoomdsar/zoom-dsar/zoomclient"
+	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
 
 func totalCalls(m map[string]int64) (n int64) {
@@ -146,11 +149,11 @@ func TestEstimateAtRisk(t *testing.T) {
 // with Fetch answered by fetch.
 type scriptedZoom struct {
 	*zoomclient.Source
-	fetch func(ctx context.Context, section, part string, cur dsar.Cursor) (dsar.Fetched, error)
+	fetch func(ctx context.Context, subject dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error)
 }
 
-func (z *scriptedZoom) Fetch(ctx context.Context, _ dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
-	return z.fetch(ctx, section, part, cur)
+func (z *scriptedZoom) Fetch(ctx context.Context, subject dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+	return z.fetch(ctx, subject, section, part, cur)
 }
 
 // hold blocks a fetch until the test ends: a part that never answers
@@ -163,10 +166,10 @@ func hold(ctx context.Context) (dsar.Fetched, error) {
 // estimateEnv starts a processor whose Zoom answers fetch once start is
 // closed, and signals on committed the commits of section/part. It
 // returns the request created and its estimate before any page.
-func estimateEnv(t *testing.T, section, part string, fetch func(ctx context.Context, section, part string, cur dsar.Cursor) (dsar.Fetched, error)) (e *env, r *dsar.Request, zoom *scriptedZoom, before dsar.Estimate, start chan struct{}, committed chan struct{}) {
+func estimateEnv(t testing.TB, section, part string, fetch func(ctx context.Context, section, part string, cur dsar.Cursor) (dsar.Fetched, error)) (e *env, r *dsar.Request, zoom *scriptedZoom, before dsar.Estimate, start chan struct{}, committed chan struct{}) {
 	start, committed = make(chan struct{}), make(chan struct{}, 100)
 	e = newEnv(t, envConfig{proc: func(c *dsar.Config) {
-		zoom = &scriptedZoom{Source: c.Accounts["main"].(*zoomclient.Source), fetch: func(ctx context.Context, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+		zoom = &scriptedZoom{Source: c.Accounts["main"].(*zoomclient.Source), fetch: func(ctx context.Context, _ dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
 			select {
 			case <-start:
 			case <-ctx.Done():
@@ -189,7 +192,7 @@ func estimateEnv(t *testing.T, section, part string, fetch func(ctx context.Cont
 }
 
 // estimateOf returns the estimate of request id as Get shows it.
-func estimateOf(t *testing.T, e *env, id string) dsar.Estimate {
+func estimateOf(t testing.TB, e *env, id string) dsar.Estimate {
 	t.Helper()
 	r, secs, err := e.proc.Request(t.Context(), id)
 	if err != nil {
@@ -279,4 +282,51 @@ func TestEstimateExtrapolatesItems(t *testing.T) {
 	if got, want := after.Calls[bucket]-before.Calls[bucket], int64(3*conversations/2+conversations/2-6); got != want {
 		t.Fatalf("%s calls: %d at creation, %d after two conversations; want %d more", bucket, before.Calls[bucket], after.Calls[bucket], want)
 	}
+}
+
+// BenchmarkEstimate is the estimate Get and Watch compute for a request
+// for the reference subject stopped mid-run: its lists stored, its Team
+// Chat messages under way (200 pages in), every fetch after that held.
+func BenchmarkEstimate(b *testing.B) {
+	var stop atomic.Bool
+	var once sync.Once
+	stopped := make(chan struct{})
+	var chat atomic.Int64
+	e := newEnv(b, envConfig{
+		zoom: []zoomtest.Option{zoomtest.WithDataset("reference"), zoomtest.WithPlan(zoomtest.Business)},
+		proc: func(c *dsar.Config) {
+			src := c.Accounts["main"].(*zoomclient.Source)
+			c.Accounts["main"] = &scriptedZoom{Source: src, fetch: func(ctx context.Context, subject dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+				if stop.Load() {
+					return hold(ctx)
+				}
+				return src.Fetch(ctx, subject, section, part, cur)
+			}}
+			c.Hooks.AfterCommit = func(section, part string) {
+				if section == dsar.SectionTeamChat && part == dsar.PartMessages && chat.Add(1) == 200 {
+					stop.Store(true)
+					once.Do(func() { close(stopped) })
+				}
+			}
+		},
+	})
+	ctx := b.Context()
+	id := e.create(jane).ID
+	<-stopped
+	r, secs, err := e.proc.Request(ctx, id)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var made int64
+	for _, s := range secs {
+		made += s.Calls
+	}
+	var est dsar.Estimate
+	for b.Loop() {
+		if est, err = e.proc.Estimate(ctx, r, secs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(made), "calls-made")
+	b.ReportMetric(float64(totalCalls(est.Calls)), "calls-estimated")
 }

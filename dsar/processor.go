@@ -133,6 +133,7 @@ type Processor struct {
 	timers   map[string]func() bool     // parked requests' wake-ups
 	watchers map[string][]chan struct{} // Watch subscriptions
 	hist     histories                  // calls per part of completed requests, by account
+	items    itemCache                  // item windows of requests under way, for estimates
 	closed   bool
 	wg       sync.WaitGroup
 }

@@ -39,7 +39,7 @@ const jane = zoomtest.JaneEmail
 // env is a processor wired to a temp-dir store and an in-process emulator,
 // all on the emulator's clock.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *zoomtest.Server
 	db   *store.DB
 	dir  string
@@ -53,7 +53,7 @@ type envConfig struct {
 	proc   func(*dsar.Config)
 }
 
-func newEnv(t *testing.T, ec envConfig) *env {
+func newEnv(t testing.TB, ec envConfig) *env {
 	t.Helper()
 	srv := zoomtest.NewServer(t, append([]zoomtest.Option{zoomtest.WithStartTime(t0), zoomtest.WithSeed(1)}, ec.zoom...)...)
 	e := &env{t: t, srv: srv, dir: t.TempDir()}
