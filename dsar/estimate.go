@@ -381,7 +381,9 @@ func (p *Processor) expectedItems(ctx context.Context, zoom Zoom, h *history, r 
 // itemCache holds the item windows of parts of requests under way, with
 // the pages stored of the parts they are read from: reading them again
 // at each Get/Watch would decode every stored page of those lists, and
-// they change only when those lists get a page.
+// they change only when those lists get a page. (A section reset and
+// fetched again to as many pages keeps the windows cached: only the
+// estimate reads them, never the fetch.)
 type itemCache struct {
 	mu sync.Mutex
 	m  map[string]itemWindows
