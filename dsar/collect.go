@@ -251,22 +251,30 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 // follows, in their order, each once, leaving out those of records a page
 // drops.
 func (p *Processor) windows(ctx context.Context, zoom Zoom, r *Request, section, part string) ([]Cursor, error) {
+	ws, _, err := p.itemWindows(ctx, zoom, r, section, part)
+	return ws, err
+}
+
+// itemWindows is windows, with the Kind of each window's item ("" for a
+// part not fetched item by item).
+func (p *Processor) itemWindows(ctx context.Context, zoom Zoom, r *Request, section, part string) ([]Cursor, []string, error) {
 	dates := zoom.Windows(section, part, r.CreatedAt)
 	from := ItemsFrom(section, part)
 	if from == nil {
 		if dates == nil {
-			return nil, nil
+			return nil, nil, nil
 		}
 		out := make([]Cursor, len(dates))
 		for i, d := range dates {
 			out[i] = Cursor{Window: i, From: d.From, To: d.To}
 		}
-		return out, nil
+		return out, make([]string, len(out)), nil
 	}
 	if dates == nil {
 		dates = []Span{{}}
 	}
 	out := []Cursor{}
+	var kinds []string
 	seen := map[string]bool{}
 	for _, src := range from {
 		sec, pt, _ := strings.Cut(src, "/")
@@ -282,15 +290,16 @@ func (p *Processor) windows(ctx context.Context, zoom Zoom, r *Request, section,
 				seen[it.Key] = true
 				for _, d := range dates {
 					out = append(out, Cursor{Window: len(out), From: d.From, To: d.To, Item: it.Key})
+					kinds = append(kinds, it.Kind)
 				}
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return out, nil
+	return out, kinds, nil
 }
 
 // skipItem moves a part past an item or window Zoom no longer has (or

@@ -43,9 +43,21 @@ type Estimate struct {
 	Reason string
 }
 
-// defaultCalls are the calls of a part expected when the account has no
-// request history: one per date window for a windowed part, otherwise
-// this table, otherwise one.
+// Totaled is a Zoom account that reads, from a stored page of a list,
+// the total Zoom gives for the list (total_records), for estimates;
+// zoomclient's Source is one. Without it an estimate knows a list's
+// pages only once they are fetched.
+type Totaled interface {
+	// Total returns the records the list of a part's page (its window,
+	// its item) holds in all and the records a page of it holds; ok is
+	// false when Zoom gives no total for the list or the page cannot be
+	// read.
+	Total(section, part string, page []byte) (records, perPage int64, ok bool)
+}
+
+// defaultCalls are the calls of a part expected when neither the account's
+// history nor the stored pages tell more: one per date window for a
+// windowed part, otherwise this table, otherwise one.
 var defaultCalls = map[string]int64{
 	SectionProfile + "/" + PartUser: 1,
 	// parts fetched item by item: a handful of items each
@@ -62,20 +74,36 @@ var defaultCalls = map[string]int64{
 // history averages.
 const historyDepth = 50
 
-// history is the average calls per part ("section/part") of an account's
-// completed requests.
+// history is the calls per part ("section/part") of an account's
+// completed requests, and the windows they were made in (a date window,
+// an item, an item's date window).
 type history struct {
-	sum map[string]int64
-	n   int
+	sum     map[string]int64
+	windows map[string]int64
+	n       int
 }
 
 func (h *history) add(secs []Section) {
 	for _, s := range secs {
 		for _, pt := range s.Parts {
-			h.sum[s.Name+"/"+pt.Name] += pt.Calls
+			key := s.Name + "/" + pt.Name
+			h.sum[key] += pt.Calls
+			if pt.Calls > 0 {
+				// A part ends on its last window.
+				h.windows[key] += int64(pt.Cursor.Window) + 1
+			}
 		}
 	}
 	h.n++
+}
+
+// perWindow returns the mean calls of a window of a part, false when the
+// history has none.
+func (h *history) perWindow(key string) (float64, bool) {
+	if h == nil || h.windows[key] == 0 {
+		return 0, false
+	}
+	return float64(h.sum[key]) / float64(h.windows[key]), true
 }
 
 // histories caches the history of each account, loaded on first use and
@@ -95,7 +123,7 @@ func (p *Processor) history(ctx context.Context, account string) (*history, erro
 	}
 	h, ok := p.hist.m[account]
 	if !ok {
-		h = &history{sum: map[string]int64{}}
+		h = &history{sum: map[string]int64{}, windows: map[string]int64{}}
 		f := RequestFilter{States: []State{StateCompleted}, Account: account, Limit: historyDepth}
 		reqs, _, err := p.cfg.Store.ListRequests(ctx, f)
 		if err != nil {
@@ -139,11 +167,10 @@ type need struct {
 }
 
 // need estimates the calls of a request: for a part done, those it made;
-// otherwise the account's history, or its date windows, its items where
-// the stored pages name them (only if items, for the request itself:
-// reading the pages of every request ahead at each Watch would cost too
-// much), or defaultCalls.
-func (p *Processor) need(ctx context.Context, zoom Zoom, b Budgeted, r *Request, secs []Section, items bool) (need, error) {
+// otherwise expected's. Only for the request itself (pages) are its
+// stored pages read: reading the pages of every request ahead at each
+// Watch would cost too much.
+func (p *Processor) need(ctx context.Context, zoom Zoom, b Budgeted, r *Request, secs []Section, pages bool) (need, error) {
 	n := need{total: map[string]int64{}, left: map[string]int64{}, budget: map[string]Budget{}}
 	h, err := p.history(ctx, r.Account)
 	if err != nil {
@@ -158,7 +185,12 @@ func (p *Processor) need(ctx context.Context, zoom Zoom, b Budgeted, r *Request,
 				n.total[bud.Bucket] += made
 				continue
 			}
-			want, err := p.expected(ctx, zoom, h, r, s.Name, pt.Name, items)
+			var want int64
+			if ItemsFrom(s.Name, pt.Name) != nil {
+				want, err = p.expectedItems(ctx, zoom, h, r, secs, s.Name, pt, pages)
+			} else {
+				want, err = p.expectedList(ctx, zoom, h, r, s.Name, pt, pages)
+			}
 			if err != nil {
 				return n, err
 			}
@@ -170,36 +202,287 @@ func (p *Processor) need(ctx context.Context, zoom Zoom, b Budgeted, r *Request,
 	return n, nil
 }
 
-// expected returns the calls a part is expected to make in all: at least
-// one per date window, or per item and window where the stored pages of
-// the parts it follows name them (items: for the request itself only);
-// the account's history if it says more; without history, a default.
-func (p *Processor) expected(ctx context.Context, zoom Zoom, h *history, r *Request, section, part string, items bool) (int64, error) {
-	key := section + "/" + part
-	known := int64(-1)
-	if ItemsFrom(section, part) != nil {
-		if items {
-			ws, err := p.windows(ctx, zoom, r, section, part)
-			if err != nil {
-				return 0, err
+// stored is what a part's stored pages of one window say: the pages and
+// records stored, and the records Zoom gives as the window's total (-1
+// when it gives none) with the records of a page.
+type stored struct {
+	pages, records int64
+	total, perPage int64
+}
+
+// pagesOf returns the pages n records take at size a page, at least one:
+// Zoom answers an empty list with a page.
+func pagesOf(n, size int64) int64 {
+	if size <= 0 || n <= 0 {
+		return 1
+	}
+	return (n + size - 1) / size
+}
+
+// storedPages reads a part's stored pages, by window; the total of a
+// window is read from its first page.
+func (p *Processor) storedPages(ctx context.Context, zoom Zoom, r *Request, section, part string) (map[int]*stored, error) {
+	t, _ := zoom.(Totaled)
+	out := map[int]*stored{}
+	err := p.cfg.Store.Pages(ctx, r.ID, section, part, func(pg Page) error {
+		w := out[pg.Window]
+		if w == nil {
+			w = &stored{total: -1}
+			if t != nil {
+				if n, size, ok := t.Total(section, part, pg.Body); ok {
+					w.total, w.perPage = n, size
+				}
 			}
-			if len(ws) > 0 {
-				known = int64(len(ws))
+			out[pg.Window] = w
+		}
+		w.pages++
+		for i := range pg.IDs {
+			if pg.Kept(i) {
+				w.records++
 			}
 		}
-	} else if ws := zoom.Windows(section, part, r.CreatedAt); ws != nil {
-		known = int64(len(ws))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the pages of %s/%s for the estimate: %w", section, part, err)
 	}
-	switch {
-	case h != nil:
-		return max(known, int64(math.Round(float64(h.sum[key])/float64(h.n)))), nil
-	case known >= 0:
-		return known, nil
+	return out, nil
+}
+
+// expectedList returns the calls a part fetched as one list (in date
+// windows or not) is expected to make in all: those made, the pages left
+// of its current window (from Zoom's total when its first page is stored),
+// and for each window not started the mean of a window in the account's
+// history, else of this request's windows whose total Zoom gave, else
+// one.
+func (p *Processor) expectedList(ctx context.Context, zoom Zoom, h *history, r *Request, section string, pt Part, pages bool) (int64, error) {
+	key := section + "/" + pt.Name
+	ws := zoom.Windows(section, pt.Name, r.CreatedAt)
+	var st map[int]*stored
+	if pages {
+		var err error
+		if st, err = p.storedPages(ctx, zoom, r, section, pt.Name); err != nil {
+			return 0, err
+		}
+	}
+	per, ok := h.perWindow(key)
+	if !ok {
+		var known, sum int64
+		for _, w := range st {
+			if w.total >= 0 {
+				known++
+				sum += pagesOf(w.total, w.perPage)
+			}
+		}
+		switch {
+		case known > 0:
+			per = float64(sum) / float64(known)
+		case ws == nil && defaultCalls[key] > 0:
+			per = float64(defaultCalls[key])
+		default:
+			per = 1
+		}
+	}
+	left := max(len(ws), 1) - pt.Cursor.Window // the current window included
+	rest := float64(left) * per
+	if cur := st[pt.Cursor.Window]; cur != nil {
+		// Begun: the pages its total leaves, or at least one more.
+		more := max(per-float64(cur.pages), 1)
+		if cur.total >= 0 {
+			more = float64(max(pagesOf(cur.total, cur.perPage)-cur.pages, 0))
+		}
+		rest = float64(left-1)*per + more
+	}
+	return pt.Calls + int64(math.Round(rest)), nil
+}
+
+// pageWindows is a store that counts a part's pages by window from
+// their headers alone; store.DB is one. Without it an item part's items
+// all count alike.
+type pageWindows interface {
+	PageWindows(ctx context.Context, id, section, part string) (map[int]int64, error)
+}
+
+// expectedItems returns the calls a part fetched item by item is expected
+// to make in all: those made, and for each window (an item, or an item's
+// date window) not done the mean calls of the windows done whose item is
+// of its kind (Item.Kind), else of all windows done, else of a window in
+// the account's history, else one. Its windows are those of the items the
+// stored pages of the parts it follows name, and of those their pages
+// still to fetch will name by Zoom's totals; when that is not known (a
+// list without totals not yet complete, or pages not read), the account's
+// history of the part, else defaultCalls.
+func (p *Processor) expectedItems(ctx context.Context, zoom Zoom, h *history, r *Request, secs []Section, section string, pt Part, pages bool) (int64, error) {
+	key := section + "/" + pt.Name
+	if !pages {
+		return historyOrDefault(h, key), nil
+	}
+	ws, kinds, err := p.cachedItemWindows(ctx, zoom, r, secs, section, pt.Name)
+	if err != nil {
+		return 0, err
+	}
+	pending, ok, err := p.pendingItems(ctx, zoom, r, secs, section, pt.Name)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return historyOrDefault(h, key), nil
+	}
+	windows := len(ws) + int(pending)*max(len(zoom.Windows(section, pt.Name, r.CreatedAt)), 1)
+	done := min(pt.Cursor.Window, len(ws))
+	// A window of a kind none is done of yet: the account's history, else
+	// the least a window takes, one call. (Not the mean of the other
+	// kinds: a chat channel takes ten times a 1:1 conversation's calls.)
+	unseen, ok := h.perWindow(key)
+	if !ok {
+		unseen = 1
+	}
+	// The calls of each window done, by kind: its pages at the part's
+	// calls a page (retries included).
+	type mean struct{ sum, n float64 }
+	byKind := map[string]*mean{}
+	var partial float64 // the calls of the current window so far
+	if pw, ok := p.cfg.Store.(pageWindows); ok && pt.Pages > 0 {
+		counts, err := pw.PageWindows(ctx, r.ID, section, pt.Name)
+		if err != nil {
+			return 0, fmt.Errorf("count the pages of %s for the estimate: %w", key, err)
+		}
+		perPage := float64(pt.Calls) / float64(pt.Pages)
+		for i := range done {
+			m := byKind[kinds[i]]
+			if m == nil {
+				m = &mean{}
+				byKind[kinds[i]] = m
+			}
+			m.sum += float64(counts[i]) * perPage
+			m.n++
+		}
+		partial = float64(counts[done]) * perPage
+	}
+	est := float64(pt.Calls)
+	for i := done; i < windows; i++ {
+		c := unseen
+		if m := byKind[""]; m != nil && i >= len(kinds) {
+			c = m.sum / m.n // an item not named yet: of no kind known
+		}
+		if i < len(kinds) {
+			if m := byKind[kinds[i]]; m != nil {
+				c = m.sum / m.n
+			}
+		}
+		if i == done && partial > 0 {
+			c = max(c-partial, 1)
+		}
+		est += c
+	}
+	return int64(math.Round(est)), nil
+}
+
+// itemCache holds the item windows of parts of requests under way, with
+// the pages stored of the parts they are read from: reading them again
+// at each Get/Watch would decode every stored page of those lists, and
+// they change only when those lists get a page. (A section reset and
+// fetched again to as many pages keeps the windows cached: only the
+// estimate reads them, never the fetch.)
+type itemCache struct {
+	mu sync.Mutex
+	m  map[string]itemWindows
+}
+
+type itemWindows struct {
+	pages int64 // of the parts the items are read from
+	ws    []Cursor
+	kinds []string
+}
+
+// maxItemCache bounds the cache; past it, it starts again empty.
+const maxItemCache = 1024
+
+// cachedItemWindows is itemWindows, from the cache while the parts the
+// items are read from have the same pages stored.
+func (p *Processor) cachedItemWindows(ctx context.Context, zoom Zoom, r *Request, secs []Section, section, part string) ([]Cursor, []string, error) {
+	var pages int64
+	for _, src := range ItemsFrom(section, part) {
+		sec, name, _ := strings.Cut(src, "/")
+		if i := slices.IndexFunc(secs, func(s Section) bool { return s.Name == sec }); i >= 0 {
+			if pt := secs[i].Part(name); pt != nil {
+				pages += pt.Pages
+			}
+		}
+	}
+	key := r.ID + "\x00" + section + "/" + part
+	p.items.mu.Lock()
+	c, ok := p.items.m[key]
+	p.items.mu.Unlock()
+	if ok && c.pages == pages {
+		return c.ws, c.kinds, nil
+	}
+	ws, kinds, err := p.itemWindows(ctx, zoom, r, section, part)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.items.mu.Lock()
+	defer p.items.mu.Unlock()
+	if p.items.m == nil || len(p.items.m) >= maxItemCache {
+		p.items.m = map[string]itemWindows{}
+	}
+	p.items.m[key] = itemWindows{pages, ws, kinds}
+	return ws, kinds, nil
+}
+
+// historyOrDefault returns the mean calls of a part in the account's
+// history, else defaultCalls, else one.
+func historyOrDefault(h *history, key string) int64 {
+	if h != nil {
+		return int64(math.Round(float64(h.sum[key]) / float64(h.n)))
 	}
 	if c, ok := defaultCalls[key]; ok {
-		return c, nil
+		return c
 	}
-	return 1, nil
+	return 1
+}
+
+// pendingItems returns how many items of an item part the parts it
+// follows will still name, from Zoom's totals of their lists: none for a
+// part done; for one under way, what its current window's total leaves
+// and, for each of its windows not started, the mean records of its
+// windows with a total. ok is false when a part under way gives no total
+// to go by.
+func (p *Processor) pendingItems(ctx context.Context, zoom Zoom, r *Request, secs []Section, section, part string) (int64, bool, error) {
+	var pending int64
+	for _, src := range ItemsFrom(section, part) {
+		sec, name, _ := strings.Cut(src, "/")
+		i := slices.IndexFunc(secs, func(s Section) bool { return s.Name == sec })
+		if i < 0 {
+			continue
+		}
+		pt := secs[i].Part(name)
+		if pt == nil || pt.Done || secs[i].State.Done() {
+			continue
+		}
+		st, err := p.storedPages(ctx, zoom, r, sec, name)
+		if err != nil {
+			return 0, false, err
+		}
+		var known, sum int64
+		for _, w := range st {
+			if w.total >= 0 {
+				known++
+				sum += w.total
+			}
+		}
+		if known == 0 {
+			return 0, false, nil
+		}
+		mean := float64(sum) / float64(known)
+		left := float64(max(len(zoom.Windows(sec, name, r.CreatedAt)), 1) - pt.Cursor.Window)
+		if cur := st[pt.Cursor.Window]; cur != nil && cur.total >= 0 {
+			pending += max(cur.total-cur.records, 0)
+			left--
+		}
+		pending += int64(math.Round(max(left, 0) * mean))
+	}
+	return pending, true, nil
 }
 
 // Estimate returns a request's estimate: its calls by bucket and, unless

@@ -2,12 +2,17 @@ package dsar_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 	"github.com/zoomdsar/zoom-dsar/zoomclient"
+	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
 
 func totalCalls(m map[string]int64) (n int64) {
@@ -138,4 +143,190 @@ func TestEstimateAtRisk(t *testing.T) {
 	if behind < alone*3/2 {
 		t.Errorf("the request behind is expected in %s, the one ahead in %s: want about twice as long", behind, alone)
 	}
+}
+
+// scriptedZoom is the account's Zoom (which tells budgets and totals)
+// with Fetch answered by fetch.
+type scriptedZoom struct {
+	*zoomclient.Source
+	fetch func(ctx context.Context, subject dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error)
+}
+
+func (z *scriptedZoom) Fetch(ctx context.Context, subject dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+	return z.fetch(ctx, subject, section, part, cur)
+}
+
+// hold blocks a fetch until the test ends: a part that never answers
+// keeps its estimate as it was.
+func hold(ctx context.Context) (dsar.Fetched, error) {
+	<-ctx.Done()
+	return dsar.Fetched{}, ctx.Err()
+}
+
+// estimateEnv starts a processor whose Zoom answers fetch once start is
+// closed, and signals on committed the commits of section/part. It
+// returns the request created and its estimate before any page.
+func estimateEnv(t testing.TB, section, part string, fetch func(ctx context.Context, section, part string, cur dsar.Cursor) (dsar.Fetched, error)) (e *env, r *dsar.Request, zoom *scriptedZoom, before dsar.Estimate, start chan struct{}, committed chan struct{}) {
+	start, committed = make(chan struct{}), make(chan struct{}, 100)
+	e = newEnv(t, envConfig{proc: func(c *dsar.Config) {
+		zoom = &scriptedZoom{Source: c.Accounts["main"].(*zoomclient.Source), fetch: func(ctx context.Context, _ dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+			select {
+			case <-start:
+			case <-ctx.Done():
+				return dsar.Fetched{}, ctx.Err()
+			}
+			return fetch(ctx, section, part, cur)
+		}}
+		c.Accounts["main"] = zoom
+		c.Hooks.AfterCommit = func(s, p string) {
+			if s == section && p == part {
+				committed <- struct{}{}
+			}
+		}
+	}})
+	r = e.create(jane)
+	// After the lookup, whose profile names the groups' items.
+	e.wait(r.ID, func(r *dsar.Request) bool { return r.ZoomUserID != "" })
+	before = estimateOf(t, e, r.ID)
+	return e, r, zoom, before, start, committed
+}
+
+// estimateOf returns the estimate of request id as Get shows it.
+func estimateOf(t testing.TB, e *env, id string) dsar.Estimate {
+	t.Helper()
+	r, secs, err := e.proc.Request(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := e.proc.Estimate(t.Context(), r, secs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return est
+}
+
+// TestEstimateFromTotals: once the first page of a windowed list is
+// stored, its window's remaining pages come from Zoom's total_records
+// (250 records at 100 a page: two more) and each window not started is
+// expected to take as many pages as the windows whose totals are known
+// (three), where at creation each window was expected to take one.
+func TestEstimateFromTotals(t *testing.T) {
+	section, part := dsar.SectionPhoneCallHistory, dsar.SectionPhoneCallHistory
+	e, r, zoom, before, start, committed := estimateEnv(t, section, part, func(ctx context.Context, s, p string, cur dsar.Cursor) (dsar.Fetched, error) {
+		if s != section || cur.Window != 0 || cur.PageToken != "" {
+			return hold(ctx)
+		}
+		return dsar.Fetched{Body: []byte(`{"page_size":100,"total_records":250,"next_page_token":"p2","call_logs":[{"id":"a"}]}`),
+			IDs: []string{"a"}, NextPageToken: "p2", Calls: 1}, nil
+	})
+	windows := int64(len(zoom.Windows(section, part, r.CreatedAt)))
+	if windows < 2 {
+		t.Fatalf("%d windows: the test needs windows not started", windows)
+	}
+	close(start)
+	<-committed
+	after := estimateOf(t, e, r.ID)
+	bucket := zoom.Budget(section, part).Bucket
+	// Before: one call a window. After: the one made, two more pages, and
+	// three for each other window.
+	if got, want := after.Calls[bucket]-before.Calls[bucket], (1+2+3*(windows-1))-windows; got != want {
+		t.Fatalf("%s calls: %d at creation, %d after the first page; want %d more", bucket, before.Calls[bucket], after.Calls[bucket], want)
+	}
+}
+
+// TestEstimateExtrapolatesItems: a part fetched item by item whose
+// lists give no total for an item (a chat conversation's messages) is
+// expected to make, once its items are listed and some done, the mean
+// calls of the items of the same kind done (three, for channels) for
+// each item of that kind, one for an item of a kind none is done of; at
+// creation, the table's handful.
+func TestEstimateExtrapolatesItems(t *testing.T) {
+	section, part := dsar.SectionTeamChat, dsar.PartMessages
+	const conversations = 10
+	var sessions []string
+	for i := range conversations {
+		// Channels first, then 1:1 conversations.
+		typ := "groupchat"
+		if i >= conversations/2 {
+			typ = "1:1"
+		}
+		sessions = append(sessions, fmt.Sprintf(`{"channel_id":"c%d","name":"x","type":%q}`, i, typ))
+	}
+	e, r, zoom, before, start, committed := estimateEnv(t, section, part, func(ctx context.Context, s, p string, cur dsar.Cursor) (dsar.Fetched, error) {
+		switch {
+		case s != section:
+			return hold(ctx)
+		case p == dsar.PartSessions:
+			// Team Chat's sessions give no total_records.
+			return dsar.Fetched{Body: []byte(`{"page_size":50,"sessions":[` + strings.Join(sessions, ",") + `]}`), IDs: make([]string, conversations), Calls: 1}, nil
+		case p == dsar.PartChannels:
+			return dsar.Fetched{Body: []byte(`{"page_size":50,"total_records":0,"channels":[]}`), Calls: 1}, nil
+		case cur.Window < 2:
+			// Three calls an item: a retry and two pages.
+			if cur.PageToken == "" {
+				return dsar.Fetched{Body: []byte(`{"messages":[]}`), NextPageToken: "n", Calls: 2}, nil
+			}
+			return dsar.Fetched{Body: []byte(`{"messages":[]}`), Calls: 1}, nil
+		}
+		return hold(ctx)
+	})
+	close(start)
+	for range 4 { // two pages of two items
+		<-committed
+	}
+	after := estimateOf(t, e, r.ID)
+	bucket := zoom.Budget(section, part).Bucket
+	// Before: one call for each list, six for the messages. After: the
+	// lists' calls made, three for each channel, and one, the least, for
+	// each 1:1 conversation, a kind of which none is done.
+	if got, want := after.Calls[bucket]-before.Calls[bucket], int64(3*conversations/2+conversations/2-6); got != want {
+		t.Fatalf("%s calls: %d at creation, %d after two conversations; want %d more", bucket, before.Calls[bucket], after.Calls[bucket], want)
+	}
+}
+
+// BenchmarkEstimate is the estimate Get and Watch compute for a request
+// for the reference subject stopped mid-run: its lists stored, its Team
+// Chat messages under way (200 pages in), every fetch after that held.
+func BenchmarkEstimate(b *testing.B) {
+	var stop atomic.Bool
+	var once sync.Once
+	stopped := make(chan struct{})
+	var chat atomic.Int64
+	e := newEnv(b, envConfig{
+		zoom: []zoomtest.Option{zoomtest.WithDataset("reference"), zoomtest.WithPlan(zoomtest.Business)},
+		proc: func(c *dsar.Config) {
+			src := c.Accounts["main"].(*zoomclient.Source)
+			c.Accounts["main"] = &scriptedZoom{Source: src, fetch: func(ctx context.Context, subject dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+				if stop.Load() {
+					return hold(ctx)
+				}
+				return src.Fetch(ctx, subject, section, part, cur)
+			}}
+			c.Hooks.AfterCommit = func(section, part string) {
+				if section == dsar.SectionTeamChat && part == dsar.PartMessages && chat.Add(1) == 200 {
+					stop.Store(true)
+					once.Do(func() { close(stopped) })
+				}
+			}
+		},
+	})
+	ctx := b.Context()
+	id := e.create(jane).ID
+	<-stopped
+	r, secs, err := e.proc.Request(ctx, id)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var made int64
+	for _, s := range secs {
+		made += s.Calls
+	}
+	var est dsar.Estimate
+	for b.Loop() {
+		if est, err = e.proc.Estimate(ctx, r, secs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(made), "calls-made")
+	b.ReportMetric(float64(totalCalls(est.Calls)), "calls-estimated")
 }

@@ -149,6 +149,7 @@ type Processor struct {
 	expiries map[string]func() bool     // completed requests' purges (retain.go)
 	watchers map[string][]chan struct{} // Watch subscriptions
 	hist     histories                  // calls per part of completed requests, by account
+	items    itemCache                  // item windows of requests under way, for estimates
 	closed   bool
 	wg       sync.WaitGroup
 }

@@ -442,6 +442,9 @@ type Item struct {
 	Record string
 	Key    string
 	Label  string
+	// Kind groups items that cost alike to fetch, for estimates (a chat
+	// channel, a 1:1 conversation); "" when all are of one kind.
+	Kind string
 }
 
 // PartsOf returns the part names of a section, in fetch order.

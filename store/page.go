@@ -231,6 +231,33 @@ func (db *DB) PageIDs(ctx context.Context, id, section, part string, window int)
 	return ids, nil
 }
 
+// PageWindows returns how many pages of a part each window holds, read
+// from the pages' headers alone (nothing is decompressed or opened): what
+// an estimate needs of a part fetched item by item, at each Get/Watch.
+func (db *DB) PageWindows(ctx context.Context, id, section, part string) (map[int]int64, error) {
+	const op = "store.PageWindows"
+	if err := checkPart(op, id, section, part); err != nil {
+		return nil, err
+	}
+	out := map[int]int64{}
+	prefix := pagePrefix(id, section, part)
+	err := db.view(ctx, op, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketPages).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			_, w, _, err := pageHeader(v)
+			if err != nil {
+				return &dsar.Error{Code: dsar.EINTERNAL, Op: op, Err: fmt.Errorf("page of %s/%s: %w", section, part, err)}
+			}
+			out[w]++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ResetSection deletes a section's pages and media records and sets it
 // back to PENDING with empty cursors and counters, for a retry from the
 // start.

@@ -180,6 +180,14 @@ func TestPageIDsAndCoverage(t *testing.T) {
 	if p.Records != 6 || p.Covered != (dsar.Span{From: "2026-01-01", To: "2026-02-28"}) {
 		t.Errorf("records %d covered %+v, want 6 and Jan-Feb", p.Records, p.Covered)
 	}
+	// Pages by window, from the headers: window 1 holds the redone page.
+	byWindow, err := db.PageWindows(ctx, "r1", sec, part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(byWindow, map[int]int64{0: 2, 1: 2}) {
+		t.Errorf("pages by window %v, want 2 and 2", byWindow)
+	}
 	var drops [][]string
 	if err := db.Pages(ctx, "r1", sec, part, func(p dsar.Page) error { drops = append(drops, p.Drop); return nil }); err != nil {
 		t.Fatal(err)

@@ -77,6 +77,18 @@ var items = map[string]struct {
 		"channels", "id", "name", func(rec map[string]json.RawMessage) string { return query("to_channel", idString(rec["id"])) }},
 }
 
+// kinds says, for the items of a part ("section/part<-from") that differ
+// in cost, the Kind of an item (dsar.Item): a Team Chat session's type
+// (a group chat is a channel, its messages many more than a 1:1
+// conversation's); a channel that the sessions did not name had no
+// message in their dates.
+var kinds = map[string]func(rec map[string]json.RawMessage) string{
+	dsar.SectionTeamChat + "/" + dsar.PartMessages + "<-" + dsar.SectionTeamChat + "/" + dsar.PartSessions: field("type"),
+	dsar.SectionTeamChat + "/" + dsar.PartMessages + "<-" + dsar.SectionTeamChat + "/" + dsar.PartChannels: func(map[string]json.RawMessage) string {
+		return "channel"
+	},
+}
+
 func field(name string) func(map[string]json.RawMessage) string {
 	return func(rec map[string]json.RawMessage) string { return idString(rec[name]) }
 }
@@ -132,13 +144,18 @@ func (s *Source) Items(section, part, from string, page []byte) ([]dsar.Item, er
 	if err != nil {
 		return nil, fmt.Errorf("zoomclient: %s page: %w", from, err)
 	}
+	kind := kinds[section+"/"+part+"<-"+from]
 	out := make([]dsar.Item, 0, len(recs))
 	for _, rec := range recs {
 		key := rule.key(rec)
 		if key == "" {
 			return nil, fmt.Errorf("zoomclient: %s page: a record names no item for %s", from, part)
 		}
-		out = append(out, dsar.Item{Record: idString(rec[rule.id]), Key: key, Label: idString(rec[rule.label])})
+		it := dsar.Item{Record: idString(rec[rule.id]), Key: key, Label: idString(rec[rule.label])}
+		if kind != nil {
+			it.Kind = kind(rec)
+		}
+		out = append(out, it)
 	}
 	return out, nil
 }
@@ -149,6 +166,36 @@ func endpoint(section, part string) (Endpoint, error) {
 		return Endpoint{}, &dsar.Error{Code: dsar.EINTERNAL, Op: "zoomclient.Source", Message: fmt.Sprintf("no endpoint for part %s/%s", section, part)}
 	}
 	return ep, nil
+}
+
+// Source reads Zoom's list totals, for estimates.
+var _ dsar.Totaled = (*Source)(nil)
+
+// Total reads total_records and page_size from a stored page of a part's
+// list, where Zoom gives them (the Meetings API's and Phone's lists, Team
+// Chat's channels; not the SMS, summary or chat session and message
+// lists). Without page_size the page holds what the endpoint asks for,
+// or Zoom's default of 30.
+func (s *Source) Total(section, part string, page []byte) (records, perPage int64, ok bool) {
+	ep, err := endpoint(section, part)
+	if err != nil || ep.List == "" {
+		return 0, 0, false
+	}
+	var env struct {
+		Total    *int64 `json:"total_records"`
+		PageSize int64  `json:"page_size"`
+	}
+	if json.Unmarshal(page, &env) != nil || env.Total == nil || *env.Total < 0 {
+		return 0, 0, false
+	}
+	size := env.PageSize
+	if size <= 0 {
+		size = int64(ep.PageSize)
+	}
+	if size <= 0 {
+		size = 30
+	}
+	return *env.Total, size, true
 }
 
 // Source tells the budget of each part's calls, for estimates.

@@ -170,3 +170,29 @@ func TestSourceDownload(t *testing.T) {
 		})
 	}
 }
+
+// TestSourceTotal: Zoom's total_records and page_size are read from a
+// list's page; a page without a total, an object part or a page that is
+// not JSON has none.
+func TestSourceTotal(t *testing.T) {
+	src := NewSource(nil)
+	tests := []struct {
+		section, part, page string
+		records, perPage    int64
+		ok                  bool
+	}{
+		{dsar.SectionCloudRecordings, dsar.PartRecordings, `{"page_size":300,"total_records":650,"meetings":[]}`, 650, 300, true},
+		// An answer without page_size holds the endpoint's page size.
+		{dsar.SectionTeamChat, dsar.PartChannels, `{"total_records":7,"channels":[]}`, 7, 50, true},
+		{dsar.SectionMeetings, dsar.PartScheduled, `{"total_records":0,"meetings":[]}`, 0, 300, true},
+		{dsar.SectionTeamChat, dsar.PartMessages, `{"page_size":50,"messages":[]}`, 0, 0, false},
+		{dsar.SectionProfile, dsar.PartUser, `{"total_records":3}`, 0, 0, false},
+		{dsar.SectionCloudRecordings, dsar.PartRecordings, `not json`, 0, 0, false},
+	}
+	for _, tt := range tests {
+		n, size, ok := src.Total(tt.section, tt.part, []byte(tt.page))
+		if n != tt.records || size != tt.perPage || ok != tt.ok {
+			t.Errorf("%s/%s %s: %d, %d, %v; want %d, %d, %v", tt.section, tt.part, tt.page, n, size, ok, tt.records, tt.perPage, tt.ok)
+		}
+	}
+}

@@ -105,6 +105,10 @@ type listing struct {
 	desc   bool     // serve newest first
 	head   []string // extra envelope members, already encoded: `"from":"2024-01-01"`
 	number bool     // include page_number (Meetings API lists)
+	// bare: the envelope is page_size and next_page_token only, without
+	// page_count and total_records, as the SMS and summary lists' specs
+	// declare it (PH26, testdata/openapi/summaries.json).
+	bare bool
 }
 
 // page writes one page of l starting at cur.offset, with a next_page_token
@@ -113,6 +117,9 @@ func (e *Emulator) page(c *call, l listing, cur cursor) {
 	size := min(pageSize(c.r), c.op.pageMax())
 	total := len(l.items)
 	envelope := func(off int) string {
+		if l.bare {
+			return `"page_size":` + strconv.Itoa(size)
+		}
 		s := `"page_count":` + strconv.Itoa((total+size-1)/size)
 		if l.number {
 			s += `,"page_number":` + strconv.Itoa(off/size+1)

@@ -107,8 +107,9 @@ func (e *Emulator) phoneList(c *call, field string, def time.Duration, notFound,
 	if from == "" {
 		from, to = dateString(cur.from), dateString(cur.to)
 	}
+	// Of these lists only the SMS sessions' gives no totals [PH26].
 	e.page(c, listing{field: field, items: between(items(ui), cur.from, cur.to), desc: true,
-		head: []string{jstr("from", from), jstr("to", to)}}, cur)
+		head: []string{jstr("from", from), jstr("to", to)}, bare: field == "sms_sessions"}, cur)
 }
 
 // listCallHistory is GET /phone/users/{userId}/call_history: default the

@@ -79,7 +79,7 @@ func (e *Emulator) getSMSSession(c *call) {
 		}
 		items = kept
 	}
-	e.page(c, listing{field: "sms_histories", items: items, desc: q.Get("sort") == "2"}, cur)
+	e.page(c, listing{field: "sms_histories", items: items, desc: q.Get("sort") == "2", bare: true}, cur)
 }
 
 // maxSyncCount is the largest count of the sync call [PH26].

@@ -65,7 +65,7 @@ func (e *Emulator) listSummaries(c *call) {
 		return
 	}
 	e.page(c, listing{field: "summaries", items: between(c.ai.x.summaries, cur.from, cur.to),
-		head: []string{jstr("from", zt(cur.from)), jstr("to", zt(cur.to))}}, cur)
+		head: []string{jstr("from", zt(cur.from)), jstr("to", zt(cur.to))}, bare: true}, cur)
 }
 
 // getSummary is GET /meetings/{meetingId}/meeting_summary, by meeting
