@@ -127,6 +127,9 @@ func TestRetention(t *testing.T) {
 	e.srv.Clock().Advance(time.Hour)
 	r = e.wait(id, bundlePurged)
 	checkPurged(t, e, r, done, "retention period of 2 days")
+	if !r.Purge.Manifest {
+		t.Error("the purge does not say that the manifest was kept")
+	}
 	after, err := e.proc.Manifest(ctx, id)
 	if err != nil {
 		t.Fatalf("Manifest after the purge: %v", err)
@@ -189,6 +192,9 @@ func TestRetentionDamagedBundle(t *testing.T) {
 		t.Fatalf("Delete of a request with a damaged bundle: %v", err)
 	}
 	checkPurged(t, e, r, done, "damaged")
+	if r.Purge.Manifest {
+		t.Error("the purge says a manifest was kept")
+	}
 	evs, err := e.db.Audit(t.Context(), dsar.AuditFilter{Request: id, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)

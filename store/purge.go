@@ -127,7 +127,7 @@ func (db *DB) purge(ctx context.Context, op, id, reason string, manifest []byte)
 				r.EmailHash = emailHash(db.hashKey, r.Email)
 			}
 			r.Email = ""
-			r.Purge.BundleAt, r.Purge.Reason = now, reason
+			r.Purge.BundleAt, r.Purge.Reason, r.Purge.Manifest = now, reason, manifest != nil
 			if _, err := db.appendAudit(ctx, tx, dsar.AuditEvent{Request: id, Action: dsar.ActionPurge,
 				Detail: detail}); err != nil {
 				return err

@@ -298,8 +298,8 @@ func TestPurgeKeepsManifest(t *testing.T) {
 	}
 
 	manifest := []byte(fmt.Sprintf(`{"subject": %q, "request_id": "r1"}`, db.EmailHash("jane.doe@example.com")))
-	if _, err := db.PurgeRequest(ctx, "r1", "retention", manifest); err != nil {
-		t.Fatal(err)
+	if r, err := db.PurgeRequest(ctx, "r1", "retention", manifest); err != nil || !r.Purge.Manifest {
+		t.Fatalf("PurgeRequest with a manifest: purge %+v, %v; want it to say one is kept", r.Purge, err)
 	}
 	if _, err := db.DataKey(ctx, "r1"); !errors.Is(err, ErrPurged) {
 		t.Fatalf("DataKey after the purge: %v, want it destroyed", err)
@@ -319,8 +319,8 @@ func TestPurgeKeepsManifest(t *testing.T) {
 		t.Errorf("a second purge replaced the manifest with %q", again)
 	}
 
-	if _, err := db.PurgeRequest(ctx, "r2", "deleted", nil); err != nil {
-		t.Fatal(err)
+	if r, err := db.PurgeRequest(ctx, "r2", "deleted", nil); err != nil || r.Purge.Manifest {
+		t.Fatalf("PurgeRequest without a manifest: purge %+v, %v; want none kept", r.Purge, err)
 	}
 	if _, err := db.Manifest(ctx, "r2"); dsar.ErrorCode(err) != dsar.ENOTFOUND || !strings.Contains(err.Error(), "keeps no manifest") {
 		t.Errorf("Manifest of a request purged without one: %v, want not found", err)

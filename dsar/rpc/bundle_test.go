@@ -262,7 +262,7 @@ func TestDeleteAndDownloads(t *testing.T) {
 	ar := del.GetAccessRequest()
 	rt := ar.GetRetention()
 	if ar.GetEmail() != "" || rt.GetEmailHash() != r.GetRetention().GetEmailHash() || rt.GetBundlePurgeTime() == nil ||
-		rt.GetBundleExpireTime() != nil || rt.GetPurgeReason() != "deleted by ops: subject withdrew" {
+		rt.GetBundleExpireTime() != nil || rt.GetPurgeReason() != "deleted by ops: subject withdrew" || !rt.GetManifestKept() {
 		t.Errorf("after delete: email kept %v, retention %v", ar.GetEmail() != "", rt)
 	}
 	if ar.GetBundle().GetSha256() != r.GetBundle().GetSha256() {

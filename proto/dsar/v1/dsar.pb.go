@@ -616,8 +616,11 @@ type Retention struct {
 	// When the bundle is deleted at the latest; unset once it is, or
 	// before the request is COMPLETED.
 	BundleExpireTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=bundle_expire_time,json=bundleExpireTime,proto3" json:"bundle_expire_time,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Whether the purged bundle's manifest was kept (GetManifest); false
+	// when the bundle was missing or damaged at the purge, or before it.
+	ManifestKept  bool `protobuf:"varint,7,opt,name=manifest_kept,json=manifestKept,proto3" json:"manifest_kept,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Retention) Reset() {
@@ -690,6 +693,13 @@ func (x *Retention) GetBundleExpireTime() *timestamppb.Timestamp {
 		return x.BundleExpireTime
 	}
 	return nil
+}
+
+func (x *Retention) GetManifestKept() bool {
+	if x != nil {
+		return x.ManifestKept
+	}
+	return false
 }
 
 // Extension records the one extension of a request's deadline.
@@ -3582,7 +3592,7 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\x0eat_risk_reason\x18\x04 \x01(\tR\fatRiskReason\";\n" +
 	"\vBucketCalls\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x14\n" +
-	"\x05calls\x18\x02 \x01(\x03R\x05calls\"\xcb\x02\n" +
+	"\x05calls\x18\x02 \x01(\x03R\x05calls\"\xf0\x02\n" +
 	"\tRetention\x12L\n" +
 	"\x14collected_purge_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x12collectedPurgeTime\x12F\n" +
 	"\x11bundle_purge_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0fbundlePurgeTime\x12!\n" +
@@ -3590,7 +3600,8 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\n" +
 	"email_hash\x18\x04 \x01(\tR\temailHash\x12\x1c\n" +
 	"\tdownloads\x18\x05 \x01(\x05R\tdownloads\x12H\n" +
-	"\x12bundle_expire_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x10bundleExpireTime\"\xc9\x01\n" +
+	"\x12bundle_expire_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x10bundleExpireTime\x12#\n" +
+	"\rmanifest_kept\x18\a \x01(\bR\fmanifestKept\"\xc9\x01\n" +
 	"\tExtension\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x1f\n" +
 	"\vextended_by\x18\x02 \x01(\tR\n" +
