@@ -17,6 +17,16 @@ import (
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
 )
 
+// completed creates a request for email and waits for its completion.
+func (e *env) completed(email string) *dsar.Request {
+	e.t.Helper()
+	done := e.wait(e.create(email).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if done.State != dsar.StateCompleted {
+		e.t.Fatalf("state %s (%s)", done.State, done.Reason)
+	}
+	return done
+}
+
 func collectedPurged(r *dsar.Request) bool { return !r.Purge.CollectedAt.IsZero() }
 func bundlePurged(r *dsar.Request) bool    { return r.Purged() }
 
@@ -80,11 +90,8 @@ func checkPurged(t *testing.T, e *env, r *dsar.Request, done *dsar.Request, beca
 func TestRetention(t *testing.T) {
 	retain := func(c *dsar.Config) { c.Retention.Bundles = 48 * time.Hour }
 	e := newEnv(t, withMedia(envConfig{proc: retain}, nil))
-	id := e.create(jane).ID
-	done := e.wait(id, inState(dsar.StateCompleted, dsar.StateFailed))
-	if done.State != dsar.StateCompleted {
-		t.Fatalf("state %s (%s)", done.State, done.Reason)
-	}
+	done := e.completed(jane)
+	id := done.ID
 	r := e.wait(id, collectedPurged)
 	if r.Purged() || r.Email != jane || r.CompletedAt.IsZero() {
 		t.Errorf("after the collected data's purge: %+v; want the bundle and email kept", r.Purge)
@@ -174,11 +181,8 @@ func checkKeptManifest(t *testing.T, e *env, kept []byte, orig *bundle.Manifest,
 // all the same, keeps no manifest, and its audit trail says so.
 func TestRetentionDamagedBundle(t *testing.T) {
 	e := newEnv(t, envConfig{})
-	id := e.create(jane).ID
-	done := e.wait(id, inState(dsar.StateCompleted, dsar.StateFailed))
-	if done.State != dsar.StateCompleted {
-		t.Fatalf("state %s (%s)", done.State, done.Reason)
-	}
+	done := e.completed(jane)
+	id := done.ID
 	e.wait(id, collectedPurged)
 	if err := os.Truncate(done.Bundle.Path, done.Bundle.Size/2); err != nil {
 		t.Fatal(err)
@@ -212,11 +216,8 @@ func TestRetentionDamagedBundle(t *testing.T) {
 // TestRetentionDownloads purges a bundle at its second whole download.
 func TestRetentionDownloads(t *testing.T) {
 	e := newEnv(t, envConfig{proc: func(c *dsar.Config) { c.Retention.Downloads = 2 }})
-	id := e.create(jane).ID
-	done := e.wait(id, inState(dsar.StateCompleted, dsar.StateFailed))
-	if done.State != dsar.StateCompleted {
-		t.Fatalf("state %s (%s)", done.State, done.Reason)
-	}
+	done := e.completed(jane)
+	id := done.ID
 	r, err := e.proc.Downloaded(t.Context(), id)
 	if err != nil || r.Downloads != 1 || r.Purged() {
 		t.Fatalf("first download: %+v %v", r, err)
@@ -284,11 +285,8 @@ func TestDelete(t *testing.T) {
 // TestDeleteCompleted deletes a completed request's bundle at once.
 func TestDeleteCompleted(t *testing.T) {
 	e := newEnv(t, envConfig{})
-	id := e.create(jane).ID
-	done := e.wait(id, inState(dsar.StateCompleted, dsar.StateFailed))
-	if done.State != dsar.StateCompleted {
-		t.Fatalf("state %s (%s)", done.State, done.Reason)
-	}
+	done := e.completed(jane)
+	id := done.ID
 	ctx := dsar.WithActor(t.Context(), dsar.Actor{Name: "oncall", Role: "operator"})
 	r, err := e.proc.Delete(ctx, id, "")
 	if err != nil {
