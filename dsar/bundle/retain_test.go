@@ -12,10 +12,11 @@ import (
 	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
-// TestAssemblerVerify accepts a whole bundle and refuses one with a byte
-// flipped, one signed by another key and a missing one, before the
-// processor purges what the bundle was written from.
-func TestAssemblerVerify(t *testing.T) {
+// bundleFile writes the test request's bundle, signed by testKey(1), to
+// a file of a new directory, and returns its bytes, the directory and the
+// request recording it.
+func bundleFile(t *testing.T) ([]byte, string, *dsar.Request) {
+	t.Helper()
 	in, src := testRequest()
 	data, res := writeBundle(t, in, src, testKey(1))
 	dir := t.TempDir()
@@ -23,7 +24,15 @@ func TestAssemblerVerify(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := &dsar.Request{ID: in.Request.ID, Bundle: dsar.Bundle{Path: path, Size: res.Size, SHA256: res.SHA256}}
+	return data, dir, &dsar.Request{ID: in.Request.ID, Bundle: dsar.Bundle{Path: path, Size: res.Size, SHA256: res.SHA256}}
+}
+
+// TestAssemblerVerify accepts a whole bundle and refuses one with a byte
+// flipped, one signed by another key and a missing one, before the
+// processor purges what the bundle was written from.
+func TestAssemblerVerify(t *testing.T) {
+	data, dir, r := bundleFile(t)
+	path := r.Bundle.Path
 	a := &Assembler{Dir: dir, Key: testKey(1)}
 	if err := a.Verify(t.Context(), r); err != nil {
 		t.Fatalf("Verify of a whole bundle: %v", err)
@@ -80,15 +89,10 @@ func TestAssemblerRemove(t *testing.T) {
 // replaced by the email's hash and every other field kept, and none of a
 // bundle with a flipped byte or of a request without a hash.
 func TestAssemblerManifest(t *testing.T) {
-	in, src := testRequest()
-	data, res := writeBundle(t, in, src, testKey(1))
-	dir := t.TempDir()
-	path := filepath.Join(dir, in.Request.ID+".zip")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	data, dir, r := bundleFile(t)
+	path := r.Bundle.Path
 	const hash = "hmac-sha256:0123"
-	r := &dsar.Request{ID: in.Request.ID, EmailHash: hash, Bundle: dsar.Bundle{Path: path, Size: res.Size, SHA256: res.SHA256}}
+	r.EmailHash = hash
 	a := &Assembler{Dir: dir, Key: testKey(1)}
 	got, err := a.Manifest(t.Context(), r)
 	if err != nil {
