@@ -182,7 +182,7 @@ func BenchmarkPurgeReference(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		if _, err := db.PurgeRequest(b.Context(), r.ID, "benchmark"); err != nil {
+		if _, err := db.PurgeRequest(b.Context(), r.ID, "benchmark", nil); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()

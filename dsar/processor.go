@@ -38,9 +38,13 @@ type Store interface {
 	// and windows, and records Purge.CollectedAt.
 	PurgeCollected(ctx context.Context, id string) (*Request, error)
 	// PurgeRequest does what PurgeCollected does, replaces the email by
-	// its hash and records Purge.BundleAt and the reason; a purged request
-	// is returned as it is.
-	PurgeRequest(ctx context.Context, id, reason string) (*Request, error)
+	// its hash, records Purge.BundleAt and the reason and keeps manifest
+	// (BundleFiles.Manifest; nil keeps none); a purged request is
+	// returned as it is.
+	PurgeRequest(ctx context.Context, id, reason string, manifest []byte) (*Request, error)
+	// Manifest returns the manifest a purged request keeps; ENOTFOUND
+	// when it keeps none.
+	Manifest(ctx context.Context, id string) ([]byte, error)
 	// Compact gives back the space that purges freed in the store's file
 	// once it passes the store's threshold, and reports whether it did;
 	// the other calls wait meanwhile.

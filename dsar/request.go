@@ -104,6 +104,9 @@ type Purge struct {
 	// hash.
 	BundleAt time.Time
 	Reason   string // why the bundle was deleted, for a person
+	// Manifest: the bundle's manifest was kept, its subject hashed
+	// (Store.Manifest); false when the bundle was missing or damaged.
+	Manifest bool
 }
 
 // Purged reports whether the bundle and the email are gone.

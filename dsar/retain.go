@@ -40,6 +40,11 @@ type BundleFiles interface {
 	// Remove deletes the bundle file of a request, also one written but
 	// not recorded (an assembly a cancel cut short); none is no error.
 	Remove(r *Request) error
+	// Manifest returns the manifest.json of a completed request's bundle,
+	// checked against the recorded SHA-256, with the subject's email
+	// replaced by the request's EmailHash: what the request keeps after
+	// its purge. EDATALOSS when the file is missing or damaged.
+	Manifest(ctx context.Context, r *Request) ([]byte, error)
 }
 
 // files returns the Assembler as BundleFiles, if it is one.
@@ -130,10 +135,11 @@ func days(d time.Duration) string {
 	return d.String()
 }
 
-// purge deletes a request's bundle file and media files, then purges it in
-// the store with the reason. The file goes first: a crash between the two
-// leaves a request that still names a bundle that is gone, and the next
-// Start purges it again.
+// purge reads the manifest of a request's bundle, deletes its bundle file
+// and media files, then purges it in the store with the reason, keeping
+// the manifest. The file goes first: a crash between the two leaves a
+// request that still names a bundle that is gone, and the next Start
+// purges it again, without a manifest then (the audit event says so).
 func (p *Processor) purge(ctx context.Context, id, reason string) (*Request, error) {
 	r, err := p.cfg.Store.Request(ctx, id)
 	if err != nil {
@@ -142,13 +148,23 @@ func (p *Processor) purge(ctx context.Context, id, reason string) (*Request, err
 	if r.Purged() {
 		return r, nil
 	}
+	var manifest []byte
 	if bf, ok := p.files(); ok {
+		if r.State == StateCompleted {
+			if manifest, err = bf.Manifest(ctx, r); err != nil {
+				// A bundle that cannot be read must not keep its
+				// request from being purged; the store's audit event
+				// says that no manifest was kept.
+				p.log.Error("read the manifest of a bundle to purge; none is kept", "request", id, "err", err)
+				manifest = nil
+			}
+		}
 		if err := bf.Remove(r); err != nil {
 			return nil, fmt.Errorf("delete the bundle: %w", err)
 		}
 	}
 	p.dropMedia(id)
-	r, err = p.cfg.Store.PurgeRequest(ctx, id, reason)
+	r, err = p.cfg.Store.PurgeRequest(ctx, id, reason, manifest)
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +178,27 @@ func (p *Processor) purge(ctx context.Context, id, reason string) (*Request, err
 	p.notify(id)
 	p.compact(ctx)
 	return r, nil
+}
+
+// Manifest returns the manifest of a completed request's bundle with the
+// subject's email replaced by its keyed hash: read from the bundle before
+// the purge, from the store after it. It is the same document at both
+// times, so that a caller never learns the email from it nor sees it
+// change when the bundle goes; the subject's own copy is in the bundle.
+func (p *Processor) Manifest(ctx context.Context, id string) ([]byte, error) {
+	const op = "dsar.Manifest"
+	r, err := p.cfg.Store.Request(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Purged() {
+		return p.cfg.Store.Manifest(ctx, id)
+	}
+	bf, ok := p.files()
+	if r.State != StateCompleted || !ok {
+		return nil, &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("request %s is %s: only a completed request has a manifest", id, r.State)}
+	}
+	return bf.Manifest(ctx, r)
 }
 
 // compact lets the store give back the space purges freed, so that the

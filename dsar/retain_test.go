@@ -1,16 +1,31 @@
 package dsar_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
 )
+
+// completed creates a request for email and waits for its completion.
+func (e *env) completed(email string) *dsar.Request {
+	e.t.Helper()
+	done := e.wait(e.create(email).ID, inState(dsar.StateCompleted, dsar.StateFailed))
+	if done.State != dsar.StateCompleted {
+		e.t.Fatalf("state %s (%s)", done.State, done.Reason)
+	}
+	return done
+}
 
 func collectedPurged(r *dsar.Request) bool { return !r.Purge.CollectedAt.IsZero() }
 func bundlePurged(r *dsar.Request) bool    { return r.Purged() }
@@ -75,11 +90,8 @@ func checkPurged(t *testing.T, e *env, r *dsar.Request, done *dsar.Request, beca
 func TestRetention(t *testing.T) {
 	retain := func(c *dsar.Config) { c.Retention.Bundles = 48 * time.Hour }
 	e := newEnv(t, withMedia(envConfig{proc: retain}, nil))
-	id := e.create(jane).ID
-	done := e.wait(id, inState(dsar.StateCompleted, dsar.StateFailed))
-	if done.State != dsar.StateCompleted {
-		t.Fatalf("state %s (%s)", done.State, done.Reason)
-	}
+	done := e.completed(jane)
+	id := done.ID
 	r := e.wait(id, collectedPurged)
 	if r.Purged() || r.Email != jane || r.CompletedAt.IsZero() {
 		t.Errorf("after the collected data's purge: %+v; want the bundle and email kept", r.Purge)
@@ -101,8 +113,12 @@ func TestRetention(t *testing.T) {
 	if records == 0 {
 		t.Error("the sections lost their record counts")
 	}
-	e.verify(r) // the bundle is whole
+	orig := e.verify(r) // the bundle is whole
 	ctx := dsar.WithActor(t.Context(), dsar.Actor{Name: "oncall", Role: "operator"})
+	before, err := e.proc.Manifest(ctx, id)
+	if err != nil {
+		t.Fatalf("Manifest before the purge: %v", err)
+	}
 	if _, err := e.proc.Rebuild(ctx, id); dsar.ErrorCode(err) != dsar.EPRECONDITION || !strings.Contains(err.Error(), "purged") {
 		t.Errorf("Rebuild after the purge: %v, want a precondition that says it was purged", err)
 	}
@@ -118,16 +134,90 @@ func TestRetention(t *testing.T) {
 	e.srv.Clock().Advance(time.Hour)
 	r = e.wait(id, bundlePurged)
 	checkPurged(t, e, r, done, "retention period of 2 days")
+	if !r.Purge.Manifest {
+		t.Error("the purge does not say that the manifest was kept")
+	}
+	after, err := e.proc.Manifest(ctx, id)
+	if err != nil {
+		t.Fatalf("Manifest after the purge: %v", err)
+	}
+	if !bytes.Equal(after, before) {
+		t.Errorf("the manifest changed with the purge:\n%s\nwas\n%s", after, before)
+	}
+	checkKeptManifest(t, e, after, orig, secs)
+}
+
+// checkKeptManifest checks a manifest kept of a purged request of jane's:
+// orig, the bundle's, with its subject replaced by the email's keyed hash,
+// and its sections those of the request.
+func checkKeptManifest(t *testing.T, e *env, kept []byte, orig *bundle.Manifest, secs []dsar.Section) {
+	t.Helper()
+	if bytes.Contains(bytes.ToLower(kept), []byte(strings.ToLower(jane))) {
+		t.Error("the kept manifest holds the email")
+	}
+	var m bundle.Manifest
+	if err := json.Unmarshal(kept, &m); err != nil {
+		t.Fatalf("the kept manifest: %v", err)
+	}
+	if m.Subject != e.db.EmailHash(jane) {
+		t.Errorf("subject %q, want the email's hash %q", m.Subject, e.db.EmailHash(jane))
+	}
+	want := *orig
+	want.Subject = m.Subject
+	if !reflect.DeepEqual(m, want) {
+		t.Errorf("the kept manifest is not the bundle's with the subject replaced:\n%+v\nwant\n%+v", m, want)
+	}
+	if len(m.Sections) != len(secs) {
+		t.Fatalf("%d sections in the kept manifest, the request has %d", len(m.Sections), len(secs))
+	}
+	for i, s := range secs {
+		if ms := m.Sections[i]; ms.Name != s.Name || ms.State != string(s.State) || ms.Records != s.Records {
+			t.Errorf("section %d: %s %s %d records in the manifest, %s %s %d in the request", i, ms.Name, ms.State, ms.Records, s.Name, s.State, s.Records)
+		}
+	}
+}
+
+// TestRetentionDamagedBundle: a request whose bundle is damaged is purged
+// all the same, keeps no manifest, and its audit trail says so.
+func TestRetentionDamagedBundle(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	done := e.completed(jane)
+	id := done.ID
+	e.wait(id, collectedPurged)
+	if err := os.Truncate(done.Bundle.Path, done.Bundle.Size/2); err != nil {
+		t.Fatal(err)
+	}
+	ctx := dsar.WithActor(t.Context(), dsar.Actor{Name: "oncall", Role: "operator"})
+	if _, err := e.proc.Manifest(ctx, id); dsar.ErrorCode(err) != dsar.EDATALOSS {
+		t.Errorf("Manifest of a damaged bundle: %v, want data loss", err)
+	}
+	r, err := e.proc.Delete(ctx, id, "damaged")
+	if err != nil {
+		t.Fatalf("Delete of a request with a damaged bundle: %v", err)
+	}
+	checkPurged(t, e, r, done, "damaged")
+	if r.Purge.Manifest {
+		t.Error("the purge says a manifest was kept")
+	}
+	evs, err := e.db.Audit(t.Context(), dsar.AuditFilter{Request: id, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(evs, func(ev dsar.AuditEvent) bool {
+		return ev.Action == dsar.ActionPurge && strings.Contains(ev.Detail, "no manifest kept")
+	}) {
+		t.Errorf("no purge event says that no manifest was kept: %+v", evs)
+	}
+	if _, err := e.proc.Manifest(ctx, id); dsar.ErrorCode(err) != dsar.ENOTFOUND {
+		t.Errorf("Manifest after the purge: %v, want not found", err)
+	}
 }
 
 // TestRetentionDownloads purges a bundle at its second whole download.
 func TestRetentionDownloads(t *testing.T) {
 	e := newEnv(t, envConfig{proc: func(c *dsar.Config) { c.Retention.Downloads = 2 }})
-	id := e.create(jane).ID
-	done := e.wait(id, inState(dsar.StateCompleted, dsar.StateFailed))
-	if done.State != dsar.StateCompleted {
-		t.Fatalf("state %s (%s)", done.State, done.Reason)
-	}
+	done := e.completed(jane)
+	id := done.ID
 	r, err := e.proc.Downloaded(t.Context(), id)
 	if err != nil || r.Downloads != 1 || r.Purged() {
 		t.Fatalf("first download: %+v %v", r, err)
@@ -195,11 +285,8 @@ func TestDelete(t *testing.T) {
 // TestDeleteCompleted deletes a completed request's bundle at once.
 func TestDeleteCompleted(t *testing.T) {
 	e := newEnv(t, envConfig{})
-	id := e.create(jane).ID
-	done := e.wait(id, inState(dsar.StateCompleted, dsar.StateFailed))
-	if done.State != dsar.StateCompleted {
-		t.Fatalf("state %s (%s)", done.State, done.Reason)
-	}
+	done := e.completed(jane)
+	id := done.ID
 	ctx := dsar.WithActor(t.Context(), dsar.Actor{Name: "oncall", Role: "operator"})
 	r, err := e.proc.Delete(ctx, id, "")
 	if err != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -33,25 +34,63 @@ func (db *DB) EmailHash(email string) string { return emailHash(db.hashKey, emai
 // (Purge.CollectedAt) and the audit log in the same transaction; a request
 // purged already is returned as it is.
 func (db *DB) PurgeCollected(ctx context.Context, id string) (*dsar.Request, error) {
-	return db.purge(ctx, "store.PurgeCollected", id, "")
+	return db.purge(ctx, "store.PurgeCollected", id, "", nil)
 }
 
 // PurgeRequest does what PurgeCollected does, then replaces the request's
-// email by its hash (EmailHash) and records the purge of its bundle with
-// the reason (Purge.BundleAt, Purge.Reason), in one transaction. The
-// caller deletes the bundle file. A request purged already is returned as
-// it is.
-func (db *DB) PurgeRequest(ctx context.Context, id, reason string) (*dsar.Request, error) {
+// email by its hash (EmailHash), records the purge of its bundle with the
+// reason (Purge.BundleAt, Purge.Reason) and keeps manifest, the bundle's
+// manifest.json with the email already replaced, in one transaction. The
+// manifest is stored as it is, not sealed under the data key the purge
+// destroys: it must stay readable, and holds no personal data. A nil
+// manifest (no readable bundle) keeps none, and the audit event says so.
+// The caller deletes the bundle file. A request purged already is
+// returned as it is.
+func (db *DB) PurgeRequest(ctx context.Context, id, reason string, manifest []byte) (*dsar.Request, error) {
 	const op = "store.PurgeRequest"
 	if strings.TrimSpace(reason) == "" {
 		return nil, &dsar.Error{Code: dsar.EINVALID, Op: op, Message: "a purge needs a reason"}
 	}
-	return db.purge(ctx, op, id, reason)
+	return db.purge(ctx, op, id, reason, manifest)
+}
+
+// Manifest returns the manifest a purged request keeps (PurgeRequest).
+// ENOTFOUND when there is no such request, or it keeps none: it is not
+// purged, or its bundle was missing or damaged at the purge.
+func (db *DB) Manifest(ctx context.Context, id string) ([]byte, error) {
+	const op = "store.Manifest"
+	var out []byte
+	err := db.view(ctx, op, func(tx *bolt.Tx) error {
+		if _, err := db.getRequest(tx, id); err != nil {
+			return err
+		}
+		if b := tx.Bucket(bucketManifests); b != nil {
+			out = bytes.Clone(b.Get([]byte(id)))
+		}
+		if out == nil {
+			return &dsar.Error{Code: dsar.ENOTFOUND, Op: op, Message: fmt.Sprintf("request %s keeps no manifest", id)}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// putManifest keeps the redacted manifest of request r, refusing one that
+// still holds its email.
+func putManifest(tx *bolt.Tx, r *dsar.Request, manifest []byte) error {
+	if r.Email != "" && bytes.Contains(bytes.ToLower(manifest), []byte(strings.ToLower(r.Email))) {
+		return &dsar.Error{Code: dsar.EINVALID, Op: "store.PurgeRequest", Message: "the manifest to keep still holds the subject's email"}
+	}
+	b, err := tx.CreateBucketIfNotExists(bucketManifests)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(r.ID), manifest)
 }
 
 // purge purges the collected data of a request and, with a reason, its
-// email and bundle.
-func (db *DB) purge(ctx context.Context, op, id, reason string) (*dsar.Request, error) {
+// email and bundle, keeping the bundle's manifest if there is one.
+func (db *DB) purge(ctx context.Context, op, id, reason string, manifest []byte) (*dsar.Request, error) {
 	var out *dsar.Request
 	err := db.update(ctx, op, func(tx *bolt.Tx) error {
 		r, err := db.getRequest(tx, id)
@@ -76,13 +115,21 @@ func (db *DB) purge(ctx context.Context, op, id, reason string) (*dsar.Request, 
 			}
 		}
 		if bundle {
+			detail := "bundle and email: " + reason
+			if manifest != nil {
+				if err := putManifest(tx, r, manifest); err != nil {
+					return err
+				}
+			} else {
+				detail += "; no manifest kept: no readable bundle"
+			}
 			if r.EmailHash == "" {
 				r.EmailHash = emailHash(db.hashKey, r.Email)
 			}
 			r.Email = ""
-			r.Purge.BundleAt, r.Purge.Reason = now, reason
+			r.Purge.BundleAt, r.Purge.Reason, r.Purge.Manifest = now, reason, manifest != nil
 			if _, err := db.appendAudit(ctx, tx, dsar.AuditEvent{Request: id, Action: dsar.ActionPurge,
-				Detail: "bundle and email: " + reason}); err != nil {
+				Detail: detail}); err != nil {
 				return err
 			}
 		}

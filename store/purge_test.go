@@ -132,11 +132,11 @@ func TestPurgeRequest(t *testing.T) {
 	db, clock, path := openTest(t)
 	ctx := t.Context()
 	fillPurgeTest(t, db)
-	if _, err := db.PurgeRequest(ctx, "r1", " "); dsar.ErrorCode(err) != dsar.EINVALID {
+	if _, err := db.PurgeRequest(ctx, "r1", " ", nil); dsar.ErrorCode(err) != dsar.EINVALID {
 		t.Errorf("PurgeRequest without a reason: %v, want invalid", err)
 	}
 	clock.Add(time.Hour)
-	r, err := db.PurgeRequest(ctx, "r1", "retention: 30 days after completion")
+	r, err := db.PurgeRequest(ctx, "r1", "retention: 30 days after completion", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestPurgeRequest(t *testing.T) {
 	}
 	// Idempotent.
 	clock.Add(time.Hour)
-	again, err := db.PurgeRequest(ctx, "r1", "deleted")
+	again, err := db.PurgeRequest(ctx, "r1", "deleted", nil)
 	if err != nil || again.Purge != want {
 		t.Errorf("second PurgeRequest: %+v %v", again, err)
 	}
@@ -273,4 +273,68 @@ func TestMigrateEmailHash(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestPurgeKeepsManifest: PurgeRequest keeps the redacted manifest in its
+// transaction, outside the data key it destroys; one that still holds the
+// email is refused and purges nothing; a purge without one says so.
+func TestPurgeKeepsManifest(t *testing.T) {
+	db, _, _ := openTest(t)
+	ctx := t.Context()
+	fillPurgeTest(t, db)
+	// A store of schema 5 written before the bucket existed.
+	if err := db.bolt.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketManifests) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Manifest(ctx, "r1"); dsar.ErrorCode(err) != dsar.ENOTFOUND {
+		t.Errorf("Manifest before the purge: %v, want not found", err)
+	}
+	leaky := []byte(`{"subject": "jane.doe@example.com", "request_id": "r1"}`)
+	if _, err := db.PurgeRequest(ctx, "r1", "retention", leaky); dsar.ErrorCode(err) != dsar.EINVALID {
+		t.Errorf("PurgeRequest with the email in the manifest: %v, want invalid", err)
+	}
+	if r, err := db.Request(ctx, "r1"); err != nil || r.Purged() || r.Email == "" || countPages(t, db, "r1") != 3 {
+		t.Errorf("a refused purge changed the request: purged %v, err %v", r.Purged(), err)
+	}
+
+	manifest := []byte(fmt.Sprintf(`{"subject": %q, "request_id": "r1"}`, db.EmailHash("jane.doe@example.com")))
+	if r, err := db.PurgeRequest(ctx, "r1", "retention", manifest); err != nil || !r.Purge.Manifest {
+		t.Fatalf("PurgeRequest with a manifest: purge %+v, %v; want it to say one is kept", r.Purge, err)
+	}
+	if _, err := db.DataKey(ctx, "r1"); !errors.Is(err, ErrPurged) {
+		t.Fatalf("DataKey after the purge: %v, want it destroyed", err)
+	}
+	got, err := db.Manifest(ctx, "r1")
+	if err != nil || !bytes.Equal(got, manifest) {
+		t.Errorf("Manifest after the purge: %q %v, want %q", got, err, manifest)
+	}
+	if bytes.Contains(bytes.ToLower(got), []byte("example.com")) {
+		t.Error("the kept manifest holds the email")
+	}
+	// A second purge keeps the first manifest.
+	if _, err := db.PurgeRequest(ctx, "r1", "deleted", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := db.Manifest(ctx, "r1"); !bytes.Equal(again, manifest) {
+		t.Errorf("a second purge replaced the manifest with %q", again)
+	}
+
+	if r, err := db.PurgeRequest(ctx, "r2", "deleted", nil); err != nil || r.Purge.Manifest {
+		t.Fatalf("PurgeRequest without a manifest: purge %+v, %v; want none kept", r.Purge, err)
+	}
+	if _, err := db.Manifest(ctx, "r2"); dsar.ErrorCode(err) != dsar.ENOTFOUND || !strings.Contains(err.Error(), "keeps no manifest") {
+		t.Errorf("Manifest of a request purged without one: %v, want not found", err)
+	}
+	evs, err := db.Audit(ctx, dsar.AuditFilter{Request: "r2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(evs, func(ev dsar.AuditEvent) bool {
+		return ev.Action == dsar.ActionPurge && strings.Contains(ev.Detail, "no manifest kept")
+	}) {
+		t.Errorf("no audit event says that r2 keeps no manifest: %+v", evs)
+	}
+	if _, err := db.Manifest(ctx, "nope"); dsar.ErrorCode(err) != dsar.ENOTFOUND {
+		t.Errorf("Manifest of an unknown request: %v, want not found", err)
+	}
 }

@@ -45,6 +45,7 @@ type purgeRecord struct {
 	CollectedAt time.Time `json:"collected_at,omitzero"`
 	BundleAt    time.Time `json:"bundle_at,omitzero"`
 	Reason      string    `json:"reason,omitempty"`
+	Manifest    bool      `json:"manifest,omitempty"`
 }
 
 type extensionRecord struct {
@@ -89,7 +90,7 @@ func toRequestRecord(r *dsar.Request) requestRecord {
 		EmailHash:   r.EmailHash,
 		CompletedAt: r.CompletedAt,
 		Downloads:   r.Downloads,
-		Purge:       purgeRecord{CollectedAt: r.Purge.CollectedAt, BundleAt: r.Purge.BundleAt, Reason: r.Purge.Reason},
+		Purge:       purgeRecord{CollectedAt: r.Purge.CollectedAt, BundleAt: r.Purge.BundleAt, Reason: r.Purge.Reason, Manifest: r.Purge.Manifest},
 	}
 	if e := r.Extension; e != nil {
 		rec.Extension = &extensionRecord{Reason: e.Reason, By: e.By, At: e.At, PreviousDue: e.PreviousDue, NewDue: e.NewDue}
@@ -118,7 +119,7 @@ func fromRequestRecord(rec *requestRecord) dsar.Request {
 		EmailHash:   rec.EmailHash,
 		CompletedAt: rec.CompletedAt,
 		Downloads:   rec.Downloads,
-		Purge:       dsar.Purge{CollectedAt: rec.Purge.CollectedAt, BundleAt: rec.Purge.BundleAt, Reason: rec.Purge.Reason},
+		Purge:       dsar.Purge{CollectedAt: rec.Purge.CollectedAt, BundleAt: rec.Purge.BundleAt, Reason: rec.Purge.Reason, Manifest: rec.Purge.Manifest},
 	}
 	if e := rec.Extension; e != nil {
 		r.Extension = &dsar.Extension{Reason: e.Reason, By: e.By, At: e.At, PreviousDue: e.PreviousDue, NewDue: e.NewDue}

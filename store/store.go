@@ -53,12 +53,15 @@ var (
 	bucketMedia    = []byte("media")     // id \0 section \0 name -> JSON mediaRecord
 	bucketGrants   = []byte("grants")    // account name -> JSON grantRecord, or it sealed
 	bucketDataKeys = []byte("data_keys") // id -> wrapped data key (crypt.go)
+	// bucketManifests is created when missing (purge.go), so that stores
+	// of schema 5 need no migration.
+	bucketManifests = []byte("manifests") // id -> a purged request's manifest.json, email redacted
 
 	keySchema      = []byte("schema")
 	keyMasterCheck = []byte("master_check") // with a master key: its check value
 
 	allBuckets = [][]byte{bucketMeta, bucketRequests, bucketIdem, bucketByState,
-		bucketSections, bucketPages, bucketAudit, bucketAuditReq, bucketMedia, bucketGrants, bucketDataKeys}
+		bucketSections, bucketPages, bucketAudit, bucketAuditReq, bucketMedia, bucketGrants, bucketDataKeys, bucketManifests}
 )
 
 // Options configure Open. The zero value is usable.

@@ -511,7 +511,7 @@ func auditTrail(t *testing.T, d *dsard, id string) []string {
 }
 
 // checkManifest checks every entry of the bundle against manifest.json.
-func checkManifest(t *testing.T, data []byte) {
+func checkManifest(t *testing.T, data []byte) *bundle.Manifest {
 	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -558,6 +558,7 @@ func checkManifest(t *testing.T, data []byte) {
 			t.Errorf("%s: sha256 %s, %d bytes; manifest says %s, %d", e.Path, got, n, e.SHA256, e.Size)
 		}
 	}
+	return &m
 }
 
 // checkReflectionAndHealth lists dsard's services by reflection, without

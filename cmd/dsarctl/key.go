@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -46,13 +45,8 @@ func fetchKey(e *env, c dsarv1.AccessRequestServiceClient, out string) (string, 
 	if err != nil {
 		return "", err
 	}
-	if out == "" {
-		_, err = e.stdout.Write(pem)
-	} else {
-		err = os.WriteFile(out, pem, 0o644)
-	}
-	if err != nil {
-		return "", fmt.Errorf("key: %w", err)
+	if err := e.writeOutput("key", out, pem); err != nil {
+		return "", err
 	}
 	return fp, nil
 }

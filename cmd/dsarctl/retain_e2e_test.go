@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
@@ -49,7 +52,11 @@ func TestEndToEndRetention(t *testing.T) {
 	}
 	bundlePath := filepath.Join(t.TempDir(), "bundle.zip")
 	mustCtl(t, d, "auditor", "download", "-o", bundlePath, id)
-	checkManifest(t, mustRead(t, bundlePath))
+	orig := checkManifest(t, mustRead(t, bundlePath))
+	if _, err := ctl(t, d, "platform", "manifest", id); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("manifest as platform: %v, want permission denied", err)
+	}
+	before := mustCtl(t, d, "auditor", "manifest", id)
 
 	// The retention ends 20 seconds after completion; dsard says so.
 	d.waitLog(t, "request purged")
@@ -59,6 +66,25 @@ func TestEndToEndRetention(t *testing.T) {
 	}
 	if _, err := ctl(t, d, "auditor", "download", "-o", filepath.Join(t.TempDir(), "again.zip"), id); err == nil || !strings.Contains(err.Error(), "purged on") {
 		t.Errorf("download of a purged bundle: %v, want it refused saying when it was purged", err)
+	}
+	// The manifest stays, its subject the email's hash: the same before
+	// and after the purge, its entries those of the bundle downloaded.
+	kept := mustCtl(t, d, "auditor", "manifest", id)
+	manifestFile := filepath.Join(t.TempDir(), "manifest.json")
+	mustCtl(t, d, "operator", "manifest", "-o", manifestFile, id)
+	if kept != before || string(mustRead(t, manifestFile)) != kept {
+		t.Errorf("manifest after the purge (stdout and -o):\n%s\nbefore:\n%s", kept, before)
+	}
+	var m bundle.Manifest
+	if err := json.Unmarshal([]byte(kept), &m); err != nil {
+		t.Fatalf("dsarctl manifest printed no manifest: %v", err)
+	}
+	if m.Subject != rt.GetEmailHash() || strings.Contains(kept, zoomtest.JaneEmail) || !reflect.DeepEqual(m.Entries, orig.Entries) || m.RequestID != id {
+		t.Errorf("kept manifest: subject %q, request %q, %d entries; want the hash %q and the bundle's %d entries, no email",
+			m.Subject, m.RequestID, len(m.Entries), rt.GetEmailHash(), len(orig.Entries))
+	}
+	if text := mustCtl(t, d, "operator", "get", id); !strings.Contains(text, "kept, the email hashed: dsarctl manifest "+id) {
+		t.Errorf("get after the purge does not say the manifest is kept:\n%s", text)
 	}
 	trail := auditTrail(t, d, id)
 	want := []string{"CreateAccessRequest by platform-caller (platform)", "purge by system ()",

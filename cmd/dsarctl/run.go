@@ -105,7 +105,7 @@ func newRoot(e *env) *cobra.Command {
 	root.AddCommand(
 		newCreate(e), newGet(e), newList(e), newWatch(e), newResume(e), newRetry(e),
 		newCancel(e), newDelete(e), newExtend(e), newDownload(e), newRebuild(e), newVerify(e),
-		newAudit(e), newKey(e), newAccounts(e), newVersion(e),
+		newAudit(e), newKey(e), newAccounts(e), newVersion(e), newManifest(e),
 	)
 	return root
 }

@@ -128,6 +128,11 @@ func (e *env) writeRequest(w io.Writer, r *dsarv1.AccessRequest, wide bool) erro
 	if rt := r.GetRetention(); rt.GetBundlePurgeTime() != nil {
 		row("email hash", rt.GetEmailHash())
 		row("purged", fmt.Sprintf("%s because %s", e.time(rt.GetBundlePurgeTime()), rt.GetPurgeReason()))
+		if rt.GetManifestKept() {
+			row("manifest", "kept, the email hashed: dsarctl manifest "+r.GetId())
+		} else if r.GetBundle() != nil {
+			row("manifest", "none kept: the bundle was missing or damaged at the purge")
+		}
 	} else {
 		row("bundle expires", e.time(rt.GetBundleExpireTime()))
 		row("pages purged", e.time(rt.GetCollectedPurgeTime()))

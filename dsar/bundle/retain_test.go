@@ -1,17 +1,22 @@
 package bundle
 
 import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 )
 
-// TestAssemblerVerify accepts a whole bundle and refuses one with a byte
-// flipped, one signed by another key and a missing one, before the
-// processor purges what the bundle was written from.
-func TestAssemblerVerify(t *testing.T) {
+// bundleFile writes the test request's bundle, signed by testKey(1), to
+// a file of a new directory, and returns its bytes, the directory and the
+// request recording it.
+func bundleFile(t *testing.T) ([]byte, string, *dsar.Request) {
+	t.Helper()
 	in, src := testRequest()
 	data, res := writeBundle(t, in, src, testKey(1))
 	dir := t.TempDir()
@@ -19,7 +24,15 @@ func TestAssemblerVerify(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := &dsar.Request{ID: in.Request.ID, Bundle: dsar.Bundle{Path: path, Size: res.Size, SHA256: res.SHA256}}
+	return data, dir, &dsar.Request{ID: in.Request.ID, Bundle: dsar.Bundle{Path: path, Size: res.Size, SHA256: res.SHA256}}
+}
+
+// TestAssemblerVerify accepts a whole bundle and refuses one with a byte
+// flipped, one signed by another key and a missing one, before the
+// processor purges what the bundle was written from.
+func TestAssemblerVerify(t *testing.T) {
+	data, dir, r := bundleFile(t)
+	path := r.Bundle.Path
 	a := &Assembler{Dir: dir, Key: testKey(1)}
 	if err := a.Verify(t.Context(), r); err != nil {
 		t.Fatalf("Verify of a whole bundle: %v", err)
@@ -69,5 +82,46 @@ func TestAssemblerRemove(t *testing.T) {
 	}
 	if len(names) != 2 || names[0] != "r10.zip" || names[1] != "r2.zip" {
 		t.Errorf("left %v, want r10.zip and r2.zip", names)
+	}
+}
+
+// TestAssemblerManifest returns the bundle's manifest with the subject
+// replaced by the email's hash and every other field kept, and none of a
+// bundle with a flipped byte or of a request without a hash.
+func TestAssemblerManifest(t *testing.T) {
+	data, dir, r := bundleFile(t)
+	path := r.Bundle.Path
+	const hash = "hmac-sha256:0123"
+	r.EmailHash = hash
+	a := &Assembler{Dir: dir, Key: testKey(1)}
+	got, err := a.Manifest(t.Context(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := Verify(bytes.NewReader(data), int64(len(data)), testKey(1).Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(got, &m); err != nil {
+		t.Fatal(err)
+	}
+	want := *orig
+	want.Subject = hash
+	if !reflect.DeepEqual(m, want) || orig.Subject == hash {
+		t.Errorf("manifest %+v, want %+v", m, want)
+	}
+	if bytes.Contains(got, []byte(orig.Subject)) {
+		t.Error("the manifest still holds the subject's email")
+	}
+	if _, err := a.Manifest(t.Context(), &dsar.Request{ID: r.ID, Bundle: r.Bundle}); dsar.ErrorCode(err) != dsar.EPRECONDITION {
+		t.Errorf("Manifest without an email hash: %v, want precondition", err)
+	}
+	data[len(data)/2] ^= 0xff
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Manifest(t.Context(), r); dsar.ErrorCode(err) != dsar.EDATALOSS {
+		t.Errorf("Manifest of a flipped byte: %v, want data loss", err)
 	}
 }

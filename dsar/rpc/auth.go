@@ -57,6 +57,9 @@ var methodRoles = map[string][]Role{
 	dsarv1.AccessRequestService_RebuildBundle_FullMethodName:                {RoleOperator},
 	dsarv1.AccessRequestService_DeleteAccessRequest_FullMethodName:          {RoleOperator},
 	dsarv1.AccessRequestService_ListAuditEvents_FullMethodName:              {RoleOperator, RoleAuditor},
+	// The manifest holds no email (the keyed hash instead); the platform
+	// has the bundle itself.
+	dsarv1.AccessRequestService_GetManifest_FullMethodName: {RoleOperator, RoleAuditor},
 	// The public key is public; every role may fetch it to verify bundles.
 	dsarv1.AccessRequestService_GetSigningKey_FullMethodName: {RolePlatform, RoleOperator, RoleAuditor},
 }

@@ -157,6 +157,9 @@ func TestAllowed(t *testing.T) {
 		{RoleAuditor, svc + "GetSigningKey", true},
 		{RoleAuditor, svc + "CreateAccessRequest", false},
 		{RoleAuditor, svc + "CancelAccessRequest", false},
+		{RoleAuditor, svc + "GetManifest", true},
+		{RoleOperator, svc + "GetManifest", true},
+		{RolePlatform, svc + "GetManifest", false},
 		{RoleOperator, svc + "NoSuchMethod", false},
 		{Role("admin"), svc + "GetAccessRequest", false},
 	} {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -244,6 +245,13 @@ func TestDeleteAndDownloads(t *testing.T) {
 	if n := got.GetAccessRequest().GetRetention().GetDownloads(); n != 2 {
 		t.Errorf("%d downloads counted, want 2 (whole, then resumed to the end; none for no bytes)", n)
 	}
+	if _, err := h.client.GetManifest(plat, &dsarv1.GetManifestRequest{Id: id}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("manifest for the platform: %v, want PermissionDenied", err)
+	}
+	before, err := h.client.GetManifest(aud, &dsarv1.GetManifestRequest{Id: id})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := h.client.DeleteAccessRequest(plat, &dsarv1.DeleteAccessRequestRequest{Id: id}); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("delete by the platform: %v, want PermissionDenied", err)
 	}
@@ -254,7 +262,7 @@ func TestDeleteAndDownloads(t *testing.T) {
 	ar := del.GetAccessRequest()
 	rt := ar.GetRetention()
 	if ar.GetEmail() != "" || rt.GetEmailHash() != r.GetRetention().GetEmailHash() || rt.GetBundlePurgeTime() == nil ||
-		rt.GetBundleExpireTime() != nil || rt.GetPurgeReason() != "deleted by ops: subject withdrew" {
+		rt.GetBundleExpireTime() != nil || rt.GetPurgeReason() != "deleted by ops: subject withdrew" || !rt.GetManifestKept() {
 		t.Errorf("after delete: email kept %v, retention %v", ar.GetEmail() != "", rt)
 	}
 	if ar.GetBundle().GetSha256() != r.GetBundle().GetSha256() {
@@ -262,6 +270,19 @@ func TestDeleteAndDownloads(t *testing.T) {
 	}
 	if _, err := os.Stat(h.bundlePath(id)); !os.IsNotExist(err) {
 		t.Errorf("bundle file after delete: %v", err)
+	}
+	after, err := h.client.GetManifest(ops, &dsarv1.GetManifestRequest{Id: id})
+	if err != nil {
+		t.Fatalf("manifest after delete: %v", err)
+	}
+	var m bundle.Manifest
+	if err := json.Unmarshal(after.GetManifest(), &m); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(after.GetManifest(), before.GetManifest()) || m.Subject != rt.GetEmailHash() || m.RequestID != id ||
+		len(m.Entries) == 0 || strings.Contains(string(after.GetManifest()), "@") {
+		t.Errorf("manifest after delete (subject %q, request %q): want the one before, subject the email's hash %q, no email",
+			m.Subject, m.RequestID, rt.GetEmailHash())
 	}
 	_, _, err = download(aud, h.client, &dsarv1.DownloadBundleRequest{Id: id})
 	if msg := status.Convert(err).Message(); status.Code(err) != codes.FailedPrecondition || !strings.Contains(msg, "purged on") || !strings.Contains(msg, "subject withdrew") {

@@ -132,6 +132,7 @@ func (c converter) request(r *dsar.Request, secs []dsar.Section) *dsarv1.AccessR
 		BundlePurgeTime:    ts(r.Purge.BundleAt),
 		PurgeReason:        r.Purge.Reason,
 		EmailHash:          r.EmailHash,
+		ManifestKept:       r.Purge.Manifest,
 		Downloads:          int32(min(r.Downloads, math.MaxInt32)),
 	}
 	if c.expiry != nil {

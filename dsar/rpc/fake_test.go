@@ -158,6 +158,17 @@ func (f *fakeProcessor) Delete(ctx context.Context, id, reason string) (*dsar.Re
 	return f.get("fake.Delete", id)
 }
 
+// Manifest returns an empty manifest for a request it holds.
+func (f *fakeProcessor) Manifest(ctx context.Context, id string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.last = dsar.ActorFrom(ctx)
+	if _, err := f.get("fake.Manifest", id); err != nil {
+		return nil, err
+	}
+	return []byte("{}\n"), nil
+}
+
 // Downloaded counts whole downloads in the request.
 func (f *fakeProcessor) Downloaded(ctx context.Context, id string) (*dsar.Request, error) {
 	f.mu.Lock()

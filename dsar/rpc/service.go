@@ -40,6 +40,7 @@ type Processor interface {
 	Extend(ctx context.Context, id, reason string) (*dsar.Request, error)
 	Rebuild(ctx context.Context, id string) (*dsar.Request, error)
 	Delete(ctx context.Context, id, reason string) (*dsar.Request, error)
+	Manifest(ctx context.Context, id string) ([]byte, error)
 	Downloaded(ctx context.Context, id string) (*dsar.Request, error)
 	BundleExpiry(r *dsar.Request) time.Time
 	Watch(id string) (<-chan struct{}, func())
@@ -750,6 +751,28 @@ func (s *Service) ListAuditEvents(ctx context.Context, req *dsarv1.ListAuditEven
 		out.NextPageToken = strconv.FormatUint(evs[len(evs)-1].Seq, 10)
 	}
 	return out, nil
+}
+
+// GetManifest returns the manifest of a completed request's bundle, its
+// subject replaced by the email's keyed hash, before and after the purge.
+func (s *Service) GetManifest(ctx context.Context, req *dsarv1.GetManifestRequest) (*dsarv1.GetManifestResponse, error) {
+	const op = "rpc.GetManifest"
+	ctx = actor(ctx)
+	if err := checkID(op, req.GetId()); err != nil {
+		return nil, err
+	}
+	// The request first, so that a request that keeps no manifest is not
+	// taken for one that does not exist.
+	if _, _, err := s.request(ctx, op, req.GetId()); err != nil {
+		return nil, err
+	}
+	m, err := s.cfg.Processor.Manifest(ctx, req.GetId())
+	if dsar.ErrorCode(err) == dsar.EINTERNAL {
+		return nil, named(op, req.GetId(), err)
+	} else if err != nil {
+		return nil, err
+	}
+	return &dsarv1.GetManifestResponse{Manifest: m}, nil
 }
 
 // GetSigningKey returns the public key of the bundle signatures.

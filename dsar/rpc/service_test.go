@@ -689,6 +689,10 @@ func TestRoles(t *testing.T) {
 			_, err := c.ListAuditEvents(ctx, &dsarv1.ListAuditEventsRequest{})
 			return err
 		},
+		dsarv1.AccessRequestService_GetManifest_FullMethodName: func(ctx context.Context) error {
+			_, err := c.GetManifest(ctx, &dsarv1.GetManifestRequest{Id: id})
+			return err
+		},
 		dsarv1.AccessRequestService_GetSigningKey_FullMethodName: func(ctx context.Context) error {
 			_, err := c.GetSigningKey(ctx, &dsarv1.GetSigningKeyRequest{})
 			return err

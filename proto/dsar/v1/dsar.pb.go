@@ -616,8 +616,11 @@ type Retention struct {
 	// When the bundle is deleted at the latest; unset once it is, or
 	// before the request is COMPLETED.
 	BundleExpireTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=bundle_expire_time,json=bundleExpireTime,proto3" json:"bundle_expire_time,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Whether the purged bundle's manifest was kept (GetManifest); false
+	// when the bundle was missing or damaged at the purge, or before it.
+	ManifestKept  bool `protobuf:"varint,7,opt,name=manifest_kept,json=manifestKept,proto3" json:"manifest_kept,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Retention) Reset() {
@@ -690,6 +693,13 @@ func (x *Retention) GetBundleExpireTime() *timestamppb.Timestamp {
 		return x.BundleExpireTime
 	}
 	return nil
+}
+
+func (x *Retention) GetManifestKept() bool {
+	if x != nil {
+		return x.ManifestKept
+	}
+	return false
 }
 
 // Extension records the one extension of a request's deadline.
@@ -3457,6 +3467,96 @@ func (x *DeleteAccessRequestResponse) GetAccessRequest() *AccessRequest {
 	return nil
 }
 
+type GetManifestRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetManifestRequest) Reset() {
+	*x = GetManifestRequest{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetManifestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetManifestRequest) ProtoMessage() {}
+
+func (x *GetManifestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetManifestRequest.ProtoReflect.Descriptor instead.
+func (*GetManifestRequest) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *GetManifestRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type GetManifestResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The manifest's JSON (format "zoom-dsar-bundle/1"); its signature in
+	// the bundle covers the original, not this redacted copy.
+	Manifest      []byte `protobuf:"bytes,1,opt,name=manifest,proto3" json:"manifest,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetManifestResponse) Reset() {
+	*x = GetManifestResponse{}
+	mi := &file_dsar_v1_dsar_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetManifestResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetManifestResponse) ProtoMessage() {}
+
+func (x *GetManifestResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dsar_v1_dsar_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetManifestResponse.ProtoReflect.Descriptor instead.
+func (*GetManifestResponse) Descriptor() ([]byte, []int) {
+	return file_dsar_v1_dsar_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *GetManifestResponse) GetManifest() []byte {
+	if x != nil {
+		return x.Manifest
+	}
+	return nil
+}
+
 var File_dsar_v1_dsar_proto protoreflect.FileDescriptor
 
 const file_dsar_v1_dsar_proto_rawDesc = "" +
@@ -3492,7 +3592,7 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\x0eat_risk_reason\x18\x04 \x01(\tR\fatRiskReason\";\n" +
 	"\vBucketCalls\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x14\n" +
-	"\x05calls\x18\x02 \x01(\x03R\x05calls\"\xcb\x02\n" +
+	"\x05calls\x18\x02 \x01(\x03R\x05calls\"\xf0\x02\n" +
 	"\tRetention\x12L\n" +
 	"\x14collected_purge_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x12collectedPurgeTime\x12F\n" +
 	"\x11bundle_purge_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0fbundlePurgeTime\x12!\n" +
@@ -3500,7 +3600,8 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\n" +
 	"email_hash\x18\x04 \x01(\tR\temailHash\x12\x1c\n" +
 	"\tdownloads\x18\x05 \x01(\x05R\tdownloads\x12H\n" +
-	"\x12bundle_expire_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x10bundleExpireTime\"\xc9\x01\n" +
+	"\x12bundle_expire_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x10bundleExpireTime\x12#\n" +
+	"\rmanifest_kept\x18\a \x01(\bR\fmanifestKept\"\xc9\x01\n" +
 	"\tExtension\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x1f\n" +
 	"\vextended_by\x18\x02 \x01(\tR\n" +
@@ -3694,7 +3795,11 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"\\\n" +
 	"\x1bDeleteAccessRequestResponse\x12=\n" +
-	"\x0eaccess_request\x18\x01 \x01(\v2\x16.dsar.v1.AccessRequestR\raccessRequest*R\n" +
+	"\x0eaccess_request\x18\x01 \x01(\v2\x16.dsar.v1.AccessRequestR\raccessRequest\"$\n" +
+	"\x12GetManifestRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"1\n" +
+	"\x13GetManifestResponse\x12\x1a\n" +
+	"\bmanifest\x18\x01 \x01(\fR\bmanifest*R\n" +
 	"\n" +
 	"Regulation\x12\x1a\n" +
 	"\x16REGULATION_UNSPECIFIED\x10\x00\x12\x13\n" +
@@ -3722,7 +3827,7 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12OUTCOME_USER_FOUND\x10\x01\x12\x18\n" +
-	"\x14OUTCOME_NO_ZOOM_USER\x10\x022\x89\r\n" +
+	"\x14OUTCOME_NO_ZOOM_USER\x10\x022\xd3\r\n" +
 	"\x14AccessRequestService\x12`\n" +
 	"\x13CreateAccessRequest\x12#.dsar.v1.CreateAccessRequestRequest\x1a$.dsar.v1.CreateAccessRequestResponse\x12W\n" +
 	"\x10GetAccessRequest\x12 .dsar.v1.GetAccessRequestRequest\x1a!.dsar.v1.GetAccessRequestResponse\x12]\n" +
@@ -3741,7 +3846,8 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\x11ResetAccountQuota\x12!.dsar.v1.ResetAccountQuotaRequest\x1a\".dsar.v1.ResetAccountQuotaResponse\x12r\n" +
 	"\x19StartAccountAuthorization\x12).dsar.v1.StartAccountAuthorizationRequest\x1a*.dsar.v1.StartAccountAuthorizationResponse\x12{\n" +
 	"\x1cCompleteAccountAuthorization\x12,.dsar.v1.CompleteAccountAuthorizationRequest\x1a-.dsar.v1.CompleteAccountAuthorizationResponse\x12`\n" +
-	"\x13DeleteAccessRequest\x12#.dsar.v1.DeleteAccessRequestRequest\x1a$.dsar.v1.DeleteAccessRequestResponseB4Z2github.com/zoomdsar/zoom-dsar/proto/dsar/v1;dsarv1b\x06proto3"
+	"\x13DeleteAccessRequest\x12#.dsar.v1.DeleteAccessRequestRequest\x1a$.dsar.v1.DeleteAccessRequestResponse\x12H\n" +
+	"\vGetManifest\x12\x1b.dsar.v1.GetManifestRequest\x1a\x1c.dsar.v1.GetManifestResponseB4Z2github.com/zoomdsar/zoom-dsar/proto/dsar/v1;dsarv1b\x06proto3"
 
 var (
 	file_dsar_v1_dsar_proto_rawDescOnce sync.Once
@@ -3756,7 +3862,7 @@ func file_dsar_v1_dsar_proto_rawDescGZIP() []byte {
 }
 
 var file_dsar_v1_dsar_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_dsar_v1_dsar_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_dsar_v1_dsar_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_dsar_v1_dsar_proto_goTypes = []any{
 	(Regulation)(0),                              // 0: dsar.v1.Regulation
 	(RequestState)(0),                            // 1: dsar.v1.RequestState
@@ -3812,66 +3918,68 @@ var file_dsar_v1_dsar_proto_goTypes = []any{
 	(*CompleteAccountAuthorizationResponse)(nil), // 51: dsar.v1.CompleteAccountAuthorizationResponse
 	(*DeleteAccessRequestRequest)(nil),           // 52: dsar.v1.DeleteAccessRequestRequest
 	(*DeleteAccessRequestResponse)(nil),          // 53: dsar.v1.DeleteAccessRequestResponse
-	(*timestamppb.Timestamp)(nil),                // 54: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),                  // 55: google.protobuf.Duration
+	(*GetManifestRequest)(nil),                   // 54: dsar.v1.GetManifestRequest
+	(*GetManifestResponse)(nil),                  // 55: dsar.v1.GetManifestResponse
+	(*timestamppb.Timestamp)(nil),                // 56: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),                  // 57: google.protobuf.Duration
 }
 var file_dsar_v1_dsar_proto_depIdxs = []int32{
 	0,  // 0: dsar.v1.AccessRequest.regulation:type_name -> dsar.v1.Regulation
 	1,  // 1: dsar.v1.AccessRequest.state:type_name -> dsar.v1.RequestState
 	3,  // 2: dsar.v1.AccessRequest.outcome:type_name -> dsar.v1.Outcome
-	54, // 3: dsar.v1.AccessRequest.create_time:type_name -> google.protobuf.Timestamp
-	54, // 4: dsar.v1.AccessRequest.update_time:type_name -> google.protobuf.Timestamp
-	54, // 5: dsar.v1.AccessRequest.due_time:type_name -> google.protobuf.Timestamp
+	56, // 3: dsar.v1.AccessRequest.create_time:type_name -> google.protobuf.Timestamp
+	56, // 4: dsar.v1.AccessRequest.update_time:type_name -> google.protobuf.Timestamp
+	56, // 5: dsar.v1.AccessRequest.due_time:type_name -> google.protobuf.Timestamp
 	8,  // 6: dsar.v1.AccessRequest.extension:type_name -> dsar.v1.Extension
-	54, // 7: dsar.v1.AccessRequest.waiting_until:type_name -> google.protobuf.Timestamp
+	56, // 7: dsar.v1.AccessRequest.waiting_until:type_name -> google.protobuf.Timestamp
 	9,  // 8: dsar.v1.AccessRequest.sections:type_name -> dsar.v1.Section
 	11, // 9: dsar.v1.AccessRequest.bundle:type_name -> dsar.v1.Bundle
 	5,  // 10: dsar.v1.AccessRequest.estimate:type_name -> dsar.v1.Estimate
 	7,  // 11: dsar.v1.AccessRequest.retention:type_name -> dsar.v1.Retention
 	6,  // 12: dsar.v1.Estimate.calls:type_name -> dsar.v1.BucketCalls
-	54, // 13: dsar.v1.Estimate.completion_time:type_name -> google.protobuf.Timestamp
-	54, // 14: dsar.v1.Retention.collected_purge_time:type_name -> google.protobuf.Timestamp
-	54, // 15: dsar.v1.Retention.bundle_purge_time:type_name -> google.protobuf.Timestamp
-	54, // 16: dsar.v1.Retention.bundle_expire_time:type_name -> google.protobuf.Timestamp
-	54, // 17: dsar.v1.Extension.extend_time:type_name -> google.protobuf.Timestamp
-	54, // 18: dsar.v1.Extension.previous_due_time:type_name -> google.protobuf.Timestamp
+	56, // 13: dsar.v1.Estimate.completion_time:type_name -> google.protobuf.Timestamp
+	56, // 14: dsar.v1.Retention.collected_purge_time:type_name -> google.protobuf.Timestamp
+	56, // 15: dsar.v1.Retention.bundle_purge_time:type_name -> google.protobuf.Timestamp
+	56, // 16: dsar.v1.Retention.bundle_expire_time:type_name -> google.protobuf.Timestamp
+	56, // 17: dsar.v1.Extension.extend_time:type_name -> google.protobuf.Timestamp
+	56, // 18: dsar.v1.Extension.previous_due_time:type_name -> google.protobuf.Timestamp
 	2,  // 19: dsar.v1.Section.state:type_name -> dsar.v1.SectionState
 	10, // 20: dsar.v1.Section.covered:type_name -> dsar.v1.TimeWindow
-	54, // 21: dsar.v1.Section.waiting_until:type_name -> google.protobuf.Timestamp
-	54, // 22: dsar.v1.Section.start_time:type_name -> google.protobuf.Timestamp
-	54, // 23: dsar.v1.Section.finish_time:type_name -> google.protobuf.Timestamp
-	54, // 24: dsar.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
-	54, // 25: dsar.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
+	56, // 21: dsar.v1.Section.waiting_until:type_name -> google.protobuf.Timestamp
+	56, // 22: dsar.v1.Section.start_time:type_name -> google.protobuf.Timestamp
+	56, // 23: dsar.v1.Section.finish_time:type_name -> google.protobuf.Timestamp
+	56, // 24: dsar.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
+	56, // 25: dsar.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
 	0,  // 26: dsar.v1.CreateAccessRequestRequest.regulation:type_name -> dsar.v1.Regulation
 	4,  // 27: dsar.v1.CreateAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 28: dsar.v1.GetAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
 	1,  // 29: dsar.v1.ListAccessRequestsRequest.states:type_name -> dsar.v1.RequestState
-	54, // 30: dsar.v1.ListAccessRequestsRequest.created_after:type_name -> google.protobuf.Timestamp
-	54, // 31: dsar.v1.ListAccessRequestsRequest.created_before:type_name -> google.protobuf.Timestamp
-	55, // 32: dsar.v1.ListAccessRequestsRequest.due_within:type_name -> google.protobuf.Duration
+	56, // 30: dsar.v1.ListAccessRequestsRequest.created_after:type_name -> google.protobuf.Timestamp
+	56, // 31: dsar.v1.ListAccessRequestsRequest.created_before:type_name -> google.protobuf.Timestamp
+	57, // 32: dsar.v1.ListAccessRequestsRequest.due_within:type_name -> google.protobuf.Duration
 	4,  // 33: dsar.v1.ListAccessRequestsResponse.access_requests:type_name -> dsar.v1.AccessRequest
 	4,  // 34: dsar.v1.WatchAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
-	54, // 35: dsar.v1.WatchAccessRequestResponse.estimated_completion_time:type_name -> google.protobuf.Timestamp
+	56, // 35: dsar.v1.WatchAccessRequestResponse.estimated_completion_time:type_name -> google.protobuf.Timestamp
 	4,  // 36: dsar.v1.CancelAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 37: dsar.v1.ResumeAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 38: dsar.v1.RetrySectionResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 39: dsar.v1.ExtendDeadlineResponse.access_request:type_name -> dsar.v1.AccessRequest
 	4,  // 40: dsar.v1.RebuildBundleResponse.access_request:type_name -> dsar.v1.AccessRequest
 	32, // 41: dsar.v1.DownloadBundleResponse.header:type_name -> dsar.v1.DownloadBundleHeader
-	54, // 42: dsar.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	54, // 43: dsar.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	56, // 42: dsar.v1.ListAuditEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	56, // 43: dsar.v1.ListAuditEventsRequest.end_time:type_name -> google.protobuf.Timestamp
 	35, // 44: dsar.v1.ListAuditEventsResponse.audit_events:type_name -> dsar.v1.AuditEvent
-	54, // 45: dsar.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	56, // 45: dsar.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
 	44, // 46: dsar.v1.ListAccountsResponse.accounts:type_name -> dsar.v1.Account
 	44, // 47: dsar.v1.CheckAccountResponse.account:type_name -> dsar.v1.Account
 	44, // 48: dsar.v1.ResetAccountQuotaResponse.account:type_name -> dsar.v1.Account
 	45, // 49: dsar.v1.Account.check:type_name -> dsar.v1.AccountCheck
 	47, // 50: dsar.v1.Account.buckets:type_name -> dsar.v1.RateBucket
-	54, // 51: dsar.v1.AccountCheck.check_time:type_name -> google.protobuf.Timestamp
+	56, // 51: dsar.v1.AccountCheck.check_time:type_name -> google.protobuf.Timestamp
 	46, // 52: dsar.v1.AccountCheck.section_problems:type_name -> dsar.v1.SectionProblem
-	54, // 53: dsar.v1.RateBucket.daily_remaining_time:type_name -> google.protobuf.Timestamp
-	54, // 54: dsar.v1.RateBucket.parked_until:type_name -> google.protobuf.Timestamp
-	54, // 55: dsar.v1.RateBucket.next_probe_time:type_name -> google.protobuf.Timestamp
+	56, // 53: dsar.v1.RateBucket.daily_remaining_time:type_name -> google.protobuf.Timestamp
+	56, // 54: dsar.v1.RateBucket.parked_until:type_name -> google.protobuf.Timestamp
+	56, // 55: dsar.v1.RateBucket.next_probe_time:type_name -> google.protobuf.Timestamp
 	44, // 56: dsar.v1.CompleteAccountAuthorizationResponse.account:type_name -> dsar.v1.Account
 	4,  // 57: dsar.v1.DeleteAccessRequestResponse.access_request:type_name -> dsar.v1.AccessRequest
 	12, // 58: dsar.v1.AccessRequestService.CreateAccessRequest:input_type -> dsar.v1.CreateAccessRequestRequest
@@ -3892,26 +4000,28 @@ var file_dsar_v1_dsar_proto_depIdxs = []int32{
 	48, // 73: dsar.v1.AccessRequestService.StartAccountAuthorization:input_type -> dsar.v1.StartAccountAuthorizationRequest
 	50, // 74: dsar.v1.AccessRequestService.CompleteAccountAuthorization:input_type -> dsar.v1.CompleteAccountAuthorizationRequest
 	52, // 75: dsar.v1.AccessRequestService.DeleteAccessRequest:input_type -> dsar.v1.DeleteAccessRequestRequest
-	13, // 76: dsar.v1.AccessRequestService.CreateAccessRequest:output_type -> dsar.v1.CreateAccessRequestResponse
-	15, // 77: dsar.v1.AccessRequestService.GetAccessRequest:output_type -> dsar.v1.GetAccessRequestResponse
-	17, // 78: dsar.v1.AccessRequestService.ListAccessRequests:output_type -> dsar.v1.ListAccessRequestsResponse
-	19, // 79: dsar.v1.AccessRequestService.WatchAccessRequest:output_type -> dsar.v1.WatchAccessRequestResponse
-	21, // 80: dsar.v1.AccessRequestService.CancelAccessRequest:output_type -> dsar.v1.CancelAccessRequestResponse
-	23, // 81: dsar.v1.AccessRequestService.ResumeAccessRequest:output_type -> dsar.v1.ResumeAccessRequestResponse
-	25, // 82: dsar.v1.AccessRequestService.RetrySection:output_type -> dsar.v1.RetrySectionResponse
-	27, // 83: dsar.v1.AccessRequestService.ExtendDeadline:output_type -> dsar.v1.ExtendDeadlineResponse
-	31, // 84: dsar.v1.AccessRequestService.DownloadBundle:output_type -> dsar.v1.DownloadBundleResponse
-	29, // 85: dsar.v1.AccessRequestService.RebuildBundle:output_type -> dsar.v1.RebuildBundleResponse
-	34, // 86: dsar.v1.AccessRequestService.ListAuditEvents:output_type -> dsar.v1.ListAuditEventsResponse
-	37, // 87: dsar.v1.AccessRequestService.GetSigningKey:output_type -> dsar.v1.GetSigningKeyResponse
-	39, // 88: dsar.v1.AccessRequestService.ListAccounts:output_type -> dsar.v1.ListAccountsResponse
-	41, // 89: dsar.v1.AccessRequestService.CheckAccount:output_type -> dsar.v1.CheckAccountResponse
-	43, // 90: dsar.v1.AccessRequestService.ResetAccountQuota:output_type -> dsar.v1.ResetAccountQuotaResponse
-	49, // 91: dsar.v1.AccessRequestService.StartAccountAuthorization:output_type -> dsar.v1.StartAccountAuthorizationResponse
-	51, // 92: dsar.v1.AccessRequestService.CompleteAccountAuthorization:output_type -> dsar.v1.CompleteAccountAuthorizationResponse
-	53, // 93: dsar.v1.AccessRequestService.DeleteAccessRequest:output_type -> dsar.v1.DeleteAccessRequestResponse
-	76, // [76:94] is the sub-list for method output_type
-	58, // [58:76] is the sub-list for method input_type
+	54, // 76: dsar.v1.AccessRequestService.GetManifest:input_type -> dsar.v1.GetManifestRequest
+	13, // 77: dsar.v1.AccessRequestService.CreateAccessRequest:output_type -> dsar.v1.CreateAccessRequestResponse
+	15, // 78: dsar.v1.AccessRequestService.GetAccessRequest:output_type -> dsar.v1.GetAccessRequestResponse
+	17, // 79: dsar.v1.AccessRequestService.ListAccessRequests:output_type -> dsar.v1.ListAccessRequestsResponse
+	19, // 80: dsar.v1.AccessRequestService.WatchAccessRequest:output_type -> dsar.v1.WatchAccessRequestResponse
+	21, // 81: dsar.v1.AccessRequestService.CancelAccessRequest:output_type -> dsar.v1.CancelAccessRequestResponse
+	23, // 82: dsar.v1.AccessRequestService.ResumeAccessRequest:output_type -> dsar.v1.ResumeAccessRequestResponse
+	25, // 83: dsar.v1.AccessRequestService.RetrySection:output_type -> dsar.v1.RetrySectionResponse
+	27, // 84: dsar.v1.AccessRequestService.ExtendDeadline:output_type -> dsar.v1.ExtendDeadlineResponse
+	31, // 85: dsar.v1.AccessRequestService.DownloadBundle:output_type -> dsar.v1.DownloadBundleResponse
+	29, // 86: dsar.v1.AccessRequestService.RebuildBundle:output_type -> dsar.v1.RebuildBundleResponse
+	34, // 87: dsar.v1.AccessRequestService.ListAuditEvents:output_type -> dsar.v1.ListAuditEventsResponse
+	37, // 88: dsar.v1.AccessRequestService.GetSigningKey:output_type -> dsar.v1.GetSigningKeyResponse
+	39, // 89: dsar.v1.AccessRequestService.ListAccounts:output_type -> dsar.v1.ListAccountsResponse
+	41, // 90: dsar.v1.AccessRequestService.CheckAccount:output_type -> dsar.v1.CheckAccountResponse
+	43, // 91: dsar.v1.AccessRequestService.ResetAccountQuota:output_type -> dsar.v1.ResetAccountQuotaResponse
+	49, // 92: dsar.v1.AccessRequestService.StartAccountAuthorization:output_type -> dsar.v1.StartAccountAuthorizationResponse
+	51, // 93: dsar.v1.AccessRequestService.CompleteAccountAuthorization:output_type -> dsar.v1.CompleteAccountAuthorizationResponse
+	53, // 94: dsar.v1.AccessRequestService.DeleteAccessRequest:output_type -> dsar.v1.DeleteAccessRequestResponse
+	55, // 95: dsar.v1.AccessRequestService.GetManifest:output_type -> dsar.v1.GetManifestResponse
+	77, // [77:96] is the sub-list for method output_type
+	58, // [58:77] is the sub-list for method input_type
 	58, // [58:58] is the sub-list for extension type_name
 	58, // [58:58] is the sub-list for extension extendee
 	0,  // [0:58] is the sub-list for field type_name
@@ -3933,7 +4043,7 @@ func file_dsar_v1_dsar_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dsar_v1_dsar_proto_rawDesc), len(file_dsar_v1_dsar_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   50,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -41,6 +41,7 @@ const (
 	AccessRequestService_StartAccountAuthorization_FullMethodName    = "/dsar.v1.AccessRequestService/StartAccountAuthorization"
 	AccessRequestService_CompleteAccountAuthorization_FullMethodName = "/dsar.v1.AccessRequestService/CompleteAccountAuthorization"
 	AccessRequestService_DeleteAccessRequest_FullMethodName          = "/dsar.v1.AccessRequestService/DeleteAccessRequest"
+	AccessRequestService_GetManifest_FullMethodName                  = "/dsar.v1.AccessRequestService/GetManifest"
 )
 
 // AccessRequestServiceClient is the client API for AccessRequestService service.
@@ -131,6 +132,14 @@ type AccessRequestServiceClient interface {
 	// Deleting a deleted request returns it as it is. Operators only;
 	// audited.
 	DeleteAccessRequest(ctx context.Context, in *DeleteAccessRequestRequest, opts ...grpc.CallOption) (*DeleteAccessRequestResponse, error)
+	// GetManifest returns the manifest.json of a COMPLETED request's
+	// bundle with its subject, the email, replaced by the email's keyed
+	// hash: read from the bundle until it is purged, then the copy the
+	// request keeps, the same document. FAILED_PRECONDITION before
+	// completion, DATA_LOSS when the bundle is damaged, NOT_FOUND when a
+	// purged request keeps none (its bundle was damaged or there was none).
+	// Operators and auditors.
+	GetManifest(ctx context.Context, in *GetManifestRequest, opts ...grpc.CallOption) (*GetManifestResponse, error)
 }
 
 type accessRequestServiceClient struct {
@@ -339,6 +348,16 @@ func (c *accessRequestServiceClient) DeleteAccessRequest(ctx context.Context, in
 	return out, nil
 }
 
+func (c *accessRequestServiceClient) GetManifest(ctx context.Context, in *GetManifestRequest, opts ...grpc.CallOption) (*GetManifestResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetManifestResponse)
+	err := c.cc.Invoke(ctx, AccessRequestService_GetManifest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AccessRequestServiceServer is the server API for AccessRequestService service.
 // All implementations must embed UnimplementedAccessRequestServiceServer
 // for forward compatibility.
@@ -427,6 +446,14 @@ type AccessRequestServiceServer interface {
 	// Deleting a deleted request returns it as it is. Operators only;
 	// audited.
 	DeleteAccessRequest(context.Context, *DeleteAccessRequestRequest) (*DeleteAccessRequestResponse, error)
+	// GetManifest returns the manifest.json of a COMPLETED request's
+	// bundle with its subject, the email, replaced by the email's keyed
+	// hash: read from the bundle until it is purged, then the copy the
+	// request keeps, the same document. FAILED_PRECONDITION before
+	// completion, DATA_LOSS when the bundle is damaged, NOT_FOUND when a
+	// purged request keeps none (its bundle was damaged or there was none).
+	// Operators and auditors.
+	GetManifest(context.Context, *GetManifestRequest) (*GetManifestResponse, error)
 	mustEmbedUnimplementedAccessRequestServiceServer()
 }
 
@@ -490,6 +517,9 @@ func (UnimplementedAccessRequestServiceServer) CompleteAccountAuthorization(cont
 }
 func (UnimplementedAccessRequestServiceServer) DeleteAccessRequest(context.Context, *DeleteAccessRequestRequest) (*DeleteAccessRequestResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteAccessRequest not implemented")
+}
+func (UnimplementedAccessRequestServiceServer) GetManifest(context.Context, *GetManifestRequest) (*GetManifestResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetManifest not implemented")
 }
 func (UnimplementedAccessRequestServiceServer) mustEmbedUnimplementedAccessRequestServiceServer() {}
 func (UnimplementedAccessRequestServiceServer) testEmbeddedByValue()                              {}
@@ -822,6 +852,24 @@ func _AccessRequestService_DeleteAccessRequest_Handler(srv interface{}, ctx cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AccessRequestService_GetManifest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetManifestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccessRequestServiceServer).GetManifest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AccessRequestService_GetManifest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccessRequestServiceServer).GetManifest(ctx, req.(*GetManifestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AccessRequestService_ServiceDesc is the grpc.ServiceDesc for AccessRequestService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -892,6 +940,10 @@ var AccessRequestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteAccessRequest",
 			Handler:    _AccessRequestService_DeleteAccessRequest_Handler,
+		},
+		{
+			MethodName: "GetManifest",
+			Handler:    _AccessRequestService_GetManifest_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
