@@ -86,11 +86,7 @@ func (q *DueQueue) Release() {
 // caller keeps a slot all the same, so that its Release stays balanced,
 // and Yield returns ctx's error.
 func (q *DueQueue) Yield(ctx context.Context) error {
-	due := DueOf(ctx)
-	q.mu.Lock()
-	earlier := len(q.waiting) > 0 && q.waiting[0].due.Before(due)
-	q.mu.Unlock()
-	if !earlier {
+	if !q.Sooner(ctx) {
 		return nil
 	}
 	q.Release()
@@ -101,6 +97,15 @@ func (q *DueQueue) Yield(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// Sooner reports whether a caller due sooner than ctx's request waits
+// for a slot: Yield would hand it the slot.
+func (q *DueQueue) Sooner(ctx context.Context) bool {
+	due := DueOf(ctx)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.waiting) > 0 && q.waiting[0].due.Before(due)
 }
 
 // Waiting returns how many callers wait for a slot.

@@ -221,21 +221,50 @@ func (t *throttle) take(ctx context.Context) error {
 		return err
 	}
 	defer t.turns.Release()
-	for !t.lim.Allow() {
+	for {
+		// The reservation is kept unless a caller due sooner comes: the
+		// calls are spaced exactly as the limiter's own Wait spaces them
+		// (taking a token only after the sleep let more 429s through).
 		r := t.lim.Reserve()
 		d := r.Delay()
-		r.Cancel()
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+			r.Cancel()
 			return fmt.Errorf("%w (the wait would outlast it)", context.DeadlineExceeded)
 		}
-		if err := sleep(ctx, d); err != nil {
+		sooner, err := t.sleepUnlessSooner(ctx, d)
+		if err != nil || !sooner {
+			if err != nil {
+				r.Cancel()
+			}
 			return err
 		}
+		r.Cancel()
 		if err := t.turns.Yield(ctx); err != nil {
 			return err
 		}
 	}
-	return nil
+}
+
+// yieldCheck is how often a caller waiting for the limiter looks for a
+// caller due sooner to hand its turn to.
+const yieldCheck = 50 * time.Millisecond
+
+// sleepUnlessSooner sleeps d, or less when a caller due sooner than ctx's
+// request starts waiting for the turn, and reports whether one did.
+func (t *throttle) sleepUnlessSooner(ctx context.Context, d time.Duration) (bool, error) {
+	end := time.Now().Add(d)
+	for {
+		left := time.Until(end)
+		if left <= 0 {
+			return false, nil
+		}
+		if err := sleep(ctx, min(left, yieldCheck)); err != nil {
+			return false, err
+		}
+		if t.turns.Sooner(ctx) {
+			return true, nil
+		}
+	}
 }
 
 // holdLead is how long a daily-capped bucket keeps its calls for the
