@@ -198,6 +198,14 @@ func (p *Processor) media(ctx context.Context, zoom Zoom, r *Request, s Section)
 		if wctx.Err() != nil {
 			break
 		}
+		// The section's slot is one, whatever its download workers: it is
+		// handed to a request due sooner here, before a file starts, and
+		// not by each worker.
+		if err := p.sem.Yield(wctx); err != nil {
+			cancel()
+			wg.Wait()
+			return err
+		}
 		// Downloads may take longer than a lease: renew it on the way.
 		if now := p.clock.Now(); now.After(renew) {
 			if _, err := p.cfg.Store.Claim(ctx, r.ID, p.cfg.Owner, now.Add(p.cfg.Lease)); err != nil {
@@ -266,9 +274,6 @@ func (p *Processor) listFiles(ctx context.Context, zoom Zoom, id string, s Secti
 // "not found" is returned for the section to stop on; the partial file
 // stays for the next attempt.
 func (p *Processor) fetchFile(ctx context.Context, zoom Zoom, id, section string, f MediaFile) error {
-	if err := p.sem.Yield(ctx); err != nil {
-		return err
-	}
 	w, whole, err := p.cfg.Media.Create(id, section, f.Name, f.Size)
 	if err != nil {
 		return err
