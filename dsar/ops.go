@@ -173,12 +173,8 @@ func (p *Processor) Cancel(ctx context.Context, id, reason string) (*Request, er
 			return r, nil
 		}
 	}
-	// Nothing collected for a cancelled request will be delivered: its
-	// pages and media files go now, once no run writes them.
-	p.dropMedia(id)
-	if _, err := p.cfg.Store.PurgeCollected(context.WithoutCancel(ctx), id); err != nil {
-		p.log.Error("purge the collected data of a cancelled request", "request", id, "err", err)
-	}
+	// Left to the next Start when the run outlived ctx (sweepRetention).
+	p.purgeCancelled(ctx, id)
 	return r, nil
 }
 

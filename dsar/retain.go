@@ -260,23 +260,39 @@ func (p *Processor) Delete(ctx context.Context, id, reason string) (*Request, er
 
 // sweepRetention runs retain for every completed request not yet purged:
 // at Start, it re-arms the timers of the bundles' purges and finishes a
-// purge of collected data a crash interrupted.
+// purge of collected data a crash interrupted, that of a cancelled
+// request too.
 func (p *Processor) sweepRetention(ctx context.Context) error {
 	if _, ok := p.files(); !ok {
 		return nil
 	}
-	f := RequestFilter{States: []State{StateCompleted}, Limit: 1000}
+	f := RequestFilter{States: []State{StateCompleted, StateCancelled}, Limit: 1000}
 	for {
 		reqs, next, err := p.cfg.Store.ListRequests(ctx, f)
 		if err != nil {
-			return fmt.Errorf("list completed requests: %w", err)
+			return fmt.Errorf("list completed and cancelled requests: %w", err)
 		}
 		for i := range reqs {
-			p.retain(ctx, &reqs[i])
+			if r := &reqs[i]; r.State == StateCancelled {
+				if r.Purge.CollectedAt.IsZero() {
+					p.purgeCancelled(ctx, r.ID)
+				}
+			} else {
+				p.retain(ctx, r)
+			}
 		}
 		if next == "" {
 			return nil
 		}
 		f.PageToken = next
+	}
+}
+
+// purgeCancelled deletes what was collected for a cancelled request, once
+// no run writes it: nothing of it will be delivered.
+func (p *Processor) purgeCancelled(ctx context.Context, id string) {
+	p.dropMedia(id)
+	if _, err := p.cfg.Store.PurgeCollected(context.WithoutCancel(ctx), id); err != nil {
+		p.log.Error("purge the collected data of a cancelled request", "request", id, "err", err)
 	}
 }
