@@ -108,6 +108,7 @@ func TestAssemblerManifest(t *testing.T) {
 	}
 	want := *orig
 	want.Subject = hash
+	want.Entries = keptEntries(orig.Entries)
 	if !reflect.DeepEqual(m, want) || orig.Subject == hash {
 		t.Errorf("manifest %+v, want %+v", m, want)
 	}
@@ -123,5 +124,27 @@ func TestAssemblerManifest(t *testing.T) {
 	}
 	if _, err := a.Manifest(t.Context(), r); dsar.ErrorCode(err) != dsar.EDATALOSS {
 		t.Errorf("Manifest of a flipped byte: %v, want data loss", err)
+	}
+}
+
+// keptEntries are a manifest's entries as a kept manifest names them.
+func keptEntries(es []ManifestEntry) []ManifestEntry {
+	out := make([]ManifestEntry, len(es))
+	for i, e := range es {
+		out[i] = ManifestEntry{Path: KeptPath(e.Path, e.SHA256), Size: e.Size, SHA256: e.SHA256}
+	}
+	return out
+}
+
+func TestKeptPath(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"media/team_chat/2026-11-03 jane.doe@example.com photo.png", "media/team_chat/abc"},
+		{"media/cloud_recordings/Team sync/audio.m4a", "media/cloud_recordings/abc"},
+		{"data/profile.json", "data/profile.json"},
+		{"index.html", "index.html"},
+	} {
+		if got := KeptPath(c.in, "abc"); got != c.want {
+			t.Errorf("KeptPath(%q) = %q, want %q", c.in, got, c.want)
+		}
 	}
 }
