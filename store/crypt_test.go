@@ -274,6 +274,11 @@ func TestSealPlainStore(t *testing.T) {
 	if _, err := db.DataKey(t.Context(), "r1"); err != nil {
 		t.Errorf("DataKey of a request sealed at Open: %v", err)
 	}
+	// Hashed under the empty key while plain, under the master's now: the
+	// request is found by its address.
+	if rs, _, err := db.ListRequests(t.Context(), dsar.RequestFilter{Email: secretEmail}); err != nil || len(rs) != 1 {
+		t.Errorf("list by email after sealing: %d requests, %v; want 1", len(rs), err)
+	}
 }
 
 // TestDamagedSealedValues feeds damaged sealed values to the decoders: an

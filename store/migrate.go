@@ -344,6 +344,9 @@ func (db *DB) sealAll(tx *bolt.Tx) error {
 		if rec.SealedEmail, err = db.sealEmail(tx, string(k), rec.Email); err != nil {
 			return nil, err
 		}
+		// A store written without a master key hashed under the empty
+		// key: the hash is made again under the master's.
+		rec.EmailHash = emailHash(db.hashKey, rec.Email)
 		rec.Email = ""
 		return json.Marshal(rec)
 	})
