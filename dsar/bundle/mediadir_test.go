@@ -271,7 +271,12 @@ func TestMediaDirRefuses(t *testing.T) {
 		}, errSealed},
 		{"header's id changed", func(_ *MediaDir, p string) error {
 			return withFile(p, func(f *os.File) error {
-				_, err := f.WriteAt([]byte{0xff}, h-1)
+				// Flipped, not set: the random id may hold 0xff already.
+				b := make([]byte, 1)
+				if _, err := f.ReadAt(b, h-1); err != nil {
+					return err
+				}
+				_, err := f.WriteAt([]byte{b[0] ^ 0xff}, h-1)
 				return err
 			})
 		}, errSealed},
