@@ -83,38 +83,40 @@ func newThrottles(plan string, share float64, over map[Bucket]float64, clock Clo
 func (ts *throttles) get(b Bucket) *throttle {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	return ts.getLocked(b, true)
+	t := ts.m[b]
+	if t == nil {
+		base := ts.base(b)
+		t = &throttle{bucket: b, base: base, factor: 1, clock: ts.clock, lim: rate.NewLimiter(rate.Limit(base), 1),
+			turns: dsar.NewDueQueue(1), br: &breaker{}, remaining: -1, daily: ts.daily[b], following: map[time.Time]int{}}
+		ts.m[b] = t
+	}
+	return t
 }
 
 // budget returns bucket b's budget for an estimate, without making a
 // throttle of a bucket not used yet (an operator sees those used).
 func (ts *throttles) budget(b Bucket) dsar.Budget {
 	ts.mu.Lock()
-	t := ts.getLocked(b, false)
+	t := ts.m[b]
+	if t == nil {
+		defer ts.mu.Unlock()
+		return dsar.Budget{Bucket: b.String(), PerSecond: ts.base(b), Daily: ts.daily[b], Remaining: -1}
+	}
 	ts.mu.Unlock()
 	return t.budget()
 }
 
-// getLocked returns b's throttle, a new one if keep is false; a new one
-// is kept only if keep is true.
-func (ts *throttles) getLocked(b Bucket, keep bool) *throttle {
-	t := ts.m[b]
-	if t == nil {
-		limit, ok := ts.over[b]
-		if !ok {
-			limit = ts.plan[b]
-		}
-		if limit == 0 { // an unknown category: be as careful as Zoom's slowest
-			limit = ts.plan[Bucket{ResourceIntensive, b.Phone}]
-		}
-		base := limit * ts.share
-		t = &throttle{bucket: b, base: base, factor: 1, clock: ts.clock, lim: rate.NewLimiter(rate.Limit(base), 1),
-			turns: dsar.NewDueQueue(1), br: &breaker{}, remaining: -1, daily: ts.daily[b], following: map[time.Time]int{}}
-		if keep {
-			ts.m[b] = t
-		}
+// base returns the rate b's throttle starts at: the configured or
+// published limit, times the account's share.
+func (ts *throttles) base(b Bucket) float64 {
+	limit, ok := ts.over[b]
+	if !ok {
+		limit = ts.plan[b]
 	}
-	return t
+	if limit == 0 { // an unknown category: be as careful as Zoom's slowest
+		limit = ts.plan[Bucket{ResourceIntensive, b.Phone}]
+	}
+	return limit * ts.share
 }
 
 // all returns the throttles of the buckets used so far, by name.
