@@ -81,12 +81,23 @@ type history struct {
 	sum     map[string]int64
 	windows map[string]int64
 	n       int
+	// reqs are the calls per part of each request, oldest first, at most
+	// historyDepth; subject those of each subject's latest request, by
+	// its email hash.
+	reqs    []map[string]int64
+	subject map[string]map[string]int64
 }
 
-func (h *history) add(secs []Section) {
+func newHistory() *history {
+	return &history{sum: map[string]int64{}, windows: map[string]int64{}, subject: map[string]map[string]int64{}}
+}
+
+func (h *history) add(r *Request, secs []Section) {
+	calls := map[string]int64{}
 	for _, s := range secs {
 		for _, pt := range s.Parts {
 			key := s.Name + "/" + pt.Name
+			calls[key] = pt.Calls
 			h.sum[key] += pt.Calls
 			if pt.Calls > 0 {
 				// A part ends on its last window.
@@ -95,6 +106,13 @@ func (h *history) add(secs []Section) {
 		}
 	}
 	h.n++
+	h.reqs = append(h.reqs, calls)
+	if len(h.reqs) > historyDepth {
+		h.reqs = slices.Delete(h.reqs, 0, 1)
+	}
+	if r.EmailHash != "" {
+		h.subject[r.EmailHash] = calls
+	}
 }
 
 // perWindow returns the mean calls of a window of a part, false when the
@@ -104,6 +122,34 @@ func (h *history) perWindow(key string) (float64, bool) {
 		return 0, false
 	}
 	return float64(h.sum[key]) / float64(h.windows[key]), true
+}
+
+// of returns the calls per part of the subject's latest completed
+// request on the account, nil if none.
+func (h *history) of(r *Request) map[string]int64 {
+	if h == nil || r.EmailHash == "" {
+		return nil
+	}
+	return h.subject[r.EmailHash]
+}
+
+// most returns, by bucket, the most calls a request of the history made.
+func (h *history) most(b Budgeted) map[string]int64 {
+	out := map[string]int64{}
+	if h == nil {
+		return out
+	}
+	for _, calls := range h.reqs {
+		by := map[string]int64{}
+		for key, n := range calls {
+			sec, part, _ := strings.Cut(key, "/")
+			by[b.Budget(sec, part).Bucket] += n
+		}
+		for k, n := range by {
+			out[k] = max(out[k], n)
+		}
+	}
+	return out
 }
 
 // histories caches the history of each account, loaded on first use and
@@ -123,13 +169,15 @@ func (p *Processor) history(ctx context.Context, account string) (*history, erro
 	}
 	h, ok := p.hist.m[account]
 	if !ok {
-		h = &history{sum: map[string]int64{}, windows: map[string]int64{}}
+		h = newHistory()
 		f := RequestFilter{States: []State{StateCompleted}, Account: account, Limit: historyDepth}
 		reqs, _, err := p.cfg.Store.ListRequests(ctx, f)
 		if err != nil {
 			return nil, fmt.Errorf("read the account's history: %w", err)
 		}
-		for _, r := range reqs {
+		slices.SortFunc(reqs, func(a, b Request) int { return a.CompletedAt.Compare(b.CompletedAt) })
+		for i := range reqs {
+			r := &reqs[i]
 			if r.Outcome == OutcomeNoZoomUser {
 				continue
 			}
@@ -137,7 +185,7 @@ func (p *Processor) history(ctx context.Context, account string) (*history, erro
 			if err != nil {
 				return nil, fmt.Errorf("read the account's history: %w", err)
 			}
-			h.add(secs)
+			h.add(r, secs)
 		}
 		p.hist.m[account] = h
 	}
@@ -156,7 +204,7 @@ func (p *Processor) remember(r *Request, secs []Section) {
 	p.hist.mu.Lock()
 	defer p.hist.mu.Unlock()
 	if h := p.hist.m[r.Account]; h != nil {
-		h.add(secs)
+		h.add(r, secs)
 	}
 }
 
@@ -167,15 +215,18 @@ type need struct {
 }
 
 // need estimates the calls of a request: for a part done, those it made;
-// otherwise expected's. Only for the request itself (pages) are its
-// stored pages read: reading the pages of every request ahead at each
-// Watch would cost too much.
+// for a part not begun, those of the subject's latest completed request
+// on the account if there is one (the same person's data changes little
+// between requests); otherwise expected's. Only for the request itself
+// (pages) are its stored pages read: reading the pages of every request
+// ahead at each Watch would cost too much.
 func (p *Processor) need(ctx context.Context, zoom Zoom, b Budgeted, r *Request, secs []Section, pages bool) (need, error) {
 	n := need{total: map[string]int64{}, left: map[string]int64{}, budget: map[string]Budget{}}
 	h, err := p.history(ctx, r.Account)
 	if err != nil {
 		return n, err
 	}
+	before := h.of(r)
 	for _, s := range secs {
 		for _, pt := range s.Parts {
 			bud := b.Budget(s.Name, pt.Name)
@@ -185,10 +236,13 @@ func (p *Processor) need(ctx context.Context, zoom Zoom, b Budgeted, r *Request,
 				n.total[bud.Bucket] += made
 				continue
 			}
-			var want int64
-			if ItemsFrom(s.Name, pt.Name) != nil {
+			key := s.Name + "/" + pt.Name
+			want, ok := before[key]
+			switch {
+			case ok && made == 0:
+			case ItemsFrom(s.Name, pt.Name) != nil:
 				want, err = p.expectedItems(ctx, zoom, h, r, secs, s.Name, pt, pages)
-			} else {
+			default:
 				want, err = p.expectedList(ctx, zoom, h, r, s.Name, pt, pages)
 			}
 			if err != nil {
@@ -219,9 +273,16 @@ func pagesOf(n, size int64) int64 {
 	return (n + size - 1) / size
 }
 
-// storedPages reads a part's stored pages, by window; the total of a
-// window is read from its first page.
-func (p *Processor) storedPages(ctx context.Context, zoom Zoom, r *Request, section, part string) (map[int]*stored, error) {
+// storedPages reads a part's stored pages, by window (from the cache
+// while it has as many pages stored); the total of a window is read from
+// its first page.
+func (p *Processor) storedPages(ctx context.Context, zoom Zoom, r *Request, section string, pt *Part) (map[int]*stored, error) {
+	return p.stored.get(r.ID+"\x00"+section+"/"+pt.Name, pt.Pages, func() (map[int]*stored, error) {
+		return p.readPages(ctx, zoom, r, section, pt.Name)
+	})
+}
+
+func (p *Processor) readPages(ctx context.Context, zoom Zoom, r *Request, section, part string) (map[int]*stored, error) {
 	t, _ := zoom.(Totaled)
 	out := map[int]*stored{}
 	err := p.cfg.Store.Pages(ctx, r.ID, section, part, func(pg Page) error {
@@ -261,7 +322,7 @@ func (p *Processor) expectedList(ctx context.Context, zoom Zoom, h *history, r *
 	var st map[int]*stored
 	if pages {
 		var err error
-		if st, err = p.storedPages(ctx, zoom, r, section, pt.Name); err != nil {
+		if st, err = p.storedPages(ctx, zoom, r, section, &pt); err != nil {
 			return 0, err
 		}
 	}
@@ -343,7 +404,9 @@ func (p *Processor) expectedItems(ctx context.Context, zoom Zoom, h *history, r 
 	byKind := map[string]*mean{}
 	var partial float64 // the calls of the current window so far
 	if pw, ok := p.cfg.Store.(pageWindows); ok && pt.Pages > 0 {
-		counts, err := pw.PageWindows(ctx, r.ID, section, pt.Name)
+		counts, err := p.winPages.get(r.ID+"\x00"+key, pt.Pages, func() (map[int]int64, error) {
+			return pw.PageWindows(ctx, r.ID, section, pt.Name)
+		})
 		if err != nil {
 			return 0, fmt.Errorf("count the pages of %s for the estimate: %w", key, err)
 		}
@@ -378,25 +441,51 @@ func (p *Processor) expectedItems(ctx context.Context, zoom Zoom, h *history, r 
 	return int64(math.Round(est)), nil
 }
 
-// itemCache holds the item windows of parts of requests under way, with
-// the pages stored of the parts they are read from: reading them again
-// at each Get/Watch would decode every stored page of those lists, and
-// they change only when those lists get a page. (A section reset and
-// fetched again to as many pages keeps the windows cached: only the
-// estimate reads them, never the fetch.)
-type itemCache struct {
+// pageCache holds what estimates read from the stored pages of requests
+// under way, by request and part, with the pages stored then of the parts
+// it was read from: reading them again at each Get/Watch would decode
+// every stored page, and they change only when those parts get a page.
+// (A section reset and fetched again to as many pages keeps its entry:
+// only the estimate reads them, never the fetch.)
+type pageCache[T any] struct {
 	mu sync.Mutex
-	m  map[string]itemWindows
+	m  map[string]cachedPages[T]
+}
+
+type cachedPages[T any] struct {
+	pages int64
+	v     T
+}
+
+// maxPageCache bounds a cache; past it, it starts again empty.
+const maxPageCache = 1024
+
+// get returns the value cached for key while pages are stored, else
+// load's, which it caches. Callers must not change it.
+func (c *pageCache[T]) get(key string, pages int64, load func() (T, error)) (T, error) {
+	c.mu.Lock()
+	e, ok := c.m[key]
+	c.mu.Unlock()
+	if ok && e.pages == pages {
+		return e.v, nil
+	}
+	v, err := load()
+	if err != nil {
+		return v, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxPageCache {
+		c.m = map[string]cachedPages[T]{}
+	}
+	c.m[key] = cachedPages[T]{pages, v}
+	return v, nil
 }
 
 type itemWindows struct {
-	pages int64 // of the parts the items are read from
 	ws    []Cursor
 	kinds []string
 }
-
-// maxItemCache bounds the cache; past it, it starts again empty.
-const maxItemCache = 1024
 
 // cachedItemWindows is itemWindows, from the cache while the parts the
 // items are read from have the same pages stored.
@@ -410,24 +499,11 @@ func (p *Processor) cachedItemWindows(ctx context.Context, zoom Zoom, r *Request
 			}
 		}
 	}
-	key := r.ID + "\x00" + section + "/" + part
-	p.items.mu.Lock()
-	c, ok := p.items.m[key]
-	p.items.mu.Unlock()
-	if ok && c.pages == pages {
-		return c.ws, c.kinds, nil
-	}
-	ws, kinds, err := p.itemWindows(ctx, zoom, r, section, part)
-	if err != nil {
-		return nil, nil, err
-	}
-	p.items.mu.Lock()
-	defer p.items.mu.Unlock()
-	if p.items.m == nil || len(p.items.m) >= maxItemCache {
-		p.items.m = map[string]itemWindows{}
-	}
-	p.items.m[key] = itemWindows{pages, ws, kinds}
-	return ws, kinds, nil
+	iw, err := p.items.get(r.ID+"\x00"+section+"/"+part, pages, func() (itemWindows, error) {
+		ws, kinds, err := p.itemWindows(ctx, zoom, r, section, part)
+		return itemWindows{ws, kinds}, err
+	})
+	return iw.ws, iw.kinds, err
 }
 
 // historyOrDefault returns the mean calls of a part in the account's
@@ -460,7 +536,7 @@ func (p *Processor) pendingItems(ctx context.Context, zoom Zoom, r *Request, sec
 		if pt == nil || pt.Done || secs[i].State.Done() {
 			continue
 		}
-		st, err := p.storedPages(ctx, zoom, r, sec, name)
+		st, err := p.storedPages(ctx, zoom, r, sec, pt)
 		if err != nil {
 			return 0, false, err
 		}
@@ -512,7 +588,13 @@ func (p *Processor) Estimate(ctx context.Context, r *Request, secs []Section) (E
 		return Estimate{}, err
 	}
 	now := p.clock.Now()
-	e.Completion = now
+	// Calls start now, or once Zoom is tried again; for a request waiting
+	// for a quota's reset, finish knows the caps.
+	start := now
+	if r.State == StateWaitingZoom && r.WaitingUntil.After(now) {
+		start = r.WaitingUntil
+	}
+	e.Completion = start
 	if r.State.Waiting() && r.WaitingUntil.After(now) {
 		e.Completion = r.WaitingUntil
 	}
@@ -522,19 +604,23 @@ func (p *Processor) Estimate(ctx context.Context, r *Request, secs []Section) (E
 		if left == 0 {
 			continue
 		}
-		t := finish(now, ahead[bucket]+left, mine.budget[bucket])
+		t := finish(start, ahead[bucket]+left, mine.budget[bucket])
 		if t.After(e.Completion) {
 			e.Completion, worst = t, bucket
 		}
 	}
-	if e.Completion.After(r.DueAt) {
-		bud := mine.budget[worst]
-		e.AtRisk = true
-		e.Reason = fmt.Sprintf("expected to complete at %s, after its due date %s: %d %s calls to make and %d of requests due before it",
-			e.Completion.UTC().Format(time.RFC3339), r.DueAt.UTC().Format(time.RFC3339), mine.left[worst], worst, ahead[worst])
-		if bud.Daily > 0 {
-			e.Reason += fmt.Sprintf(", at most %d a day", bud.Daily)
-		}
+	if !e.Completion.After(r.DueAt) {
+		return e, nil
+	}
+	e.AtRisk = true
+	e.Reason = fmt.Sprintf("expected to complete at %s, after its due date %s", e.Completion.UTC().Format(time.RFC3339), r.DueAt.UTC().Format(time.RFC3339))
+	if worst == "" {
+		e.Reason += ": it waits until then to call Zoom again"
+		return e, nil
+	}
+	e.Reason += fmt.Sprintf(": %d %s calls to make and %d of requests ahead of it", mine.left[worst], worst, ahead[worst])
+	if bud := mine.budget[worst]; bud.Daily > 0 {
+		e.Reason += fmt.Sprintf(", at most %d a day", bud.Daily)
 	}
 	return e, nil
 }
@@ -543,40 +629,163 @@ func (p *Processor) Estimate(ctx context.Context, r *Request, secs []Section) (E
 // that come before r in due order, by bucket.
 func (p *Processor) ahead(ctx context.Context, zoom Zoom, b Budgeted, r *Request) (map[string]int64, error) {
 	out := map[string]int64{}
-	f := RequestFilter{States: resumable, Account: r.Account, DueBefore: r.DueAt.Add(time.Nanosecond), Limit: 1000}
+	var dueBefore time.Time
+	if r.Deferred == "" { // a deferred request has every promised one ahead
+		dueBefore = r.DueAt.Add(time.Nanosecond)
+	}
+	err := p.eachOpen(ctx, r, dueBefore, func(q *Request, secs []Section) error {
+		if !before(q, r) {
+			return nil
+		}
+		n, err := p.need(ctx, zoom, b, q, secs, false)
+		for k, v := range n.left {
+			out[k] += v
+		}
+		return err
+	})
+	return out, err
+}
+
+// eachOpen calls fn with each request of r's account not final but r,
+// due before dueBefore unless it is zero, and its sections.
+func (p *Processor) eachOpen(ctx context.Context, r *Request, dueBefore time.Time, fn func(q *Request, secs []Section) error) error {
+	f := RequestFilter{States: resumable, Account: r.Account, DueBefore: dueBefore, Limit: 1000}
 	for {
 		reqs, next, err := p.cfg.Store.ListRequests(ctx, f)
 		if err != nil {
-			return nil, fmt.Errorf("list the requests ahead: %w", err)
+			return fmt.Errorf("list the account's open requests: %w", err)
 		}
 		for i := range reqs {
 			q := &reqs[i]
-			if q.ID == r.ID || !before(q, r) {
+			if q.ID == r.ID {
 				continue
 			}
 			secs, err := p.cfg.Store.Sections(ctx, q.ID)
 			if err != nil {
-				return nil, fmt.Errorf("read the sections of a request ahead: %w", err)
+				return fmt.Errorf("read the sections of an open request: %w", err)
 			}
-			n, err := p.need(ctx, zoom, b, q, secs, false)
-			if err != nil {
-				return nil, err
-			}
-			for k, v := range n.left {
-				out[k] += v
+			if err := fn(q, secs); err != nil {
+				return err
 			}
 		}
 		if next == "" {
-			return out, nil
+			return nil
 		}
 		f.PageToken = next
 	}
 }
 
-// before reports whether q comes before r in due order (DueQueue's).
+// plan is what admission counts on a request still to call, by bucket:
+// what its estimate expects, but for a subject the account's history
+// does not know, at least the most calls a request in that history made
+// less those made already. An unknown subject may be the largest yet,
+// and a promise made on the mean would be broken by anyone larger.
+func plan(n need, known bool, most map[string]int64) map[string]int64 {
+	out := maps.Clone(n.left)
+	if known {
+		return out
+	}
+	for k, m := range most {
+		out[k] = max(out[k], m-(n.total[k]-n.left[k]))
+	}
+	return out
+}
+
+// admit decides whether r's account can promise to complete r, a request
+// not yet begun, by its due date: by plan, r completes by then behind the
+// promised requests due before it, and each promised request due after
+// it that would complete by its own due date without r still does with
+// it. It returns "" if so, else why not.
+//
+// A request that cannot be promised is deferred (Request.Deferred): it
+// is flagged at risk as it comes, while there is time to extend its due
+// date and tell the subject (GDPR Art. 12(3) allows two months more,
+// "taking into account the complexity and number of the requests", if
+// the subject is told within the first month), and it waits behind the
+// promised requests rather than making one of them late unannounced.
+func (p *Processor) admit(ctx context.Context, r *Request, secs []Section) (string, error) {
+	zoom, ok := p.account(r.Account)
+	if !ok {
+		return "", nil
+	}
+	b, ok := zoom.(Budgeted)
+	if !ok {
+		return "", nil
+	}
+	h, err := p.history(ctx, r.Account)
+	if err != nil {
+		return "", err
+	}
+	most := h.most(b)
+	mine, err := p.need(ctx, zoom, b, r, secs, false)
+	if err != nil {
+		return "", err
+	}
+	want := plan(mine, h.of(r) != nil, most)
+	type promise struct {
+		q    *Request
+		left map[string]int64
+	}
+	var promised []promise
+	err = p.eachOpen(ctx, r, time.Time{}, func(q *Request, secs []Section) error {
+		if q.Deferred != "" {
+			return nil
+		}
+		n, err := p.need(ctx, zoom, b, q, secs, false)
+		promised = append(promised, promise{q, plan(n, h.of(q) != nil, most)})
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	slices.SortFunc(promised, func(x, y promise) int {
+		if before(x.q, y.q) {
+			return -1
+		}
+		return 1
+	})
+	now := p.clock.Now()
+	for _, bucket := range slices.Sorted(maps.Keys(want)) {
+		n := want[bucket]
+		if n == 0 {
+			continue
+		}
+		bud := mine.budget[bucket]
+		var sum int64 // the calls of the promised requests so far
+		mineAt := time.Time{}
+		for _, pr := range promised {
+			if mineAt.IsZero() && before(r, pr.q) {
+				mineAt = finish(now, sum+n, bud)
+			}
+			sum += pr.left[bucket]
+			if mineAt.IsZero() {
+				continue
+			}
+			if without, with := finish(now, sum, bud), finish(now, sum+n, bud); !without.After(pr.q.DueAt) && with.After(pr.q.DueAt) {
+				return fmt.Sprintf("its %d %s calls would make request %s, promised for %s, complete at %s", n, bucket,
+					pr.q.ID, pr.q.DueAt.UTC().Format(time.RFC3339), with.UTC().Format(time.RFC3339)), nil
+			}
+		}
+		if mineAt.IsZero() {
+			mineAt = finish(now, sum+n, bud)
+		}
+		if mineAt.After(r.DueAt) {
+			why := fmt.Sprintf("it would complete at %s, after its due date %s: %d %s calls behind those of the promised requests due before it",
+				mineAt.UTC().Format(time.RFC3339), r.DueAt.UTC().Format(time.RFC3339), n, bucket)
+			if bud.Daily > 0 {
+				why += fmt.Sprintf(", at most %d a day", bud.Daily)
+			}
+			return why, nil
+		}
+	}
+	return "", nil
+}
+
+// before reports whether q comes before r in due order (DueQueue's, by
+// Rank).
 func before(q, r *Request) bool {
-	if !q.DueAt.Equal(r.DueAt) {
-		return q.DueAt.Before(r.DueAt)
+	if qr, rr := q.Rank(), r.Rank(); !qr.Equal(rr) {
+		return qr.Before(rr)
 	}
 	if !q.CreatedAt.Equal(r.CreatedAt) {
 		return q.CreatedAt.Before(r.CreatedAt)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 	"github.com/zoomdsar/zoom-dsar/zoomclient"
@@ -107,7 +108,7 @@ func TestEstimateAtRisk(t *testing.T) {
 	if len(flagged) != 1 || flagged[0] != r.ID {
 		t.Fatalf("flagged %v, want the request %s", flagged, r.ID)
 	}
-	if !strings.Contains(logs.String(), `"request":"`+r.ID+`"`) || !strings.Contains(logs.String(), "miss its due date") {
+	if !strings.Contains(logs.String(), `"request":"`+r.ID+`"`) || !strings.Contains(logs.String(), "deferred") || r.Deferred == "" {
 		t.Errorf("the log does not name the request at risk: %s", logs.String())
 	}
 	if strings.Contains(logs.String(), jane) {
@@ -329,4 +330,126 @@ func BenchmarkEstimate(b *testing.B) {
 	}
 	b.ReportMetric(float64(made), "calls-made")
 	b.ReportMetric(float64(totalCalls(est.Calls)), "calls-estimated")
+}
+
+// TestAdmission: a request whose calls would make a request the account
+// promised complete after its due date is deferred as it comes: flagged
+// at risk (Config.AtRisk, the log) with a reason naming that request, and
+// put behind it, whose estimate stays on time. Extending its due date far
+// enough admits it again.
+func TestAdmission(t *testing.T) {
+	// The Medium calls of a request at creation, from the defaults.
+	probe := newEnv(t, envConfig{})
+	medium := estimateOf(t, probe, probe.create(jane).ID).Calls["Medium"]
+	if medium == 0 {
+		t.Fatal("no Medium calls expected")
+	}
+	var logs bytes.Buffer
+	var flagged []string
+	e := newEnv(t, envConfig{
+		// A request's Medium calls take 25 days: one alone completes
+		// before a GDPR due date (30 days), two do not before a CCPA one
+		// (45 days).
+		client: func(c *zoomclient.Config) {
+			c.Limits = map[zoomclient.Bucket]float64{{Category: zoomclient.Medium}: float64(medium) / (25 * 24 * 3600)}
+		},
+		proc: func(c *dsar.Config) {
+			c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+			c.AtRisk = func(r *dsar.Request, _ dsar.Estimate) { flagged = append(flagged, r.ID) }
+		},
+	})
+	ctx := t.Context()
+	a, err := e.proc.Create(ctx, dsar.CreateInput{Email: jane, Account: "main", IdempotencyKey: "a", Regulation: dsar.CCPA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Deferred != "" || len(flagged) != 0 {
+		t.Fatalf("the first request was deferred (%q), flagged %v", a.Deferred, flagged)
+	}
+	// Due sooner, it would go first and make the first late.
+	b, err := e.proc.Create(ctx, dsar.CreateInput{Email: jane, Account: "main", IdempotencyKey: "b", Regulation: dsar.GDPR})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.Deferred, a.ID) || len(flagged) != 1 || flagged[0] != b.ID {
+		t.Fatalf("the second request: deferred %q, flagged %v; want deferred for the first, %s", b.Deferred, flagged, a.ID)
+	}
+	if !b.Rank().After(a.Rank()) {
+		t.Errorf("the deferred request ranks at %s, before the promised one at %s", b.Rank(), a.Rank())
+	}
+	if !strings.Contains(logs.String(), `"request":"`+b.ID+`"`) || !strings.Contains(logs.String(), "deferred") {
+		t.Errorf("the log does not name the deferred request: %s", logs.String())
+	}
+	if strings.Contains(logs.String(), jane) {
+		t.Error("the log names the subject's email")
+	}
+	if est := estimateOf(t, e, a.ID); est.AtRisk {
+		t.Errorf("the promised request is at risk: %s", est.Reason)
+	}
+	if est := estimateOf(t, e, b.ID); !est.AtRisk {
+		t.Errorf("the deferred request, behind the first, is not at risk: completion %s, due %s", est.Completion, b.DueAt)
+	}
+	got, _, err := e.proc.Request(ctx, b.ID)
+	if err != nil || got.Deferred != b.Deferred {
+		t.Fatalf("stored request: deferred %q, %v; want %q", got.Deferred, err, b.Deferred)
+	}
+
+	// GDPR's extension (60 days) puts its due date past both.
+	ext, err := e.proc.Extend(ctx, b.ID, "many requests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ext.Deferred != "" || ext.Rank() != ext.DueAt {
+		t.Errorf("extended to %s, the request is still deferred: %q", ext.DueAt, ext.Deferred)
+	}
+}
+
+// TestEstimateBySubject: a new request for a subject the account answered
+// before is expected to make the calls that subject's request made, not
+// the mean of the account's requests.
+func TestEstimateBySubject(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	ctx := t.Context()
+	const john = "john.smith@example.com" // far less data than jane
+	made := map[string]map[string]int64{}
+	for _, email := range []string{jane, john} {
+		r := e.wait(e.create(email).ID, inState(dsar.StateCompleted))
+		made[email] = estimateOf(t, e, r.ID).Calls
+	}
+	if totalCalls(made[jane]) <= totalCalls(made[john]) {
+		t.Fatalf("jane's request made %v calls, john's %v: want jane's more", made[jane], made[john])
+	}
+	for _, email := range []string{john, jane} {
+		r, err := e.proc.Create(ctx, dsar.CreateInput{Email: strings.ToUpper(email), Account: "main", IdempotencyKey: "again-" + email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := estimateOf(t, e, r.ID).Calls
+		for b, n := range made[email] {
+			if got[b] != n {
+				t.Errorf("%s again: %d %s calls expected, its first request made %d", r.ID, got[b], b, n)
+			}
+		}
+	}
+}
+
+// TestEstimateWaitingZoom: a request waiting for Zoom (its breaker open)
+// makes its calls once Zoom is tried again, not now: past a due date
+// that its calls alone would meet.
+func TestEstimateWaitingZoom(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	r := e.create(jane)
+	_, secs, err := e.proc.Request(t.Context(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := *r
+	w.State, w.WaitingUntil = dsar.StateWaitingZoom, r.DueAt.Add(-time.Second)
+	est, err := e.proc.Estimate(t.Context(), &w, secs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !est.Completion.After(w.DueAt) || !est.AtRisk || !strings.Contains(est.Reason, "calls to make") {
+		t.Fatalf("waiting for Zoom until a second before its due date: %+v, want its calls after that, at risk", est)
+	}
 }

@@ -57,35 +57,35 @@ func (p *Processor) Create(ctx context.Context, in CreateInput) (*Request, error
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	r, created, err := p.cfg.Store.CreateRequest(ctx, r, NewSections(id))
+	secs := NewSections(id)
+	p.admitMu.Lock()
+	defer p.admitMu.Unlock()
+	if r.Deferred, err = p.admit(ctx, r, secs); err != nil {
+		// The request goes on, promised: a store that cannot be read
+		// now will say so again.
+		p.log.Error("admit a new request", "request", r.ID, "err", err)
+	}
+	r, created, err := p.cfg.Store.CreateRequest(ctx, r, secs)
 	if err != nil {
 		return nil, err
 	}
 	if created {
-		p.flag(ctx, r)
+		if r.Deferred != "" {
+			p.flag(ctx, r, secs)
+		}
 		p.schedule(r)
 	}
 	return r, nil
 }
 
-// flag logs and reports a new request expected to miss its due date. An
-// estimate that fails is logged: the request goes on without one.
-func (p *Processor) flag(ctx context.Context, r *Request) {
-	secs, err := p.cfg.Store.Sections(ctx, r.ID)
-	if err != nil {
-		p.log.Error("estimate a new request", "request", r.ID, "err", err)
-		return
-	}
+// flag logs and reports a request deferred as it came, with its estimate.
+func (p *Processor) flag(ctx context.Context, r *Request, secs []Section) {
 	e, err := p.Estimate(ctx, r, secs)
 	if err != nil {
 		p.log.Error("estimate a new request", "request", r.ID, "err", err)
-		return
 	}
-	if !e.AtRisk {
-		return
-	}
-	p.log.Warn("new request expected to miss its due date", "request", r.ID, "account", r.Account,
-		"due", r.DueAt.UTC().Format(time.RFC3339), "completion", e.Completion.UTC().Format(time.RFC3339), "reason", e.Reason)
+	p.log.Warn("new request deferred: its account cannot promise its due date", "request", r.ID, "account", r.Account,
+		"due", r.DueAt.UTC().Format(time.RFC3339), "completion", e.Completion.UTC().Format(time.RFC3339), "reason", r.Deferred)
 	if p.cfg.AtRisk != nil {
 		p.cfg.AtRisk(r, e)
 	}
@@ -291,8 +291,33 @@ func (p *Processor) Extend(ctx context.Context, id, reason string) (*Request, er
 	if err := p.Record(ctx, id, ActionExtend, reason); err != nil {
 		return nil, err
 	}
+	if r.Deferred != "" {
+		if r, err = p.readmit(ctx, r); err != nil {
+			return nil, err
+		}
+	}
 	p.notify(id)
 	return r, nil
+}
+
+// readmit decides again, by its new due date, whether a deferred
+// request's account can promise it (admit), and records the answer. A
+// request under way takes its new place at its next claim.
+func (p *Processor) readmit(ctx context.Context, r *Request) (*Request, error) {
+	p.admitMu.Lock()
+	defer p.admitMu.Unlock()
+	secs, err := p.cfg.Store.Sections(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	why, err := p.admit(ctx, r, secs)
+	if err != nil {
+		return nil, err
+	}
+	return p.cfg.Store.UpdateRequest(ctx, r.ID, func(r *Request) error {
+		r.Deferred = why
+		return nil
+	})
 }
 
 // Rebuilder is an Assembler that can write a completed request's bundle

@@ -129,8 +129,8 @@ type Config struct {
 	// Assembler must be a BundleFiles for anything to be purged.
 	Retention Retention
 	Hooks     Hooks
-	// AtRisk, if set, is called for a request that is expected, when it
-	// is created, to miss its due date (Estimate); it is logged too.
+	// AtRisk, if set, is called for a request deferred when it is created
+	// (Request.Deferred), with its estimate; it is logged too.
 	AtRisk func(r *Request, e Estimate)
 }
 
@@ -153,7 +153,10 @@ type Processor struct {
 	expiries map[string]func() bool     // completed requests' purges (retain.go)
 	watchers map[string][]chan struct{} // Watch subscriptions
 	hist     histories                  // calls per part of completed requests, by account
-	items    itemCache                  // item windows of requests under way, for estimates
+	items    pageCache[itemWindows]     // item windows of requests under way, for estimates
+	stored   pageCache[map[int]*stored] // what their parts' stored pages say, for estimates
+	winPages pageCache[map[int]int64]   // their item parts' pages by window, for estimates
+	admitMu  sync.Mutex                 // one admission at a time: each counts on the promises before it
 	closed   bool
 	wg       sync.WaitGroup
 }
@@ -432,7 +435,7 @@ func (p *Processor) work(ctx context.Context, id string) error {
 		return err
 	}
 	// Every call of the request waits its turn by its due date.
-	ctx = WithDue(ctx, r.DueAt)
+	ctx = WithDue(ctx, r.Rank())
 	switch r.State {
 	case StateCompleted, StateCancelled:
 		return nil

@@ -91,6 +91,22 @@ type Request struct {
 	CompletedAt time.Time // when it became COMPLETED; retention counts from it
 	Downloads   int       // whole downloads of the bundle (the last byte sent)
 	Purge       Purge
+	// Deferred says why, when it came, its account could not promise to
+	// complete it by its due date (Processor.admit); "" if it could. A
+	// deferred request was flagged at risk then, and it waits behind the
+	// requests the account promised (Rank).
+	Deferred string
+}
+
+// Rank is the request's place in its account's due order (WithDue,
+// DueQueue): its due date, or for a deferred request that date a
+// thousand years on, so that the deferred come after every promised
+// request and in due order among themselves.
+func (r *Request) Rank() time.Time {
+	if r.Deferred != "" {
+		return r.DueAt.AddDate(1000, 0, 0)
+	}
+	return r.DueAt
 }
 
 // Purge records what retention (or an operator's delete) removed of a

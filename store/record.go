@@ -39,6 +39,7 @@ type requestRecord struct {
 	CompletedAt    time.Time        `json:"completed_at,omitzero"`
 	Downloads      int              `json:"downloads,omitempty"`
 	Purge          purgeRecord      `json:"purge,omitzero"`
+	Deferred       string           `json:"deferred,omitempty"`
 }
 
 type purgeRecord struct {
@@ -91,6 +92,7 @@ func toRequestRecord(r *dsar.Request) requestRecord {
 		CompletedAt: r.CompletedAt,
 		Downloads:   r.Downloads,
 		Purge:       purgeRecord{CollectedAt: r.Purge.CollectedAt, BundleAt: r.Purge.BundleAt, Reason: r.Purge.Reason, Manifest: r.Purge.Manifest},
+		Deferred:    r.Deferred,
 	}
 	if e := r.Extension; e != nil {
 		rec.Extension = &extensionRecord{Reason: e.Reason, By: e.By, At: e.At, PreviousDue: e.PreviousDue, NewDue: e.NewDue}
@@ -120,6 +122,7 @@ func fromRequestRecord(rec *requestRecord) dsar.Request {
 		CompletedAt: rec.CompletedAt,
 		Downloads:   rec.Downloads,
 		Purge:       dsar.Purge{CollectedAt: rec.Purge.CollectedAt, BundleAt: rec.Purge.BundleAt, Reason: rec.Purge.Reason, Manifest: rec.Purge.Manifest},
+		Deferred:    rec.Deferred,
 	}
 	if e := rec.Extension; e != nil {
 		r.Extension = &dsar.Extension{Reason: e.Reason, By: e.By, At: e.At, PreviousDue: e.PreviousDue, NewDue: e.NewDue}

@@ -121,6 +121,7 @@ func (e *env) writeRequest(w io.Writer, r *dsarv1.AccessRequest, wide bool) erro
 			row("at risk", est.GetAtRiskReason())
 		}
 	}
+	row("deferred", r.GetDeferredReason())
 	if b := r.GetBundle(); b != nil {
 		row("bundle", fmt.Sprintf("%d bytes, sha256 %s", b.GetSizeBytes(), b.GetSha256()))
 		row("signed by", b.GetKeyFingerprint())

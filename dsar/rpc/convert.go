@@ -113,6 +113,7 @@ func (c converter) request(r *dsar.Request, secs []dsar.Section) *dsarv1.AccessR
 		UpdateTime:     ts(r.UpdatedAt),
 		DueTime:        ts(r.DueAt),
 		WaitingUntil:   ts(r.WaitingUntil),
+		DeferredReason: r.Deferred,
 	}
 	switch {
 	case r.Outcome == dsar.OutcomeNoZoomUser:

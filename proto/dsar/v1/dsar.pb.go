@@ -311,9 +311,15 @@ type AccessRequest struct {
 	// rate limits.
 	Estimate *Estimate `protobuf:"bytes,16,opt,name=estimate,proto3" json:"estimate,omitempty"`
 	// What retention kept and purged of the request.
-	Retention     *Retention `protobuf:"bytes,17,opt,name=retention,proto3" json:"retention,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Retention *Retention `protobuf:"bytes,17,opt,name=retention,proto3" json:"retention,omitempty"`
+	// Set when, as the request came, its account could not promise to
+	// complete it by its due date without making a request it had promised
+	// late: why. It was counted at risk then, and it waits behind the
+	// promised requests. Extending its due date (ExtendAccessRequest)
+	// decides again by the new date.
+	DeferredReason string `protobuf:"bytes,18,opt,name=deferred_reason,json=deferredReason,proto3" json:"deferred_reason,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *AccessRequest) Reset() {
@@ -463,6 +469,13 @@ func (x *AccessRequest) GetRetention() *Retention {
 		return x.Retention
 	}
 	return nil
+}
+
+func (x *AccessRequest) GetDeferredReason() string {
+	if x != nil {
+		return x.DeferredReason
+	}
+	return ""
 }
 
 // Estimate is what an access request is expected to cost and when it
@@ -3561,7 +3574,7 @@ var File_dsar_v1_dsar_proto protoreflect.FileDescriptor
 
 const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\n" +
-	"\x12dsar/v1/dsar.proto\x12\adsar.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfa\x05\n" +
+	"\x12dsar/v1/dsar.proto\x12\adsar.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x06\n" +
 	"\rAccessRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aaccount\x18\x02 \x01(\tR\aaccount\x12\x14\n" +
@@ -3584,7 +3597,8 @@ const file_dsar_v1_dsar_proto_rawDesc = "" +
 	"\bsections\x18\x0e \x03(\v2\x10.dsar.v1.SectionR\bsections\x12'\n" +
 	"\x06bundle\x18\x0f \x01(\v2\x0f.dsar.v1.BundleR\x06bundle\x12-\n" +
 	"\bestimate\x18\x10 \x01(\v2\x11.dsar.v1.EstimateR\bestimate\x120\n" +
-	"\tretention\x18\x11 \x01(\v2\x12.dsar.v1.RetentionR\tretention\"\xba\x01\n" +
+	"\tretention\x18\x11 \x01(\v2\x12.dsar.v1.RetentionR\tretention\x12'\n" +
+	"\x0fdeferred_reason\x18\x12 \x01(\tR\x0edeferredReason\"\xba\x01\n" +
 	"\bEstimate\x12*\n" +
 	"\x05calls\x18\x01 \x03(\v2\x14.dsar.v1.BucketCallsR\x05calls\x12C\n" +
 	"\x0fcompletion_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0ecompletionTime\x12\x17\n" +
