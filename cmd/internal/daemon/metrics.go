@@ -278,13 +278,13 @@ func newDueRequests(store requestLister, accounts func() []string, now func() ti
 		}, []string{"account"}),
 		atRisk: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dsar_requests_at_risk_total",
-			Help: "Requests expected, when created, to complete after their due date (their estimate), by account; each is logged by id.",
+			Help: "Requests deferred when created, by account: the account could not promise to complete them by their due date; each is logged by id.",
 		}, []string{"account"}),
 	}
 }
 
-// flagged counts a request the processor expects, at its creation, to
-// miss its due date (dsar.Config.AtRisk); the processor logs it.
+// flagged counts a request the processor deferred as it came
+// (dsar.Config.AtRisk); the processor logs it.
 func (d *dueRequests) flagged(r *dsar.Request, _ dsar.Estimate) {
 	d.atRisk.WithLabelValues(r.Account).Inc()
 }

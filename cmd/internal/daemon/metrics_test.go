@@ -136,7 +136,7 @@ func TestDueRequests(t *testing.T) {
 		slog.New(slog.NewJSONHandler(logs, nil)))
 	d.flagged(&dsar.Request{ID: "soon1", Account: "main"}, dsar.Estimate{AtRisk: true}) // as the processor does at creation
 	const head = `
-# HELP dsar_requests_at_risk_total Requests expected, when created, to complete after their due date (their estimate), by account; each is logged by id.
+# HELP dsar_requests_at_risk_total Requests deferred when created, by account: the account could not promise to complete them by their due date; each is logged by id.
 # TYPE dsar_requests_at_risk_total counter
 dsar_requests_at_risk_total{account="idle"} 0
 dsar_requests_at_risk_total{account="main"} 1
