@@ -160,7 +160,10 @@ type histories struct {
 }
 
 // history returns the account's history, reading it from the store the
-// first time; nil when it has no completed request.
+// first time; nil when it has no completed request. The first read holds
+// the lock: the estimates that come meanwhile wait for it rather than
+// each read the same requests, and no completion (remember) slips
+// between the read and the cache.
 func (p *Processor) history(ctx context.Context, account string) (*history, error) {
 	p.hist.mu.Lock()
 	defer p.hist.mu.Unlock()
