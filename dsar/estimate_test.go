@@ -453,3 +453,44 @@ func TestEstimateWaitingZoom(t *testing.T) {
 		t.Fatalf("waiting for Zoom until a second before its due date: %+v, want its calls after that, at risk", est)
 	}
 }
+
+// TestAdmissionUnknownSubject: admission counts a subject the account has
+// not answered at the most calls one of its requests made, and a subject
+// it has at that subject's calls. With the Medium calls of jane's
+// request a little over 30 days and john's under, a new subject is
+// deferred (the mean of the two would have fit), john is promised.
+func TestAdmissionUnknownSubject(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	const john = "john.smith@example.com"
+	medium := map[string]int64{}
+	for _, email := range []string{jane, john} {
+		r := e.wait(e.create(email).ID, inState(dsar.StateCompleted))
+		medium[email] = estimateOf(t, e, r.ID).Calls["Medium"]
+	}
+	big, small := medium[jane], medium[john]
+	if big <= small+1 {
+		t.Fatalf("Medium calls: jane %d, john %d; want jane's at least 2 more", big, small)
+	}
+	// big-0.5 calls take 30 days: big take longer, the mean less long.
+	e.proc.Close()
+	e.db.Close()
+	e.open(envConfig{client: func(c *zoomclient.Config) {
+		c.Share = 1
+		c.Limits = map[zoomclient.Bucket]float64{{Category: zoomclient.Medium}: (float64(big) - 0.5) / (30 * 24 * 3600)}
+	}})
+	ctx := t.Context()
+	other, err := e.proc.Create(ctx, dsar.CreateInput{Email: "basic.user@example.com", Account: "main", IdempotencyKey: "unknown"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(other.Deferred, fmt.Sprintf("%d Medium calls", big)) {
+		t.Errorf("a subject not seen: deferred %q, want for jane's %d Medium calls", other.Deferred, big)
+	}
+	again, err := e.proc.Create(ctx, dsar.CreateInput{Email: john, Account: "main", IdempotencyKey: "john again"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Deferred != "" {
+		t.Errorf("john again, at his %d Medium calls: deferred %q", small, again.Deferred)
+	}
+}

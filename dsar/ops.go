@@ -58,6 +58,9 @@ func (p *Processor) Create(ctx context.Context, in CreateInput) (*Request, error
 		return nil, err
 	}
 	secs := NewSections(id)
+	if h, ok := p.cfg.Store.(emailHasher); ok {
+		r.EmailHash = h.EmailHash(r.Email) // the store sets the same; admit needs it first
+	}
 	p.admitMu.Lock()
 	defer p.admitMu.Unlock()
 	if r.Deferred, err = p.admit(ctx, r, secs); err != nil {
@@ -76,6 +79,13 @@ func (p *Processor) Create(ctx context.Context, in CreateInput) (*Request, error
 		p.schedule(r)
 	}
 	return r, nil
+}
+
+// emailHasher is a store that tells the email hash it will keep of a
+// request (Request.EmailHash); store.DB is one. Without it admission
+// knows no subject from an earlier request.
+type emailHasher interface {
+	EmailHash(email string) string
 }
 
 // flag logs and reports a request deferred as it came, with its estimate.
