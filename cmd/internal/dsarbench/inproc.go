@@ -87,7 +87,13 @@ func startInproc(ctx context.Context, e *env, name string, c inprocConfig) (*inp
 		return nil, err
 	}
 	p := &inproc{emu: emu, hs: httptest.NewServer(emu)}
-	db, err := store.Open(filepath.Join(dir, "dsar.db"), store.Options{Clock: emu.Clock()})
+	// Sealed, as dsard's store is.
+	master, _, err := store.LoadOrCreateMasterKey(filepath.Join(dir, "master.key"))
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	db, err := store.Open(filepath.Join(dir, "dsar.db"), store.Options{Clock: emu.Clock(), MasterKey: master})
 	if err != nil {
 		p.close()
 		return nil, err
