@@ -496,3 +496,30 @@ func BenchmarkSectionsMedia(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkListRequests lists 1,000 sealed requests with a filter that
+// matches 10 of them (one account), as the metrics scrape and the
+// processor's scans do: the filter reads the plain fields of each record.
+func BenchmarkListRequests(b *testing.B) {
+	const n, match = 1000, 10
+	db := openBench(b, true)
+	db.bolt.NoSync = true // filling only
+	for i := range n {
+		r := newRequest(fmt.Sprintf("r%04d", i), "", fmt.Sprintf("s%d@example.com", i))
+		if i%(n/match) == 0 {
+			r.Account = "other"
+		}
+		if _, _, err := db.CreateRequest(b.Context(), r, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		reqs, _, err := db.ListRequests(b.Context(), dsar.RequestFilter{Account: "other", Limit: maxLimit})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(reqs) != match || reqs[0].Email != "s900@example.com" {
+			b.Fatalf("listed %d requests, the first of %q; want %d, s900@example.com", len(reqs), reqs[0].Email, match)
+		}
+	}
+}

@@ -2,8 +2,10 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"maps"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -344,5 +346,76 @@ func TestSealCutShort(t *testing.T) {
 	}
 	if found := rawFind(t, path, "@example.com"); len(found) > 0 {
 		t.Errorf("the sealed file holds %q", found)
+	}
+}
+
+// TestSealedEmailOpenedOnlyWhenRead damages the sealed email of one of
+// three requests: ListRequests opens the email of the requests it returns
+// only, so a filter that leaves that request out neither fails on it nor
+// reports it, and one that selects it skips it; DataKey and Sections,
+// which need no email, read the request as before.
+func TestSealedEmailOpenedOnlyWhenRead(t *testing.T) {
+	ctx := t.Context()
+	var skipped []string
+	db, err := Open(filepath.Join(t.TempDir(), "dsar.db"), Options{MasterKey: testMasterKey,
+		OnSkip: func(id string, _ error) { skipped = append(skipped, id) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, id := range []string{"r1", "r2", "r3"} {
+		r := newRequest(id, "", id+"@example.com")
+		if id == "r2" {
+			r.Account = "other"
+		}
+		if _, _, err := db.CreateRequest(ctx, r, dsar.NewSections(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		rb := tx.Bucket(bucketRequests)
+		var rec requestRecord
+		if err := json.Unmarshal(rb.Get([]byte("r2")), &rec); err != nil {
+			return err
+		}
+		rec.SealedEmail[len(rec.SealedEmail)-1] ^= 1
+		return putRecord(rb, []byte("r2"), rec)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		f     dsar.RequestFilter
+		want  string
+		skips string
+	}{
+		{dsar.RequestFilter{Account: "acme"}, "r3,r1", ""},
+		{dsar.RequestFilter{Account: "acme", States: []dsar.State{dsar.StateQueued}}, "r3,r1", ""},
+		{dsar.RequestFilter{}, "r3,r1", "r2"},
+	} {
+		skipped = nil
+		got, _, err := db.ListRequests(ctx, tt.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range got {
+			if r.Email != r.ID+"@example.com" {
+				t.Errorf("request %s listed with the wrong email", r.ID)
+			}
+			ids = append(ids, r.ID)
+		}
+		if strings.Join(ids, ",") != tt.want || strings.Join(skipped, ",") != tt.skips {
+			t.Errorf("ListRequests(%+v) = %v, skipped %v; want %s, skipped %q", tt.f, ids, skipped, tt.want, tt.skips)
+		}
+	}
+	if _, err := db.Request(ctx, "r2"); !errors.Is(err, ErrDamaged) {
+		t.Errorf("Request(r2) = %v, want damage", err)
+	}
+	if k, err := db.DataKey(ctx, "r2"); err != nil || len(k) != KeySize {
+		t.Errorf("DataKey(r2) = %d bytes, %v; want the key", len(k), err)
+	}
+	if secs, err := db.Sections(ctx, "r2"); err != nil || len(secs) != len(dsar.NewSections("r2")) {
+		t.Errorf("Sections(r2) = %d sections, %v", len(secs), err)
 	}
 }

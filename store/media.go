@@ -93,7 +93,7 @@ func (db *DB) Media(ctx context.Context, id string) ([]dsar.MediaFile, error) {
 	}
 	var out []dsar.MediaFile
 	err := db.view(ctx, op, func(tx *bolt.Tx) error {
-		if _, err := db.getRequest(tx, id); err != nil {
+		if _, err := getRequestRecord(tx, id); err != nil {
 			return err
 		}
 		mb := tx.Bucket(bucketMedia)

@@ -61,7 +61,7 @@ func (db *DB) Manifest(ctx context.Context, id string) ([]byte, error) {
 	const op = "store.Manifest"
 	var out []byte
 	err := db.view(ctx, op, func(tx *bolt.Tx) error {
-		if _, err := db.getRequest(tx, id); err != nil {
+		if _, err := getRequestRecord(tx, id); err != nil {
 			return err
 		}
 		if b := tx.Bucket(bucketManifests); b != nil {

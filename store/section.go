@@ -18,7 +18,7 @@ func (db *DB) Sections(ctx context.Context, id string) ([]dsar.Section, error) {
 	const op = "store.Sections"
 	var out []dsar.Section
 	err := db.view(ctx, op, func(tx *bolt.Tx) error {
-		if _, err := db.getRequest(tx, id); err != nil {
+		if _, err := getRequestRecord(tx, id); err != nil {
 			return err
 		}
 		prefix := joinKey(true, id)
