@@ -29,6 +29,7 @@ func migrations(hashKey []byte) map[uint32]func(tx *bolt.Tx) error {
 			}
 			return migrateEmailHash(tx, hashKey)
 		},
+		5: migrateMediaDone,
 	}
 }
 
@@ -428,4 +429,54 @@ func rewriteRequests(tx *bolt.Tx, fn func(id string, rec *requestRecord) (change
 		}
 		return json.Marshal(rec)
 	})
+}
+
+// migrateMediaDone sets in each section record the media files settled and
+// the bytes of those done, counted from its media records, as Sections
+// counted them before version 6: a section without media records keeps
+// its counts (those of a purged request, set at the purge). A media record
+// that does not decode counts as a file without bytes; a section record
+// that does not decode is left as it is, as by migrate1.
+func migrateMediaDone(tx *bolt.Tx) error {
+	mb, sb := tx.Bucket(bucketMedia), tx.Bucket(bucketSections)
+	if mb == nil || sb == nil {
+		return fmt.Errorf("bucket %s or %s is missing", bucketMedia, bucketSections)
+	}
+	// By section key: a media key is request, section, name.
+	counts := map[string]dsar.MediaProgress{}
+	err := mb.ForEach(func(k, v []byte) error {
+		id, rest, ok1 := bytes.Cut(k, []byte{sep})
+		section, _, ok2 := bytes.Cut(rest, []byte{sep})
+		if !ok1 || !ok2 {
+			return nil
+		}
+		key := string(sectionKey(string(id), string(section)))
+		var rec mediaRecord
+		ok := json.Unmarshal(v, &rec) == nil
+		m := counts[key]
+		m.FilesDone++
+		if ok && rec.Done {
+			m.BytesDone += rec.Size
+		}
+		counts[key] = m
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for k, m := range counts {
+		v := sb.Get([]byte(k))
+		if v == nil {
+			continue
+		}
+		s, err := decodeSection(v)
+		if err != nil {
+			continue
+		}
+		s.Media.FilesDone, s.Media.BytesDone = m.FilesDone, m.BytesDone
+		if err := putSection(sb, []byte(k), &s); err != nil {
+			return err
+		}
+	}
+	return nil
 }

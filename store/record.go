@@ -152,10 +152,10 @@ type sectionRecord struct {
 	Media        mediaProgressRecord `json:"media,omitzero"`
 }
 
-// mediaProgressRecord keeps a section's media totals. What is done is
-// read from the media records (Sections) while they exist; the done
-// counts here are those of the last write, exact once the records are
-// purged (purgeCollected).
+// mediaProgressRecord keeps a section's media totals and the files and
+// bytes settled, which CommitMedia counts in the transaction that records
+// each file (schema version 6; migrateMediaDone counted those of older
+// files), so that reading a section reads no media record.
 type mediaProgressRecord struct {
 	FilesTotal int64 `json:"files_total,omitempty"`
 	BytesTotal int64 `json:"bytes_total,omitempty"`

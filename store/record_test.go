@@ -80,7 +80,7 @@ func TestRecordsMapEveryField(t *testing.T) {
 		}
 	})
 	t.Run("section", func(t *testing.T) {
-		// What is done of the media is counted from the media records.
+		// The media counts, CommitMedia's, are stored with the section.
 		want := filled[dsar.Section](t)
 		got, err := decodeSection(encode(toSectionRecord(&want)))
 		if err != nil || !reflect.DeepEqual(got, want) {
