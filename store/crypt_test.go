@@ -265,14 +265,7 @@ func TestSealPlainStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	fillSecrets(t, plain)
-	if err := plain.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open(path, Options{MasterKey: testMasterKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := reopenSealed(t, plain)
 	readSecrets(t, db)
 	if found := rawFind(t, path, secretEmail, secretName, secretRefresh); len(found) > 0 {
 		t.Errorf("the store sealed at Open still holds %q", found)
@@ -466,15 +459,7 @@ func TestSealKeepsCompressed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := plain.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	db, err := Open(path, Options{MasterKey: testMasterKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := reopenSealed(t, plain)
 	err = db.bolt.View(func(tx *bolt.Tx) error {
 		aead, err := db.requestKey(tx, "r1")
 		if err != nil {
@@ -518,4 +503,19 @@ func mustPayload(t *testing.T, p dsar.Page) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// reopenSealed closes the plain store db and opens its file again with the
+// master key, which seals it.
+func reopenSealed(t *testing.T, db *DB) *DB {
+	t.Helper()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := Open(db.Path(), Options{MasterKey: testMasterKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sealed.Close() })
+	return sealed
 }

@@ -972,18 +972,13 @@ func TestEstimateInAPI(t *testing.T) {
 func TestGetManifestReadsOnlyTheManifest(t *testing.T) {
 	fake := newFakeProcessor()
 	h := newHarness(t, harnessConfig{proc: fake})
-	r, err := h.client.CreateAccessRequest(as(t.Context(), RolePlatform), &dsarv1.CreateAccessRequestRequest{
-		Email: "a@example.com", Account: "main", IdempotencyKey: "k", Regulation: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := r.GetAccessRequest().GetId()
+	id := h.create(t, "k").GetId()
 	fake.failOn = id
 	ctx := as(t.Context(), RoleAuditor)
 	if m, err := h.client.GetManifest(ctx, &dsarv1.GetManifestRequest{Id: id}); err != nil || string(m.GetManifest()) != "{}\n" {
 		t.Errorf("GetManifest: %q, %v; want the manifest without reading the request", m.GetManifest(), err)
 	}
-	_, err = h.client.GetManifest(ctx, &dsarv1.GetManifestRequest{Id: "01nope"})
+	_, err := h.client.GetManifest(ctx, &dsarv1.GetManifestRequest{Id: "01nope"})
 	if status.Code(err) != codes.NotFound || !strings.Contains(status.Convert(err).Message(), "no access request with id") {
 		t.Errorf("GetManifest of no request: %v, want NotFound naming the id", err)
 	}
