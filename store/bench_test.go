@@ -464,26 +464,22 @@ func BenchmarkSealing(b *testing.B) {
 }
 
 // BenchmarkSectionsMedia measures Sections, which dsard reads for every
-// Get and every update of a Watch, on a request with n media files: it
-// counts the files done from their records.
+// Get and every update of a Watch, on a request with n media files
+// recorded: it reads the counts CommitMedia keeps in the section, not the
+// media records.
 func BenchmarkSectionsMedia(b *testing.B) {
 	for _, n := range []int{0, 1_000, 10_000} {
 		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
 			db, _, _ := openTest(b)
 			createTest(b, db)
-			err := db.bolt.Update(func(tx *bolt.Tx) error {
-				mb := tx.Bucket(bucketMedia)
-				for i := range n {
-					f := dsar.MediaFile{Name: fmt.Sprintf("m%05d.mp4", i), Size: 1 << 20, SHA256: sum("x"), Done: true}
-					if err := putRecord(mb, joinKey(false, "r1", dsar.SectionCloudRecordings, f.Name), toMediaRecord(&f)); err != nil {
-						return err
-					}
+			db.bolt.NoSync = true // filling only
+			for i := range n {
+				f := dsar.MediaFile{Name: fmt.Sprintf("m%05d.mp4", i), Size: 1 << 20, SHA256: sum("x"), Done: true}
+				if err := db.CommitMedia(b.Context(), "r1", dsar.SectionCloudRecordings, f); err != nil {
+					b.Fatal(err)
 				}
-				return nil
-			})
-			if err != nil {
-				b.Fatal(err)
 			}
+			db.bolt.NoSync = false
 			for b.Loop() {
 				secs, err := db.Sections(b.Context(), "r1")
 				if err != nil {
@@ -494,5 +490,32 @@ func BenchmarkSectionsMedia(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkListRequests lists 1,000 sealed requests with a filter that
+// matches 10 of them (one account), as the metrics scrape and the
+// processor's scans do: the filter reads the plain fields of each record.
+func BenchmarkListRequests(b *testing.B) {
+	const n, match = 1000, 10
+	db := openBench(b, true)
+	db.bolt.NoSync = true // filling only
+	for i := range n {
+		r := newRequest(fmt.Sprintf("r%04d", i), "", fmt.Sprintf("s%d@example.com", i))
+		if i%(n/match) == 0 {
+			r.Account = "other"
+		}
+		if _, _, err := db.CreateRequest(b.Context(), r, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		reqs, _, err := db.ListRequests(b.Context(), dsar.RequestFilter{Account: "other", Limit: maxLimit})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(reqs) != match || reqs[0].Email != "s900@example.com" {
+			b.Fatalf("listed %d requests, the first of %q; want %d, s900@example.com", len(reqs), reqs[0].Email, match)
+		}
 	}
 }

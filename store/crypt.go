@@ -206,7 +206,9 @@ func (db *DB) DataKey(ctx context.Context, id string) ([]byte, error) {
 	}
 	var key []byte
 	err := db.view(ctx, op, func(tx *bolt.Tx) error {
-		if _, err := db.getRequest(tx, id); err != nil {
+		// The record, not the request: opening its email would unwrap
+		// the data key once more.
+		if _, err := getRequestRecord(tx, id); err != nil {
 			return err
 		}
 		var err error

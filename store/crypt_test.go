@@ -2,11 +2,17 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"maps"
+	"math/rand/v2"
+	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
@@ -259,14 +265,7 @@ func TestSealPlainStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	fillSecrets(t, plain)
-	if err := plain.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open(path, Options{MasterKey: testMasterKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := reopenSealed(t, plain)
 	readSecrets(t, db)
 	if found := rawFind(t, path, secretEmail, secretName, secretRefresh); len(found) > 0 {
 		t.Errorf("the store sealed at Open still holds %q", found)
@@ -345,4 +344,178 @@ func TestSealCutShort(t *testing.T) {
 	if found := rawFind(t, path, "@example.com"); len(found) > 0 {
 		t.Errorf("the sealed file holds %q", found)
 	}
+}
+
+// TestSealedEmailOpenedOnlyWhenRead damages the sealed email of one of
+// three requests: ListRequests opens the email of the requests it returns
+// only, so a filter that leaves that request out neither fails on it nor
+// reports it, and one that selects it skips it; DataKey and Sections,
+// which need no email, read the request as before.
+func TestSealedEmailOpenedOnlyWhenRead(t *testing.T) {
+	ctx := t.Context()
+	var skipped []string
+	db, err := Open(filepath.Join(t.TempDir(), "dsar.db"), Options{MasterKey: testMasterKey,
+		OnSkip: func(id string, _ error) { skipped = append(skipped, id) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, id := range []string{"r1", "r2", "r3"} {
+		r := newRequest(id, "", id+"@example.com")
+		if id == "r2" {
+			r.Account = "other"
+		}
+		if _, _, err := db.CreateRequest(ctx, r, dsar.NewSections(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		rb := tx.Bucket(bucketRequests)
+		var rec requestRecord
+		if err := json.Unmarshal(rb.Get([]byte("r2")), &rec); err != nil {
+			return err
+		}
+		rec.SealedEmail[len(rec.SealedEmail)-1] ^= 1
+		return putRecord(rb, []byte("r2"), rec)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		f     dsar.RequestFilter
+		want  string
+		skips string
+	}{
+		{dsar.RequestFilter{Account: "acme"}, "r3,r1", ""},
+		{dsar.RequestFilter{Account: "acme", States: []dsar.State{dsar.StateQueued}}, "r3,r1", ""},
+		{dsar.RequestFilter{}, "r3,r1", "r2"},
+	} {
+		skipped = nil
+		got, _, err := db.ListRequests(ctx, tt.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range got {
+			if r.Email != r.ID+"@example.com" {
+				t.Errorf("request %s listed with the wrong email", r.ID)
+			}
+			ids = append(ids, r.ID)
+		}
+		if strings.Join(ids, ",") != tt.want || strings.Join(skipped, ",") != tt.skips {
+			t.Errorf("ListRequests(%+v) = %v, skipped %v; want %s, skipped %q", tt.f, ids, skipped, tt.want, tt.skips)
+		}
+	}
+	if _, err := db.Request(ctx, "r2"); !errors.Is(err, ErrDamaged) {
+		t.Errorf("Request(r2) = %v, want damage", err)
+	}
+	if k, err := db.DataKey(ctx, "r2"); err != nil || len(k) != KeySize {
+		t.Errorf("DataKey(r2) = %d bytes, %v; want the key", len(k), err)
+	}
+	if secs, err := db.Sections(ctx, "r2"); err != nil || len(secs) != len(dsar.NewSections("r2")) {
+		t.Errorf("Sections(r2) = %d sections, %v", len(secs), err)
+	}
+}
+
+// TestSealKeepsCompressed seals a plain store holding a page of format 2
+// compressed by another encoder than the store's, and one of format 1:
+// the first is sealed with its compressed bytes as they were (not
+// decompressed and compressed again), the second is encoded again as
+// format 2 needs; both read back as they were stored.
+func TestSealKeepsCompressed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dsar.db")
+	plain, err := Open(path, Options{Clock: &testClock{t: t0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	createTest(t, plain)
+	ctx := t.Context()
+	body, ids := zoomPage(rand.New(rand.NewPCG(1, 2)), 8<<10)
+	want := []dsar.Page{
+		{Body: body, IDs: ids, Window: 2},
+		{Body: []byte(`[{"id":"m1"},{"id":"m2"}]`), IDs: []string{"m1", "m2"}, Drop: []string{"m2"}, Window: 3},
+	}
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	z := enc.EncodeAll(mustPayload(t, want[0]), nil)
+	if bytes.Equal(z, plain.enc.EncodeAll(mustPayload(t, want[0]), nil)) {
+		t.Fatal("both encoders give the same bytes: the test proves nothing")
+	}
+	// Format 1: format 2's payload without the item list, whose count of
+	// none is the byte before the body.
+	p1 := mustPayload(t, want[1])
+	p1 = slices.Delete(p1, len(p1)-len(want[1].Body)-1, len(p1)-len(want[1].Body))
+	keys := [][]byte{pageKey("r1", dsar.SectionMeetings, dsar.PartPrevious, 0), pageKey("r1", dsar.SectionMeetings, dsar.PartPrevious, 1)}
+	err = plain.bolt.Update(func(tx *bolt.Tx) error {
+		pb := tx.Bucket(bucketPages)
+		if err := pb.Put(keys[0], pageValue(want[0].Window, z)); err != nil {
+			return err
+		}
+		return pb.Put(keys[1], append(pageHeaderBytes(1, want[1].Window, 0), plain.enc.EncodeAll(p1, nil)...))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := reopenSealed(t, plain)
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		aead, err := db.requestKey(tx, "r1")
+		if err != nil {
+			return err
+		}
+		for i, k := range keys {
+			v := bytes.Clone(tx.Bucket(bucketPages).Get(k))
+			f, w, sealed, err := pageHeader(v)
+			if err != nil || f != pageFormatSealed || w != want[i].Window {
+				t.Errorf("page %d: format %d, window %d, %v; want sealed, window %d", i, f, w, err, want[i].Window)
+				continue
+			}
+			got, err := openTo(aead, sealed, pageAD(k, v[:len(v)-len(sealed)]), false)
+			if err != nil {
+				return err
+			}
+			if i == 0 && !bytes.Equal(got, z) {
+				t.Error("the format 2 page was compressed again before it was sealed")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []dsar.Page
+	err = db.Pages(ctx, "r1", dsar.SectionMeetings, dsar.PartPrevious, func(p dsar.Page) error {
+		p.Section, p.Part, p.Seq = "", "", 0
+		got = append(got, p)
+		return nil
+	})
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("pages read back: %+v, %v; want %+v", got, err, want)
+	}
+}
+
+func mustPayload(t *testing.T, p dsar.Page) []byte {
+	t.Helper()
+	b, err := encodePayload(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// reopenSealed closes the plain store db and opens its file again with the
+// master key, which seals it.
+func reopenSealed(t *testing.T, db *DB) *DB {
+	t.Helper()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := Open(db.Path(), Options{MasterKey: testMasterKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sealed.Close() })
+	return sealed
 }

@@ -16,9 +16,12 @@ import (
 
 // CommitMedia records a media file of a section as done (downloaded, with
 // its size and SHA-256) or missing (Zoom no longer has it), and in the same
-// transaction adds f.Calls to the section's calls and, for a file Zoom
-// listed without a size, its bytes to the section's media total. A file already recorded
-// done cannot be recorded again: it is never downloaded twice.
+// transaction counts it in the section's settled files (Media.FilesDone,
+// and the bytes of one done in Media.BytesDone), adds f.Calls to the
+// section's calls and, for a file Zoom listed without a size, its bytes to
+// the section's media total. A file already recorded done cannot be
+// recorded again: it is never downloaded twice; one recorded missing may
+// be recorded again, done or missing, and is counted once.
 func (db *DB) CommitMedia(ctx context.Context, id, section string, f dsar.MediaFile) error {
 	const op = "store.CommitMedia"
 	if err := checkSection(op, id, section); err != nil {
@@ -39,7 +42,8 @@ func (db *DB) CommitMedia(ctx context.Context, id, section string, f dsar.MediaF
 		}
 		mb := tx.Bucket(bucketMedia)
 		k := joinKey(false, id, section, f.Name)
-		if old := mb.Get(k); old != nil {
+		old := mb.Get(k)
+		if old != nil {
 			var r mediaRecord
 			if err := json.Unmarshal(old, &r); err != nil {
 				return badRecord(op, fmt.Sprintf("media file %s/%s of request %s", section, f.Name, id), err)
@@ -51,14 +55,17 @@ func (db *DB) CommitMedia(ctx context.Context, id, section string, f dsar.MediaF
 		if err := mb.Put(k, v); err != nil {
 			return err
 		}
-		unsized := f.Done && f.Unsized
-		if f.Calls <= 0 && !unsized {
-			return nil
+		// A file recorded missing before counts already, without bytes.
+		if old == nil {
+			sec.Media.FilesDone++
+		}
+		if f.Done {
+			sec.Media.BytesDone += f.Size
+			if f.Unsized {
+				sec.Media.BytesTotal += f.Size
+			}
 		}
 		sec.Calls += f.Calls
-		if unsized {
-			sec.Media.BytesTotal += f.Size
-		}
 		return putSection(sb, sectionKey(id, section), sec)
 	})
 }
@@ -93,7 +100,7 @@ func (db *DB) Media(ctx context.Context, id string) ([]dsar.MediaFile, error) {
 	}
 	var out []dsar.MediaFile
 	err := db.view(ctx, op, func(tx *bolt.Tx) error {
-		if _, err := db.getRequest(tx, id); err != nil {
+		if _, err := getRequestRecord(tx, id); err != nil {
 			return err
 		}
 		mb := tx.Bucket(bucketMedia)

@@ -184,4 +184,17 @@ func TestResetSectionMedia(t *testing.T) {
 	if len(files) != 1 || files[0].Section != dsar.SectionPhoneVoicemails {
 		t.Errorf("after the reset: %+v, want only the voicemail", files)
 	}
+	// The reset section counts none of its files now; the other keeps its
+	// count, and the file recorded again counts once.
+	if err := db.CommitMedia(ctx, "r1", dsar.SectionCloudRecordings, dsar.MediaFile{Name: "f.bin", Missing: "gone"}); err != nil {
+		t.Fatal(err)
+	}
+	for sec, want := range map[string]dsar.MediaProgress{
+		dsar.SectionCloudRecordings: {FilesDone: 1},
+		dsar.SectionPhoneVoicemails: {FilesDone: 1, BytesDone: 1},
+	} {
+		if s, err := db.Section(ctx, "r1", sec); err != nil || s.Media != want {
+			t.Errorf("%s after the reset: media %+v (%v), want %+v", sec, s.Media, err, want)
+		}
+	}
 }

@@ -29,6 +29,7 @@ func migrations(hashKey []byte) map[uint32]func(tx *bolt.Tx) error {
 			}
 			return migrateEmailHash(tx, hashKey)
 		},
+		5: migrateMediaDone,
 	}
 }
 
@@ -332,45 +333,54 @@ func (db *DB) sealAll(tx *bolt.Tx) error {
 		keys[id] = aead
 		return aead, err
 	}
-	err := rewriteEach(tx.Bucket(bucketRequests), func(k, v []byte) ([]byte, error) {
-		if _, err := key(string(k)); err != nil {
-			return nil, err
+	err := rewriteRequests(tx, func(id string, rec *requestRecord) (bool, error) {
+		if _, err := key(id); err != nil {
+			return false, err
 		}
-		var rec requestRecord
-		if json.Unmarshal(v, &rec) != nil || rec.Email == "" {
-			return nil, nil
+		if rec.Email == "" {
+			return false, nil
 		}
 		var err error
-		if rec.SealedEmail, err = db.sealEmail(tx, string(k), rec.Email); err != nil {
-			return nil, err
+		if rec.SealedEmail, err = db.sealEmail(tx, id, rec.Email); err != nil {
+			return false, err
 		}
 		// A store written without a master key hashed under the empty
 		// key: the hash is made again under the master's.
 		rec.EmailHash = emailHash(db.hashKey, rec.Email)
 		rec.Email = ""
-		return json.Marshal(rec)
+		return true, nil
 	})
 	if err != nil {
 		return fmt.Errorf("requests: %w", err)
 	}
 	err = rewriteEach(tx.Bucket(bucketPages), func(k, v []byte) ([]byte, error) {
 		id, _, _, _, err := parsePageKey(k)
-		if err != nil || len(v) == 0 || v[0] == pageFormatSealed {
+		if err != nil {
 			return nil, nil
 		}
-		page, err := db.decodePage(nil, k, v)
-		if err != nil {
+		f, w, z, err := pageHeader(v)
+		if err != nil || f == pageFormatSealed {
 			return nil, nil
 		}
 		aead, err := key(id)
 		if err != nil {
 			return nil, err
 		}
+		if f == pageFormat {
+			// Format 3 seals format 2's compressed payload as it is.
+			return sealPage(aead, k, w, z), nil
+		}
+		// Format 1 has no item list: its payload is encoded again
+		// in format 2's layout before it is sealed.
+		page, err := db.decodePage(nil, k, v)
+		if err != nil {
+			return nil, nil
+		}
 		payload, err := encodePayload(page)
 		if err != nil {
 			return nil, nil
 		}
-		return sealPage(aead, k, page.Window, db.enc.EncodeAll(payload, nil)), nil
+		return sealPage(aead, k, w, db.enc.EncodeAll(payload, nil)), nil
 	})
 	if err != nil {
 		return fmt.Errorf("pages: %w", err)
@@ -389,26 +399,84 @@ func (db *DB) sealAll(tx *bolt.Tx) error {
 
 // migrateEmailHash sets the keyed hash of its email (emailHash) in each
 // request record that has none, so that every request stays findable by
-// its address once purged. A record that does not decode is left as it
-// is, as by migrate1.
+// its address once purged.
 func migrateEmailHash(tx *bolt.Tx, key []byte) error {
+	return rewriteRequests(tx, func(_ string, rec *requestRecord) (bool, error) {
+		if rec.EmailHash != "" || rec.Email == "" {
+			return false, nil
+		}
+		rec.EmailHash = emailHash(key, rec.Email)
+		return true, nil
+	})
+}
+
+// rewriteRequests applies fn to each request record of version 2 or later
+// and stores those it changed (rewriteEach). A record that does not decode
+// is left as it is, as by migrate1.
+func rewriteRequests(tx *bolt.Tx, fn func(id string, rec *requestRecord) (changed bool, err error)) error {
 	rb := tx.Bucket(bucketRequests)
 	if rb == nil {
 		return fmt.Errorf("bucket %s is missing", bucketRequests)
 	}
-	return rewrite(rb, func() interface{ record() any } { return &hashed{key: key} })
+	return rewriteEach(rb, func(k, v []byte) ([]byte, error) {
+		var rec requestRecord
+		if json.Unmarshal(v, &rec) != nil {
+			return nil, nil
+		}
+		changed, err := fn(string(k), &rec)
+		if err != nil || !changed {
+			return nil, err
+		}
+		return json.Marshal(rec)
+	})
 }
 
-// hashed is a request record of schema version 4 that rewrite gives its
-// email's hash.
-type hashed struct {
-	requestRecord
-	key []byte
-}
-
-func (h *hashed) record() any {
-	if h.EmailHash == "" && h.Email != "" {
-		h.EmailHash = emailHash(h.key, h.Email)
+// migrateMediaDone sets in each section record the media files settled and
+// the bytes of those done, counted from its media records, as Sections
+// counted them before version 6: a section without media records keeps
+// its counts (those of a purged request, set at the purge). A media record
+// that does not decode counts as a file without bytes; a section record
+// that does not decode is left as it is, as by migrate1.
+func migrateMediaDone(tx *bolt.Tx) error {
+	mb, sb := tx.Bucket(bucketMedia), tx.Bucket(bucketSections)
+	if mb == nil || sb == nil {
+		return fmt.Errorf("bucket %s or %s is missing", bucketMedia, bucketSections)
 	}
-	return h.requestRecord
+	// By section key: a media key is request, section, name.
+	counts := map[string]dsar.MediaProgress{}
+	err := mb.ForEach(func(k, v []byte) error {
+		id, rest, ok1 := bytes.Cut(k, []byte{sep})
+		section, _, ok2 := bytes.Cut(rest, []byte{sep})
+		if !ok1 || !ok2 {
+			return nil
+		}
+		key := string(sectionKey(string(id), string(section)))
+		var rec mediaRecord
+		ok := json.Unmarshal(v, &rec) == nil
+		m := counts[key]
+		m.FilesDone++
+		if ok && rec.Done {
+			m.BytesDone += rec.Size
+		}
+		counts[key] = m
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for k, m := range counts {
+		v := sb.Get([]byte(k))
+		if v == nil {
+			continue
+		}
+		s, err := decodeSection(v)
+		if err != nil {
+			continue
+		}
+		s.Media.FilesDone, s.Media.BytesDone = m.FilesDone, m.BytesDone
+		if err := putSection(sb, []byte(k), &s); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -234,4 +235,69 @@ func TestMigrateIdempotencyKeys(t *testing.T) {
 	if r, created, err := db.CreateRequest(plat, newRequest("r2", "k1", "a@example.com"), nil); err != nil || created || r.ID != "r1" {
 		t.Errorf("retry after the migration: %v %v %v; want r1", r, created, err)
 	}
+}
+
+// TestMigrateMediaDone: the migration to version 6 counts each section's
+// settled media files and done bytes from its media records, a damaged
+// record as a file without bytes; a section without records (a purged
+// request's) keeps its counts, and a damaged section record is left as it
+// is.
+func TestMigrateMediaDone(t *testing.T) {
+	db, _, _ := openTest(t)
+	ctx := t.Context()
+	createTest(t, db)
+	rec := func(f dsar.MediaFile) []byte {
+		v, err := json.Marshal(toMediaRecord(&f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	kept := dsar.MediaProgress{FilesDone: 4, BytesDone: 40, FilesTotal: 4, BytesTotal: 40}
+	badSection := sectionKey("r1", dsar.SectionPhoneRecordings)
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		mb, sb := tx.Bucket(bucketMedia), tx.Bucket(bucketSections)
+		for name, v := range map[string][]byte{
+			"a.mp4": rec(dsar.MediaFile{Name: "a.mp4", Size: 10, SHA256: sum("a"), Done: true}),
+			"b.mp4": rec(dsar.MediaFile{Name: "b.mp4", Size: 7, Missing: "gone"}),
+			"c.mp4": []byte("{damaged"),
+		} {
+			if err := mb.Put(joinKey(false, "r1", dsar.SectionCloudRecordings, name), v); err != nil {
+				return err
+			}
+		}
+		if err := mb.Put(joinKey(false, "r1", dsar.SectionPhoneRecordings, "d.mp3"), rec(dsar.MediaFile{Name: "d.mp3", Size: 1, SHA256: sum("d"), Done: true})); err != nil {
+			return err
+		}
+		if err := sb.Put(badSection, []byte("{damaged")); err != nil {
+			return err
+		}
+		s, err := getSection(sb, "r1", dsar.SectionPhoneVoicemails)
+		if err != nil {
+			return err
+		}
+		s.Media = kept
+		if err := putSection(sb, sectionKey("r1", s.Name), s); err != nil {
+			return err
+		}
+		return migrateMediaDone(tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sec, want := range map[string]dsar.MediaProgress{
+		dsar.SectionCloudRecordings: {FilesDone: 3, BytesDone: 10},
+		dsar.SectionPhoneVoicemails: kept,
+		dsar.SectionMeetings:        {},
+	} {
+		if s, err := db.Section(ctx, "r1", sec); err != nil || s.Media != want {
+			t.Errorf("%s: media %+v (%v), want %+v", sec, s.Media, err, want)
+		}
+	}
+	_ = db.bolt.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketSections).Get(badSection); string(v) != "{damaged" {
+			t.Errorf("damaged section record rewritten: %q", v)
+		}
+		return nil
+	})
 }

@@ -152,11 +152,9 @@ func (db *DB) Pages(ctx context.Context, id, section, part string, fn func(dsar.
 				if len(k) != len(prefix)+8 {
 					return fmt.Errorf("malformed page key under %s/%s", section, part)
 				}
-				if aead == nil && db.sealer != nil && len(v) > 0 && v[0] == pageFormatSealed {
-					var err error
-					if aead, err = db.requestKey(tx, id); err != nil {
-						return purgedOr(op, id, err)
-					}
+				var err error
+				if aead, err = db.pageCipher(tx, op, id, aead, v); err != nil {
+					return err
 				}
 				chunk = append(chunk, raw{binary.BigEndian.Uint64(k[len(prefix):]), bytes.Clone(v)})
 				size += len(v)
@@ -187,6 +185,21 @@ func (db *DB) Pages(ctx context.Context, id, section, part string, fn func(dsar.
 	}
 }
 
+// pageCipher returns the cipher that opens the sealed pages of request
+// id: aead once read, so that a walk over a request's pages unwraps its
+// data key once, with its first sealed page; nil for a plain page, or in a
+// store without a master key.
+func (db *DB) pageCipher(tx *bolt.Tx, op, id string, aead cipher.AEAD, v []byte) (cipher.AEAD, error) {
+	if aead != nil || db.sealer == nil || len(v) == 0 || v[0] != pageFormatSealed {
+		return aead, nil
+	}
+	aead, err := db.requestKey(tx, id)
+	if err != nil {
+		return nil, purgedOr(op, id, err)
+	}
+	return aead, nil
+}
+
 // PageIDs returns the record ids held by the pages of a part fetched in
 // window: the ids a redone window must not store again.
 func (db *DB) PageIDs(ctx context.Context, id, section, part string, window int) (map[string]struct{}, error) {
@@ -209,11 +222,9 @@ func (db *DB) PageIDs(ctx context.Context, id, section, part string, window int)
 			}
 			if f == pageFormatSealed {
 				v = bytes.Clone(v) // opened in place, and v is the file's
-				if aead == nil && db.sealer != nil {
-					if aead, err = db.requestKey(tx, id); err != nil {
-						return purgedOr(op, id, err)
-					}
-				}
+			}
+			if aead, err = db.pageCipher(tx, op, id, aead, v); err != nil {
+				return err
 			}
 			page, err := db.decodePage(aead, k, v)
 			if err != nil {

@@ -256,6 +256,9 @@ func TestUpdateSection(t *testing.T) {
 		{"rename", func(s *dsar.Section) error { s.Name = "x"; return nil }, dsar.EINVALID},
 		{"bad state", func(s *dsar.Section) error { s.State = "DONE"; return nil }, dsar.EINVALID},
 		{"dup part", func(s *dsar.Section) error { s.Parts = append(s.Parts, s.Parts[0]); return nil }, dsar.EINVALID},
+		// CommitMedia counts the settled files; an update cannot.
+		{"files done", func(s *dsar.Section) error { s.Media.FilesDone++; return nil }, dsar.EINVALID},
+		{"bytes done", func(s *dsar.Section) error { s.Media.BytesDone = 1; return nil }, dsar.EINVALID},
 		{"fn error", func(s *dsar.Section) error {
 			s.State = dsar.SectionFailed
 			return &dsar.Error{Code: dsar.EUNAVAILABLE, Op: "t", Message: "no"}

@@ -61,7 +61,7 @@ func (db *DB) Manifest(ctx context.Context, id string) ([]byte, error) {
 	const op = "store.Manifest"
 	var out []byte
 	err := db.view(ctx, op, func(tx *bolt.Tx) error {
-		if _, err := db.getRequest(tx, id); err != nil {
+		if _, err := getRequestRecord(tx, id); err != nil {
 			return err
 		}
 		if b := tx.Bucket(bucketManifests); b != nil {
@@ -151,9 +151,8 @@ func (db *DB) purge(ctx context.Context, op, id, reason string, manifest []byte)
 // clears its cursors' tokens and record ids, and returns the pages
 // deleted.
 func purgeCollected(tx *bolt.Tx, id string) (int, error) {
-	// The sections keep the media counts that Sections reads from the
-	// records deleted here; a damaged record loses them, not the purge.
-	media, _ := mediaCounts(tx, id)
+	// The sections keep their media counts (CommitMedia's), not the
+	// records deleted here.
 	prefix := joinKey(true, id)
 	pages, err := deletePrefix(tx.Bucket(bucketPages), prefix)
 	if err != nil {
@@ -167,9 +166,6 @@ func purgeCollected(tx *bolt.Tx, id string) (int, error) {
 			// A damaged section record stays as it is: it must not keep
 			// the pages from being deleted.
 			return false, nil
-		}
-		if m, ok := media[s.Name]; ok {
-			s.Media.FilesDone, s.Media.BytesDone = m.FilesDone, m.BytesDone
 		}
 		for i := range s.Parts {
 			cur := &s.Parts[i].Cursor

@@ -42,6 +42,15 @@ type requestRecord struct {
 	Deferred       string           `json:"deferred,omitempty"`
 }
 
+// filterRecord holds the fields of a requestRecord that ListRequests
+// filters on: decoding only them skips the rest of each record.
+type filterRecord struct {
+	Account   string    `json:"account"`
+	EmailHash string    `json:"email_hash,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	DueAt     time.Time `json:"due_at"`
+}
+
 type purgeRecord struct {
 	CollectedAt time.Time `json:"collected_at,omitzero"`
 	BundleAt    time.Time `json:"bundle_at,omitzero"`
@@ -146,10 +155,10 @@ type sectionRecord struct {
 	Media        mediaProgressRecord `json:"media,omitzero"`
 }
 
-// mediaProgressRecord keeps a section's media totals. What is done is
-// read from the media records (Sections) while they exist; the done
-// counts here are those of the last write, exact once the records are
-// purged (purgeCollected).
+// mediaProgressRecord keeps a section's media totals and the files and
+// bytes settled, which CommitMedia counts in the transaction that records
+// each file (schema version 6; migrateMediaDone counted those of older
+// files), so that reading a section reads no media record.
 type mediaProgressRecord struct {
 	FilesTotal int64 `json:"files_total,omitempty"`
 	BytesTotal int64 `json:"bytes_total,omitempty"`
@@ -330,21 +339,18 @@ func (db *DB) putRequest(tx *bolt.Tx, r *dsar.Request) error {
 	return putRecord(tx.Bucket(bucketRequests), []byte(r.ID), rec)
 }
 
-// decodeRequest decodes the stored request of key id, opening its sealed
-// email; tx may be nil when the email is not sealed.
-func (db *DB) decodeRequest(tx *bolt.Tx, id, v []byte) (dsar.Request, error) {
-	var rec requestRecord
-	if err := json.Unmarshal(v, &rec); err != nil {
-		return dsar.Request{}, err
-	}
+// openRequest returns the request of the record stored under key id,
+// opening its sealed email (bound to the key, not to the record's own id
+// field); tx may be nil when the email is not sealed.
+func (db *DB) openRequest(tx *bolt.Tx, id string, rec *requestRecord) (dsar.Request, error) {
 	if rec.SealedEmail != nil {
-		email, err := db.openEmail(tx, string(id), rec.SealedEmail)
+		email, err := db.openEmail(tx, id, rec.SealedEmail)
 		if err != nil {
 			return dsar.Request{}, err
 		}
 		rec.Email = email
 	}
-	return fromRequestRecord(&rec), nil
+	return fromRequestRecord(rec), nil
 }
 
 func putSection(sb *bolt.Bucket, k []byte, s *dsar.Section) error {

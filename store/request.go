@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -193,7 +194,7 @@ func (db *DB) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Re
 	if f.Email != "" {
 		hash = db.EmailHash(f.Email)
 	}
-	match := func(r *dsar.Request) bool {
+	match := func(r *filterRecord) bool {
 		return (f.Account == "" || r.Account == f.Account) &&
 			(hash == "" || r.EmailHash == hash) &&
 			(f.CreatedAfter.IsZero() || r.CreatedAt.After(f.CreatedAfter)) &&
@@ -206,22 +207,38 @@ func (db *DB) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Re
 	)
 	err := db.view(ctx, op, func(tx *bolt.Tx) error {
 		rb := tx.Bucket(bucketRequests)
-		// visit returns false to stop.
+		// skip reports a record that does not decode: one damaged record
+		// fails its own request, not the list.
+		skip := func(id string, err error) {
+			if db.onSkip != nil {
+				db.onSkip(id, err)
+			}
+		}
+		// visit returns false to stop. The filter reads the few plain
+		// fields it needs; only a request listed is decoded whole and its
+		// email opened.
 		visit := func(id []byte, v []byte) (bool, error) {
-			r, err := db.decodeRequest(tx, id, v)
-			if err != nil {
-				// One damaged record fails its own request, not the list.
-				if db.onSkip != nil {
-					db.onSkip(string(id), err)
-				}
+			var fr filterRecord
+			if err := json.Unmarshal(v, &fr); err != nil {
+				skip(string(id), err)
 				return true, nil
 			}
-			if !match(&r) {
+			if !match(&fr) {
 				return true, nil
 			}
 			if len(out) == limit {
 				next = out[len(out)-1].ID
 				return false, nil
+			}
+			var rec requestRecord
+			err := json.Unmarshal(v, &rec)
+			var r dsar.Request
+			if err == nil {
+				r, err = db.openRequest(tx, string(id), &rec)
+			}
+			if err != nil {
+				skip(string(id), err)
+				return true, nil
 			}
 			out = append(out, r)
 			return true, nil
@@ -259,9 +276,7 @@ func (db *DB) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Re
 		for _, id := range ids {
 			v := rb.Get([]byte(id))
 			if v == nil {
-				if db.onSkip != nil {
-					db.onSkip(id, errors.New("the state index names a request that is not stored"))
-				}
+				skip(id, errors.New("the state index names a request that is not stored"))
 				continue
 			}
 			if more, err := visit([]byte(id), v); err != nil || !more {
@@ -430,7 +445,23 @@ func (db *DB) Release(ctx context.Context, id, owner string) error {
 	})
 }
 
+// getRequest returns the stored request with id, its email opened.
 func (db *DB) getRequest(tx *bolt.Tx, id string) (*dsar.Request, error) {
+	rec, err := getRequestRecord(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	r, err := db.openRequest(tx, id, rec)
+	if err != nil {
+		return nil, badRecord("store.Request", "request "+id, err)
+	}
+	return &r, nil
+}
+
+// getRequestRecord returns the stored record of request id, its email
+// still sealed: what a caller that needs only the plain fields, or to know
+// that the request exists, reads without unwrapping the data key.
+func getRequestRecord(tx *bolt.Tx, id string) (*requestRecord, error) {
 	if err := checkComponent("request id", id); err != nil {
 		return nil, &dsar.Error{Code: dsar.EINVALID, Op: "store.Request", Message: err.Error()}
 	}
@@ -438,11 +469,11 @@ func (db *DB) getRequest(tx *bolt.Tx, id string) (*dsar.Request, error) {
 	if v == nil {
 		return nil, notFound("store.Request", "request")
 	}
-	r, err := db.decodeRequest(tx, []byte(id), v)
-	if err != nil {
+	var rec requestRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
 		return nil, badRecord("store.Request", "request "+id, err)
 	}
-	return &r, nil
+	return &rec, nil
 }
 
 // CountByState returns how many requests are in each state, from the state

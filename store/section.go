@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -18,7 +17,7 @@ func (db *DB) Sections(ctx context.Context, id string) ([]dsar.Section, error) {
 	const op = "store.Sections"
 	var out []dsar.Section
 	err := db.view(ctx, op, func(tx *bolt.Tx) error {
-		if _, err := db.getRequest(tx, id); err != nil {
+		if _, err := getRequestRecord(tx, id); err != nil {
 			return err
 		}
 		prefix := joinKey(true, id)
@@ -30,7 +29,7 @@ func (db *DB) Sections(ctx context.Context, id string) ([]dsar.Section, error) {
 			}
 			out = append(out, s)
 		}
-		return mediaDone(tx, id, out)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -38,45 +37,6 @@ func (db *DB) Sections(ctx context.Context, id string) ([]dsar.Section, error) {
 	slices.SortStableFunc(out, func(a, b dsar.Section) int {
 		return sectionRank(a.Name) - sectionRank(b.Name)
 	})
-	return out, nil
-}
-
-// mediaDone sets the settled media files of a request's sections, done or
-// missing, and the bytes of those done, into their Media, counted from the
-// media records; a section whose records were purged keeps the counts its
-// record took at the purge (purgeCollected).
-func mediaDone(tx *bolt.Tx, id string, secs []dsar.Section) error {
-	counts, err := mediaCounts(tx, id)
-	if err != nil {
-		return err
-	}
-	for i := range secs {
-		if c, ok := counts[secs[i].Name]; ok {
-			secs[i].Media.FilesDone, secs[i].Media.BytesDone = c.FilesDone, c.BytesDone
-		}
-	}
-	return nil
-}
-
-// mediaCounts counts the settled media files of a request by section from
-// their records.
-func mediaCounts(tx *bolt.Tx, id string) (map[string]dsar.MediaProgress, error) {
-	out := map[string]dsar.MediaProgress{}
-	prefix := joinKey(true, id)
-	c := tx.Bucket(bucketMedia).Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		section, name, _ := bytes.Cut(k[len(prefix):], []byte{sep})
-		var rec mediaRecord
-		if err := json.Unmarshal(v, &rec); err != nil {
-			return nil, badRecord("store.Sections", fmt.Sprintf("media file %s/%s of request %s", section, name, id), err)
-		}
-		m := out[string(section)]
-		m.FilesDone++
-		if rec.Done {
-			m.BytesDone += rec.Size
-		}
-		out[string(section)] = m
-	}
 	return out, nil
 }
 
@@ -105,7 +65,8 @@ func (db *DB) Section(ctx context.Context, id, name string) (*dsar.Section, erro
 }
 
 // UpdateSection applies fn to a section and stores the result. The request
-// and name cannot change; parts may be added or their cursors set. An error
+// and name cannot change, nor the settled media files and bytes, which
+// CommitMedia counts; parts may be added or their cursors set. An error
 // from fn is returned as is and nothing is written.
 func (db *DB) UpdateSection(ctx context.Context, id, name string, fn func(*dsar.Section) error) (*dsar.Section, error) {
 	const op = "store.UpdateSection"
@@ -119,11 +80,15 @@ func (db *DB) UpdateSection(ctx context.Context, id, name string, fn func(*dsar.
 		if err != nil {
 			return err
 		}
+		done := [2]int64{s.Media.FilesDone, s.Media.BytesDone}
 		if err := fn(s); err != nil {
 			return err
 		}
 		if s.Request != id || s.Name != name {
 			return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: "a section's request and name cannot change"}
+		}
+		if done != [2]int64{s.Media.FilesDone, s.Media.BytesDone} {
+			return &dsar.Error{Code: dsar.EINVALID, Op: op, Message: "a section's settled media files and bytes cannot change (CommitMedia counts them)"}
 		}
 		if err := checkParts(op, s); err != nil {
 			return err

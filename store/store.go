@@ -34,7 +34,9 @@ import (
 //	5: every request record has its email's keyed hash (EmailHash), and
 //	   the data keys bucket; with a master key, sealed pages (format 3),
 //	   emails and grants (crypt.go)
-const SchemaVersion = 5
+//	6: every section record counts its settled media files and bytes
+//	   (CommitMedia), which Sections read from the media records before
+const SchemaVersion = 6
 
 // ErrNotFound is wrapped in a dsar.Error with code ENOTFOUND when a request,
 // section or part does not exist.

@@ -442,14 +442,11 @@ var _ dsar.BundleFiles = (*Assembler)(nil)
 // of its manifest under the public half of Key (Verify).
 func (a *Assembler) Verify(ctx context.Context, r *dsar.Request) error {
 	const op = "bundle.Assembler.Verify"
-	f, _, err := Files{}.Open(r.ID, r.Bundle)
+	f, err := openChecked(ctx, r)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if err := (Files{}).CheckSum(ctx, f, r.ID, r.Bundle); err != nil {
-		return err
-	}
 	if a.Key == nil {
 		return &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: "no signing key to verify the bundle with"}
 	}

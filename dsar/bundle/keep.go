@@ -2,8 +2,9 @@ package bundle
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 
 	"github.com/klauspost/compress/zip"
@@ -24,35 +25,23 @@ func (a *Assembler) Manifest(ctx context.Context, r *dsar.Request) ([]byte, erro
 	if r.EmailHash == "" {
 		return nil, &dsar.Error{Code: dsar.EPRECONDITION, Op: op, Message: fmt.Sprintf("request %s has no email hash to put in its manifest", r.ID)}
 	}
-	f, _, err := Files{}.Open(r.ID, r.Bundle)
+	f, err := openChecked(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if err := (Files{}).CheckSum(ctx, f, r.ID, r.Bundle); err != nil {
-		return nil, err
-	}
-	damaged := func(err error) error {
-		return &dsar.Error{Code: dsar.EDATALOSS, Op: op, Err: err, Message: fmt.Sprintf("the manifest of request %s cannot be read", r.ID)}
-	}
 	zr, err := zip.NewReader(f, r.Bundle.Size)
-	if err != nil {
-		return nil, damaged(err)
-	}
-	var entry *zip.File
-	for _, zf := range zr.File {
-		if zf.Name == ManifestPath {
-			entry = zf
-			break
+	var m *Manifest
+	if err == nil {
+		i := slices.IndexFunc(zr.File, func(zf *zip.File) bool { return zf.Name == ManifestPath })
+		var entry *zip.File // none: readManifest says it is missing
+		if i >= 0 {
+			entry = zr.File[i]
 		}
+		m, _, err = readManifest(entry)
 	}
-	b, err := readSmall(entry)
 	if err != nil {
-		return nil, damaged(err)
-	}
-	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, damaged(err)
+		return nil, &dsar.Error{Code: dsar.EDATALOSS, Op: op, Err: err, Message: fmt.Sprintf("the manifest of request %s cannot be read", r.ID)}
 	}
 	m.Subject = r.EmailHash
 	for i := range m.Entries {
@@ -71,4 +60,19 @@ func KeptPath(p, sha256 string) string {
 		return p
 	}
 	return parts[0] + "/" + parts[1] + "/" + sha256
+}
+
+// openChecked opens the bundle of a completed request and checks its size
+// and SHA-256 against those recorded at assembly (Files): what Manifest
+// and Verify read first.
+func openChecked(ctx context.Context, r *dsar.Request) (*os.File, error) {
+	f, _, err := Files{}.Open(r.ID, r.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	if err := (Files{}).CheckSum(ctx, f, r.ID, r.Bundle); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }

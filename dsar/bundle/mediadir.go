@@ -91,6 +91,15 @@ func (d *MediaDir) stored(size int64) int64 {
 // writer. Otherwise it returns the partial file, positioned after what an
 // earlier attempt left for a Range request; one longer than size is not a
 // prefix of this file and starts again.
+//
+// A whole file kept in plain, before the upgrade that gave dsard data
+// keys, is whole too when its size is the one expected, and is sealed in
+// place rather than downloaded again. A file is renamed to its name only
+// once synced whole, and Zoom lists no hash of a file; nor does the store
+// record one for a file not recorded yet. So the size is all there is to
+// check against, for a plain file as for a sealed one (whose segments
+// open, besides, when it is hashed), and the SHA-256 recorded next is the
+// file's own.
 func (d *MediaDir) Create(id, section, name string, size int64) (dsar.MediaWriter, bool, error) {
 	final, err := d.file(id, section, name)
 	if err != nil {
@@ -100,16 +109,30 @@ func (d *MediaDir) Create(id, section, name string, size int64) (dsar.MediaWrite
 		return nil, false, fmt.Errorf("media directory: %w", err)
 	}
 	if st, err := os.Lstat(final); err == nil {
-		if st.Mode().IsRegular() && (size <= 0 || st.Size() == d.stored(size)) {
-			return nil, true, nil
+		if st.Mode().IsRegular() {
+			whole, err := d.whole(id, section, name, final, st.Size(), size)
+			if err != nil || whole {
+				return nil, whole, err
+			}
 		}
 		if err := os.Remove(final); err != nil {
 			return nil, false, fmt.Errorf("media file of the wrong size: %w", err)
 		}
 	}
-	fh, err := os.OpenFile(final+dsar.MediaPartialSuffix, os.O_RDWR|os.O_CREATE, 0o600)
+	w, err := d.partial(id, section, name, final, size, false)
+	return w, false, err
+}
+
+// partial opens the partial file of final for writing, after what it
+// holds that can be kept; with restart, after nothing.
+func (d *MediaDir) partial(id, section, name, final string, size int64, restart bool) (*mediaWriter, error) {
+	flag := os.O_RDWR | os.O_CREATE
+	if restart {
+		flag |= os.O_TRUNC
+	}
+	fh, err := os.OpenFile(final+dsar.MediaPartialSuffix, flag, 0o600)
 	if err != nil {
-		return nil, false, fmt.Errorf("partial media file: %w", err)
+		return nil, fmt.Errorf("partial media file: %w", err)
 	}
 	w := &mediaWriter{f: fh, final: final}
 	if d.Key == nil {
@@ -119,18 +142,59 @@ func (d *MediaDir) Create(id, section, name string, size int64) (dsar.MediaWrite
 	}
 	if err != nil {
 		fh.Close()
-		return nil, false, fmt.Errorf("partial media file: %w", err)
+		return nil, fmt.Errorf("partial media file: %w", err)
 	}
-	return w, false, nil
+	return w, nil
+}
+
+// whole reports whether the regular file final, of n bytes, is the whole
+// file of size bytes (0: unknown), sealing it first if it is a plain one
+// where files are sealed (see Create).
+func (d *MediaDir) whole(id, section, name, final string, n, size int64) (bool, error) {
+	if d.Key == nil {
+		return size <= 0 || n == size, nil
+	}
+	f, err := os.Open(final)
+	if err != nil {
+		return false, fmt.Errorf("media file: %w", err)
+	}
+	defer f.Close()
+	if _, sealed := readHeader(f); sealed {
+		return size <= 0 || n == d.stored(size), nil
+	}
+	if size > 0 && n != size {
+		return false, nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return false, fmt.Errorf("media file: %w", err)
+	}
+	// Sealed through a partial file renamed over it: a crash on the way
+	// leaves the plain file whole, to be sealed again.
+	w, err := d.partial(id, section, name, final, 0, true)
+	if err != nil {
+		return false, err
+	}
+	if _, err := io.Copy(w, f); err != nil {
+		w.Close()
+		return false, fmt.Errorf("seal a plain media file: %w", err)
+	}
+	return true, w.Commit()
+}
+
+// readHeader reads the header of a media file from r and reports whether
+// it is one: a file without it was written in plain.
+func readHeader(r io.Reader) ([]byte, bool) {
+	header := make([]byte, mediaHeaderLen)
+	_, err := io.ReadFull(r, header)
+	return header, err == nil && string(header[:len(mediaMagic)]) == mediaMagic
 }
 
 // resume keeps the segments of w's partial file that open, in order, and
 // positions w after them. A file without a header, or one holding more
 // than size, starts again.
 func (d *MediaDir) resume(w *mediaWriter, id, section, name string, size int64) error {
-	header := make([]byte, mediaHeaderLen)
-	_, err := io.ReadFull(w.f, header)
-	fresh := err != nil || string(header[:len(mediaMagic)]) != mediaMagic
+	header, sealed := readHeader(w.f)
+	fresh := !sealed
 	if fresh {
 		copy(header, mediaMagic)
 		rand.Read(header[len(mediaMagic):])
@@ -264,8 +328,8 @@ func (d *MediaDir) open(id, section, name string) (io.ReadCloser, error) {
 	if d.Key == nil {
 		return fh, nil
 	}
-	header := make([]byte, mediaHeaderLen)
-	if _, err := io.ReadFull(fh, header); err != nil || string(header[:len(mediaMagic)]) != mediaMagic {
+	header, sealed := readHeader(fh)
+	if !sealed {
 		if _, err := fh.Seek(0, io.SeekStart); err != nil {
 			fh.Close()
 			return nil, err

@@ -182,6 +182,60 @@ func TestMediaDirPlain(t *testing.T) {
 	}
 }
 
+// TestMediaDirPlainWhole: a whole plain file that a crash left renamed but
+// not recorded before the upgrade to sealed files is whole, with the size
+// Zoom lists or none listed: it is sealed in place, not downloaded again,
+// and reads back the same. One of another size is downloaded again.
+func TestMediaDirPlainWhole(t *testing.T) {
+	data := mediaContent(segmentSize+100, "")
+	want := sha256.Sum256(data)
+	for _, tt := range []struct {
+		name   string
+		listed int64
+		whole  bool
+	}{
+		{"size listed", int64(len(data)), true},
+		{"no size listed", 0, true},
+		{"another size listed", int64(len(data)) + 1, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := testMediaDir(t)
+			final := filepath.Join(d.Dir, "req-1", "phone_voicemails", "v.mp3")
+			if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(final, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			w, whole, err := d.Create("req-1", "phone_voicemails", "v.mp3", tt.listed)
+			if err != nil || whole != tt.whole {
+				t.Fatalf("Create: whole %v, %v; want whole %v", whole, err, tt.whole)
+			}
+			if !tt.whole {
+				if w.Offset() != 0 {
+					t.Errorf("a plain file of another size resumes at %d, want 0", w.Offset())
+				}
+				w.Discard()
+				return
+			}
+			if _, err := os.Stat(final + dsar.MediaPartialSuffix); !os.IsNotExist(err) {
+				t.Errorf("the partial file is still there (%v)", err)
+			}
+			b, err := os.ReadFile(final)
+			if err != nil || !bytes.HasPrefix(b, []byte(mediaMagic)) || int64(len(b)) != d.stored(int64(len(data))) {
+				t.Errorf("the file is not sealed in place: %d bytes, %v", len(b), err)
+			}
+			if size, sum, err := d.Sum("req-1", "phone_voicemails", "v.mp3"); err != nil || size != int64(len(data)) || sum != hex.EncodeToString(want[:]) {
+				t.Errorf("Sum = %d, %s, %v; want %d bytes, %x", size, sum, err, len(data), want)
+			}
+			// Whole still, now sealed.
+			if _, whole, err := d.Create("req-1", "phone_voicemails", "v.mp3", tt.listed); err != nil || !whole {
+				t.Errorf("Create again: whole %v, %v", whole, err)
+			}
+		})
+	}
+}
+
 // TestMediaDirTorn cuts or damages a partial file at several points, as a
 // crash can: the download resumes after the last segment that opens, and
 // the whole file is the plaintext, no byte lost, none twice.

@@ -3,11 +3,16 @@ package bundle
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zip"
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 )
@@ -124,6 +129,34 @@ func TestAssemblerManifest(t *testing.T) {
 	}
 	if _, err := a.Manifest(t.Context(), r); dsar.ErrorCode(err) != dsar.EDATALOSS {
 		t.Errorf("Manifest of a flipped byte: %v, want data loss", err)
+	}
+	// A file that is the one recorded but holds no manifest Verify would
+	// read: Manifest reads it as Verify does and says what is wrong.
+	for _, c := range []struct{ name, manifest, want string }{
+		{"no manifest", "", "missing from the bundle"},
+		{"not JSON", "{", "not a valid manifest"},
+	} {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		if c.manifest != "" {
+			w, _ := zw.Create(ManifestPath)
+			w.Write([]byte(c.manifest))
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(buf.Bytes())
+		r.Bundle.Size, r.Bundle.SHA256 = int64(buf.Len()), hex.EncodeToString(sum[:])
+		_, err := a.Manifest(t.Context(), r)
+		if dsar.ErrorCode(err) != dsar.EDATALOSS || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Manifest of a bundle with %s: %v, want data loss saying %q", c.name, err, c.want)
+		}
+		if _, verr := Verify(bytes.NewReader(buf.Bytes()), int64(buf.Len()), testKey(1).Public().(ed25519.PublicKey)); verr == nil || !strings.Contains(verr.Error(), c.want) {
+			t.Errorf("Verify of a bundle with %s: %v, want %q", c.name, verr, c.want)
+		}
 	}
 }
 

@@ -114,14 +114,9 @@ func Verify(r io.ReaderAt, size int64, pub ed25519.PublicKey) (*Manifest, error)
 		files[f.Name] = f
 	}
 
-	mb, err := readSmall(files[ManifestPath])
+	m, mb, err := readManifest(files[ManifestPath])
 	if err != nil {
 		add(ManifestPath, "%v", err)
-		return done(nil)
-	}
-	var m Manifest
-	if err := json.Unmarshal(mb, &m); err != nil {
-		add(ManifestPath, "not a valid manifest: %v", err)
 		return done(nil)
 	}
 	if m.Format != ManifestFormat {
@@ -195,7 +190,21 @@ func Verify(r io.ReaderAt, size int64, pub ed25519.PublicKey) (*Manifest, error)
 			add(f.Name, "directory entry holds %d bytes", f.UncompressedSize64)
 		}
 	}
-	return done(&m)
+	return done(m)
+}
+
+// readManifest reads and decodes the manifest.json entry f (nil when the
+// bundle has none), and returns its bytes too: what the signature covers.
+func readManifest(f *zip.File) (*Manifest, []byte, error) {
+	b, err := readSmall(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, nil, fmt.Errorf("not a valid manifest: %w", err)
+	}
+	return &m, b, nil
 }
 
 // typeName names a zip entry's file type other than a directory.

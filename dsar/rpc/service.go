@@ -761,15 +761,19 @@ func (s *Service) GetManifest(ctx context.Context, req *dsarv1.GetManifestReques
 	if err := checkID(op, req.GetId()); err != nil {
 		return nil, err
 	}
-	// The request first, so that a request that keeps no manifest is not
-	// taken for one that does not exist.
-	if _, _, err := s.request(ctx, op, req.GetId()); err != nil {
-		return nil, err
-	}
 	m, err := s.cfg.Processor.Manifest(ctx, req.GetId())
-	if dsar.ErrorCode(err) == dsar.EINTERNAL {
+	switch dsar.ErrorCode(err) {
+	case "":
+	case dsar.ENOTFOUND:
+		// No such request, or a purged one that keeps no manifest: only
+		// then is the request read, to tell which.
+		if _, _, rerr := s.request(ctx, op, req.GetId()); rerr != nil {
+			return nil, rerr
+		}
+		return nil, err
+	case dsar.EINTERNAL:
 		return nil, named(op, req.GetId(), err)
-	} else if err != nil {
+	default:
 		return nil, err
 	}
 	return &dsarv1.GetManifestResponse{Manifest: m}, nil

@@ -964,3 +964,22 @@ func TestEstimateInAPI(t *testing.T) {
 		t.Errorf("watch: estimated completion %v, want %s", m.GetEstimatedCompletionTime(), want)
 	}
 }
+
+// TestGetManifestReadsOnlyTheManifest: GetManifest asks the processor for
+// the manifest alone, so a request whose sections cannot be read (failOn
+// fails Request) still gives it; only a not-found reads the request, to
+// tell a request that does not exist, named as such.
+func TestGetManifestReadsOnlyTheManifest(t *testing.T) {
+	fake := newFakeProcessor()
+	h := newHarness(t, harnessConfig{proc: fake})
+	id := h.create(t, "k").GetId()
+	fake.failOn = id
+	ctx := as(t.Context(), RoleAuditor)
+	if m, err := h.client.GetManifest(ctx, &dsarv1.GetManifestRequest{Id: id}); err != nil || string(m.GetManifest()) != "{}\n" {
+		t.Errorf("GetManifest: %q, %v; want the manifest without reading the request", m.GetManifest(), err)
+	}
+	_, err := h.client.GetManifest(ctx, &dsarv1.GetManifestRequest{Id: "01nope"})
+	if status.Code(err) != codes.NotFound || !strings.Contains(status.Convert(err).Message(), "no access request with id") {
+		t.Errorf("GetManifest of no request: %v, want NotFound naming the id", err)
+	}
+}
