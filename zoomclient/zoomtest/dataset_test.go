@@ -19,6 +19,7 @@ func TestDatasetsHoldJane(t *testing.T) {
 	}{
 		{"tiny", 5, 3, 5, 2, false},
 		{"reference", 1200, 200, 3000, 100, true},
+		{"mixed", 5, 3, 5, 2, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
