@@ -145,10 +145,17 @@ func TestDatasetFile(t *testing.T) {
 	}
 }
 
-func BenchmarkGenerateReference(b *testing.B) {
-	for b.Loop() {
-		if _, err := zoomtest.New(zoomtest.WithDataset("reference"), zoomtest.WithStartTime(start)); err != nil {
-			b.Fatal(err)
-		}
+// BenchmarkGenerate starts an emulator on a generated dataset: the data
+// and its index.
+func BenchmarkGenerate(b *testing.B) {
+	for _, name := range []string{"reference", "mixed"} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := zoomtest.New(zoomtest.WithDataset(name), zoomtest.WithStartTime(start)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
