@@ -44,7 +44,7 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("zoomfake", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:9090", "address to listen on")
-	fs.StringVar(&c.dataset, "dataset", "tiny", "dataset: tiny, reference, large, or a JSON file")
+	fs.StringVar(&c.dataset, "dataset", "tiny", "dataset: tiny, reference, large, mixed, or a JSON file")
 	fs.StringVar(&c.plan, "plan", "business", "plan of the primary account: free, pro, business")
 	fs.BoolVar(&c.phone, "phone", true, "Zoom Phone enabled on the primary account (paid plans only)")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of the data, credentials and faults")

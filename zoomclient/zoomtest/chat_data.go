@@ -65,16 +65,23 @@ type ChatReaction struct {
 	UserIDs []string `json:"user_ids"`
 }
 
-// chatSize is how much Team Chat jane.doe@example.com has.
+// chatSize is how much Team Chat a user has.
 type chatSize struct {
 	contacts, channels, inactive int // inactive: channels with no message in the last six months
 	direct, channel              int // messages over six months
+	// pairReactions: reactions in a 1:1 conversation come from its two
+	// people only. jane.doe@example.com's chat predates it and keeps its
+	// bytes: reactions there come from any colleague.
+	pairReactions bool
 }
 
+// chatSizes is jane.doe@example.com's chat by dataset; fillerChatSize
+// sizes the mixed dataset's filler users'.
 var chatSizes = map[string]chatSize{
 	"tiny":      {contacts: 3, channels: 3, inactive: 1, direct: 24, channel: 60},
 	"reference": {contacts: 110, channels: 40, inactive: 4, direct: 8000, channel: 40000},
 	"large":     {contacts: 200, channels: 80, inactive: 6, direct: 20000, channel: 100000},
+	"mixed":     {contacts: 3, channels: 3, inactive: 1, direct: 24, channel: 60},
 }
 
 // chatDays is the span of recent chat: inside "the last six months"
@@ -85,9 +92,10 @@ type chatPerson struct {
 	email, userID, memberID, name string
 }
 
-// generateChat gives jane.doe@example.com her Team Chat. It draws from a
-// random stream of its own, so adding chat left every other generated
-// record as it was.
+// generateChat gives jane.doe@example.com her Team Chat, then each of the
+// mixed dataset's filler users theirs (fillerPages). It draws from a
+// random stream of its own, jane's first, so adding chat left every other
+// generated record as it was, and the fillers' chat leaves jane's.
 func generateChat(d *Dataset, name string, seed int64) {
 	size, ok := chatSizes[name]
 	a := d.primary()
@@ -100,14 +108,26 @@ func generateChat(d *Dataset, name string, seed int64) {
 	}
 	h := fnv.New64a()
 	h.Write([]byte("chat\x00" + name))
-	r := rand.New(rand.NewPCG(uint64(seed), h.Sum64()))
-	g := &chatGen{r: r, day: d.Start}
-	me := g.person(jane.Email, jane.ID, jane.DisplayName)
+	g := &chatGen{r: rand.New(rand.NewPCG(uint64(seed), h.Sum64())), day: d.Start}
+	jane.Chat = g.userChat(a, jane, nil, size)
+	for i, pages := range fillerPages[name] {
+		if u := a.User(fillerEmail(i)); u != nil {
+			u.Chat = g.userChat(a, u, jane, fillerChatSize(pages))
+		}
+	}
+}
+
+// userChat builds the Team Chat of me on account a: 1:1 conversations
+// with colleagues (the account's other active users but skip) and outside
+// contacts, and channels.
+func (g *chatGen) userChat(a *AccountData, me *User, skip *User, size chatSize) *Chat {
+	r := g.r
+	self := g.person(me.Email, me.ID, me.DisplayName)
 
 	// Peers: the account's other users first, then outside contacts.
 	var colleagues []chatPerson
 	for _, u := range a.Users {
-		if u != jane && u.Status == "active" {
+		if u != me && u != skip && u.Status == "active" {
 			colleagues = append(colleagues, g.person(u.Email, u.ID, u.DisplayName))
 		}
 	}
@@ -124,7 +144,14 @@ func generateChat(d *Dataset, name string, seed int64) {
 	for i, n := range g.split(size.direct, len(peers)) {
 		p := peers[i]
 		c := ChatConversation{PeerEmail: p.email, PeerUserID: p.userID, PeerMemberID: p.memberID, PeerName: p.name}
-		c.Messages = g.messages(n, 0, chatDays, 0.5, 0.05, []chatPerson{me, p}, me, colleagues)
+		reactors := colleagues
+		if size.pairReactions {
+			reactors = []chatPerson{self}
+			if p.userID != "" {
+				reactors = append(reactors, p)
+			}
+		}
+		c.Messages = g.messages(n, 0, chatDays, 0.5, 0.05, []chatPerson{self, p}, self, reactors)
 		chat.Conversations = append(chat.Conversations, c)
 	}
 	active := size.channels - size.inactive
@@ -135,7 +162,7 @@ func generateChat(d *Dataset, name string, seed int64) {
 			ch.Name += fmt.Sprint("-", i/len(channelNames)+1)
 		}
 		ch.JID = ch.ID + "@conference.xmpp.zoom.us"
-		members := []chatPerson{me}
+		members := []chatPerson{self}
 		for range 3 + r.IntN(12) {
 			if len(colleagues) > 0 {
 				members = append(members, colleagues[r.IntN(len(colleagues))])
@@ -143,15 +170,15 @@ func generateChat(d *Dataset, name string, seed int64) {
 		}
 		members = append(members, peers[r.IntN(len(peers))])
 		if i < active {
-			ch.Messages = g.messages(counts[i], 0, chatDays, 0.15, 0.2, members, me, colleagues)
+			ch.Messages = g.messages(counts[i], 0, chatDays, 0.15, 0.2, members, self, colleagues)
 		} else {
 			// No activity in the last six months: found through
 			// /channels only.
-			ch.Messages = g.messages(3+r.IntN(20), 200, 360, 0.3, 0.1, members, me, colleagues)
+			ch.Messages = g.messages(3+r.IntN(20), 200, 360, 0.3, 0.1, members, self, colleagues)
 		}
 		chat.Channels = append(chat.Channels, ch)
 	}
-	jane.Chat = chat
+	return chat
 }
 
 type chatGen struct {
@@ -220,8 +247,9 @@ var chatFileKinds = []struct{ ext, typ string }{{"png", "png_image_file"}, {"jpg
 
 // messages generates n messages between fromDays and toDays before the
 // anchor day, oldest first. own is the share sent by me; reply the share
-// that reply to an earlier message (me replies to others where it can).
-func (g *chatGen) messages(n, fromDays, toDays int, own, reply float64, members []chatPerson, me chatPerson, colleagues []chatPerson) []ChatMessage {
+// that reply to an earlier message (me replies to others where it can);
+// reactions come from reactors.
+func (g *chatGen) messages(n, fromDays, toDays int, own, reply float64, members []chatPerson, me chatPerson, reactors []chatPerson) []ChatMessage {
 	r := g.r
 	span := int64(toDays-fromDays) * 86400 * 1000
 	times := make([]int64, n)
@@ -265,10 +293,10 @@ func (g *chatGen) messages(n, fromDays, toDays int, own, reply float64, members 
 				m.Text = ""
 			}
 		}
-		if r.IntN(12) == 0 && len(colleagues) > 0 {
+		if r.IntN(12) == 0 && len(reactors) > 0 {
 			re := ChatReaction{Emoji: chatEmojis[r.IntN(len(chatEmojis))]}
 			for range 1 + r.IntN(3) {
-				re.UserIDs = append(re.UserIDs, colleagues[r.IntN(len(colleagues))].userID)
+				re.UserIDs = append(re.UserIDs, reactors[r.IntN(len(reactors))].userID)
 			}
 			m.Reactions = []ChatReaction{re}
 		}

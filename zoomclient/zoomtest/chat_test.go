@@ -229,14 +229,14 @@ func TestChatNotApplicable(t *testing.T) {
 	}
 }
 
-// walkMessages pages through one conversation at page_size 50 and returns
-// the messages and the number of calls.
-func walkMessages(t *testing.T, srv *zoomtest.Server, tok, query string) (out chatMessages, calls int) {
+// walkMessages pages through one of user's conversations at page_size 50
+// and returns the messages and the number of calls.
+func walkMessages(t *testing.T, srv *zoomtest.Server, tok, user, query string) (out chatMessages, calls int) {
 	t.Helper()
 	next := ""
 	for {
 		var p chatMessages
-		path := "/chat/users/" + zoomtest.JaneEmail + "/messages?page_size=50&" + query
+		path := "/chat/users/" + user + "/messages?page_size=50&" + query
 		if next != "" {
 			path += "&next_page_token=" + url.QueryEscape(next)
 		}
@@ -255,7 +255,21 @@ func walkMessages(t *testing.T, srv *zoomtest.Server, tok, query string) (out ch
 // and exclude_child_message against the dataset.
 func TestChatMessages(t *testing.T) {
 	srv, tok, jane := newChatServer(t)
-	for _, ch := range jane.Chat.Channels[:2] {
+	checkChatMessages(t, srv, tok, jane)
+	// page_size is capped at 50.
+	var p chatMessages
+	chatGet(t, srv, tok, "/chat/users/"+zoomtest.JaneEmail+"/messages?page_size=80&to_channel="+jane.Chat.Channels[0].ID+"&"+sixMonths, &p)
+	if p.PageSize != 50 {
+		t.Errorf("page_size %d, want 50", p.PageSize)
+	}
+}
+
+// checkChatMessages checks the messages of two of u's channels, walked
+// with and without include_deleted_and_edited_message and
+// exclude_child_message over the six months, against the dataset.
+func checkChatMessages(t *testing.T, srv *zoomtest.Server, tok string, u *zoomtest.User) {
+	t.Helper()
+	for _, ch := range u.Chat.Channels[:2] {
 		var normal, replies int
 		for _, m := range ch.Messages {
 			if m.Status == "Normal" {
@@ -265,7 +279,7 @@ func TestChatMessages(t *testing.T) {
 				replies++
 			}
 		}
-		all, _ := walkMessages(t, srv, tok, "to_channel="+ch.ID+"&include_deleted_and_edited_message=true&"+sixMonths)
+		all, _ := walkMessages(t, srv, tok, u.Email, "to_channel="+ch.ID+"&include_deleted_and_edited_message=true&"+sixMonths)
 		if len(all.Messages) != len(ch.Messages) {
 			t.Errorf("%s: %d messages with the flag, want %d", ch.Name, len(all.Messages), len(ch.Messages))
 		}
@@ -279,20 +293,14 @@ func TestChatMessages(t *testing.T) {
 		if statuses["Normal"] != normal || statuses[""] != 0 {
 			t.Errorf("%s: statuses %v, want %d Normal", ch.Name, statuses, normal)
 		}
-		plain, _ := walkMessages(t, srv, tok, "to_channel="+ch.ID+"&"+sixMonths)
+		plain, _ := walkMessages(t, srv, tok, u.Email, "to_channel="+ch.ID+"&"+sixMonths)
 		if len(plain.Messages) != normal {
 			t.Errorf("%s: %d messages without the flag, want %d", ch.Name, len(plain.Messages), normal)
 		}
-		parents, _ := walkMessages(t, srv, tok, "to_channel="+ch.ID+"&exclude_child_message=true&"+sixMonths)
+		parents, _ := walkMessages(t, srv, tok, u.Email, "to_channel="+ch.ID+"&exclude_child_message=true&"+sixMonths)
 		if len(parents.Messages) != normal-replies {
 			t.Errorf("%s: %d main messages, want %d", ch.Name, len(parents.Messages), normal-replies)
 		}
-	}
-	// page_size is capped at 50.
-	var p chatMessages
-	chatGet(t, srv, tok, "/chat/users/"+zoomtest.JaneEmail+"/messages?page_size=80&to_channel="+jane.Chat.Channels[0].ID+"&"+sixMonths, &p)
-	if p.PageSize != 50 {
-		t.Errorf("page_size %d, want 50", p.PageSize)
 	}
 }
 
@@ -308,7 +316,7 @@ func TestChatFileDownload(t *testing.T) {
 			}
 		}
 	}
-	all, _ := walkMessages(t, srv, tok, "to_channel="+ch+"&include_deleted_and_edited_message=true&"+sixMonths)
+	all, _ := walkMessages(t, srv, tok, zoomtest.JaneEmail, "to_channel="+ch+"&include_deleted_and_edited_message=true&"+sixMonths)
 	var link string
 	for _, m := range all.Messages {
 		if m.FileID == file.ID {
@@ -335,16 +343,25 @@ func TestChatFileDownload(t *testing.T) {
 // count against MinCalls' chat keys.
 func TestChatMinCalls(t *testing.T) {
 	srv, tok, jane := newChatServer(t)
-	const j = "/chat/users/" + zoomtest.JaneEmail
+	checkChatMinCalls(t, srv, tok, jane)
+}
+
+// checkChatMinCalls collects u's Team Chat as a client would, sessions
+// and channels (one page each) then every conversation's messages with
+// include_deleted_and_edited_message over the six months, and compares
+// the calls with MinCalls.
+func checkChatMinCalls(t *testing.T, srv *zoomtest.Server, tok string, u *zoomtest.User) {
+	t.Helper()
+	base := "/chat/users/" + u.Email
 	var got struct{ Sessions, Channels, Messages, Files int }
 	var s chatSessions
-	chatGet(t, srv, tok, j+"/sessions?page_size=50&"+sixMonths, &s)
+	chatGet(t, srv, tok, base+"/sessions?page_size=50&"+sixMonths, &s)
 	got.Sessions++
 	var c chatChannels
-	chatGet(t, srv, tok, j+"/channels?page_size=50", &c)
+	chatGet(t, srv, tok, base+"/channels?page_size=50", &c)
 	got.Channels++
 	if s.NextPageToken != "" || c.NextPageToken != "" {
-		t.Fatal("tiny needs one page of sessions and channels")
+		t.Fatal("more than one page of sessions or channels")
 	}
 	seen := map[string]bool{}
 	for _, x := range s.Sessions {
@@ -353,7 +370,7 @@ func TestChatMinCalls(t *testing.T) {
 			q = "to_contact=" + url.QueryEscape(x.PeerEmail)
 		}
 		seen[x.ChannelID] = true
-		m, n := walkMessages(t, srv, tok, q+"&include_deleted_and_edited_message=true&"+sixMonths)
+		m, n := walkMessages(t, srv, tok, u.Email, q+"&include_deleted_and_edited_message=true&"+sixMonths)
 		got.Messages += n
 		for _, msg := range m.Messages {
 			if msg.FileID != "" {
@@ -363,19 +380,19 @@ func TestChatMinCalls(t *testing.T) {
 	}
 	for _, x := range c.Channels {
 		if !seen[x.ID] {
-			_, n := walkMessages(t, srv, tok, "to_channel="+x.ID+"&include_deleted_and_edited_message=true&"+sixMonths)
+			_, n := walkMessages(t, srv, tok, u.Email, "to_channel="+x.ID+"&include_deleted_and_edited_message=true&"+sixMonths)
 			got.Messages += n
 		}
 	}
-	min := srv.Dataset().MinCalls(zoomtest.JaneEmail, start)
+	min := srv.Dataset().MinCalls(u.Email, start)
 	want := got
 	want.Sessions, want.Channels = min["GET /chat/users/{userId}/sessions"], min["GET /chat/users/{userId}/channels"]
 	want.Messages, want.Files = min["GET /chat/users/{userId}/messages"], min["GET /file/chat/{fileId}"]
 	if got != want {
 		t.Errorf("calls %+v, MinCalls %+v", got, want)
 	}
-	if len(c.Channels) == len(s.Sessions)-len(jane.Chat.Conversations) {
-		t.Error("tiny has no channel without recent activity")
+	if len(c.Channels) == len(s.Sessions)-len(u.Chat.Conversations) {
+		t.Error("no channel without recent activity")
 	}
 }
 

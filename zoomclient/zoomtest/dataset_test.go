@@ -19,6 +19,7 @@ func TestDatasetsHoldJane(t *testing.T) {
 	}{
 		{"tiny", 5, 3, 5, 2, false},
 		{"reference", 1200, 200, 3000, 100, true},
+		{"mixed", 5, 3, 5, 2, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,10 +145,17 @@ func TestDatasetFile(t *testing.T) {
 	}
 }
 
-func BenchmarkGenerateReference(b *testing.B) {
-	for b.Loop() {
-		if _, err := zoomtest.New(zoomtest.WithDataset("reference"), zoomtest.WithStartTime(start)); err != nil {
-			b.Fatal(err)
-		}
+// BenchmarkGenerate starts an emulator on a generated dataset: the data
+// and its index.
+func BenchmarkGenerate(b *testing.B) {
+	for _, name := range []string{"reference", "mixed"} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := zoomtest.New(zoomtest.WithDataset(name), zoomtest.WithStartTime(start)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

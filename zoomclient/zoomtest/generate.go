@@ -30,13 +30,18 @@ var datasetSizes = map[string]datasetSize{
 	"tiny":      {pastMeetings: 10, scheduled: 3, webinars: 2, recordings: 6, trashed: 2, calls: 12, voicemails: 4, phoneRecordings: 3, fillerUsers: 4, fillerMeetings: 3, fillerRecordings: 2, fillerCalls: 4},
 	"reference": {pastMeetings: 1200, scheduled: 12, webinars: 8, recordings: 200, trashed: 8, calls: 3000, voicemails: 100, phoneRecordings: 150, fillerUsers: 40, fillerMeetings: 20, fillerRecordings: 5, fillerCalls: 30},
 	"large":     {pastMeetings: 12000, scheduled: 40, webinars: 30, recordings: 2000, trashed: 50, calls: 30000, voicemails: 1000, phoneRecordings: 1500, fillerUsers: 300, fillerMeetings: 40, fillerRecordings: 10, fillerCalls: 60},
+	// mixed is tiny with filler users of widely different sizes
+	// (fillerPages).
+	"mixed": {pastMeetings: 10, scheduled: 3, webinars: 2, recordings: 6, trashed: 2, calls: 12, voicemails: 4, phoneRecordings: 3, fillerUsers: len(fillerPages["mixed"]), fillerMeetings: 3, fillerRecordings: 2, fillerCalls: 4},
 }
 
 // DatasetNames lists the names Generate accepts.
-func DatasetNames() []string { return []string{"tiny", "reference", "large"} }
+func DatasetNames() []string { return []string{"tiny", "reference", "large", "mixed"} }
 
-// Generate builds a named dataset: "tiny", "reference" or "large". The same
-// name, seed, plan and start day give the same data, byte for byte.
+// Generate builds a named dataset: "tiny", "reference", "large" or
+// "mixed". The same name, seed, plan and start day give the same data,
+// byte for byte. "mixed" is "tiny" whose filler users differ widely in
+// size (fillerPages), for requests of mixed sizes.
 //
 // Every dataset has several accounts. The primary one holds
 // jane.doe@example.com (Phone licence, webinar add-on, meetings, cloud
@@ -78,6 +83,7 @@ func Generate(name string, o GenerateOptions) (*Dataset, error) {
 	}
 	generateExtras(d, name, o.Seed)
 	generateChat(d, name, o.Seed)
+	generateFillerMeetings(d, name, o.Seed)
 	return d, nil
 }
 
@@ -178,7 +184,7 @@ func (g *gen) primaryUsers(a *AccountData, s datasetSize) {
 	g.fill(a, mixed, s.fillerMeetings, s.fillerRecordings, 0)
 	g.fill(a, inactive, 2, 0, 0)
 	for i := range s.fillerUsers {
-		u := g.user(a, fmt.Sprintf("user%03d@example.com", i+1), "Member", i+5)
+		u := g.user(a, fillerEmail(i), "Member", i+5)
 		var calls int
 		if a.PhoneEnabled && i%2 == 0 {
 			calls = s.fillerCalls
@@ -187,6 +193,9 @@ func (g *gen) primaryUsers(a *AccountData, s datasetSize) {
 		a.Users = append(a.Users, u)
 	}
 }
+
+// fillerEmail is the address of the i-th filler user, from 0.
+func fillerEmail(i int) string { return fmt.Sprintf("user%03d@example.com", i+1) }
 
 var topics = []string{"Weekly sync", "Design review", "1:1", "Customer call", "Planning", "Retro", "All hands", "Interview", "Demo"}
 
