@@ -62,13 +62,13 @@ func (p *Processor) Create(ctx context.Context, in CreateInput) (*Request, error
 		r.EmailHash = h.EmailHash(r.Email) // the store sets the same; admit needs it first
 	}
 	p.admitMu.Lock()
-	defer p.admitMu.Unlock()
 	if r.Deferred, err = p.admit(ctx, r, secs); err != nil {
 		// The request goes on, promised: a store that cannot be read
 		// now will say so again.
 		p.log.Error("admit a new request", "request", r.ID, "err", err)
 	}
 	r, created, err := p.cfg.Store.CreateRequest(ctx, r, secs)
+	p.admitMu.Unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -324,6 +324,7 @@ func (p *Processor) readmit(ctx context.Context, r *Request) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.log.Info("deferred request decided again by its new due date", "request", r.ID, "due", r.DueAt.UTC().Format(time.RFC3339), "deferred", why)
 	return p.cfg.Store.UpdateRequest(ctx, r.ID, func(r *Request) error {
 		r.Deferred = why
 		return nil
