@@ -694,11 +694,11 @@ func plan(n need, known bool, most map[string]int64) map[string]int64 {
 	return out
 }
 
-// admit decides whether r's account can promise to complete r, a request
-// not yet begun, by its due date: by plan, r completes by then behind the
-// promised requests due before it, and each promised request due after
-// it that would complete by its own due date without r still does with
-// it. It returns "" if so, else why not.
+// admit decides whether r's account can promise to complete r (new, or
+// deferred and given a new due date) by its due date: by plan, r
+// completes by then behind the promised requests due before it, and each
+// promised request due after it that would complete by its own due date
+// without r still does with it. It returns "" if so, else why not.
 //
 // A request that cannot be promised is deferred (Request.Deferred): it
 // is flagged at risk as it comes, while there is time to extend its due
@@ -725,6 +725,9 @@ func (p *Processor) admit(ctx context.Context, r *Request, secs []Section) (stri
 		return "", err
 	}
 	want := plan(mine, h.of(r) != nil, most)
+	asPromised := *r
+	asPromised.Deferred = "" // where it would stand
+	r = &asPromised
 	type promise struct {
 		q    *Request
 		left map[string]int64
