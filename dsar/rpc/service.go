@@ -24,6 +24,7 @@ import (
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+	"github.com/zoomdsar/zoom-dsar/dsar/rpc/client"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
@@ -72,7 +73,7 @@ var _ Bundles = bundle.Files{}
 const (
 	DefaultChunkSize = 256 << 10
 	defaultPageSize  = 100
-	maxPageSize      = 1000
+	maxPageSize      = client.MaxPageSize
 	maxIDLen         = 64
 	maxKeyLen        = 200
 	maxReasonLen     = 1000
