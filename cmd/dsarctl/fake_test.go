@@ -26,6 +26,7 @@ type fakeDsard struct {
 	reqs      []*dsarv1.AccessRequest // by id, in the order List gives them
 	pageSizes []int32                 // of each ListAccessRequests call
 	account   *dsarv1.Account         // what the account verbs answer
+	reason    string                  // of the last ExtendDeadline
 }
 
 func startFake(t *testing.T, reqs ...*dsarv1.AccessRequest) *fakeDsard {
@@ -107,4 +108,19 @@ func (f *fakeDsard) asked() []int32 {
 	out := f.pageSizes
 	f.pageSizes = nil
 	return out
+}
+
+// ExtendDeadline keeps the reason and answers with the request as it is.
+func (f *fakeDsard) ExtendDeadline(ctx context.Context, req *dsarv1.ExtendDeadlineRequest) (*dsarv1.ExtendDeadlineResponse, error) {
+	f.mu.Lock()
+	f.reason = req.GetReason()
+	f.mu.Unlock()
+	resp, err := f.GetAccessRequest(ctx, &dsarv1.GetAccessRequestRequest{Id: req.GetId()})
+	return &dsarv1.ExtendDeadlineResponse{AccessRequest: resp.GetAccessRequest()}, err
+}
+
+func (f *fakeDsard) extendReason() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reason
 }

@@ -95,6 +95,9 @@ func newList(e *env) *cobra.Command {
 	cmd.Flags().IntVar(&limit, "limit", 0, "print at most `n` requests; 0: all")
 	cmd.Flags().StringVar(&token, "page-token", "", "go on from the `token` a -limit'ed list ended with")
 	cmd.RunE = func(*cobra.Command, []string) error {
+		if limit < 0 {
+			return usagef("list: -limit must not be negative; 0 lists all")
+		}
 		return e.call(func(c dsarv1.AccessRequestServiceClient) error {
 			req := &dsarv1.ListAccessRequestsRequest{States: states, Account: account, Email: email, PageToken: token}
 			if olderThan > 0 {
