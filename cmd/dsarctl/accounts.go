@@ -35,7 +35,7 @@ func newAccounts(e *env) *cobra.Command {
 				return rpcError("accounts", err)
 			}
 			if *out == formatJSON {
-				return writeJSON(e.stdout, resp)
+				return writeJSON(e.stdout, jsonIndented, resp)
 			}
 			if len(resp.GetAccounts()) == 0 {
 				fmt.Fprintln(e.stdout, "no Zoom account is configured (dsard -accounts FILE)")
@@ -96,7 +96,7 @@ func accountVerb(e *env, verb, short string, do func(c dsarv1.AccessRequestServi
 				return err
 			}
 			if *out == formatJSON {
-				err = writeJSON(e.stdout, a)
+				err = writeJSON(e.stdout, jsonIndented, a)
 			} else {
 				e.writeAccount(e.stdout, a)
 			}

@@ -124,3 +124,22 @@ func (f *fakeDsard) extendReason() string {
 	defer f.mu.Unlock()
 	return f.reason
 }
+
+// WatchAccessRequest sends every version of the request in f.reqs, in
+// order, and ends.
+func (f *fakeDsard) WatchAccessRequest(req *dsarv1.WatchAccessRequestRequest, ss grpc.ServerStreamingServer[dsarv1.WatchAccessRequestResponse]) error {
+	f.mu.Lock()
+	var versions []*dsarv1.AccessRequest
+	for _, r := range f.reqs {
+		if r.GetId() == req.GetId() {
+			versions = append(versions, r)
+		}
+	}
+	f.mu.Unlock()
+	for _, r := range versions {
+		if err := ss.Send(&dsarv1.WatchAccessRequestResponse{AccessRequest: r, EstimatedCompletionTime: r.GetEstimate().GetCompletionTime()}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -108,7 +108,7 @@ func newList(e *env) *cobra.Command {
 				return err
 			}
 			if *out == formatJSON {
-				return writeJSON(e.stdout, &dsarv1.ListAccessRequestsResponse{AccessRequests: reqs, NextPageToken: next})
+				return writeJSON(e.stdout, jsonIndented, &dsarv1.ListAccessRequestsResponse{AccessRequests: reqs, NextPageToken: next})
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			head := "ID\tSTATE\tACCOUNT\tEMAIL\tOUTCOME\tCREATED\tDUE"
