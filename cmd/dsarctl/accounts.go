@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -104,7 +103,7 @@ func accountVerb(e *env, verb, short string, do func(c dsarv1.AccessRequestServi
 				return err
 			}
 			if ch := a.GetCheck(); verb != "reset-quota" && (ch.GetProblem() != "" || len(ch.GetSectionProblems()) > 0) {
-				return errors.New("accounts check: the account is not fully usable; see above")
+				return fmt.Errorf("accounts %s: the account is not fully usable; see above", verb)
 			}
 			return nil
 		})

@@ -143,3 +143,20 @@ func (f *fakeDsard) WatchAccessRequest(req *dsarv1.WatchAccessRequestRequest, ss
 	}
 	return nil
 }
+
+func (f *fakeDsard) StartAccountAuthorization(context.Context, *dsarv1.StartAccountAuthorizationRequest) (*dsarv1.StartAccountAuthorizationResponse, error) {
+	return &dsarv1.StartAccountAuthorizationResponse{AuthorizeUrl: "https://zoom.example/oauth/authorize?state=s1",
+		RedirectUrl: "https://dsar.example/callback", State: "s1"}, nil
+}
+
+func (f *fakeDsard) CompleteAccountAuthorization(context.Context, *dsarv1.CompleteAccountAuthorizationRequest) (*dsarv1.CompleteAccountAuthorizationResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return &dsarv1.CompleteAccountAuthorizationResponse{Account: f.account}, nil
+}
+
+func (f *fakeDsard) CheckAccount(context.Context, *dsarv1.CheckAccountRequest) (*dsarv1.CheckAccountResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return &dsarv1.CheckAccountResponse{Account: f.account}, nil
+}
