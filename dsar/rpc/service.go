@@ -419,10 +419,15 @@ func (s *Service) WatchAccessRequest(req *dsarv1.WatchAccessRequestRequest, ss g
 			return err
 		}
 		// A wake-up that changed nothing the client sees sends nothing;
-		// the estimate, which moves with the clock, is not compared.
-		if ar := s.conv.request(r, secs); last == nil || !proto.Equal(last, ar) {
-			last = proto.CloneOf(ar)
+		// the estimate, which moves with the clock, is not compared: the
+		// new message borrows the last one's for the comparison. Each
+		// message is new, sent once and never changed after, so none is
+		// copied.
+		ar := s.conv.request(r, secs)
+		ar.Estimate = last.GetEstimate()
+		if last == nil || !proto.Equal(last, ar) {
 			ar.Estimate = s.estimate(ctx, r, secs)
+			last = ar
 			err := ss.Send(&dsarv1.WatchAccessRequestResponse{
 				AccessRequest:           ar,
 				EstimatedCompletionTime: ar.GetEstimate().GetCompletionTime(),
