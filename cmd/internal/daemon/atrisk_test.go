@@ -4,9 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 	"github.com/zoomdsar/zoom-dsar/zoomclient"
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
-	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
 // TestAtRiskMetric: a request created on an account that cannot finish it
