@@ -22,8 +22,9 @@ import (
 // a test names a row without its widths.
 func squeeze(s string) string { return regexp.MustCompile(` {2,}`).ReplaceAllString(s, " ") }
 
-// asMain makes the test binary dsarctl when TestTimeZones runs it with
-// DSARCTL_TEST_MAIN=1: for what only a new process reads, as TZ.
+// init makes the test binary dsarctl when TestTimeZones runs it with
+// DSARCTL_TEST_MAIN=1: for what only a new process reads, as TZ. No
+// dsarctl binary is built.
 func init() {
 	if os.Getenv("DSARCTL_TEST_MAIN") == "1" {
 		main()
