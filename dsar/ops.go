@@ -142,12 +142,27 @@ func (p *Processor) Record(ctx context.Context, id, action, detail string) error
 
 // Cancel stops a request for good; calls in flight are abandoned and its
 // sections in progress end FAILED, stopped by the cancel (Section.Stop).
+// What was collected for it is purged.
 func (p *Processor) Cancel(ctx context.Context, id, reason string) (*Request, error) {
+	r, stopped, err := p.cancel(ctx, id, reason)
+	if err != nil {
+		return nil, err
+	}
+	// Left to the next Start when the run outlived ctx (sweepRetention).
+	if stopped {
+		p.purgeCancelled(ctx, id)
+	}
+	return r, nil
+}
+
+// cancel is Cancel without the purge, for Delete, whose purge takes the
+// collected data with the rest. stopped: no run of the request is left.
+func (p *Processor) cancel(ctx context.Context, id, reason string) (r *Request, stopped bool, err error) {
 	const op = "dsar.Cancel"
 	if reason = strings.TrimSpace(reason); reason == "" {
 		reason = "cancelled by " + ActorFrom(ctx).Name
 	}
-	r, err := p.cfg.Store.UpdateRequest(ctx, id, func(r *Request) error {
+	r, err = p.cfg.Store.UpdateRequest(ctx, id, func(r *Request) error {
 		if r.State.Final() {
 			return &Error{Code: EPRECONDITION, Op: op, Message: fmt.Sprintf("a %s request cannot be cancelled", r.State)}
 		}
@@ -157,7 +172,7 @@ func (p *Processor) Cancel(ctx context.Context, id, reason string) (*Request, er
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	p.mu.Lock()
 	ru := p.running[id]
@@ -170,7 +185,7 @@ func (p *Processor) Cancel(ctx context.Context, id, reason string) (*Request, er
 	}
 	p.mu.Unlock()
 	if err := p.Record(ctx, id, ActionCancel, reason); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	p.notify(id)
 	// The store stopped the sections in progress with the cancel; a run
@@ -180,12 +195,10 @@ func (p *Processor) Cancel(ctx context.Context, id, reason string) (*Request, er
 		select {
 		case <-ru.done:
 		case <-ctx.Done():
-			return r, nil
+			return r, false, nil
 		}
 	}
-	// Left to the next Start when the run outlived ctx (sweepRetention).
-	p.purgeCancelled(ctx, id)
-	return r, nil
+	return r, true, nil
 }
 
 // Resume goes on with a request from its checkpoints: a FAILED one, or one

@@ -244,7 +244,9 @@ func (p *Processor) Delete(ctx context.Context, id, reason string) (*Request, er
 		return r, nil
 	}
 	if !r.State.Final() {
-		if _, err := p.Cancel(ctx, id, reason); err != nil && ErrorCode(err) != EPRECONDITION {
+		// Without Cancel's purge of the collected data: purge below
+		// deletes it with the rest, once.
+		if _, _, err := p.cancel(ctx, id, reason); err != nil && ErrorCode(err) != EPRECONDITION {
 			return nil, fmt.Errorf("%s: cancel: %w", op, err)
 		}
 	}

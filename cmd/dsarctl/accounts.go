@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -35,7 +34,7 @@ func newAccounts(e *env) *cobra.Command {
 				return rpcError("accounts", err)
 			}
 			if *out == formatJSON {
-				return writeJSON(e.stdout, resp)
+				return writeJSON(e.stdout, jsonIndented, resp)
 			}
 			if len(resp.GetAccounts()) == 0 {
 				fmt.Fprintln(e.stdout, "no Zoom account is configured (dsard -accounts FILE)")
@@ -96,7 +95,7 @@ func accountVerb(e *env, verb, short string, do func(c dsarv1.AccessRequestServi
 				return err
 			}
 			if *out == formatJSON {
-				err = writeJSON(e.stdout, a)
+				err = writeJSON(e.stdout, jsonIndented, a)
 			} else {
 				e.writeAccount(e.stdout, a)
 			}
@@ -104,7 +103,7 @@ func accountVerb(e *env, verb, short string, do func(c dsarv1.AccessRequestServi
 				return err
 			}
 			if ch := a.GetCheck(); verb != "reset-quota" && (ch.GetProblem() != "" || len(ch.GetSectionProblems()) > 0) {
-				return errors.New("accounts check: the account is not fully usable; see above")
+				return fmt.Errorf("accounts %s: the account is not fully usable; see above", verb)
 			}
 			return nil
 		})

@@ -40,7 +40,7 @@ func newAudit(e *env) *cobra.Command {
 				req.PageToken = resp.GetNextPageToken()
 			}
 			if *out == formatJSON {
-				return writeJSON(e.stdout, &dsarv1.ListAuditEventsResponse{AuditEvents: evs})
+				return writeJSON(e.stdout, jsonIndented, &dsarv1.ListAuditEventsResponse{AuditEvents: evs})
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			head := "TIME\tCALLER\tROLE\tACTION\tREQUEST\tDETAIL"

@@ -59,7 +59,7 @@ func newCreate(e *env) *cobra.Command {
 func (e *env) printRequest(f format, r *dsarv1.AccessRequest, table func() error) error {
 	switch f {
 	case formatJSON:
-		return writeJSON(e.stdout, r)
+		return writeJSON(e.stdout, jsonIndented, r)
 	case formatWide:
 		return e.writeRequest(e.stdout, r, true)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/zoomdsar/zoom-dsar/dsar/rpc/client"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
@@ -47,22 +48,30 @@ func stateFlag(cmd *cobra.Command, s *stateList, usage string) {
 	cmd.RegisterFlagCompletionFunc("state", cobra.FixedCompletions(stateWords(), cobra.ShellCompDirectiveNoFileComp))
 }
 
-// listRequests pages through every request that matches req.
-func listRequests(e *env, c dsarv1.AccessRequestServiceClient, req *dsarv1.ListAccessRequestsRequest, limit int) ([]*dsarv1.AccessRequest, error) {
-	var out []*dsarv1.AccessRequest
+// listRequests pages through the requests that match req, from its page
+// token on: every one, or at most limit when it is above zero, asking
+// dsard for no more than that. next is the token of the requests after
+// the limit, "" when there are none.
+func listRequests(e *env, c dsarv1.AccessRequestServiceClient, req *dsarv1.ListAccessRequestsRequest, limit int) (reqs []*dsarv1.AccessRequest, next string, err error) {
 	for {
+		if limit > 0 {
+			req.PageSize = int32(min(limit-len(reqs), client.MaxPageSize))
+		}
 		resp, err := c.ListAccessRequests(e.ctx, req)
 		if err != nil {
-			return nil, rpcError("list", err)
+			return nil, "", rpcError("list", err)
 		}
-		out = append(out, resp.GetAccessRequests()...)
-		if limit > 0 && len(out) >= limit {
-			return out[:limit], nil
+		reqs = append(reqs, resp.GetAccessRequests()...)
+		next = resp.GetNextPageToken()
+		if limit > 0 && len(reqs) > limit {
+			// A server that gave more than asked: where the next page
+			// starts is not known.
+			return reqs[:limit], "", nil
 		}
-		if resp.GetNextPageToken() == "" {
-			return out, nil
+		if next == "" || limit > 0 && len(reqs) == limit {
+			return reqs, next, nil
 		}
-		req.PageToken = resp.GetNextPageToken()
+		req.PageToken = next
 	}
 }
 
@@ -75,6 +84,7 @@ func newList(e *env) *cobra.Command {
 		email     string
 		olderThan time.Duration
 		limit     int
+		token     string
 	)
 	cmd := command("list", "list access requests", 0, 0, nil)
 	out := outputFlag(cmd)
@@ -83,18 +93,22 @@ func newList(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&email, "email", "", "only requests of this data subject's `address`, in any case")
 	cmd.Flags().DurationVar(&olderThan, "older-than", 0, "only requests created longer than this `duration` ago")
 	cmd.Flags().IntVar(&limit, "limit", 0, "print at most `n` requests; 0: all")
+	cmd.Flags().StringVar(&token, "page-token", "", "go on from the `token` a -limit'ed list ended with")
 	cmd.RunE = func(*cobra.Command, []string) error {
+		if limit < 0 {
+			return usagef("list: -limit must not be negative; 0 lists all")
+		}
 		return e.call(func(c dsarv1.AccessRequestServiceClient) error {
-			req := &dsarv1.ListAccessRequestsRequest{States: states, Account: account, Email: email}
+			req := &dsarv1.ListAccessRequestsRequest{States: states, Account: account, Email: email, PageToken: token}
 			if olderThan > 0 {
 				req.CreatedBefore = timestamppb.New(time.Now().Add(-olderThan))
 			}
-			reqs, err := listRequests(e, c, req, limit)
+			reqs, next, err := listRequests(e, c, req, limit)
 			if err != nil {
 				return err
 			}
 			if *out == formatJSON {
-				return writeJSON(e.stdout, &dsarv1.ListAccessRequestsResponse{AccessRequests: reqs})
+				return writeJSON(e.stdout, jsonIndented, &dsarv1.ListAccessRequestsResponse{AccessRequests: reqs, NextPageToken: next})
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			head := "ID\tSTATE\tACCOUNT\tEMAIL\tOUTCOME\tCREATED\tDUE"
@@ -111,7 +125,15 @@ func newList(e *env) *cobra.Command {
 				}
 				fmt.Fprintln(tw)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if next != "" {
+				// On stderr, like kubectl's and gh's hints: stdout
+				// stays the table.
+				fmt.Fprintf(e.stderr, "more requests match: add -page-token %s for the next ones\n", next)
+			}
+			return nil
 		})
 	}
 	return cmd

@@ -39,7 +39,7 @@ func newResume(e *env) *cobra.Command {
 				if olderThan > 0 {
 					req.CreatedBefore = timestamppb.New(time.Now().Add(-olderThan))
 				}
-				reqs, err := listRequests(e, c, req, 0)
+				reqs, _, err := listRequests(e, c, req, 0)
 				if err != nil {
 					return err
 				}

@@ -47,7 +47,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	e := &env{ctx: ctx, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	e.conn.getenv = getenv
 	root := newRoot(e)
-	root.SetArgs(gnuArgs(args))
+	root.SetArgs(gnuArgs(root, args))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -145,22 +145,62 @@ func dsarEnv(getenv func(string) string) flagenv.Env {
 
 // gnuArgs turns dsarctl's single-dash long flags (-server, -json, as the
 // flag package takes them) into the GNU form pflag takes (--server);
-// single letters stay shorthands (-o, -f, -h). Nothing after "--" is
-// touched.
-func gnuArgs(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if a == "--" {
-			copy(out[i:], args[i:])
-			break
+// single letters stay shorthands (-o, -f, -h). Only names are rewritten:
+// the value of a flag of root's tree that takes one (-reason -x, -limit
+// -10) stays as given, and so does everything after "--".
+func gnuArgs(root *cobra.Command, args []string) []string {
+	out := make([]string, 0, len(args))
+	cmd := root
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return append(out, args[i:]...)
+		case !strings.HasPrefix(a, "-") || a == "-":
+			if sub := subcommand(cmd, a); sub != nil {
+				cmd = sub
+			}
+			out = append(out, a)
+			continue
 		}
-		name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "=")
-		if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && len(name) > 1 {
+		name, _, inline := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "--") && len(name) > 1 {
 			a = "-" + a
 		}
-		out[i] = a
+		out = append(out, a)
+		if f := lookupFlag(cmd, name); f != nil && f.NoOptDefVal == "" && !inline && i+1 < len(args) {
+			i++
+			out = append(out, args[i])
+		}
 	}
 	return out
+}
+
+// subcommand returns cmd's subcommand called name, or nil.
+func subcommand(cmd *cobra.Command, name string) *cobra.Command {
+	for _, c := range cmd.Commands() {
+		if c.Name() == name || c.HasAlias(name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// lookupFlag finds the flag name (long, or a shorthand) of cmd, its own
+// or persistent of it or a parent; nil when there is none.
+func lookupFlag(cmd *cobra.Command, name string) *pflag.Flag {
+	for c := cmd; c != nil; c = c.Parent() {
+		for _, fs := range []*pflag.FlagSet{c.Flags(), c.PersistentFlags()} {
+			if len(name) == 1 {
+				if f := fs.ShorthandLookup(name); f != nil {
+					return f
+				}
+			} else if f := fs.Lookup(name); f != nil {
+				return f
+			}
+		}
+	}
+	return nil
 }
 
 // command is a subcommand with dsarctl's conventions: usage errors for

@@ -26,7 +26,7 @@ func TestGNUArgs(t *testing.T) {
 		{[]string{"download", "-o", "x.zip", "-f", "--resume", "id"}, []string{"download", "-o", "x.zip", "-f", "--resume", "id"}},
 		{[]string{"get", "--", "-weird-id"}, []string{"get", "--", "-weird-id"}},
 	} {
-		if got := gnuArgs(tc.in); !slices.Equal(got, tc.want) {
+		if got := gnuArgs(newRoot(&env{}), tc.in); !slices.Equal(got, tc.want) {
 			t.Errorf("gnuArgs(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}

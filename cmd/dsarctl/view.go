@@ -46,10 +46,17 @@ func outputFlag(cmd *cobra.Command) *format {
 	return &f
 }
 
+// jsonIndented and jsonLine are the layouts of writeJSON: indented for a
+// person, and one message a line for a stream of them (watch -o json).
+var (
+	jsonIndented = protojson.MarshalOptions{Multiline: true, Indent: "  "}
+	jsonLine     = protojson.MarshalOptions{}
+)
+
 // writeJSON prints a message as protojson, the API's JSON mapping: field
 // names in lowerCamelCase, enums by name, times in RFC 3339 UTC.
-func writeJSON(w io.Writer, m proto.Message) error {
-	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(m)
+func writeJSON(w io.Writer, layout protojson.MarshalOptions, m proto.Message) error {
+	b, err := layout.Marshal(m)
 	if err != nil {
 		return err
 	}

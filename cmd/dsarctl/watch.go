@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/zoomdsar/zoom-dsar/cmd/internal/progress"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
@@ -25,14 +24,7 @@ func newWatch(e *env) *cobra.Command {
 			v.Loc = e.loc()
 			show := v.Show
 			if *out == formatJSON {
-				show = func(m *dsarv1.WatchAccessRequestResponse) error {
-					b, err := protojson.Marshal(m)
-					if err != nil {
-						return err
-					}
-					_, err = fmt.Fprintln(e.stdout, string(b))
-					return err
-				}
+				show = func(m *dsarv1.WatchAccessRequestResponse) error { return writeJSON(e.stdout, jsonLine, m) }
 			}
 			last, err := progress.Watch(e.ctx, c, id, show)
 			if err != nil {

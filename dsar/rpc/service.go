@@ -24,6 +24,7 @@ import (
 
 	"github.com/zoomdsar/zoom-dsar/dsar"
 	"github.com/zoomdsar/zoom-dsar/dsar/bundle"
+	"github.com/zoomdsar/zoom-dsar/dsar/rpc/client"
 	dsarv1 "github.com/zoomdsar/zoom-dsar/proto/dsar/v1"
 )
 
@@ -72,7 +73,7 @@ var _ Bundles = bundle.Files{}
 const (
 	DefaultChunkSize = 256 << 10
 	defaultPageSize  = 100
-	maxPageSize      = 1000
+	maxPageSize      = client.MaxPageSize
 	maxIDLen         = 64
 	maxKeyLen        = 200
 	maxReasonLen     = 1000
@@ -418,10 +419,15 @@ func (s *Service) WatchAccessRequest(req *dsarv1.WatchAccessRequestRequest, ss g
 			return err
 		}
 		// A wake-up that changed nothing the client sees sends nothing;
-		// the estimate, which moves with the clock, is not compared.
-		if ar := s.conv.request(r, secs); last == nil || !proto.Equal(last, ar) {
-			last = proto.CloneOf(ar)
+		// the estimate, which moves with the clock, is not compared: the
+		// new message borrows the last one's for the comparison. Each
+		// message is new, sent once and never changed after, so none is
+		// copied.
+		ar := s.conv.request(r, secs)
+		ar.Estimate = last.GetEstimate()
+		if last == nil || !proto.Equal(last, ar) {
 			ar.Estimate = s.estimate(ctx, r, secs)
+			last = ar
 			err := ss.Send(&dsarv1.WatchAccessRequestResponse{
 				AccessRequest:           ar,
 				EstimatedCompletionTime: ar.GetEstimate().GetCompletionTime(),

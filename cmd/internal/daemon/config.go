@@ -58,7 +58,8 @@ type Config struct {
 	// it instead of parking it (dsar.Config.GiveUp).
 	GiveUp time.Duration
 	// RetainBundles is how long after completion a bundle is kept
-	// (dsar.Retention.Bundles; zero: its default); RetainDownloads, when above zero, how many
+	// (dsar.Retention.Bundles; zero: its default, which ParseFlags
+	// refuses from the command line); RetainDownloads, when above zero, how many
 	// whole downloads it is kept for at most.
 	RetainBundles   time.Duration
 	RetainDownloads int
@@ -102,7 +103,7 @@ func (c *Config) flagSet(out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.Shard, "shard", "", "shard `name` prefixed to new request ids (a-z, 0-9)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 30*time.Second, "how long a shutdown waits for calls in flight")
 	fs.DurationVar(&c.GiveUp, "give-up-before", dsar.DefaultGiveUp, "how long before a request's due date a Zoom outage fails it, so that a person can still act, instead of waiting for Zoom")
-	fs.DurationVar(&c.RetainBundles, "retain-bundles", dsar.DefaultBundleRetention, "how long after completion a bundle is kept; then it is deleted and the request's email replaced by its hash")
+	fs.DurationVar(&c.RetainBundles, "retain-bundles", dsar.DefaultBundleRetention, "how long after completion a bundle is kept, above zero; then it is deleted and the request's email replaced by its hash")
 	fs.IntVar(&c.RetainDownloads, "retain-downloads", 0, "delete a bundle once it was downloaded whole this many times; 0: no limit (the time limit still applies)")
 	fs.DurationVar(&c.CheckTimeout, "check-timeout", 0, "how long start waits for the consistency check of dsar.db before serving while it goes on; 0: 10s, negative: no check")
 	fs.BoolVar(&c.Init, "init", false, "start with a new store although bundles or a signing key exist in the data directory")
@@ -119,6 +120,12 @@ func ParseFlags(args []string, getenv func(string) string, usage io.Writer) (Con
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q; dsard takes only flags", fs.Arg(0))
+	}
+	// Zero is Config's "unset", which Start makes the default; from the
+	// command line it would keep bundles for the default 30 days while
+	// the operator asked for something else (none, or for ever): refused.
+	if c.RetainBundles == 0 {
+		return c, fmt.Errorf("-retain-bundles (DSAR_RETAIN_BUNDLES) must be above zero: a bundle holds personal data and is kept for a set time; the default is %s", dsar.DefaultBundleRetention)
 	}
 	c.Getenv = getenv
 	return c, c.Validate()

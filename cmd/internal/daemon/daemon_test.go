@@ -66,6 +66,13 @@ type started struct {
 
 func start(t *testing.T, withAccount bool, zoom ...zoomtest.Option) *started {
 	t.Helper()
+	return startWith(t, withAccount, nil, zoom...)
+}
+
+// startWith is start with edit, if not nil, changing the configuration
+// before the daemon starts; s.zoom is set by then.
+func startWith(t *testing.T, withAccount bool, edit func(s *started, cfg *Config), zoom ...zoomtest.Option) *started {
+	t.Helper()
 	dir := t.TempDir()
 	sum := sha256.Sum256([]byte(operatorToken))
 	tokens := filepath.Join(dir, "tokens")
@@ -86,6 +93,9 @@ func start(t *testing.T, withAccount bool, zoom ...zoomtest.Option) *started {
 		}
 		cfg.AccountsFile = accts
 		cfg.Getenv = envMap(map[string]string{"ZOOM_SECRET": a.ClientSecret})
+	}
+	if edit != nil {
+		edit(s, &cfg)
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	d, err := Start(ctx, cfg)

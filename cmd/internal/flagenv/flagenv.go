@@ -21,8 +21,6 @@ import (
 type Env struct {
 	Prefix string              // of every variable, e.g. "DSAR_"
 	Getenv func(string) string // os.Getenv, or a map in tests; nil reads nothing
-	// Flags are the names of the flags with a fallback; none: every flag.
-	Flags []string
 }
 
 // Var is the variable of a flag: with prefix DSAR_, -data-dir is
@@ -31,23 +29,10 @@ func (e Env) Var(flag string) string {
 	return e.Prefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-// each calls fn for each flag of fs with a fallback.
-func (e Env) each(fs *flag.FlagSet, fn func(*flag.Flag)) {
-	if len(e.Flags) == 0 {
-		fs.VisitAll(fn)
-		return
-	}
-	for _, name := range e.Flags {
-		if f := fs.Lookup(name); f != nil {
-			fn(f)
-		}
-	}
-}
-
 // Describe notes each flag's variable in its usage, so that -h lists it
 // next to the flag. Describing a flag again changes nothing.
 func (e Env) Describe(fs *flag.FlagSet) {
-	e.each(fs, func(f *flag.Flag) { f.Usage = e.Note(f.Name, f.Usage) })
+	fs.VisitAll(func(f *flag.Flag) { f.Usage = e.Note(f.Name, f.Usage) })
 }
 
 // Note returns a flag's usage with its variable noted once, for Describe
@@ -69,7 +54,7 @@ func (e Env) Fallback(fs *flag.FlagSet) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var errs []error
-	e.each(fs, func(f *flag.Flag) {
+	fs.VisitAll(func(f *flag.Flag) {
 		if !set[f.Name] {
 			errs = append(errs, e.Apply(f.Name, func(v string) error { return fs.Set(f.Name, v) }))
 		}

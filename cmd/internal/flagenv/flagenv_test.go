@@ -33,33 +33,30 @@ func TestParse(t *testing.T) {
 		name    string
 		args    []string
 		env     map[string]string
-		only    []string // Env.Flags
 		want    values
 		wantErr []string // in the error
 	}{
-		{"defaults", nil, nil, nil, defaults, nil},
-		{"env beats default", nil, map[string]string{"T_NAME": "e", "T_ON": "true", "T_WAIT_FOR": "3s", "T_COUNT": "7"}, nil,
+		{"defaults", nil, nil, defaults, nil},
+		{"env beats default", nil, map[string]string{"T_NAME": "e", "T_ON": "true", "T_WAIT_FOR": "3s", "T_COUNT": "7"},
 			values{"e", true, 3 * time.Second, 7}, nil},
 		{"flag beats env", []string{"-name", "f", "-on=false", "-wait-for", "2m", "-count", "9"},
-			map[string]string{"T_NAME": "e", "T_ON": "true", "T_WAIT_FOR": "3s", "T_COUNT": "7"}, nil,
+			map[string]string{"T_NAME": "e", "T_ON": "true", "T_WAIT_FOR": "3s", "T_COUNT": "7"},
 			values{"f", false, 2 * time.Minute, 9}, nil},
-		{"empty env is unset", nil, map[string]string{"T_NAME": "", "T_COUNT": ""}, nil, defaults, nil},
-		{"only the named flags", nil, map[string]string{"T_NAME": "e", "T_COUNT": "7"}, []string{"count"},
-			values{"def", false, time.Second, 7}, nil},
-		{"bad bool", nil, map[string]string{"T_ON": "yes please"}, nil, defaults, []string{"T_ON", "-on"}},
-		{"bad duration", nil, map[string]string{"T_WAIT_FOR": "10"}, nil, defaults, []string{"T_WAIT_FOR", "-wait-for"}},
-		{"bad int", nil, map[string]string{"T_COUNT": "many"}, nil, defaults, []string{"T_COUNT", "-count"}},
-		{"every bad variable named", nil, map[string]string{"T_COUNT": "many", "T_ON": "maybe"}, nil, defaults, []string{"T_COUNT", "T_ON"}},
-		{"bad env under a flag is not read", []string{"-count", "2"}, map[string]string{"T_COUNT": "many"}, nil,
+		{"empty env is unset", nil, map[string]string{"T_NAME": "", "T_COUNT": ""}, defaults, nil},
+		{"bad bool", nil, map[string]string{"T_ON": "yes please"}, defaults, []string{"T_ON", "-on"}},
+		{"bad duration", nil, map[string]string{"T_WAIT_FOR": "10"}, defaults, []string{"T_WAIT_FOR", "-wait-for"}},
+		{"bad int", nil, map[string]string{"T_COUNT": "many"}, defaults, []string{"T_COUNT", "-count"}},
+		{"every bad variable named", nil, map[string]string{"T_COUNT": "many", "T_ON": "maybe"}, defaults, []string{"T_COUNT", "T_ON"}},
+		{"bad env under a flag is not read", []string{"-count", "2"}, map[string]string{"T_COUNT": "many"},
 			values{"def", false, time.Second, 2}, nil},
-		{"bad flag", []string{"-count", "x"}, nil, nil, defaults, []string{"-count"}},
-		{"unknown flag", []string{"-token", "x"}, nil, nil, defaults, []string{"not defined: -token"}},
+		{"bad flag", []string{"-count", "x"}, nil, defaults, []string{"-count"}},
+		{"unknown flag", []string{"-token", "x"}, nil, defaults, []string{"not defined: -token"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var v values
 			var out bytes.Buffer
 			fs := newSet(&v, &out)
-			env := Env{Prefix: "T_", Getenv: func(k string) string { return tc.env[k] }, Flags: tc.only}
+			env := Env{Prefix: "T_", Getenv: func(k string) string { return tc.env[k] }}
 			err := env.Parse(fs, tc.args)
 			if tc.wantErr == nil {
 				if err != nil {

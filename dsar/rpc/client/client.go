@@ -32,6 +32,10 @@ import (
 // DefaultAddr is dsard's default listen address.
 const DefaultAddr = "127.0.0.1:7443"
 
+// MaxPageSize is the most a List call of dsard answers with at once: a
+// larger page_size is taken as this.
+const MaxPageSize = 1000
+
 // Config says how to reach dsard and who the caller is. TLS is used when
 // TLS, CAFile, CertFile or RootCAs is set; without it only a loopback
 // address is dialled, since dsard refuses plaintext from anywhere else and a
