@@ -10,7 +10,7 @@ import (
 )
 
 // TestAtRiskMetric: a request created on an account that cannot finish it
-// before its due date counts in dsar_requests_at_risk_total under its
+// before its due date is deferred, counts in dsar_requests_at_risk_total under its
 // account, and is logged by id, never by its email: the processor's
 // AtRisk reaches the metric as dsard wires it.
 func TestAtRiskMetric(t *testing.T) {
@@ -29,8 +29,8 @@ func TestAtRiskMetric(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := resp.GetAccessRequest()
-	if !r.GetEstimate().GetAtRisk() {
-		t.Fatalf("the request's estimate %v is not at risk", r.GetEstimate())
+	if !r.GetEstimate().GetAtRisk() || r.GetDeferredReason() == "" {
+		t.Fatalf("the request is not deferred (%q) or its estimate %v is not at risk", r.GetDeferredReason(), r.GetEstimate())
 	}
 	m := s.metrics(t)
 	for _, w := range []string{`dsar_requests_at_risk_total{account="slow"} 1`, `dsar_requests_at_risk_total{account="main"} 0`} {
@@ -38,7 +38,7 @@ func TestAtRiskMetric(t *testing.T) {
 			t.Errorf("the metrics lack %s:\n%s", w, grepLines(m, "dsar_requests_at_risk_total"))
 		}
 	}
-	line := grepLines(s.logs.String(), "miss its due date")
+	line := grepLines(s.logs.String(), "new request deferred")
 	if !strings.Contains(line, `"request":"`+r.GetId()+`"`) || !strings.Contains(line, `"account":"slow"`) {
 		t.Errorf("no log line names the request at risk by id: %q", line)
 	}
