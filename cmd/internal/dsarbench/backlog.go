@@ -54,8 +54,8 @@ type arrival struct {
 // missed was flagged at creation.
 func runBacklog(ctx context.Context, e *env) ([]row, error) {
 	// The mixed dataset's subjects need 51 Medium calls a request on
-	// average: 510 a day come, against a cap of 400.
-	days, perDay, capN := 10, 10, 400
+	// average: 510 a day come, against a cap of 300.
+	days, perDay, capN := 10, 10, 300
 	if e.short {
 		days, perDay, capN = 2, 3, 60
 	}
