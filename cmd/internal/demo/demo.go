@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/zoomdsar/zoom-dsar/cmd/internal/daemon"
@@ -41,13 +42,15 @@ func demoLimits() map[zoomclient.Bucket]float64 {
 }
 
 // Run runs the whole flow in one process: an emulated Zoom with the
-// reference dataset, a dsard on loopback with a temporary data directory,
+// reference dataset (or the one -dataset names: tests that only need a
+// real bundle take "tiny"), a dsard on loopback with a temporary data directory,
 // an access request for the well-known subject, its progress, the
 // download, the verification and the report. args are the demo's flags.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dsard demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "dsar-demo", "`directory` for the bundle, the public key and the report")
+	dataset := fs.String("dataset", "reference", "the emulated Zoom's `dataset`: "+strings.Join(zoomtest.DatasetNames(), ", "))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -62,7 +65,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer cancel()
 
 	// Zoom, emulated.
-	emu, err := zoomtest.New(zoomtest.WithDataset("reference"), zoomtest.WithLimits(zoomtest.Limits{Off: true}))
+	emu, err := zoomtest.New(zoomtest.WithDataset(*dataset), zoomtest.WithLimits(zoomtest.Limits{Off: true}))
 	if err != nil {
 		return fmt.Errorf("demo: emulator: %w", err)
 	}
