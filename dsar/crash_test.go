@@ -484,7 +484,7 @@ func crashChild() int {
 	defer db.Close()
 	c, err := zoomclient.New(zoomclient.Config{
 		AccountID: os.Getenv("CRASH_ACCOUNT"), ClientID: os.Getenv("CRASH_CLIENT_ID"), ClientSecret: os.Getenv("CRASH_CLIENT_SECRET"),
-		APIURL: os.Getenv("CRASH_API"), TokenURL: os.Getenv("CRASH_TOKEN_URL"), Limits: unthrottled(),
+		APIURL: os.Getenv("CRASH_API"), TokenURL: os.Getenv("CRASH_TOKEN_URL"), Limits: zoomclient.EveryBucket(1000),
 	})
 	if err != nil {
 		return fail(err)

@@ -125,19 +125,6 @@ func (e *env) open(ec envConfig) {
 	e.db, e.pub, e.proc = db, pub, p
 }
 
-// unthrottled are client limits for an emulator whose limits are off: a
-// test of the reference dataset that is not about rate limits goes as fast
-// as the emulator answers rather than waiting, in real time, on the
-// per-second limits of the plan.
-func unthrottled() map[zoomclient.Bucket]float64 {
-	m := map[zoomclient.Bucket]float64{}
-	for _, c := range []zoomclient.Category{zoomclient.Light, zoomclient.Medium, zoomclient.Heavy, zoomclient.ResourceIntensive} {
-		m[zoomclient.Bucket{Category: c}] = 1000
-		m[zoomclient.Bucket{Category: c, Phone: true}] = 1000
-	}
-	return m
-}
-
 // create opens a request for email on the "main" account.
 func (e *env) create(email string) *dsar.Request {
 	e.t.Helper()
@@ -487,7 +474,7 @@ func TestPageTokenExpired(t *testing.T) {
 		// The reference subject's meetings and chat span pages; her Zoom
 		// Phone data, the bulk of the rest, plays no part here.
 		zoomtest.WithDataset("reference"), zoomtest.WithPhoneEnabled(false), zoomtest.WithLimits(zoomtest.Limits{Off: true}),
-	}, client: func(c *zoomclient.Config) { c.Limits = unthrottled() }})
+	}, client: func(c *zoomclient.Config) { c.Limits = zoomclient.EveryBucket(1000) }})
 	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
 	if r.State != dsar.StateCompleted {
 		t.Fatalf("state %s (%s)", r.State, r.Reason)

@@ -30,17 +30,6 @@ import (
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
 
-// demoLimits lets the demo's client go as fast as the emulator answers:
-// the emulator's limits are off too.
-func demoLimits() map[zoomclient.Bucket]float64 {
-	m := map[zoomclient.Bucket]float64{}
-	for _, c := range []zoomclient.Category{zoomclient.Light, zoomclient.Medium, zoomclient.Heavy, zoomclient.ResourceIntensive} {
-		m[zoomclient.Bucket{Category: c}] = 1000
-		m[zoomclient.Bucket{Category: c, Phone: true}] = 1000
-	}
-	return m
-}
-
 // Run runs the whole flow in one process: an emulated Zoom with the
 // reference dataset (or the one -dataset names: tests that only need a
 // real bundle take "tiny"), a dsard on loopback with a temporary data directory,
@@ -110,7 +99,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Accounts: []daemon.Account{{
 			Name: "demo", Plan: string(acct.Plan), AccountID: acct.ID, ClientID: acct.ClientID,
 			ClientSecret: acct.ClientSecret, APIURL: zoomURL + "/v2", TokenURL: zoomURL + "/oauth/token",
-			Limits: demoLimits(),
+			Limits: zoomclient.EveryBucket(1000), // the emulator's limits are off too
 		}},
 	})
 	if err != nil {
