@@ -19,6 +19,7 @@ func withoutScopes(drop ...string) []string {
 // section's scope missing, the section fails at once with the scope to
 // grant, and Zoom sees no call of it; the others are collected.
 func TestCheckedScopeFailsUpFront(t *testing.T) {
+	t.Parallel()
 	const scope = "phone:read:list_sms_sessions:admin"
 	e := newEnv(t, envConfig{zoom: []zoomtest.Option{zoomtest.WithScopes(withoutScopes(scope)...)}})
 	c, err := e.proc.CheckAccount(t.Context(), "main")
@@ -52,6 +53,7 @@ func TestCheckedScopeFailsUpFront(t *testing.T) {
 // TestFailedCheckRefusesRequests: an account whose check failed takes no
 // request, and says why; a check that passes again lets them in.
 func TestFailedCheckRefusesRequests(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		ec    envConfig
@@ -65,6 +67,7 @@ func TestFailedCheckRefusesRequests(t *testing.T) {
 			"check the account's api_url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, tc.ec)
 			bad := e.proc.CheckAccounts(t.Context())
 			if c := bad["main"]; !strings.Contains(c.Problem, tc.words) {
@@ -90,6 +93,7 @@ func TestFailedCheckRefusesRequests(t *testing.T) {
 // makes no call and leaves it parked with its end; with probe, or after
 // ResetQuota (audited), the next call asks Zoom once.
 func TestResumeWhileParked(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, heavyCap(5))
 	r := e.wait(e.create(jane).ID, inState(dsar.StateWaitingQuota, dsar.StateCompleted, dsar.StateFailed))
 	if r.State != dsar.StateWaitingQuota {

@@ -97,6 +97,7 @@ func crashSeed(flagValue, envValue string) (uint64, bool, error) {
 // committed page was fetched again and that every bundle holds exactly
 // what an uninterrupted run collects.
 func TestCrash(t *testing.T) {
+	t.Parallel()
 	kills := 50
 	if testing.Short() {
 		kills = 8
@@ -110,7 +111,9 @@ func TestCrash(t *testing.T) {
 	}
 	t.Logf("kill plan seed %d; repeat it with go test ./dsar -run '^TestCrash$' -crash.seed=%d", seed, seed)
 	plan := crashPlan(seed, kills)
-	srv := zoomtest.NewServer(t, zoomtest.WithDataset("reference"), zoomtest.WithSeed(crashDataSeed))
+	// No rate limits (crashChild's client is unthrottled too): the kills
+	// are what is tested, and the children go as fast as they can.
+	srv := zoomtest.NewServer(t, zoomtest.WithDataset("reference"), zoomtest.WithSeed(crashDataSeed), zoomtest.WithLimits(zoomtest.Limits{Off: true}))
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -481,7 +484,7 @@ func crashChild() int {
 	defer db.Close()
 	c, err := zoomclient.New(zoomclient.Config{
 		AccountID: os.Getenv("CRASH_ACCOUNT"), ClientID: os.Getenv("CRASH_CLIENT_ID"), ClientSecret: os.Getenv("CRASH_CLIENT_SECRET"),
-		APIURL: os.Getenv("CRASH_API"), TokenURL: os.Getenv("CRASH_TOKEN_URL"),
+		APIURL: os.Getenv("CRASH_API"), TokenURL: os.Getenv("CRASH_TOKEN_URL"), Limits: zoomclient.EveryBucket(1000),
 	})
 	if err != nil {
 		return fail(err)

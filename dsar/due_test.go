@@ -107,6 +107,7 @@ func TestDueQueueYield(t *testing.T) {
 // CCPA's 45) takes the slot at the first request's next page and
 // completes first.
 func TestEarlierDueOvertakes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envConfig{proc: func(c *dsar.Config) { c.Concurrency = 1 }})
 	ctx := t.Context()
 	late, err := e.proc.Create(ctx, dsar.CreateInput{Email: jane, Account: "main", IdempotencyKey: "late", Regulation: dsar.CCPA})

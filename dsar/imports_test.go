@@ -15,6 +15,7 @@ const module = "github.com/zoomdsar/zoom-dsar"
 // reaches no other adapter; the client of our API reaches only what its
 // package doc names.
 func TestImports(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		pkg       string
 		forbidden []string // import paths, each with everything below it

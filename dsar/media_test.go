@@ -201,6 +201,7 @@ func downloads(srv *zoomtest.Server) map[string][]zoomtest.LogEntry {
 // downloads are counted as calls, and the media directory is emptied once
 // the request is completed.
 func TestMedia(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withMedia(envConfig{}, nil))
 	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
 	if r.State != dsar.StateCompleted {
@@ -295,6 +296,7 @@ func (l *rangeLog) client(c *zoomclient.Config) {
 // file of each kind: the download goes on with a Range request from the
 // bytes it has, and the bundle's bytes are right.
 func TestMediaResetResumes(t *testing.T) {
+	t.Parallel()
 	var rl rangeLog
 	e := newEnv(t, withMedia(envConfig{
 		zoom: []zoomtest.Option{zoomtest.WithFaults(zoomtest.Faults{Script: map[string][]zoomtest.Fault{
@@ -349,6 +351,7 @@ func (z faultyZoom) Download(ctx context.Context, url string, offset int64, w io
 // that Zoom no longer has (ids it does not know): both are skipped and
 // recorded missing with Zoom's message, and the request completes.
 func TestMediaMissing(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	gone := map[string]bool{}  // file ids made unknown to Zoom
 	first := map[string]bool{} // URL prefixes (kinds of file) seen
@@ -400,6 +403,7 @@ func TestMediaMissing(t *testing.T) {
 // segments of its sealed partial file), and a resume finishes the file
 // from there and downloads no done file again.
 func TestMediaFailResume(t *testing.T) {
+	t.Parallel()
 	var (
 		mu         sync.Mutex
 		failed     string
@@ -498,6 +502,7 @@ func bigRecording(e *env) string {
 // download: the section parks WAITING_QUOTA, tries no voicemail until the
 // clock passes the reset, then the request completes with every file.
 func TestMediaQuotaParks(t *testing.T) {
+	t.Parallel()
 	var (
 		mu     sync.Mutex
 		before int // voicemail downloads tried before the reset
@@ -543,6 +548,7 @@ func TestMediaQuotaParks(t *testing.T) {
 // the bundle is about to be written, every file downloaded: none holds the
 // start of a file's plaintext, and the bundle holds Zoom's bytes.
 func TestMediaSealedOnDisk(t *testing.T) {
+	t.Parallel()
 	var e *env
 	scanned := 0
 	e = newEnv(t, withMedia(envConfig{proc: func(c *dsar.Config) {
@@ -587,6 +593,7 @@ func TestMediaSealedOnDisk(t *testing.T) {
 // caught when the bundle is written; the request fails and writes no
 // bundle.
 func TestMediaChangedOnDisk(t *testing.T) {
+	t.Parallel()
 	var e *env
 	e = newEnv(t, withMedia(envConfig{proc: func(c *dsar.Config) {
 		c.Hooks.Assembling = func() {

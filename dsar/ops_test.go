@@ -21,9 +21,11 @@ import (
 // of its endpoint: the section waits for Zoom), then retries it, from its
 // cursor and from the start.
 func TestRetrySection(t *testing.T) {
+	t.Parallel()
 	const broken = "GET /phone/users/{userId}/call_history"
 	for _, fromStart := range []bool{false, true} {
 		t.Run(map[bool]string{false: "from cursor", true: "from start"}[fromStart], func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, envConfig{zoom: []zoomtest.Option{zoomtest.WithFaults(zoomtest.Faults{
 				Endpoints: map[string]map[zoomtest.Fault]float64{broken: {zoomtest.Fault500: 1}},
 			})}})
@@ -89,6 +91,7 @@ func TestRetrySection(t *testing.T) {
 // rebuilds it: the result is the recorded bundle byte for byte, or a
 // refusal that says why and leaves the file as it was.
 func TestRebuild(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		media  bool
@@ -124,6 +127,7 @@ func TestRebuild(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			var fa *bundle.Assembler
 			ec := envConfig{proc: func(c *dsar.Config) {
 				fa = c.Assembler.(*bundle.Assembler)
@@ -184,6 +188,7 @@ func TestRebuild(t *testing.T) {
 	}
 
 	t.Run("not completed", func(t *testing.T) {
+		t.Parallel()
 		e := newEnv(t, envConfig{zoom: []zoomtest.Option{zoomtest.WithFaults(zoomtest.Faults{
 			Endpoints: map[string]map[zoomtest.Fault]float64{"GET /phone/users/{userId}/call_history": {zoomtest.Fault500: 1}},
 		})}})

@@ -21,6 +21,7 @@ var failingSettings = zoomtest.Faults{Endpoints: map[string]map[zoomtest.Fault]f
 // once Zoom answers again the request completes by itself, no page
 // fetched twice.
 func TestOutageWaitsForZoom(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envConfig{zoom: []zoomtest.Option{zoomtest.WithFrozenClock(), zoomtest.WithFaults(failingSettings)}})
 	clock := e.srv.Clock()
 	r := e.wait(e.create(jane).ID, inState(dsar.StateWaitingZoom, dsar.StateCompleted, dsar.StateFailed))
@@ -79,6 +80,7 @@ func TestOutageWaitsForZoom(t *testing.T) {
 // TestOutageGivesUp: past the give-up point before the due date an outage
 // fails the section, with a reason that says why, instead of waiting.
 func TestOutageGivesUp(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envConfig{
 		zoom: []zoomtest.Option{zoomtest.WithFrozenClock(), zoomtest.WithFaults(failingSettings)},
 		proc: func(c *dsar.Config) { c.GiveUp = 60 * 24 * time.Hour }, // more than the time to the due date

@@ -5,10 +5,13 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +30,17 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv(crashChildEnv) != "" {
 		os.Exit(crashChild()) // a child process of TestCrash
+	}
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		// -parallel defaults to GOMAXPROCS, which suits tests that keep a
+		// core busy. Most of these wait, in real time, on the per-second
+		// rate limits of the plan (a test of the tiny dataset uses a
+		// quarter of a core), so twice as many run at once; -parallel
+		// given on the command line wins.
+		flag.Set("test.parallel", strconv.Itoa(2*runtime.GOMAXPROCS(0)))
 	}
 	goleak.VerifyTestMain(m)
 }
@@ -121,12 +135,17 @@ func (e *env) create(email string) *dsar.Request {
 	return r
 }
 
+// waitLimit bounds how long wait looks for a state: a hang fails the test
+// rather than go test's timeout, yet tests that run in parallel on a
+// loaded two-core machine have the time they need.
+const waitLimit = 5 * time.Minute
+
 // wait returns the request once until says so, watching its changes.
 func (e *env) wait(id string, until func(*dsar.Request) bool) *dsar.Request {
 	e.t.Helper()
 	ch, stop := e.proc.Watch(id)
 	defer stop()
-	deadline := time.NewTimer(2 * time.Minute)
+	deadline := time.NewTimer(waitLimit)
 	defer deadline.Stop()
 	for {
 		r, _, err := e.proc.Request(e.t.Context(), id)
@@ -139,7 +158,7 @@ func (e *env) wait(id string, until func(*dsar.Request) bool) *dsar.Request {
 		select {
 		case <-ch:
 		case <-deadline.C:
-			e.t.Fatalf("request %s still %s after 2 minutes", id, r.State)
+			e.t.Fatalf("request %s still %s after %v", id, r.State, waitLimit)
 		}
 	}
 }
@@ -197,6 +216,7 @@ func records(m *bundle.Manifest) map[string]int64 {
 }
 
 func TestCollectEverything(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envConfig{})
 	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
 	if r.State != dsar.StateCompleted {
@@ -240,6 +260,7 @@ func TestCollectEverything(t *testing.T) {
 }
 
 func TestNoZoomUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envConfig{})
 	r := e.wait(e.create("nobody@example.com").ID, inState(dsar.StateCompleted, dsar.StateFailed))
 	if r.State != dsar.StateCompleted || r.Outcome != dsar.OutcomeNoZoomUser {
@@ -261,6 +282,7 @@ func TestNoZoomUser(t *testing.T) {
 }
 
 func TestCreateValidation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envConfig{})
 	ctx := t.Context()
 	first, err := e.proc.Create(ctx, dsar.CreateInput{Email: jane, Account: "main", IdempotencyKey: "key-1"})
@@ -301,6 +323,7 @@ func TestCreateValidation(t *testing.T) {
 // those sections end NOT_APPLICABLE with Zoom's reason, the request
 // completes.
 func TestNotApplicable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envConfig{})
 	var subject *zoomtest.User
 	for _, u := range e.srv.Dataset().Accounts[0].Users {
@@ -345,6 +368,7 @@ func TestNotApplicable(t *testing.T) {
 // makes no call until the clock passes it, then completes with nothing
 // fetched twice.
 func TestQuotaParks(t *testing.T) {
+	t.Parallel()
 	fast := zoomtest.Rate{N: 200, Per: time.Second}
 	e := newEnv(t, envConfig{
 		zoom: []zoomtest.Option{zoomtest.WithPlan(zoomtest.Free), zoomtest.WithLimits(zoomtest.Limits{
@@ -402,8 +426,10 @@ func TestQuotaParks(t *testing.T) {
 // completes, or waits for Zoom (WAITING_ZOOM) and, once Zoom recovers,
 // completes by itself, no page fetched twice.
 func TestFaults(t *testing.T) {
+	t.Parallel()
 	for _, rate := range []float64{0.05, 0.5} {
 		t.Run(fmt.Sprintf("%.0f%%", rate*100), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, envConfig{zoom: []zoomtest.Option{zoomtest.WithFaults(zoomtest.Faults{Rates: map[zoomtest.Fault]float64{
 				zoomtest.Fault500: rate / 4, zoomtest.Fault503: rate / 4, zoomtest.FaultReset: rate / 4, zoomtest.FaultGarble: rate / 4,
 			}})}})
@@ -428,6 +454,7 @@ func TestFaults(t *testing.T) {
 // the window is fetched again from its start and the bundle holds every
 // record once.
 func TestPageTokenExpired(t *testing.T) {
+	t.Parallel()
 	var e *env
 	expired, chatExpired := false, false
 	e = newEnv(t, envConfig{proc: func(c *dsar.Config) {
@@ -443,7 +470,11 @@ func TestPageTokenExpired(t *testing.T) {
 			}
 			e.srv.Clock().Advance(16 * time.Minute)
 		}
-	}, zoom: []zoomtest.Option{zoomtest.WithDataset("reference")}})
+	}, zoom: []zoomtest.Option{
+		// The reference subject's meetings and chat span pages; her Zoom
+		// Phone data, the bulk of the rest, plays no part here.
+		zoomtest.WithDataset("reference"), zoomtest.WithPhoneEnabled(false), zoomtest.WithLimits(zoomtest.Limits{Off: true}),
+	}, client: func(c *zoomclient.Config) { c.Limits = zoomclient.EveryBucket(1000) }})
 	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
 	if r.State != dsar.StateCompleted {
 		t.Fatalf("state %s (%s)", r.State, r.Reason)
@@ -527,6 +558,7 @@ func containsInt(s []int, v int) bool {
 // starts a new one on the same store: it finishes without fetching a
 // committed page again.
 func TestRestartResumes(t *testing.T) {
+	t.Parallel()
 	stopAt := make(chan struct{})
 	var commits atomic.Int32
 	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
@@ -554,6 +586,7 @@ func TestRestartResumes(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
+	t.Parallel()
 	reached, release := make(chan struct{}), make(chan struct{})
 	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
 		var first sync.Once
@@ -634,6 +667,7 @@ func (q *quotaOnce) Fetch(ctx context.Context, subject dsar.Subject, section, pa
 // passed: its wake-up fires while the run that parked it is ending, and the
 // request must still go on.
 func TestQuotaResetPassed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
 		c.Accounts["main"] = &quotaOnce{Zoom: c.Accounts["main"], until: t0.Add(-time.Second)}
 	}})
@@ -686,6 +720,7 @@ func (s *heldStore) Request(ctx context.Context, id string) (*dsar.Request, erro
 // finds it closed or is waited for by Close, so it never reads the store
 // after Close has returned (and the store has been closed after it).
 func TestWakeAfterClose(t *testing.T) {
+	t.Parallel()
 	var clock *lateClock
 	st := &heldStore{entered: make(chan struct{}), release: make(chan struct{})}
 	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {

@@ -60,6 +60,7 @@ func webinars(next string, calls int, ids []string, recs ...string) answer {
 // retries and failed calls included, is counted, with the same count in
 // the store, the manifest and the data file.
 func TestRecordsWithoutIDs(t *testing.T) {
+	t.Parallel()
 	expired := answer{err: &dsar.ZoomError{Kind: dsar.ZoomPageTokenExpired, Code: 300, Message: "The next page token is invalid or expired.", Calls: 2}}
 	tests := []struct {
 		name     string
@@ -100,6 +101,7 @@ func TestRecordsWithoutIDs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			z := &scripted{script: tt.script}
 			e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
 				z.Zoom = c.Accounts["main"]
@@ -156,6 +158,7 @@ func TestRecordsWithoutIDs(t *testing.T) {
 // and media downloads included: they add up to the calls the emulator
 // served.
 func TestCallsCountRetries(t *testing.T) {
+	t.Parallel()
 	faults := zoomtest.Faults{Script: map[string][]zoomtest.Fault{
 		"GET /users/{userId}/settings":             {zoomtest.Fault500, zoomtest.Fault502},
 		"GET /phone/users/{userId}/settings":       {zoomtest.FaultRevoke},
@@ -239,6 +242,7 @@ func (z noObjectIDs) Fetch(ctx context.Context, subject dsar.Subject, section, p
 // TestObjectPagesStoredWithoutIDs checks that pages stored without ids
 // still assemble, whole: an object page is one record.
 func TestObjectPagesStoredWithoutIDs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
 		c.Accounts["main"] = noObjectIDs{c.Accounts["main"]}
 	}})

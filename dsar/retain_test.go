@@ -88,6 +88,7 @@ func checkPurged(t *testing.T, e *env, r *dsar.Request, done *dsar.Request, beca
 // bundle goes at the end of the retention period, moved to by the clock,
 // and a restart in between re-arms the purge.
 func TestRetention(t *testing.T) {
+	t.Parallel()
 	retain := func(c *dsar.Config) { c.Retention.Bundles = 48 * time.Hour }
 	e := newEnv(t, withMedia(envConfig{proc: retain}, nil))
 	done := e.completed(jane)
@@ -184,6 +185,7 @@ func checkKeptManifest(t *testing.T, e *env, kept []byte, orig *bundle.Manifest,
 // TestRetentionDamagedBundle: a request whose bundle is damaged is purged
 // all the same, keeps no manifest, and its audit trail says so.
 func TestRetentionDamagedBundle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envConfig{})
 	done := e.completed(jane)
 	id := done.ID
@@ -219,6 +221,7 @@ func TestRetentionDamagedBundle(t *testing.T) {
 
 // TestRetentionDownloads purges a bundle at its second whole download.
 func TestRetentionDownloads(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envConfig{proc: func(c *dsar.Config) { c.Retention.Downloads = 2 }})
 	done := e.completed(jane)
 	id := done.ID
@@ -237,6 +240,7 @@ func TestRetentionDownloads(t *testing.T) {
 // collected data and email are purged; a deleted request cannot be
 // resumed, and deleting it again changes nothing.
 func TestDelete(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
 		var first sync.Once
@@ -288,6 +292,7 @@ func TestDelete(t *testing.T) {
 
 // TestDeleteCompleted deletes a completed request's bundle at once.
 func TestDeleteCompleted(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envConfig{})
 	done := e.completed(jane)
 	id := done.ID

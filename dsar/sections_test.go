@@ -22,6 +22,7 @@ import (
 // that nothing was fetched twice, and that the account's summaries of
 // other hosts never reach the bundle.
 func TestCollectItemSections(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withMedia(envConfig{}, nil))
 	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
 	if r.State != dsar.StateCompleted {
@@ -181,6 +182,7 @@ func heavyCap(n int) envConfig {
 }
 
 func TestHeavyQuotaParksOnlyHeavy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, heavyCap(5)) // meetings_attended needs 7 windows: two days
 	r := e.wait(e.create(jane).ID, inState(dsar.StateWaitingQuota, dsar.StateCompleted, dsar.StateFailed))
 	if r.State != dsar.StateWaitingQuota {
@@ -247,6 +249,7 @@ func TestHeavyQuotaParksOnlyHeavy(t *testing.T) {
 // over: the section completes with every other transcription, the list
 // keeps the voicemail, and the call that found it gone is counted.
 func TestItemGone(t *testing.T) {
+	t.Parallel()
 	var gone string
 	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
 		z := c.Accounts["main"]
@@ -286,6 +289,7 @@ func TestItemGone(t *testing.T) {
 // paid-plan or permission code: those sections end NOT_APPLICABLE with
 // Zoom's reason, and the request completes.
 func TestFreePlanNotApplicable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envConfig{zoom: []zoomtest.Option{zoomtest.WithPlan(zoomtest.Free)}})
 	r := e.wait(e.create(jane).ID, inState(dsar.StateCompleted, dsar.StateFailed))
 	if r.State != dsar.StateCompleted {
@@ -305,8 +309,10 @@ func TestFreePlanNotApplicable(t *testing.T) {
 // drops is never stored), with their files, and the manifest and report
 // say what was left out.
 func TestTeamChatPolicies(t *testing.T) {
+	t.Parallel()
 	for _, policy := range []dsar.ChatPolicy{dsar.ChatOwn, dsar.ChatConversations, dsar.ChatChannels} {
 		t.Run(string(policy), func(t *testing.T) {
+			t.Parallel()
 			// The stored pages are read once completed.
 			keep := func(c *dsar.Config) { c.Retention.KeepCollected = true }
 			e := newEnv(t, withMedia(envConfig{client: func(c *zoomclient.Config) { c.ChatPolicy = policy }, proc: keep}, nil))

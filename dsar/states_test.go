@@ -140,6 +140,7 @@ func stateTrail(t *testing.T, e *env, id string) []string {
 // cause, no section looks in progress, and a resume once the disk has
 // room completes it.
 func TestStorageFailure(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		failing string   // the section whose pages cannot be stored
 		want    []string // in the request's reason
@@ -150,6 +151,7 @@ func TestStorageFailure(t *testing.T) {
 		{dsar.SectionProfile, []string{"looking up the Zoom user: store.CommitPage: write /var/lib/dsard/dsar.db: no space left on device"}, nil},
 	} {
 		t.Run(tc.failing, func(t *testing.T) {
+			t.Parallel()
 			enospc := &dsar.Error{Code: dsar.EINTERNAL, Op: "store.CommitPage",
 				Err: &fs.PathError{Op: "write", Path: "/var/lib/dsard/dsar.db", Err: syscall.ENOSPC}}
 			var (
@@ -225,7 +227,9 @@ func TestStorageFailure(t *testing.T) {
 // hang until cancelled) and while one is parked on a spent quota: when
 // Cancel returns, no section looks in progress.
 func TestCancelSettles(t *testing.T) {
+	t.Parallel()
 	t.Run("while sections run", func(t *testing.T) {
+		t.Parallel()
 		hung := make(chan string, 2)
 		e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
 			z := c.Accounts["main"]
@@ -262,6 +266,7 @@ func TestCancelSettles(t *testing.T) {
 		}
 	})
 	t.Run("while a section is marked running", func(t *testing.T) {
+		t.Parallel()
 		// The goroutine of meetings (its call hangs until cancelled) marks
 		// it RUNNING again right after the cancel is stored, as one that
 		// starts or parks then would.
@@ -303,6 +308,7 @@ func TestCancelSettles(t *testing.T) {
 		}
 	})
 	t.Run("while parked on quota", func(t *testing.T) {
+		t.Parallel()
 		quota := &switchable{section: dsar.SectionPhoneProfile}
 		until := t0.Add(10 * time.Hour)
 		quota.set(&dsar.ZoomError{Kind: dsar.ZoomQuota, Code: 429, Message: "the daily rate limit of Zoom's Light API is spent", Until: until})
@@ -339,6 +345,7 @@ func TestCancelSettles(t *testing.T) {
 // TestMissingScope runs with an app that lacks one granular scope: the
 // request's reason names the scope to grant, not only "resume".
 func TestMissingScope(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, scope, section string
 	}{
@@ -347,6 +354,7 @@ func TestMissingScope(t *testing.T) {
 		{"user lookup", "user:read:user:admin", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			var scopes []string
 			for _, s := range zoomtest.Scopes() {
 				if s != tc.scope {
@@ -388,6 +396,7 @@ func TestMissingScope(t *testing.T) {
 // TestFailedReasonGroups checks the request's reason when Zoom keeps
 // failing (a resume may help) and when it refuses (an operator must act).
 func TestFailedReasonGroups(t *testing.T) {
+	t.Parallel()
 	unavailable := &dsar.ZoomError{Kind: dsar.ZoomUnavailable, Code: 500, Message: "Zoom kept failing"}
 	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
 		z := c.Accounts["main"]

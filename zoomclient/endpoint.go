@@ -30,6 +30,18 @@ func (b Bucket) String() string {
 	return string(b.Category)
 }
 
+// EveryBucket returns Config.Limits of perSecond for every bucket: for an
+// emulator whose limits are off (the demo, tests not about rate limits),
+// so that the client goes as fast as it answers.
+func EveryBucket(perSecond float64) map[Bucket]float64 {
+	m := map[Bucket]float64{}
+	for _, c := range []Category{Light, Medium, Heavy, ResourceIntensive} {
+		m[Bucket{Category: c}] = perSecond
+		m[Bucket{Category: c, Phone: true}] = perSecond
+	}
+	return m
+}
+
 // Window says whether an endpoint is fetched in one-month date windows and
 // how far back by default. Zero means not windowed. Limit says that Zoom
 // serves no older data, and refuses a window that starts before Months

@@ -320,3 +320,19 @@ func TestThrottleEarliestDue(t *testing.T) {
 		t.Fatalf("the request due sooner got its call %s before the other, want about 500 ms", d)
 	}
 }
+
+// TestEveryBucket: EveryBucket sets every bucket that a plan publishes a
+// limit for, so that a client given it waits on none of them.
+func TestEveryBucket(t *testing.T) {
+	got := EveryBucket(7)
+	for plan, limits := range publishedLimits {
+		for b := range limits {
+			if got[b] != 7 {
+				t.Errorf("%s: bucket %s is %v, want 7", plan, b, got[b])
+			}
+		}
+	}
+	if len(got) != 8 {
+		t.Errorf("%d buckets, want the 4 categories of the general and of the Phone API", len(got))
+	}
+}

@@ -24,6 +24,7 @@ import (
 // SIGHUP then reloads the accounts file: the mended secret checks OK, and
 // the removed account's request fails with the reason.
 func TestEndToEndAccounts(t *testing.T) {
+	t.Parallel()
 	bin := buildDsard(t)
 	zoom := zoomtest.NewServer(t, zoomtest.WithDataset("tiny"), zoomtest.WithLimits(zoomtest.Limits{Daily: map[string]int{zoomtest.Heavy: 1}}))
 	bare := zoomtest.NewServer(t, zoomtest.WithDataset("tiny"), zoomtest.WithScopes("user:read:list_users:admin")) // none a section needs
@@ -141,6 +142,7 @@ func TestEndToEndAccounts(t *testing.T) {
 // browser), then a request completes; once the app is uninstalled, the
 // check says to authorize it again.
 func TestEndToEndOAuth(t *testing.T) {
+	t.Parallel()
 	bin := buildDsard(t)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 // store and metrics nor the Zoom emulator, nor the testing package, and a
 // platform's Go program that imports dsar/rpc/client does not either.
 func TestDependencies(t *testing.T) {
+	t.Parallel()
 	forbidden := []string{
 		"go.etcd.io/bbolt",
 		"github.com/prometheus/",

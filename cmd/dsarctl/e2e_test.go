@@ -66,13 +66,28 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// buildDsard builds cmd/dsard into a temporary directory.
+// dsardBuild is cmd/dsard built once for the package's tests, in binDir
+// (made and removed by TestMain): on a clean machine a build costs a
+// minute of compiling, and parallel tests each building it would compile
+// it side by side.
+var (
+	binDir     string
+	dsardBuild = sync.OnceValues(func() (string, error) {
+		bin := filepath.Join(binDir, "dsard")
+		out, err := exec.Command("go", "build", "-o", bin, "github.com/zoomdsar/zoom-dsar/cmd/dsard").CombinedOutput()
+		if err != nil {
+			return "", fmt.Errorf("go build dsard: %v\n%s", err, out)
+		}
+		return bin, nil
+	})
+)
+
+// buildDsard returns the path of cmd/dsard, built once.
 func buildDsard(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "dsard")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/zoomdsar/zoom-dsar/cmd/dsard").CombinedOutput()
+	bin, err := dsardBuild()
 	if err != nil {
-		t.Fatalf("go build dsard: %v\n%s", err, out)
+		t.Fatal(err)
 	}
 	return bin
 }

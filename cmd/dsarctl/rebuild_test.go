@@ -17,6 +17,7 @@ import (
 // rebuild it and why. (A rebuild from kept pages: dsar's TestRebuild and
 // rpc's TestRebuildBundle.)
 func TestRebuildEndToEnd(t *testing.T) {
+	t.Parallel()
 	bin := buildDsard(t)
 	zoom := zoomtest.NewServer(t, zoomtest.WithLimits(zoomtest.Limits{Off: true}))
 	d := startDsard(t, bin, zoom)

@@ -21,8 +21,10 @@ import (
 // replaced by its hash and the audit trail and bundle hash remain. A
 // second request is deleted at once with dsarctl delete.
 func TestEndToEndRetention(t *testing.T) {
+	t.Parallel()
 	bin := buildDsard(t)
-	zoom := zoomtest.NewServer(t, zoomtest.WithDataset("reference"), zoomtest.WithLimits(zoomtest.Limits{Off: true}))
+	// Retention needs a bundle, not a big one.
+	zoom := zoomtest.NewServer(t, zoomtest.WithDataset("tiny"), zoomtest.WithLimits(zoomtest.Limits{Off: true}))
 	a := zoom.Account()
 	d := startDsardWith(t, bin, []map[string]string{{
 		"name": "main", "plan": string(a.Plan), "account_id": a.ID, "client_id": a.ClientID,

@@ -86,10 +86,13 @@ func TestConnectionErrors(t *testing.T) {
 }
 
 func TestVerifyDetectsTampering(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var out, errOut bytes.Buffer
-	// `dsard demo` makes a real bundle and key to tamper with.
-	if err := demo.Run(t.Context(), []string{"-dir", dir}, &out, &errOut); err != nil {
+	// `dsard demo` makes a real bundle and key to tamper with; the tiny
+	// dataset's has every kind of entry (the reference demo is the demo
+	// package's own test).
+	if err := demo.Run(t.Context(), []string{"-dir", dir, "-dataset", "tiny"}, &out, &errOut); err != nil {
 		t.Fatalf("demo: %v\n%s", err, errOut.String())
 	}
 	for _, name := range []string{"bundle.zip", "signing.pub", "bundle/index.html"} {
@@ -147,7 +150,16 @@ func TestVerifyDetectsTampering(t *testing.T) {
 }
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	dir, err := os.MkdirTemp("", "dsarctl-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		os.RemoveAll(dir)
+		os.Exit(code)
+	}))
 }
 
 // withExtras copies the zip b and adds n entries that no manifest lists.

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/zoomdsar/zoom-dsar/cmd/internal/daemon"
@@ -29,25 +30,16 @@ import (
 	"github.com/zoomdsar/zoom-dsar/zoomclient/zoomtest"
 )
 
-// demoLimits lets the demo's client go as fast as the emulator answers:
-// the emulator's limits are off too.
-func demoLimits() map[zoomclient.Bucket]float64 {
-	m := map[zoomclient.Bucket]float64{}
-	for _, c := range []zoomclient.Category{zoomclient.Light, zoomclient.Medium, zoomclient.Heavy, zoomclient.ResourceIntensive} {
-		m[zoomclient.Bucket{Category: c}] = 1000
-		m[zoomclient.Bucket{Category: c, Phone: true}] = 1000
-	}
-	return m
-}
-
 // Run runs the whole flow in one process: an emulated Zoom with the
-// reference dataset, a dsard on loopback with a temporary data directory,
+// reference dataset (or the one -dataset names: tests that only need a
+// real bundle take "tiny"), a dsard on loopback with a temporary data directory,
 // an access request for the well-known subject, its progress, the
 // download, the verification and the report. args are the demo's flags.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dsard demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "dsar-demo", "`directory` for the bundle, the public key and the report")
+	dataset := fs.String("dataset", "reference", "the emulated Zoom's `dataset`: "+strings.Join(zoomtest.DatasetNames(), ", "))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -62,7 +54,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer cancel()
 
 	// Zoom, emulated.
-	emu, err := zoomtest.New(zoomtest.WithDataset("reference"), zoomtest.WithLimits(zoomtest.Limits{Off: true}))
+	emu, err := zoomtest.New(zoomtest.WithDataset(*dataset), zoomtest.WithLimits(zoomtest.Limits{Off: true}))
 	if err != nil {
 		return fmt.Errorf("demo: emulator: %w", err)
 	}
@@ -107,7 +99,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Accounts: []daemon.Account{{
 			Name: "demo", Plan: string(acct.Plan), AccountID: acct.ID, ClientID: acct.ClientID,
 			ClientSecret: acct.ClientSecret, APIURL: zoomURL + "/v2", TokenURL: zoomURL + "/oauth/token",
-			Limits: demoLimits(),
+			Limits: zoomclient.EveryBucket(1000), // the emulator's limits are off too
 		}},
 	})
 	if err != nil {

@@ -28,16 +28,19 @@ var mustHold = map[string]bool{
 // and the figures that must be zero must be zero.
 //
 // It is the only test here that builds dsard and zoomfake and runs them
-// as processes: about a minute and a half, which every go test pays, so
-// that no run of the tests leaves the harness unchecked.
+// as processes, which every go test pays, so that no run of the tests
+// leaves the harness unchecked. The scenarios mostly wait on their
+// processes in real time, so they run in parallel, each with an env of its
+// own (its scratch directory and progress lines; the binaries shared).
 func TestShort(t *testing.T) {
-	dir := t.TempDir()
-	e := &env{bin: filepath.Join(dir, "bin"), dir: dir, short: true, kills: 3, seed: 1, logw: &bytes.Buffer{}}
-	if err := build(t.Context(), e.bin); err != nil {
+	bin := filepath.Join(t.TempDir(), "bin")
+	if err := build(t.Context(), bin); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			e := &env{bin: bin, dir: t.TempDir(), short: true, kills: 3, seed: 1, logw: &bytes.Buffer{}}
 			rows, err := s.run(t.Context(), e)
 			if err != nil {
 				t.Fatalf("%s: %v", s.name, err)
