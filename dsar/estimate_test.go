@@ -338,6 +338,7 @@ func BenchmarkEstimate(b *testing.B) {
 // put behind it, whose estimate stays on time. Extending its due date far
 // enough admits it again.
 func TestAdmission(t *testing.T) {
+	t.Parallel()
 	// The Medium calls of a request at creation, from the defaults.
 	probe := newEnv(t, envConfig{})
 	medium := estimateOf(t, probe, probe.create(jane).ID).Calls["Medium"]
@@ -408,6 +409,7 @@ func TestAdmission(t *testing.T) {
 // before is expected to make the calls that subject's request made, not
 // the mean of the account's requests.
 func TestEstimateBySubject(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envConfig{})
 	ctx := t.Context()
 	const john = "john.smith@example.com" // far less data than jane
@@ -437,6 +439,7 @@ func TestEstimateBySubject(t *testing.T) {
 // makes its calls once Zoom is tried again, not now: past a due date
 // that its calls alone would meet.
 func TestEstimateWaitingZoom(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envConfig{})
 	r := e.create(jane)
 	_, secs, err := e.proc.Request(t.Context(), r.ID)
@@ -460,6 +463,7 @@ func TestEstimateWaitingZoom(t *testing.T) {
 // request a little over 30 days and john's under, a new subject is
 // deferred (the mean of the two would have fit), john is promised.
 func TestAdmissionUnknownSubject(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envConfig{})
 	const john = "john.smith@example.com"
 	medium := map[string]int64{}
