@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,6 +36,7 @@ type arrival struct {
 	regulation dsar.Regulation
 
 	id        string
+	created   time.Time
 	due       time.Time
 	rank      time.Time // its place in the due order (dsar.Request.Rank)
 	flagged   bool      // deferred at creation: its account could not promise it
@@ -125,7 +127,7 @@ func runBacklog(ctx context.Context, e *env) ([]row, error) {
 			if err != nil {
 				return nil, err
 			}
-			a.id, a.due, a.rank = r.ID, r.DueAt, r.Rank()
+			a.id, a.created, a.due, a.rank = r.ID, r.CreatedAt, r.DueAt, r.Rank()
 		}
 		if err := p.settled(wctx); err != nil {
 			return nil, err
@@ -165,7 +167,8 @@ func runBacklog(ctx context.Context, e *env) ([]row, error) {
 		a.calls = p.zoom.fetched(a.rank)[backlogBucket]
 	}
 	met, unflagged, never, flaggedMet := 0, 0, 0, 0
-	for _, a := range arr {
+	var why []string // of each miss not flagged
+	for i, a := range arr {
 		onTime := !a.completed.IsZero() && !a.completed.After(a.due)
 		switch {
 		case onTime && a.flagged:
@@ -178,6 +181,7 @@ func runBacklog(ctx context.Context, e *env) ([]row, error) {
 			if !a.later {
 				never++
 			}
+			why = append(why, missNote(arr, i))
 		}
 	}
 	best := edfOptimum(arr, int64(capN))
@@ -199,9 +203,26 @@ func runBacklog(ctx context.Context, e *env) ([]row, error) {
 		{scenario: s, figure: "completed by their due dates", value: fmt.Sprintf("%d of %d (%s)", met, n, pct(float64(met)/float64(n))),
 			goal: fmt.Sprintf("= earliest-due-first optimum, %d of %d", best, n), verdict: judge(met >= best)},
 		{scenario: s, figure: "flagged at creation (deferred: not promised)", value: fmt.Sprintf("%d, of which %d met their due dates all the same", nflagged, flaggedMet)},
-		{scenario: s, figure: "missed their due dates without being flagged at creation", value: fmt.Sprint(unflagged), goal: "0", verdict: judge(unflagged == 0)},
+		{scenario: s, figure: "missed their due dates without being flagged at creation", value: fmt.Sprint(unflagged), goal: "0", verdict: judge(unflagged == 0),
+			note: strings.Join(why, "; ")},
 		{scenario: s, figure: "missed their due dates without ever being at risk in their estimate before it", value: fmt.Sprint(never), goal: "0", verdict: judge(never == 0)},
 	}, nil
+}
+
+// missNote says of arrival i, which missed its due date, what its account
+// knew of its subject when it came: no request of the subject completed
+// before, or the calls of the last that did.
+func missNote(arr []*arrival, i int) string {
+	a := arr[i]
+	known := "subject not seen"
+	var last time.Time
+	for _, b := range arr[:i] {
+		if b.email == a.email && !b.completed.IsZero() && b.completed.Before(a.created) && b.completed.After(last) {
+			last, known = b.completed, fmt.Sprintf("its subject's last request made %d", b.calls)
+		}
+	}
+	return fmt.Sprintf("request %d (day %d, %s): %d %s calls, %s; completed %s after its due date", i, a.day, a.regulation,
+		a.calls, backlogBucket, known, a.completed.Sub(a.due).Round(time.Minute))
 }
 
 // atRisk marks the open requests whose estimate is at risk now.
