@@ -82,8 +82,9 @@ type history struct {
 	windows map[string]int64
 	n       int
 	// reqs are the calls per part of each request, oldest first, at most
-	// historyDepth; subject those of each subject's latest request, by
-	// its email hash.
+	// historyDepth. subject is, by email hash, the most each part took in
+	// a request of the subject: a list a daily cap stopped overnight is
+	// fetched again, and the next request may be stopped so too.
 	reqs    []map[string]int64
 	subject map[string]map[string]int64
 }
@@ -110,8 +111,16 @@ func (h *history) add(r *Request, secs []Section) {
 	if len(h.reqs) > historyDepth {
 		h.reqs = slices.Delete(h.reqs, 0, 1)
 	}
-	if r.EmailHash != "" {
-		h.subject[r.EmailHash] = calls
+	if r.EmailHash == "" {
+		return
+	}
+	most := h.subject[r.EmailHash]
+	if most == nil {
+		most = map[string]int64{}
+		h.subject[r.EmailHash] = most
+	}
+	for key, n := range calls {
+		most[key] = max(most[key], n)
 	}
 }
 
@@ -124,8 +133,8 @@ func (h *history) perWindow(key string) (float64, bool) {
 	return float64(h.sum[key]) / float64(h.windows[key]), true
 }
 
-// of returns the calls per part of the subject's latest completed
-// request on the account, nil if none.
+// of returns the most calls each part took in the subject's completed
+// requests on the account, nil if none.
 func (h *history) of(r *Request) map[string]int64 {
 	if h == nil || r.EmailHash == "" {
 		return nil
@@ -218,9 +227,9 @@ type need struct {
 }
 
 // need estimates the calls of a request: for a part done, those it made;
-// for a part not begun, those of the subject's latest completed request
-// on the account if there is one (the same person's data changes little
-// between requests); otherwise expected's. Only for the request itself
+// for a part not begun, the most it took in the subject's completed
+// requests on the account if there are any (the same person's data
+// changes little between requests); otherwise expected's. Only for the request itself
 // (pages) are its stored pages read: reading the pages of every request
 // ahead at each Watch would cost too much.
 func (p *Processor) need(ctx context.Context, zoom Zoom, b Budgeted, r *Request, secs []Section, pages bool) (need, error) {
