@@ -143,6 +143,7 @@ func TestGetEstimate(t *testing.T) {
 		CompletionTime: timestamppb.New(at.AddDate(0, 0, 50)),
 		AtRisk:         true, AtRiskReason: "expected to complete at 2027-01-25T10:00:00Z, after its due date 2027-01-20T10:00:00Z: 90000 Medium calls to make",
 	}
+	risky.DeferredReason = "its 90000 Medium calls would make request r00, promised for 2027-01-19T10:00:00Z, complete at 2027-01-26T10:00:00Z"
 	fine := &dsarv1.AccessRequest{Id: "r02", State: dsarv1.RequestState_REQUEST_STATE_RUNNING,
 		Estimate: &dsarv1.Estimate{Calls: []*dsarv1.BucketCalls{{Bucket: "Medium", Calls: 12}}, CompletionTime: timestamppb.New(at.Add(time.Hour))}}
 	f := startFake(t, risky, fine)
@@ -155,6 +156,7 @@ func TestGetEstimate(t *testing.T) {
 		"expected calls Medium 90000, Light 4\n",
 		"expected done 2027-01-25T10:00:00Z\n",
 		"at risk " + risky.Estimate.AtRiskReason + "\n",
+		"deferred " + risky.DeferredReason + "\n",
 	} {
 		if !strings.Contains(out, w) {
 			t.Errorf("get of a request at risk lacks %q:\n%s", w, out)
@@ -162,7 +164,7 @@ func TestGetEstimate(t *testing.T) {
 	}
 	out, _, err = f.ctl(t, nil, "get", "-utc", "r02")
 	out = squeeze(out)
-	if err != nil || !strings.Contains(out, "expected calls Medium 12\n") || !strings.Contains(out, "expected done 2026-12-06T11:00:00Z\n") || strings.Contains(out, "at risk") {
+	if err != nil || !strings.Contains(out, "expected calls Medium 12\n") || !strings.Contains(out, "expected done 2026-12-06T11:00:00Z\n") || strings.Contains(out, "at risk") || strings.Contains(out, "deferred") {
 		t.Errorf("get of a request on time: %v\n%s", err, out)
 	}
 }
