@@ -240,8 +240,43 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 		if done {
 			return nil
 		}
+		if cur.PageToken == "" { // the window's first page
+			if ze := p.outlastsCap(zoom, section, pt.Name, f.Body); ze != nil {
+				return ze
+			}
+		}
 		cur = next
 	}
+}
+
+// outlastsCap returns a quota error until the next reset (00:00 UTC) when
+// the pages left of a window, by the total its first page gives, are more
+// than today's daily cap of its bucket has left and no more than a day's:
+// a cap that stopped the window halfway would park it overnight, its page
+// token would expire (Zoom's last 15 minutes) and every page of it would be
+// fetched again. Nil when that is not known or the window fits.
+func (p *Processor) outlastsCap(zoom Zoom, section, part string, first []byte) *ZoomError {
+	b, ok := zoom.(Budgeted)
+	t, ok2 := zoom.(Totaled)
+	if !ok || !ok2 {
+		return nil
+	}
+	bud := b.Budget(section, part)
+	if bud.Daily <= 0 || bud.Remaining < 0 {
+		return nil
+	}
+	n, size, ok := t.Total(section, part, first)
+	if !ok {
+		return nil
+	}
+	left := pagesOf(n, size) - 1
+	if left <= bud.Remaining || left > bud.Daily {
+		return nil
+	}
+	reset := p.clock.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	return &ZoomError{Kind: ZoomQuota, Until: reset, Message: fmt.Sprintf(
+		"the window's %d pages left outlast the %d calls left of today's %s cap; it goes on after the reset rather than fetch its pages again then",
+		left, bud.Remaining, bud.Bucket)}
 }
 
 // windows returns the windows a part is fetched in, nil for one call
