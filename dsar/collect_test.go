@@ -54,7 +54,7 @@ func TestWindowOutlastsCap(t *testing.T) {
 				}
 				return
 			}
-			midnight := t0.UTC().Truncate(24 * time.Hour).AddDate(0, 0, 1)
+			midnight := t0.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
 			if s.State != dsar.SectionWaitingQuota || !s.WaitingUntil.Equal(midnight) || pt.Pages != 1 || pt.Calls != 1 ||
 				!strings.Contains(s.Reason, "3 pages left") {
 				t.Fatalf("with 2 calls left: section %s until %s (%s), %d pages in %d calls; want WAITING_QUOTA until %s after 1 page",
