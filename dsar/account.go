@@ -142,10 +142,7 @@ func (p *Processor) orphan(ctx context.Context, id, account string) error {
 	reason := fmt.Sprintf("account %q was removed from the accounts file; restore it and resume the request to go on from its checkpoints", account)
 	p.mu.Lock()
 	ru := p.running[id]
-	if stop, ok := p.timers[id]; ok {
-		stop()
-		delete(p.timers, id)
-	}
+	disarm(p.timers, id)
 	p.mu.Unlock()
 	if ru != nil {
 		ru.cancel()

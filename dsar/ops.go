@@ -179,10 +179,7 @@ func (p *Processor) cancel(ctx context.Context, id, reason string) (r *Request, 
 	if ru != nil {
 		ru.cancel()
 	}
-	if stop, ok := p.timers[id]; ok {
-		stop()
-		delete(p.timers, id)
-	}
+	disarm(p.timers, id)
 	p.mu.Unlock()
 	if err := p.Record(ctx, id, ActionCancel, reason); err != nil {
 		return nil, false, err

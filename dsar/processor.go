@@ -274,13 +274,10 @@ func (p *Processor) Close() error {
 	if p.stop != nil {
 		p.stop()
 	}
-	for id, stop := range p.timers {
-		stop()
-		delete(p.timers, id)
-	}
-	for id, stop := range p.expiries {
-		stop()
-		delete(p.expiries, id)
+	for _, timers := range []map[string]func() bool{p.timers, p.expiries} {
+		for id := range timers {
+			disarm(timers, id)
+		}
 	}
 	p.mu.Unlock()
 	p.wg.Wait()
@@ -306,10 +303,7 @@ func (p *Processor) schedule(r *Request) {
 		ru.again = true
 		return
 	}
-	if stop, ok := p.timers[r.ID]; ok {
-		stop()
-		delete(p.timers, r.ID)
-	}
+	disarm(p.timers, r.ID)
 	ctx, cancel := context.WithCancel(p.ctx)
 	ru := &run{cancel: cancel, done: make(chan struct{})}
 	p.running[r.ID] = ru
@@ -344,17 +338,31 @@ func (p *Processor) schedule(r *Request) {
 // park arms a timer of the processor's clock that resumes a request at
 // until, when a daily quota resets.
 func (p *Processor) park(id string, until time.Time) {
+	if p.arm(p.timers, id, until, p.wake) {
+		p.log.Info("request parked until quota reset", "request", id, "until", until.UTC().Format(time.RFC3339))
+	}
+}
+
+// disarm stops and forgets id's timer in timers; the caller holds p.mu.
+func disarm(timers map[string]func() bool, id string) {
+	if stop, ok := timers[id]; ok {
+		stop()
+		delete(timers, id)
+	}
+}
+
+// arm replaces id's timer in timers (p.timers, p.expiries) by one of the
+// processor's clock that calls fire(id) at t, at once when t has passed;
+// it arms none once Close has begun.
+func (p *Processor) arm(timers map[string]func() bool, id string, t time.Time, fire func(string)) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
-		return
+		return false
 	}
-	if stop, ok := p.timers[id]; ok {
-		stop()
-	}
-	d := until.Sub(p.clock.Now())
-	p.timers[id] = p.clock.AfterFunc(d, func() { p.wake(id) })
-	p.log.Info("request parked until quota reset", "request", id, "until", until.UTC().Format(time.RFC3339))
+	disarm(timers, id)
+	timers[id] = p.clock.AfterFunc(max(0, t.Sub(p.clock.Now())), func() { fire(id) })
+	return true
 }
 
 // wake resumes a parked request when its timer fires. A timer that fired

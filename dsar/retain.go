@@ -98,15 +98,7 @@ func completedAt(r *Request) time.Time {
 // expireAt arms a timer of the processor's clock that purges a completed
 // request's bundle at t (at once when t has passed).
 func (p *Processor) expireAt(id string, t time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return
-	}
-	if stop, ok := p.expiries[id]; ok {
-		stop()
-	}
-	p.expiries[id] = p.clock.AfterFunc(max(0, t.Sub(p.clock.Now())), func() { p.expire(id) })
+	p.arm(p.expiries, id, t, p.expire)
 }
 
 // expire purges a request whose retention period ended. Like wake, it does
@@ -169,10 +161,7 @@ func (p *Processor) purge(ctx context.Context, id, reason string) (*Request, err
 		return nil, err
 	}
 	p.mu.Lock()
-	if stop, ok := p.expiries[id]; ok {
-		stop()
-		delete(p.expiries, id)
-	}
+	disarm(p.expiries, id)
 	p.mu.Unlock()
 	p.log.Info("request purged", "request", id)
 	p.notify(id)
