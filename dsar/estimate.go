@@ -289,7 +289,7 @@ func pagesOf(n, size int64) int64 {
 // while it has as many pages stored); the total of a window is read from
 // its first page.
 func (p *Processor) storedPages(ctx context.Context, zoom Zoom, r *Request, section string, pt *Part) (map[int]*stored, error) {
-	return p.stored.get(r.ID+"\x00"+section+"/"+pt.Name, pt.Pages, func() (map[int]*stored, error) {
+	return p.stored.get(r.ID, section+"/"+pt.Name, pt.Pages, func() (map[int]*stored, error) {
 		return p.readPages(ctx, zoom, r, section, pt.Name)
 	})
 }
@@ -416,7 +416,7 @@ func (p *Processor) expectedItems(ctx context.Context, zoom Zoom, h *history, r 
 	byKind := map[string]*mean{}
 	var partial float64 // the calls of the current window so far
 	if pw, ok := p.cfg.Store.(pageWindows); ok && pt.Pages > 0 {
-		counts, err := p.winPages.get(r.ID+"\x00"+key, pt.Pages, func() (map[int]int64, error) {
+		counts, err := p.winPages.get(r.ID, key, pt.Pages, func() (map[int]int64, error) {
 			return pw.PageWindows(ctx, r.ID, section, pt.Name)
 		})
 		if err != nil {
@@ -472,9 +472,11 @@ type cachedPages[T any] struct {
 // maxPageCache bounds a cache; past it, it starts again empty.
 const maxPageCache = 1024
 
-// get returns the value cached for key while pages are stored, else
-// load's, which it caches. Callers must not change it.
-func (c *pageCache[T]) get(key string, pages int64, load func() (T, error)) (T, error) {
+// get returns the value cached for request id's part ("section/part")
+// while pages are stored, else load's, which it caches. Callers must not
+// change it.
+func (c *pageCache[T]) get(id, part string, pages int64, load func() (T, error)) (T, error) {
+	key := id + "\x00" + part
 	c.mu.Lock()
 	e, ok := c.m[key]
 	c.mu.Unlock()
@@ -511,7 +513,7 @@ func (p *Processor) cachedItemWindows(ctx context.Context, zoom Zoom, r *Request
 			}
 		}
 	}
-	iw, err := p.items.get(r.ID+"\x00"+section+"/"+part, pages, func() (itemWindows, error) {
+	iw, err := p.items.get(r.ID, section+"/"+part, pages, func() (itemWindows, error) {
 		ws, kinds, err := p.itemWindows(ctx, zoom, r, section, part)
 		return itemWindows{ws, kinds}, err
 	})

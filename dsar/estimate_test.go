@@ -415,7 +415,7 @@ func TestEstimateBySubject(t *testing.T) {
 	const john = "john.smith@example.com" // far less data than jane
 	made := map[string]map[string]int64{}
 	for _, email := range []string{jane, john} {
-		r := e.wait(e.create(email).ID, inState(dsar.StateCompleted))
+		r := e.completed(email)
 		made[email] = estimateOf(t, e, r.ID).Calls
 	}
 	if totalCalls(made[jane]) <= totalCalls(made[john]) {
@@ -468,7 +468,7 @@ func TestAdmissionUnknownSubject(t *testing.T) {
 	const john = "john.smith@example.com"
 	medium := map[string]int64{}
 	for _, email := range []string{jane, john} {
-		r := e.wait(e.create(email).ID, inState(dsar.StateCompleted))
+		r := e.completed(email)
 		medium[email] = estimateOf(t, e, r.ID).Calls["Medium"]
 	}
 	big, small := medium[jane], medium[john]
