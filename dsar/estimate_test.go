@@ -498,3 +498,39 @@ func TestAdmissionUnknownSubject(t *testing.T) {
 		t.Errorf("john again, at his %d Medium calls: deferred %q", small, again.Deferred)
 	}
 }
+
+// TestReadmitInPlace: an extended deferred request is decided again where
+// it would stand promised, by its new due date, not behind every promised
+// request. Its Medium calls take 25 days: due in 20 it is deferred; due in
+// 30 it fits before the promised request due in 55, which still fits
+// after it (50 days), though not behind that one.
+func TestReadmitInPlace(t *testing.T) {
+	t.Parallel()
+	probe := newEnv(t, envConfig{})
+	medium := estimateOf(t, probe, probe.create(jane).ID).Calls["Medium"]
+	e := newEnv(t, envConfig{
+		client: func(c *zoomclient.Config) {
+			c.Share = 1
+			c.Limits = map[zoomclient.Bucket]float64{{Category: zoomclient.Medium}: float64(medium) / (25 * 24 * 3600)}
+		},
+		proc: func(c *dsar.Config) {
+			c.Deadlines = dsar.Deadlines{dsar.GDPR: {Days: 20, Extension: 10}, dsar.CCPA: {Days: 55, Extension: 10}}
+		},
+	})
+	ctx := t.Context()
+	a, err := e.proc.Create(ctx, dsar.CreateInput{Email: jane, Account: "main", IdempotencyKey: "a", Regulation: dsar.CCPA})
+	if err != nil || a.Deferred != "" {
+		t.Fatalf("the first request: %v, deferred %q", err, a.Deferred)
+	}
+	b, err := e.proc.Create(ctx, dsar.CreateInput{Email: jane, Account: "main", IdempotencyKey: "b", Regulation: dsar.GDPR})
+	if err != nil || !strings.Contains(b.Deferred, "after its due date") {
+		t.Fatalf("the second request: %v, deferred %q; want deferred for its own due date", err, b.Deferred)
+	}
+	ext, err := e.proc.Extend(ctx, b.ID, "many requests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ext.Deferred != "" {
+		t.Errorf("extended to 30 days, the request is still deferred: %q", ext.Deferred)
+	}
+}
