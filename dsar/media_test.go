@@ -355,6 +355,10 @@ func TestMediaMissing(t *testing.T) {
 	var mu sync.Mutex
 	gone := map[string]bool{}  // file ids made unknown to Zoom
 	first := map[string]bool{} // URL prefixes (kinds of file) seen
+	// A file gone stays gone: a first attempt cut short (its section
+	// stopped by another file's error, as on a loaded machine) must not
+	// find it on the next.
+	goneURL := map[string]bool{}
 	// The store's records of the missing files are read once completed.
 	keep := envConfig{proc: func(c *dsar.Config) { c.Retention.KeepCollected = true }}
 	e := newEnv(t, withMedia(keep, func(z dsar.Zoom) dsar.Zoom {
@@ -363,11 +367,14 @@ func TestMediaMissing(t *testing.T) {
 			mu.Lock()
 			if !first[kind] {
 				first[kind] = true
+				goneURL[url] = true
 				if strings.Contains(kind, "/recording_transcript/") {
 					gone[id+"-transcript"] = true // named after its recording
 				} else {
 					gone[id] = true
 				}
+			}
+			if goneURL[url] {
 				url = kind + "no-such-file"
 			}
 			mu.Unlock()
