@@ -143,6 +143,8 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 		return p.skipItem(ctx, r.ID, section, pt.Name, pt.Cursor, true, 0)
 	}
 	cur := pt.Cursor
+	keep := keptKey{capKey{r.Account, bucketOf(zoom, section, pt.Name)}, r.ID, section + "/" + pt.Name}
+	defer p.kept.drop(keep)
 	var seen map[string]struct{} // ids stored in the current window
 	var calls int64              // made and not yet counted in the store
 	// after returns the cursor that follows the current window's last
@@ -173,8 +175,12 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 		if err := p.sem.Yield(ctx); err != nil {
 			return err
 		}
+		answered, ze := p.spare(zoom, keep, section, pt.Name)
+		if ze != nil {
+			return ze
+		}
 		f, err := zoom.Fetch(ctx, Subject{ID: r.ZoomUserID, Email: r.Email}, section, pt.Name, cur)
-		var ze *ZoomError
+		answered()
 		if errors.As(err, &ze) {
 			calls += int64(ze.Calls)
 			if ze.Kind == ZoomPageTokenExpired && cur.PageToken != "" {
@@ -195,6 +201,7 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 					return nil
 				}
 				cur, seen, calls = next, nil, 0
+				p.kept.drop(keep)
 				continue
 			}
 		}
@@ -222,61 +229,33 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 				seen[id] = struct{}{}
 			}
 		}
-		next, done := cur, false
+		next, last := cur, false
 		next.PageToken, next.Refs = f.NextPageToken, f.Refs
+		p.kept.spent(keep)
 		if f.NextPageToken == "" {
-			next, done = after()
+			next, last = after()
 			seen = nil
+			p.kept.drop(keep)
 		}
 		// A fetched page is committed even when shutdown has begun: that is
 		// what lets a restart go on without fetching it again.
-		if err := p.cfg.Store.CommitPage(context.WithoutCancel(ctx), r.ID, section, pt.Name, page, next, done); err != nil {
+		if err := p.cfg.Store.CommitPage(context.WithoutCancel(ctx), r.ID, section, pt.Name, page, next, last); err != nil {
 			return err
 		}
 		if p.cfg.Hooks.AfterCommit != nil {
 			p.cfg.Hooks.AfterCommit(section, pt.Name)
 		}
 		p.notify(r.ID)
-		if done {
+		if last {
 			return nil
 		}
 		if cur.PageToken == "" { // the window's first page
-			if ze := p.outlastsCap(zoom, section, pt.Name, f.Body); ze != nil {
+			if ze := p.keepWindow(zoom, keep, section, pt.Name, f.Body); ze != nil {
 				return ze
 			}
 		}
 		cur = next
 	}
-}
-
-// outlastsCap returns a quota error until the next reset (00:00 UTC) when
-// the pages left of a window, by the total its first page gives, are more
-// than today's daily cap of its bucket has left and no more than a day's:
-// a cap that stopped the window halfway would park it overnight, its page
-// token would expire (Zoom's last 15 minutes) and every page of it would be
-// fetched again. Nil when that is not known or the window fits.
-func (p *Processor) outlastsCap(zoom Zoom, section, part string, first []byte) *ZoomError {
-	b, ok := zoom.(Budgeted)
-	t, ok2 := zoom.(Totaled)
-	if !ok || !ok2 {
-		return nil
-	}
-	bud := b.Budget(section, part)
-	if bud.Daily <= 0 || bud.Remaining < 0 {
-		return nil
-	}
-	n, size, ok := t.Total(section, part, first)
-	if !ok {
-		return nil
-	}
-	left := pagesOf(n, size) - 1
-	if left <= bud.Remaining || left > bud.Daily {
-		return nil
-	}
-	reset := p.clock.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
-	return &ZoomError{Kind: ZoomQuota, Until: reset, Message: fmt.Sprintf(
-		"the window's %d pages left outlast the %d calls left of today's %s cap; it goes on after the reset rather than fetch its pages again then",
-		left, bud.Remaining, bud.Bucket)}
 }
 
 // windows returns the windows a part is fetched in, nil for one call

@@ -220,11 +220,17 @@ func (p *Processor) remember(r *Request, secs []Section) {
 	}
 }
 
-// need is a request's calls by bucket: expected in all, and still to make.
+// need is a request's calls by bucket: expected in all, still to make,
+// and of those the ones today's cap keeps for its windows under way.
 type need struct {
-	total, left map[string]int64
-	budget      map[string]Budget
+	total, left, kept map[string]int64
+	budget            map[string]Budget
 }
+
+// unkept returns the calls of bucket b still to make beyond those kept:
+// plans put the calls kept for every window of the account first
+// (kept.first), ahead of any request's others.
+func (n need) unkept(b string) int64 { return n.left[b] - n.kept[b] }
 
 // need estimates the calls of a request: for a part done, those it made;
 // for a part not begun, the most it took in the subject's completed
@@ -233,7 +239,7 @@ type need struct {
 // (pages) are its stored pages read: reading the pages of every request
 // ahead at each Watch would cost too much.
 func (p *Processor) need(ctx context.Context, zoom Zoom, b Budgeted, r *Request, secs []Section, pages bool) (need, error) {
-	n := need{total: map[string]int64{}, left: map[string]int64{}, budget: map[string]Budget{}}
+	n := need{total: map[string]int64{}, left: map[string]int64{}, kept: map[string]int64{}, budget: map[string]Budget{}}
 	h, err := p.history(ctx, r.Account)
 	if err != nil {
 		return n, err
@@ -263,6 +269,8 @@ func (p *Processor) need(ctx context.Context, zoom Zoom, b Budgeted, r *Request,
 			want = max(want, made)
 			n.total[bud.Bucket] += want
 			n.left[bud.Bucket] += want - made
+			kept := p.kept.held(keptKey{capKey{r.Account, bud.Bucket}, r.ID, key})
+			n.kept[bud.Bucket] += min(kept, want-made)
 		}
 	}
 	return n, nil
@@ -618,7 +626,7 @@ func (p *Processor) Estimate(ctx context.Context, r *Request, secs []Section) (E
 		if left == 0 {
 			continue
 		}
-		t := finish(start, ahead[bucket]+left, mine.budget[bucket])
+		t := finish(start, p.kept.first(r.Account, bucket)+ahead[bucket]+mine.unkept(bucket), mine.budget[bucket])
 		if t.After(e.Completion) {
 			e.Completion, worst = t, bucket
 		}
@@ -652,8 +660,8 @@ func (p *Processor) ahead(ctx context.Context, zoom Zoom, b Budgeted, r *Request
 			return nil
 		}
 		n, err := p.need(ctx, zoom, b, q, secs, false)
-		for k, v := range n.left {
-			out[k] += v
+		for k := range n.left {
+			out[k] += n.unkept(k)
 		}
 		return err
 	})
@@ -689,18 +697,21 @@ func (p *Processor) eachOpen(ctx context.Context, r *Request, dueBefore time.Tim
 	}
 }
 
-// plan is what admission counts on a request still to call, by bucket:
-// what its estimate expects, but for a subject the account's history
-// does not know, at least the most calls a request in that history made
-// less those made already. An unknown subject may be the largest yet,
-// and a promise made on the mean would be broken by anyone larger.
+// plan is what admission counts on a request still to call, by bucket,
+// beyond the calls kept for its windows (which go first): what its
+// estimate expects, but for a subject the account's history does not
+// know, at least the most calls a request in that history made less those
+// made already. An unknown subject may be the largest yet, and a promise
+// made on the mean would be broken by anyone larger.
 func plan(n need, known bool, most map[string]int64) map[string]int64 {
 	out := maps.Clone(n.left)
-	if known {
-		return out
+	if !known {
+		for k, m := range most {
+			out[k] = max(out[k], m-(n.total[k]-n.left[k]))
+		}
 	}
-	for k, m := range most {
-		out[k] = max(out[k], m-(n.total[k]-n.left[k]))
+	for k := range out {
+		out[k] -= n.kept[k]
 	}
 	return out
 }
@@ -768,7 +779,7 @@ func (p *Processor) admit(ctx context.Context, r *Request, secs []Section) (stri
 			continue
 		}
 		bud := mine.budget[bucket]
-		var sum int64 // the calls of the promised requests so far
+		sum := p.kept.first(r.Account, bucket) // then the calls of the promised requests so far
 		mineAt := time.Time{}
 		for _, pr := range promised {
 			if mineAt.IsZero() && before(r, pr.q) {
@@ -832,6 +843,6 @@ func finish(now time.Time, n int64, b Budget) time.Time {
 	}
 	rest := n - today
 	days := (rest + b.Daily - 1) / b.Daily
-	midnight := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	midnight := nextReset(now)
 	return at(midnight.AddDate(0, 0, int(days-1)), rest-(days-1)*b.Daily)
 }

@@ -412,7 +412,6 @@ func TestEstimateBySubject(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{})
 	ctx := t.Context()
-	const john = "john.smith@example.com" // far less data than jane
 	made := map[string]map[string]int64{}
 	for _, email := range []string{jane, john} {
 		r := e.completed(email)
@@ -465,7 +464,6 @@ func TestEstimateWaitingZoom(t *testing.T) {
 func TestAdmissionUnknownSubject(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{})
-	const john = "john.smith@example.com"
 	medium := map[string]int64{}
 	for _, email := range []string{jane, john} {
 		r := e.completed(email)

@@ -157,6 +157,7 @@ type Processor struct {
 	stored   pageCache[map[int]*stored] // what their parts' stored pages say, for estimates
 	winPages pageCache[map[int]int64]   // their item parts' pages by window, for estimates
 	admitMu  sync.Mutex                 // one admission at a time: each counts on the promises before it
+	kept     kept                       // calls of daily caps kept for list windows under way
 	closed   bool
 	wg       sync.WaitGroup
 }
