@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -402,6 +403,76 @@ func TestAdmission(t *testing.T) {
 	}
 	if ext.Deferred != "" || ext.Rank() != ext.DueAt {
 		t.Errorf("extended to %s, the request is still deferred: %q", ext.DueAt, ext.Deferred)
+	}
+}
+
+// retryingZoom counts extra calls with each answer of the settings, as
+// retries would, and holds every fetch while paused is write-locked.
+type retryingZoom struct {
+	*zoomclient.Source
+	extra  atomic.Int64
+	paused sync.RWMutex
+}
+
+func (z *retryingZoom) Fetch(ctx context.Context, s dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+	z.paused.RLock()
+	z.paused.RUnlock()
+	f, err := z.Source.Fetch(ctx, s, section, part, cur)
+	if err == nil && section == dsar.SectionSettings {
+		f.Calls += int(z.extra.Load())
+	}
+	return f, err
+}
+
+// TestEstimateSubjectMost: a subject's request is planned at the most
+// each part took in the subject's completed requests, not at the last
+// request's calls: a request that took more once (its list stopped by a
+// daily cap and fetched again) may again.
+func TestEstimateSubjectMost(t *testing.T) {
+	t.Parallel()
+	var z *retryingZoom
+	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
+		z = &retryingZoom{Source: c.Accounts["main"].(*zoomclient.Source)}
+		c.Accounts["main"] = z
+	}})
+	create := func(key string) *dsar.Request {
+		r, err := e.proc.Create(t.Context(), dsar.CreateInput{Email: john, Account: "main", IdempotencyKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	// The calls each part made, most of the two requests.
+	most := map[string]int64{}
+	var totals []int64
+	for i, key := range []string{"first", "second"} {
+		z.extra.Store(int64(5 * (1 - i))) // the first request's settings take 5 calls more
+		r := e.wait(create(key).ID, inState(dsar.StateCompleted))
+		secs, err := e.db.Sections(t.Context(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sec := range secs {
+			for _, pt := range sec.Parts {
+				k := sec.Name + "/" + pt.Name
+				most[k] = max(most[k], pt.Calls)
+			}
+		}
+		totals = append(totals, totalCalls(estimateOf(t, e, r.ID).Calls))
+	}
+	if totals[0] < totals[1]+5 {
+		t.Fatalf("john's requests made %v calls: want the first 5 more", totals)
+	}
+	want := map[string]int64{}
+	for k, n := range most {
+		sec, part, _ := strings.Cut(k, "/")
+		want[z.Budget(sec, part).Bucket] += n
+	}
+	z.paused.Lock() // the third request makes no call while it is estimated
+	defer z.paused.Unlock()
+	got := estimateOf(t, e, create("third").ID).Calls
+	if !maps.Equal(got, want) {
+		t.Errorf("john's third request: %v calls expected, want %v, the most each part took", got, want)
 	}
 }
 
