@@ -4,23 +4,34 @@ import (
 	"container/heap"
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 type dueKey struct{}
 
+// dueRef is the due date a request's work carries. It is read at each
+// turn, so that an extension moves a request under way (Extend).
+type dueRef = atomic.Pointer[time.Time]
+
 // WithDue returns a context that carries the due date of the request whose
 // work it does: the account's throttles and the processor's slots serve
 // the earliest due first (DueQueue).
 func WithDue(ctx context.Context, due time.Time) context.Context {
-	return context.WithValue(ctx, dueKey{}, due)
+	ref := new(dueRef)
+	ref.Store(&due)
+	return context.WithValue(ctx, dueKey{}, ref)
 }
 
 // DueOf returns the due date in ctx, or the zero time for work of no
 // request (an account's check), which goes first.
 func DueOf(ctx context.Context) time.Time {
-	t, _ := ctx.Value(dueKey{}).(time.Time)
-	return t
+	if ref, ok := ctx.Value(dueKey{}).(*dueRef); ok {
+		if t := ref.Load(); t != nil {
+			return *t
+		}
+	}
+	return time.Time{}
 }
 
 // DueQueue hands out n slots in order of the callers' due dates (DueOf),

@@ -603,3 +603,50 @@ func TestReadmitInPlace(t *testing.T) {
 		t.Errorf("extended to 30 days, the request is still deferred: %q", ext.Deferred)
 	}
 }
+
+// dueZoom records the due date each fetch's context carries, and holds
+// every fetch while paused is write-locked.
+type dueZoom struct {
+	*zoomclient.Source
+	paused sync.RWMutex
+	mu     sync.Mutex
+	dues   []time.Time
+}
+
+func (z *dueZoom) Fetch(ctx context.Context, s dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+	z.paused.RLock()
+	z.paused.RUnlock()
+	z.mu.Lock()
+	z.dues = append(z.dues, dsar.DueOf(ctx))
+	z.mu.Unlock()
+	return z.Source.Fetch(ctx, s, section, part, cur)
+}
+
+// TestExtendUnderWay: a request extended while it runs takes its new
+// place in due order at its next call, not at its next claim.
+func TestExtendUnderWay(t *testing.T) {
+	t.Parallel()
+	var z *dueZoom
+	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
+		z = &dueZoom{Source: c.Accounts["main"].(*zoomclient.Source)}
+		c.Accounts["main"] = z
+	}})
+	z.paused.Lock()
+	r := e.wait(e.create(jane).ID, inState(dsar.StateRunning))
+	ext, err := e.proc.Extend(t.Context(), r.ID, "many requests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	z.paused.Unlock()
+	e.wait(r.ID, inState(dsar.StateCompleted))
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if len(z.dues) == 0 {
+		t.Fatal("no fetch")
+	}
+	for _, d := range z.dues {
+		if !d.Equal(ext.Rank()) {
+			t.Fatalf("a fetch after the extension carried due %s, want the new %s (was %s)", d, ext.Rank(), r.Rank())
+		}
+	}
+}

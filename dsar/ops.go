@@ -316,13 +316,19 @@ func (p *Processor) Extend(ctx context.Context, id, reason string) (*Request, er
 			return nil, err
 		}
 	}
+	// A request under way takes its new place at its next call.
+	p.mu.Lock()
+	if ru := p.running[id]; ru != nil {
+		rank := r.Rank()
+		ru.due.Store(&rank)
+	}
+	p.mu.Unlock()
 	p.notify(id)
 	return r, nil
 }
 
 // readmit decides again, by its new due date, whether a deferred
-// request's account can promise it (admit), and records the answer. A
-// request under way takes its new place at its next claim.
+// request's account can promise it (admit), and records the answer.
 func (p *Processor) readmit(ctx context.Context, r *Request) (*Request, error) {
 	p.admitMu.Lock()
 	defer p.admitMu.Unlock()

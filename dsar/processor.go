@@ -167,6 +167,7 @@ type run struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the run has ended
 	again  bool          // scheduled again while running: look again at the end
+	due    *dueRef       // its place in due order (Request.Rank), read at each turn
 }
 
 // NewProcessor returns a processor; Start sets it going.
@@ -306,7 +307,8 @@ func (p *Processor) schedule(r *Request) {
 	}
 	disarm(p.timers, r.ID)
 	ctx, cancel := context.WithCancel(p.ctx)
-	ru := &run{cancel: cancel, done: make(chan struct{})}
+	ru := &run{cancel: cancel, done: make(chan struct{}), due: new(dueRef)}
+	ctx = context.WithValue(ctx, dueKey{}, ru.due)
 	p.running[r.ID] = ru
 	p.wg.Add(1)
 	go func() {
@@ -443,8 +445,12 @@ func (p *Processor) work(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	// Every call of the request waits its turn by its due date.
-	ctx = WithDue(ctx, r.Rank())
+	// Every call of the request waits its turn by its due date: the run's
+	// dueRef, unless an extension since the run began has set it.
+	if ref, ok := ctx.Value(dueKey{}).(*dueRef); ok {
+		rank := r.Rank()
+		ref.CompareAndSwap(nil, &rank)
+	}
 	switch r.State {
 	case StateCompleted, StateCancelled:
 		return nil
