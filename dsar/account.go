@@ -251,7 +251,7 @@ func (p *Processor) Account(ctx context.Context, name string) (Account, error) {
 // inFlight lists the ids of an account's requests that are not final.
 func (p *Processor) inFlight(ctx context.Context, account string) ([]string, error) {
 	var ids []string
-	f := RequestFilter{Account: account, States: resumable, Limit: 1000}
+	f := RequestFilter{Account: account, States: resumable, Limit: 1000, SkipEmail: true}
 	for {
 		reqs, next, err := p.cfg.Store.ListRequests(ctx, f)
 		if err != nil {

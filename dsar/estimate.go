@@ -182,7 +182,7 @@ func (p *Processor) history(ctx context.Context, account string) (*history, erro
 	h, ok := p.hist.m[account]
 	if !ok {
 		h = newHistory()
-		f := RequestFilter{States: []State{StateCompleted}, Account: account, Limit: historyDepth}
+		f := RequestFilter{States: []State{StateCompleted}, Account: account, Limit: historyDepth, SkipEmail: true}
 		reqs, _, err := p.cfg.Store.ListRequests(ctx, f)
 		if err != nil {
 			return nil, fmt.Errorf("read the account's history: %w", err)
@@ -671,7 +671,7 @@ func (p *Processor) ahead(ctx context.Context, zoom Zoom, b Budgeted, r *Request
 // eachOpen calls fn with each request of r's account not final but r,
 // due before dueBefore unless it is zero, and its sections.
 func (p *Processor) eachOpen(ctx context.Context, r *Request, dueBefore time.Time, fn func(q *Request, secs []Section) error) error {
-	f := RequestFilter{States: resumable, Account: r.Account, DueBefore: dueBefore, Limit: 1000}
+	f := RequestFilter{States: resumable, Account: r.Account, DueBefore: dueBefore, Limit: 1000, SkipEmail: true}
 	for {
 		reqs, next, err := p.cfg.Store.ListRequests(ctx, f)
 		if err != nil {

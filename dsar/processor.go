@@ -61,6 +61,10 @@ type RequestFilter struct {
 	DueBefore     time.Time // exclusive: requests due before this time
 	PageToken     string    // from the previous call
 	Limit         int       // default 100, at most 1000
+	// SkipEmail leaves each request's email sealed (Email empty; its
+	// EmailHash is set): for callers that need no address, so that they
+	// neither pay for opening it nor hold it in memory.
+	SkipEmail bool
 }
 
 // AuditFilter selects audit events: of one request or all, after a
@@ -251,7 +255,7 @@ func (p *Processor) Start(ctx context.Context) error {
 			p.log.Error("re-arm the purges of completed requests", "err", err)
 		}
 	}()
-	f := RequestFilter{States: resumable, Limit: 1000}
+	f := RequestFilter{States: resumable, Limit: 1000, SkipEmail: true}
 	for {
 		reqs, next, err := p.cfg.Store.ListRequests(ctx, f)
 		if err != nil {

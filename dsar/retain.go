@@ -257,7 +257,7 @@ func (p *Processor) sweepRetention(ctx context.Context) error {
 	if _, ok := p.files(); !ok {
 		return nil
 	}
-	f := RequestFilter{States: []State{StateCompleted, StateCancelled}, Limit: 1000}
+	f := RequestFilter{States: []State{StateCompleted, StateCancelled}, Limit: 1000, SkipEmail: true}
 	for {
 		reqs, next, err := p.cfg.Store.ListRequests(ctx, f)
 		if err != nil {

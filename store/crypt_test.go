@@ -349,7 +349,8 @@ func TestSealCutShort(t *testing.T) {
 // TestSealedEmailOpenedOnlyWhenRead damages the sealed email of one of
 // three requests: ListRequests opens the email of the requests it returns
 // only, so a filter that leaves that request out neither fails on it nor
-// reports it, and one that selects it skips it; DataKey and Sections,
+// reports it, and one that selects it skips it, unless it skips the
+// emails; DataKey and Sections,
 // which need no email, read the request as before.
 func TestSealedEmailOpenedOnlyWhenRead(t *testing.T) {
 	ctx := t.Context()
@@ -389,6 +390,8 @@ func TestSealedEmailOpenedOnlyWhenRead(t *testing.T) {
 		{dsar.RequestFilter{Account: "acme"}, "r3,r1", ""},
 		{dsar.RequestFilter{Account: "acme", States: []dsar.State{dsar.StateQueued}}, "r3,r1", ""},
 		{dsar.RequestFilter{}, "r3,r1", "r2"},
+		// Without the emails, nothing is damaged.
+		{dsar.RequestFilter{SkipEmail: true}, "r3,r2,r1", ""},
 	} {
 		skipped = nil
 		got, _, err := db.ListRequests(ctx, tt.f)
@@ -397,8 +400,8 @@ func TestSealedEmailOpenedOnlyWhenRead(t *testing.T) {
 		}
 		var ids []string
 		for _, r := range got {
-			if r.Email != r.ID+"@example.com" {
-				t.Errorf("request %s listed with the wrong email", r.ID)
+			if want := r.ID + "@example.com"; tt.f.SkipEmail && r.Email != "" || !tt.f.SkipEmail && r.Email != want {
+				t.Errorf("request %s listed with the wrong email (SkipEmail %v)", r.ID, tt.f.SkipEmail)
 			}
 			ids = append(ids, r.ID)
 		}

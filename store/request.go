@@ -233,7 +233,12 @@ func (db *DB) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Re
 			var rec requestRecord
 			err := json.Unmarshal(v, &rec)
 			var r dsar.Request
-			if err == nil {
+			switch {
+			case err != nil:
+			case f.SkipEmail:
+				r = fromRequestRecord(&rec)
+				r.Email = ""
+			default:
 				r, err = db.openRequest(tx, string(id), &rec)
 			}
 			if err != nil {

@@ -297,7 +297,7 @@ func (d *dueRequests) scan(ctx context.Context) (soon, late map[string]int, err 
 	now := d.now()
 	soon, late = map[string]int{}, map[string]int{}
 	lateIDs := map[string]bool{}
-	f := dsar.RequestFilter{States: openStates, DueBefore: now.Add(dueSoon), Limit: 1000}
+	f := dsar.RequestFilter{States: openStates, DueBefore: now.Add(dueSoon), Limit: 1000, SkipEmail: true}
 	for {
 		reqs, next, err := d.store.ListRequests(ctx, f)
 		if err != nil {

@@ -1,12 +1,14 @@
 package daemon
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,6 +116,25 @@ dsar_zoom_breaker_state{account="main",category="Medium",family="api"} 0
 	}
 }
 
+// emailsSeen counts the emails in the requests a lister returns.
+type emailsSeen struct {
+	requestLister
+	n atomic.Int64
+}
+
+func (l *emailsSeen) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Request, string, error) {
+	reqs, next, err := l.requestLister.ListRequests(ctx, f)
+	for _, r := range reqs {
+		if r.Email != "" {
+			l.n.Add(1)
+		}
+	}
+	return reqs, next, err
+}
+
+// TestDueRequests: the due metrics count the requests not final due soon
+// and late by account, log and count each newly late one once, and open
+// no subject's email.
 func TestDueRequests(t *testing.T) {
 	ctx := t.Context()
 	db := openStore(t)
@@ -132,7 +153,8 @@ func TestDueRequests(t *testing.T) {
 		}
 	}
 	logs := &syncBuffer{}
-	d := newDueRequests(db, func() []string { return []string{"main", "idle"} }, func() time.Time { return now },
+	lister := &emailsSeen{requestLister: db}
+	d := newDueRequests(lister, func() []string { return []string{"main", "idle"} }, func() time.Time { return now },
 		slog.New(slog.NewJSONHandler(logs, nil)))
 	d.flagged(&dsar.Request{ID: "soon1", Account: "main"}, dsar.Estimate{AtRisk: true}) // as the processor does at creation
 	const head = `
@@ -187,6 +209,9 @@ dsar_requests_overdue{account="idle"} 0
 	}
 	if n := strings.Count(logs.String(), "past its due date"); n != 2 {
 		t.Errorf("%d requests logged past their due date, want 2", n)
+	}
+	if n := lister.n.Load(); n > 0 {
+		t.Errorf("the scans opened %d subjects' emails", n)
 	}
 }
 
