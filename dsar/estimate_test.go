@@ -406,22 +406,39 @@ func TestAdmission(t *testing.T) {
 	}
 }
 
-// retryingZoom counts extra calls with each answer of the settings, as
-// retries would, and holds every fetch while paused is write-locked.
-type retryingZoom struct {
+// probeZoom is the account's Zoom for a test that holds every fetch
+// while paused is write-locked, records the due date each fetch's
+// context carries, and counts extra calls with each answer of the
+// settings, as retries would.
+type probeZoom struct {
 	*zoomclient.Source
-	extra  atomic.Int64
 	paused sync.RWMutex
+	extra  atomic.Int64
+	mu     sync.Mutex
+	dues   []time.Time
 }
 
-func (z *retryingZoom) Fetch(ctx context.Context, s dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+func (z *probeZoom) Fetch(ctx context.Context, s dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
 	z.paused.RLock()
 	z.paused.RUnlock()
+	z.mu.Lock()
+	z.dues = append(z.dues, dsar.DueOf(ctx))
+	z.mu.Unlock()
 	f, err := z.Source.Fetch(ctx, s, section, part, cur)
 	if err == nil && section == dsar.SectionSettings {
 		f.Calls += int(z.extra.Load())
 	}
 	return f, err
+}
+
+// newProbeEnv returns an env whose account's Zoom is a probeZoom.
+func newProbeEnv(t *testing.T) (*env, *probeZoom) {
+	var z *probeZoom
+	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
+		z = &probeZoom{Source: c.Accounts["main"].(*zoomclient.Source)}
+		c.Accounts["main"] = z
+	}})
+	return e, z
 }
 
 // TestEstimateSubjectMost: a subject's request is planned at the most
@@ -430,11 +447,7 @@ func (z *retryingZoom) Fetch(ctx context.Context, s dsar.Subject, section, part 
 // daily cap and fetched again) may again.
 func TestEstimateSubjectMost(t *testing.T) {
 	t.Parallel()
-	var z *retryingZoom
-	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
-		z = &retryingZoom{Source: c.Accounts["main"].(*zoomclient.Source)}
-		c.Accounts["main"] = z
-	}})
+	e, z := newProbeEnv(t)
 	create := func(key string) *dsar.Request {
 		r, err := e.proc.Create(t.Context(), dsar.CreateInput{Email: john, Account: "main", IdempotencyKey: key})
 		if err != nil {
@@ -604,33 +617,11 @@ func TestReadmitInPlace(t *testing.T) {
 	}
 }
 
-// dueZoom records the due date each fetch's context carries, and holds
-// every fetch while paused is write-locked.
-type dueZoom struct {
-	*zoomclient.Source
-	paused sync.RWMutex
-	mu     sync.Mutex
-	dues   []time.Time
-}
-
-func (z *dueZoom) Fetch(ctx context.Context, s dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
-	z.paused.RLock()
-	z.paused.RUnlock()
-	z.mu.Lock()
-	z.dues = append(z.dues, dsar.DueOf(ctx))
-	z.mu.Unlock()
-	return z.Source.Fetch(ctx, s, section, part, cur)
-}
-
 // TestExtendUnderWay: a request extended while it runs takes its new
 // place in due order at its next call, not at its next claim.
 func TestExtendUnderWay(t *testing.T) {
 	t.Parallel()
-	var z *dueZoom
-	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
-		z = &dueZoom{Source: c.Accounts["main"].(*zoomclient.Source)}
-		c.Accounts["main"] = z
-	}})
+	e, z := newProbeEnv(t)
 	z.paused.Lock()
 	r := e.wait(e.create(jane).ID, inState(dsar.StateRunning))
 	ext, err := e.proc.Extend(t.Context(), r.ID, "many requests")
