@@ -407,20 +407,41 @@ func TestAdmission(t *testing.T) {
 }
 
 // probeZoom is the account's Zoom for a test that holds every fetch
-// while paused is write-locked, records the due date each fetch's
-// context carries, and counts extra calls with each answer of the
-// settings, as retries would.
+// between hold and release, records the due date each fetch's context
+// carries, and counts extra calls with each answer of the settings, as
+// retries would.
 type probeZoom struct {
 	*zoomclient.Source
-	paused sync.RWMutex
-	extra  atomic.Int64
-	mu     sync.Mutex
-	dues   []time.Time
+	extra atomic.Int64
+	mu    sync.Mutex
+	held  chan struct{} // closed by release
+	dues  []time.Time
+}
+
+func (z *probeZoom) hold() {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.held = make(chan struct{})
+}
+
+func (z *probeZoom) release() {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	close(z.held)
+	z.held = nil
 }
 
 func (z *probeZoom) Fetch(ctx context.Context, s dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
-	z.paused.RLock()
-	z.paused.RUnlock()
+	z.mu.Lock()
+	held := z.held
+	z.mu.Unlock()
+	if held != nil {
+		select {
+		case <-held:
+		case <-ctx.Done():
+			return dsar.Fetched{}, ctx.Err()
+		}
+	}
 	z.mu.Lock()
 	z.dues = append(z.dues, dsar.DueOf(ctx))
 	z.mu.Unlock()
@@ -481,8 +502,8 @@ func TestEstimateSubjectMost(t *testing.T) {
 		sec, part, _ := strings.Cut(k, "/")
 		want[z.Budget(sec, part).Bucket] += n
 	}
-	z.paused.Lock() // the third request makes no call while it is estimated
-	defer z.paused.Unlock()
+	z.hold() // the third request makes no call while it is estimated
+	defer z.release()
 	got := estimateOf(t, e, create("third").ID).Calls
 	if !maps.Equal(got, want) {
 		t.Errorf("john's third request: %v calls expected, want %v, the most each part took", got, want)
@@ -622,13 +643,13 @@ func TestReadmitInPlace(t *testing.T) {
 func TestExtendUnderWay(t *testing.T) {
 	t.Parallel()
 	e, z := newProbeEnv(t)
-	z.paused.Lock()
+	z.hold()
 	r := e.wait(e.create(jane).ID, inState(dsar.StateRunning))
 	ext, err := e.proc.Extend(t.Context(), r.ID, "many requests")
 	if err != nil {
 		t.Fatal(err)
 	}
-	z.paused.Unlock()
+	z.release()
 	e.wait(r.ID, inState(dsar.StateCompleted))
 	z.mu.Lock()
 	defer z.mu.Unlock()
