@@ -121,7 +121,10 @@ func runBacklog(ctx context.Context, e *env) ([]row, error) {
 			if a.day != day {
 				continue
 			}
-			clock.Advance(time.Second) // distinct due dates: no ties
+			// Distinct due dates, across days too (a GDPR request's
+			// 3 days after a CCPA request's 6): calls are counted by
+			// due date, and no two requests tie.
+			clock.Set(midnight.Add(12*time.Hour + time.Duration(i+1)*time.Second))
 			r, err := p.proc.Create(wctx, dsar.CreateInput{Email: a.email, Account: "main",
 				IdempotencyKey: fmt.Sprintf("backlog-%d", i), Regulation: a.regulation})
 			if err != nil {
