@@ -1,8 +1,11 @@
 package dsar_test
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,6 +78,15 @@ func TestWindowOutlastsCap(t *testing.T) {
 type keptZoom struct {
 	*zoomclient.Source
 	left, perSecond atomic.Uint64
+	extra           atomic.Int64 // calls counted more with each page of previous meetings, as retries would
+}
+
+func (z *keptZoom) Fetch(ctx context.Context, s dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
+	f, err := z.Source.Fetch(ctx, s, section, part, cur)
+	if err == nil && section == dsar.SectionMeetings && part == dsar.PartPrevious {
+		f.Calls += int(z.extra.Load())
+	}
+	return f, err
 }
 
 func (z *keptZoom) Budget(section, part string) dsar.Budget {
@@ -184,5 +196,86 @@ func TestAdmissionCountsKept(t *testing.T) {
 	}
 	if !strings.Contains(r.Deferred, "after its due date") {
 		t.Errorf("john's request: deferred %q; want deferred, the kept calls counted first", r.Deferred)
+	}
+}
+
+// TestPlanBegunAtSubjectMost: a request under way, whose stored pages
+// plans for other requests do not read, counts a part begun at no less
+// than the most its subject's requests took, not at the account's mean
+// a window: requests behind it are planned after all of it.
+func TestPlanBegunAtSubjectMost(t *testing.T) {
+	t.Parallel()
+	var (
+		z      *keptZoom
+		armed  atomic.Bool
+		pages  atomic.Int32
+		second = make(chan struct{})
+		resume = make(chan struct{})
+	)
+	// Without Team Chat, whose messages are most of jane's calls.
+	e := newEnv(t, envConfig{zoom: []zoomtest.Option{zoomtest.WithDataset("reference"), zoomtest.WithPhoneEnabled(false), zoomtest.WithTeamChat(false)},
+		proc: func(c *dsar.Config) {
+			z = &keptZoom{Source: c.Accounts["main"].(*zoomclient.Source)}
+			z.left.Store(1000)
+			c.Accounts["main"] = z
+			c.Hooks.AfterCommit = func(section, part string) {
+				if armed.Load() && section == dsar.SectionMeetings && part == dsar.PartPrevious && pages.Add(1) == 2 {
+					close(second)
+					<-resume
+				}
+			}
+		}})
+	var once sync.Once
+	release := func() { once.Do(func() { close(resume) }) }
+	t.Cleanup(release)
+	create := func(email, key string) *dsar.Request {
+		r, err := e.proc.Create(t.Context(), dsar.CreateInput{Email: email, Account: "main", IdempotencyKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	// jane's first request takes 50 calls more a page of her 4 pages of
+	// previous meetings; john's three, one page each, bring the
+	// account's mean a window down to a quarter of that.
+	z.extra.Store(50)
+	first := e.wait(create(jane, "jane1").ID, inState(dsar.StateCompleted))
+	z.extra.Store(0)
+	for i := range 3 {
+		e.wait(create(john, fmt.Sprint("john", i)).ID, inState(dsar.StateCompleted))
+	}
+	meetings := section(t, e, first.ID, dsar.SectionMeetings)
+	most := meetings.Part(dsar.PartPrevious).Calls
+	// jane's second request stops after two pages of them, its other
+	// sections done: its Medium calls left are that part's.
+	armed.Store(true)
+	a := create(jane, "jane2")
+	<-second
+	e.wait(a.ID, func(*dsar.Request) bool {
+		secs, err := e.db.Sections(t.Context(), a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range secs {
+			if !s.State.Done() && s.Name != dsar.SectionMeetings {
+				return false
+			}
+		}
+		return true
+	})
+	// At a call a day, john's next request is at risk, and its estimate
+	// says how many calls of requests ahead of it it waits for.
+	z.perSecond.Store(math.Float64bits(1.0 / (24 * 3600)))
+	b := create(john, "john3")
+	est := estimateOf(t, e, b.ID)
+	m := regexp.MustCompile(`(\d+) of requests ahead`).FindStringSubmatch(est.Reason)
+	if m == nil {
+		t.Fatalf("john's request: at risk %v (%q); want at risk behind jane's", est.AtRisk, est.Reason)
+	}
+	ahead, _ := strconv.ParseInt(m[1], 10, 64)
+	// Her window's last 2 pages are kept, and planned first.
+	if want := most - 2 - 2; ahead < want {
+		t.Errorf("john's request waits for %d Medium calls of jane's under way; want at least %d, the %d her first request's previous meetings took less the 2 made and the 2 kept",
+			ahead, want, most)
 	}
 }
