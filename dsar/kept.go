@@ -64,6 +64,10 @@ func (c *kept) drop(k keptKey) { c.keep(k, 0) }
 func (c *kept) others(k keptKey) int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.othersLocked(k)
+}
+
+func (c *kept) othersLocked(k keptKey) int64 {
 	var n int64
 	for o, v := range c.m {
 		if o.capKey == k.capKey && o != k {
@@ -97,13 +101,7 @@ func (c *kept) take(k keptKey, remaining int64) (done func(), ok bool) {
 	if c.m[k] > 0 {
 		return func() {}, true
 	}
-	var others int64
-	for o, v := range c.m {
-		if o.capKey == k.capKey {
-			others += v
-		}
-	}
-	if others > 0 && remaining >= 0 && remaining-others-c.flying[k.capKey] <= 0 {
+	if others := c.othersLocked(k); others > 0 && remaining >= 0 && remaining-others-c.flying[k.capKey] <= 0 {
 		return nil, false
 	}
 	if c.flying == nil {
@@ -119,7 +117,7 @@ func (c *kept) take(k keptKey, remaining int64) (done func(), ok bool) {
 	}, true
 }
 
-// spare is take for a call of r's part: a quota error until the next
+// spare is take for a call of k's part: a quota error until the next
 // reset (00:00 UTC) when the calls today's cap has left are kept for
 // other windows.
 func (p *Processor) spare(zoom Zoom, k keptKey, section, part string) (func(), *ZoomError) {
