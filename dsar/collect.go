@@ -140,7 +140,7 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 	}
 	if windows != nil && len(windows) == 0 {
 		// An item part whose earlier parts name no item: nothing to fetch.
-		return p.skipItem(ctx, r.ID, section, pt.Name, pt.Cursor, true, 0)
+		return p.moveCursor(ctx, r.ID, section, pt.Name, pt.Cursor, true, 0)
 	}
 	cur := pt.Cursor
 	keep := keptKey{capKey{r.Account, bucketOf(zoom, section, pt.Name)}, r.ID, section + "/" + pt.Name}
@@ -194,7 +194,7 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 				// serves: nothing of it is left to fetch.
 				p.log.Info("passed over what Zoom no longer holds", "request", r.ID, "section", section, "part", pt.Name, "code", ze.Code)
 				next, done := after()
-				if err := p.skipItem(context.WithoutCancel(ctx), r.ID, section, pt.Name, next, done, calls); err != nil {
+				if err := p.moveCursor(context.WithoutCancel(ctx), r.ID, section, pt.Name, next, done, calls); err != nil {
 					return err
 				}
 				if done {
@@ -251,6 +251,12 @@ func (p *Processor) part(ctx context.Context, zoom Zoom, r *Request, section str
 		}
 		if cur.PageToken == "" { // the window's first page
 			if ze := p.keepWindow(zoom, keep, section, pt.Name, f.Body); ze != nil {
+				// After the reset the window starts again from its first
+				// page, rather than try a token that will have expired
+				// (Zoom's last 15 minutes) and then fetch that page.
+				if err := p.moveCursor(context.WithoutCancel(ctx), r.ID, section, pt.Name, cur, false, 0); err != nil {
+					return errors.Join(ze, err)
+				}
 				return ze
 			}
 		}
@@ -316,10 +322,10 @@ func (p *Processor) itemWindows(ctx context.Context, zoom Zoom, r *Request, sect
 	return out, kinds, nil
 }
 
-// skipItem moves a part past an item or window Zoom no longer has (or
-// past its end when no part names an item), counting the calls that found
-// it gone.
-func (p *Processor) skipItem(ctx context.Context, id, section, part string, next Cursor, done bool, calls int64) error {
+// moveCursor sets a part's cursor without a page: past an item or window
+// Zoom no longer has (counting the calls that found it gone), past its end
+// when no part names an item, or back to a window's first page.
+func (p *Processor) moveCursor(ctx context.Context, id, section, part string, next Cursor, done bool, calls int64) error {
 	_, err := p.cfg.Store.UpdateSection(ctx, id, section, func(s *Section) error {
 		pt := s.Part(part)
 		if pt == nil {

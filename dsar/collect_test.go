@@ -68,6 +68,11 @@ func TestWindowOutlastsCap(t *testing.T) {
 				t.Fatalf("with 2 calls left: section %s until %s (%s), %d pages in %d calls; want WAITING_QUOTA until %s after 1 page",
 					s.State, s.WaitingUntil, s.Reason, pt.Pages, pt.Calls, midnight)
 			}
+			// After the reset the window starts again from its first
+			// page, not from a token that will have expired.
+			if pt.Cursor.PageToken != "" {
+				t.Errorf("the parked window goes on from page token %q", pt.Cursor.PageToken)
+			}
 		})
 	}
 }
