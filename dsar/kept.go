@@ -119,23 +119,24 @@ func (c *kept) take(k keptKey, remaining int64) (done func(), ok bool) {
 
 // spare is take for a call of k's part: a quota error until the next
 // reset (00:00 UTC) when the calls today's cap has left are kept for
-// other windows.
+// other windows. The bucket's budget is read only while some are kept:
+// most calls are made with none.
 func (p *Processor) spare(zoom Zoom, k keptKey, section, part string) (func(), *ZoomError) {
-	b, ok := zoom.(Budgeted)
-	if !ok {
-		return func() {}, nil
+	remaining := int64(-1)
+	if p.kept.others(k) > 0 {
+		if b, ok := zoom.(Budgeted); ok {
+			if bud := b.Budget(section, part); bud.Daily > 0 {
+				remaining = bud.Remaining
+			}
+		}
 	}
-	bud := b.Budget(section, part)
-	if bud.Daily <= 0 {
-		return func() {}, nil
-	}
-	done, ok := p.kept.take(k, bud.Remaining)
+	done, ok := p.kept.take(k, remaining)
 	if ok {
 		return done, nil
 	}
 	return nil, &ZoomError{Kind: ZoomQuota, Until: nextReset(p.clock.Now()), Message: fmt.Sprintf(
 		"the %d calls left of today's %s cap are kept for lists under way, which would be fetched again from their first pages if stopped",
-		bud.Remaining, bud.Bucket)}
+		remaining, k.bucket)}
 }
 
 // keepWindow keeps, once a window's first page gives its total, the
