@@ -1,14 +1,11 @@
 package dsar_test
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,67 +74,19 @@ func TestWindowOutlastsCap(t *testing.T) {
 	}
 }
 
-// keptZoom gives every part in the previous meetings' bucket a daily
-// cap of 1,000 with left calls left today, and the rate perSecond if not
-// zero (math.Float64bits), which the test sets.
-type keptZoom struct {
-	*zoomclient.Source
-	left, perSecond atomic.Uint64
-	extra           atomic.Int64 // calls counted more with each page of previous meetings, as retries would
-}
-
-func (z *keptZoom) Fetch(ctx context.Context, s dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
-	f, err := z.Source.Fetch(ctx, s, section, part, cur)
-	if err == nil && section == dsar.SectionMeetings && part == dsar.PartPrevious {
-		f.Calls += int(z.extra.Load())
-	}
-	return f, err
-}
-
-func (z *keptZoom) Budget(section, part string) dsar.Budget {
-	b := z.Source.Budget(section, part)
-	if b.Bucket == z.Source.Budget(dsar.SectionMeetings, dsar.PartPrevious).Bucket {
-		b.Daily, b.Remaining = 1000, int64(z.left.Load())
-		if r := math.Float64frombits(z.perSecond.Load()); r > 0 {
-			b.PerSecond = r
-		}
-	}
-	return b
-}
-
-// heldWindow creates a request for jane on the reference data, its
-// previous meetings' bucket capped by the keptZoom returned (at first
-// with 1,000 calls left today and the rate perSecond), and returns
-// once her previous meetings' window (1,200 meetings: four pages of 300)
-// has committed its second page, with its last two pages kept. The
-// window waits there until release is called.
-func heldWindow(t *testing.T, perSecond float64) (e *env, z *keptZoom, r *dsar.Request, release func()) {
-	var (
-		pages  atomic.Int32
-		second = make(chan struct{})
-		resume = make(chan struct{})
-	)
-	e = newEnv(t, envConfig{zoom: []zoomtest.Option{zoomtest.WithDataset("reference"), zoomtest.WithPhoneEnabled(false)},
-		proc: func(c *dsar.Config) {
-			z = &keptZoom{Source: c.Accounts["main"].(*zoomclient.Source)}
-			z.left.Store(1000)
-			z.perSecond.Store(math.Float64bits(perSecond))
-			c.Accounts["main"] = z
-			c.Hooks.AfterCommit = func(section, part string) {
-				if section == dsar.SectionMeetings && part == dsar.PartPrevious && pages.Add(1) == 2 {
-					close(second)
-					<-resume
-				}
-			}
-		}})
-	var once sync.Once
-	release = func() { once.Do(func() { close(resume) }) }
-	t.Cleanup(release)
-	r, err := e.proc.Create(t.Context(), dsar.CreateInput{Email: jane, Account: "main", IdempotencyKey: "jane"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	<-second
+// heldWindow creates a request for jane on the reference data (without
+// Zoom Phone), the previous meetings' bucket of its stubZoom capped with
+// 1,000 calls left today at the rate perSecond, and returns once her
+// previous meetings' window (1,200 meetings: four pages of 300) has
+// committed its second page, with its last two pages kept. The window
+// waits there until release is called.
+func heldWindow(t *testing.T, perSecond float64) (e *env, z *stubZoom, r *dsar.Request, release func()) {
+	e, z = newStubEnv(t, zoomtest.WithDataset("reference"), zoomtest.WithPhoneEnabled(false))
+	z.capTo(1000)
+	z.perSecond.Store(math.Float64bits(perSecond))
+	at, release := z.stopWindow(t)
+	r = e.createAs(jane, "jane")
+	<-at
 	return e, z, r, release
 }
 
@@ -150,7 +99,7 @@ func TestWindowKeepsCap(t *testing.T) {
 	t.Parallel()
 	e, z, r, release := heldWindow(t, 0)
 	// Two calls are left today: the two pages jane's window has left.
-	z.left.Store(2)
+	z.capTo(2)
 	b := e.wait(e.create(john).ID, inState(dsar.StateWaitingQuota, dsar.StateCompleted, dsar.StateFailed))
 	release()
 	midnight := t0.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
@@ -195,11 +144,7 @@ func TestAdmissionCountsKept(t *testing.T) {
 	// At n+1 calls in a month, john's n calls complete by his due date,
 	// not with the two kept for jane's window before them.
 	z.perSecond.Store(math.Float64bits(float64(n+1) / month))
-	r, err := e.proc.Create(t.Context(), dsar.CreateInput{Email: john, Account: "main", IdempotencyKey: "john"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(r.Deferred, "after its due date") {
+	if r := e.createAs(john, "john"); !strings.Contains(r.Deferred, "after its due date") {
 		t.Errorf("john's request: deferred %q; want deferred, the kept calls counted first", r.Deferred)
 	}
 }
@@ -210,52 +155,25 @@ func TestAdmissionCountsKept(t *testing.T) {
 // a window: requests behind it are planned after all of it.
 func TestPlanBegunAtSubjectMost(t *testing.T) {
 	t.Parallel()
-	var (
-		z      *keptZoom
-		armed  atomic.Bool
-		pages  atomic.Int32
-		second = make(chan struct{})
-		resume = make(chan struct{})
-	)
 	// Without Team Chat, whose messages are most of jane's calls.
-	e := newEnv(t, envConfig{zoom: []zoomtest.Option{zoomtest.WithDataset("reference"), zoomtest.WithPhoneEnabled(false), zoomtest.WithTeamChat(false)},
-		proc: func(c *dsar.Config) {
-			z = &keptZoom{Source: c.Accounts["main"].(*zoomclient.Source)}
-			z.left.Store(1000)
-			c.Accounts["main"] = z
-			c.Hooks.AfterCommit = func(section, part string) {
-				if armed.Load() && section == dsar.SectionMeetings && part == dsar.PartPrevious && pages.Add(1) == 2 {
-					close(second)
-					<-resume
-				}
-			}
-		}})
-	var once sync.Once
-	release := func() { once.Do(func() { close(resume) }) }
-	t.Cleanup(release)
-	create := func(email, key string) *dsar.Request {
-		r, err := e.proc.Create(t.Context(), dsar.CreateInput{Email: email, Account: "main", IdempotencyKey: key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	e, z := newStubEnv(t, zoomtest.WithDataset("reference"), zoomtest.WithPhoneEnabled(false), zoomtest.WithTeamChat(false))
+	z.capTo(1000)
 	// jane's first request takes 50 calls more a page of her 4 pages of
 	// previous meetings; john's three, one page each, bring the
 	// account's mean a window down to a quarter of that.
 	z.extra.Store(50)
-	first := e.wait(create(jane, "jane1").ID, inState(dsar.StateCompleted))
+	first := e.wait(e.createAs(jane, "jane1").ID, inState(dsar.StateCompleted))
 	z.extra.Store(0)
 	for i := range 3 {
-		e.wait(create(john, fmt.Sprint("john", i)).ID, inState(dsar.StateCompleted))
+		e.wait(e.createAs(john, fmt.Sprint("john", i)).ID, inState(dsar.StateCompleted))
 	}
 	meetings := section(t, e, first.ID, dsar.SectionMeetings)
 	most := meetings.Part(dsar.PartPrevious).Calls
 	// jane's second request stops after two pages of them, its other
 	// sections done: its Medium calls left are that part's.
-	armed.Store(true)
-	a := create(jane, "jane2")
-	<-second
+	at, _ := z.stopWindow(t)
+	a := e.createAs(jane, "jane2")
+	<-at
 	e.wait(a.ID, func(*dsar.Request) bool {
 		secs, err := e.db.Sections(t.Context(), a.ID)
 		if err != nil {
@@ -271,7 +189,7 @@ func TestPlanBegunAtSubjectMost(t *testing.T) {
 	// At a call a day, john's next request is at risk, and its estimate
 	// says how many calls of requests ahead of it it waits for.
 	z.perSecond.Store(math.Float64bits(1.0 / (24 * 3600)))
-	b := create(john, "john3")
+	b := e.createAs(john, "john3")
 	est := estimateOf(t, e, b.ID)
 	m := regexp.MustCompile(`(\d+) of requests ahead`).FindStringSubmatch(est.Reason)
 	if m == nil {

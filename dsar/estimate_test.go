@@ -406,82 +406,19 @@ func TestAdmission(t *testing.T) {
 	}
 }
 
-// probeZoom is the account's Zoom for a test that holds every fetch
-// between hold and release, records the due date each fetch's context
-// carries, and counts extra calls with each answer of the settings, as
-// retries would.
-type probeZoom struct {
-	*zoomclient.Source
-	extra atomic.Int64
-	mu    sync.Mutex
-	held  chan struct{} // closed by release
-	dues  []time.Time
-}
-
-func (z *probeZoom) hold() {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	z.held = make(chan struct{})
-}
-
-func (z *probeZoom) release() {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	close(z.held)
-	z.held = nil
-}
-
-func (z *probeZoom) Fetch(ctx context.Context, s dsar.Subject, section, part string, cur dsar.Cursor) (dsar.Fetched, error) {
-	z.mu.Lock()
-	held := z.held
-	z.mu.Unlock()
-	if held != nil {
-		select {
-		case <-held:
-		case <-ctx.Done():
-			return dsar.Fetched{}, ctx.Err()
-		}
-	}
-	z.mu.Lock()
-	z.dues = append(z.dues, dsar.DueOf(ctx))
-	z.mu.Unlock()
-	f, err := z.Source.Fetch(ctx, s, section, part, cur)
-	if err == nil && section == dsar.SectionSettings {
-		f.Calls += int(z.extra.Load())
-	}
-	return f, err
-}
-
-// newProbeEnv returns an env whose account's Zoom is a probeZoom.
-func newProbeEnv(t *testing.T) (*env, *probeZoom) {
-	var z *probeZoom
-	e := newEnv(t, envConfig{proc: func(c *dsar.Config) {
-		z = &probeZoom{Source: c.Accounts["main"].(*zoomclient.Source)}
-		c.Accounts["main"] = z
-	}})
-	return e, z
-}
-
 // TestEstimateSubjectMost: a subject's request is planned at the most
 // each part took in the subject's completed requests, not at the last
 // request's calls: a request that took more once (its list stopped by a
 // daily cap and fetched again) may again.
 func TestEstimateSubjectMost(t *testing.T) {
 	t.Parallel()
-	e, z := newProbeEnv(t)
-	create := func(key string) *dsar.Request {
-		r, err := e.proc.Create(t.Context(), dsar.CreateInput{Email: john, Account: "main", IdempotencyKey: key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	e, z := newStubEnv(t)
 	// The calls each part made, most of the two requests.
 	most := map[string]int64{}
 	var totals []int64
 	for i, key := range []string{"first", "second"} {
-		z.extra.Store(int64(5 * (1 - i))) // the first request's settings take 5 calls more
-		r := e.wait(create(key).ID, inState(dsar.StateCompleted))
+		z.extra.Store(int64(5 * (1 - i))) // the first request's previous meetings take 5 calls more a page
+		r := e.wait(e.createAs(john, key).ID, inState(dsar.StateCompleted))
 		secs, err := e.db.Sections(t.Context(), r.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -504,7 +441,7 @@ func TestEstimateSubjectMost(t *testing.T) {
 	}
 	z.hold() // the third request makes no call while it is estimated
 	defer z.release()
-	got := estimateOf(t, e, create("third").ID).Calls
+	got := estimateOf(t, e, e.createAs(john, "third").ID).Calls
 	if !maps.Equal(got, want) {
 		t.Errorf("john's third request: %v calls expected, want %v, the most each part took", got, want)
 	}
@@ -642,7 +579,7 @@ func TestReadmitInPlace(t *testing.T) {
 // place in due order at its next call, not at its next claim.
 func TestExtendUnderWay(t *testing.T) {
 	t.Parallel()
-	e, z := newProbeEnv(t)
+	e, z := newStubEnv(t)
 	z.hold()
 	r := e.wait(e.create(jane).ID, inState(dsar.StateRunning))
 	ext, err := e.proc.Extend(t.Context(), r.ID, "many requests")

@@ -128,7 +128,14 @@ func (e *env) open(ec envConfig) {
 // create opens a request for email on the "main" account.
 func (e *env) create(email string) *dsar.Request {
 	e.t.Helper()
-	r, err := e.proc.Create(e.t.Context(), dsar.CreateInput{Email: email, Account: "main", IdempotencyKey: "k-" + email})
+	return e.createAs(email, "k-"+email)
+}
+
+// createAs creates a request with an idempotency key of its own: another
+// request for the same subject.
+func (e *env) createAs(email, key string) *dsar.Request {
+	e.t.Helper()
+	r, err := e.proc.Create(e.t.Context(), dsar.CreateInput{Email: email, Account: "main", IdempotencyKey: key})
 	if err != nil {
 		e.t.Fatalf("Create: %v", err)
 	}
