@@ -214,14 +214,15 @@ func runBacklog(ctx context.Context, e *env) ([]row, error) {
 
 // missNote says of arrival i, which missed its due date, what its account
 // knew of its subject when it came: no request of the subject completed
-// before, or the calls of the last that did.
+// before, or the most calls one of those made (what admission plans it
+// at).
 func missNote(arr []*arrival, i int) string {
 	a := arr[i]
 	known := "subject not seen"
-	var last time.Time
+	most := int64(-1)
 	for _, b := range arr[:i] {
-		if b.email == a.email && !b.completed.IsZero() && b.completed.Before(a.created) && b.completed.After(last) {
-			last, known = b.completed, fmt.Sprintf("its subject's last request made %d", b.calls)
+		if b.email == a.email && !b.completed.IsZero() && b.completed.Before(a.created) && b.calls > most {
+			most, known = b.calls, fmt.Sprintf("its subject's requests before made at most %d", b.calls)
 		}
 	}
 	return fmt.Sprintf("request %d (day %d, %s): %d %s calls, %s; completed %s after its due date", i, a.day, a.regulation,
