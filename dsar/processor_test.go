@@ -764,3 +764,46 @@ func TestWakeAfterClose(t *testing.T) {
 		t.Error("a wake-up after Close read the store")
 	}
 }
+
+// emailsListed is the store, counting the emails in the requests it
+// lists.
+type emailsListed struct {
+	*store.DB
+	n *atomic.Int64
+}
+
+func (s emailsListed) ListRequests(ctx context.Context, f dsar.RequestFilter) ([]dsar.Request, string, error) {
+	reqs, next, err := s.DB.ListRequests(ctx, f)
+	for _, r := range reqs {
+		if r.Email != "" {
+			s.n.Add(1)
+		}
+	}
+	return reqs, next, err
+}
+
+// TestListsNoEmail: the processor's own lists of requests (admission's
+// and the estimates' open requests, an account's requests in flight,
+// Start's requests to resume, the account's history read again after a
+// restart) open no subject's email.
+func TestListsNoEmail(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	ec := envConfig{proc: func(c *dsar.Config) { c.Store = emailsListed{c.Store.(*store.DB), &n} }}
+	e := newEnv(t, ec)
+	e.completed(jane)
+	// john's request waits for Zoom, open across the restart.
+	e.srv.SetFaults(failingSettings)
+	r := e.wait(e.create(john).ID, inState(dsar.StateWaitingZoom))
+	estimateOf(t, e, r.ID)
+	if _, err := e.proc.Account(t.Context(), "main"); err != nil {
+		t.Fatal(err)
+	}
+	e.proc.Close()
+	e.db.Close()
+	e.open(ec)
+	estimateOf(t, e, r.ID) // the history, read again
+	if got := n.Load(); got != 0 {
+		t.Errorf("the processor listed %d requests with their emails", got)
+	}
+}
